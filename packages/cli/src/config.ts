@@ -1,0 +1,49 @@
+/**
+ * Builds the pricing configuration from command-line options: the default catalog overlaid with
+ * `--prices`, the application-profile map of `--profiles`, and the alias map of `--aliases`.
+ * Every problem becomes a `UsageError` that names the file and the entry.
+ */
+import { type AliasMap, aliasMapFrom, BedrockSpendError, defaultCatalog, PriceCatalog, Pricer, StaticProfileMap } from "@bedrock-spend/core";
+import { UsageError } from "./errors";
+import { readJsonFile } from "./io";
+
+/** Loads the catalog: the shipped defaults, overlaid with `pricesPath` when given. */
+export async function loadCatalog(pricesPath: string | undefined): Promise<PriceCatalog> {
+  try {
+    const defaults = defaultCatalog();
+    if (pricesPath === undefined) return defaults;
+    const overlay = PriceCatalog.fromJson(await readJsonFile(pricesPath, "price file"), pricesPath);
+    return defaults.overlay(overlay);
+  } catch (error) {
+    throw asUsageError(error);
+  }
+}
+
+/** Options that shape pricing, shared by `price`, `ingest` and `start`. */
+export interface PricingOptions {
+  prices?: string | undefined;
+  profiles?: string | undefined;
+  aliases?: string | undefined;
+}
+
+/** Builds a pricer from the pricing options. */
+export async function loadPricer(options: PricingOptions): Promise<Pricer> {
+  const catalog = await loadCatalog(options.prices);
+  try {
+    const profiles = options.profiles ? StaticProfileMap.fromJson(await readJsonFile(options.profiles, "profile map"), options.profiles) : undefined;
+    let aliases: AliasMap | undefined;
+    if (options.aliases) aliases = aliasMapFrom(await readJsonFile(options.aliases, "alias map"), options.aliases);
+    return new Pricer({
+      catalog,
+      ...(aliases ? { aliases } : {}),
+      ...(profiles ? { profiles } : {}),
+    });
+  } catch (error) {
+    throw asUsageError(error);
+  }
+}
+
+function asUsageError(error: unknown): unknown {
+  if (error instanceof UsageError || !(error instanceof BedrockSpendError)) return error;
+  return new UsageError(error.message, { cause: error });
+}

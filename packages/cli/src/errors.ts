@@ -1,0 +1,20 @@
+/**
+ * Errors the CLI turns into exit codes: a `UsageError` (bad arguments, unreadable or unusable
+ * input) exits 2 with its message; anything else is a bug and exits 1 with its stack.
+ */
+import { BedrockSpendError } from "@bedrock-spend/core";
+
+/** Exit code for usage errors and unreadable inputs (DESIGN.md). */
+export const EXIT_USAGE = 2;
+
+/** A problem with how the command was called or with an input it cannot read. */
+export class UsageError extends BedrockSpendError {
+  /** Help text to show with the message, when the arguments were wrong. */
+  readonly help: string | undefined;
+
+  constructor(message: string, options?: ErrorOptions & { help?: string }) {
+    super(message, options);
+    this.name = "UsageError";
+    this.help = options?.help;
+  }
+}

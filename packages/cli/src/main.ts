@@ -1,0 +1,59 @@
+/**
+ * The `bedrock-spend` command line: dispatches to a command and maps errors to exit codes
+ * (2 for usage errors and unreadable inputs, 1 for bugs).
+ */
+import { priceCommand } from "./commands/price";
+import { pricesCommand } from "./commands/prices";
+import { EXIT_USAGE, UsageError } from "./errors";
+
+export const MAIN_HELP = `Usage: bedrock-spend <command> [options]
+
+Per-tenant Amazon Bedrock cost from the invocation logs Bedrock writes.
+
+Commands:
+  price <path>...   price invocation logs: one JSON line per invocation, summary on stderr
+  prices list|check show or validate the price catalog (defaults merged with --prices)
+
+Common options: --prices FILE, --data-dir DIR, --json, --help.
+Run "bedrock-spend <command> --help" for a command's options.`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  price: priceCommand,
+  prices: pricesCommand,
+};
+
+/** Runs the CLI and returns the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${MAIN_HELP}\n`);
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  const command = COMMANDS[name];
+  try {
+    if (!command) throw new UsageError(`unknown command "${name}"`, { help: MAIN_HELP });
+    return await command(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`bedrock-spend: error: ${error.message}\n`);
+      if (error.help) process.stderr.write(`\n${error.help}\n`);
+      return EXIT_USAGE;
+    }
+    if ((error as NodeJS.ErrnoException).code === "EPIPE") return 0;
+    process.stderr.write(`bedrock-spend: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/"));
+if (isMain || process.env.BEDROCK_SPEND_CLI === "1") {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    // `bedrock-spend price ... | head` closes stdout early; that is not an error.
+    if (error.code === "EPIPE") process.exit(0);
+  });
+  run(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,106 @@
+/**
+ * Attribution: which tenant, tenant group, department, user and application an invocation
+ * belongs to, read from its `requestMetadata` through an alias map.
+ *
+ * Applications spell their keys many ways (`tenantId`, `TenantID`, `tenant_id`, `tenant`), so
+ * keys are compared after normalization: lower case, with `_`, `-`, `.`, `:` and whitespace removed.
+ * All metadata is kept as-is in `metadata`; the alias map only decides the named dimensions.
+ */
+import { ConfigurationError } from "./errors";
+
+/** The dimensions attribution fills. */
+export const ATTRIBUTION_DIMENSIONS = ["tenantId", "tenantGroup", "departmentId", "userId", "applicationId"] as const;
+/** One attribution dimension. */
+export type AttributionDimension = (typeof ATTRIBUTION_DIMENSIONS)[number];
+
+/** Metadata keys accepted per dimension, in priority order (the first present key wins). */
+export type AliasMap = Readonly<Record<AttributionDimension, readonly string[]>>;
+
+/** Tenant id given to a record whose metadata names no tenant. Such records are never dropped. */
+export const UNATTRIBUTED = "unattributed";
+
+/** Default aliases: the usual spellings, compared case-insensitively and ignoring separators. */
+export const DEFAULT_ALIASES: AliasMap = {
+  tenantId: ["tenantId", "tenant", "tenantKey", "customerId", "customer", "accountTenant"],
+  tenantGroup: ["tenantGroup", "tenantTier", "tier", "plan", "segment", "group"],
+  departmentId: ["departmentId", "department", "dept", "deptId", "team", "teamId"],
+  userId: ["userId", "user", "endUserId", "endUser", "username"],
+  applicationId: ["applicationId", "application", "appId", "app"],
+};
+
+/** Normalizes a metadata key for alias comparison. */
+export function normalizeKey(key: string): string {
+  return key.toLowerCase().replace(/[\s_\-.:]/g, "");
+}
+
+/** The attribution of one invocation. */
+export interface Attribution {
+  tenantId: string;
+  tenantGroup: string | null;
+  departmentId: string | null;
+  userId: string | null;
+  applicationId: string | null;
+}
+
+/** Compiled alias map: normalized key to (dimension, priority). */
+export class Attributor {
+  private readonly lookup: ReadonlyMap<string, { dimension: AttributionDimension; priority: number }>;
+
+  constructor(aliases: AliasMap = DEFAULT_ALIASES) {
+    const lookup = new Map<string, { dimension: AttributionDimension; priority: number }>();
+    for (const dimension of ATTRIBUTION_DIMENSIONS) {
+      aliases[dimension].forEach((alias, priority) => {
+        const key = normalizeKey(alias);
+        const taken = lookup.get(key);
+        if (taken && taken.dimension !== dimension) {
+          throw new ConfigurationError("aliases", `key "${alias}" is mapped to both ${taken.dimension} and ${dimension}`);
+        }
+        if (!taken) lookup.set(key, { dimension, priority });
+      });
+    }
+    this.lookup = lookup;
+  }
+
+  /** Reads the named dimensions from metadata. Blank values count as absent. */
+  attribute(metadata: Readonly<Record<string, string>>): Attribution {
+    const found: Partial<Record<AttributionDimension, { value: string; priority: number }>> = {};
+    for (const [key, raw] of Object.entries(metadata)) {
+      const match = this.lookup.get(normalizeKey(key));
+      if (!match) continue;
+      const value = raw.trim();
+      if (value.length === 0) continue;
+      const current = found[match.dimension];
+      if (!current || match.priority < current.priority) found[match.dimension] = { value, priority: match.priority };
+    }
+    return {
+      tenantId: found.tenantId?.value ?? UNATTRIBUTED,
+      tenantGroup: found.tenantGroup?.value ?? null,
+      departmentId: found.departmentId?.value ?? null,
+      userId: found.userId?.value ?? null,
+      applicationId: found.applicationId?.value ?? null,
+    };
+  }
+}
+
+/**
+ * Builds an alias map from a user's overrides (e.g. `{"tenantId": ["acct"]}` from a JSON file):
+ * listed dimensions replace the defaults, the others keep them.
+ */
+export function aliasMapFrom(overrides: unknown, origin = "aliases"): AliasMap {
+  if (typeof overrides !== "object" || overrides === null || Array.isArray(overrides)) {
+    throw new ConfigurationError(origin, "must be a JSON object mapping dimensions to arrays of metadata keys");
+  }
+  const result: Record<AttributionDimension, readonly string[]> = {
+    ...DEFAULT_ALIASES,
+  };
+  for (const [dimension, keys] of Object.entries(overrides)) {
+    if (!(ATTRIBUTION_DIMENSIONS as readonly string[]).includes(dimension)) {
+      throw new ConfigurationError(origin, `unknown dimension "${dimension}"; expected one of ${ATTRIBUTION_DIMENSIONS.join(", ")}`);
+    }
+    if (!Array.isArray(keys) || keys.length === 0 || !keys.every((key) => typeof key === "string" && key.length > 0)) {
+      throw new ConfigurationError(origin, `${dimension} must be a non-empty array of metadata key names`);
+    }
+    result[dimension as AttributionDimension] = keys as string[];
+  }
+  return result;
+}

@@ -1,0 +1,266 @@
+/**
+ * Turns segments into decoded items by looking at their content: a bare invocation log record,
+ * a CloudWatch Logs subscription payload, `filter-log-events` / `get-log-events` output, a
+ * Lambda `awslogs` event, a Kinesis event, base64 (of gzip) of any of these, or a text line.
+ */
+import { gunzipSync } from "node:zlib";
+import type { DecodedItem, SourceRef } from "./items";
+import { type Segment, segmentText } from "./segmenter";
+
+/** The one plain-text event Bedrock writes when logging is enabled. Not JSON; skipped. */
+export const PERMISSIONS_LINE_PREFIX = "Permissions are correctly set for Amazon Bedrock logs";
+/** Prefix of the log event in a CloudWatch Logs control message. */
+const CONTROL_MESSAGE_PREFIX = "CWL CONTROL MESSAGE";
+
+/** Limits applied while classifying. */
+export interface ClassifyOptions {
+  /** Largest invocation log record accepted, in characters. Default 4 MiB (Bedrock inlines bodies up to 100 KB). */
+  maxRecordChars?: number;
+}
+
+const DEFAULT_MAX_RECORD_CHARS = 4 * 1024 * 1024;
+/** Envelopes inside base64 inside envelopes: deeper than this is not something AWS produces. */
+const MAX_NESTING = 3;
+/** How much raw text an invalid item keeps when its input was enormous. */
+const RAW_KEEP_CHARS = 64 * 1024;
+
+const BASE64_LINE = /^[A-Za-z0-9+/]+={0,2}$/;
+const BASE64_ALPHABET = /^[A-Za-z0-9+/=]+$/;
+
+interface Context {
+  file: string | undefined;
+  maxRecordChars: number;
+  nesting: number;
+}
+
+function clip(raw: string): string {
+  return raw.length > RAW_KEEP_CHARS ? `${raw.slice(0, RAW_KEEP_CHARS)}...[${raw.length - RAW_KEEP_CHARS} more characters]` : raw;
+}
+
+function invalid(field: string, reason: string, raw: string, source: SourceRef): DecodedItem {
+  return { kind: "invalid", field, reason, raw: clip(raw), source };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/**
+ * Classifies one segment into items. Never throws.
+ */
+export function classifySegment(segment: Segment, file: string | undefined, options: ClassifyOptions = {}): DecodedItem[] {
+  const context: Context = {
+    file,
+    maxRecordChars: options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS,
+    nesting: 0,
+  };
+  const source: SourceRef = { line: segment.line };
+  if (file !== undefined) source.file = file;
+  const out: DecodedItem[] = [];
+  switch (segment.kind) {
+    case "error":
+      out.push(invalid(segment.field, segment.reason, segment.text, source));
+      break;
+    case "json":
+      classifyJsonText(segment.text, source, context, out);
+      break;
+    case "text":
+      classifyTextLine(segment.text, source, context, out);
+      break;
+  }
+  return out;
+}
+
+function classifyJsonText(text: string, source: SourceRef, context: Context, out: DecodedItem[]): void {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    out.push(invalid("json", `not valid JSON: ${(error as Error).message}`, text, source));
+    return;
+  }
+  classifyValue(value, text, source, context, out);
+}
+
+function classifyTextLine(line: string, source: SourceRef, context: Context, out: DecodedItem[]): void {
+  const text = line.trim();
+  if (text.length === 0) return;
+  if (text.startsWith(PERMISSIONS_LINE_PREFIX)) {
+    out.push({ kind: "skipped", skip: "permissions-line", raw: text, source });
+    return;
+  }
+  if (text.startsWith(CONTROL_MESSAGE_PREFIX)) {
+    out.push({ kind: "skipped", skip: "control-message", raw: text, source });
+    return;
+  }
+  const first = text.charCodeAt(0);
+  // Scalars (`null`, `42`, `"x"`, `true`) arrive as text lines; JSON.parse judges them.
+  if (first === 0x22 || first === 0x2d || (first >= 0x30 && first <= 0x39) || text === "null" || text === "true" || text === "false") {
+    classifyJsonText(text, source, context, out);
+    return;
+  }
+  if (BASE64_ALPHABET.test(text) && text.length >= 8) {
+    if (text.length % 4 !== 0 || !BASE64_LINE.test(text)) {
+      out.push(invalid("base64", `line looks like base64 but is malformed (length ${text.length}, misplaced padding or not a multiple of 4)`, text, source));
+      return;
+    }
+    classifyBytes(Buffer.from(text, "base64"), text, source, context, out, "base64");
+    return;
+  }
+  out.push(invalid("json", `not JSON, base64 or a known log message: ${JSON.stringify(text.slice(0, 80))}`, text, source));
+}
+
+/**
+ * Classifies decoded bytes: gzip (by magic number) is inflated first, then the text is segmented
+ * and classified again, one nesting level deeper.
+ */
+function classifyBytes(bytes: Uint8Array, raw: string, source: SourceRef, context: Context, out: DecodedItem[], layer: "base64" | "awslogs" | "kinesis"): void {
+  if (context.nesting >= MAX_NESTING) {
+    out.push(invalid(layer, `encoded payloads nested more than ${MAX_NESTING} levels deep`, raw, source));
+    return;
+  }
+  let text: string;
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      text = gunzipSync(bytes).toString("utf8");
+    } catch (error) {
+      out.push(invalid("gzip", `${layer} data is gzip but does not inflate: ${(error as Error).message}`, raw, source));
+      return;
+    }
+  } else {
+    text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+    const first = text.trimStart().charCodeAt(0);
+    if (first !== 0x7b && first !== 0x5b) {
+      out.push(invalid("base64", `${layer} data decodes to neither gzip nor JSON`, raw, source));
+      return;
+    }
+  }
+  const inner: Context = { ...context, nesting: context.nesting + 1 };
+  for (const segment of segmentText(text)) {
+    // Inner segments keep the outer location: that is what the user can find in the file.
+    switch (segment.kind) {
+      case "error":
+        out.push(invalid(segment.field, `inside ${layer} data: ${segment.reason}`, segment.text, source));
+        break;
+      case "json":
+        classifyJsonText(segment.text, source, inner, out);
+        break;
+      case "text":
+        classifyTextLine(segment.text, source, inner, out);
+        break;
+    }
+  }
+}
+
+function classifyValue(value: unknown, raw: string, source: SourceRef, context: Context, out: DecodedItem[]): void {
+  if (Array.isArray(value)) {
+    value.forEach((element, index) => {
+      classifyValue(element, JSON.stringify(element) ?? String(element), { ...source, index }, context, out);
+    });
+    return;
+  }
+  if (!isObject(value)) {
+    out.push(invalid("record", `expected a JSON object, got ${describe(value)}`, raw, source));
+    return;
+  }
+  if ("messageType" in value || "logEvents" in value) {
+    classifySubscriptionPayload(value, raw, source, context, out);
+    return;
+  }
+  if (Array.isArray(value.events) && !("requestId" in value)) {
+    classifyLogEvents(value.events, "events", raw, source, context, out);
+    return;
+  }
+  if (isObject(value.awslogs) && typeof value.awslogs.data === "string") {
+    classifyBase64Field(value.awslogs.data, raw, source, context, out, "awslogs");
+    return;
+  }
+  if (Array.isArray(value.Records) && value.Records.some((record) => isObject(record) && isObject(record.kinesis))) {
+    value.Records.forEach((record, index) => {
+      const data = isObject(record) && isObject(record.kinesis) ? record.kinesis.data : undefined;
+      if (typeof data !== "string") {
+        out.push(invalid("Records", `Records[${index}].kinesis.data is missing or not a string`, raw, { ...source, index }));
+        return;
+      }
+      classifyBase64Field(data, data, { ...source, index }, context, out, "kinesis");
+    });
+    return;
+  }
+  if (raw.length > context.maxRecordChars) {
+    out.push(invalid("record", `record is ${raw.length} characters long, over the ${context.maxRecordChars} limit`, raw, source));
+    return;
+  }
+  out.push({ kind: "record", value, raw, source });
+}
+
+function classifyBase64Field(data: string, raw: string, source: SourceRef, context: Context, out: DecodedItem[], layer: "awslogs" | "kinesis"): void {
+  const text = data.trim();
+  if (!BASE64_LINE.test(text) || text.length % 4 !== 0) {
+    out.push(invalid("base64", `${layer} data is not valid base64`, raw, source));
+    return;
+  }
+  classifyBytes(Buffer.from(text, "base64"), raw, source, context, out, layer);
+}
+
+function classifySubscriptionPayload(payload: Record<string, unknown>, raw: string, source: SourceRef, context: Context, out: DecodedItem[]): void {
+  const type = payload.messageType;
+  if (type === "CONTROL_MESSAGE") {
+    out.push({
+      kind: "skipped",
+      skip: "control-message",
+      raw: clip(raw),
+      source,
+    });
+    return;
+  }
+  if (type !== "DATA_MESSAGE") {
+    out.push(invalid("messageType", `subscription payload messageType is ${JSON.stringify(type)}, expected DATA_MESSAGE or CONTROL_MESSAGE`, raw, source));
+    return;
+  }
+  if (!Array.isArray(payload.logEvents)) {
+    out.push(invalid("logEvents", `subscription payload logEvents is ${describe(payload.logEvents)}, expected an array`, raw, source));
+    return;
+  }
+  classifyLogEvents(payload.logEvents, "logEvents", raw, source, context, out);
+}
+
+function classifyLogEvents(events: unknown[], field: "logEvents" | "events", raw: string, source: SourceRef, context: Context, out: DecodedItem[]): void {
+  events.forEach((event, index) => {
+    const eventSource: SourceRef = { ...source, index };
+    if (!isObject(event)) {
+      out.push(invalid(field, `${field}[${index}] is ${describe(event)}, expected a log event object`, JSON.stringify(event) ?? "", eventSource));
+      return;
+    }
+    const id = event.id ?? event.eventId;
+    if (typeof id === "string") eventSource.eventId = id;
+    const message = event.message;
+    if (typeof message !== "string") {
+      out.push(invalid(`${field}[${index}].message`, `log event message is ${describe(message)}, expected a string`, JSON.stringify(event), eventSource));
+      return;
+    }
+    const before = out.length;
+    const text = message.trim();
+    if (text.startsWith("{") || text.startsWith("[")) {
+      classifyJsonText(text, eventSource, context, out);
+    } else {
+      classifyTextLine(text, eventSource, context, out);
+    }
+    if (out.length === before) {
+      out.push(invalid(`${field}[${index}].message`, "log event message is empty", message, eventSource));
+    }
+    const timestamp = event.timestamp;
+    if (typeof timestamp === "number") {
+      for (let i = before; i < out.length; i++) {
+        const item = out[i];
+        if (item?.kind === "record") item.eventTimestamp = timestamp;
+      }
+    }
+  });
+  void raw;
+}

@@ -1,0 +1,132 @@
+/**
+ * Entry points of input decoding: a byte stream (a file of any size, in flat memory) or a byte
+ * buffer (a Kinesis or Firehose record). Format is detected by content: gzip by its magic number,
+ * then JSON Lines, documents, arrays, envelopes and base64 by the segmenter and the classifier.
+ */
+import { createGunzip, gunzipSync } from "node:zlib";
+import { type ClassifyOptions, classifySegment } from "./classify";
+import type { DecodedItem, SourceRef } from "./items";
+import { JsonSegmenter, type SegmenterOptions } from "./segmenter";
+
+/** Options of the decoders. */
+export interface DecodeOptions extends SegmenterOptions, ClassifyOptions {
+  /** Label of the input used in every `SourceRef` (a file path). */
+  file?: string;
+}
+
+function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * Decodes a stream of bytes into items, lazily. Memory stays proportional to the largest single
+ * record, whatever the size of the input. Never throws on bad input: a corrupt or truncated gzip
+ * stream ends the items with one `invalid` item (field `gzip`) that carries the partial text.
+ */
+export async function* decodeStream(source: AsyncIterable<Uint8Array>, options: DecodeOptions = {}): AsyncGenerator<DecodedItem> {
+  const file = options.file;
+  const segmenter = new JsonSegmenter(options);
+  const decoder = new TextDecoder("utf-8");
+  const iterator = source[Symbol.asyncIterator]();
+
+  const first = await iterator.next();
+  if (first.done) return;
+  let inflated = 0;
+  const all = remaining(first.value, iterator);
+  const gzipped = isGzip(first.value);
+  const chunks = gzipped
+    ? inflate(all, (bytes) => {
+        inflated += bytes;
+      })
+    : all;
+
+  try {
+    for await (const chunk of chunks) {
+      const text = decoder.decode(chunk, { stream: true });
+      for (const segment of segmenter.push(text)) yield* classifySegment(segment, file, options);
+    }
+  } catch (error) {
+    const pending = segmenter.abort();
+    const source: SourceRef = {};
+    if (file !== undefined) source.file = file;
+    if (pending) source.line = pending.line;
+    const what = gzipped ? "gzip" : "input";
+    yield {
+      kind: "invalid",
+      field: gzipped ? "gzip" : "input",
+      reason: `${what} stream is truncated or corrupt after ${inflated} decompressed bytes: ${(error as Error).message}`,
+      raw: pending?.text ?? "",
+      source,
+    };
+    return;
+  }
+  const tail = decoder.decode();
+  const segments = tail.length > 0 ? [...segmenter.push(tail), ...segmenter.end()] : segmenter.end();
+  for (const segment of segments) yield* classifySegment(segment, file, options);
+}
+
+async function* remaining(first: Uint8Array, iterator: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield first;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+/** Streams gzip inflation; multi-member gzip files (concatenated .gz) inflate whole. */
+async function* inflate(source: AsyncIterable<Uint8Array>, onBytes: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+  const gunzip = createGunzip();
+  const feeding = (async () => {
+    try {
+      for await (const chunk of source) {
+        if (!gunzip.write(chunk)) await new Promise<void>((resolve) => gunzip.once("drain", () => resolve()));
+      }
+      gunzip.end();
+    } catch (error) {
+      gunzip.destroy(error as Error);
+    }
+  })();
+  for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+    onBytes(chunk.length);
+    yield chunk;
+  }
+  await feeding;
+}
+
+/**
+ * Decodes one buffer completely (a Kinesis record's data after base64, a Firehose record, a
+ * small file). Synchronous, for handlers; same detection and the same items as `decodeStream`.
+ */
+export function decodeBytes(bytes: Uint8Array, options: DecodeOptions = {}): DecodedItem[] {
+  const file = options.file;
+  const items: DecodedItem[] = [];
+  let text: string;
+  if (isGzip(bytes)) {
+    try {
+      text = gunzipSync(bytes).toString("utf8");
+    } catch (error) {
+      const source: SourceRef = {};
+      if (file !== undefined) source.file = file;
+      items.push({
+        kind: "invalid",
+        field: "gzip",
+        reason: `gzip data does not inflate: ${(error as Error).message}`,
+        raw: Buffer.from(bytes).toString("base64"),
+        source,
+      });
+      return items;
+    }
+  } else {
+    text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  }
+  return decodeText(text, options);
+}
+
+/** Decodes a whole text (already inflated). */
+export function decodeText(text: string, options: DecodeOptions = {}): DecodedItem[] {
+  const segmenter = new JsonSegmenter(options);
+  const items: DecodedItem[] = [];
+  for (const segment of [...segmenter.push(text), ...segmenter.end()]) items.push(...classifySegment(segment, options.file, options));
+  return items;
+}

@@ -1,0 +1,18 @@
+/**
+ * @bedrock-spend/core: the pure domain of bedrock-spend. No I/O, no AWS SDK.
+ */
+export * from "./attribution";
+export * from "./catalog";
+export * from "./cost";
+export * from "./decode/classify";
+export * from "./decode/decode";
+export * from "./decode/items";
+export * from "./decode/segmenter";
+export * from "./defaults";
+export * from "./errors";
+export * from "./invocation";
+export * from "./model";
+export * from "./money";
+export * from "./price-line";
+export * from "./pricer";
+export * from "./usage";

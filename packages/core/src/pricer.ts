@@ -1,0 +1,172 @@
+/**
+ * The pricer: decoded item -> validated invocation -> attribution, model resolution, price lookup
+ * and exact cost -> usage record. Both stream consumers (the lake transform and the aggregator)
+ * and the CLI go through this one function, so a cost can never differ between them.
+ */
+import { type AliasMap, Attributor } from "./attribution";
+import { formatCatalogDate, type PriceCatalog, type PriceEntry } from "./catalog";
+import { computeCost } from "./cost";
+import type { DecodedItem, SkipReason, SourceRef } from "./decode/items";
+import { formatTimestamp, type InvocationLog, type InvocationParseResult, parseInvocationLog } from "./invocation";
+import { type ApplicationProfileLookup, resolveModel } from "./model";
+import { formatUsd } from "./money";
+import type { UsageRecord } from "./usage";
+
+/** A priced (or unpriced) invocation: the usage record plus its exact cost as a bigint. */
+export interface PricedInvocation {
+  record: UsageRecord;
+  /** Exact cost in pico-dollars; null when unpriced. */
+  costPico: bigint | null;
+  /** The catalog entry used, when priced. */
+  entry: PriceEntry | null;
+  longContext: boolean;
+}
+
+/** What pricing one decoded item yields. */
+export type PriceOutcome =
+  | { kind: "usage"; usage: PricedInvocation; raw: string; source: SourceRef }
+  | { kind: "skipped"; skip: SkipReason; raw: string; source: SourceRef }
+  | {
+      kind: "invalid";
+      field: string;
+      reason: string;
+      raw: string;
+      source: SourceRef;
+      partial: Extract<InvocationParseResult, { ok: false }>["partial"];
+    };
+
+/** Configuration of a pricer. */
+export interface PricerOptions {
+  catalog: PriceCatalog;
+  aliases?: AliasMap;
+  profiles?: ApplicationProfileLookup;
+}
+
+/** Prices invocation log records. Build once (per process or per cold start), reuse per record. */
+export class Pricer {
+  readonly catalog: PriceCatalog;
+  private readonly attributor: Attributor;
+  private readonly profiles: ApplicationProfileLookup | undefined;
+
+  constructor(options: PricerOptions) {
+    this.catalog = options.catalog;
+    this.attributor = new Attributor(options.aliases);
+    this.profiles = options.profiles;
+  }
+
+  /** Validates and prices one decoded item. Never throws on bad input. */
+  priceItem(item: DecodedItem): PriceOutcome {
+    switch (item.kind) {
+      case "skipped":
+        return item;
+      case "invalid":
+        return { ...item, partial: {} };
+      case "record": {
+        const parsed = parseInvocationLog(item.value);
+        if (!parsed.ok) {
+          return {
+            kind: "invalid",
+            field: parsed.field,
+            reason: parsed.reason,
+            raw: item.raw,
+            source: item.source,
+            partial: parsed.partial,
+          };
+        }
+        return {
+          kind: "usage",
+          usage: this.price(parsed.log),
+          raw: item.raw,
+          source: item.source,
+        };
+      }
+    }
+  }
+
+  /** Prices one validated invocation. */
+  price(log: InvocationLog): PricedInvocation {
+    const resolution = resolveModel(log.modelId, this.profiles);
+    const tags = resolution.ok ? resolution.applicationProfile?.tags : undefined;
+    const attribution = this.attributor.attribute(tags ? { ...tags, ...log.metadata } : log.metadata);
+    const eventTime = formatTimestamp(log.timestamp);
+    const record: UsageRecord = {
+      request_id: log.requestId,
+      event_time: eventTime,
+      account_id: log.accountId,
+      region: log.region,
+      inference_region: log.inferenceRegion,
+      operation: log.operation,
+      model_id: log.modelId,
+      model: resolution.model,
+      profile: resolution.profile === "unknown" ? "none" : resolution.profile,
+      tenant_id: attribution.tenantId,
+      tenant_group: attribution.tenantGroup,
+      department_id: attribution.departmentId,
+      user_id: attribution.userId,
+      application_id: attribution.applicationId,
+      principal_arn: log.principalArn,
+      metadata: log.metadata,
+      input_tokens: log.inputTokens,
+      output_tokens: log.outputTokens,
+      cache_read_tokens: log.cacheReadTokens,
+      cache_write_tokens: log.cacheWriteTokens,
+      cost_usd: null,
+      price_version: this.catalog.version,
+      status: "unpriced",
+      reason: null,
+      error_code: log.errorCode,
+      year: eventTime.slice(0, 4),
+      month: eventTime.slice(5, 7),
+      day: eventTime.slice(8, 10),
+    };
+    if (!resolution.ok) {
+      record.reason = resolution.reason;
+      return { record, costPico: null, entry: null, longContext: false };
+    }
+    const query = {
+      model: resolution.model,
+      pricingProfile: resolution.pricingProfile,
+      region: log.region,
+      timestamp: log.timestamp,
+    };
+    const entry = this.catalog.lookup(query);
+    if (!entry) {
+      record.reason = this.catalog.knowsModel(resolution.model)
+        ? `no price for ${resolution.model} (profile ${resolution.pricingProfile}, region ${log.region ?? "unknown"}) effective on ${formatCatalogDate(log.timestamp)} in catalog ${this.catalog.version}`
+        : `model ${resolution.model} is not in price catalog ${this.catalog.version}`;
+      return { record, costPico: null, entry: null, longContext: false };
+    }
+    const cost = computeCost(entry, {
+      input: log.inputTokens,
+      output: log.outputTokens,
+      cacheRead: log.cacheReadTokens,
+      cacheWrite: log.cacheWriteTokens,
+    });
+    if (!cost.priced) {
+      const counts = cost.missing.map((tokenClass) => `${tokenClass} (${tokenCount(log, tokenClass)} tokens)`).join(", ");
+      record.reason = `${entry.model} (profile ${entry.profile}, from ${formatCatalogDate(entry.effectiveFrom)}${cost.longContext ? ", long context" : ""}) has no price for ${counts}`;
+      return { record, costPico: null, entry, longContext: cost.longContext };
+    }
+    record.status = "priced";
+    record.cost_usd = formatUsd(cost.costPico);
+    return {
+      record,
+      costPico: cost.costPico,
+      entry,
+      longContext: cost.longContext,
+    };
+  }
+}
+
+function tokenCount(log: InvocationLog, tokenClass: "input" | "output" | "cacheRead" | "cacheWrite"): number {
+  switch (tokenClass) {
+    case "input":
+      return log.inputTokens;
+    case "output":
+      return log.outputTokens;
+    case "cacheRead":
+      return log.cacheReadTokens;
+    case "cacheWrite":
+      return log.cacheWriteTokens;
+  }
+}
