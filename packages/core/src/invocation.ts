@@ -15,7 +15,9 @@ export const MAX_TOKENS_PER_CLASS = 100_000_000;
  * entries; keys 1-256 and values 0-256 characters of `[a-zA-Z0-9\s:_@$#=/+,-.]`.
  * Bedrock refuses other requests, so a log that breaks them did not come from Bedrock as-is.
  */
-const METADATA_CHARS = /^[a-zA-Z0-9\s:_@$#=/+,\-.]*$/;
+// `\s` in the Smithy (Java) pattern is ASCII whitespace only; JavaScript's `\s` would also admit
+// Unicode spaces that Bedrock refuses.
+const METADATA_CHARS = /^[a-zA-Z0-9 \t\n\v\f\r:_@$#=/+,\-.]*$/;
 const MAX_METADATA_ENTRIES = 16;
 const MAX_METADATA_LENGTH = 256;
 

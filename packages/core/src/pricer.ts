@@ -60,7 +60,8 @@ export class Pricer {
       case "skipped":
         return item;
       case "invalid":
-        return { ...item, partial: {} };
+        // Decode-level problems read like record-level ones: "field: problem".
+        return { ...item, reason: `${item.field}: ${item.reason}`, partial: {} };
       case "record": {
         const parsed = parseInvocationLog(item.value);
         if (!parsed.ok) {

@@ -113,7 +113,16 @@ function classifyTextLine(line: string, source: SourceRef, context: Context, out
     classifyBytes(Buffer.from(text, "base64"), text, source, context, out, "base64");
     return;
   }
+  if (looksLikeBrokenBase64(text)) {
+    out.push(invalid("base64", `line looks like base64 but has characters outside the base64 alphabet`, text, source));
+    return;
+  }
   out.push(invalid("json", `not JSON, base64 or a known log message: ${JSON.stringify(text.slice(0, 80))}`, text, source));
+}
+
+/** Starts with a long run of base64 alphabet: a damaged Kinesis payload rather than a log line. */
+function looksLikeBrokenBase64(text: string): boolean {
+  return /^[A-Za-z0-9+/]{32}/.test(text);
 }
 
 /**

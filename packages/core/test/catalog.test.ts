@@ -1,0 +1,184 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { PriceCatalog, type PriceQuery } from "../src/catalog";
+import { CatalogValidationError } from "../src/errors";
+import { catalogJson, priceEntry } from "./helpers/catalogs";
+
+const HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0";
+const day = (text: string) => Date.parse(`${text}T00:00:00Z`);
+
+function issuesOf(json: unknown): string[] {
+  try {
+    PriceCatalog.fromJson(json, "prices.json");
+  } catch (error) {
+    expect(error).toBeInstanceOf(CatalogValidationError);
+    return (error as CatalogValidationError).issues.map((issue) => `${issue.path}: ${issue.message}`);
+  }
+  throw new Error("expected the catalog to be refused");
+}
+
+describe("Function: PriceCatalog.fromJson() validation", () => {
+  it("accepts a well-formed catalog and keeps its version", () => {
+    const catalog = PriceCatalog.fromJson(catalogJson([priceEntry()], "2026-11-27"), "prices.json");
+    expect(catalog.version).toBe("2026-11-27");
+    expect(catalog.entries).toHaveLength(1);
+  });
+
+  it("refuses a file in another unit instead of misreading it", () => {
+    const issues = issuesOf({ ...catalogJson([priceEntry()]), unit: "per_thousand_tokens" });
+    expect(issues).toEqual([expect.stringMatching(/^unit: must be "per_million_tokens".*per_thousand_tokens/)]);
+  });
+
+  it.each([
+    [{ input: "1,00" }, "models[0].input: must be a decimal string with at most 6 fractional digits"],
+    [{ input: 3 as unknown as string }, "models[0].input: must be a decimal string"],
+    [{ output: "-1.00" }, "models[0].output: must not be negative"],
+    [{ cacheRead: "0.0000001" }, "models[0].cacheRead: must be a decimal string with at most 6 fractional digits"],
+    [{ output: undefined as unknown as string }, "models[0].output: is missing"],
+    [{ profile: "mars" }, "models[0].profile: must be one of"],
+    [{ region: "moon-1" }, "models[0].region: must be an AWS Region"],
+    [{ effectiveFrom: "2025-02-30" }, "models[0].effectiveFrom: must be a YYYY-MM-DD date"],
+    [{ effectiveTo: "2025-01-01" }, "models[0].effectiveTo: must be after effectiveFrom"],
+    [{ model: `us.${HAIKU}` }, "models[0].model: must be a base model id without a profile prefix"],
+    [{ model: `arn:aws:bedrock:us-east-1::foundation-model/${HAIKU}` }, "models[0].model: must be a base model id, not an ARN"],
+    [{ inputt: "1" } as never, "models[0].inputt: is not a known field"],
+    [
+      { longContext: { aboveInputTokens: 200_000, input: "2", output: "7.5", cacheRead: "0.2" } } as never,
+      "models[0].longContext.cacheWrite: is missing: the entry prices cacheWrite",
+    ],
+    [
+      { longContext: { aboveInputTokens: 0, input: "2", output: "7.5", cacheRead: "0.2", cacheWrite: "2.5" } } as never,
+      "models[0].longContext.aboveInputTokens",
+    ],
+  ])("refuses %j, naming the entry and the field", (overrides, message) => {
+    const issues = issuesOf(catalogJson([priceEntry(overrides)]));
+    expect(issues.some((issue) => issue.startsWith(message))).toBe(true);
+  });
+
+  it("names the entry in the error message", () => {
+    try {
+      PriceCatalog.fromJson(catalogJson([priceEntry(), priceEntry({ model: "meta.llama3-1-8b-instruct-v1:0", output: "x" })]), "prices.json");
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).toContain("prices.json: models[1].output (meta.llama3-1-8b-instruct-v1:0, profile *, region *, from 2025-10-01)");
+    }
+  });
+
+  it("refuses overlapping effective ranges for one selector, naming both entries", () => {
+    const issues = issuesOf(catalogJson([priceEntry({ effectiveTo: "2026-01-01" }), priceEntry({ effectiveFrom: "2025-12-01" })]));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatch(/overlaps .*2025-10-01 to 2026-01-01/);
+  });
+
+  it("accepts adjacent ranges and the same range for different selectors", () => {
+    const json = catalogJson([
+      priceEntry({ effectiveTo: "2026-01-01" }),
+      priceEntry({ effectiveFrom: "2026-01-01" }),
+      priceEntry({ profile: "global" }),
+      priceEntry({ region: "eu-west-1" }),
+    ]);
+    expect(PriceCatalog.fromJson(json, "prices.json").entries).toHaveLength(4);
+  });
+
+  it("collects every problem, not just the first", () => {
+    expect(issuesOf(catalogJson([priceEntry({ input: "x" }), priceEntry({ model: "m2", output: "-2" })]))).toHaveLength(2);
+  });
+});
+
+describe("Method: PriceCatalog.overlay()", () => {
+  const base = PriceCatalog.fromJson(
+    catalogJson([priceEntry(), priceEntry({ model: "amazon.nova-lite-v1:0", input: "0.06", output: "0.24" })], "base"),
+    "defaults",
+  );
+
+  it("replaces an entry with the same model, profile, region and effectiveFrom", () => {
+    const merged = base.overlay(PriceCatalog.fromJson(catalogJson([priceEntry({ input: "0.90" })], "acme"), "acme.json"));
+    expect(merged.version).toBe("base+acme");
+    expect(merged.entries).toHaveLength(2);
+    const entry = merged.lookup({ model: HAIKU, pricingProfile: "us", region: "us-east-1", timestamp: day("2026-11-27") });
+    expect(entry?.json.input).toBe("0.90");
+    expect(entry?.origin).toBe("acme.json");
+  });
+
+  it("adds entries for new models and new tiers", () => {
+    const merged = base.overlay(
+      PriceCatalog.fromJson(catalogJson([priceEntry({ model: "acme.custom-v1" }), priceEntry({ profile: "eu", input: "1.20" })]), "acme.json"),
+    );
+    expect(merged.entries).toHaveLength(4);
+    expect(merged.lookup({ model: HAIKU, pricingProfile: "eu", region: null, timestamp: day("2026-11-27") })?.json.input).toBe("1.20");
+    expect(merged.lookup({ model: HAIKU, pricingProfile: "us", region: null, timestamp: day("2026-11-27") })?.json.input).toBe("1.10");
+  });
+
+  it("refuses an overlay entry that overlaps a default without replacing it", () => {
+    expect(() => base.overlay(PriceCatalog.fromJson(catalogJson([priceEntry({ effectiveFrom: "2026-06-01" })]), "acme.json"))).toThrow(
+      /acme\.json.*overlaps .*\(defaults\)/,
+    );
+  });
+});
+
+describe("Method: PriceCatalog.lookup()", () => {
+  const catalog = PriceCatalog.fromJson(
+    catalogJson([
+      priceEntry({ input: "1.10" }),
+      priceEntry({ profile: "global", input: "1.00" }),
+      priceEntry({ region: "eu-central-1", input: "1.20" }),
+      priceEntry({ profile: "us-gov", region: "us-gov-west-1", input: "1.50" }),
+      priceEntry({ profile: "us", effectiveTo: "2026-09-01", input: "2.00" }),
+      priceEntry({ profile: "us", effectiveFrom: "2026-09-01", input: "3.00" }),
+    ]),
+    "prices.json",
+  );
+  const at = (query: Partial<PriceQuery>) =>
+    catalog.lookup({ model: HAIKU, pricingProfile: "none", region: "us-east-1", timestamp: day("2026-11-27"), ...query })?.json.input;
+
+  it("prefers an exact profile over an exact region (profile before region)", () => {
+    expect(at({ pricingProfile: "global", region: "eu-central-1" })).toBe("1.00");
+  });
+
+  it("prefers an exact region over the wildcard", () => {
+    expect(at({ region: "eu-central-1" })).toBe("1.20");
+    expect(at({ region: "us-east-1" })).toBe("1.10");
+    expect(at({ region: null })).toBe("1.10");
+  });
+
+  it("honours effective dates: from inclusive, to exclusive, in UTC", () => {
+    expect(at({ pricingProfile: "us", timestamp: Date.parse("2026-08-31T23:59:59.999Z") })).toBe("2.00");
+    expect(at({ pricingProfile: "us", timestamp: Date.parse("2026-09-01T00:00:00Z") })).toBe("3.00");
+    expect(at({ timestamp: Date.parse("2025-09-30T23:59:59Z") })).toBeUndefined();
+  });
+
+  it("finds nothing for an unknown model", () => {
+    expect(at({ model: "acme.unknown" })).toBeUndefined();
+  });
+
+  it("is deterministic and always returns the most specific live entry", () => {
+    const profiles = ["none", "global", "us", "eu", "us-gov"] as const;
+    const regions = [null, "us-east-1", "eu-central-1", "us-gov-west-1"];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...profiles),
+        fc.constantFrom(...regions),
+        fc.integer({ min: day("2025-01-01"), max: day("2027-12-31") }),
+        (profile, region, timestamp) => {
+          const query = { model: HAIKU, pricingProfile: profile, region, timestamp };
+          const first = catalog.lookup(query);
+          expect(catalog.lookup(query)).toBe(first);
+          const live = catalog.entries.filter(
+            (entry) =>
+              entry.effectiveFrom <= timestamp &&
+              (entry.effectiveTo === null || timestamp < entry.effectiveTo) &&
+              (entry.profile === "*" || entry.profile === profile) &&
+              (entry.region === "*" || entry.region === region),
+          );
+          if (live.length === 0) {
+            expect(first).toBeUndefined();
+            return;
+          }
+          const score = (entry: (typeof live)[number]) => (entry.profile === profile ? 2 : 0) + (entry.region === region ? 1 : 0);
+          expect(first).toBeDefined();
+          expect(score(first as (typeof live)[number])).toBe(Math.max(...live.map(score)));
+        },
+      ),
+    );
+  });
+});
