@@ -90,7 +90,12 @@ describe("Function: computeCost()", () => {
     fc.assert(
       fc.property(counts, (counts) => {
         // Doubled, input + cache classes stay at or under 180,000: below the 200,000 threshold
-        const small = tokens({ input: counts.input % 30_000, output: counts.output % 30_000, cacheRead: counts.cacheRead % 30_000, cacheWrite: counts.cacheWrite % 30_000 });
+        const small = tokens({
+          input: counts.input % 30_000,
+          output: counts.output % 30_000,
+          cacheRead: counts.cacheRead % 30_000,
+          cacheWrite: counts.cacheWrite % 30_000,
+        });
         const double = tokens({ input: small.input * 2, output: small.output * 2, cacheRead: small.cacheRead * 2, cacheWrite: small.cacheWrite * 2 });
         const a = computeCost(sonnet45Regional, small);
         const b = computeCost(sonnet45Regional, double);

@@ -36,13 +36,23 @@ describe("The shipped price catalog", () => {
 
   it("prices the global tier of Claude 4.5+ about 10% below the regional tier", () => {
     const at = (profile: "global" | "us") =>
-      catalog.lookup({ model: "anthropic.claude-sonnet-4-5-20250929-v1:0", pricingProfile: profile, region: "us-east-1", timestamp: Date.parse("2026-11-27T00:00:00Z") });
+      catalog.lookup({
+        model: "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        pricingProfile: profile,
+        region: "us-east-1",
+        timestamp: Date.parse("2026-11-27T00:00:00Z"),
+      });
     expect(at("global")?.json).toMatchObject({ input: "3.00", output: "15.00" });
     expect(at("us")?.json).toMatchObject({ input: "3.30", output: "16.50" });
   });
 
   it("gives Claude cache classes and long-context tiers where they exist", () => {
-    const sonnet4 = catalog.lookup({ model: "anthropic.claude-sonnet-4-20250514-v1:0", pricingProfile: "us", region: null, timestamp: Date.parse("2026-11-27T00:00:00Z") });
+    const sonnet4 = catalog.lookup({
+      model: "anthropic.claude-sonnet-4-20250514-v1:0",
+      pricingProfile: "us",
+      region: null,
+      timestamp: Date.parse("2026-11-27T00:00:00Z"),
+    });
     expect(sonnet4?.rates.cacheRead).toBeDefined();
     expect(sonnet4?.rates.cacheWrite).toBeDefined();
     expect(sonnet4?.longContext?.aboveInputTokens).toBe(200_000);

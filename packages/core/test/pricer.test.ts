@@ -36,19 +36,27 @@ describe("Class: Pricer with the shipped catalog", () => {
   });
 
   it("states the exact Sonnet 4.5 global cache-write cost", () => {
-    const priced = priceRecord(withTokens(invocationLog({ modelId: "global.anthropic.claude-sonnet-4-5-20250929-v1:0" }), { input: 3, output: 142, cacheRead: 0, cacheWrite: 28_857 }));
+    const priced = priceRecord(
+      withTokens(invocationLog({ modelId: "global.anthropic.claude-sonnet-4-5-20250929-v1:0" }), { input: 3, output: 142, cacheRead: 0, cacheWrite: 28_857 }),
+    );
     // 3 x 3.00 + 142 x 15.00 + 28,857 x 3.75 = 9 + 2130 + 108,213.75 micro-dollars
     expect(priced.record.cost_usd).toBe("0.11035275");
   });
 
   it("uses the promotional and the full Sonnet 5 price on either side of 2026-09-01", () => {
-    const before = priceRecord(withTokens(invocationLog({ modelId: "global.anthropic.claude-sonnet-5", timestamp: "2026-08-31T23:59:59Z" }), { input: 1_000_000, output: 0 }));
-    const after = priceRecord(withTokens(invocationLog({ modelId: "global.anthropic.claude-sonnet-5", timestamp: "2026-09-01T00:00:00Z" }), { input: 1_000_000, output: 0 }));
+    const before = priceRecord(
+      withTokens(invocationLog({ modelId: "global.anthropic.claude-sonnet-5", timestamp: "2026-08-31T23:59:59Z" }), { input: 1_000_000, output: 0 }),
+    );
+    const after = priceRecord(
+      withTokens(invocationLog({ modelId: "global.anthropic.claude-sonnet-5", timestamp: "2026-09-01T00:00:00Z" }), { input: 1_000_000, output: 0 }),
+    );
     expect([before.record.cost_usd, after.record.cost_usd]).toEqual(["2.000000", "3.000000"]);
   });
 
   it("fills the usage record, which satisfies the schema derived from the column list", () => {
-    const priced = priceRecord(invocationLog({ requestMetadata: { tenantId: "acme", tier: "enterprise", team: "search", user: "u1", app: "chat", extra: "kept" } }));
+    const priced = priceRecord(
+      invocationLog({ requestMetadata: { tenantId: "acme", tier: "enterprise", team: "search", user: "u1", app: "chat", extra: "kept" } }),
+    );
     expect(UsageRecordSchema.parse(priced.record)).toEqual(priced.record);
     expect(priced.record).toMatchObject({
       request_id: "6f1c2a9e-8b7d-4c3e-9f21-0a1b2c3d4e5f",
@@ -84,12 +92,22 @@ describe("Class: Pricer with the shipped catalog", () => {
     const profiles = StaticProfileMap.fromJson({ [AIP]: { model: "us.anthropic.claude-haiku-4-5-20251001-v1:0", tags: { tenantId: "tagged", team: "ml" } } });
     const withMap = new Pricer({ catalog: defaultCatalog(), profiles });
     const priced = priceRecord(invocationLog({ modelId: AIP, requestMetadata: { team: "override" } }), withMap);
-    expect(priced.record).toMatchObject({ status: "priced", profile: "application", model: "anthropic.claude-haiku-4-5-20251001-v1:0", tenant_id: "tagged", department_id: "override", cost_usd: "0.000352" });
+    expect(priced.record).toMatchObject({
+      status: "priced",
+      profile: "application",
+      model: "anthropic.claude-haiku-4-5-20251001-v1:0",
+      tenant_id: "tagged",
+      department_id: "override",
+      cost_usd: "0.000352",
+    });
     expect(priced.record.metadata).toEqual({ team: "override" });
   });
 
   it("stamps the overlay's version and price, so that history keeps the prices it was computed with", () => {
-    const overlay = PriceCatalog.fromJson(catalogJson([priceEntry({ profile: "global", input: "0.50", output: "2.50", cacheRead: "0.05", cacheWrite: "0.625" })], "acme-2026-11"), "acme.json");
+    const overlay = PriceCatalog.fromJson(
+      catalogJson([priceEntry({ profile: "global", input: "0.50", output: "2.50", cacheRead: "0.05", cacheWrite: "0.625" })], "acme-2026-11"),
+      "acme.json",
+    );
     const discounted = new Pricer({ catalog: defaultCatalog().overlay(overlay) });
     const before = priceRecord(invocationLog(), pricer);
     const after = priceRecord(invocationLog(), discounted);

@@ -56,10 +56,7 @@ export const APPLICATION_PROFILE_TARGET = {
  * The application-profile map (`--profiles` file format) for the profile in the mix, so that its
  * records resolve to a model and price instead of being unpriced.
  */
-export function applicationProfileMap(
-  accountId = DEFAULT_ACCOUNT_ID,
-  region = DEFAULT_REGION,
-): Record<string, { model: string; pricingProfile: string }> {
+export function applicationProfileMap(accountId = DEFAULT_ACCOUNT_ID, region = DEFAULT_REGION): Record<string, { model: string; pricingProfile: string }> {
   return { [applicationProfileArn(accountId, region)]: { ...APPLICATION_PROFILE_TARGET } };
 }
 
@@ -114,7 +111,11 @@ export function modelMix(accountId = DEFAULT_ACCOUNT_ID, region = DEFAULT_REGION
     complete(spec("amazon.titan-embed-text-v2:0", "titan-embed", 4, "none", "amazon.titan-embed-text-v2:0", 0)),
     complete(spec("qwen.qwen3-32b-v1:0", "openai", 3, "none", "qwen.qwen3-32b-v1:0", 9)),
     complete(spec("us.anthropic.claude-sonnet-4-20250514-v1:0", "anthropic", 3, "read-write", "claude-sonnet-4-20250514", 15, true)),
-    complete(spec(applicationProfileArn(accountId, region), "anthropic", 3, "read-write", "claude-haiku-4-5-20251001", 8), APPLICATION_PROFILE_TARGET.model, US),
+    complete(
+      spec(applicationProfileArn(accountId, region), "anthropic", 3, "read-write", "claude-haiku-4-5-20251001", 8),
+      APPLICATION_PROFILE_TARGET.model,
+      US,
+    ),
     complete(spec("mistral.mistral-large-2407-v1:0", "mistral", 1, "none", "mistral.mistral-large-2407-v1:0", 16)),
     complete(spec("us.deepseek.r1-v1:0", "openai", 1, "none", "deepseek.r1-v1:0", 20, true)),
     complete(spec("global.anthropic.claude-opus-4-6-v1", "anthropic", 1, "read-write", "claude-opus-4-6", 30, true)),
