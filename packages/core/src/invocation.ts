@@ -23,8 +23,20 @@ const MAX_METADATA_LENGTH = 256;
 
 const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/;
 
+// Records of one batch share few distinct seconds: a one-entry memo skips most of the parsing.
+let lastParsedText = "";
+let lastParsedValue: number | undefined;
+
 /** Parses an ISO 8601 timestamp with a zone into epoch milliseconds, checking every component. */
 export function parseIsoTimestamp(text: string): number | undefined {
+  if (text === lastParsedText) return lastParsedValue;
+  const value = parseIsoTimestampUncached(text);
+  lastParsedText = text;
+  lastParsedValue = value;
+  return value;
+}
+
+function parseIsoTimestampUncached(text: string): number | undefined {
   const match = ISO_TIMESTAMP.exec(text);
   if (!match) return undefined;
   const [, y, mo, d, h, mi, s, fraction = "", zone = "Z"] = match;
@@ -50,8 +62,18 @@ export function parseIsoTimestamp(text: string): number | undefined {
   return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
 }
 
+let lastFormattedMillis = Number.NaN;
+let lastFormattedText = "";
+
 /** Formats epoch milliseconds as `2026-11-27T10:00:00Z`, with `.sss` only when non-zero. */
 export function formatTimestamp(epochMillis: number): string {
+  if (epochMillis === lastFormattedMillis) return lastFormattedText;
+  lastFormattedMillis = epochMillis;
+  lastFormattedText = formatTimestampUncached(epochMillis);
+  return lastFormattedText;
+}
+
+function formatTimestampUncached(epochMillis: number): string {
   const iso = new Date(epochMillis).toISOString();
   return iso.endsWith(".000Z") ? `${iso.slice(0, 19)}Z` : iso;
 }
@@ -194,7 +216,7 @@ const metadataSchema = z
 const optionalString = (max: number, pattern?: RegExp, message?: string) => boundedString(max, pattern, message).optional();
 
 /** zod schema of the fields bedrock-spend reads from an invocation log record. */
-export const InvocationLogSchema = z.looseObject({
+export const InvocationLogSchema = z.object({
   schemaType: z
     .literal("ModelInvocationLog", {
       error: (issue) => `must be "ModelInvocationLog", got ${describe(issue.input)}`,
@@ -233,7 +255,7 @@ export const InvocationLogSchema = z.looseObject({
       { error: (issue) => `must be an object, got ${describe(issue.input)}` },
     )
     .optional(),
-  output: z.looseObject({ outputTokenCount: tokenCount(false) }, { error: (issue) => `must be an object, got ${describe(issue.input)}` }).optional(),
+  output: z.object({ outputTokenCount: tokenCount(false) }, { error: (issue) => `must be an object, got ${describe(issue.input)}` }).optional(),
 });
 
 /** A validated invocation log record, reduced to what bedrock-spend uses. Bodies are not kept. */
