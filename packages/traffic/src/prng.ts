@@ -29,6 +29,8 @@ export function mix32(value: number): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
+const HEX_BYTES: readonly string[] = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
 function rotl(value: number, shift: number): number {
   return (value << shift) | (value >>> (32 - shift));
 }
@@ -63,6 +65,14 @@ export class Prng {
     this.d = next();
     // The all-zero state is the one fixed point of xoshiro.
     if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
+  }
+
+  /** A generator at an explicit state (four 32-bit words, not all zero): for reference vectors. */
+  static fromState(state: readonly [number, number, number, number]): Prng {
+    const rng = new Prng(0);
+    [rng.a, rng.b, rng.c, rng.d] = state.map((word) => word | 0) as [number, number, number, number];
+    if ((rng.a | rng.b | rng.c | rng.d) === 0) throw new RangeError("xoshiro state must not be all zero");
+    return rng;
   }
 
   /** The next 32-bit unsigned integer. */
@@ -111,8 +121,11 @@ export class Prng {
   /** `count` hexadecimal digits. */
   hex(count: number): string {
     let out = "";
-    while (out.length < count) out += this.nextUint32().toString(16).padStart(8, "0");
-    return out.slice(0, count);
+    while (out.length < count) {
+      const word = this.nextUint32();
+      out += (HEX_BYTES[word >>> 24] as string) + HEX_BYTES[(word >>> 16) & 0xff] + HEX_BYTES[(word >>> 8) & 0xff] + HEX_BYTES[word & 0xff];
+    }
+    return out.length === count ? out : out.slice(0, count);
   }
 
   /** A random (version 4, RFC 9562 variant) UUID in canonical lower-case form. */

@@ -67,10 +67,9 @@ export function fillerText(rng: Prng, length: number): string {
   let out = "";
   while (out.length < length) {
     if (out.length > 0) out += " ";
-    const take = Math.min(length - out.length, MAX_SLICE);
     const start = starts[rng.int(sliceable)] as number;
-    out += text.slice(start, start + take);
+    out += text.slice(start, start + Math.min(length - out.length, MAX_SLICE));
   }
-  // A slice must not end in a space: trailing whitespace looks like a generator artefact.
-  return out.length > length ? out.slice(0, length) : out.endsWith(" ") ? `${out.slice(0, -1)}.` : out;
+  // Trailing whitespace would look like a generator artefact; a period keeps the length.
+  return out.endsWith(" ") ? `${out.slice(0, -1)}.` : out;
 }
