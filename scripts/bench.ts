@@ -77,7 +77,7 @@ async function runPrice(input: string): Promise<{ seconds: number; summary: Reco
     stdio: ["ignore", openSync("/dev/null", "w"), "pipe"],
   });
   let stderr = "";
-  child.stderr.on("data", (chunk) => {
+  child.stderr?.on("data", (chunk) => {
     stderr += chunk;
   });
   let peak = 0;
