@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["packages/*/test/**/*.test.ts", "functions/test/**/*.test.ts", "test/**/*.test.ts"],
+    globalSetup: ["test/setup/dynamodb.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Two cores on CI: two workers keep the machine responsive for the local servers later tests start.

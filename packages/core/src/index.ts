@@ -1,7 +1,10 @@
 /**
  * @bedrock-spend/core: the pure domain of bedrock-spend. No I/O, no AWS SDK.
  */
+
+export * from "./aggregation";
 export * from "./attribution";
+export * from "./budget";
 export * from "./catalog";
 export * from "./cost";
 export * from "./decode/classify";
@@ -11,8 +14,10 @@ export * from "./decode/segmenter";
 export * from "./defaults";
 export * from "./errors";
 export * from "./invocation";
+export * from "./keys";
 export * from "./model";
 export * from "./money";
 export * from "./price-line";
 export * from "./pricer";
+export * from "./spend";
 export * from "./usage";

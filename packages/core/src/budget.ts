@@ -1,0 +1,135 @@
+/**
+ * Budgets: a monthly amount in USD and the percentages at which to alert, and the pure evaluation
+ * of a tenant's month spend against them. Periods are calendar months in UTC; nothing resets,
+ * because the month is part of every key.
+ */
+import { formatUsd, parseUsd } from "./money";
+
+/** A tenant's monthly budget. */
+export interface Budget {
+  /** Decimal USD string, e.g. "100.00". */
+  monthlyUsd: string;
+  /** Alert thresholds in percent of the budget, ascending, e.g. [50, 80, 100]. */
+  thresholds: number[];
+}
+
+/** Default alert thresholds. */
+export const DEFAULT_THRESHOLDS: readonly number[] = [50, 80, 100];
+
+/** Result of validating a budget from user input. */
+export type BudgetValidation = { ok: true; budget: Budget } | { ok: false; field: string; reason: string };
+
+/**
+ * Validates user input for a budget: `monthlyUsd` a positive decimal string (or number) with at
+ * most 12 fractional digits; `thresholds` distinct integers 1-1000, sorted on return.
+ */
+export function validateBudget(input: unknown): BudgetValidation {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return { ok: false, field: "body", reason: "must be a JSON object" };
+  const body = input as Record<string, unknown>;
+  const unknown = Object.keys(body).filter((key) => key !== "monthlyUsd" && key !== "thresholds");
+  if (unknown.length > 0) return { ok: false, field: unknown[0] as string, reason: "is not a budget field (expected monthlyUsd, thresholds)" };
+  let amountText: string;
+  if (typeof body.monthlyUsd === "string") amountText = body.monthlyUsd.trim();
+  else if (typeof body.monthlyUsd === "number" && Number.isFinite(body.monthlyUsd)) amountText = String(body.monthlyUsd);
+  else return { ok: false, field: "monthlyUsd", reason: 'is required: a positive decimal amount in USD, e.g. "100.00"' };
+  const pico = parseUsd(amountText);
+  if (pico === undefined || pico <= 0n)
+    return { ok: false, field: "monthlyUsd", reason: `must be a positive decimal amount in USD, got ${JSON.stringify(body.monthlyUsd)}` };
+  let thresholds = [...DEFAULT_THRESHOLDS];
+  if (body.thresholds !== undefined) {
+    if (!Array.isArray(body.thresholds) || body.thresholds.length === 0 || body.thresholds.length > 10) {
+      return { ok: false, field: "thresholds", reason: "must be an array of 1 to 10 percentages" };
+    }
+    for (const value of body.thresholds) {
+      if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 1000) {
+        return { ok: false, field: "thresholds", reason: `must hold integers from 1 to 1000, got ${JSON.stringify(value)}` };
+      }
+    }
+    thresholds = [...new Set(body.thresholds as number[])].sort((a, b) => a - b);
+  }
+  return { ok: true, budget: { monthlyUsd: formatUsd(pico, 2), thresholds } };
+}
+
+/** Pico-dollar amount of `percent`% of the budget, rounded up so that "at the threshold" is exact. */
+export function thresholdPico(budget: Budget, percent: number): bigint {
+  const monthly = budgetPico(budget);
+  return (monthly * BigInt(percent) + 99n) / 100n;
+}
+
+/** Start and end (exclusive) of a `YYYY-MM` month, epoch ms UTC. */
+export function monthBounds(month: string): { start: number; end: number } {
+  const [year, monthNumber] = month.split("-").map(Number) as [number, number];
+  return { start: Date.UTC(year, monthNumber - 1, 1), end: Date.UTC(year, monthNumber, 1) };
+}
+
+/**
+ * Projected month-end spend: the spend so far scaled linearly by elapsed time. Exact integer
+ * arithmetic (pico-dollars x milliseconds). Returns the spend itself once the month is over.
+ */
+export function forecastMonthEnd(spendPico: bigint, month: string, now: number): bigint {
+  const { start, end } = monthBounds(month);
+  if (now >= end) return spendPico;
+  const elapsed = BigInt(Math.max(now - start, 1));
+  return (spendPico * BigInt(end - start)) / elapsed;
+}
+
+/** An alert a tenant's month spend calls for. */
+export interface BudgetAlert {
+  kind: "threshold" | "forecast";
+  /** Percent for threshold alerts; null for the forecast alert. */
+  threshold: number | null;
+  tenantId: string;
+  month: string;
+  spendUsd: string;
+  budgetUsd: string;
+  forecastUsd: string;
+}
+
+/** Inputs of a budget evaluation. */
+export interface BudgetEvaluation {
+  tenantId: string;
+  month: string;
+  spendPico: bigint;
+  budget: Budget;
+  /** Thresholds (and `"FORECAST"`) already fired for this tenant and month. */
+  fired: ReadonlySet<number | "FORECAST">;
+  /** Evaluation time, epoch ms (the stream record's time). */
+  now: number;
+  /** Fraction of the month that must have passed before a forecast alert (noise guard). Default 0.1. */
+  forecastAfter?: number;
+}
+
+/**
+ * Alerts due now: every threshold the spend has reached (at or above) and that has not fired,
+ * and a forecast alert when the projected month-end spend exceeds the budget. Reaching, not
+ * crossing: a budget lowered mid-month fires the thresholds the spend already passed. The caller
+ * makes each one fire once with a conditional write of its marker.
+ */
+export function alertsDue(evaluation: BudgetEvaluation): BudgetAlert[] {
+  const { budget, spendPico, month, now, fired } = evaluation;
+  const forecast = forecastMonthEnd(spendPico, month, now);
+  const common = {
+    tenantId: evaluation.tenantId,
+    month,
+    spendUsd: formatUsd(spendPico),
+    budgetUsd: budget.monthlyUsd,
+    forecastUsd: formatUsd(forecast),
+  };
+  const alerts: BudgetAlert[] = [];
+  for (const threshold of budget.thresholds) {
+    if (fired.has(threshold)) continue;
+    if (spendPico >= thresholdPico(budget, threshold)) alerts.push({ kind: "threshold", threshold, ...common });
+  }
+  const { start, end } = monthBounds(month);
+  const elapsedFraction = (now - start) / (end - start);
+  const monthly = budgetPico(budget);
+  if (!fired.has("FORECAST") && elapsedFraction >= (evaluation.forecastAfter ?? 0.1) && now < end && forecast > monthly && spendPico < monthly) {
+    alerts.push({ kind: "forecast", threshold: null, ...common });
+  }
+  return alerts;
+}
+
+/** Budget amount in pico-dollars. */
+export function budgetPico(budget: Budget): bigint {
+  return parseUsd(budget.monthlyUsd) ?? 0n;
+}

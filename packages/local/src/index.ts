@@ -1,0 +1,6 @@
+/**
+ * @bedrock-spend/local: local implementations of the AWS APIs, for local mode and the tests.
+ */
+export * from "./dynamodb-local";
+export * from "./kinesalite";
+export * from "./ports";

@@ -1,0 +1,315 @@
+/**
+ * Exactly-once aggregation into DynamoDB.
+ *
+ * Each invocation is counted in the same atomic write that marks it counted: a transaction holds,
+ * for a group of invocations, one conditional Put of a dedup item per invocation
+ * (`attribute_not_exists`, keyed by Bedrock's `requestId`) and one `ADD` Update per aggregate item
+ * with the group's pre-aggregated delta. Either the whole group is counted and marked, or nothing
+ * is. A replay (retried batch, bisected batch, duplicate log event, re-ingested file, redrive) finds
+ * the dedup items: the cancellation reasons name the invocations already counted, which are dropped
+ * before the rest is retried. Marking before counting (OpenMeter #5118) or counting without a
+ * marker (LiteLLM #28247) is what this avoids.
+ *
+ * Write cost: transactional writes cost 2 WCU per item (up to 1 KB). Grouping a tenant's
+ * invocations shares the aggregate updates, so a batch of n invocations of t tenants costs about
+ * 2 x (n + 2t) WCU instead of 2 x 3n for one transaction per invocation.
+ */
+import { createHash } from "node:crypto";
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  TransactionCanceledException,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+} from "@aws-sdk/client-dynamodb";
+import { type AggregateDelta, type AggregationOptions, aggregateKeysOf, type CountableInvocation, dedupKey, preAggregate } from "@bedrock-spend/core";
+import { COUNTER_ATTRIBUTES, PK, SK, TTL_ATTRIBUTE } from "./table";
+
+/** DynamoDB's limit of actions per transaction. */
+export const MAX_TRANSACTION_ACTIONS = 100;
+
+/** Error codes after which the same transaction may succeed if retried. */
+const RETRYABLE_CANCELLATIONS = new Set(["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"]);
+const RETRYABLE_ERRORS = new Set([
+  "ThrottlingException",
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+  "TransactionInProgressException",
+  "InternalServerError",
+  "ServiceUnavailable",
+  "TimeoutError",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+]);
+
+/** Retry policy: full-jitter exponential backoff. */
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Injectable for tests. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+/** Options of the writer. */
+export interface UsageWriterOptions extends AggregationOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** Days a dedup item lives after it is written. Default 35: longer than every retry path (Kinesis 7 d, DLQ 14 d). */
+  dedupRetentionDays?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Clock, epoch ms. Injectable for tests. */
+  now?: () => number;
+}
+
+/** An invocation to count, with the identifier of where it came from (e.g. a Kinesis sequence number). */
+export interface InvocationToCount<Origin = string> extends CountableInvocation {
+  origin: Origin;
+}
+
+/** What happened to each invocation. */
+export interface WriteOutcome<Origin = string> {
+  /** Counted by this call. */
+  counted: InvocationToCount<Origin>[];
+  /** Already counted (by an earlier delivery, or twice in this input). */
+  duplicates: InvocationToCount<Origin>[];
+  /** Not counted because their group failed after all retries; retry them later. */
+  failed: { invocation: InvocationToCount<Origin>; error: Error }[];
+  /** Transactions committed. */
+  transactions: number;
+  /** Write units of the committed transactions: 2 per item per started KB. */
+  writeUnits: number;
+  /** DynamoDB calls made, including those that failed. */
+  calls: number;
+}
+
+interface Group<Origin> {
+  invocations: InvocationToCount<Origin>[];
+  keys: Set<string>;
+}
+
+/** Writes usage to the aggregates table exactly once. */
+export class UsageWriter {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  private readonly options: AggregationOptions;
+  private readonly retentionSeconds: number;
+  private readonly retry: RetryPolicy;
+  private readonly now: () => number;
+
+  constructor(options: UsageWriterOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.options = options.breakdowns ? { breakdowns: options.breakdowns } : {};
+    this.retentionSeconds = Math.round((options.dedupRetentionDays ?? 35) * 86_400);
+    this.retry = { maxAttempts: 8, baseDelayMs: 25, maxDelayMs: 2_000, ...options.retry };
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Counts each distinct invocation (by request id) exactly once, across calls and processes.
+   * Never throws for a write failure: failed groups are reported in `failed`, so that the caller
+   * can report a partial batch failure and let the event source retry them.
+   */
+  async write<Origin>(invocations: readonly InvocationToCount<Origin>[]): Promise<WriteOutcome<Origin>> {
+    const outcome: WriteOutcome<Origin> = { counted: [], duplicates: [], failed: [], transactions: 0, writeUnits: 0, calls: 0 };
+    const unique: InvocationToCount<Origin>[] = [];
+    const seen = new Set<string>();
+    for (const invocation of invocations) {
+      if (seen.has(invocation.record.request_id)) outcome.duplicates.push(invocation);
+      else {
+        seen.add(invocation.record.request_id);
+        unique.push(invocation);
+      }
+    }
+    for (const group of this.group(unique)) await this.writeGroup(group, outcome);
+    return outcome;
+  }
+
+  /**
+   * Packs invocations into groups that fit one transaction: one action per invocation plus one per
+   * distinct aggregate item. A tenant's invocations go together so that they share updates.
+   */
+  private group<Origin>(invocations: InvocationToCount<Origin>[]): Group<Origin>[] {
+    const byTenant = new Map<string, InvocationToCount<Origin>[]>();
+    for (const invocation of invocations) {
+      const list = byTenant.get(invocation.record.tenant_id);
+      if (list) list.push(invocation);
+      else byTenant.set(invocation.record.tenant_id, [invocation]);
+    }
+    const groups: Group<Origin>[] = [];
+    let current: Group<Origin> = { invocations: [], keys: new Set() };
+    for (const list of byTenant.values()) {
+      for (const invocation of list) {
+        const keys = aggregateKeysOf(invocation.record, this.options).map((key) => `${key.pk}\u0000${key.sk}`);
+        const fresh = keys.filter((key) => !current.keys.has(key));
+        if (current.invocations.length + current.keys.size + 1 + fresh.length > MAX_TRANSACTION_ACTIONS) {
+          groups.push(current);
+          current = { invocations: [], keys: new Set() };
+          for (const key of keys) current.keys.add(key);
+        } else {
+          for (const key of fresh) current.keys.add(key);
+        }
+        current.invocations.push(invocation);
+      }
+    }
+    if (current.invocations.length > 0) groups.push(current);
+    return groups;
+  }
+
+  private async writeGroup<Origin>(group: Group<Origin>, outcome: WriteOutcome<Origin>): Promise<void> {
+    let pending = group.invocations;
+    let attempt = 0;
+    // A cancelled transaction certainly did not commit: its retry gets a fresh token. After an
+    // ambiguous failure (timeout, 5xx) the token is kept, so that a commit whose answer was lost
+    // makes the retry a no-op instead of a second count.
+    let cancellations = 0;
+    for (;;) {
+      if (pending.length === 0) return;
+      const { items, size } = this.transaction(pending);
+      const token = createHash("sha256").update(JSON.stringify(items)).update(String(cancellations)).digest("base64url").slice(0, 36);
+      attempt++;
+      outcome.calls++;
+      try {
+        await this.client.send(new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: token }));
+        outcome.transactions++;
+        outcome.writeUnits += size;
+        outcome.counted.push(...pending);
+        return;
+      } catch (error) {
+        if (error instanceof TransactionCanceledException || (error as Error).name === "TransactionCanceledException") {
+          cancellations++;
+          const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
+          // Items are laid out as [dedup puts of pending..., updates...]: a failed condition on a
+          // dedup put means that invocation was already counted.
+          const already = new Set<number>();
+          let retryable = false;
+          let fatal: string | undefined;
+          reasons.forEach((reason, index) => {
+            const code = reason.Code ?? "None";
+            if (code === "None") return;
+            if (code === "ConditionalCheckFailed" && index < pending.length) already.add(index);
+            else if (RETRYABLE_CANCELLATIONS.has(code)) retryable = true;
+            else fatal ??= `${code}${reason.Message ? `: ${reason.Message}` : ""}`;
+          });
+          if (fatal !== undefined && already.size === 0) {
+            this.fail(pending, outcome, new Error(`transaction cancelled: ${fatal}`, { cause: error }));
+            return;
+          }
+          if (already.size > 0) {
+            outcome.duplicates.push(...pending.filter((_, index) => already.has(index)));
+            pending = pending.filter((_, index) => !already.has(index));
+            // Progress was made: retry the rest at once, without counting an attempt.
+            attempt--;
+            continue;
+          }
+          if (!retryable) {
+            this.fail(pending, outcome, error as Error);
+            return;
+          }
+        } else if (!isRetryable(error)) {
+          this.fail(pending, outcome, error as Error);
+          return;
+        }
+        if (attempt >= this.retry.maxAttempts) {
+          this.fail(pending, outcome, new Error(`gave up after ${attempt} attempts: ${(error as Error).message}`, { cause: error }));
+          return;
+        }
+        await this.backoff(attempt);
+      }
+    }
+  }
+
+  private fail<Origin>(pending: InvocationToCount<Origin>[], outcome: WriteOutcome<Origin>, error: Error): void {
+    for (const invocation of pending) outcome.failed.push({ invocation, error });
+  }
+
+  private async backoff(attempt: number): Promise<void> {
+    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+    const delay = Math.floor((this.retry.random ?? Math.random)() * ceiling);
+    await (this.retry.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(delay);
+  }
+
+  /** Builds the transaction for a group: dedup puts first (their index is the invocation's), then updates. */
+  private transaction(invocations: readonly CountableInvocation[]): { items: TransactWriteItem[]; size: number } {
+    const nowSeconds = Math.floor(this.now() / 1000);
+    const items: TransactWriteItem[] = [];
+    let size = 0;
+    for (const invocation of invocations) {
+      const { pk, sk } = dedupKey(invocation.record.request_id);
+      const item: Record<string, AttributeValue> = {
+        [PK]: { S: pk },
+        [SK]: { S: sk },
+        tenantId: { S: invocation.record.tenant_id },
+        eventTime: { S: invocation.record.event_time },
+        countedAt: { N: String(nowSeconds) },
+        [TTL_ATTRIBUTE]: { N: String(nowSeconds + this.retentionSeconds) },
+      };
+      items.push({ Put: { TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(#pk)", ExpressionAttributeNames: { "#pk": PK } } });
+      size += writeUnits(item);
+    }
+    for (const delta of preAggregate(invocations, this.options)) {
+      const update = this.update(delta, nowSeconds);
+      items.push({ Update: update.update });
+      size += update.units;
+    }
+    return { items, size };
+  }
+
+  private update(delta: AggregateDelta, nowSeconds: number): { update: NonNullable<TransactWriteItem["Update"]>; units: number } {
+    const values: Record<string, AttributeValue> = {
+      ":invocations": { N: String(delta.counters.invocations) },
+      ":unpriced": { N: String(delta.counters.unpricedInvocations) },
+      ":input": { N: String(delta.counters.inputTokens) },
+      ":output": { N: String(delta.counters.outputTokens) },
+      ":cacheRead": { N: String(delta.counters.cacheReadTokens) },
+      ":cacheWrite": { N: String(delta.counters.cacheWriteTokens) },
+      ":cost": { N: delta.counters.costPico.toString() },
+      ":now": { N: String(nowSeconds) },
+    };
+    const names: Record<string, string> = {
+      "#invocations": COUNTER_ATTRIBUTES.invocations,
+      "#unpriced": COUNTER_ATTRIBUTES.unpricedInvocations,
+      "#input": COUNTER_ATTRIBUTES.inputTokens,
+      "#output": COUNTER_ATTRIBUTES.outputTokens,
+      "#cacheRead": COUNTER_ATTRIBUTES.cacheReadTokens,
+      "#cacheWrite": COUNTER_ATTRIBUTES.cacheWriteTokens,
+      "#cost": COUNTER_ATTRIBUTES.costPico,
+      "#updatedAt": "updatedAt",
+    };
+    const sets = ["#updatedAt = :now"];
+    Object.entries(delta.attributes).forEach(([name, value], index) => {
+      names[`#a${index}`] = name;
+      values[`:a${index}`] = { S: value };
+      sets.push(`#a${index} = :a${index}`);
+    });
+    const expression = `ADD #invocations :invocations, #unpriced :unpriced, #input :input, #output :output, #cacheRead :cacheRead, #cacheWrite :cacheWrite, #cost :cost SET ${sets.join(", ")}`;
+    // An aggregate item is ~200-300 bytes: 1 KB, i.e. 2 transactional write units.
+    return {
+      update: {
+        TableName: this.tableName,
+        Key: { [PK]: { S: delta.pk }, [SK]: { S: delta.sk } },
+        UpdateExpression: expression,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+      units: 2,
+    };
+  }
+}
+
+/** Transactional write units of one item: 2 per started KB. */
+function writeUnits(item: Record<string, AttributeValue>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(item)) bytes += Buffer.byteLength(name) + Buffer.byteLength(value.S ?? value.N ?? "");
+  return 2 * Math.max(1, Math.ceil(bytes / 1024));
+}
+
+function isRetryable(error: unknown): boolean {
+  const name = (error as Error).name;
+  const code = (error as NodeJS.ErrnoException).code;
+  const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
+  return RETRYABLE_ERRORS.has(name) || (code !== undefined && RETRYABLE_ERRORS.has(code)) || (metadata?.httpStatusCode ?? 0) >= 500;
+}
