@@ -14,7 +14,7 @@
  * invocations shares the aggregate updates, so a batch of n invocations of t tenants costs about
  * 2 x (n + 2t) WCU instead of 2 x 3n for one transaction per invocation.
  */
-import { createHash } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import {
   type AttributeValue,
   type DynamoDBClient,
@@ -162,14 +162,14 @@ export class UsageWriter {
   private async writeGroup<Origin>(group: Group<Origin>, outcome: WriteOutcome<Origin>): Promise<void> {
     let pending = group.invocations;
     let attempt = 0;
-    // A cancelled transaction certainly did not commit: its retry gets a fresh token. After an
-    // ambiguous failure (timeout, 5xx) the token is kept, so that a commit whose answer was lost
-    // makes the retry a no-op instead of a second count.
-    let cancellations = 0;
+    // The token is fresh for each write and after each cancellation (a cancelled transaction did
+    // not commit). After an ambiguous failure (timeout, 5xx) it is kept, so that a commit whose
+    // answer was lost makes the retry a no-op instead of a second count. Across writes, replays are
+    // caught by the dedup conditions, which also tell which invocations were duplicates.
+    let token = randomUUID();
     for (;;) {
       if (pending.length === 0) return;
       const { items, size } = this.transaction(pending);
-      const token = createHash("sha256").update(JSON.stringify(items)).update(String(cancellations)).digest("base64url").slice(0, 36);
       attempt++;
       outcome.calls++;
       try {
@@ -180,7 +180,7 @@ export class UsageWriter {
         return;
       } catch (error) {
         if (error instanceof TransactionCanceledException || (error as Error).name === "TransactionCanceledException") {
-          cancellations++;
+          token = randomUUID();
           const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
           // Items are laid out as [dedup puts of pending..., updates...]: a failed condition on a
           // dedup put means that invocation was already counted.

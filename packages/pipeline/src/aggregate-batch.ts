@@ -1,0 +1,171 @@
+/**
+ * One batch of stream records through the aggregate path: decode each record's data (CloudWatch
+ * Logs subscription payloads, base64 of gzip), price every invocation, count them exactly once in
+ * the aggregates table, quarantine what cannot be read, and say which records must be retried.
+ *
+ * The same function serves the Kinesis aggregate Lambda, local mode's poller, `ingest` and the
+ * redrive, so that every path counts the same way.
+ */
+
+import { type DeadLetterQueue, type QuarantinedRecord, quarantined } from "@bedrock-spend/adapters";
+import { type DecodedItem, decodeBytes, formatSource, type Pricer } from "@bedrock-spend/core";
+import type { InvocationToCount, UsageWriter, WriteOutcome } from "@bedrock-spend/store";
+
+/** One stream record: Kinesis data (already base64-decoded) and its position in the stream. */
+export interface StreamRecord {
+  /** Kinesis sequence number (a decimal string), or any totally ordered id of the record. */
+  sequenceNumber: string;
+  /** Label of where it came from, e.g. `kinesis:shardId-000000000001:<seq>`. */
+  source: string;
+  data: Uint8Array;
+  /** Epoch ms the record arrived in the stream (for lag). */
+  arrivedAt?: number;
+}
+
+/** Counts of one batch. `logEvents = counted + duplicates + dropped + quarantined + failed + deferred`. */
+export interface BatchStats {
+  records: number;
+  logEvents: number;
+  counted: number;
+  duplicates: number;
+  dropped: number;
+  quarantined: number;
+  unpriced: number;
+  failed: number;
+  /** Invalid items of records that will be retried: quarantined on the pass that settles them. */
+  deferred: number;
+  /** Exact cost of what this batch counted, pico-dollars. */
+  costPico: bigint;
+  transactions: number;
+  writeUnits: number;
+  /** Largest arrival-to-now lag among the records, ms. */
+  maxLagMs: number;
+}
+
+/** What the batch asks of its event source. */
+export interface BatchResult {
+  /** Sequence number of the lowest record to retry from (Lambda checkpoints there); undefined when all succeeded. */
+  retryFrom: string | undefined;
+  stats: BatchStats;
+  /** The write outcome, for callers that check it (tests, `ingest`). */
+  outcome: WriteOutcome<string>;
+}
+
+/** Dependencies of the aggregate path. */
+export interface AggregateDependencies {
+  pricer: Pricer;
+  writer: UsageWriter;
+  deadLetters: DeadLetterQueue;
+  /** Warms application-inference-profile lookups for the model ids of a batch (GetInferenceProfile). */
+  warmProfiles?: (modelIds: string[]) => Promise<unknown>;
+  now?: () => number;
+}
+
+function compareSequence(a: string, b: string): number {
+  // Kinesis sequence numbers are decimal strings of up to 128 bits: compare as integers.
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) {
+    const x = BigInt(a);
+    const y = BigInt(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Decodes, prices, counts and quarantines one batch. Never throws for bad data or failed writes. */
+export async function processBatch(records: readonly StreamRecord[], deps: AggregateDependencies): Promise<BatchResult> {
+  const now = (deps.now ?? Date.now)();
+  const stats: BatchStats = {
+    records: records.length,
+    logEvents: 0,
+    counted: 0,
+    duplicates: 0,
+    dropped: 0,
+    quarantined: 0,
+    unpriced: 0,
+    failed: 0,
+    deferred: 0,
+    costPico: 0n,
+    transactions: 0,
+    writeUnits: 0,
+    maxLagMs: 0,
+  };
+  const decoded: { record: StreamRecord; items: DecodedItem[] }[] = records.map((record) => ({
+    record,
+    items: decodeBytes(record.data, { file: record.source }),
+  }));
+  if (deps.warmProfiles) {
+    const modelIds = new Set<string>();
+    for (const { items } of decoded) {
+      for (const item of items) {
+        const modelId = item.kind === "record" ? (item.value as { modelId?: unknown }).modelId : undefined;
+        if (typeof modelId === "string" && modelId.includes(":application-inference-profile/")) modelIds.add(modelId);
+      }
+    }
+    if (modelIds.size > 0) await deps.warmProfiles([...modelIds]);
+  }
+
+  const toCount: InvocationToCount<string>[] = [];
+  const bad = new Map<string, QuarantinedRecord[]>();
+  for (const { record, items } of decoded) {
+    if (record.arrivedAt !== undefined) stats.maxLagMs = Math.max(stats.maxLagMs, now - record.arrivedAt);
+    for (const item of items) {
+      stats.logEvents++;
+      const outcome = deps.pricer.priceItem(item);
+      switch (outcome.kind) {
+        case "skipped":
+          stats.dropped++;
+          break;
+        case "invalid": {
+          const list = bad.get(record.sequenceNumber) ?? [];
+          const entry: Omit<QuarantinedRecord, "id" | "quarantinedAt"> = {
+            reason: outcome.reason,
+            field: outcome.field,
+            raw: outcome.raw,
+            source: formatSource(outcome.source),
+          };
+          if (outcome.partial.requestId !== undefined) entry.requestId = outcome.partial.requestId;
+          list.push(quarantined(entry, new Date(now)));
+          bad.set(record.sequenceNumber, list);
+          break;
+        }
+        case "usage":
+          toCount.push({ record: outcome.usage.record, costPico: outcome.usage.costPico, origin: record.sequenceNumber });
+          break;
+      }
+    }
+  }
+
+  const outcome = await deps.writer.write(toCount);
+  stats.counted = outcome.counted.length;
+  stats.duplicates = outcome.duplicates.length;
+  stats.failed = outcome.failed.length;
+  stats.transactions = outcome.transactions;
+  stats.writeUnits = outcome.writeUnits;
+  for (const invocation of outcome.counted) {
+    if (invocation.costPico === null) stats.unpriced++;
+    else stats.costPico += invocation.costPico;
+  }
+
+  // Records at or after the first failure are retried whole; their invalid items are quarantined
+  // then, so that each bad item is sent once per successful pass.
+  let retryFrom: string | undefined;
+  for (const failure of outcome.failed) {
+    if (retryFrom === undefined || compareSequence(failure.invocation.origin, retryFrom) < 0) retryFrom = failure.invocation.origin;
+  }
+  const settled = [...bad.entries()].filter(([sequence]) => retryFrom === undefined || compareSequence(sequence, retryFrom) < 0);
+  const toQuarantine = settled.flatMap(([, list]) => list);
+  stats.deferred = [...bad.values()].reduce((sum, list) => sum + list.length, 0) - toQuarantine.length;
+  if (toQuarantine.length > 0) {
+    try {
+      await deps.deadLetters.send(toQuarantine);
+      stats.quarantined = toQuarantine.length;
+    } catch {
+      // The dead-letter queue is down: retry from the first record with a bad item, so that
+      // nothing bad is lost; the good records before it stay counted.
+      const first = settled.map(([sequence]) => sequence).sort(compareSequence)[0];
+      if (first !== undefined && (retryFrom === undefined || compareSequence(first, retryFrom) < 0)) retryFrom = first;
+      stats.deferred += toQuarantine.length;
+    }
+  }
+  return { retryFrom, stats, outcome };
+}

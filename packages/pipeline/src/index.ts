@@ -1,0 +1,5 @@
+/**
+ * @bedrock-spend/pipeline: orchestration shared by the handlers, local mode and the CLI.
+ */
+export * from "./aggregate-batch";
+export * from "./redrive";
