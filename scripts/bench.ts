@@ -11,11 +11,15 @@
  * is the child's VmHWM; running two sizes shows whether memory stays flat as the input grows.
  */
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
+import { aggregateKeysOf, dedupKey, defaultCatalog, Pricer, parseInvocationLog, StaticProfileMap } from "@bedrock-spend/core";
+import { localDynamoDbClient, startDynamoDbLocal } from "@bedrock-spend/local";
+import { createAggregatesTable, type InvocationToCount, UsageWriter } from "@bedrock-spend/store";
 import { APPLICATION_PROFILES, generateTraffic, itemLine } from "@bedrock-spend/traffic";
 
 const { values } = parseArgs({
@@ -119,7 +123,119 @@ async function benchPrice(): Promise<Record<string, unknown>[]> {
   return results;
 }
 
-const benchmarks: Record<string, () => Promise<Record<string, unknown>[]>> = { price: benchPrice };
+/**
+ * aggregate-wcu: DynamoDB write units per invocation of the exactly-once writer at several batch
+ * sizes, next to a naive design (one transaction per invocation: its dedup put and its aggregate
+ * updates). The transactions really run on DynamoDB Local; units are counted by DynamoDB's rule
+ * (2 per item per started KB) because DynamoDB Local reports 2 units per transaction whatever its size.
+ */
+async function benchAggregateWcu(): Promise<Record<string, unknown>[]> {
+  const total = 20_000;
+  const pricer = new Pricer({ catalog: defaultCatalog(), profiles: StaticProfileMap.fromJson(APPLICATION_PROFILES) });
+  const invocations: InvocationToCount[] = [];
+  for (const item of generateTraffic({ seed: 7, count: total * 2, ratePerSecond: 200, malformedFraction: 0 })) {
+    if (item.kind !== "record") continue;
+    const parsed = parseInvocationLog(item.record);
+    if (!parsed.ok) continue;
+    const priced = pricer.price(parsed.log);
+    invocations.push({ record: priced.record, costPico: priced.costPico, origin: priced.record.request_id });
+    if (invocations.length === total) break;
+  }
+  const local = await startDynamoDbLocal();
+  const client = localDynamoDbClient(local.endpoint);
+  const results: Record<string, unknown>[] = [];
+  try {
+    for (const batchSize of [100, 500, 2_000, 10_000]) {
+      const tableName = `wcu-${randomUUID()}`;
+      await createAggregatesTable(client, tableName);
+      const writer = new UsageWriter({ client, tableName });
+      let writeUnits = 0;
+      let transactions = 0;
+      let tenants = 0;
+      const started = process.hrtime.bigint();
+      for (let offset = 0; offset < invocations.length; offset += batchSize) {
+        const batch = invocations.slice(offset, offset + batchSize);
+        tenants += new Set(batch.map((invocation) => invocation.record.tenant_id)).size;
+        const outcome = await writer.write(batch);
+        if (outcome.failed.length > 0) throw outcome.failed[0]?.error;
+        writeUnits += outcome.writeUnits;
+        transactions += outcome.transactions;
+      }
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const batches = Math.ceil(invocations.length / batchSize);
+      const result = {
+        benchmark: "aggregate-wcu",
+        design: "grouped transactions (this writer)",
+        workload: `${invocations.length} reference-workload invocations (10,000 tenants, Zipf 1.1), batches of ${batchSize} invocations`,
+        batchSize,
+        writeUnitsPerInvocation: Number((writeUnits / invocations.length).toFixed(3)),
+        transactionsPerBatch: Number((transactions / batches).toFixed(1)),
+        tenantsPerBatch: Number((tenants / batches).toFixed(1)),
+        invocationsPerSecondOnDynamoDbLocal: Math.round(invocations.length / seconds),
+      };
+      process.stderr.write(`  ${JSON.stringify(result)}\n`);
+      results.push(result);
+    }
+    // Naive: one transaction per invocation (a per-invocation cost, independent of batch size).
+    const tableName = `wcu-naive-${randomUUID()}`;
+    await createAggregatesTable(client, tableName);
+    const sample = invocations.slice(0, 5_000);
+    let writeUnits = 0;
+    for (const invocation of sample) {
+      const { pk, sk } = dedupKey(invocation.record.request_id);
+      await client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: tableName,
+                Item: {
+                  pk: { S: pk },
+                  sk: { S: sk },
+                  tenantId: { S: invocation.record.tenant_id },
+                  eventTime: { S: invocation.record.event_time },
+                  countedAt: { N: "1" },
+                  expiresAt: { N: "1" },
+                },
+                ConditionExpression: "attribute_not_exists(pk)",
+              },
+            },
+            ...aggregateKeysOf(invocation.record).map((key) => ({
+              Update: {
+                TableName: tableName,
+                Key: { pk: { S: key.pk }, sk: { S: key.sk } },
+                UpdateExpression: "ADD invocations :one, inputTokens :in, outputTokens :out, costPico :cost",
+                ExpressionAttributeValues: {
+                  ":one": { N: "1" },
+                  ":in": { N: String(invocation.record.input_tokens) },
+                  ":out": { N: String(invocation.record.output_tokens) },
+                  ":cost": { N: String(invocation.costPico ?? 0n) },
+                },
+              },
+            })),
+          ],
+        }),
+      );
+      // Every item is under 1 KB: 2 units per item of the transaction.
+      writeUnits += 2 * (1 + aggregateKeysOf(invocation.record).length);
+    }
+    const naive = {
+      benchmark: "aggregate-wcu",
+      design: "naive: one transaction per invocation",
+      workload: `${sample.length} of the same invocations`,
+      batchSize: 1,
+      writeUnitsPerInvocation: Number((writeUnits / sample.length).toFixed(3)),
+    };
+    process.stderr.write(`  ${JSON.stringify(naive)}\n`);
+    results.push(naive);
+  } finally {
+    client.destroy();
+    await local.stop();
+  }
+  return results;
+}
+
+const benchmarks: Record<string, () => Promise<Record<string, unknown>[]>> = { price: benchPrice, "aggregate-wcu": benchAggregateWcu };
 const machine = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryGib: Math.round(totalmem() / 2 ** 30) };
 for (const [name, bench] of Object.entries(benchmarks)) {
   if (values.only && values.only !== name) continue;

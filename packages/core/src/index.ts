@@ -15,6 +15,7 @@ export * from "./defaults";
 export * from "./errors";
 export * from "./invocation";
 export * from "./keys";
+export * from "./lake";
 export * from "./model";
 export * from "./money";
 export * from "./price-line";

@@ -23,6 +23,8 @@ const MAX_METADATA_LENGTH = 256;
 
 const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/;
 
+const LAST_EPOCH_MILLIS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 // Records of one batch share few distinct seconds: a one-entry memo skips most of the parsing.
 let lastParsedText = "";
 let lastParsedValue: number | undefined;
@@ -46,7 +48,8 @@ function parseIsoTimestampUncached(text: string): number | undefined {
   const hour = Number(h);
   const minute = Number(mi);
   const second = Number(s);
-  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  // Before 1970 nothing was logged, and Date.UTC reads years 0-99 as 1900-1999.
+  if (year < 1970 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   if (day > daysInMonth) return undefined;
   let offsetMinutes = 0;
@@ -59,7 +62,9 @@ function parseIsoTimestampUncached(text: string): number | undefined {
     offsetMinutes = sign * (zoneHours * 60 + zoneMinutes);
   }
   const millis = Number(fraction.padEnd(3, "0").slice(0, 3));
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+  const epoch = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+  // The UTC instant must stay a four-digit year: partitions and keys are YYYY-MM-DD.
+  return epoch <= LAST_EPOCH_MILLIS ? epoch : undefined;
 }
 
 let lastFormattedMillis = Number.NaN;
@@ -208,7 +213,8 @@ const metadataSchema = z
         });
         continue;
       }
-      result[key] = entry;
+      // defineProperty, not assignment: a key named "__proto__" (allowed by Bedrock) must be kept.
+      Object.defineProperty(result, key, { value: entry, enumerable: true, writable: true, configurable: true });
     }
     return result;
   });

@@ -177,3 +177,17 @@ describe("Function: parseIsoTimestamp()", () => {
     );
   });
 });
+
+describe("Edge cases of dates and metadata keys", () => {
+  it("refuses years before 1970 and instants past year 9999", () => {
+    expect(parseIsoTimestamp("0026-11-27T10:00:00Z")).toBeUndefined();
+    expect(parseIsoTimestamp("1969-12-31T23:59:59Z")).toBeUndefined();
+    expect(parseIsoTimestamp("9999-12-31T23:30:00-14:00")).toBeUndefined();
+    expect(parseIsoTimestamp("9999-12-31T09:00:00Z")).toBe(Date.UTC(9999, 11, 31, 9));
+  });
+
+  it("keeps a metadata key named __proto__ as data", () => {
+    const result = parseInvocationLog(JSON.parse(JSON.stringify(invocationLog()).replace('"requestMetadata":{', '"requestMetadata":{"__proto__":"x",')));
+    expect(result.ok && Object.entries(result.log.metadata)).toContainEqual(["__proto__", "x"]);
+  });
+});

@@ -79,7 +79,7 @@ export interface WriteOutcome<Origin = string> {
   failed: { invocation: InvocationToCount<Origin>; error: Error }[];
   /** Transactions committed. */
   transactions: number;
-  /** Write units of the committed transactions: 2 per item per started KB. */
+  /** Write units of the committed transactions, by DynamoDB's rule: 2 per item per started KB. */
   writeUnits: number;
   /** DynamoDB calls made, including those that failed. */
   calls: number;
@@ -175,6 +175,8 @@ export class UsageWriter {
       try {
         await this.client.send(new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: token }));
         outcome.transactions++;
+        // Computed by DynamoDB's rule rather than read from ConsumedCapacity: DynamoDB Local reports
+        // 2 units for a whole transaction, whatever its size, which would make local figures lie.
         outcome.writeUnits += size;
         outcome.counted.push(...pending);
         return;

@@ -1,0 +1,9 @@
+/**
+ * @bedrock-spend/adapters: the I/O behind the handlers' small interfaces, for AWS and for local mode.
+ */
+export * from "./alert-publisher";
+export * from "./dead-letter";
+export * from "./file-dead-letter";
+export * from "./kinesis-reader";
+export * from "./memory-dead-letter";
+export * from "./sqs-dead-letter";
