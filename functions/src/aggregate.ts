@@ -14,7 +14,7 @@ import { type AggregateDependencies, processBatch } from "@bedrock-spend/pipelin
 import { UsageWriter } from "@bedrock-spend/store";
 import middy from "@middy/core";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
-import { breakdownsFromEnv, pricerFromEnv, requireEnv } from "./lib/env";
+import { breakdownsFromEnv, dedupRetentionDaysFromEnv, pricerFromEnv, requireEnv } from "./lib/env";
 import { logger, metrics } from "./lib/powertools";
 
 /** Builds the handler around its dependencies (AWS adapters in Lambda, local ones in local mode). */
@@ -54,7 +54,7 @@ export const handler = middy(async (event: KinesisStreamEvent) => {
       client: new DynamoDBClient({}),
       tableName: requireEnv("TABLE_NAME"),
       breakdowns: breakdownsFromEnv(),
-      dedupRetentionDays: Number(process.env.DEDUP_RETENTION_DAYS ?? 35),
+      dedupRetentionDays: dedupRetentionDaysFromEnv(),
     }),
     deadLetters: new SqsDeadLetterQueue(new SQSClient({}), requireEnv("DEAD_LETTER_QUEUE_URL")),
   });

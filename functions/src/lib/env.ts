@@ -75,3 +75,17 @@ export function defaultBudgetFromEnv(env: Environment = process.env): Budget | n
   if (!result.ok) throw new ConfigurationError(result.field === "monthlyUsd" ? "DEFAULT_BUDGET_USD" : "DEFAULT_BUDGET_THRESHOLDS", result.reason);
   return result.budget;
 }
+
+/** Days a dedup marker lives, `DEDUP_RETENTION_DAYS` (default 35; at least 15, beyond the DLQ's 14 days). */
+export function dedupRetentionDaysFromEnv(env: Environment = process.env): number {
+  const value = env.DEDUP_RETENTION_DAYS?.trim();
+  if (!value) return 35;
+  const days = Number(value);
+  if (!Number.isInteger(days) || days < 15 || days > 3650) {
+    throw new ConfigurationError(
+      "DEDUP_RETENTION_DAYS",
+      `must be an integer from 15 to 3650 (longer than the dead-letter queue keeps messages), got "${value}"`,
+    );
+  }
+  return days;
+}

@@ -18,6 +18,11 @@ export const MAX_TOKENS_PER_CLASS = 100_000_000;
 // `\s` in the Smithy (Java) pattern is ASCII whitespace only; JavaScript's `\s` would also admit
 // Unicode spaces that Bedrock refuses.
 const METADATA_CHARS = /^[a-zA-Z0-9 \t\n\v\f\r:_@$#=/+,\-.]*$/;
+
+/** Whether `text` uses only characters Bedrock accepts in a requestMetadata key or value. */
+export function isMetadataText(text: string): boolean {
+  return METADATA_CHARS.test(text);
+}
 const MAX_METADATA_ENTRIES = 16;
 const MAX_METADATA_LENGTH = 256;
 

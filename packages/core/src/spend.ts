@@ -67,8 +67,10 @@ export function breakdownOf(rows: readonly DayModelRow[], by: SpendBreakdownBy, 
     sums.set(key, addCounters(sum, row.counters));
   }
   const entries = [...sums.entries()];
-  if (by === "day") entries.sort(([a], [b]) => a.localeCompare(b));
-  else entries.sort(([ka, a], [kb, b]) => (a.costPico === b.costPico ? ka.localeCompare(kb) : a.costPico > b.costPico ? -1 : 1));
+  // Code-unit order, not localeCompare: the same order on every machine.
+  const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  if (by === "day") entries.sort(([a], [b]) => byKey(a, b));
+  else entries.sort(([ka, a], [kb, b]) => (a.costPico === b.costPico ? byKey(ka, kb) : a.costPico > b.costPico ? -1 : 1));
   return entries.map(([key, counters]) => ({ key, ...spendTotals(counters) }));
 }
 

@@ -72,6 +72,7 @@ export class AggregatesStore {
         ExpressionAttributeValues: { ":pk": { S: tenantPk(tenantId) } },
         Limit: 1,
         ProjectionExpression: "#pk",
+        ConsistentRead: true,
       }),
     );
     return (result.Items?.length ?? 0) > 0;

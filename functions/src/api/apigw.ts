@@ -1,0 +1,65 @@
+/**
+ * Adapts Lambda HTTP events (payload format 2.0) to the framework-agnostic request: an API Gateway
+ * HTTP API with a JWT authorizer, or a Lambda Function URL with AWS_IAM auth.
+ *
+ * The two deliver the path differently: a Function URL passes it still percent-encoded, while an
+ * HTTP API decodes `rawPath` before the Lambda sees it (`%23` arrives as `#`, `%2F` as `/`, and a
+ * decoded `?` cuts the path short). The request's path is made percent-encoded again so that the
+ * tenant id is decoded exactly once either way. Through an HTTP API, a tenant id holding `/` cannot
+ * be addressed (its request gets a 404, or a 403 in JWT mode, never another tenant's data): call
+ * the Function URL for such tenants.
+ */
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyEventV2WithIAMAuthorizer,
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+} from "aws-lambda";
+import type { ApiAuth, ApiRequest, ApiResponse } from "./http";
+
+/** The events the spend API Lambda receives. */
+export type SpendApiEvent = APIGatewayProxyEventV2 | APIGatewayProxyEventV2WithJWTAuthorizer | APIGatewayProxyEventV2WithIAMAuthorizer;
+
+/** Whether `rawPath` arrives percent-encoded (Function URL) or decoded (HTTP API). */
+export type PathEncoding = "encoded" | "decoded";
+
+/** Options of the event adapter. */
+export interface EventAdapterOptions {
+  /** How the deployment authenticates callers. */
+  authMode: "iam" | "jwt";
+  /** Default: `encoded` for a `*.lambda-url.<region>.on.aws` domain, `decoded` otherwise (HTTP API). */
+  pathEncoding?: PathEncoding;
+}
+
+const FUNCTION_URL_DOMAIN = /\.lambda-url\.[a-z0-9-]+\.on\.aws$/;
+
+interface AnyAuthorizer {
+  jwt?: { claims?: Record<string, unknown> };
+  iam?: { userArn?: string; callerId?: string };
+}
+
+/** The framework-agnostic request of an HTTP API or Function URL event. */
+export function apiRequestOf(event: SpendApiEvent, options: EventAdapterOptions): ApiRequest {
+  const context = event.requestContext;
+  const authorizer = (context as { authorizer?: AnyAuthorizer }).authorizer;
+  let path = event.rawPath;
+  // A named HTTP API stage prefixes the path with its name; `$default` does not.
+  if (context.stage && context.stage !== "$default" && path.startsWith(`/${context.stage}/v1/`)) path = path.slice(context.stage.length + 1);
+  const encoding = options.pathEncoding ?? (FUNCTION_URL_DOMAIN.test(context.domainName ?? "") ? "encoded" : "decoded");
+  // Re-encoding only `%` is enough: decodeURIComponent changes nothing but `%XX` sequences.
+  if (encoding === "decoded") path = path.replace(/%/g, "%25");
+  const body = event.body === undefined || event.body === null ? null : event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
+  let auth: ApiAuth;
+  if (options.authMode === "jwt") {
+    auth = { mode: "jwt", ...(authorizer?.jwt?.claims ? { claims: authorizer.jwt.claims } : {}) };
+  } else {
+    const principal = authorizer?.iam?.userArn || authorizer?.iam?.callerId;
+    auth = { mode: "iam", ...(principal ? { iamPrincipal: principal } : {}) };
+  }
+  return { method: context.http.method, path, query: { ...(event.queryStringParameters ?? {}) }, body, auth };
+}
+
+/** The payload 2.0 result of a response. */
+export function apiGatewayResultOf(response: ApiResponse): APIGatewayProxyStructuredResultV2 {
+  return { statusCode: response.statusCode, headers: response.headers, body: response.body, isBase64Encoded: false };
+}

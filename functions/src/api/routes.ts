@@ -1,0 +1,68 @@
+/**
+ * The route table of the spend API: the single list that the router, the OpenAPI test and the
+ * local server agree on. A path matches at most one template; a method the template does not
+ * serve is a 405 with `Allow`, a path no template matches is a 404.
+ */
+import { ApiError, quote } from "./http";
+
+/** The operations of the spend API. */
+export type SpendApiOperation = "getSpend" | "getBudget" | "putBudget" | "deleteBudget";
+
+/** One route: method, path template (OpenAPI syntax) and the query parameters it accepts. */
+export interface SpendApiRoute {
+  method: "GET" | "PUT" | "DELETE";
+  path: string;
+  operation: SpendApiOperation;
+  query: readonly string[];
+}
+
+/** Every route the spend API serves. */
+export const SPEND_API_ROUTES: readonly SpendApiRoute[] = [
+  { method: "GET", path: "/v1/tenants/{tenantId}/spend", operation: "getSpend", query: ["month", "day", "by"] },
+  { method: "GET", path: "/v1/tenants/{tenantId}/budget", operation: "getBudget", query: [] },
+  { method: "PUT", path: "/v1/tenants/{tenantId}/budget", operation: "putBudget", query: [] },
+  { method: "DELETE", path: "/v1/tenants/{tenantId}/budget", operation: "deleteBudget", query: [] },
+];
+
+/** A matched route, with the still percent-encoded `{tenantId}` path segment. */
+export interface RouteMatch {
+  route: SpendApiRoute;
+  /** `GET /v1/tenants/{tenantId}/spend`: the route's name in logs. */
+  name: string;
+  rawTenantId: string;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+interface CompiledTemplate {
+  path: string;
+  pattern: RegExp;
+  routes: SpendApiRoute[];
+}
+
+// One segment per parameter: an encoded `/` (%2F) stays inside it, a literal `/` never does.
+const TEMPLATES: readonly CompiledTemplate[] = [...new Set(SPEND_API_ROUTES.map((route) => route.path))].map((path) => ({
+  path,
+  pattern: new RegExp(`^${path.split("{tenantId}").map(escapeRegExp).join("([^/]*)")}$`),
+  routes: SPEND_API_ROUTES.filter((route) => route.path === path),
+}));
+
+/**
+ * Finds the route of a request. Throws `NotFound` for an unknown path and `MethodNotAllowed`
+ * (with the `Allow` header) for a known path and another method.
+ */
+export function matchRoute(method: string, path: string): RouteMatch {
+  for (const template of TEMPLATES) {
+    const match = template.pattern.exec(path);
+    if (!match) continue;
+    const route = template.routes.find((candidate) => candidate.method === method.toUpperCase());
+    if (!route) {
+      const allow = template.routes.map((candidate) => candidate.method).join(", ");
+      throw new ApiError("MethodNotAllowed", `${quote(method, 16)} is not allowed on ${template.path}; allowed: ${allow}`, { headers: { allow } });
+    }
+    return { route, name: `${route.method} ${route.path}`, rawTenantId: match[1] ?? "" };
+  }
+  throw new ApiError("NotFound", `no route for ${quote(path)}; see docs/openapi.yaml`);
+}

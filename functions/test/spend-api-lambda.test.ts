@@ -1,0 +1,220 @@
+/**
+ * The Lambda side of the spend API: payload 2.0 events from an HTTP API with a JWT authorizer
+ * and from a Function URL with AWS_IAM, and the middy-wrapped entry point configured from the
+ * environment.
+ */
+import { ConfigurationError } from "@bedrock-spend/core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createSpendApiHandler, handler, spendApiDepsFromEnv } from "../src/spend-api";
+import {
+  type ApiFixture,
+  freshApi,
+  functionUrlIamEvent,
+  httpApiJwtEvent,
+  invocation,
+  invocationOf,
+  lambdaContext,
+  SERVICE_PRINCIPAL,
+} from "./helpers/api-fixtures";
+
+describe("Function: createSpendApiHandler()", () => {
+  let api: ApiFixture;
+
+  beforeAll(async () => {
+    api = await freshApi();
+    await api.write([
+      invocation("l1", { tenant: "acme", input: 1000, output: 100 }),
+      invocation("l2", { tenant: "acme#eu", input: 200, output: 20 }),
+      invocation("l3", { tenant: "a/b", input: 30, output: 3 }),
+      // Not a valid metadata value, so never reachable: it stands for data under a look-alike key.
+      invocationOf("acme%23eu", "l4", { input: 9999, output: 999 }),
+    ]);
+  });
+
+  describe("behind an HTTP API with a JWT authorizer (decoded rawPath)", () => {
+    const jwtHandler = () => createSpendApiHandler({ ...api.deps, authMode: "jwt" });
+
+    it("serves the token's tenant with a JSON payload 2.0 result", async () => {
+      // Act
+      const result = await jwtHandler()(httpApiJwtEvent("GET", "/v1/tenants/acme/spend", { tenant_id: "acme" }, { query: { month: "2026-11" } }));
+
+      // Assess
+      expect(result).toMatchObject({ statusCode: 200, isBase64Encoded: false, headers: { "content-type": "application/json" } });
+      expect(JSON.parse(result.body as string)).toMatchObject({ tenantId: "acme", period: "2026-11", invocations: 1, inputTokens: 1000, costUsd: "0.001500" });
+    });
+
+    it("reads a tenant id the HTTP API already decoded (%23 arrives as #) as that id", async () => {
+      // Act
+      const result = await jwtHandler()(httpApiJwtEvent("GET", "/v1/tenants/acme#eu/spend", { tenant_id: "acme#eu" }));
+
+      // Assess
+      expect(result.statusCode).toBe(200);
+      expect(JSON.parse(result.body as string)).toMatchObject({ tenantId: "acme#eu", invocations: 1, inputTokens: 200 });
+    });
+
+    it("does not decode a decoded path twice: a literal %23 is a % in the id, refused", async () => {
+      // Act: the client sent acme%2523eu, the HTTP API delivers acme%23eu.
+      const result = await jwtHandler()(httpApiJwtEvent("GET", "/v1/tenants/acme%23eu/spend", { tenant_id: "acme#eu" }));
+
+      // Assess
+      expect(result.statusCode).toBe(400);
+      expect(JSON.parse(result.body as string)).toMatchObject({ error: { code: "BadRequest", field: "tenantId" } });
+    });
+
+    it("cannot address a tenant id holding / through the HTTP API, and gives nothing of it", async () => {
+      // Act: the client sent a%2Fb, the HTTP API delivers a/b.
+      const result = await jwtHandler()(httpApiJwtEvent("GET", "/v1/tenants/a/b/spend", { tenant_id: "a/b" }));
+
+      // Assess
+      expect(result.statusCode).toBe(404);
+      expect(result.body).not.toContain("invocations");
+    });
+
+    it("refuses another tenant's token and a token without the claim", async () => {
+      // Act
+      const other = await jwtHandler()(httpApiJwtEvent("GET", "/v1/tenants/acme/spend", { tenant_id: "globex" }));
+      const missing = await jwtHandler()(httpApiJwtEvent("GET", "/v1/tenants/acme/spend", { sub: "user-1" }));
+      const noAuthorizer = await jwtHandler()(httpApiJwtEvent("GET", "/v1/tenants/acme/spend", undefined));
+
+      // Assess
+      expect([other.statusCode, missing.statusCode, noAuthorizer.statusCode]).toStrictEqual([403, 403, 403]);
+    });
+
+    it("strips a named stage from the path", async () => {
+      // Act
+      const result = await jwtHandler()(httpApiJwtEvent("GET", "/prod/v1/tenants/acme/spend", { tenant_id: "acme" }, { stage: "prod" }));
+
+      // Assess
+      expect(result.statusCode).toBe(200);
+    });
+
+    it("never serves an unauthenticated request, even when the deps allow it", async () => {
+      // Act
+      const result = await createSpendApiHandler({ ...api.deps, authMode: "iam", allowUnauthenticated: true })(
+        functionUrlIamEvent("GET", "/v1/tenants/acme/spend", undefined),
+      );
+
+      // Assess
+      expect(result.statusCode).toBe(403);
+    });
+  });
+
+  describe("behind a Function URL with AWS_IAM (percent-encoded rawPath)", () => {
+    const iamHandler = () => createSpendApiHandler({ ...api.deps, authMode: "iam" });
+
+    it("decodes the tenant id once", async () => {
+      // Act
+      const acmeEu = await iamHandler()(functionUrlIamEvent("GET", "/v1/tenants/acme%23eu/spend", SERVICE_PRINCIPAL));
+      const slashed = await iamHandler()(functionUrlIamEvent("GET", "/v1/tenants/a%2Fb/spend", SERVICE_PRINCIPAL));
+      const twice = await iamHandler()(functionUrlIamEvent("GET", "/v1/tenants/acme%2523eu/spend", SERVICE_PRINCIPAL));
+
+      // Assess
+      expect(JSON.parse(acmeEu.body as string)).toMatchObject({ tenantId: "acme#eu", inputTokens: 200 });
+      expect(JSON.parse(slashed.body as string)).toMatchObject({ tenantId: "a/b", inputTokens: 30 });
+      expect(twice.statusCode).toBe(400);
+    });
+
+    it("refuses a request without an IAM principal (a URL left at auth type NONE)", async () => {
+      // Act
+      const result = await iamHandler()(functionUrlIamEvent("GET", "/v1/tenants/acme/spend", undefined));
+
+      // Assess
+      expect(result.statusCode).toBe(403);
+      expect(JSON.parse(result.body as string)).toMatchObject({ error: { code: "Forbidden" } });
+    });
+
+    it("reads a base64 body", async () => {
+      // Prepare
+      const body = Buffer.from('{"monthlyUsd":"42.00","thresholds":[100]}').toString("base64");
+
+      // Act
+      const put = await iamHandler()(functionUrlIamEvent("PUT", "/v1/tenants/acme/budget", SERVICE_PRINCIPAL, { body, isBase64Encoded: true }));
+
+      // Assess
+      expect(put.statusCode).toBe(200);
+      expect(await api.store.getBudget("acme")).toStrictEqual({ monthlyUsd: "42.00", thresholds: [100] });
+    });
+
+    it("passes query parameters through", async () => {
+      // Act
+      const result = await iamHandler()(functionUrlIamEvent("GET", "/v1/tenants/acme/spend", SERVICE_PRINCIPAL, { query: { month: "2026-11", by: "bogus" } }));
+
+      // Assess
+      expect(result.statusCode).toBe(400);
+      expect(JSON.parse(result.body as string)).toMatchObject({ error: { field: "by" } });
+    });
+  });
+});
+
+describe("Function: spendApiDepsFromEnv()", () => {
+  it.each([
+    { name: "no API_AUTH_MODE", env: { TABLE_NAME: "t" }, origin: "API_AUTH_MODE" },
+    { name: "an unknown API_AUTH_MODE", env: { TABLE_NAME: "t", API_AUTH_MODE: "none" }, origin: "API_AUTH_MODE" },
+    { name: "no TABLE_NAME", env: { API_AUTH_MODE: "iam" }, origin: "TABLE_NAME" },
+    { name: "a malformed default budget", env: { TABLE_NAME: "t", API_AUTH_MODE: "jwt", DEFAULT_BUDGET_USD: "lots" }, origin: "DEFAULT_BUDGET_USD" },
+  ])("fails closed on $name", ({ env, origin }) => {
+    // Act
+    const act = () => spendApiDepsFromEnv(env);
+
+    // Assess
+    expect(act).toThrow(ConfigurationError);
+    expect(act).toThrow(origin);
+  });
+
+  it("reads the claim name and the default budget", () => {
+    // Act
+    const deps = spendApiDepsFromEnv({
+      TABLE_NAME: "t",
+      API_AUTH_MODE: "jwt",
+      JWT_TENANT_CLAIM: "custom:tenant",
+      DEFAULT_BUDGET_USD: "250",
+      DEFAULT_BUDGET_THRESHOLDS: "100,80",
+    });
+
+    // Assess
+    expect(deps).toMatchObject({ authMode: "jwt", tenantClaim: "custom:tenant", defaultBudget: { monthlyUsd: "250.00", thresholds: [80, 100] } });
+    expect(spendApiDepsFromEnv({ TABLE_NAME: "t", API_AUTH_MODE: "iam" })).toMatchObject({ authMode: "iam", tenantClaim: "tenant_id", defaultBudget: null });
+  });
+});
+
+describe("Function: handler (middy, Powertools, configured from the environment)", () => {
+  const saved = { ...process.env };
+
+  afterAll(() => {
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    Object.assign(process.env, saved);
+  });
+
+  it("was imported without any configuration, and serves once configured", async () => {
+    // Prepare
+    const api = await freshApi();
+    await api.write([invocation("h1", { tenant: "acme", input: 1000, output: 100 })]);
+    Object.assign(process.env, {
+      TABLE_NAME: api.tableName,
+      API_AUTH_MODE: "iam",
+      DEFAULT_BUDGET_USD: "75",
+      AWS_ENDPOINT_URL_DYNAMODB: inject("dynamoDbEndpoint"),
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+    });
+
+    // Act
+    const result = await handler(functionUrlIamEvent("GET", "/v1/tenants/acme/spend", SERVICE_PRINCIPAL, { query: { month: "2026-11" } }), lambdaContext());
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body as string)).toStrictEqual({
+      tenantId: "acme",
+      period: "2026-11",
+      invocations: 1,
+      unpricedInvocations: 0,
+      inputTokens: 1000,
+      outputTokens: 100,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costUsd: "0.001500",
+      budget: { monthlyUsd: "75.00", thresholds: [50, 80, 100] },
+    });
+  });
+});
