@@ -9,7 +9,10 @@ import { FileDeadLetterQueue } from "../src/file-dead-letter";
 import { SqsDeadLetterQueue } from "../src/sqs-dead-letter";
 
 const record = (raw: string) =>
-  quarantined({ reason: "input.inputTokenCount: must be a non-negative integer, got -1", field: "input.inputTokenCount", raw, source: "kinesis:shard-1:42#0" }, new Date("2026-11-27T10:00:00Z"));
+  quarantined(
+    { reason: "input.inputTokenCount: must be a non-negative integer, got -1", field: "input.inputTokenCount", raw, source: "kinesis:shard-1:42#0" },
+    new Date("2026-11-27T10:00:00Z"),
+  );
 
 describe("Function: quarantined()", () => {
   it("gives the same raw content the same id, and different content different ids", () => {
@@ -44,7 +47,12 @@ describe("Class: SqsDeadLetterQueue (contract with SQS)", () => {
   it("retries failed entries once and then throws naming the records that were not stored", async () => {
     sqs
       .on(SendMessageBatchCommand)
-      .resolvesOnce({ Failed: [{ Id: "1", Code: "InternalError", SenderFault: false }, { Id: "2", Code: "InternalError", SenderFault: false }] })
+      .resolvesOnce({
+        Failed: [
+          { Id: "1", Code: "InternalError", SenderFault: false },
+          { Id: "2", Code: "InternalError", SenderFault: false },
+        ],
+      })
       .resolvesOnce({ Failed: [{ Id: "2", Code: "InternalError", SenderFault: false }] });
     const queue = new SqsDeadLetterQueue(new SQSClient({}), "q");
     const records = [record("x"), record("y"), record("z")];
@@ -55,7 +63,12 @@ describe("Class: SqsDeadLetterQueue (contract with SQS)", () => {
   });
 
   it("receives messages as parsed bodies and deletes by receipt handle", async () => {
-    sqs.on(ReceiveMessageCommand).resolves({ Messages: [{ ReceiptHandle: "h1", Body: JSON.stringify(record("x")) }, { ReceiptHandle: "h2", Body: "not json" }] });
+    sqs.on(ReceiveMessageCommand).resolves({
+      Messages: [
+        { ReceiptHandle: "h1", Body: JSON.stringify(record("x")) },
+        { ReceiptHandle: "h2", Body: "not json" },
+      ],
+    });
     sqs.on(DeleteMessageBatchCommand).resolves({ Failed: [] });
     const queue = new SqsDeadLetterQueue(new SQSClient({}), "q");
     const messages = await queue.receive(10);

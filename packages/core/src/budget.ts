@@ -68,8 +68,9 @@ export function monthBounds(month: string): { start: number; end: number } {
  */
 export function forecastMonthEnd(spendPico: bigint, month: string, now: number): bigint {
   const { start, end } = monthBounds(month);
-  if (now >= end) return spendPico;
-  const elapsed = BigInt(Math.max(now - start, 1));
+  // Outside the month there is nothing to project: the spend is what it is.
+  if (now >= end || now <= start) return spendPico;
+  const elapsed = BigInt(now - start);
   return (spendPico * BigInt(end - start)) / elapsed;
 }
 

@@ -2,5 +2,6 @@
  * @bedrock-spend/local: local implementations of the AWS APIs, for local mode and the tests.
  */
 export * from "./dynamodb-local";
+export * from "./dynamodb-stream";
 export * from "./kinesalite";
 export * from "./ports";

@@ -23,7 +23,12 @@ async function setup() {
   await createAggregatesTable(client, tableName);
   const queue = new MemoryDeadLetterQueue();
   const writer = new UsageWriter({ client, tableName });
-  return { queue, writer, store: new AggregatesStore(client, tableName), deps: { pricer: new Pricer({ catalog: defaultCatalog() }), writer, deadLetters: queue, queue } };
+  return {
+    queue,
+    writer,
+    store: new AggregatesStore(client, tableName),
+    deps: { pricer: new Pricer({ catalog: defaultCatalog() }), writer, deadLetters: queue, queue },
+  };
 }
 
 describe("Function: redrive()", () => {
@@ -42,7 +47,9 @@ describe("Function: redrive()", () => {
 
     // Assess
     expect(first).toMatchObject({ messages: 2, counted: 1, resolved: 1 });
-    expect(first.kept).toEqual([{ handle: expect.any(String), reason: expect.stringContaining("still invalid: input.inputTokenCount: must be a non-negative integer, got -5") }]);
+    expect(first.kept).toEqual([
+      { handle: expect.any(String), reason: expect.stringContaining("still invalid: input.inputTokenCount: must be a non-negative integer, got -5") },
+    ]);
     expect(second).toMatchObject({ messages: 1, counted: 0, resolved: 0 });
     expect((await store.monthTotal("acme", "2026-11"))?.invocations).toBe(1);
   });
