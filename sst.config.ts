@@ -1,15 +1,20 @@
 import type { SSTConfig } from "sst";
+import { config } from "./stacks/config";
+import { Ingest } from "./stacks/Ingest";
+import { Processing } from "./stacks/Processing";
 
 /**
- * The SST v2 app. Stacks (one file per concern in `stacks/`) are registered here as the pipeline
- * and infrastructure land; deploy with `sst deploy --stage prod` on a machine with AWS credentials.
+ * The SST v2 app: one stack per concern. Deploy with `sst deploy --stage prod` on a machine with
+ * AWS credentials; configuration comes from BEDROCK_SPEND_* variables (stacks/config.ts).
  */
 export default {
   config() {
-    return { name: "bedrock-spend", region: "us-east-1" };
+    return { name: "bedrock-spend", region: process.env.AWS_REGION ?? "us-east-1" };
   },
   stacks(app) {
-    // Lambda runtime for every function: nodejs20.x is deprecated by CloudFormation's validator.
-    app.setDefaultFunctionProps({ runtime: "nodejs22.x" });
+    config();
+    // nodejs20.x is deprecated by CloudFormation's validator; 22 is what these functions are tested on.
+    app.setDefaultFunctionProps({ runtime: "nodejs22.x", architecture: "arm_64", tracing: "active", nodejs: { format: "esm" } });
+    app.stack(Ingest).stack(Processing);
   },
 } satisfies SSTConfig;

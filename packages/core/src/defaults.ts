@@ -3,7 +3,8 @@
  * source note per entry. A user's `--prices` file overlays it.
  */
 import { PriceCatalog } from "./catalog";
-import defaultsJson from "./catalog/defaults.json" with { type: "json" };
+// No import attribute: the Lambda bundler (esbuild 0.18, pinned by SST v2) does not parse them.
+import defaultsJson from "./catalog/defaults.json";
 
 /** Origin label of the shipped catalog in messages. */
 export const DEFAULTS_ORIGIN = "defaults";

@@ -1,0 +1,87 @@
+/**
+ * Processing: the aggregates table, the dead-letter queue, and the aggregate and redrive functions
+ * that consume the stream exactly once.
+ */
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { KinesisEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { Function, type StackContext, use } from "sst/constructs";
+import { config } from "./config";
+import { Ingest } from "./Ingest";
+
+export function Processing({ stack, app }: StackContext) {
+  const { stream } = use(Ingest);
+  const settings = config();
+
+  const table = new dynamodb.Table(stack, "Aggregates", {
+    partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
+    sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    encryption: dynamodb.TableEncryption.AWS_MANAGED,
+    timeToLiveAttribute: "expiresAt",
+    stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    removalPolicy: app.stage === "prod" ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+  });
+
+  const deadLetters = new sqs.Queue(stack, "DeadLetters", {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+    visibilityTimeout: Duration.minutes(6),
+  });
+
+  const pricingEnvironment: Record<string, string> = {};
+  if (settings.priceOverlay) pricingEnvironment.PRICE_OVERLAY = settings.priceOverlay;
+  if (settings.profileMap) pricingEnvironment.PROFILE_MAP = settings.profileMap;
+  if (settings.metadataAliases) pricingEnvironment.METADATA_ALIASES = settings.metadataAliases;
+
+  const aggregate = new Function(stack, "Aggregate", {
+    handler: "functions/src/aggregate.handler",
+    timeout: 60,
+    memorySize: 1024,
+    environment: {
+      ...pricingEnvironment,
+      TABLE_NAME: table.tableName,
+      DEAD_LETTER_QUEUE_URL: deadLetters.queueUrl,
+      AGGREGATE_BREAKDOWNS: settings.breakdowns.join(","),
+      POWERTOOLS_METRICS_NAMESPACE: "BedrockSpend",
+    },
+  });
+  table.grant(aggregate, "dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem");
+  deadLetters.grantSendMessages(aggregate);
+  aggregate.addEventSource(
+    new KinesisEventSource(stream, {
+      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+      batchSize: 100,
+      maxBatchingWindow: Duration.seconds(1),
+      bisectBatchOnError: true,
+      reportBatchItemFailures: true,
+      retryAttempts: 5,
+      maxRecordAge: Duration.days(1),
+      parallelizationFactor: 2,
+      onFailure: new SqsDlq(deadLetters),
+    }),
+  );
+
+  const redrive = new Function(stack, "Redrive", {
+    handler: "functions/src/redrive.handler",
+    timeout: 300,
+    memorySize: 1024,
+    environment: {
+      ...pricingEnvironment,
+      TABLE_NAME: table.tableName,
+      DEAD_LETTER_QUEUE_URL: deadLetters.queueUrl,
+      STREAM_ARN: stream.streamArn,
+      AGGREGATE_BREAKDOWNS: settings.breakdowns.join(","),
+    },
+  });
+  table.grant(redrive, "dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem");
+  deadLetters.grantConsumeMessages(redrive);
+  stream.grantRead(redrive);
+
+  stack.addOutputs({ AggregatesTable: table.tableName, DeadLetterQueue: deadLetters.queueUrl });
+  return { table, deadLetters, aggregate, redrive };
+}

@@ -1,0 +1,106 @@
+/**
+ * The deployment's configuration, in one typed place. Values come from `BEDROCK_SPEND_*`
+ * environment variables at `sst deploy` time (or the defaults below), validated once; a bad value
+ * stops the deploy with a message naming it.
+ */
+import { z } from "zod";
+
+const csv = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+
+const boolean = z.enum(["true", "false"]).transform((value) => value === "true");
+
+/** The configuration schema; each field documents its environment variable. */
+export const ConfigSchema = z.object({
+  /** BEDROCK_SPEND_EXISTING_LOG_GROUP: use this log group instead of creating one (Bedrock already logs there). */
+  existingLogGroupName: z.string().min(1).optional(),
+  /** BEDROCK_SPEND_CONFIGURE_BEDROCK_LOGGING: point Bedrock model invocation logging at the log group (default true; false when the account already logs). */
+  configureBedrockLogging: boolean.default(true),
+  /** BEDROCK_SPEND_LOG_RETENTION_DAYS: retention of the invocation log group (default 30). */
+  logRetentionDays: z.coerce.number().int().positive().default(30),
+  /** BEDROCK_SPEND_LAKE_RETENTION_DAYS: days the Parquet lake keeps data; 0 keeps it forever (default 0). */
+  lakeRetentionDays: z.coerce.number().int().nonnegative().default(0),
+  /** BEDROCK_SPEND_METADATA_ALIASES: JSON alias map, e.g. {"tenantId":["acct"]}. */
+  metadataAliases: z.string().optional(),
+  /** BEDROCK_SPEND_PRICE_OVERLAY: JSON price catalog overlay (negotiated prices). */
+  priceOverlay: z.string().optional(),
+  /** BEDROCK_SPEND_PROFILE_MAP: JSON application-inference-profile map. */
+  profileMap: z.string().optional(),
+  /** BEDROCK_SPEND_BREAKDOWNS: extra per-month aggregate breakdowns, e.g. departmentId. */
+  breakdowns: csv.default([]),
+  /** BEDROCK_SPEND_DEFAULT_BUDGET_USD: budget for tenants without one (unset: none). */
+  defaultBudgetUsd: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, "must be a decimal amount")
+    .optional(),
+  /** BEDROCK_SPEND_DEFAULT_BUDGET_THRESHOLDS: alert thresholds in percent (default 50,80,100). */
+  defaultBudgetThresholds: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, "must be comma-separated percentages")
+    .default("50,80,100"),
+  /** BEDROCK_SPEND_ALERT_EMAIL: e-mail subscribed to the alert topic (optional). */
+  alertEmail: z.string().email().optional(),
+  /** BEDROCK_SPEND_JWT_ISSUER / _AUDIENCE / _TENANT_CLAIM: also serve the API through an HTTP API with a JWT authorizer. */
+  jwtIssuer: z.string().url().optional(),
+  jwtAudience: csv.optional(),
+  jwtTenantClaim: z.string().min(1).default("tenant_id"),
+  /** BEDROCK_SPEND_QUICKSIGHT_PRINCIPAL_ARN: build the QuickSight data source, dataset, analysis and dashboard for this principal (needs a QuickSight subscription). */
+  quickSightPrincipalArn: z.string().startsWith("arn:").optional(),
+  /** BEDROCK_SPEND_ATHENA_BYTES_SCANNED_CUTOFF: per-query scan limit of the Athena workgroup (default 10 GB). */
+  athenaBytesScannedCutoff: z.coerce.number().int().min(10_000_000).default(10_000_000_000),
+});
+
+/** The resolved configuration. */
+export type Config = z.infer<typeof ConfigSchema>;
+
+const ENVIRONMENT: Record<keyof Config, string> = {
+  existingLogGroupName: "BEDROCK_SPEND_EXISTING_LOG_GROUP",
+  configureBedrockLogging: "BEDROCK_SPEND_CONFIGURE_BEDROCK_LOGGING",
+  logRetentionDays: "BEDROCK_SPEND_LOG_RETENTION_DAYS",
+  lakeRetentionDays: "BEDROCK_SPEND_LAKE_RETENTION_DAYS",
+  metadataAliases: "BEDROCK_SPEND_METADATA_ALIASES",
+  priceOverlay: "BEDROCK_SPEND_PRICE_OVERLAY",
+  profileMap: "BEDROCK_SPEND_PROFILE_MAP",
+  breakdowns: "BEDROCK_SPEND_BREAKDOWNS",
+  defaultBudgetUsd: "BEDROCK_SPEND_DEFAULT_BUDGET_USD",
+  defaultBudgetThresholds: "BEDROCK_SPEND_DEFAULT_BUDGET_THRESHOLDS",
+  alertEmail: "BEDROCK_SPEND_ALERT_EMAIL",
+  jwtIssuer: "BEDROCK_SPEND_JWT_ISSUER",
+  jwtAudience: "BEDROCK_SPEND_JWT_AUDIENCE",
+  jwtTenantClaim: "BEDROCK_SPEND_JWT_TENANT_CLAIM",
+  quickSightPrincipalArn: "BEDROCK_SPEND_QUICKSIGHT_PRINCIPAL_ARN",
+  athenaBytesScannedCutoff: "BEDROCK_SPEND_ATHENA_BYTES_SCANNED_CUTOFF",
+};
+
+/** Reads and validates the configuration from environment variables; throws naming the variable. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env, overrides: Partial<Config> = {}): Config {
+  const raw: Record<string, string> = {};
+  for (const [key, name] of Object.entries(ENVIRONMENT)) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== "") raw[key] = value.trim();
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue?.path[0] ?? "");
+    throw new Error(`${ENVIRONMENT[key as keyof Config] ?? key}: ${issue?.message ?? "invalid"}`);
+  }
+  return { ...parsed.data, ...overrides };
+}
+
+let current: Config | undefined;
+
+/** The configuration of the app being built (set by sst.config.ts or a test). */
+export function config(): Config {
+  current ??= loadConfig();
+  return current;
+}
+
+/** Replaces the configuration (tests, synth). */
+export function setConfig(value: Config): void {
+  current = value;
+}
