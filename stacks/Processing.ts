@@ -7,7 +7,7 @@ import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { KinesisEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as sqs from "aws-cdk-lib/aws-sqs";
-import { Function, type StackContext, use } from "sst/constructs";
+import { Function as SstFunction, type StackContext, use } from "sst/constructs";
 import { config } from "./config";
 import { Ingest } from "./Ingest";
 
@@ -38,7 +38,7 @@ export function Processing({ stack, app }: StackContext) {
   if (settings.profileMap) pricingEnvironment.PROFILE_MAP = settings.profileMap;
   if (settings.metadataAliases) pricingEnvironment.METADATA_ALIASES = settings.metadataAliases;
 
-  const aggregate = new Function(stack, "Aggregate", {
+  const aggregate = new SstFunction(stack, "Aggregate", {
     handler: "functions/src/aggregate.handler",
     timeout: 60,
     memorySize: 1024,
@@ -66,7 +66,7 @@ export function Processing({ stack, app }: StackContext) {
     }),
   );
 
-  const redrive = new Function(stack, "Redrive", {
+  const redrive = new SstFunction(stack, "Redrive", {
     handler: "functions/src/redrive.handler",
     timeout: 300,
     memorySize: 1024,

@@ -2,6 +2,10 @@
  * Reads of the aggregates table (spend by month, day and model), budgets and alert markers.
  * Keys come from `@bedrock-spend/core` (escaped components), so no input can address another
  * tenant's items.
+ *
+ * This class is the one owner of the alert-marker items (`A#<month>#<threshold>`): firing
+ * (`markAlertFired`), reading (`firedAlerts`, `alerts`) and their delivery state
+ * (`takeUndeliveredAlerts`, `confirmAlertDelivery`, `releaseAlertClaim`).
  */
 
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
@@ -13,10 +17,12 @@ import {
   PutItemCommand,
   QueryCommand,
   type QueryCommandOutput,
+  UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
   alertMonthPrefix,
   alertSk,
+  BedrockSpendError,
   BUDGET_SK,
   type Budget,
   type BudgetAlert,
@@ -36,12 +42,53 @@ export interface StoredAlert extends BudgetAlert {
   firedAt: string;
 }
 
+/** How long a claim on an alert's delivery holds by default: the longest a Lambda invocation can run. */
+export const DEFAULT_DELIVERY_LEASE_MS = 15 * 60 * 1000;
+
+/** An undelivered alert taken over by an evaluation, with the lease it now holds (epoch ms). */
+export interface TakenAlert {
+  alert: BudgetAlert;
+  leaseUntil: number;
+}
+
+/** Options of an `AggregatesStore`. */
+export interface AggregatesStoreOptions {
+  /** How long a claim on an alert's delivery holds, ms (default `DEFAULT_DELIVERY_LEASE_MS`). */
+  alertLeaseMs?: number;
+}
+
+/**
+ * A stored budget item that cannot be read as a budget: `monthlyUsd` not a string, or `thresholds`
+ * not a list of numbers. The store does not invent values for it (a made-up amount of 0 would
+ * fire every threshold); callers decide (the budget-alert path skips the tenant as having an
+ * invalid budget, the spend API answers 500).
+ */
+export class MalformedBudgetError extends BedrockSpendError {
+  readonly tenantId: string;
+  /** The budget attribute that is missing or of the wrong type. */
+  readonly field: "monthlyUsd" | "thresholds";
+  readonly reason: string;
+
+  constructor(tenantId: string, field: "monthlyUsd" | "thresholds", reason: string) {
+    super(`budget of ${JSON.stringify(tenantId)}: ${field} ${reason}`);
+    this.name = "MalformedBudgetError";
+    this.tenantId = tenantId;
+    this.field = field;
+    this.reason = reason;
+  }
+}
+
 /** Reads and small writes of the aggregates table. */
 export class AggregatesStore {
+  private readonly alertLeaseMs: number;
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
-  ) {}
+    options: AggregatesStoreOptions = {},
+  ) {
+    this.alertLeaseMs = options.alertLeaseMs ?? DEFAULT_DELIVERY_LEASE_MS;
+  }
 
   /** A tenant's month total, or undefined when nothing was counted that month. */
   async monthTotal(tenantId: string, month: string): Promise<UsageCounters | undefined> {
@@ -78,16 +125,27 @@ export class AggregatesStore {
     return (result.Items?.length ?? 0) > 0;
   }
 
-  /** The tenant's own budget, if set. */
+  /**
+   * The tenant's own budget, if set, as stored (thresholds in ascending order). The values are not
+   * validated: a caller that acts on them checks them with `validateBudget`. Throws a
+   * `MalformedBudgetError` when the item does not have the shape of a budget (a missing or
+   * wrongly typed attribute), rather than inventing a value for it.
+   */
   async getBudget(tenantId: string): Promise<Budget | undefined> {
     const result = await this.client.send(
       new GetItemCommand({ TableName: this.tableName, Key: this.key(tenantPk(tenantId), BUDGET_SK), ConsistentRead: true }),
     );
     if (!result.Item) return undefined;
-    return {
-      monthlyUsd: result.Item.monthlyUsd?.S ?? "0",
-      thresholds: (result.Item.thresholds?.L ?? []).map((value) => Number(value.N)).sort((a, b) => a - b),
-    };
+    const monthlyUsd = result.Item.monthlyUsd?.S;
+    if (monthlyUsd === undefined) throw new MalformedBudgetError(tenantId, "monthlyUsd", "is missing or not a string");
+    const stored = result.Item.thresholds?.L;
+    if (stored === undefined) throw new MalformedBudgetError(tenantId, "thresholds", "is missing or not a list");
+    const thresholds: number[] = [];
+    for (const value of stored) {
+      if (value.N === undefined) throw new MalformedBudgetError(tenantId, "thresholds", "holds a value that is not a number");
+      thresholds.push(Number(value.N));
+    }
+    return { monthlyUsd, thresholds: thresholds.sort((a, b) => a - b) };
   }
 
   /** Sets the tenant's budget (replacing any previous one). */
@@ -136,7 +194,7 @@ export class AggregatesStore {
         new PutItemCommand({
           TableName: this.tableName,
           Item: {
-            ...this.key(tenantPk(alert.tenantId), alertSk(alert.month, alert.threshold ?? "FORECAST")),
+            ...this.alertKey(alert),
             kind: { S: "alert" },
             alert: { S: JSON.stringify(alert) },
             firedAt: { S: now.toISOString() },
@@ -147,9 +205,94 @@ export class AggregatesStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === "ConditionalCheckFailedException") return false;
+      if (isConditionalCheckFailure(error)) return false;
       throw error;
     }
+  }
+
+  // Delivery state of fired alerts, on their markers: `publishedAt` once published, `leaseUntil`
+  // (epoch ms) while an evaluation that took the marker over delivers it. A marker has neither
+  // between its firing and its first publish; its firer's claim then lasts `firedAt` + the lease.
+
+  /** Records that the alert was published (`now`: epoch ms). */
+  async confirmAlertDelivery(alert: BudgetAlert, now: number): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.alertKey(alert),
+        UpdateExpression: "SET publishedAt = :at REMOVE leaseUntil",
+        ConditionExpression: "attribute_exists(#pk)",
+        ExpressionAttributeNames: { "#pk": PK },
+        ExpressionAttributeValues: { ":at": { S: new Date(now).toISOString() } },
+      }),
+    );
+  }
+
+  /**
+   * Gives back a claim whose publish failed, so that the next evaluation delivers the alert at
+   * once rather than after the lease. `leaseUntil` is the lease taken with `takeUndeliveredAlerts`,
+   * or undefined for the firer's own claim. Does nothing if another evaluation took the alert over.
+   */
+  async releaseAlertClaim(alert: BudgetAlert, leaseUntil: number | undefined, now: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.alertKey(alert),
+          UpdateExpression: "SET leaseUntil = :now",
+          ConditionExpression:
+            leaseUntil === undefined
+              ? "attribute_not_exists(publishedAt) AND attribute_not_exists(leaseUntil)"
+              : "attribute_not_exists(publishedAt) AND leaseUntil = :mine",
+          ExpressionAttributeValues: { ":now": { N: String(now) }, ...(leaseUntil === undefined ? {} : { ":mine": { N: String(leaseUntil) } }) },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+    }
+  }
+
+  /**
+   * The fired but undelivered alerts of a tenant's month whose claim has lapsed, each now leased
+   * to the caller until `now` + the lease (a conditional update, so that concurrent evaluations
+   * never take the same one).
+   */
+  async takeUndeliveredAlerts(tenantId: string, month: string, now: number): Promise<TakenAlert[]> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
+        FilterExpression: "attribute_not_exists(publishedAt)",
+        ExpressionAttributeNames: { "#pk": PK, "#sk": SK },
+        ExpressionAttributeValues: { ":pk": { S: tenantPk(tenantId) }, ":prefix": { S: alertMonthPrefix(month) } },
+        ConsistentRead: true,
+      }),
+    );
+    const taken: TakenAlert[] = [];
+    // At most 11 markers per tenant and month (10 thresholds and the forecast): one page.
+    for (const item of result.Items ?? []) {
+      const seen = item.leaseUntil?.N;
+      const claimedUntil = seen === undefined ? Date.parse(item.firedAt?.S ?? "") + this.alertLeaseMs : Number(seen);
+      // An unreadable firedAt (NaN) counts as lapsed: delivering twice beats never.
+      if (claimedUntil > now) continue;
+      const leaseUntil = now + this.alertLeaseMs;
+      try {
+        await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { [PK]: item[PK] ?? { S: "" }, [SK]: item[SK] ?? { S: "" } },
+            UpdateExpression: "SET leaseUntil = :until ADD deliveryAttempts :one",
+            ConditionExpression: `attribute_not_exists(publishedAt) AND ${seen === undefined ? "attribute_not_exists(leaseUntil)" : "leaseUntil = :seen"}`,
+            ExpressionAttributeValues: { ":until": { N: String(leaseUntil) }, ":one": { N: "1" }, ...(seen === undefined ? {} : { ":seen": { N: seen } }) },
+          }),
+        );
+      } catch (error) {
+        if (isConditionalCheckFailure(error)) continue;
+        throw error;
+      }
+      taken.push({ alert: JSON.parse(item.alert?.S ?? "{}") as BudgetAlert, leaseUntil });
+    }
+    return taken;
   }
 
   /** Alerts fired for a tenant (all months, newest first). */
@@ -167,6 +310,10 @@ export class AggregatesStore {
 
   private key(pk: string, sk: string): Record<string, AttributeValue> {
     return { [PK]: { S: pk }, [SK]: { S: sk } };
+  }
+
+  private alertKey(alert: BudgetAlert): Record<string, AttributeValue> {
+    return this.key(tenantPk(alert.tenantId), alertSk(alert.month, alert.threshold ?? "FORECAST"));
   }
 
   private async queryPrefix(pk: string, prefix: string): Promise<Record<string, AttributeValue>[]> {
@@ -188,4 +335,8 @@ export class AggregatesStore {
     } while (start);
     return items;
   }
+}
+
+function isConditionalCheckFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as Error).name === "ConditionalCheckFailedException";
 }
