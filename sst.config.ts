@@ -1,6 +1,11 @@
 import type { SSTConfig } from "sst";
 import { config } from "./stacks/config";
+import { Alerts } from "./stacks/Alerts";
+import { Analytics } from "./stacks/Analytics";
+import { Api } from "./stacks/Api";
 import { Ingest } from "./stacks/Ingest";
+import { Lake } from "./stacks/Lake";
+import { Monitoring } from "./stacks/Monitoring";
 import { Processing } from "./stacks/Processing";
 
 /**
@@ -15,6 +20,6 @@ export default {
     config();
     // nodejs20.x is deprecated by CloudFormation's validator; 22 is what these functions are tested on.
     app.setDefaultFunctionProps({ runtime: "nodejs22.x", architecture: "arm_64", tracing: "active", nodejs: { format: "esm" } });
-    app.stack(Ingest).stack(Processing);
+    app.stack(Ingest).stack(Processing).stack(Lake).stack(Analytics).stack(Alerts).stack(Api).stack(Monitoring);
   },
 } satisfies SSTConfig;
