@@ -1,11 +1,13 @@
 /**
  * The Lambda side of the spend API: payload 2.0 events from an HTTP API with a JWT authorizer
- * and from a Function URL with AWS_IAM, and the middy-wrapped entry point configured from the
- * environment.
+ * and from a Function URL with AWS_IAM, the Powertools logging and metrics of each request, and
+ * the middy-wrapped entry point configured from the environment.
  */
+
+import { handleSpendApi, type SpendApiStore } from "@bedrock-spend/api";
 import { ConfigurationError } from "@bedrock-spend/core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createSpendApiHandler, handler, spendApiDepsFromEnv } from "../src/spend-api";
+import { createSpendApiHandler, handler, spendApiDepsFromEnv, spendApiObserver } from "../src/spend-api";
 import {
   type ApiFixture,
   freshApi,
@@ -14,7 +16,11 @@ import {
   invocation,
   invocationOf,
   lambdaContext,
+  recordingLogger,
+  recordingMetrics,
+  request,
   SERVICE_PRINCIPAL,
+  silentLogger,
 } from "./helpers/api-fixtures";
 
 describe("Function: createSpendApiHandler()", () => {
@@ -32,7 +38,7 @@ describe("Function: createSpendApiHandler()", () => {
   });
 
   describe("behind an HTTP API with a JWT authorizer (decoded rawPath)", () => {
-    const jwtHandler = () => createSpendApiHandler({ ...api.deps, authMode: "jwt" });
+    const jwtHandler = () => createSpendApiHandler({ ...api.deps, authMode: "jwt", logger: silentLogger() });
 
     it("serves the token's tenant with a JSON payload 2.0 result", async () => {
       // Act
@@ -90,7 +96,7 @@ describe("Function: createSpendApiHandler()", () => {
 
     it("never serves an unauthenticated request, even when the deps allow it", async () => {
       // Act
-      const result = await createSpendApiHandler({ ...api.deps, authMode: "iam", allowUnauthenticated: true })(
+      const result = await createSpendApiHandler({ ...api.deps, authMode: "iam", allowUnauthenticated: true, logger: silentLogger() })(
         functionUrlIamEvent("GET", "/v1/tenants/acme/spend", undefined),
       );
 
@@ -100,7 +106,7 @@ describe("Function: createSpendApiHandler()", () => {
   });
 
   describe("behind a Function URL with AWS_IAM (percent-encoded rawPath)", () => {
-    const iamHandler = () => createSpendApiHandler({ ...api.deps, authMode: "iam" });
+    const iamHandler = () => createSpendApiHandler({ ...api.deps, authMode: "iam", logger: silentLogger() });
 
     it("decodes the tenant id once", async () => {
       // Act
@@ -143,6 +149,88 @@ describe("Function: createSpendApiHandler()", () => {
       expect(result.statusCode).toBe(400);
       expect(JSON.parse(result.body as string)).toMatchObject({ error: { field: "by" } });
     });
+  });
+});
+
+describe("Function: spendApiObserver() (logging and metrics of each request)", () => {
+  it("logs one line per request with its route and tenant, and counts requests and client errors", async () => {
+    // Prepare
+    const logger = recordingLogger();
+    const metrics = recordingMetrics();
+    const api = await freshApi({ deps: { observer: spendApiObserver(logger, metrics) } });
+    await api.write([invocation("o1", { tenant: "acme#eu" })]);
+
+    // Act
+    await api.call(request("GET", "/v1/tenants/acme%23eu/spend"));
+    await api.call(request("GET", "/v1/tenants/acme%23eu/spend", { query: { month: "2026-13" } }));
+    await api.call(request("POST", "/v1/tenants/acme%23eu/budget"));
+
+    // Assess
+    expect(logger.lines).toStrictEqual([
+      {
+        level: "info",
+        message: "spend api request",
+        attributes: { route: "GET /v1/tenants/{tenantId}/spend", tenantId: "acme#eu", method: "GET", statusCode: 200 },
+      },
+      {
+        level: "info",
+        message: "spend api request",
+        attributes: { route: "GET /v1/tenants/{tenantId}/spend", tenantId: "acme#eu", method: "GET", statusCode: 400 },
+      },
+      { level: "info", message: "spend api request", attributes: { method: "POST", statusCode: 405 } },
+    ]);
+    expect(metrics.counts).toStrictEqual({ SpendRequests: 3, ClientErrors: 2 });
+  });
+
+  it("answers a generic 500 when the store fails, and logs the cause", async () => {
+    // Prepare
+    const logger = recordingLogger();
+    const metrics = recordingMetrics();
+    const failure = new Error("ProvisionedThroughputExceededException: table aggregates-secret-name");
+    const broken: SpendApiStore = {
+      monthTotal: () => Promise.reject(failure),
+      dayModelRows: () => Promise.reject(failure),
+      tenantExists: () => Promise.reject(failure),
+      getBudget: () => Promise.reject(failure),
+      putBudget: () => Promise.reject(failure),
+      deleteBudget: () => Promise.reject(failure),
+    };
+
+    // Act
+    const response = await handleSpendApi(request("GET", "/v1/tenants/acme/spend"), {
+      store: broken,
+      defaultBudget: null,
+      observer: spendApiObserver(logger, metrics),
+    });
+
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body)).toStrictEqual({ error: { code: "InternalError", message: "internal error; try again later" } });
+    expect(response.body).not.toContain("secret");
+    expect(logger.lines[0]).toMatchObject({ level: "error", attributes: { route: "GET /v1/tenants/{tenantId}/spend", tenantId: "acme", error: failure } });
+    expect(metrics.counts).toStrictEqual({ SpendRequests: 1, ServerErrors: 1 });
+  });
+
+  it("logs and counts through createSpendApiHandler", async () => {
+    // Prepare
+    const logger = recordingLogger();
+    const metrics = recordingMetrics();
+    const api = await freshApi();
+    const lambda = createSpendApiHandler({ ...api.deps, authMode: "iam", logger, metrics });
+
+    // Act
+    const result = await lambda(functionUrlIamEvent("GET", "/v1/tenants/nobody/spend", SERVICE_PRINCIPAL));
+
+    // Assess
+    expect(result.statusCode).toBe(404);
+    expect(logger.lines).toStrictEqual([
+      {
+        level: "info",
+        message: "spend api request",
+        attributes: { route: "GET /v1/tenants/{tenantId}/spend", tenantId: "nobody", method: "GET", statusCode: 404 },
+      },
+    ]);
+    expect(metrics.counts).toStrictEqual({ SpendRequests: 1, ClientErrors: 1 });
   });
 });
 

@@ -1,16 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { handleSpendApi, type SpendApiStore } from "../src/spend-api";
-import {
-  type ApiFixture,
-  freshApi,
-  invocation,
-  jwtRequest,
-  recordingLogger,
-  recordingMetrics,
-  request,
-  SERVICE_PRINCIPAL,
-  tenantPath,
-} from "./helpers/api-fixtures";
+import { handleSpendApi, type SpendApiStore } from "../src/index";
+import { type ApiFixture, freshApi, invocation, jwtRequest, recordingObserver, request, SERVICE_PRINCIPAL, tenantPath } from "./helpers/fixtures";
 
 const HAIKU = "global.anthropic.claude-haiku-4-5-20251001-v1:0";
 const NOVA = "us.amazon.nova-lite-v1:0";
@@ -569,40 +559,31 @@ describe("Function: handleSpendApi() authorization", () => {
   });
 });
 
-describe("Function: handleSpendApi() observability and failures", () => {
-  it("logs one line per request with its route and tenant, and counts requests and client errors", async () => {
+describe("Function: handleSpendApi() observer and failures", () => {
+  it("tells the observer of every request with its route and tenant, once known", async () => {
     // Prepare
-    const logger = recordingLogger();
-    const metrics = recordingMetrics();
-    const api = await freshApi({ deps: { logger, metrics } });
+    const observer = recordingObserver();
+    const api = await freshApi({ deps: { observer } });
     await api.write([invocation("o1", { tenant: "acme#eu" })]);
 
     // Act
     await api.call(request("GET", "/v1/tenants/acme%23eu/spend"));
     await api.call(request("GET", "/v1/tenants/acme%23eu/spend", { query: { month: "2026-13" } }));
     await api.call(request("POST", "/v1/tenants/acme%23eu/budget"));
+    await api.call(request("GET", "/v1/tenants/acme%25/budget"));
 
     // Assess
-    expect(logger.lines).toStrictEqual([
-      {
-        level: "info",
-        message: "spend api request",
-        attributes: { route: "GET /v1/tenants/{tenantId}/spend", tenantId: "acme#eu", method: "GET", statusCode: 200 },
-      },
-      {
-        level: "info",
-        message: "spend api request",
-        attributes: { route: "GET /v1/tenants/{tenantId}/spend", tenantId: "acme#eu", method: "GET", statusCode: 400 },
-      },
-      { level: "info", message: "spend api request", attributes: { method: "POST", statusCode: 405 } },
+    expect(observer.requests).toStrictEqual([
+      { route: "GET /v1/tenants/{tenantId}/spend", tenantId: "acme#eu", method: "GET", statusCode: 200 },
+      { route: "GET /v1/tenants/{tenantId}/spend", tenantId: "acme#eu", method: "GET", statusCode: 400 },
+      { method: "POST", statusCode: 405 },
+      { route: "GET /v1/tenants/{tenantId}/budget", method: "GET", statusCode: 400 },
     ]);
-    expect(metrics.counts).toStrictEqual({ SpendRequests: 3, ClientErrors: 2 });
   });
 
-  it("answers a generic 500 when the store fails, and logs the cause", async () => {
+  it("answers a generic 500 when the store fails, and tells the observer the cause", async () => {
     // Prepare
-    const logger = recordingLogger();
-    const metrics = recordingMetrics();
+    const observer = recordingObserver();
     const failure = new Error("ProvisionedThroughputExceededException: table aggregates-secret-name");
     const broken: SpendApiStore = {
       monthTotal: () => Promise.reject(failure),
@@ -614,13 +595,24 @@ describe("Function: handleSpendApi() observability and failures", () => {
     };
 
     // Act
-    const response = await handleSpendApi(request("GET", "/v1/tenants/acme/spend"), { store: broken, defaultBudget: null, logger, metrics });
+    const response = await handleSpendApi(request("GET", "/v1/tenants/acme/spend"), { store: broken, defaultBudget: null, observer });
 
     // Assess
     expect(response.statusCode).toBe(500);
+    expect(response.headers["content-type"]).toBe("application/json");
     expect(JSON.parse(response.body)).toStrictEqual({ error: { code: "InternalError", message: "internal error; try again later" } });
     expect(response.body).not.toContain("secret");
-    expect(logger.lines[0]).toMatchObject({ level: "error", attributes: { route: "GET /v1/tenants/{tenantId}/spend", tenantId: "acme", error: failure } });
-    expect(metrics.counts).toStrictEqual({ SpendRequests: 1, ServerErrors: 1 });
+    expect(observer.requests).toStrictEqual([{ route: "GET /v1/tenants/{tenantId}/spend", tenantId: "acme", method: "GET", statusCode: 500, error: failure }]);
+  });
+
+  it("answers without an observer", async () => {
+    // Prepare
+    const api = await freshApi();
+
+    // Act
+    const response = await api.call(request("GET", "/v1/tenants/nobody/spend"));
+
+    // Assess
+    expect(response.statusCode).toBe(404);
   });
 });

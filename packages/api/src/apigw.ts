@@ -9,16 +9,36 @@
  * be addressed (its request gets a 404, or a 403 in JWT mode, never another tenant's data): call
  * the Function URL for such tenants.
  */
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyEventV2WithIAMAuthorizer,
-  APIGatewayProxyEventV2WithJWTAuthorizer,
-  APIGatewayProxyStructuredResultV2,
-} from "aws-lambda";
 import type { ApiAuth, ApiRequest, ApiResponse } from "./http";
 
-/** The events the spend API Lambda receives. */
-export type SpendApiEvent = APIGatewayProxyEventV2 | APIGatewayProxyEventV2WithJWTAuthorizer | APIGatewayProxyEventV2WithIAMAuthorizer;
+/**
+ * The fields of a payload 2.0 event the adapter reads. Declared here rather than taken from
+ * `@types/aws-lambda`, so that the package needs no AWS types: the events of `aws-lambda`
+ * (`APIGatewayProxyEventV2` and its JWT and IAM authorizer variants) all fit it.
+ */
+export interface PayloadV2Event {
+  rawPath: string;
+  queryStringParameters?: Record<string, string | undefined>;
+  body?: string | null;
+  isBase64Encoded: boolean;
+  requestContext: {
+    domainName?: string;
+    stage?: string;
+    http: { method: string };
+    authorizer?: {
+      jwt?: { claims?: Record<string, unknown> };
+      iam?: { userArn?: string | null; callerId?: string | null };
+    };
+  };
+}
+
+/** A payload 2.0 result (fits `APIGatewayProxyStructuredResultV2`). */
+export interface PayloadV2Result {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+  isBase64Encoded: false;
+}
 
 /** Whether `rawPath` arrives percent-encoded (Function URL) or decoded (HTTP API). */
 export type PathEncoding = "encoded" | "decoded";
@@ -33,15 +53,10 @@ export interface EventAdapterOptions {
 
 const FUNCTION_URL_DOMAIN = /\.lambda-url\.[a-z0-9-]+\.on\.aws$/;
 
-interface AnyAuthorizer {
-  jwt?: { claims?: Record<string, unknown> };
-  iam?: { userArn?: string; callerId?: string };
-}
-
 /** The framework-agnostic request of an HTTP API or Function URL event. */
-export function apiRequestOf(event: SpendApiEvent, options: EventAdapterOptions): ApiRequest {
+export function apiRequestOf(event: PayloadV2Event, options: EventAdapterOptions): ApiRequest {
   const context = event.requestContext;
-  const authorizer = (context as { authorizer?: AnyAuthorizer }).authorizer;
+  const authorizer = context.authorizer;
   let path = event.rawPath;
   // A named HTTP API stage prefixes the path with its name; `$default` does not.
   if (context.stage && context.stage !== "$default" && path.startsWith(`/${context.stage}/v1/`)) path = path.slice(context.stage.length + 1);
@@ -60,6 +75,6 @@ export function apiRequestOf(event: SpendApiEvent, options: EventAdapterOptions)
 }
 
 /** The payload 2.0 result of a response. */
-export function apiGatewayResultOf(response: ApiResponse): APIGatewayProxyStructuredResultV2 {
+export function apiGatewayResultOf(response: ApiResponse): PayloadV2Result {
   return { statusCode: response.statusCode, headers: response.headers, body: response.body, isBase64Encoded: false };
 }

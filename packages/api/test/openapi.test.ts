@@ -3,9 +3,9 @@
  * that the handler's real responses satisfy, and examples that satisfy the schemas.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { SPEND_API_ROUTES } from "../src/spend-api";
-import { type ApiFixture, freshApi, invocation, request } from "./helpers/api-fixtures";
-import { type DocumentedOperation, type Json, loadOpenApi, operationsOf, referencesOf, resolve, responseSchema, validate } from "./helpers/api-openapi";
+import { SPEND_API_ROUTES } from "../src/index";
+import { type ApiFixture, freshApi, invocation, request } from "./helpers/fixtures";
+import { type DocumentedOperation, type Json, loadOpenApi, operationsOf, referencesOf, resolve, responseSchema, validate } from "./helpers/openapi";
 
 const doc = loadOpenApi();
 const operations = operationsOf(doc);

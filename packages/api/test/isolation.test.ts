@@ -5,7 +5,7 @@
 import { formatUsd } from "@bedrock-spend/core";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type ApiFixture, freshApi, invocation, invocationOf, request } from "./helpers/api-fixtures";
+import { type ApiFixture, freshApi, invocation, invocationOf, request } from "./helpers/fixtures";
 
 const ACME_BUDGET = { monthlyUsd: "100.00", thresholds: [50, 80, 100] };
 

@@ -5,13 +5,13 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { parseYamlSubset, type YamlValue } from "./api-yaml";
+import { parseYamlSubset, type YamlValue } from "./yaml";
 
 /** A JSON object of the document. */
 export type Json = { [key: string]: YamlValue };
 
 /** Path of the document in the repository. */
-export const OPENAPI_PATH = fileURLToPath(new URL("../../../docs/openapi.yaml", import.meta.url));
+export const OPENAPI_PATH = fileURLToPath(new URL("../../../../docs/openapi.yaml", import.meta.url));
 
 /** The parsed document. */
 export function loadOpenApi(): Json {

@@ -1,0 +1,108 @@
+/**
+ * The spend API: `GET /v1/tenants/{tenantId}/spend` and `GET|PUT|DELETE /v1/tenants/{tenantId}/budget`
+ * (docs/openapi.yaml). `handleSpendApi` answers one transport-independent request; the Lambda
+ * handler (functions/src/spend-api.ts) and the local mode's HTTP server adapt their envelopes to it,
+ * and log and measure what its observer tells them.
+ */
+import type { Budget } from "@bedrock-spend/core";
+import { type AuthPolicy, authenticate, authorizeTenant } from "./auth";
+import { ApiError, type ApiRequest, type ApiResponse, errorResponse, jsonResponse } from "./http";
+import { matchRoute } from "./routes";
+import { readBudget, readSpend, removeBudget, type SpendApiStore, writeBudget } from "./service";
+import { parseBudgetBody, parseSpendQuery, parseTenantId, rejectUnknownParameters } from "./validation";
+
+/** What the API reports of a request it answered: enough for one log line and the request metrics. */
+export interface SpendApiRequestInfo {
+  /** The request's method, as sent. */
+  method: string;
+  /** The matched route, e.g. `GET /v1/tenants/{tenantId}/spend`; absent when no route matched. */
+  route?: string;
+  /** The decoded tenant id; absent when the request failed before it was read and validated. */
+  tenantId?: string;
+  /** The status of the response. */
+  statusCode: number;
+  /** Present only when the request failed unexpectedly (a 500): the cause, never sent to the caller. */
+  error?: unknown;
+}
+
+/** Told of every request once its response is ready; where the transport logs and counts. Must not throw. */
+export interface SpendApiObserver {
+  onRequest(info: SpendApiRequestInfo): void;
+}
+
+/** What the spend API needs. */
+export interface SpendApiDeps {
+  store: SpendApiStore;
+  /** Budget of tenants without their own; null when the deployment sets none. */
+  defaultBudget: Budget | null;
+  /** JWT claim naming the caller's tenant. Default `tenant_id`. */
+  tenantClaim?: string;
+  /** Serve `auth.mode: "none"` requests: for the local server on 127.0.0.1 only. Default false. */
+  allowUnauthenticated?: boolean;
+  /** Clock: the default month is the current UTC month. */
+  now?: () => Date;
+  /** Told of every request; none by default. */
+  observer?: SpendApiObserver;
+}
+
+/** Request context that the observer is told. */
+interface RequestKeys {
+  route?: string;
+  tenantId?: string;
+}
+
+/**
+ * Answers one request. Never throws (unless the observer does): an `ApiError` becomes its status and
+ * JSON error, anything else a generic 500 whose cause only the observer sees.
+ */
+export async function handleSpendApi(request: ApiRequest, deps: SpendApiDeps): Promise<ApiResponse> {
+  const keys: RequestKeys = {};
+  let response: ApiResponse;
+  let failure: { error: unknown } | undefined;
+  try {
+    response = await route(request, deps, keys);
+  } catch (error) {
+    if (error instanceof ApiError) response = errorResponse(error);
+    else {
+      failure = { error };
+      response = errorResponse(new ApiError("InternalError", "internal error; try again later", { cause: error }));
+    }
+  }
+  deps.observer?.onRequest({ ...keys, method: request.method, statusCode: response.statusCode, ...failure });
+  return response;
+}
+
+async function route(request: ApiRequest, deps: SpendApiDeps, keys: RequestKeys): Promise<ApiResponse> {
+  const policy: AuthPolicy = { tenantClaim: deps.tenantClaim ?? "tenant_id", allowUnauthenticated: deps.allowUnauthenticated ?? false };
+  const match = matchRoute(request.method, request.path);
+  keys.route = match.name;
+  authenticate(request.auth, policy);
+  const tenantId = parseTenantId(match.rawTenantId);
+  keys.tenantId = tenantId;
+  authorizeTenant(request.auth, tenantId, policy);
+  rejectUnknownParameters(request.query, match.route.query);
+  const now = deps.now?.() ?? new Date();
+  switch (match.route.operation) {
+    case "getSpend": {
+      const spend = await readSpend(deps.store, tenantId, parseSpendQuery(request.query, now), deps.defaultBudget);
+      if (!spend) throw unknownTenant();
+      return jsonResponse(200, spend);
+    }
+    case "getBudget": {
+      const budget = await readBudget(deps.store, tenantId, deps.defaultBudget);
+      if (!budget) throw unknownTenant();
+      return jsonResponse(200, budget);
+    }
+    case "putBudget":
+      return jsonResponse(200, await writeBudget(deps.store, tenantId, parseBudgetBody(request.body), now));
+    case "deleteBudget": {
+      const budget = await removeBudget(deps.store, tenantId, deps.defaultBudget);
+      if (!budget) throw new ApiError("NotFound", "the tenant has no budget of its own to delete");
+      return jsonResponse(200, budget);
+    }
+  }
+}
+
+function unknownTenant(): ApiError {
+  return new ApiError("NotFound", "no usage or budget is recorded for this tenant");
+}

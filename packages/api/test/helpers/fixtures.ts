@@ -1,0 +1,90 @@
+/**
+ * Fixtures of the spend API tests: a fresh aggregates table on DynamoDB Local with usage written
+ * by the real `UsageWriter`, request factories, and a recording observer.
+ */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Budget } from "@bedrock-spend/core";
+import { AggregatesStore, type InvocationToCount, UsageWriter } from "@bedrock-spend/store";
+import { freshTable, invocation } from "../../../store/test/helpers";
+import { type ApiRequest, type ApiResponse, handleSpendApi, type SpendApiDeps, type SpendApiObserver, type SpendApiRequestInfo } from "../../src/index";
+
+export { invocation };
+
+/** A principal for IAM-mode requests. */
+export const SERVICE_PRINCIPAL = "arn:aws:iam::111122223333:role/billing-service";
+
+/** A fresh table, its store and writer, and a caller of the API over them. */
+export interface ApiFixture {
+  client: DynamoDBClient;
+  tableName: string;
+  store: AggregatesStore;
+  writer: UsageWriter;
+  deps: SpendApiDeps;
+  /** Writes invocations and checks they were all counted. */
+  write(invocations: readonly InvocationToCount[]): Promise<void>;
+  /** Calls the API; the body is parsed as JSON. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies field by field and assert on them
+  call(request: ApiRequest): Promise<ApiResponse & { json: any }>;
+}
+
+/** Sets up a fresh table and the API's dependencies (the clock says 2026-11-15 unless told otherwise). */
+export async function freshApi(options: { defaultBudget?: Budget | null; now?: Date; deps?: Partial<SpendApiDeps> } = {}): Promise<ApiFixture> {
+  const { client, tableName } = await freshTable();
+  const store = new AggregatesStore(client, tableName);
+  const writer = new UsageWriter({ client, tableName });
+  const now = options.now ?? new Date("2026-11-15T12:00:00Z");
+  const deps: SpendApiDeps = {
+    store,
+    defaultBudget: options.defaultBudget ?? null,
+    now: () => now,
+    ...options.deps,
+  };
+  return {
+    client,
+    tableName,
+    store,
+    writer,
+    deps,
+    async write(invocations) {
+      const outcome = await writer.write(invocations);
+      if (outcome.failed.length > 0 || outcome.counted.length !== invocations.length) {
+        throw new Error(`test data not written: ${outcome.failed.map((failure) => failure.error.message).join("; ")}`);
+      }
+    },
+    async call(request) {
+      const response = await handleSpendApi(request, deps);
+      return { ...response, json: JSON.parse(response.body) };
+    },
+  };
+}
+
+/** An invocation of `tenantId` taken as-is: the id bypasses attribution (which trims and validates). */
+export function invocationOf(tenantId: string, requestId: string, fields: Parameters<typeof invocation>[1] = {}): InvocationToCount {
+  const counted = invocation(requestId, { ...fields, tenant: "placeholder" });
+  return { ...counted, record: { ...counted.record, tenant_id: tenantId } };
+}
+
+/** A request in IAM mode from a trusted service, unless `auth` says otherwise. */
+export function request(
+  method: string,
+  path: string,
+  options: { query?: Record<string, string | undefined>; body?: string | null; auth?: ApiRequest["auth"] } = {},
+): ApiRequest {
+  return { method, path, query: options.query ?? {}, body: options.body ?? null, auth: options.auth ?? { mode: "iam", iamPrincipal: SERVICE_PRINCIPAL } };
+}
+
+/** A request carrying a validated JWT with these claims. */
+export function jwtRequest(method: string, path: string, claims: Record<string, unknown> | undefined, query: Record<string, string> = {}): ApiRequest {
+  return request(method, path, { query, auth: claims === undefined ? { mode: "jwt" } : { mode: "jwt", claims } });
+}
+
+/** The path of a tenant route, the tenant id percent-encoded once. */
+export function tenantPath(tenantId: string, resource: "spend" | "budget"): string {
+  return `/v1/tenants/${encodeURIComponent(tenantId)}/${resource}`;
+}
+
+/** An observer that keeps what it is told. */
+export function recordingObserver(): SpendApiObserver & { requests: SpendApiRequestInfo[] } {
+  const requests: SpendApiRequestInfo[] = [];
+  return { requests, onRequest: (info) => requests.push(info) };
+}
