@@ -1,162 +1,31 @@
 /**
- * Factories of the budget-alert tests: a fresh aggregates table on DynamoDB Local with its stream
- * reader, usage of an exact dollar amount written through the real `UsageWriter`, and publishers
- * that fail on purpose.
+ * Factories of the budget-alert handler's tests: the alert path's scenario
+ * (`packages/pipeline/test/budget-factories.ts`: a fresh aggregates table on DynamoDB Local, usage
+ * through the real writer, the real stream) with the handler fed the stream as Lambda events.
  */
-import { randomUUID } from "node:crypto";
-import { AlertPublishError, type AlertPublisher, alertIdOf, MemoryAlertPublisher } from "@bedrock-spend/adapters";
-import { type Budget, type BudgetAlert, defaultCatalog, Pricer, parseInvocationLog, parseUsd, validateBudget } from "@bedrock-spend/core";
-import { DynamoDbStreamReader, localDynamoDbClient, localDynamoDbStreamsClient, toDynamoDbStreamEvent } from "@bedrock-spend/local";
-import { AggregatesStore, createAggregatesTable, type InvocationToCount, UsageWriter } from "@bedrock-spend/store";
+import type { AlertPublisher } from "@bedrock-spend/adapters";
+import { toDynamoDbStreamEvent } from "@bedrock-spend/local";
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
-import { expect, inject } from "vitest";
-import { AlertDeliveryLedger, createBudgetAlertHandler } from "../../src/budget-alert";
+import { budgetScenario as alertPathScenario, type ScenarioOptions } from "../../../packages/pipeline/test/budget-factories";
+import { createBudgetAlertHandler } from "../../src/budget-alert";
 
-const pricer = new Pricer({ catalog: defaultCatalog() });
+export { budget, FailingPublisher, firedThresholds, invocationsCosting, type ScenarioOptions } from "../../../packages/pipeline/test/budget-factories";
 
-/** The global Claude Haiku 4.5 profile: input at exactly 1.00 USD per million tokens, so one input token costs 1,000,000 pico-dollars. */
-const ONE_USD_PER_MILLION = "global.anthropic.claude-haiku-4-5-20251001-v1:0";
-const PICO_PER_INPUT_TOKEN = 1_000_000n;
-/** The parser's ceiling of tokens per class of one invocation: 100 USD of input at this price. */
-const MAX_TOKENS_PER_INVOCATION = 100_000_000n;
-
-/**
- * Priced invocations of `tenantId` at `timestamp` costing exactly `usd` in total (input tokens only,
- * split into invocations of at most 100 USD each).
- */
-export function invocationsCosting(tenantId: string, usd: string, timestamp: string): InvocationToCount[] {
-  const pico = parseUsd(usd);
-  if (pico === undefined || pico % PICO_PER_INPUT_TOKEN !== 0n) throw new Error(`invocationsCosting: ${usd} is not a whole number of micro-dollars`);
-  let tokens = pico / PICO_PER_INPUT_TOKEN;
-  const invocations: InvocationToCount[] = [];
-  while (tokens > 0n) {
-    const chunk = tokens > MAX_TOKENS_PER_INVOCATION ? MAX_TOKENS_PER_INVOCATION : tokens;
-    tokens -= chunk;
-    const requestId = randomUUID();
-    const parsed = parseInvocationLog({
-      requestId,
-      timestamp,
-      region: "us-east-1",
-      modelId: ONE_USD_PER_MILLION,
-      requestMetadata: { tenantId },
-      input: { inputTokenCount: Number(chunk), cacheReadInputTokenCount: 0, cacheWriteInputTokenCount: 0 },
-      output: { outputTokenCount: 0 },
-    });
-    if (!parsed.ok) throw new Error(parsed.reason);
-    const priced = pricer.price(parsed.log);
-    invocations.push({ record: priced.record, costPico: priced.costPico, origin: requestId });
-  }
-  return invocations;
-}
-
-/** A validated budget, e.g. `budget("100", [50, 80, 100])`. */
-export function budget(monthlyUsd: string, thresholds?: number[]): Budget {
-  const result = validateBudget({ monthlyUsd, ...(thresholds ? { thresholds } : {}) });
-  if (!result.ok) throw new Error(`${result.field} ${result.reason}`);
-  return result.budget;
-}
-
-/** Options of a scenario. */
-export interface ScenarioOptions {
-  defaultBudget?: Budget | null;
-  /** Initial evaluation clock (epoch ms); `null` for none: records are evaluated at their own time. */
-  now?: number | null;
-  publisher?: AlertPublisher;
-}
-
-/**
- * A handler on a fresh aggregates table (stream on) on the run's DynamoDB Local: write usage and
- * budgets, read the real stream, feed the handler.
- */
+/** A handler on a fresh aggregates table (stream on): write usage and budgets, read the real stream, feed the handler. */
 export async function budgetScenario(options: ScenarioOptions = {}) {
-  const endpoint = inject("dynamoDbEndpoint");
-  const client = localDynamoDbClient(endpoint);
-  const tableName = `budget-alerts-${randomUUID()}`;
-  await createAggregatesTable(client, tableName);
-  const store = new AggregatesStore(client, tableName);
-  const ledger = new AlertDeliveryLedger(client, tableName);
-  const writer = new UsageWriter({ client, tableName });
-  const reader = new DynamoDbStreamReader({ dynamoDb: client, streams: localDynamoDbStreamsClient(endpoint), tableName });
-  const published = new MemoryAlertPublisher();
-  const clock = { now: options.now === undefined ? Date.UTC(2026, 10, 2) : options.now };
-  const defaultBudget = options.defaultBudget ?? null;
-
-  /** A handler as another Lambda instance would have it: its own client, the same table. */
-  const newHandler = (publisher: AlertPublisher = options.publisher ?? published) => {
-    const instanceClient = localDynamoDbClient(endpoint);
-    return createBudgetAlertHandler({
-      store: new AggregatesStore(instanceClient, tableName),
-      ledger: new AlertDeliveryLedger(instanceClient, tableName),
-      publisher,
-      defaultBudget,
-      ...(clock.now === null ? {} : { now: () => clock.now as number }),
-    });
-  };
-  const handler = createBudgetAlertHandler({
-    store,
-    ledger,
-    publisher: options.publisher ?? published,
-    defaultBudget,
-    ...(clock.now === null ? {} : { now: () => clock.now as number }),
-  });
-
+  const scenario = await alertPathScenario(options);
+  const handler = createBudgetAlertHandler(scenario.dependencies());
   return {
-    client,
-    tableName,
-    store,
-    ledger,
-    reader,
-    published,
-    clock,
-    newHandler,
-    /** Counts `usd` of usage for the tenant through the real writer (default: 1 November 2026). */
-    async spend(tenantId: string, usd: string, timestamp = "2026-11-01T10:00:00Z"): Promise<void> {
-      const outcome = await writer.write(invocationsCosting(tenantId, usd, timestamp));
-      expect(outcome.failed).toEqual([]);
-    },
-    /** Sets the tenant's budget. */
-    async setBudget(tenantId: string, monthlyUsd: string, thresholds?: number[]): Promise<void> {
-      await store.putBudget(tenantId, budget(monthlyUsd, thresholds));
-    },
+    ...scenario,
+    /** A handler as another Lambda instance would have it: its own client, the same table. */
+    newHandler: (publisher?: AlertPublisher) => createBudgetAlertHandler(scenario.dependencies({ publisher, ownClient: true })),
     /** The stream records written since the last call, as the Lambda event. */
     async nextEvent(): Promise<DynamoDBStreamEvent> {
-      return toDynamoDbStreamEvent(await reader.poll());
+      return toDynamoDbStreamEvent(await scenario.reader.poll());
     },
     /** Feeds the handler the stream records written since the last read (or `event`). */
     async handle(event?: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
-      return handler(event ?? toDynamoDbStreamEvent(await reader.poll()));
+      return handler(event ?? toDynamoDbStreamEvent(await scenario.reader.poll()));
     },
   };
-}
-
-/** `threshold` of the alerts, `F` for the forecast: a compact view for assertions. */
-export function firedThresholds(alerts: readonly BudgetAlert[]): (number | "F")[] {
-  return alerts.map((alert) => alert.threshold ?? "F");
-}
-
-/** A publisher that fails while `failing(alert)` holds, and otherwise keeps the alert. */
-export class FailingPublisher implements AlertPublisher {
-  readonly delivered = new MemoryAlertPublisher();
-  /** Every alert it was asked to publish, failed or not. */
-  readonly attempts: BudgetAlert[] = [];
-
-  constructor(public failing: (alert: BudgetAlert) => boolean = () => true) {}
-
-  get alerts(): BudgetAlert[] {
-    return this.delivered.alerts;
-  }
-
-  async publish(alert: BudgetAlert): Promise<void> {
-    this.attempts.push(alert);
-    if (this.failing(alert)) {
-      throw new AlertPublishError("topic unavailable", {
-        publisher: "test",
-        alertId: alertIdOf(alert),
-        tenantId: alert.tenantId,
-        month: alert.month,
-        threshold: alert.threshold,
-      });
-    }
-    await this.delivered.publish(alert);
-  }
 }

@@ -2,4 +2,5 @@
  * @bedrock-spend/pipeline: orchestration shared by the handlers, local mode and the CLI.
  */
 export * from "./aggregate-batch";
+export * from "./budget-alerts";
 export * from "./redrive";
