@@ -1,0 +1,6 @@
+/**
+ * @bedrock-spend/runtime: local mode's event source mappings and Firehose around the real handlers.
+ */
+export * from "./event-source-mappings";
+export * from "./firehose";
+export * from "./kinesis-consumer";
