@@ -29,6 +29,8 @@ export interface KinesisMappingOptions {
   onFailure?: (info: KinesisBatchInfo & { condition: string }) => Promise<void>;
   /** Called when a handler invocation throws (for logs). */
   onError?: (error: unknown) => void;
+  /** Asked before each batch whether to deliver it twice (chaos: duplicate deliveries). */
+  duplicate?: () => boolean;
 }
 
 type KinesisHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | undefined>;
@@ -68,7 +70,8 @@ function lowestFailure(response: KinesisStreamBatchResponse | DynamoDBBatchRespo
 
 /** The Kinesis -> Lambda mapping. */
 export class KinesisEventSourceMapping {
-  private readonly options: Required<Omit<KinesisMappingOptions, "onFailure" | "onError">> & Pick<KinesisMappingOptions, "onFailure" | "onError">;
+  private readonly options: Required<Omit<KinesisMappingOptions, "onFailure" | "onError" | "duplicate">> &
+    Pick<KinesisMappingOptions, "onFailure" | "onError" | "duplicate">;
 
   constructor(
     private readonly consumer: KinesisConsumer,
@@ -86,7 +89,9 @@ export class KinesisEventSourceMapping {
     for (const record of records) byShard.set(record.shardId, [...(byShard.get(record.shardId) ?? []), record]);
     for (const [shardId, shardRecords] of byShard) {
       for (let offset = 0; offset < shardRecords.length; offset += this.options.batchSize) {
-        await this.deliver(shardRecords.slice(offset, offset + this.options.batchSize), round, 0);
+        const batch = shardRecords.slice(offset, offset + this.options.batchSize);
+        await this.deliver(batch, round, 0);
+        if (this.options.duplicate?.()) await this.deliver(batch, round, 0);
       }
       const last = shardRecords.at(-1);
       if (last) this.consumer.commit(shardId, last.sequenceNumber);
