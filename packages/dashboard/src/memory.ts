@@ -1,0 +1,276 @@
+/**
+ * An in-memory dashboard data source over usage records (the lake's rows): the reference
+ * semantics of `DashboardData` (filters, breakdowns, top N, exact sums), and a `SpendApiStore`
+ * over the same records and budgets, so that the real spend API handler can answer from it.
+ * Used by tests and as a stand-in until the DuckDB views are wired; every sum is exact.
+ */
+import type { SpendApiStore } from "@bedrock-spend/api";
+import {
+  type Budget,
+  type BudgetAlert,
+  type DayModelRow,
+  escapeKeyComponent,
+  parseUsd,
+  TOKEN_CLASSES,
+  type TokenClass,
+  type UsageCounters,
+  type UsageRecord,
+} from "@bedrock-spend/core";
+import { addTally, breakdownRows, type ClassCosts, emptyTally, type Tally, tokenClassRows, totalsOf } from "./summary";
+import { type AlertItem, type DashboardData, type DashboardFilters, type DashboardResponse, type DayPoint, type FilterOptions, NONE_KEY } from "./types";
+
+/** Options of the in-memory source. */
+export interface MemoryDashboardOptions {
+  /** Clock of `generatedAt` and of alerts added without a time. */
+  now?: () => Date;
+  /**
+   * Cost of each token class of a priced record, decimal USD; null (or absent) when unknown. When
+   * any priced record of a selection has no split, the selection's class costs are null.
+   */
+  classCosts?: (record: UsageRecord) => Partial<Record<TokenClass, string>> | null;
+  /** Most recent alerts answered when `since` is absent. Default 50. */
+  recentAlerts?: number;
+}
+
+/** The in-memory source, with the means to feed it. */
+export interface MemoryDashboardData extends DashboardData {
+  /** Adds usage records; a `request_id` already held is ignored (exactly once). */
+  add(...records: UsageRecord[]): void;
+  /** Records an alert as fired at `firedAt` (default: now) and returns its feed item. */
+  addAlert(alert: BudgetAlert, firedAt?: Date): AlertItem;
+  /** The spend API's view of the same records, plus budgets. */
+  readonly spendStore: SpendApiStore;
+  /** Number of records held. */
+  readonly size: number;
+}
+
+interface Held {
+  record: UsageRecord;
+  tally: Tally;
+  classCosts: ClassCosts;
+  model: string;
+  year: number;
+  month: number;
+  day: string;
+}
+
+/** Stable alert id, as the alert publishers build it: `tenant#YYYY-MM#080` or `tenant#YYYY-MM#FORECAST`. */
+export function alertIdOf(alert: BudgetAlert): string {
+  const which = alert.threshold === null ? "FORECAST" : String(alert.threshold).padStart(3, "0");
+  return `${escapeKeyComponent(alert.tenantId)}#${alert.month}#${which}`;
+}
+
+/** Model key of a record, as the aggregates key it: the base model, or `unresolved:<model_id>`. */
+export function modelKeyOf(record: UsageRecord): string {
+  return record.model ?? `unresolved:${record.model_id}`;
+}
+
+function costPicoOf(record: UsageRecord): bigint | null {
+  if (record.status !== "priced" || record.cost_usd === null) return null;
+  const pico = parseUsd(record.cost_usd);
+  if (pico === undefined) throw new Error(`record ${record.request_id}: cost_usd ${JSON.stringify(record.cost_usd)} is not a decimal USD amount`);
+  return pico;
+}
+
+function tallyOf(record: UsageRecord): Tally {
+  const cost = costPicoOf(record);
+  return {
+    invocations: 1,
+    unpricedInvocations: cost === null ? 1 : 0,
+    inputTokens: record.input_tokens,
+    outputTokens: record.output_tokens,
+    cacheReadTokens: record.cache_read_tokens,
+    cacheWriteTokens: record.cache_write_tokens,
+    costPico: cost ?? 0n,
+  };
+}
+
+function classCostsOf(record: UsageRecord, split: MemoryDashboardOptions["classCosts"]): ClassCosts {
+  if (record.status !== "priced") return { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n };
+  const given = split?.(record);
+  if (!given) return null;
+  const costs = { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n };
+  for (const tokenClass of TOKEN_CLASSES) {
+    const text = given[tokenClass];
+    if (text === undefined) continue;
+    const pico = parseUsd(text);
+    if (pico === undefined) throw new Error(`record ${record.request_id}: ${tokenClass} cost ${JSON.stringify(text)} is not a decimal USD amount`);
+    costs[tokenClass] = pico;
+  }
+  return costs;
+}
+
+function countersOf(tally: Tally): UsageCounters {
+  return { ...tally };
+}
+
+function bump(map: Map<string, Tally>, key: string, tally: Tally): void {
+  const sum = map.get(key) ?? emptyTally();
+  map.set(key, addTally(sum, tally));
+}
+
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Creates an empty in-memory source. */
+export function createMemoryDashboardData(options: MemoryDashboardOptions = {}): MemoryDashboardData {
+  const now = options.now ?? (() => new Date());
+  const held: Held[] = [];
+  const ids = new Set<string>();
+  const alerts: AlertItem[] = [];
+  const budgets = new Map<string, Budget>();
+  let latestEventTime: string | null = null;
+
+  function matches(entry: Held, filters: DashboardFilters): boolean {
+    return (
+      (filters.year === null || entry.year === filters.year) &&
+      (filters.month === null || entry.month === filters.month) &&
+      (filters.tenant === null || entry.record.tenant_id === filters.tenant) &&
+      (filters.model === null || entry.model === filters.model)
+    );
+  }
+
+  function rowsOf(tenantId: string, period: { month: string } | { day: string }): DayModelRow[] {
+    const prefix = "month" in period ? period.month : period.day;
+    const sums = new Map<string, { day: string; model: string; tally: Tally }>();
+    for (const entry of held) {
+      if (entry.record.tenant_id !== tenantId || !entry.day.startsWith(prefix)) continue;
+      const key = `${entry.day}\u0000${entry.model}`;
+      const sum = sums.get(key) ?? { day: entry.day, model: entry.model, tally: emptyTally() };
+      addTally(sum.tally, entry.tally);
+      sums.set(key, sum);
+    }
+    return [...sums.values()].map(({ day, model, tally }) => ({ day, model, counters: countersOf(tally) }));
+  }
+
+  const spendStore: SpendApiStore = {
+    async monthTotal(tenantId, month) {
+      const rows = rowsOf(tenantId, { month });
+      if (rows.length === 0) return undefined;
+      const total = emptyTally();
+      for (const row of rows) addTally(total, row.counters);
+      return countersOf(total);
+    },
+    async dayModelRows(tenantId, period) {
+      return rowsOf(tenantId, period);
+    },
+    async tenantExists(tenantId) {
+      return budgets.has(tenantId) || held.some((entry) => entry.record.tenant_id === tenantId);
+    },
+    async getBudget(tenantId) {
+      const budget = budgets.get(tenantId);
+      return budget ? { monthlyUsd: budget.monthlyUsd, thresholds: [...budget.thresholds] } : undefined;
+    },
+    async putBudget(tenantId, budget) {
+      budgets.set(tenantId, { monthlyUsd: budget.monthlyUsd, thresholds: [...budget.thresholds] });
+    },
+    async deleteBudget(tenantId) {
+      return budgets.delete(tenantId);
+    },
+  };
+
+  return {
+    spendStore,
+    get size() {
+      return held.length;
+    },
+
+    add(...records) {
+      for (const record of records) {
+        if (ids.has(record.request_id)) continue;
+        ids.add(record.request_id);
+        const day = record.event_time.slice(0, 10);
+        held.push({
+          record,
+          tally: tallyOf(record),
+          classCosts: classCostsOf(record, options.classCosts),
+          model: modelKeyOf(record),
+          year: Number(day.slice(0, 4)),
+          month: Number(day.slice(5, 7)),
+          day,
+        });
+        if (latestEventTime === null || record.event_time > latestEventTime) latestEventTime = record.event_time;
+      }
+    },
+
+    addAlert(alert, firedAt = now()) {
+      const item: AlertItem = { ...alert, alertId: alertIdOf(alert), firedAt: firedAt.toISOString() };
+      // Fired once: a second delivery of the same alert is not a new alert.
+      if (!alerts.some((existing) => existing.alertId === item.alertId)) alerts.push(item);
+      return item;
+    },
+
+    async dashboard(filters): Promise<DashboardResponse> {
+      const total = emptyTally();
+      let classCosts: ClassCosts = { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n };
+      const groups = new Map<string, Tally>();
+      const tenants = new Map<string, Tally>();
+      const departments = new Map<string, Tally>();
+      const models = new Map<string, Tally>();
+      const days = new Map<string, Tally>();
+      for (const entry of held) {
+        if (!matches(entry, filters)) continue;
+        const { record, tally } = entry;
+        addTally(total, tally);
+        if (classCosts !== null) {
+          const split = entry.classCosts;
+          if (split === null) classCosts = null;
+          else for (const tokenClass of TOKEN_CLASSES) classCosts[tokenClass] += split[tokenClass];
+        }
+        bump(groups, record.tenant_group ?? NONE_KEY, tally);
+        bump(tenants, record.tenant_id, tally);
+        bump(departments, record.department_id ?? NONE_KEY, tally);
+        bump(models, entry.model, tally);
+        bump(days, entry.day, tally);
+      }
+      const costOverTime: DayPoint[] = [...days.entries()]
+        .sort(([a], [b]) => byCodeUnit(a, b))
+        .map(([day, tally]) => {
+          const totals = totalsOf(tally);
+          return {
+            day,
+            costUsd: totals.costUsd,
+            invocations: totals.invocations,
+            unpricedInvocations: totals.unpricedInvocations,
+            totalTokens: totals.totalTokens,
+          };
+        });
+      return {
+        filters: { ...filters },
+        generatedAt: now().toISOString(),
+        latestEventTime,
+        kpis: { ...totalsOf(total), tenants: tenants.size, models: models.size },
+        byTenantGroup: breakdownRows(groups),
+        byTenant: breakdownRows(tenants),
+        byDepartment: breakdownRows(departments),
+        byModel: breakdownRows(models),
+        costOverTime,
+        byTokenClass: tokenClassRows(total, classCosts),
+      };
+    },
+
+    async filters(): Promise<FilterOptions> {
+      const months = new Set<string>();
+      const tenants = new Set<string>();
+      const models = new Set<string>();
+      for (const entry of held) {
+        months.add(entry.day.slice(0, 7));
+        tenants.add(entry.record.tenant_id);
+        models.add(entry.model);
+      }
+      const monthList = [...months].sort(byCodeUnit).reverse();
+      return {
+        years: [...new Set(monthList.map((month) => Number(month.slice(0, 4))))],
+        months: monthList,
+        tenants: [...tenants].sort(byCodeUnit),
+        models: [...models].sort(byCodeUnit),
+      };
+    },
+
+    async alerts(since) {
+      const newestFirst = [...alerts].sort((a, b) => byCodeUnit(b.firedAt, a.firedAt) || byCodeUnit(a.alertId, b.alertId));
+      if (since === undefined) return newestFirst.slice(0, options.recentAlerts ?? 50);
+      const from = Date.parse(since);
+      return newestFirst.filter((alert) => Date.parse(alert.firedAt) >= from);
+    },
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * The data contract of the local dashboard: what its JSON routes answer and what the data sources
+ * behind them provide. The page (public/app.js) reads exactly these shapes.
+ *
+ * Money is always an exact decimal USD string (`"0.001950"`), never a JSON number: the page may
+ * convert it to a number only to draw it. Token and invocation counts are exact JSON integers.
+ */
+import type { ApiRequest, ApiResponse } from "@bedrock-spend/api";
+import type { Budget, BudgetAlert, Spend, TokenClass } from "@bedrock-spend/core";
+
+/**
+ * What the dashboard shows: every field null means "all". Periods are UTC calendar periods;
+ * `month` without `year` means that month of every year (as the QuickSight sample's controls do).
+ */
+export interface DashboardFilters {
+  /** Four-digit year, e.g. 2026. */
+  year: number | null;
+  /** Month of the year, 1-12. */
+  month: number | null;
+  /** A tenant id (`tenant_id`), exact match. */
+  tenant: string | null;
+  /** A model key, exact match: the base model id (`model`, no profile prefix), or `unresolved:<model_id>` when it is null. */
+  model: string | null;
+}
+
+/** Usage totals of a selection or of one breakdown row. */
+export interface UsageTotals {
+  invocations: number;
+  /** Invocations with no price: counted in tokens and invocations, never in `costUsd`. */
+  unpricedInvocations: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  /** input + output + cache read + cache write. */
+  totalTokens: number;
+  /** Exact cost of the priced invocations, decimal USD. */
+  costUsd: string;
+}
+
+/**
+ * One row of a breakdown (tenant group, tenant, department, model). Rows are sorted by
+ * `totalTokens` descending, then key; a breakdown holds at most `DASHBOARD_TOP_N` rows, plus one
+ * last row with `other: true` (key `OTHER_KEY`) summing all the others when there are more.
+ */
+export interface BreakdownRow extends UsageTotals {
+  /** The dimension's value; `NONE_KEY` when the records carried none (no tenant group, no department). */
+  key: string;
+  /** Present and true only on the row that sums the keys beyond the top N. */
+  other?: true;
+  /** How many keys the `other` row sums. */
+  otherCount?: number;
+}
+
+/** Cost and usage of one UTC day. */
+export interface DayPoint {
+  /** `YYYY-MM-DD`, UTC. */
+  day: string;
+  costUsd: string;
+  invocations: number;
+  unpricedInvocations: number;
+  totalTokens: number;
+}
+
+/** Tokens and cost of one token class. */
+export interface TokenClassRow {
+  tokenClass: TokenClass;
+  tokens: number;
+  /** Exact cost of that class; null when the source cannot split cost by class. */
+  costUsd: string | null;
+}
+
+/** The headline numbers of the selection. */
+export interface DashboardKpis extends UsageTotals {
+  /** Distinct tenants in the selection. */
+  tenants: number;
+  /** Distinct base models in the selection. */
+  models: number;
+}
+
+/** `GET /api/dashboard`: everything the page draws for one selection. */
+export interface DashboardResponse {
+  /** The filters applied (echoed back, normalized). */
+  filters: DashboardFilters;
+  /** When this answer was computed, ISO 8601 UTC. */
+  generatedAt: string;
+  /** Newest `event_time` the source holds, regardless of filters (pipeline freshness); null when empty. */
+  latestEventTime: string | null;
+  kpis: DashboardKpis;
+  /** "Bedrock Usage Summary": tokens by tenant group (vertical bar). */
+  byTenantGroup: BreakdownRow[];
+  /** "Token Usage by Company": tokens by tenant (pie). */
+  byTenant: BreakdownRow[];
+  /** "Token Usage by Department" (horizontal bar). */
+  byDepartment: BreakdownRow[];
+  /** "Model Distribution": requests (`invocations`) and tokens per base model (donut). */
+  byModel: BreakdownRow[];
+  /** Cost over time: one point per UTC day that has usage, chronological (days without usage may be absent). */
+  costOverTime: DayPoint[];
+  /** Always four rows, in the order input, output, cacheRead, cacheWrite. */
+  byTokenClass: TokenClassRow[];
+}
+
+/** `GET /api/filters`: the values the filter controls offer. */
+export interface FilterOptions {
+  /** Years with usage, newest first. */
+  years: number[];
+  /** `YYYY-MM` months with usage, newest first. */
+  months: string[];
+  /** Tenant ids with usage, sorted (code-unit order). */
+  tenants: string[];
+  /** Base model ids with usage, sorted. */
+  models: string[];
+}
+
+/** One fired budget alert, as the alerts feed shows it. */
+export interface AlertItem extends BudgetAlert {
+  /** Stable id of the alert (the same for every delivery): `tenant#YYYY-MM#080` or `...#FORECAST`. */
+  alertId: string;
+  /** When it fired, ISO 8601 UTC. */
+  firedAt: string;
+}
+
+/** One threshold of a tenant's budget. */
+export interface ThresholdState {
+  /** Percent of the budget. */
+  percent: number;
+  /** That percentage of the budget, decimal USD (rounded up to the pico-dollar, as the alerting does). */
+  amountUsd: string;
+  /** The month spend is at or above it. */
+  reached: boolean;
+}
+
+/** `GET /api/tenants/{tenantId}`: a tenant's month spend against its budget. */
+export interface TenantLookup {
+  tenantId: string;
+  /** `YYYY-MM`. */
+  month: string;
+  /** When this answer was computed, ISO 8601 UTC. */
+  asOf: string;
+  /** The spend API's answer (`GET /v1/tenants/{tenantId}/spend?month=...&by=day`), unchanged. */
+  spend: Spend;
+  budget: Budget | null;
+  /** Spend as a percentage of the budget, two decimals, for display; null without a budget. */
+  percentUsed: number | null;
+  /** Budget minus spend (negative when over), decimal USD; null without a budget. */
+  remainingUsd: string | null;
+  /** Linear projection of the month-end spend (the spend itself once the month is over), decimal USD. */
+  forecastUsd: string;
+  /** Forecast as a percentage of the budget, two decimals; null without a budget. */
+  forecastPercent: number | null;
+  thresholds: ThresholdState[];
+  /** `over`: spend at or above the budget; `warning`: a threshold reached or the forecast above the budget. */
+  status: "no-budget" | "ok" | "warning" | "over";
+}
+
+/**
+ * The dashboard's data sources (in local mode: DuckDB views over the Parquet lake and the alert
+ * store). Implementations answer from whatever they hold now; the page polls them every second.
+ */
+export interface DashboardData {
+  dashboard(filters: DashboardFilters): Promise<DashboardResponse>;
+  filters(): Promise<FilterOptions>;
+  /** Alerts fired at or after `since` (ISO 8601), newest first; the most recent ones when `since` is absent. */
+  alerts(since?: string): Promise<AlertItem[]>;
+}
+
+/**
+ * The spend API, transport-independent: `(request) => handleSpendApi(request, deps)` from
+ * `@bedrock-spend/api` with `allowUnauthenticated: true` (the server listens on 127.0.0.1 only).
+ */
+export type SpendApiHandler = (request: ApiRequest) => Promise<ApiResponse>;
+
+/** Error body of the dashboard's own routes (the same shape as the spend API's errors). */
+export interface DashboardErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+/** Maximum rows of a breakdown before the rest is summed into the `other` row. */
+export const DASHBOARD_TOP_N = 10;
+
+/** Key of the row that sums the keys beyond the top N. */
+export const OTHER_KEY = "(other)";
+
+/** Key of the records that carry no value for the dimension. */
+export const NONE_KEY = "(none)";

@@ -1,0 +1,302 @@
+/**
+ * The dashboard in a real browser: Debian's headless Chromium driven by playwright-core, against
+ * the real server over an in-memory data source that the test changes while the page is open.
+ * Writes test-output/dashboard.png (1440x900, full page) and test-output/dashboard-1280x800.png.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDashboardServer, type DashboardFilters, type DashboardServer, type TenantLookup } from "../src/index";
+import { memoryStack, usage, workload } from "./helpers/fixtures";
+import { getJson } from "./helpers/http";
+
+const CHROMIUM = process.env.BEDROCK_SPEND_CHROMIUM ?? "/usr/bin/chromium";
+const OUTPUT_DIR = fileURLToPath(new URL("../../../test-output/", import.meta.url));
+/** New traffic must show within this long, without a reload. */
+const FRESHNESS_MS = 2000;
+
+const now = new Date();
+const MONTH = now.toISOString().slice(0, 7);
+const { data, spendApi } = memoryStack({ records: workload({ now: new Date(now.getTime() - 60_000), count: 2500 }) });
+const SELECTED: DashboardFilters = { year: now.getUTCFullYear(), month: now.getUTCMonth() + 1, tenant: null, model: null };
+
+let server: DashboardServer;
+let origin: string;
+let context: BrowserContext;
+let page: Page;
+let userDataDir: string;
+let acmeBudget: string;
+
+/** Everything the browser did that a clean page never does. */
+const problems: string[] = [];
+const requests: string[] = [];
+let navigations = 0;
+
+function watch(target: Page): void {
+  target.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+  });
+  target.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  target.on("requestfailed", (request) => problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`));
+  target.on("response", (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
+  });
+}
+
+/** The page's money format for amounts of $0.10 and more: two decimals, half up, thousands separators. */
+function usdText(exact: string): string {
+  const [whole = "0", fraction = ""] = exact.split(".");
+  const thousandths = BigInt(whole + fraction.padEnd(3, "0").slice(0, 3));
+  expect(thousandths).toBeGreaterThanOrEqual(100n);
+  const cents = ((thousandths + 5n) / 10n).toString();
+  return `$${cents.slice(0, -2).replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${cents.slice(-2)}`;
+}
+
+const text = async (selector: string): Promise<string> => (await page.locator(selector).textContent()) ?? "";
+
+/** Waits until the element's text is `expected`; returns how long it took. */
+async function untilText(selector: string, expected: string, timeout: number): Promise<number> {
+  const started = Date.now();
+  await page.waitForFunction(
+    ([css, want]) =>
+      (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector(css)?.textContent === want,
+    [selector, expected] as const,
+    { timeout, polling: 50 },
+  );
+  return Date.now() - started;
+}
+
+interface ChartState {
+  name: string;
+  rendered: number;
+  points: number;
+  nonZero: number;
+  painted: number;
+}
+
+/** Each chart's ECharts series data and the pixels its canvas painted. */
+function chartStates(): Promise<ChartState[]> {
+  return page.evaluate(`[...document.querySelectorAll("[data-chart]")].map((element) => {
+    const chart = echarts.getInstanceByDom(element);
+    const series = chart.getOption().series[0];
+    const values = series.data.map((item) => (item !== null && typeof item === "object" ? item.value : item));
+    const canvas = element.querySelector("canvas");
+    const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 0; i < pixels.length; i += 4) {
+      if (pixels[i + 3] > 0 && !(pixels[i] > 245 && pixels[i + 1] > 245 && pixels[i + 2] > 245)) painted++;
+    }
+    return { name: element.dataset.chart, rendered: Number(element.dataset.rendered), points: values.length, nonZero: values.filter((v) => Number(v) > 0).length, painted };
+  })`) as Promise<ChartState[]>;
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: the dashboard's browser tests need it (apt-get install -y chromium, or scripts/setup.sh; BEDROCK_SPEND_CHROMIUM overrides the path)`,
+    );
+  }
+  const acme = await data.dashboard({ ...SELECTED, tenant: "acme" });
+  // A budget the month-to-date spend has passed half of: the 50% threshold shows as reached.
+  acmeBudget = (Math.ceil(Number(acme.kpis.costUsd) * 1.6 * 100) / 100).toFixed(2);
+  await data.spendStore.putBudget("acme", { monthlyUsd: acmeBudget, thresholds: [50, 80, 100] });
+  data.addAlert(
+    { kind: "threshold", threshold: 50, tenantId: "acme", month: MONTH, spendUsd: acme.kpis.costUsd, budgetUsd: acmeBudget, forecastUsd: acme.kpis.costUsd },
+    new Date(now.getTime() - 3_600_000),
+  );
+  data.addAlert(
+    { kind: "forecast", threshold: null, tenantId: "globex", month: MONTH, spendUsd: "41.20", budgetUsd: "50.00", forecastUsd: "63.75" },
+    new Date(now.getTime() - 600_000),
+  );
+
+  server = createDashboardServer({ data, spendApi, onError: (error) => problems.push(`server error: ${String(error)}`) });
+  origin = (await server.listen(0)).url.replace(/\/$/, "");
+
+  userDataDir = mkdtempSync(join(tmpdir(), "bedrock-spend-chromium-"));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1440, height: 900 },
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  context.on("request", (request) => requests.push(request.url()));
+  page = context.pages()[0] ?? (await context.newPage());
+  watch(page);
+  page.on("framenavigated", (frame) => {
+    if (frame === page.mainFrame()) navigations++;
+  });
+  await page.goto(`${origin}/`);
+  await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 15_000 });
+});
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+describe("dashboard in headless Chromium", () => {
+  it("opens on the latest month, with the filters in the URL and populated from the data", async () => {
+    const url = new URL(page.url());
+    expect(url.searchParams.get("year")).toBe(String(SELECTED.year));
+    expect(url.searchParams.get("month")).toBe(String(SELECTED.month));
+    const filters = await data.filters();
+    const tenantOptions = await page.locator("#f-tenant option").evaluateAll((options) => options.map((option) => option.getAttribute("value")));
+    expect(tenantOptions).toEqual(["", ...filters.tenants]);
+    const modelOptions = await page.locator("#f-model option").count();
+    expect(modelOptions).toBe(filters.models.length + 1);
+    expect(await page.locator("#f-year option").count()).toBe(filters.years.length + 1);
+  });
+
+  it("shows the month's KPIs", async () => {
+    const expected = await data.dashboard(SELECTED);
+    expect(await text("#kpi-cost-value")).toBe(usdText(expected.kpis.costUsd));
+    expect(await page.locator("#kpi-cost-value").getAttribute("title")).toBe(`Exact: $${expected.kpis.costUsd}`);
+    expect(await text("#kpi-invocations-value")).toBe(expected.kpis.invocations.toLocaleString("en-US"));
+    expect(await text("#kpi-tokens-value")).toBe(expected.kpis.totalTokens.toLocaleString("en-US"));
+    expect(await text("#kpi-unpriced-value")).toBe(expected.kpis.unpricedInvocations.toLocaleString("en-US"));
+    expect(expected.kpis.unpricedInvocations).toBeGreaterThan(0);
+  });
+
+  it("renders each of the six charts with data", async () => {
+    const charts = await chartStates();
+    expect(charts.map((chart) => chart.name).sort()).toEqual(["byDepartment", "byModel", "byTenant", "byTenantGroup", "byTokenClass", "costOverTime"]);
+    for (const chart of charts) {
+      expect(chart.rendered, `${chart.name} finished rendering`).toBeGreaterThan(0);
+      expect(chart.points, `${chart.name} has data`).toBeGreaterThan(0);
+      expect(chart.nonZero, `${chart.name} has non-zero values`).toBeGreaterThan(0);
+      expect(chart.painted, `${chart.name} painted its canvas`).toBeGreaterThan(2000);
+    }
+    const expected = await data.dashboard(SELECTED);
+    const byName = new Map(charts.map((chart) => [chart.name, chart]));
+    expect(byName.get("byTenant")?.points).toBe(expected.byTenant.length);
+    expect(byName.get("byModel")?.points).toBe(expected.byModel.length);
+    expect(byName.get("byDepartment")?.points).toBe(expected.byDepartment.length);
+    expect(byName.get("byTokenClass")?.points).toBe(4);
+  });
+
+  it("changes the numbers when a filter changes, and keeps the filter in the URL", async () => {
+    const before = await text("#kpi-cost-value");
+    const globex = await data.dashboard({ ...SELECTED, tenant: "globex" });
+    await page.selectOption("#f-tenant", "globex");
+    await untilText("#kpi-cost-value", usdText(globex.kpis.costUsd), 5000);
+    expect(await text("#kpi-cost-value")).not.toBe(before);
+    expect(await text("#kpi-invocations-value")).toBe(globex.kpis.invocations.toLocaleString("en-US"));
+    expect(new URL(page.url()).searchParams.get("tenant")).toBe("globex");
+    await page.waitForFunction(`echarts.getInstanceByDom(document.getElementById("chart-tenant")).getOption().series[0].data.length === 1`, undefined, {
+      timeout: 5000,
+    });
+
+    // The URL alone restores the selection.
+    const second = await context.newPage();
+    watch(second);
+    await second.goto(page.url());
+    await second.waitForSelector("body[data-ready=true]", { state: "attached" });
+    expect(await second.locator("#f-tenant").inputValue()).toBe("globex");
+    expect(await second.locator("#kpi-cost-value").textContent()).toBe(usdText(globex.kpis.costUsd));
+    await second.close();
+
+    const all = await data.dashboard(SELECTED);
+    await page.selectOption("#f-tenant", "");
+    await untilText("#kpi-cost-value", usdText(all.kpis.costUsd), 5000);
+    expect(new URL(page.url()).searchParams.has("tenant")).toBe(false);
+  });
+
+  it("looks a tenant up: month spend against its budget, thresholds and forecast", async () => {
+    await page.fill("#lookup-input", "acme");
+    await page.click("#lookup-form button[type=submit]");
+    await page.waitForSelector('#lookup-result[data-tenant="acme"]', { timeout: 5000 });
+    const lookup = (await getJson<TenantLookup>(`${origin}/`, `/api/tenants/acme?month=${MONTH}`)).json;
+    expect(lookup.budget?.monthlyUsd).toBe(acmeBudget);
+    expect(await text('#lookup-result [data-field="spend"]')).toBe(usdText(lookup.spend.costUsd));
+    expect(await text('#lookup-result [data-field="budget"]')).toBe(`of ${usdText(acmeBudget)} budget`);
+    expect(await page.locator("#lookup-result .progress .tick").count()).toBe(3);
+    expect(await page.locator("#lookup-result .progress .tick.reached").count()).toBeGreaterThanOrEqual(1);
+    expect(await text("#lookup-result .facts")).toContain("Forecast month-end");
+    expect(new URL(page.url()).searchParams.get("lookup")).toBe("acme");
+  });
+
+  it("shows new traffic within 2 s, without a reload", async () => {
+    await page.evaluate("globalThis.__sameDocument = true");
+    const navigationsBefore = navigations;
+    const before = await data.dashboard(SELECTED);
+    const lookupBefore = await text('#lookup-result [data-field="spend"]');
+    const added = Array.from({ length: 7 }, (_, n) =>
+      usage(`live-${n}`, { tenant: "acme", time: new Date().toISOString(), input: 40_000, output: 6_000, department: "sales", group: "enterprise" }),
+    );
+    data.add(...added);
+    const after = await data.dashboard(SELECTED);
+    expect(after.kpis.invocations).toBe(before.kpis.invocations + 7);
+
+    const invocationsMs = await untilText("#kpi-invocations-value", after.kpis.invocations.toLocaleString("en-US"), FRESHNESS_MS);
+    await untilText("#kpi-cost-value", usdText(after.kpis.costUsd), FRESHNESS_MS);
+    expect(invocationsMs).toBeLessThanOrEqual(FRESHNESS_MS);
+    // The open tenant lookup follows too (acme got the new calls).
+    await page.waitForFunction(
+      (previous) =>
+        (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector(
+          '#lookup-result [data-field="spend"]',
+        )?.textContent !== previous,
+      lookupBefore,
+      { timeout: FRESHNESS_MS },
+    );
+    expect(await page.evaluate("globalThis.__sameDocument")).toBe(true);
+    expect(navigations).toBe(navigationsBefore);
+  });
+
+  it("shows an alert fired after the page loaded within 2 s", async () => {
+    const alert = data.addAlert({
+      kind: "threshold",
+      threshold: 80,
+      tenantId: "initech",
+      month: MONTH,
+      spendUsd: "80.000001",
+      budgetUsd: "100.00",
+      forecastUsd: "131.5",
+    });
+    const started = Date.now();
+    const item = page.locator(`#alerts-feed li[data-alert-id="${alert.alertId}"]`);
+    await item.waitFor({ timeout: FRESHNESS_MS });
+    expect(Date.now() - started).toBeLessThanOrEqual(FRESHNESS_MS);
+    expect(await item.textContent()).toContain("initech reached 80% of its budget");
+    expect(await item.textContent()).toContain("$80.00 of $100.00");
+    expect(await page.locator("#alerts-feed li").first().getAttribute("data-alert-id")).toBe(alert.alertId);
+    expect(await text("#alerts-count")).toBe("3");
+  });
+
+  it("writes screenshots at 1440x900 and 1280x800", async () => {
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    await page.mouse.move(0, 0);
+    await page.waitForTimeout(300);
+    const wide = join(OUTPUT_DIR, "dashboard.png");
+    await page.screenshot({ path: wide, fullPage: true });
+    expect(existsSync(wide)).toBe(true);
+
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.waitForTimeout(1200);
+    const laptop = join(OUTPUT_DIR, "dashboard-1280x800.png");
+    await page.screenshot({ path: laptop, fullPage: true });
+    expect(existsSync(laptop)).toBe(true);
+    // Nothing overflows the laptop viewport sideways.
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(1280);
+  });
+
+  it("made no failed, erroring or external requests and logged no errors", () => {
+    expect(problems).toEqual([]);
+    expect(requests.length).toBeGreaterThan(10);
+    const external = requests.filter((url) => !url.startsWith(`${origin}/`));
+    expect(external).toEqual([]);
+  });
+});
