@@ -144,13 +144,18 @@ async function benchAggregateWcu(): Promise<Record<string, unknown>[]> {
     }
     return invocations;
   };
-  const local = await startDynamoDbLocal();
-  const client = localDynamoDbClient(local.endpoint);
+  // A fresh DynamoDB Local per configuration: its in-memory database slows down as it fills.
+  let local = await startDynamoDbLocal();
+  let client = localDynamoDbClient(local.endpoint);
   const results: Record<string, unknown>[] = [];
   try {
     for (const tenants of [10_000, 100]) {
       const invocations = invocationsOf(tenants);
       for (const batchSize of [100, 500, 2_000]) {
+        client.destroy();
+        await local.stop();
+        local = await startDynamoDbLocal();
+        client = localDynamoDbClient(local.endpoint);
         const tableName = `wcu-${randomUUID()}`;
         await createAggregatesTable(client, tableName);
         const writer = new UsageWriter({ client, tableName });

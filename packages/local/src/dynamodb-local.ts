@@ -76,7 +76,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   }
   const port = options.port ?? (await freePort());
   const directory = jarDirectory();
-  const args = [`-Djava.library.path=${join(directory, "DynamoDBLocal_lib")}`, "-Xmx512m", "-jar", join(directory, "DynamoDBLocal.jar"), "-port", String(port)];
+  const args = [`-Djava.library.path=${join(directory, "DynamoDBLocal_lib")}`, "-Xmx1g", "-jar", join(directory, "DynamoDBLocal.jar"), "-port", String(port)];
   if (options.dbPath) args.push("-dbPath", options.dbPath);
   else args.push("-inMemory");
   const child = spawn("java", args, { cwd: directory, stdio: ["ignore", "pipe", "pipe"] });
