@@ -8,7 +8,7 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import { KinesisEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
-import { config } from "./config";
+import { config, pricingEnvironment } from "./config";
 import { Ingest } from "./Ingest";
 
 export function Processing({ stack, app }: StackContext) {
@@ -33,17 +33,14 @@ export function Processing({ stack, app }: StackContext) {
     visibilityTimeout: Duration.minutes(6),
   });
 
-  const pricingEnvironment: Record<string, string> = {};
-  if (settings.priceOverlay) pricingEnvironment.PRICE_OVERLAY = settings.priceOverlay;
-  if (settings.profileMap) pricingEnvironment.PROFILE_MAP = settings.profileMap;
-  if (settings.metadataAliases) pricingEnvironment.METADATA_ALIASES = settings.metadataAliases;
+  const pricing = pricingEnvironment(settings);
 
   const aggregate = new SstFunction(stack, "Aggregate", {
     handler: "functions/src/aggregate.handler",
     timeout: 60,
     memorySize: 1024,
     environment: {
-      ...pricingEnvironment,
+      ...pricing,
       TABLE_NAME: table.tableName,
       DEAD_LETTER_QUEUE_URL: deadLetters.queueUrl,
       AGGREGATE_BREAKDOWNS: settings.breakdowns.join(","),
@@ -71,7 +68,7 @@ export function Processing({ stack, app }: StackContext) {
     timeout: 300,
     memorySize: 1024,
     environment: {
-      ...pricingEnvironment,
+      ...pricing,
       TABLE_NAME: table.tableName,
       DEAD_LETTER_QUEUE_URL: deadLetters.queueUrl,
       STREAM_ARN: stream.streamArn,

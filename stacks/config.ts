@@ -92,6 +92,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   return { ...parsed.data, ...overrides };
 }
 
+/**
+ * Environment of every function that prices (transform, aggregate, redrive): the same overlay,
+ * profile map and aliases everywhere, so that the lake and the aggregates never disagree.
+ */
+export function pricingEnvironment(settings: Config): Record<string, string> {
+  const environment: Record<string, string> = {};
+  if (settings.priceOverlay) environment.PRICE_OVERLAY = settings.priceOverlay;
+  if (settings.profileMap) environment.PROFILE_MAP = settings.profileMap;
+  if (settings.metadataAliases) environment.METADATA_ALIASES = settings.metadataAliases;
+  return environment;
+}
+
 let current: Config | undefined;
 
 /** The configuration of the app being built (set by sst.config.ts or a test). */

@@ -22,3 +22,4 @@ export * from "./price-line";
 export * from "./pricer";
 export * from "./spend";
 export * from "./usage";
+export * from "./views";

@@ -1,0 +1,254 @@
+/**
+ * The dashboard views: defined once, in SQL that runs unchanged on Athena (Trino) in AWS and on
+ * DuckDB in local mode, over a table named `invocations` whose columns are `USAGE_COLUMNS`.
+ *
+ * Portable subset, on purpose: `SELECT ... FROM ... GROUP BY <expressions>`, `CAST`, `SUM`,
+ * `COUNT(*)`, `COALESCE`, `CASE`, `||`, one `WITH` and a `VALUES` list. No `::`, no double-quoted
+ * identifiers, no `GROUP BY ALL`, no engine-specific functions. Every view groups by the `year` and
+ * `month` partition columns and exposes them, so a filter on them in a query over a view reaches
+ * the table and prunes partitions (Trino pushes such predicates through the aggregation).
+ *
+ * Types are pinned: `SUM` of a bigint is a bigint in Trino but a HUGEINT in DuckDB, so token sums
+ * are cast to BIGINT; `SUM` of `cost_usd` is decimal(38,12) in both. Each view declares its output
+ * columns; a test runs every view in DuckDB and compares them with what the engine reports, and the
+ * QuickSight dataset's columns are derived from the same declaration.
+ *
+ * Unpriced invocations count in `invocations`, `unpriced_invocations` and the token columns, never
+ * in `cost_usd` (their `cost_usd` is null, which `SUM` skips): never silently free.
+ *
+ * Cost by token class is not a view. The lake stores one exact `cost_usd` per invocation; the price
+ * of each class is not stored, and re-deriving it in SQL (tokens x rate) would need the catalog
+ * entry that priced the row (model, profile, source Region, effective date, long-context tier),
+ * i.e. a second implementation of the `Pricer` in SQL that could disagree with the one that priced
+ * the aggregates. So the views give tokens by class (`tokens_by_class`) and cost by model
+ * (`cost_by_model`); cost by class needs per-class cost columns written at ingest by the same
+ * `Pricer` (a change to the usage record), or a join with the catalog by `price_version`.
+ */
+
+/** Name of the usage-record table the views read (the Glue table, and the local DuckDB table). */
+export const USAGE_TABLE = "invocations";
+
+/** SQL engines the views run on. */
+export type SqlDialect = "athena" | "duckdb";
+
+/** Logical type of a view column: Athena varchar / bigint / decimal(38,12) / date. */
+export type ViewColumnType = "string" | "bigint" | "decimal" | "date";
+
+/** One output column of a view. */
+export interface ViewColumn {
+  readonly name: string;
+  readonly type: ViewColumnType;
+  readonly doc: string;
+}
+
+/** A dashboard view. `sql` is the query (no trailing semicolon) over `invocations`. */
+export interface DashboardView {
+  readonly name: string;
+  readonly description: string;
+  readonly sql: string;
+  readonly columns: readonly ViewColumn[];
+}
+
+/** A grouping column of a view: its SQL expression over the usage record, and its output column. */
+interface Dimension extends ViewColumn {
+  readonly expression: string;
+}
+
+/** A measure: an aggregate expression and its output column. */
+interface Measure extends ViewColumn {
+  readonly expression: string;
+}
+
+/**
+ * Token classes as the views name them (`token_class` values, `<class>_tokens` columns), in the
+ * order of the usage record's token columns. The catalog's `TOKEN_CLASSES` are the camelCase rates.
+ */
+export const VIEW_TOKEN_CLASSES = ["input", "output", "cache_read", "cache_write"] as const;
+
+/** Value shown for a missing tenant group or department (a group of its own, never dropped). */
+export const UNGROUPED = "ungrouped";
+export const UNASSIGNED = "unassigned";
+
+const sumBigint = (expression: string) => `CAST(SUM(${expression}) AS BIGINT)`;
+
+const YEAR: Dimension = { name: "year", expression: "year", type: "string", doc: "Partition: YYYY (UTC)" };
+const MONTH: Dimension = { name: "month", expression: "month", type: "string", doc: "Partition: MM (UTC)" };
+const DAY: Dimension = { name: "day", expression: "day", type: "string", doc: "Partition: DD (UTC)" };
+const TENANT: Dimension = { name: "tenant_id", expression: "tenant_id", type: "string", doc: "Tenant (the company); 'unattributed' when untagged" };
+const TENANT_GROUP: Dimension = {
+  name: "tenant_group",
+  expression: `COALESCE(tenant_group, '${UNGROUPED}')`,
+  type: "string",
+  doc: `Tenant group; '${UNGROUPED}' when the call carried none`,
+};
+const DEPARTMENT: Dimension = {
+  name: "department_id",
+  expression: `COALESCE(department_id, '${UNASSIGNED}')`,
+  type: "string",
+  doc: `Department; '${UNASSIGNED}' when the call carried none`,
+};
+const MODEL: Dimension = {
+  name: "model",
+  expression: "COALESCE(model, model_id)",
+  type: "string",
+  doc: "Base model id; the model id as logged when it did not resolve",
+};
+const PROFILE: Dimension = { name: "profile", expression: "profile", type: "string", doc: "Inference profile: global, us, eu, ..., none or application" };
+const PRICE_VERSION: Dimension = { name: "price_version", expression: "price_version", type: "string", doc: "Price catalog version; null when unpriced" };
+const USAGE_DATE: Dimension = { name: "usage_date", expression: "CAST(event_time AS DATE)", type: "date", doc: "Calendar day of the invocation (UTC)" };
+const PERIOD: Dimension = {
+  name: "period",
+  expression: "year || '-' || month",
+  type: "string",
+  doc: "Calendar month YYYY-MM (UTC), as the spend API names it",
+};
+
+const INVOCATIONS: Measure = { name: "invocations", expression: "COUNT(*)", type: "bigint", doc: "Invocations, priced or not" };
+const UNPRICED: Measure = {
+  name: "unpriced_invocations",
+  expression: sumBigint("CASE WHEN status = 'unpriced' THEN 1 ELSE 0 END"),
+  type: "bigint",
+  doc: "Invocations no price matched: counted in tokens, not in cost_usd",
+};
+const TOKEN_MEASURES: readonly Measure[] = VIEW_TOKEN_CLASSES.map((tokenClass) => ({
+  name: `${tokenClass}_tokens`,
+  expression: sumBigint(`${tokenClass}_tokens`),
+  type: "bigint",
+  doc: `${tokenClass.replace("_", " ")} tokens`,
+}));
+const TOTAL_TOKENS: Measure = {
+  name: "total_tokens",
+  expression: sumBigint(VIEW_TOKEN_CLASSES.map((tokenClass) => `${tokenClass}_tokens`).join(" + ")),
+  type: "bigint",
+  doc: "Tokens of all four classes (input, output, cache read, cache write)",
+};
+const COST: Measure = { name: "cost_usd", expression: "SUM(cost_usd)", type: "decimal", doc: "Exact cost in USD of the priced invocations" };
+
+/** The measures of every usage view: the fields of `spend --json`, plus total tokens. */
+const USAGE_MEASURES: readonly Measure[] = [INVOCATIONS, UNPRICED, ...TOKEN_MEASURES, TOTAL_TOKENS, COST];
+
+function aggregateSql(table: string, dimensions: readonly Dimension[], measures: readonly Measure[]): string {
+  const select = [...dimensions, ...measures].map(({ name, expression }) => (expression === name ? name : `${expression} AS ${name}`));
+  return [`SELECT`, `  ${select.join(",\n  ")}`, `FROM ${table}`, `GROUP BY`, `  ${dimensions.map((dimension) => dimension.expression).join(",\n  ")}`].join(
+    "\n",
+  );
+}
+
+function aggregateView(name: string, description: string, table: string, dimensions: readonly Dimension[], measures = USAGE_MEASURES): DashboardView {
+  return {
+    name,
+    description,
+    sql: aggregateSql(table, dimensions, measures),
+    columns: [...dimensions, ...measures].map(({ name: column, type, doc }) => ({ name: column, type, doc })),
+  };
+}
+
+function tokensByClassView(table: string): DashboardView {
+  const dimensions = [YEAR, MONTH, TENANT, MODEL];
+  const totals = aggregateSql(table, dimensions, TOKEN_MEASURES);
+  const cases = VIEW_TOKEN_CLASSES.map((tokenClass) => `WHEN '${tokenClass}' THEN totals.${tokenClass}_tokens`).join(" ");
+  const classes = VIEW_TOKEN_CLASSES.map((tokenClass) => `('${tokenClass}')`).join(", ");
+  const sql = [
+    `WITH totals AS (`,
+    totals.replace(/^/gm, "  "),
+    `)`,
+    `SELECT`,
+    `  ${dimensions.map((dimension) => `totals.${dimension.name}`).join(",\n  ")},`,
+    `  CAST(classes.token_class AS VARCHAR) AS token_class,`,
+    `  CASE classes.token_class ${cases} END AS tokens`,
+    `FROM totals`,
+    `CROSS JOIN (VALUES ${classes}) AS classes (token_class)`,
+  ].join("\n");
+  return {
+    name: "tokens_by_class",
+    description:
+      "Tokens per class (input, output, cache_read, cache_write) by month, tenant and model, one row per class. " +
+      "Cost per class is not stored (one exact cost_usd per invocation): it would need the catalog entry that priced each row.",
+    sql,
+    columns: [
+      ...dimensions.map(({ name, type, doc }) => ({ name, type, doc })),
+      { name: "token_class", type: "string", doc: `One of ${VIEW_TOKEN_CLASSES.join(", ")}` },
+      { name: "tokens", type: "bigint", doc: "Tokens of that class" },
+    ],
+  };
+}
+
+/**
+ * The dashboard views over `table` (default `invocations`; pass a qualified name, e.g.
+ * `"db"."invocations"` in Athena, to embed a view's query where no default database applies).
+ */
+export function dashboardViews(table: string = USAGE_TABLE): readonly DashboardView[] {
+  return [
+    aggregateView("token_usage_by_tenant_group", "Token usage and cost by month and tenant group (the seed's vertical bar chart).", table, [
+      YEAR,
+      MONTH,
+      TENANT_GROUP,
+    ]),
+    aggregateView("token_usage_by_company", "Token usage and cost by month and company, i.e. tenant (the seed's pie chart).", table, [YEAR, MONTH, TENANT]),
+    aggregateView(
+      "token_usage_by_department",
+      "Token usage and cost by month, tenant and department (the seed's horizontal bar chart); departments are per tenant.",
+      table,
+      [YEAR, MONTH, TENANT, DEPARTMENT],
+    ),
+    aggregateView("model_distribution", "Invocations, tokens and cost by month, model and inference profile (the seed's model distribution donut).", table, [
+      YEAR,
+      MONTH,
+      MODEL,
+      PROFILE,
+    ]),
+    aggregateView("daily_cost_trend", "Cost, invocations and tokens per calendar day (UTC) of the invocation.", table, [YEAR, MONTH, USAGE_DATE]),
+    tokensByClassView(table),
+    aggregateView("cost_by_model", "Cost by month, model, inference profile and price catalog version (which catalog priced which spend).", table, [
+      YEAR,
+      MONTH,
+      MODEL,
+      PROFILE,
+      PRICE_VERSION,
+    ]),
+    aggregateView(
+      "spend_by_tenant_month",
+      "Spend per tenant and calendar month: the same figures as `bedrock-spend spend --json` and the spend API, for reconciliation.",
+      table,
+      [PERIOD, YEAR, MONTH, TENANT],
+    ),
+    aggregateView("usage_daily", "Daily rollup by tenant, tenant group, department, model and profile: the QuickSight dashboard's dataset.", table, [
+      YEAR,
+      MONTH,
+      DAY,
+      USAGE_DATE,
+      TENANT,
+      TENANT_GROUP,
+      DEPARTMENT,
+      MODEL,
+      PROFILE,
+    ]),
+  ];
+}
+
+/** The dashboard views over `invocations`. */
+export const DASHBOARD_VIEWS: readonly DashboardView[] = dashboardViews();
+
+/** The view named `name`. @throws RangeError for an unknown name. */
+export function dashboardView(name: string, table: string = USAGE_TABLE): DashboardView {
+  const view = dashboardViews(table).find((candidate) => candidate.name === name);
+  if (!view) throw new RangeError(`unknown dashboard view "${name}"; expected one of ${DASHBOARD_VIEWS.map((known) => known.name).join(", ")}`);
+  return view;
+}
+
+/**
+ * `CREATE OR REPLACE VIEW <name> AS <query>` for a view, one statement, no trailing semicolon
+ * (Athena runs one statement per query; DuckDB runs it as is).
+ *
+ * The SQL is the same for both dialects today: the views keep to the subset the two engines share.
+ * The parameter keeps a future divergence in this one place.
+ */
+export function createViewStatement(view: DashboardView, dialect: SqlDialect = "athena"): string {
+  void dialect;
+  return `CREATE OR REPLACE VIEW ${view.name} AS\n${view.sql}`;
+}
+
+/** The `CREATE OR REPLACE VIEW` statements of every dashboard view, in order. */
+export function createViewStatements(dialect: SqlDialect = "athena", table: string = USAGE_TABLE): string[] {
+  return dashboardViews(table).map((view) => createViewStatement(view, dialect));
+}
