@@ -1,0 +1,12 @@
+/**
+ * @bedrock-spend/lake: the local data lake. Usage records written as hive-partitioned Parquet by
+ * DuckDB (the local Firehose delivery), and DuckDB as the local Athena over them, with the
+ * dashboard views and Trino function shims.
+ */
+export * from "./athena";
+export * from "./errors";
+export * from "./functions";
+export * from "./layout";
+export * from "./shims";
+export * from "./values";
+export * from "./writer";
