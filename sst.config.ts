@@ -1,8 +1,8 @@
 import type { SSTConfig } from "sst";
-import { config } from "./stacks/config";
 import { Alerts } from "./stacks/Alerts";
 import { Analytics } from "./stacks/Analytics";
 import { Api } from "./stacks/Api";
+import { config } from "./stacks/config";
 import { Ingest } from "./stacks/Ingest";
 import { Lake } from "./stacks/Lake";
 import { Monitoring } from "./stacks/Monitoring";

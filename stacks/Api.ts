@@ -1,9 +1,79 @@
 /**
- * Api: (being built).
+ * Api: the spend API (docs/openapi.yaml). Service callers reach it through a Lambda Function URL
+ * with IAM (SigV4) authentication; with BEDROCK_SPEND_JWT_ISSUER set, a second function serves it
+ * through an HTTP API whose JWT authorizer checks issuer and audience, the handler then checking
+ * the tenant claim against the path.
  */
-import type { StackContext } from "sst/constructs";
+import * as iam from "aws-cdk-lib/aws-iam";
+import { Api as HttpApi, Function as SstFunction, type StackContext, use } from "sst/constructs";
+import { config } from "./config";
+import { Processing } from "./Processing";
+
+/** The routes of the spend API (the same handler answers each). */
+export const SPEND_API_ROUTES = [
+  "GET /v1/tenants/{tenantId}/spend",
+  "GET /v1/tenants/{tenantId}/budget",
+  "PUT /v1/tenants/{tenantId}/budget",
+  "DELETE /v1/tenants/{tenantId}/budget",
+] as const;
 
 export function Api({ stack }: StackContext) {
-  void stack;
-  return {};
+  const { table } = use(Processing);
+  const settings = config();
+
+  const environment = {
+    TABLE_NAME: table.tableName,
+    ...(settings.defaultBudgetUsd ? { DEFAULT_BUDGET_USD: settings.defaultBudgetUsd } : {}),
+    DEFAULT_BUDGET_THRESHOLDS: settings.defaultBudgetThresholds,
+  };
+  // Reads of spend, budgets and alerts; the only writes are PutItem/DeleteItem of a budget (the
+  // handler addresses nothing else; IAM cannot constrain a sort key, so the code holds that line).
+  const tableAccess = (fn: SstFunction) =>
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+        resources: [table.tableArn],
+      }),
+    );
+
+  const spendApi = new SstFunction(stack, "SpendApi", {
+    handler: "functions/src/spend-api.handler",
+    timeout: 10,
+    memorySize: 512,
+    environment: { ...environment, API_AUTH_MODE: "iam" },
+    // Callers sign with SigV4; their IAM policy needs lambda:InvokeFunctionUrl and (for URLs created
+    // since October 2025) lambda:InvokeFunction on this function. No CORS: no browser callers.
+    url: { authorizer: "iam", cors: false },
+  });
+  tableAccess(spendApi);
+  const outputs: Record<string, string> = { SpendApiFunctionUrl: spendApi.url ?? "", SpendApiFunctionArn: spendApi.functionArn };
+
+  let spendApiJwt: SstFunction | undefined;
+  let jwtApiUrl: string | undefined;
+  if (settings.jwtIssuer) {
+    if (!settings.jwtAudience || settings.jwtAudience.length === 0) {
+      throw new Error("BEDROCK_SPEND_JWT_AUDIENCE: required with BEDROCK_SPEND_JWT_ISSUER (the JWT authorizer checks the token's audience)");
+    }
+    const handler = new SstFunction(stack, "SpendApiJwt", {
+      handler: "functions/src/spend-api.handler",
+      timeout: 10,
+      memorySize: 512,
+      environment: { ...environment, API_AUTH_MODE: "jwt", JWT_TENANT_CLAIM: settings.jwtTenantClaim },
+    });
+    tableAccess(handler);
+    const jwtApi = new HttpApi(stack, "SpendHttpApi", {
+      authorizers: { jwt: { type: "jwt", jwt: { issuer: settings.jwtIssuer, audience: settings.jwtAudience } } },
+      defaults: { authorizer: "jwt", throttle: { rate: 50, burst: 100 } },
+      // Service callers with bearer tokens; a browser front end would need CORS configured for its origin.
+      cors: false,
+      accessLog: { retention: "one_month" },
+      routes: Object.fromEntries(SPEND_API_ROUTES.map((route) => [route, { function: handler }])),
+    });
+    spendApiJwt = handler;
+    jwtApiUrl = jwtApi.url;
+    outputs.SpendHttpApiUrl = jwtApi.url;
+  }
+
+  stack.addOutputs(outputs);
+  return { spendApi, spendApiJwt, jwtApiUrl };
 }

@@ -1,16 +1,174 @@
 /**
- * Ingest: the Kinesis stream everything flows through. (The log group, Bedrock invocation logging
- * and the subscription filter are added by the infrastructure work.)
+ * Ingest: the invocation log group Bedrock writes to (or an existing one), Bedrock model
+ * invocation logging pointed at it, and the CloudWatch Logs subscription that feeds every log
+ * event into the Kinesis stream both consumers (Firehose and the aggregate function) read.
  */
-import { Duration } from "aws-cdk-lib";
+import { ArnFormat, Duration, RemovalPolicy, type Stack } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
 import * as kinesis from "aws-cdk-lib/aws-kinesis";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as cr from "aws-cdk-lib/custom-resources";
 import type { StackContext } from "sst/constructs";
+import { config } from "./config";
 
-export function Ingest({ stack }: StackContext) {
+/** The log stream Bedrock writes every invocation record to (one stream for the whole log group). */
+export const BEDROCK_LOG_STREAM = "aws/bedrock/modelinvocations";
+
+/** Retention periods CloudWatch Logs accepts (any other number fails the deploy). */
+const RETENTION_DAYS = new Set(Object.values(logs.RetentionDays).filter((value): value is number => typeof value === "number"));
+
+/** `arn:<partition>:logs:<region>:<account>:log-group:<rest>` of this stack's account and Region. */
+function logGroupArn(stack: Stack, rest: string): string {
+  return stack.formatArn({ service: "logs", resource: "log-group", resourceName: rest, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
+export function Ingest({ stack, app }: StackContext) {
+  const settings = config();
+  const removalPolicy = app.stage === "prod" ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+  // On-demand, encrypted with the AWS-managed key (alias/aws/kinesis): producers (CloudWatch Logs)
+  // and consumers (Lambda, Firehose) then need no KMS permissions of their own.
   const stream = new kinesis.Stream(stack, "Invocations", {
     streamMode: kinesis.StreamMode.ON_DEMAND,
     encryption: kinesis.StreamEncryption.MANAGED,
     retentionPeriod: Duration.hours(168),
   });
-  return { stream };
+
+  // The log group: an existing one (Bedrock already logs there), or our own, KMS-encrypted with a
+  // key only CloudWatch Logs can use, and only for this log group.
+  let logGroup: logs.ILogGroup;
+  let logGroupName: string;
+  if (settings.existingLogGroupName) {
+    logGroupName = settings.existingLogGroupName;
+    logGroup = logs.LogGroup.fromLogGroupName(stack, "InvocationLogs", logGroupName);
+  } else {
+    if (!RETENTION_DAYS.has(settings.logRetentionDays)) {
+      throw new Error(
+        `BEDROCK_SPEND_LOG_RETENTION_DAYS: CloudWatch Logs does not accept ${settings.logRetentionDays} days; use one of ${[...RETENTION_DAYS].filter((days) => days > 0).join(", ")}`,
+      );
+    }
+    // A fixed name, so that the key policy can name the log group without a dependency cycle.
+    logGroupName = `/bedrock-spend/${app.stage}/model-invocations`;
+    const key = new kms.Key(stack, "InvocationLogsKey", {
+      description: `Encrypts the Bedrock invocation log group ${logGroupName} (prompts and responses)`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "AllowCloudWatchLogsForTheInvocationLogGroupOnly",
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: [
+          "kms:Encrypt",
+          "kms:Decrypt",
+          "kms:ReEncryptFrom",
+          "kms:ReEncryptTo",
+          "kms:GenerateDataKey",
+          "kms:GenerateDataKeyWithoutPlaintext",
+          "kms:DescribeKey",
+        ],
+        resources: ["*"],
+        conditions: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": logGroupArn(stack, logGroupName) } },
+      }),
+    );
+    // The log group references the key, so the key (and its policy) exists first.
+    logGroup = new logs.LogGroup(stack, "InvocationLogs", {
+      logGroupName,
+      retention: settings.logRetentionDays as logs.RetentionDays,
+      encryptionKey: key,
+      removalPolicy,
+    });
+  }
+
+  if (settings.configureBedrockLogging) {
+    // The role Bedrock assumes to write the invocation records, only from this account and Region.
+    const bedrockRole = new iam.Role(stack, "BedrockLoggingRole", {
+      description: "Assumed by Amazon Bedrock to write model invocation logs to the invocation log group",
+      assumedBy: new iam.ServicePrincipal("bedrock.amazonaws.com", {
+        conditions: {
+          StringEquals: { "aws:SourceAccount": stack.account },
+          ArnLike: { "aws:SourceArn": stack.formatArn({ service: "bedrock", resource: "*", arnFormat: ArnFormat.NO_RESOURCE_NAME }) },
+        },
+      }),
+      // Inline, so that the permissions exist as soon as the role does: Bedrock checks them (and
+      // writes a line to the log group) when the configuration is put, which references the role.
+      inlinePolicies: {
+        WriteInvocationLogs: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+              resources: [logGroupArn(stack, `${logGroupName}:log-stream:${BEDROCK_LOG_STREAM}`)],
+            }),
+          ],
+        }),
+      },
+    });
+
+    const loggingConfiguration: cr.AwsSdkCall = {
+      service: "bedrock",
+      action: "PutModelInvocationLoggingConfiguration",
+      parameters: {
+        loggingConfig: {
+          cloudWatchConfig: { logGroupName: logGroup.logGroupName, roleArn: bedrockRole.roleArn },
+          // Explicit: the token counts and requestMetadata come with the text records; no other modality is logged.
+          textDataDeliveryEnabled: true,
+          imageDataDeliveryEnabled: false,
+          embeddingDataDeliveryEnabled: false,
+          videoDataDeliveryEnabled: false,
+          audioDataDeliveryEnabled: false,
+        },
+      },
+      // One configuration per account and Region, so one fixed id: an update never replaces the
+      // resource (a replacement would be followed by the old resource's delete, which switches logging off).
+      physicalResourceId: cr.PhysicalResourceId.of(`bedrock-model-invocation-logging-${stack.region}`),
+    };
+    new cr.AwsCustomResource(stack, "BedrockInvocationLogging", {
+      resourceType: "Custom::BedrockModelInvocationLogging",
+      onCreate: loggingConfiguration,
+      onUpdate: loggingConfiguration,
+      onDelete: { service: "bedrock", action: "DeleteModelInvocationLoggingConfiguration" },
+      // The Lambda runtime's SDK has the Bedrock client: no npm install at deploy time.
+      installLatestAwsSdk: false,
+      timeout: Duration.minutes(2),
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({
+          // These two actions have no resource type: IAM only accepts "*" for them.
+          actions: ["bedrock:PutModelInvocationLoggingConfiguration", "bedrock:DeleteModelInvocationLoggingConfiguration"],
+          resources: ["*"],
+        }),
+        new iam.PolicyStatement({
+          actions: ["iam:PassRole"],
+          resources: [bedrockRole.roleArn],
+          conditions: { StringEquals: { "iam:PassedToService": "bedrock.amazonaws.com" } },
+        }),
+      ]),
+    });
+  }
+
+  // The subscription: every event (empty pattern) to the stream, spread at random over the shards
+  // because Bedrock writes everything to one log stream.
+  const subscriptionRole = new iam.Role(stack, "SubscriptionRole", {
+    description: "Assumed by CloudWatch Logs to put the invocation log events into the Kinesis stream",
+    assumedBy: new iam.ServicePrincipal("logs.amazonaws.com", {
+      conditions: { StringLike: { "aws:SourceArn": stack.formatArn({ service: "logs", resource: "*", arnFormat: ArnFormat.NO_RESOURCE_NAME }) } },
+    }),
+    // Inline: CloudWatch Logs tests the destination when the filter (which references the role) is created.
+    inlinePolicies: {
+      PutRecords: new iam.PolicyDocument({
+        // The stream uses the AWS-managed key: no KMS permission is needed to write to it.
+        statements: [new iam.PolicyStatement({ actions: ["kinesis:PutRecord", "kinesis:PutRecords"], resources: [stream.streamArn] })],
+      }),
+    },
+  });
+  new logs.CfnSubscriptionFilter(stack, "InvocationSubscription", {
+    logGroupName: logGroup.logGroupName,
+    filterPattern: "",
+    destinationArn: stream.streamArn,
+    roleArn: subscriptionRole.roleArn,
+    distribution: "Random",
+  });
+
+  stack.addOutputs({ InvocationLogGroup: logGroup.logGroupName, InvocationStream: stream.streamName });
+  return { stream, logGroup };
 }

@@ -1,28 +1,18 @@
 /**
- * Offline synthesis of the SST app, as the tests and `pnpm synth` need it: `sst build` needs AWS
- * (and exits 0 having done nothing without it), so the app is built in test mode with the same
- * stacks and `await app.finish()` bundles the functions for real.
+ * Offline synthesis of the SST app for the infrastructure tests (the shared logic is
+ * `stacks/synth.ts`, which `pnpm synth` uses too). Each call builds the whole app with the
+ * configuration defaults plus `overrides`, in account 123456789012, us-east-1.
  */
-import { Template } from "aws-cdk-lib/assertions";
-import { App, getStack } from "sst/constructs";
-import type { FunctionalStack } from "sst/constructs/FunctionalStack.js";
-import { initProject } from "sst/project.js";
-import sstConfig from "../../sst.config";
-import { type Config, loadConfig, setConfig } from "../../stacks/config";
+import { type Config, loadConfig } from "../../stacks/config";
+import { type SynthesizedApp, synthesizeApp } from "../../stacks/synth";
 
-/** The synthesized app: a template per stack. */
-export interface SynthesizedApp {
-  app: App;
-  template(stack: FunctionalStack<unknown>): Template;
-}
+export type { SynthesizedApp, SynthesizedStack } from "../../stacks/synth";
 
-/** Builds the app offline with `overrides` applied to the configuration. */
+/** The test account and Region every synthesized template uses. */
+export const ACCOUNT = "123456789012";
+export const REGION = "us-east-1";
+
+/** Builds the app offline with `overrides` applied to the default configuration (environment variables are ignored). */
 export async function synthesize(overrides: Partial<Config> = {}, stage = "test"): Promise<SynthesizedApp> {
-  setConfig(loadConfig({}, overrides));
-  await initProject({ stage });
-  const app = new App({ mode: "deploy", name: "bedrock-spend", stage, region: "us-east-1", account: "123456789012" });
-  const stacks = sstConfig.stacks as (app: App) => void;
-  stacks(app);
-  await app.finish();
-  return { app, template: (stack) => Template.fromStack(getStack(stack)) };
+  return synthesizeApp({ config: loadConfig({}, overrides), stage, region: REGION, account: ACCOUNT });
 }

@@ -1,0 +1,139 @@
+/**
+ * Offline synthesis of the SST app, for the infrastructure tests and `pnpm synth`. `sst build`
+ * needs AWS (and exits 0 having done nothing without it), so the app is built the way SST's own
+ * test mode does: the same stacks from sst.config.ts, then `await app.finish()`, which bundles
+ * the functions for real with esbuild.
+ *
+ * SST skips its AWS bootstrap lookup only when `NODE_ENV === "test"` (vitest sets it; `pnpm synth`
+ * sets it before calling this). Nothing here reaches AWS.
+ */
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { Stack } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { App } from "sst/constructs";
+import type { FunctionalStack } from "sst/constructs/FunctionalStack.js";
+import { initProject } from "sst/project.js";
+import sstConfig from "../sst.config";
+import { type Config, setConfig } from "./config";
+
+/** Where and how the app is synthesized. */
+export interface SynthesisOptions {
+  /** The deployment's configuration (stacks read it through `config()`). */
+  config: Config;
+  /** Stage name (default `test`). */
+  stage?: string;
+  /** AWS Region (default us-east-1). */
+  region?: string;
+  /** AWS account; a CloudFormation `AWS::AccountId` token when it is not a concrete id. */
+  account?: string;
+}
+
+/** One synthesized stack: its short name (`Ingest`), the CDK stack and its CloudFormation template. */
+export interface SynthesizedStack {
+  name: string;
+  stack: Stack;
+  template: Template;
+}
+
+/** The synthesized app: a template per stack. */
+export interface SynthesizedApp {
+  app: App;
+  /** Every stack, in the order sst.config.ts registers them. */
+  stacks: SynthesizedStack[];
+  /** The template of a stack function (`template(Ingest)`). */
+  template(stack: FunctionalStack<unknown>): Template;
+}
+
+/** How long a synthesis may hold the lock before another process takes it over as stale. */
+const LOCK_STALE_MS = 15 * 60 * 1000;
+
+/**
+ * Runs `task` holding `.sst/synth.lock`. SST bundles each function into
+ * `.sst/artifacts/<construct address>` (removing the directory first, then running npm in it), and
+ * the address is the same in every process that builds the same stage: two syntheses at once
+ * (vitest workers, `pnpm synth`, another checkout's tests) would delete each other's bundles.
+ */
+async function withSynthLock<T>(root: string, task: () => Promise<T>): Promise<T> {
+  const lock = join(root, ".sst", "synth.lock");
+  mkdirSync(dirname(lock), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, "owner"), `${process.pid}\n`);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      if (lockIsStale(lock)) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  try {
+    return await task();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** A lock whose owner process is gone, or that is older than any synthesis takes. */
+function lockIsStale(lock: string): boolean {
+  try {
+    if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) return true;
+    const owner = Number(readFileSync(join(lock, "owner"), "utf8").trim());
+    if (!Number.isInteger(owner) || owner <= 0) return false;
+    try {
+      process.kill(owner, 0);
+      return false;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === "ESRCH";
+    }
+  } catch {
+    // The owner file is not written yet (or the lock just went away): not stale.
+    return false;
+  }
+}
+
+/** Builds the app offline and synthesizes every stack's template. */
+export async function synthesizeApp(options: SynthesisOptions): Promise<SynthesizedApp> {
+  if (process.env.NODE_ENV !== "test") {
+    throw new Error("NODE_ENV must be 'test' before the SST app is created (SST would otherwise look up its AWS bootstrap)");
+  }
+  return withSynthLock(process.cwd(), () => build(options));
+}
+
+async function build(options: SynthesisOptions): Promise<SynthesizedApp> {
+  const stage = options.stage ?? "test";
+  // SST bundles with (cores - 1) builds at a time; each build also runs an npm install that mostly
+  // waits on the disk, so a few at once finish sooner on a small machine.
+  process.env.SST_BUILD_CONCURRENCY ??= "4";
+  setConfig(options.config);
+  await initProject({ stage });
+  const app = new App({ mode: "deploy", name: "bedrock-spend", stage, region: options.region ?? "us-east-1", account: options.account ?? "123456789012" });
+  const stacks = sstConfig.stacks as (app: App) => void;
+  stacks(app);
+  await app.finish();
+
+  // Template.fromStack synthesizes the whole assembly each time: once per stack, here, and cached.
+  const prefix = app.logicalPrefixedName("");
+  const synthesized = app.node.children
+    .filter((child): child is Stack => Stack.isStack(child))
+    .map((stack) => ({
+      name: stack.stackName.startsWith(prefix) ? stack.stackName.slice(prefix.length) : stack.stackName,
+      stack,
+      template: Template.fromStack(stack),
+    }));
+  const byName = new Map<string, Template>(synthesized.map(({ name, template }) => [name, template]));
+  return {
+    app,
+    stacks: synthesized,
+    // By name: SST's getStack() answers for the most recently built app only.
+    template(stack) {
+      const found = byName.get(stack.name);
+      if (!found) throw new Error(`stack ${stack.name} is not part of the app`);
+      return found;
+    },
+  };
+}
