@@ -14,10 +14,12 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as sns from "aws-cdk-lib/aws-sns";
+import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
 import { Alerts } from "./Alerts";
 import { Api } from "./Api";
+import { config } from "./config";
 import { Ingest } from "./Ingest";
 import { Lake } from "./Lake";
 import { Processing } from "./Processing";
@@ -87,6 +89,8 @@ export function Monitoring({ stack, app }: StackContext) {
       },
     }),
   );
+  const opsEmail = config().opsEmail;
+  if (opsEmail) topic.addSubscription(new EmailSubscription(opsEmail));
   const action = new SnsAction(topic);
 
   const alarms: cloudwatch.Alarm[] = [];

@@ -44,6 +44,8 @@ export const ConfigSchema = z.object({
     .default("50,80,100"),
   /** BEDROCK_SPEND_ALERT_EMAIL: e-mail subscribed to the alert topic (optional). */
   alertEmail: z.string().email().optional(),
+  /** BEDROCK_SPEND_OPS_EMAIL: e-mail subscribed to the pipeline's alarm topic (optional). */
+  opsEmail: z.string().email().optional(),
   /** BEDROCK_SPEND_JWT_ISSUER / _AUDIENCE / _TENANT_CLAIM: also serve the API through an HTTP API with a JWT authorizer. */
   jwtIssuer: z.string().url().optional(),
   jwtAudience: csv.optional(),
@@ -69,6 +71,7 @@ const ENVIRONMENT: Record<keyof Config, string> = {
   defaultBudgetUsd: "BEDROCK_SPEND_DEFAULT_BUDGET_USD",
   defaultBudgetThresholds: "BEDROCK_SPEND_DEFAULT_BUDGET_THRESHOLDS",
   alertEmail: "BEDROCK_SPEND_ALERT_EMAIL",
+  opsEmail: "BEDROCK_SPEND_OPS_EMAIL",
   jwtIssuer: "BEDROCK_SPEND_JWT_ISSUER",
   jwtAudience: "BEDROCK_SPEND_JWT_AUDIENCE",
   jwtTenantClaim: "BEDROCK_SPEND_JWT_TENANT_CLAIM",

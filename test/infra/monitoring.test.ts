@@ -11,7 +11,12 @@ let synthesized: SynthesizedApp;
 let template: Template;
 // Everything on (the JWT function too), so that "every function has an errors alarm" covers the most functions.
 beforeAll(async () => {
-  synthesized = await synthesize({ jwtIssuer: "https://login.example.com/", jwtAudience: ["spend-api"], alertEmail: "finance@example.com" });
+  synthesized = await synthesize({
+    jwtIssuer: "https://login.example.com/",
+    jwtAudience: ["spend-api"],
+    alertEmail: "finance@example.com",
+    opsEmail: "oncall@example.com",
+  });
   template = synthesized.template(Monitoring);
 }, 300_000);
 
@@ -200,5 +205,11 @@ describe("Stack: Monitoring", () => {
     const [dashboardId] = only(template, "AWS::CloudWatch::Dashboard");
     template.hasOutput("Dashboard", { Value: { Ref: dashboardId } });
     template.hasResourceProperties("AWS::CloudWatch::Alarm", { AlarmName: Match.stringLikeRegexp("^bedrock-spend-test-") });
+  });
+});
+
+describe("Stack: Monitoring (ops e-mail)", () => {
+  it("subscribes BEDROCK_SPEND_OPS_EMAIL to the alarm topic", () => {
+    template.hasResourceProperties("AWS::SNS::Subscription", { Protocol: "email", Endpoint: "oncall@example.com" });
   });
 });
