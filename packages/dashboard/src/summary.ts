@@ -2,36 +2,17 @@
  * Pure building blocks of a `DashboardResponse`: exact counters (pico-dollar bigints) and the
  * top-N-plus-other breakdown rule, shared by every data source so that they all cut the same way.
  */
-import { formatUsd, TOKEN_CLASSES, type TokenClass } from "@bedrock-spend/core";
+import { addCounters, emptyCounters, formatUsd, TOKEN_CLASSES, type TokenClass, type UsageCounters } from "@bedrock-spend/core";
 import { type BreakdownRow, DASHBOARD_TOP_N, OTHER_KEY, type TokenClassRow, type UsageTotals } from "./types";
 
-/** Exact running totals: the cost is pico-dollars, formatted only when answered. */
-export interface Tally {
-  invocations: number;
-  unpricedInvocations: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  costPico: bigint;
-}
+/** Exact running totals: core's usage counters (cost in pico-dollars, formatted only when answered). */
+export type Tally = UsageCounters;
 
 /** A tally of zero. */
-export function emptyTally(): Tally {
-  return { invocations: 0, unpricedInvocations: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costPico: 0n };
-}
+export const emptyTally = emptyCounters;
 
 /** Adds `delta` into `into` (mutates `into`) and returns it. */
-export function addTally(into: Tally, delta: Tally): Tally {
-  into.invocations += delta.invocations;
-  into.unpricedInvocations += delta.unpricedInvocations;
-  into.inputTokens += delta.inputTokens;
-  into.outputTokens += delta.outputTokens;
-  into.cacheReadTokens += delta.cacheReadTokens;
-  into.cacheWriteTokens += delta.cacheWriteTokens;
-  into.costPico += delta.costPico;
-  return into;
-}
+export const addTally = addCounters;
 
 /** Total tokens of a tally, all four classes. */
 export function totalTokensOf(tally: Tally): number {
