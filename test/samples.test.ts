@@ -1,21 +1,17 @@
 /**
- * The shipped samples and the README's first command: pricing them works, exits 0, and the
- * summary adds up; every priced line has an exact cost, every invalid one names its field.
+ * The shipped samples: pricing them works, exits 0, and the summary adds up; every priced line
+ * has an exact cost, every invalid one names its field.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 
-describe("README quick start on the shipped samples", () => {
+describe("The shipped samples", () => {
   it("prices every sample log, and the summary adds up", () => {
-    // Prepare: the README's first command without its setup part
-    const readme = readFileSync(`${root}README.md`, "utf8");
-    const command = /```bash\nbash scripts\/setup\.sh && pnpm bedrock-spend (price [^\n]+)\n```/.exec(readme)?.[1];
-    expect(command).toBeDefined();
-    const args = (command as string).split(" ");
+    // Prepare: the shipped samples with their profile map
+    const args = ["price", "samples/logs", "--profiles", "samples/profiles.json"];
 
     // Act
     const result = spawnSync(process.execPath, ["--import", "tsx", "packages/cli/src/main.ts", ...args, "--json"], { cwd: root, encoding: "utf8" });

@@ -26,11 +26,19 @@ export interface PricingOptions {
   aliases?: string | undefined;
 }
 
-/** Builds a pricer from the pricing options. */
-export async function loadPricer(options: PricingOptions): Promise<Pricer> {
+/**
+ * Builds a pricer from the pricing options. `baseProfiles` is an application-profile map the
+ * `--profiles` file is laid over (local mode's generated traffic brings its own).
+ */
+export async function loadPricer(options: PricingOptions, baseProfiles?: Readonly<Record<string, unknown>>): Promise<Pricer> {
   const catalog = await loadCatalog(options.prices);
   try {
-    const profiles = options.profiles ? StaticProfileMap.fromJson(await readJsonFile(options.profiles, "profile map"), options.profiles) : undefined;
+    let profiles: StaticProfileMap | undefined;
+    if (options.profiles) {
+      const file = await readJsonFile(options.profiles, "profile map");
+      const merged = baseProfiles && typeof file === "object" && file !== null && !Array.isArray(file) ? { ...baseProfiles, ...file } : file;
+      profiles = StaticProfileMap.fromJson(merged, options.profiles);
+    } else if (baseProfiles) profiles = StaticProfileMap.fromJson(baseProfiles, "the generated traffic's profile map");
     let aliases: AliasMap | undefined;
     if (options.aliases) aliases = aliasMapFrom(await readJsonFile(options.aliases, "alias map"), options.aliases);
     return new Pricer({

@@ -18,3 +18,14 @@ export class UsageError extends BedrockSpendError {
     this.help = options?.help;
   }
 }
+
+/** Exit code when the command could not do its work (a local service failed): 1, with a message, not a stack. */
+export const EXIT_FAILURE = 1;
+
+/** An operational failure: the arguments were fine, but the work could not be done (Java missing, a service down). */
+export class CommandFailure extends BedrockSpendError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CommandFailure";
+  }
+}

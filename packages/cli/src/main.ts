@@ -2,24 +2,45 @@
  * The `bedrock-spend` command line: dispatches to a command and maps errors to exit codes
  * (2 for usage errors and unreadable inputs, 1 for bugs).
  */
+import { alertsCommand } from "./commands/alerts";
+import { budgetsCommand } from "./commands/budgets";
+import { ingestCommand } from "./commands/ingest";
 import { priceCommand } from "./commands/price";
 import { pricesCommand } from "./commands/prices";
-import { EXIT_USAGE, UsageError } from "./errors";
+import { queryCommand } from "./commands/query";
+import { spendCommand } from "./commands/spend";
+import { startCommand } from "./commands/start";
+import { CommandFailure, EXIT_FAILURE, EXIT_USAGE, UsageError } from "./errors";
+import { asCliError } from "./local";
 
 export const MAIN_HELP = `Usage: bedrock-spend <command> [options]
 
 Per-tenant Amazon Bedrock cost from the invocation logs Bedrock writes.
 
 Commands:
-  price <path>...   price invocation logs: one JSON line per invocation, summary on stderr
-  prices list|check show or validate the price catalog (defaults merged with --prices)
+  start                  the local stack, generated traffic, the dashboard and the spend API,
+                         until Ctrl-C (pnpm start)
+  ingest <path>...       run invocation logs through the local pipeline into the data dir
+  spend --tenant T       a tenant's spend from the aggregates (--month, --day, --by model|day)
+  query "<SQL>"          Athena-dialect SQL over the local lake (invocations and the views)
+  budgets set|list|rm    tenants' monthly budgets and alert thresholds
+  alerts                 budget alerts fired so far
+  price <path>...        price invocation logs: one JSON line per invocation, summary on stderr
+  prices list|check      show or validate the price catalog (defaults merged with --prices)
 
-Common options: --prices FILE, --data-dir DIR, --json, --help.
+Common options: --prices FILE, --data-dir DIR (default .bedrock-spend/), --json, --help.
+Exit status: 0 when the input was processed, 2 for usage errors and unreadable inputs.
 Run "bedrock-spend <command> --help" for a command's options.`;
 
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
+  start: startCommand,
+  ingest: ingestCommand,
+  spend: spendCommand,
+  query: queryCommand,
+  budgets: budgetsCommand,
+  alerts: alertsCommand,
   price: priceCommand,
   prices: pricesCommand,
 };
@@ -35,11 +56,16 @@ export async function run(argv: string[]): Promise<number> {
   try {
     if (!command) throw new UsageError(`unknown command "${name}"`, { help: MAIN_HELP });
     return await command(rest);
-  } catch (error) {
+  } catch (caught) {
+    const error = asCliError(caught);
     if (error instanceof UsageError) {
       process.stderr.write(`bedrock-spend: error: ${error.message}\n`);
       if (error.help) process.stderr.write(`\n${error.help}\n`);
       return EXIT_USAGE;
+    }
+    if (error instanceof CommandFailure) {
+      process.stderr.write(`bedrock-spend: error: ${error.message}\n`);
+      return EXIT_FAILURE;
     }
     if ((error as NodeJS.ErrnoException).code === "EPIPE") return 0;
     process.stderr.write(`bedrock-spend: internal error: ${(error as Error).stack ?? String(error)}\n`);
@@ -49,6 +75,8 @@ export async function run(argv: string[]): Promise<number> {
 
 const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/"));
 if (isMain || process.env.BEDROCK_SPEND_CLI === "1") {
+  // The AWS SDK (local clients only here) warns about Node 20 on every command: not the user's concern.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     // `bedrock-spend price ... | head` closes stdout early; that is not an error.
     if (error.code === "EPIPE") process.exit(0);

@@ -1,7 +1,7 @@
 /**
  * The `bedrock-spend` CLI as users run it: a child process, real files, exit codes and streams.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,14 +12,28 @@ import { describe, expect, it } from "vitest";
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const fixtures = join(root, "packages/core/test/fixtures");
 
-function cli(args: string[], input?: string) {
-  const result = spawnSync(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "packages/cli/src/main.ts"), ...args], {
-    cwd: root,
-    encoding: "utf8",
-    input,
-    maxBuffer: 64 * 1024 * 1024,
+/**
+ * Runs the CLI. Asynchronous (not spawnSync), so that the test worker keeps answering vitest while
+ * the command runs: a blocked worker misses vitest's RPC deadline on a loaded machine.
+ */
+function cli(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "packages/cli/src/main.ts"), ...args], {
+      cwd: root,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? "");
   });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 function tempFile(name: string, content: string | Buffer): string {
@@ -45,7 +59,7 @@ const record = (requestId: string, overrides: Record<string, unknown> = {}) =>
   });
 
 describe("bedrock-spend price", () => {
-  it("prints one line per invocation in input order, exact costs, and a summary that adds up", () => {
+  it("prints one line per invocation in input order, exact costs, and a summary that adds up", async () => {
     // Prepare: valid, malformed, unpriced and skipped input, overlaid prices
     const logs = tempFile(
       "mixed.jsonl",
@@ -68,7 +82,7 @@ describe("bedrock-spend price", () => {
     );
 
     // Act
-    const { code, stdout, stderr } = cli(["price", logs, "--prices", prices, "--json"]);
+    const { code, stdout, stderr } = await cli(["price", logs, "--prices", prices, "--json"]);
 
     // Assess
     expect(code).toBe(0);
@@ -108,8 +122,8 @@ describe("bedrock-spend price", () => {
     expect(summary.priced + summary.unpriced + summary.invalid + summary.skipped).toBe(summary.read);
   });
 
-  it("reads the whole fixture corpus recursively without crashing, and its summary adds up", () => {
-    const { code, stdout, stderr } = cli([
+  it("reads the whole fixture corpus recursively without crashing, and its summary adds up", async () => {
+    const { code, stdout, stderr } = await cli([
       "price",
       join(fixtures, "valid"),
       join(fixtures, "malformed"),
@@ -130,10 +144,10 @@ describe("bedrock-spend price", () => {
     expect(lines.filter((line) => line.status === "priced").every((line) => /^\d+\.\d{6,}$/.test(line.costUsd))).toBe(true);
   });
 
-  it("reads standard input and gzip detected by content", () => {
+  it("reads standard input and gzip detected by content", async () => {
     const gz = tempFile("no-extension", gzipSync(`${record("g1")}\n${record("g2")}\n`));
-    const fromFile = cli(["price", gz]);
-    const fromStdin = cli(["price", "-"], `${record("s1")}\n`);
+    const fromFile = await cli(["price", gz]);
+    const fromStdin = await cli(["price", "-"], `${record("s1")}\n`);
     expect(
       fromFile.stdout
         .trim()
@@ -151,13 +165,13 @@ describe("bedrock-spend price", () => {
     [["price", "x.jsonl", "--prices"], "--prices"],
     [["price", "x.jsonl", "--max-warnings", "many"], "--max-warnings must be a non-negative integer"],
     [["nope"], 'unknown command "nope"'],
-  ])("exits 2 for %j and says what was wrong", (args, message) => {
-    const { code, stderr } = cli(args);
+  ])("exits 2 for %j and says what was wrong", async (args, message) => {
+    const { code, stderr } = await cli(args);
     expect(code).toBe(2);
     expect(stderr).toContain(message);
   });
 
-  it("exits 2 for a price file that is not usable, naming the file and the entry", () => {
+  it("exits 2 for a price file that is not usable, naming the file and the entry", async () => {
     const perThousand = tempFile("per-1k.json", JSON.stringify({ version: "x", currency: "USD", unit: "per_thousand_tokens", models: [] }));
     const negative = tempFile(
       "negative.json",
@@ -170,26 +184,29 @@ describe("bedrock-spend price", () => {
     );
     const notJson = tempFile("broken.json", "{ nope");
     const logs = tempFile("one.jsonl", record("a"));
-    expect(cli(["price", logs, "--prices", perThousand])).toMatchObject({
+    expect(await cli(["price", logs, "--prices", perThousand])).toMatchObject({
       code: 2,
       stderr: expect.stringContaining(`${perThousand}: unit: must be "per_million_tokens"`),
     });
-    expect(cli(["price", logs, "--prices", negative])).toMatchObject({
+    expect(await cli(["price", logs, "--prices", negative])).toMatchObject({
       code: 2,
       stderr: expect.stringContaining(`${negative}: models[0].input (m.x, profile *, region *, from 2026-01-01): must not be negative`),
     });
-    expect(cli(["price", logs, "--prices", notJson])).toMatchObject({ code: 2, stderr: expect.stringContaining(`price file ${notJson} is not valid JSON`) });
+    expect(await cli(["price", logs, "--prices", notJson])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(`price file ${notJson} is not valid JSON`),
+    });
   });
 
-  it("prints help and exits 0", () => {
-    const { code, stdout } = cli(["price", "--help"]);
+  it("prints help and exits 0", async () => {
+    const { code, stdout } = await cli(["price", "--help"]);
     expect(code).toBe(0);
     expect(stdout).toContain("Usage: bedrock-spend price <path>...");
   });
 });
 
 describe("bedrock-spend prices", () => {
-  it("lists the effective catalog with an overlay applied", () => {
+  it("lists the effective catalog with an overlay applied", async () => {
     // Prepare: replace the default global Haiku 4.5 entry (same model, profile, region, effectiveFrom)
     const defaults = JSON.parse(readFileSync(join(root, "packages/core/src/catalog/defaults.json"), "utf8"));
     const haiku = defaults.models.find(
@@ -199,7 +216,7 @@ describe("bedrock-spend prices", () => {
       "overlay.json",
       JSON.stringify({ version: "acme-negotiated", currency: "USD", unit: "per_million_tokens", models: [{ ...haiku, input: "0.80" }] }),
     );
-    const { code, stdout } = cli(["prices", "list", "--prices", overlay, "--json"]);
+    const { code, stdout } = await cli(["prices", "list", "--prices", overlay, "--json"]);
     expect(code).toBe(0);
     const catalog = JSON.parse(stdout);
     expect(catalog.unit).toBe("per_million_tokens");
@@ -209,15 +226,15 @@ describe("bedrock-spend prices", () => {
     expect(new Set(catalog.models.map((entry: { model: string }) => entry.model)).size).toBeGreaterThanOrEqual(40);
   });
 
-  it("filters the table by model", () => {
-    const { code, stdout } = cli(["prices", "list", "--model", "nova-micro"]);
+  it("filters the table by model", async () => {
+    const { code, stdout } = await cli(["prices", "list", "--model", "nova-micro"]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^model\s+profile\s+region/);
     expect(stdout).toContain("amazon.nova-micro-v1:0");
     expect(stdout).not.toContain("anthropic.");
   });
 
-  it("checks a valid file and exits 0, an invalid one and exits 2 listing every problem", () => {
+  it("checks a valid file and exits 0, an invalid one and exits 2 listing every problem", async () => {
     const bad = tempFile(
       "bad.json",
       JSON.stringify({
@@ -231,15 +248,15 @@ describe("bedrock-spend prices", () => {
         ],
       }),
     );
-    expect(cli(["prices", "check"])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^ok: price catalog .+: \d+ entries for \d+ models/) });
-    const result = cli(["prices", "check", bad]);
+    expect(await cli(["prices", "check"])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^ok: price catalog .+: \d+ entries for \d+ models/) });
+    const result = await cli(["prices", "check", bad]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("invalid price catalog (2 problems)");
     expect(result.stderr).toContain("models[0].input (m.a, profile *, region *, from 2026-01-01)");
     expect(result.stderr).toContain("effective range overlaps");
   });
 
-  it("exits 2 without an action", () => {
-    expect(cli(["prices"]).code).toBe(2);
+  it("exits 2 without an action", async () => {
+    expect((await cli(["prices"])).code).toBe(2);
   });
 });

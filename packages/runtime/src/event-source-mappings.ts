@@ -31,6 +31,20 @@ export interface KinesisMappingOptions {
   onError?: (error: unknown) => void;
   /** Asked before each batch whether to deliver it twice (chaos: duplicate deliveries). */
   duplicate?: () => boolean;
+  /**
+   * Asked before each delivery: when true, the round ends at once with `MappingStoppedError`, its
+   * shards not committed (their records are read again by the next consumer of the checkpoint),
+   * rather than retrying a batch against services that are going away.
+   */
+  stopping?: () => boolean;
+}
+
+/** A round ended early because the mapping is stopping; what it had not committed is read again later. */
+export class MappingStoppedError extends Error {
+  constructor() {
+    super("the event source mapping is stopping");
+    this.name = "MappingStoppedError";
+  }
 }
 
 type KinesisHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | undefined>;
@@ -70,8 +84,8 @@ function lowestFailure(response: KinesisStreamBatchResponse | DynamoDBBatchRespo
 
 /** The Kinesis -> Lambda mapping. */
 export class KinesisEventSourceMapping {
-  private readonly options: Required<Omit<KinesisMappingOptions, "onFailure" | "onError" | "duplicate">> &
-    Pick<KinesisMappingOptions, "onFailure" | "onError" | "duplicate">;
+  private readonly options: Required<Omit<KinesisMappingOptions, "onFailure" | "onError" | "duplicate" | "stopping">> &
+    Pick<KinesisMappingOptions, "onFailure" | "onError" | "duplicate" | "stopping">;
 
   constructor(
     private readonly consumer: KinesisConsumer,
@@ -101,6 +115,7 @@ export class KinesisEventSourceMapping {
 
   private async deliver(batch: ConsumedRecord[], round: MappingRound, retries: number): Promise<void> {
     if (batch.length === 0) return;
+    if (this.options.stopping?.()) throw new MappingStoppedError();
     const event: KinesisStreamEvent = { Records: batch.map((record) => kinesisRecord(record, this.options.streamArn, this.options.region)) };
     round.invocations++;
     let failedFrom: number | "all" | undefined;

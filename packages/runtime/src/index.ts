@@ -1,9 +1,19 @@
 /**
- * @bedrock-spend/runtime: local mode's event source mappings and Firehose around the real handlers.
+ * @bedrock-spend/runtime: local mode's event source mappings and Firehose around the real handlers,
+ * and the local stack that runs them on a data dir.
  */
 
 export * from "./chaos";
+export * from "./checkpoints";
+export * from "./dashboard-data";
+export * from "./data-dir";
 export * from "./envelopes";
 export * from "./event-source-mappings";
 export * from "./firehose";
 export * from "./kinesis-consumer";
+export * from "./kinesis-put";
+export * from "./local-stack";
+export * from "./local-table";
+export * from "./lock";
+export * from "./shutdown";
+export * from "./table-scan";

@@ -112,6 +112,7 @@ describe("Local pipeline with the real handlers", () => {
       expect(rows.every((row) => row.year === "2026" && row.month === "11" && row.day === "27")).toBe(true);
     }
     expect(([...deadLetters.messages.values()] as QuarantinedRecord[]).filter((message) => typeof message.raw === "string")).toHaveLength(malformed);
-    expect(publisher.alerts.filter((alert) => alert.tenantId === tenant).map((alert) => alert.threshold)).toEqual([50, 100]);
+    // Threshold alerts only: whether a forecast alert also fires depends on the day of the month the test runs.
+    expect(publisher.alerts.filter((alert) => alert.tenantId === tenant && alert.kind === "threshold").map((alert) => alert.threshold)).toEqual([50, 100]);
   });
 });

@@ -1,0 +1,387 @@
+/**
+ * `bedrock-spend ingest <path>...`: invocation logs through the full local pipeline. The logs are
+ * decoded (every format `price` reads), repackaged as CloudWatch Logs subscription payloads and put
+ * on the local Kinesis stream; the aggregate mapping counts them exactly once in DynamoDB Local,
+ * the local Firehose writes them to the Parquet lake, the budget-alert mapping fires alerts, and
+ * invalid records end in the quarantine. Re-ingesting the same logs changes nothing.
+ *
+ * With a `bedrock-spend start` running on the data dir, the records go into its stream and this
+ * command waits until its pipeline has handled them; else it runs the stack itself.
+ *
+ * The summary is exact whatever runs the pipeline: a request id is "counted" by this run when its
+ * dedup marker was absent before and present after (the marker is written in the transaction that
+ * counts it), a "duplicate" when it was counted before or repeated in the input.
+ */
+import { readFile, stat } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type DecodedItem, decodeStream, formatSource, formatUsd, type Pricer } from "@bedrock-spend/core";
+import { localDynamoDbClient, localKinesisClient } from "@bedrock-spend/local";
+import { APPLICATION_PROFILES } from "@bedrock-spend/traffic";
+import { parseCommandArgs } from "../args";
+import { loadPricer } from "../config";
+import { CommandFailure, UsageError } from "../errors";
+import { expandInputPaths, openInput, STDIN_PATH } from "../io";
+import { dataDirOf, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf, sharedNotice, waitNotice } from "../local";
+import { Progress, type ProgressMode } from "../progress";
+import {
+  checkpointCovers,
+  countedRequestIds,
+  dataDirLayout,
+  highestPerShard,
+  LOCAL_STREAM_NAME,
+  LOCAL_TABLE_NAME,
+  LocalStack,
+  type LockInfo,
+  loadCheckpoints,
+  lockOrShare,
+  type PackStats,
+  processAlive,
+  putPayloadRecords,
+  type StackStats,
+  subscriptionPayloadsOf,
+} from "../runtime";
+
+export const INGEST_HELP = `Usage: bedrock-spend ingest <path>... [options]
+
+Runs invocation logs through the full local pipeline into the data dir: the Kinesis stream, the
+aggregate handler (exactly-once counts in DynamoDB Local), the Firehose transform (Parquet lake),
+budget alerts, and the quarantine for invalid records. Re-ingesting the same logs changes nothing.
+Reads what "price" reads (files and directories, recursively; "-" is standard input).
+
+With "bedrock-spend start" running on the data dir, the records go through its pipeline (and its
+prices); otherwise ingest starts DynamoDB Local and kinesalite itself (Java, a few seconds).
+
+Options:
+  --prices FILE     price catalog overlay (USD per million tokens), merged over the defaults
+  --profiles FILE   application-inference-profile map
+  --aliases FILE    metadata key aliases
+  --chaos RATE      inject faults at RATE (0-1): DynamoDB throttling, handler crashes right after
+                    a committed write, duplicate deliveries; the counts stay exact
+  --max-warnings N  invalid records described on stderr (default 20)
+${LOCAL_OPTIONS_HELP}
+
+Shows a progress bar on a terminal (records/s, ETA), plain lines otherwise. The summary adds up:
+read = counted + duplicates + quarantined + dropped. Exit status: 0 when the input was processed
+(even with quarantined records), 2 for usage errors and unreadable inputs, 1 if the pipeline
+could not count everything (the batches are kept in quarantine/).`;
+
+/** What an ingest did. `read = counted + duplicates + quarantined + dropped + notCounted`. */
+export interface IngestSummary {
+  dataDir: string;
+  files: number;
+  read: number;
+  /** Invocations this run counted (not counted before). */
+  counted: number;
+  /** Invocations counted before, or repeated in the input. */
+  duplicates: number;
+  /** Invalid records, kept with the reason in `quarantine/`. */
+  quarantined: number;
+  /** Control messages and permissions lines. */
+  dropped: number;
+  /** Invocations the pipeline did not count (its failed batches are in `quarantine/`). */
+  notCounted: number;
+  /** Of `counted`, those without a price (tokens counted, no cost). */
+  unpriced: number;
+  /** Exact cost of what this run counted. */
+  costUsd: string;
+  seconds: number;
+  /** The running `start` whose pipeline was used, if any. */
+  sharedStart: { pid: number } | null;
+  chaos: (NonNullable<StackStats["chaos"]> & { rate: number }) | null;
+}
+
+/** Where the payloads go, and how to wait for them. */
+interface Sink {
+  client: DynamoDBClient;
+  put(payloads: Uint8Array[]): Promise<void>;
+  /** After each chunk: let the pipeline run. */
+  step(): Promise<void>;
+  /** Until the pipeline has handled everything put. */
+  finish(onPhase: (phase: string) => void): Promise<void>;
+  close(): Promise<void>;
+  stats(): StackStats | undefined;
+}
+
+const CHUNK_ITEMS = 2_000;
+
+function parseRate(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const rate = Number(text);
+  if (text.trim() === "" || !Number.isFinite(rate) || rate < 0 || rate > 1)
+    throw new UsageError(`--chaos must be a rate between 0 and 1, got "${text}"`, { help: INGEST_HELP });
+  return rate;
+}
+
+async function ownSink(stack: LocalStack): Promise<Sink> {
+  return {
+    client: stack.dynamoDb,
+    put: async (payloads) => {
+      await stack.putPayloads(payloads);
+    },
+    step: async () => {
+      await stack.pump();
+    },
+    finish: async (onPhase) => {
+      onPhase("finishing the pipeline");
+      await stack.drain();
+    },
+    close: () => stack.stop(),
+    stats: () => stack.stats,
+  };
+}
+
+function sharedSink(holder: LockInfo, dataDir: string): Sink {
+  const endpoints = holder.endpoints as NonNullable<LockInfo["endpoints"]>;
+  const client = localDynamoDbClient(endpoints.dynamodb);
+  const kinesis = localKinesisClient(endpoints.kinesis);
+  const highest: Record<string, string> = {};
+  return {
+    client,
+    put: async (payloads) => {
+      highestPerShard(await putPayloadRecords(kinesis, LOCAL_STREAM_NAME, payloads), highest);
+    },
+    step: async () => {},
+    finish: async (onPhase) => {
+      onPhase("waiting for the running start's pipeline");
+      const path = dataDirLayout(dataDir).checkpoints;
+      for (;;) {
+        const checkpoints = await loadCheckpoints(path);
+        if (checkpointCovers(checkpoints.aggregate, highest) && checkpointCovers(checkpoints.firehose, highest)) return;
+        if (!processAlive(holder.pid))
+          throw new CommandFailure(`the running bedrock-spend start (pid ${holder.pid}) stopped before it handled these records: ingest them again`);
+        await sleep(100);
+      }
+    },
+    close: async () => {
+      client.destroy();
+      kinesis.destroy();
+    },
+    stats: () => undefined,
+  };
+}
+
+export async function ingestCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    { profiles: { type: "string" }, aliases: { type: "string" }, chaos: { type: "string" }, "max-warnings": { type: "string" } },
+    INGEST_HELP,
+  );
+  if (values.help) {
+    process.stdout.write(`${INGEST_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError("ingest: no input paths given", { help: INGEST_HELP });
+  const chaos = parseRate(values.chaos);
+  const maxWarnings = values["max-warnings"] === undefined ? 20 : Number(values["max-warnings"]);
+  if (!Number.isInteger(maxWarnings) || maxWarnings < 0) throw new UsageError(`--max-warnings must be a non-negative integer, got "${values["max-warnings"]}"`);
+  const dataDir = dataDirOf(values["data-dir"]);
+  const files = await expandInputPaths(positionals);
+  let pricer = await loadPricer({ prices: values.prices, profiles: values.profiles, aliases: values.aliases });
+  const pricing = pricingOf(values);
+  let totalBytes: number | undefined = 0;
+  for (const file of files) {
+    if (file === STDIN_PATH) totalBytes = undefined;
+    else if (totalBytes !== undefined) totalBytes += (await stat(file)).size;
+  }
+  const mode: ProgressMode = process.stderr.isTTY ? "bar" : values.json ? "off" : "lines";
+  const progress = new Progress(process.stderr, mode, totalBytes);
+  const started = Date.now();
+
+  return localCommand(async () => {
+    const found = await lockOrShare(dataDir, "ingest", { onWait: waitNotice, extra: { pricing } });
+    let sink: Sink;
+    if (found.kind === "shared") {
+      const holder = found.holder;
+      if (chaos > 0)
+        throw new UsageError(
+          `--chaos injects faults into ingest's own pipeline, but bedrock-spend start (pid ${holder.pid}) runs the pipeline of ${holder.dataDir}: stop it, or give --chaos to start`,
+        );
+      const theirs = holder.pricing ?? { prices: null, profiles: null, aliases: null };
+      const conflict = await pricingConflict(pricing, theirs);
+      if (conflict)
+        throw new UsageError(
+          `--${conflict}: the running bedrock-spend start (pid ${holder.pid}) prices with ${theirs[conflict] === null ? `no --${conflict}` : `--${conflict} ${theirs[conflict]}`}, and its pipeline prices these records: give start the same --${conflict}, or stop it`,
+        );
+      // The summary's costs with the prices of the pipeline that counts them: the start's.
+      const given = (path: string | null) => path ?? undefined;
+      pricer = await loadPricer({ prices: given(theirs.prices), profiles: given(theirs.profiles), aliases: given(theirs.aliases) }, APPLICATION_PROFILES);
+      if (!values.json) sharedNotice(holder);
+      sink = sharedSink(holder, dataDir);
+    } else {
+      const stack = await LocalStack.start({
+        dataDir,
+        pricer,
+        lock: found.lock,
+        role: "ingest",
+        pricing,
+        chaos,
+        chaosSeed: Date.now() % 1_000_000,
+        onLog: (log) => progress.line(`bedrock-spend: ${log.level === "info" ? "" : `${log.level}: `}${log.message}`),
+        onAlert: (alert) =>
+          progress.line(
+            alert.kind === "forecast"
+              ? `alert: ${alert.tenantId} is forecast to spend ${alert.forecastUsd} USD in ${alert.month}, above its ${alert.budgetUsd} USD budget`
+              : `alert: ${alert.tenantId} reached ${alert.threshold}% of its ${alert.budgetUsd} USD budget for ${alert.month} (spend ${alert.spendUsd} USD)`,
+          ),
+      });
+      sink = await ownSink(stack);
+    }
+    try {
+      progress.begin();
+      const summary = await run(files, pricer, sink, progress, maxWarnings);
+      await sink.finish((phase) => progress.update({ bytes: summary.bytes, records: summary.read, phase }));
+      const counted = await countedRequestIds(sink.client, LOCAL_TABLE_NAME, summary.fresh.keys());
+      progress.finish();
+      let costPico = 0n;
+      let unpriced = 0;
+      for (const requestId of counted) {
+        const cost = summary.fresh.get(requestId);
+        if (cost === null || cost === undefined) unpriced++;
+        else costPico += cost;
+      }
+      const stats = sink.stats();
+      const result: IngestSummary = {
+        dataDir,
+        files: files.length,
+        read: summary.read,
+        counted: counted.size,
+        duplicates: summary.duplicates,
+        quarantined: summary.quarantined,
+        dropped: summary.dropped,
+        notCounted: summary.fresh.size - counted.size,
+        unpriced,
+        costUsd: formatUsd(costPico),
+        seconds: Math.round((Date.now() - started) / 10) / 100,
+        sharedStart: found.kind === "shared" ? { pid: found.holder.pid } : null,
+        chaos: stats?.chaos ? { rate: chaos, ...stats.chaos } : null,
+      };
+      process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatIngestSummary(result));
+      if (result.notCounted > 0) {
+        process.stderr.write(`bedrock-spend: ${result.notCounted} invocations were not counted; their batches are in ${dataDirLayout(dataDir).quarantine}\n`);
+        return 1;
+      }
+      return 0;
+    } finally {
+      progress.finish();
+      await sink.close();
+    }
+  });
+}
+
+async function jsonOf(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Which pricing option of this ingest disagrees with the running start's (whose pipeline prices
+ * the records), if any: a price or alias file must have the same content; a profile map must map
+ * each of its ARNs as the start does (the start's map includes the generated traffic's profiles).
+ */
+async function pricingConflict(
+  mine: NonNullable<LockInfo["pricing"]>,
+  theirs: NonNullable<LockInfo["pricing"]>,
+): Promise<"prices" | "profiles" | "aliases" | undefined> {
+  for (const key of ["prices", "aliases"] as const) {
+    const path = mine[key];
+    if (path === null || path === theirs[key]) continue;
+    if (theirs[key] === null || JSON.stringify(await jsonOf(path)) !== JSON.stringify(await jsonOf(theirs[key] as string))) return key;
+  }
+  if (mine.profiles !== null && mine.profiles !== theirs.profiles) {
+    const own = (await jsonOf(mine.profiles)) as Record<string, unknown> | undefined;
+    const effective: Record<string, unknown> = {
+      ...APPLICATION_PROFILES,
+      ...((theirs.profiles === null ? {} : await jsonOf(theirs.profiles)) as Record<string, unknown>),
+    };
+    if (!own || typeof own !== "object" || Object.entries(own).some(([arn, entry]) => JSON.stringify(entry) !== JSON.stringify(effective[arn])))
+      return "profiles";
+  }
+  return undefined;
+}
+
+/** Reads, classifies and puts every input; returns the counts and the request ids not counted before (with their cost). */
+async function run(files: readonly string[], pricer: Pricer, sink: Sink, progress: Progress, maxWarnings: number) {
+  const state = { read: 0, bytes: 0, duplicates: 0, quarantined: 0, dropped: 0, fresh: new Map<string, bigint | null>() };
+  const seen = new Set<string>();
+  const packStats: PackStats = { items: 0, events: 0, payloads: 0, controlMessages: 0 };
+  let warned = 0;
+  let chunk: DecodedItem[] = [];
+  let chunkCosts = new Map<string, bigint | null>();
+
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    const before = await countedRequestIds(sink.client, LOCAL_TABLE_NAME, chunkCosts.keys());
+    for (const [requestId, cost] of chunkCosts) {
+      if (before.has(requestId)) state.duplicates++;
+      else state.fresh.set(requestId, cost);
+    }
+    const payloads: Uint8Array[] = [];
+    for await (const payload of subscriptionPayloadsOf(chunk, packStats)) payloads.push(payload);
+    chunk = [];
+    chunkCosts = new Map();
+    if (payloads.length > 0) await sink.put(payloads);
+    await sink.step();
+  };
+
+  for (const file of files) {
+    const label = file === STDIN_PATH ? "<stdin>" : file;
+    const counting = async function* (source: AsyncIterable<Uint8Array>) {
+      for await (const bytes of source) {
+        state.bytes += bytes.length;
+        yield bytes;
+      }
+    };
+    for await (const item of decodeStream(counting(openInput(file)), { file: label })) {
+      state.read++;
+      const outcome = pricer.priceItem(item);
+      if (outcome.kind === "skipped") state.dropped++;
+      else if (outcome.kind === "invalid") {
+        state.quarantined++;
+        if (warned++ < maxWarnings) progress.line(`warning: ${formatSource(outcome.source)}: invalid record, quarantined: ${outcome.reason}`);
+      } else {
+        const requestId = outcome.usage.record.request_id;
+        if (seen.has(requestId)) state.duplicates++;
+        else {
+          seen.add(requestId);
+          chunkCosts.set(requestId, outcome.usage.costPico);
+        }
+      }
+      chunk.push(item);
+      if (chunk.length >= CHUNK_ITEMS) await flush();
+      progress.update({ bytes: state.bytes, records: state.read });
+    }
+  }
+  await flush();
+  if (warned > maxWarnings) progress.line(`warning: ... ${warned - maxWarnings} more invalid records not described`);
+  return state;
+}
+
+/** The readable summary. */
+export function formatIngestSummary(summary: IngestSummary): string {
+  const plural = (count: number, word: string, words = `${word}s`) => `${grouped(count)} ${count === 1 ? word : words}`;
+  const width = Math.max(
+    ...[summary.counted, summary.duplicates, summary.quarantined, summary.dropped, summary.notCounted].map((value) => grouped(value).length),
+  );
+  const n = (value: number) => grouped(value).padStart(width);
+  const lines = [
+    `ingested ${plural(summary.read, "record")} from ${plural(summary.files, "file")} into ${summary.dataDir} in ${summary.seconds} s${summary.sharedStart ? ` (through the running start, pid ${summary.sharedStart.pid})` : ""}:`,
+    `  counted      ${n(summary.counted)}  new invocations, ${summary.costUsd} USD${summary.unpriced > 0 ? ` (${grouped(summary.unpriced)} unpriced: tokens counted, no cost)` : ""}`,
+    `  duplicates   ${n(summary.duplicates)}  counted already (an earlier ingest, or repeated in the input)`,
+    `  quarantined  ${n(summary.quarantined)}  invalid records, kept with the reason in ${dataDirLayout(summary.dataDir).quarantine}`,
+    `  dropped      ${n(summary.dropped)}  control messages and permissions lines`,
+  ];
+  if (summary.notCounted > 0) lines.push(`  NOT COUNTED  ${n(summary.notCounted)}  the pipeline gave their batches up (see quarantine/)`);
+  if (summary.chaos) {
+    const chaos = summary.chaos;
+    lines.push(
+      `chaos ${chaos.rate}: ${plural(chaos.throttled, "throttled write")}, ${plural(chaos.crashesAfterWrite, "crash", "crashes")} right after a committed write, ` +
+        `${plural(chaos.duplicatedBatches, "duplicated batch", "duplicated batches")}, ${plural(chaos.duplicatedPayloads, "duplicated payload")}, ` +
+        `${plural(chaos.firehoseRedeliveries, "Firehose redelivery", "Firehose redeliveries")}: ${summary.notCounted === 0 ? "every invocation counted exactly once" : "see above"}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,126 @@
+/**
+ * `bedrock-spend spend --tenant T [--month YYYY-MM | --day YYYY-MM-DD] [--by model|day]`: a
+ * tenant's spend from the aggregates of the data dir. The object is the spend API's own answer
+ * (`GET /v1/tenants/{tenantId}/spend`, the same handler), so `spend --json` and the API never differ.
+ */
+import { type ApiRequest, handleSpendApi } from "@bedrock-spend/api";
+import { emptyCounters, isDayKey, isMonthKey, type Spend, spendOf } from "@bedrock-spend/core";
+import { parseCommandArgs } from "../args";
+import { UsageError } from "../errors";
+import { dataDirOf, formatTable, grouped, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
+import { type LocalTable, openLocalTable } from "../runtime";
+
+export const SPEND_HELP = `Usage: bedrock-spend spend --tenant T [--month YYYY-MM | --day YYYY-MM-DD] [--by model|day] [options]
+
+A tenant's spend from the aggregates (what ingest and start counted): invocations, tokens by class
+and the exact cost, for a calendar month (default: the current UTC month) or a day, with the
+budget that applies. --by adds a breakdown by model or by day. With --json, the object the spend
+API answers (GET /v1/tenants/{tenantId}/spend).
+
+Options:
+  --tenant T        the tenant id (required)
+  --month YYYY-MM   a UTC calendar month (default: the current one)
+  --day YYYY-MM-DD  a UTC calendar day instead of a month
+  --by model|day    add a breakdown
+${LOCAL_OPTIONS_HELP}
+
+Uses the DynamoDB Local of a running "bedrock-spend start" on the data dir, or starts one.
+A tenant with no usage and no budget prints zero spend and a note. Exit status: 0, or 2 for
+usage errors.`;
+
+/** Maps the API's field names to this command's options. */
+const OPTION_OF: Readonly<Record<string, string>> = { tenantId: "--tenant", month: "--month", day: "--day", by: "--by" };
+
+/** Answers a spend API request from the data dir's table; a 400 becomes a usage error naming the option. */
+export async function callSpendApi(table: LocalTable, request: Omit<ApiRequest, "auth" | "query"> & { query?: ApiRequest["query"] }, help: string) {
+  const response = await handleSpendApi(
+    { query: {}, ...request, auth: { mode: "none" } },
+    { store: table.store, defaultBudget: null, allowUnauthenticated: true },
+  );
+  const body = JSON.parse(response.body) as { error?: { code: string; message: string; field?: string } };
+  if (response.statusCode === 400) {
+    const option =
+      OPTION_OF[body.error?.field ?? ""] ??
+      (body.error?.field === "monthlyUsd" ? "--monthly-usd" : body.error?.field === "thresholds" ? "--thresholds" : undefined);
+    throw new UsageError(`${option ? `${option}: ` : ""}${body.error?.message ?? "bad request"}`, { help });
+  }
+  if (response.statusCode >= 500) throw new Error(`the spend API failed: ${response.body}`);
+  return { statusCode: response.statusCode, body };
+}
+
+export async function spendCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    { tenant: { type: "string" }, month: { type: "string" }, day: { type: "string" }, by: { type: "string" } },
+    SPEND_HELP,
+  );
+  if (values.help) {
+    process.stdout.write(`${SPEND_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`spend: unexpected argument "${positionals[0]}"`, { help: SPEND_HELP });
+  const tenant = values.tenant;
+  if (tenant === undefined || tenant.length === 0) throw new UsageError("spend: --tenant is required", { help: SPEND_HELP });
+  if (values.month !== undefined && values.day !== undefined) throw new UsageError("spend: give either --month or --day, not both", { help: SPEND_HELP });
+  if (values.month !== undefined && !isMonthKey(values.month))
+    throw new UsageError(`--month must be a UTC calendar month YYYY-MM, got "${values.month}"`, { help: SPEND_HELP });
+  if (values.day !== undefined && !isDayKey(values.day))
+    throw new UsageError(`--day must be a UTC calendar day YYYY-MM-DD, got "${values.day}"`, { help: SPEND_HELP });
+  if (values.by !== undefined && values.by !== "model" && values.by !== "day")
+    throw new UsageError(`--by must be model or day, got "${values.by}"`, { help: SPEND_HELP });
+  const dataDir = dataDirOf(values["data-dir"]);
+  const query: Record<string, string | undefined> = { month: values.month, day: values.day, by: values.by };
+  const period = values.day ?? values.month ?? new Date().toISOString().slice(0, 7);
+
+  const { spend, known } = await localCommand(async () => {
+    const table = await openLocalTable({ dataDir, role: "spend", create: false, onWait: waitNotice });
+    if (!table) return { spend: undefined, known: false };
+    try {
+      const { statusCode, body } = await callSpendApi(
+        table,
+        { method: "GET", path: `/v1/tenants/${encodeURIComponent(tenant)}/spend`, query, body: null },
+        SPEND_HELP,
+      );
+      return statusCode === 404 ? { spend: undefined, known: false } : { spend: body as unknown as Spend, known: true };
+    } finally {
+      await table.close();
+    }
+  });
+  const result = spend ?? spendOf({ tenantId: tenant, period, totals: emptyCounters(), budget: null, ...(values.by ? { breakdown: [] } : {}) });
+  if (!known) process.stderr.write(`bedrock-spend: no usage or budget is recorded for tenant "${tenant}" in ${dataDir}\n`);
+  process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatSpend(result));
+  return 0;
+}
+
+/** The readable form of a spend object. */
+export function formatSpend(spend: Spend): string {
+  const budget = spend.budget ? `${spend.budget.monthlyUsd} USD a month, alerts at ${spend.budget.thresholds.map((value) => `${value}%`).join(", ")}` : "none";
+  const lines = [
+    `tenant ${spend.tenantId}, ${spend.period.length === 7 ? "month" : "day"} ${spend.period}`,
+    `  cost           ${spend.costUsd} USD`,
+    `  invocations    ${grouped(spend.invocations)}${spend.unpricedInvocations > 0 ? ` (${grouped(spend.unpricedInvocations)} unpriced: counted in tokens, not in cost)` : ""}`,
+    `  input tokens   ${grouped(spend.inputTokens)}`,
+    `  output tokens  ${grouped(spend.outputTokens)}`,
+    `  cache read     ${grouped(spend.cacheReadTokens)}`,
+    `  cache write    ${grouped(spend.cacheWriteTokens)}`,
+    `  budget         ${budget}`,
+  ];
+  let text = `${lines.join("\n")}\n`;
+  if (spend.breakdown) {
+    text += `\n${formatTable(
+      ["key", "invocations", "unpriced", "input", "output", "cache read", "cache write", "cost USD"],
+      spend.breakdown.map((row) => [
+        row.key,
+        grouped(row.invocations),
+        grouped(row.unpricedInvocations),
+        grouped(row.inputTokens),
+        grouped(row.outputTokens),
+        grouped(row.cacheReadTokens),
+        grouped(row.cacheWriteTokens),
+        row.costUsd,
+      ]),
+      [false, true, true, true, true, true, true, true],
+    )}`;
+  }
+  return text;
+}

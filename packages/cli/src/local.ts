@@ -1,0 +1,77 @@
+/**
+ * What the local-mode commands share: the data dir option, pricing options as the lock records
+ * them, turning local-mode errors into exit codes, and plain-text tables.
+ */
+import { resolve } from "node:path";
+import { QueryError } from "@bedrock-spend/lake";
+import { LocalServiceError } from "@bedrock-spend/local";
+import { CommandFailure, UsageError } from "./errors";
+import { DataDirBusyError, DEFAULT_DATA_DIR, type LockInfo, MappingStoppedError } from "./runtime";
+
+/** Help lines of the options every local command takes. */
+export const LOCAL_OPTIONS_HELP = `  --data-dir DIR    where local mode keeps its data (default ${DEFAULT_DATA_DIR}/)
+  --json            machine output
+  -h, --help        show this help`;
+
+/** The data dir of `--data-dir` (default `.bedrock-spend`). */
+export function dataDirOf(value: string | undefined): string {
+  if (value !== undefined && value.trim() === "") throw new UsageError("--data-dir must not be empty");
+  return value ?? DEFAULT_DATA_DIR;
+}
+
+/** How a command prices, as recorded in the lock: absolute paths of the files given, or null. */
+export function pricingOf(values: {
+  prices?: string | undefined;
+  profiles?: string | undefined;
+  aliases?: string | undefined;
+}): NonNullable<LockInfo["pricing"]> {
+  const absolute = (path: string | undefined) => (path === undefined ? null : resolve(path));
+  return { prices: absolute(values.prices), profiles: absolute(values.profiles), aliases: absolute(values.aliases) };
+}
+
+/** Tells (on stderr) that another command holds the data dir and this one waits for it. */
+export function waitNotice(holder: LockInfo): void {
+  process.stderr.write(`bedrock-spend: waiting for bedrock-spend ${holder.role} (pid ${holder.pid}) to finish with ${holder.dataDir} ...\n`);
+}
+
+/** Tells (on stderr) that this command uses a running `start`. */
+export function sharedNotice(holder: LockInfo): void {
+  process.stderr.write(`bedrock-spend: using the running bedrock-spend start (pid ${holder.pid}) on ${holder.dataDir}\n`);
+}
+
+/** Local-mode errors as the CLI reports them: unusable input -> UsageError (exit 2), a failed service -> CommandFailure (exit 1). */
+export function asCliError(error: unknown): unknown {
+  if (error instanceof DataDirBusyError) return new UsageError(error.message, { cause: error });
+  if (error instanceof QueryError) return new UsageError(`query: ${error.message}`, { cause: error });
+  if (error instanceof LocalServiceError) return new CommandFailure(error.message, { cause: error });
+  if (error instanceof MappingStoppedError)
+    return new CommandFailure("interrupted: what was not counted yet stays in the stream and is counted by the next command on this data dir", {
+      cause: error,
+    });
+  return error;
+}
+
+/** Runs `body`, converting local-mode errors. */
+export async function localCommand<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    throw asCliError(error);
+  }
+}
+
+/** A plain-text table: columns padded, numbers (`right`) right-aligned. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], right: readonly boolean[] = []): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => (right[column] ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join("\n")}\n`;
+}
+
+/** An integer with thousands separators (display only). */
+export function grouped(value: number): string {
+  return value.toLocaleString("en-US");
+}

@@ -1,0 +1,431 @@
+/**
+ * The local-mode commands as users run them: spawned CLI processes on temporary data dirs, real
+ * DynamoDB Local, kinesalite, DuckDB and Parquet. Ingesting the shipped samples twice (and with
+ * chaos) gives the spend the `price` command's own output implies; commands share a running
+ * `start`; bad arguments, unreadable inputs and an empty data dir give clear errors and the
+ * documented exit codes; `start` serves the dashboard and the spend API, stops cleanly and
+ * leaves no JVM behind.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { formatUsd, parseUsd } from "@bedrock-spend/core";
+import { afterAll, describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const SAMPLES = join(root, "samples/logs");
+const PROFILES = join(root, "samples/profiles.json");
+const TSX = join(root, "node_modules/tsx/dist/cli.mjs");
+const MAIN = join(root, "packages/cli/src/main.ts");
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI to completion (asynchronously, so that independent commands can run side by side). */
+function cli(args: string[]): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [TSX, MAIN, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Runs `tasks` at most `limit` at a time (each CLI process compiles the CLI: a burst of them starves a 2-core machine). */
+async function limited<T>(limit: number, tasks: (() => Promise<T>)[]): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const index = next++;
+      results[index] = await (tasks[index] as () => Promise<T>)();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  return results;
+}
+
+/** Runs the CLI and parses its stdout as one JSON value, after checking the exit code. */
+async function cliJson<T = Record<string, unknown>>(args: string[], code = 0): Promise<T> {
+  const result = await cli([...args, "--json"]);
+  expect(result.code, `${args.join(" ")}\n${result.stderr}`).toBe(code);
+  return JSON.parse(result.stdout) as T;
+}
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "bedrock-spend-cli-local-"));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** DynamoDB Local processes whose command line names this data dir. */
+function javaOf(dataDir: string): string[] {
+  try {
+    return execFileSync("pgrep", ["-af", "DynamoDBLocal"], { encoding: "utf8" })
+      .split("\n")
+      .filter((line) => line.includes(dataDir));
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+interface Spend {
+  tenantId: string;
+  period: string;
+  invocations: number;
+  unpricedInvocations: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: string;
+  budget: unknown;
+  breakdown?: { key: string }[];
+}
+
+/** The truth from `price`: each tenant's November spend over the distinct request ids of the samples. */
+async function priceTruth(): Promise<{ spends: Map<string, Spend>; invocations: number }> {
+  const result = await cli(["price", SAMPLES, "--profiles", PROFILES]);
+  expect(result.code).toBe(0);
+  const seen = new Set<string>();
+  const pico = new Map<string, bigint>();
+  const spends = new Map<string, Spend>();
+  for (const line of result.stdout.trim().split("\n")) {
+    const priced = JSON.parse(line);
+    if (priced.status === "invalid" || seen.has(priced.requestId)) continue;
+    seen.add(priced.requestId);
+    const spend = spends.get(priced.tenantId) ?? {
+      tenantId: priced.tenantId,
+      period: priced.timestamp.slice(0, 7),
+      invocations: 0,
+      unpricedInvocations: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costUsd: "",
+      budget: null,
+    };
+    spend.invocations++;
+    if (priced.status === "unpriced") spend.unpricedInvocations++;
+    spend.inputTokens += priced.inputTokens;
+    spend.outputTokens += priced.outputTokens;
+    spend.cacheReadTokens += priced.cacheReadTokens;
+    spend.cacheWriteTokens += priced.cacheWriteTokens;
+    const cost = (pico.get(priced.tenantId) ?? 0n) + (priced.costUsd === null ? 0n : (parseUsd(priced.costUsd) as bigint));
+    pico.set(priced.tenantId, cost);
+    spend.costUsd = formatUsd(cost);
+    spends.set(priced.tenantId, spend);
+  }
+  return { spends, invocations: seen.size };
+}
+
+/** The tenants of the truth, biggest spend first. */
+function topTenants(truth: Map<string, Spend>, count: number): Spend[] {
+  return [...truth.values()].sort((a, b) => Number((parseUsd(b.costUsd) ?? 0n) - (parseUsd(a.costUsd) ?? 0n))).slice(0, count);
+}
+
+const truthPromise = priceTruth();
+
+describe("bedrock-spend local commands: arguments, unreadable inputs, an empty data dir", () => {
+  it("name the bad argument and exit 2, without starting anything", async () => {
+    // Prepare
+    const dataDir = join(tempDir(), "never-created");
+    const badPrices = join(tempDir(), "prices.json");
+    writeFileSync(badPrices, "{ not json");
+    const cases: [string[], RegExp][] = [
+      [["spend", "--data-dir", dataDir], /--tenant is required/],
+      [["spend", "--tenant", "acme", "--month", "2026-13", "--data-dir", dataDir], /--month must be a UTC calendar month YYYY-MM, got "2026-13"/],
+      [["spend", "--tenant", "acme", "--day", "2026-02-30", "--data-dir", dataDir], /--day must be a UTC calendar day/],
+      [["spend", "--tenant", "acme", "--month", "2026-11", "--day", "2026-11-02", "--data-dir", dataDir], /either --month or --day/],
+      [["spend", "--tenant", "acme", "--by", "tenant", "--data-dir", dataDir], /--by must be model or day, got "tenant"/],
+      [["spend", "--tenant", "acme", "--colour", "red", "--data-dir", dataDir], /--colour/],
+      [["ingest", join(dataDir, "missing.json.gz"), "--data-dir", dataDir], /cannot read .*missing\.json\.gz: no such file or directory/],
+      [["ingest", "--data-dir", dataDir], /no input paths given/],
+      [["ingest", SAMPLES, "--chaos", "1.5", "--data-dir", dataDir], /--chaos must be a rate between 0 and 1/],
+      [["ingest", SAMPLES, "--prices", badPrices, "--data-dir", dataDir], /prices\.json is not valid JSON/],
+      [["query", "SELEC tenant_id FROM invocations", "--data-dir", dataDir], /Parser Error: syntax error at or near "SELEC"/],
+      [["query", "SELECT nope FROM invocations", "--data-dir", dataDir], /Binder Error: .*nope/],
+      [["query", "DELETE FROM invocations", "--data-dir", dataDir], /read-only/],
+      [["query", "--data-dir", dataDir], /give the SQL as one argument/],
+      [["budgets", "set", "--tenant", "acme", "--monthly-usd", "0", "--data-dir", dataDir], /--monthly-usd: monthlyUsd must be a positive decimal amount/],
+      [["budgets", "set", "--tenant", "acme", "--monthly-usd", "10", "--thresholds", "50,x", "--data-dir", dataDir], /--thresholds must be comma-separated/],
+      [["budgets", "set", "--monthly-usd", "10", "--data-dir", dataDir], /--tenant is required/],
+      [["budgets", "frobnicate", "--data-dir", dataDir], /unknown action "frobnicate"/],
+      [["alerts", "--month", "11-2026", "--data-dir", dataDir], /--month must be a UTC calendar month/],
+      [["start", "--port", "70000", "--data-dir", dataDir], /--port must be an integer from 0 to 65535/],
+      [["start", "--rate", "0", "--data-dir", dataDir], /--rate must be a number above 0/],
+      [["start", "--duration", "soon", "--data-dir", dataDir], /--duration must be a number above 0/],
+    ];
+
+    // Act
+    const results = await limited(
+      3,
+      cases.map(
+        ([args]) =>
+          () =>
+            cli(args),
+      ),
+    );
+
+    // Assess
+    results.forEach((result, index) => {
+      const [args, message] = cases[index] as [string[], RegExp];
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr, args.join(" ")).toMatch(message);
+    });
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it("answer clearly and exit 0 on an empty data dir, and every command has --help", async () => {
+    // Prepare
+    const dataDir = join(tempDir(), "empty");
+
+    // Act
+    const [spend, spendText, alerts, query, budgets, ...helps] = (await limited(3, [
+      () => cli(["spend", "--tenant", "acme", "--month", "2026-11", "--data-dir", dataDir, "--json"]),
+      () => cli(["spend", "--tenant", "acme", "--data-dir", dataDir]),
+      () => cli(["alerts", "--data-dir", dataDir, "--json"]),
+      () => cli(["query", "SELECT count(*) AS invocations FROM invocations", "--data-dir", dataDir]),
+      () => cli(["budgets", "list", "--data-dir", dataDir]),
+      ...["start", "ingest", "spend", "query", "budgets", "alerts"].map((command) => () => cli([command, "--help"])),
+    ])) as [Result, Result, Result, Result, Result, ...Result[]];
+
+    // Assess
+    expect(spend.code).toBe(0);
+    expect(JSON.parse(spend.stdout)).toEqual({
+      tenantId: "acme",
+      period: "2026-11",
+      invocations: 0,
+      unpricedInvocations: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costUsd: "0.000000",
+      budget: null,
+    });
+    expect(spend.stderr).toMatch(/no usage or budget is recorded for tenant "acme"/);
+    expect(spendText).toMatchObject({ code: 0, stdout: expect.stringMatching(/tenant acme, month \d{4}-\d{2}\n {2}cost +0\.000000 USD/) });
+    expect(alerts).toMatchObject({ code: 0, stdout: "[]\n" });
+    expect(query).toMatchObject({ code: 0, stdout: "invocations\n          0\n(1 row)\n" });
+    expect(query.stderr).toMatch(/the lake of .* is empty/);
+    expect(budgets).toMatchObject({ code: 0, stdout: expect.stringMatching(/^no budgets set in /) });
+    for (const help of helps) expect(help).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: bedrock-spend \w+/) });
+    expect(existsSync(dataDir)).toBe(false);
+  });
+});
+
+describe("bedrock-spend ingest (its own pipeline)", () => {
+  it("ingests the samples exactly once: a second ingest changes nothing, spend matches price", async () => {
+    // Prepare
+    const dataDir = tempDir();
+    const { spends, invocations } = await truthPromise;
+    const [top] = topTenants(spends, 1) as [Spend];
+
+    // Act
+    const first = await cliJson(["ingest", SAMPLES, "--profiles", PROFILES, "--data-dir", dataDir]);
+    const spendOnce = await cliJson<Spend>(["spend", "--tenant", top.tenantId, "--month", top.period, "--data-dir", dataDir]);
+    const second = await cliJson(["ingest", SAMPLES, "--profiles", PROFILES, "--data-dir", dataDir]);
+    const [spendTwice, lake] = await Promise.all([
+      cliJson<Spend>(["spend", "--tenant", top.tenantId, "--month", top.period, "--data-dir", dataDir]),
+      cliJson<{ rows: { n: number; distinct_ids: number }[] }>([
+        "query",
+        "SELECT count(*) AS n, count(DISTINCT request_id) AS distinct_ids FROM invocations",
+        "--data-dir",
+        dataDir,
+      ]),
+    ]);
+
+    // Assess: the summaries add up, the second one counted nothing
+    expect(first).toMatchObject({ counted: invocations, duplicates: 0, notCounted: 0, sharedStart: null, chaos: null });
+    expect(first.read).toBe((first.counted as number) + (first.duplicates as number) + (first.quarantined as number) + (first.dropped as number));
+    expect(second).toMatchObject({
+      read: first.read,
+      counted: 0,
+      duplicates: invocations,
+      quarantined: first.quarantined,
+      dropped: first.dropped,
+      notCounted: 0,
+    });
+    expect(spendOnce).toEqual(top);
+    expect(spendTwice).toEqual(spendOnce);
+    expect(lake.rows).toEqual([{ n: invocations, distinct_ids: invocations }]);
+    expect(javaOf(dataDir)).toEqual([]);
+  }, 240_000);
+
+  it("with --chaos 0.3, twice, still gives the same spend", async () => {
+    // Prepare
+    const dataDir = tempDir();
+    const { spends, invocations } = await truthPromise;
+    const [top] = topTenants(spends, 1) as [Spend];
+
+    // Act
+    const first = await cliJson(["ingest", SAMPLES, "--profiles", PROFILES, "--chaos", "0.3", "--data-dir", dataDir]);
+    const second = await cliJson(["ingest", SAMPLES, "--profiles", PROFILES, "--chaos", "0.3", "--data-dir", dataDir]);
+    const spend = await cliJson<Spend>(["spend", "--tenant", top.tenantId, "--month", top.period, "--data-dir", dataDir]);
+
+    // Assess: faults happened, exactly once held
+    const chaos = first.chaos as { rate: number; throttled: number; crashesAfterWrite: number; duplicatedBatches: number; duplicatedPayloads: number };
+    expect(chaos.rate).toBe(0.3);
+    expect(chaos.throttled + chaos.crashesAfterWrite + chaos.duplicatedBatches + chaos.duplicatedPayloads).toBeGreaterThan(0);
+    expect(first).toMatchObject({ counted: invocations, notCounted: 0 });
+    expect(second).toMatchObject({ counted: 0, duplicates: invocations, notCounted: 0 });
+    expect(spend).toEqual(top);
+  }, 300_000);
+});
+
+/** A spawned `start`, with its output so far. */
+interface Started {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+function spawnStart(args: string[]): Started {
+  const child = spawn(process.execPath, [TSX, MAIN, "start", ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, started?: Started): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${started ? `\nstdout:\n${started.stdout()}\nstderr:\n${started.stderr()}` : ""}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("bedrock-spend start", () => {
+  it("shares its stack: ingest, spend, budgets, alerts and query use it; Ctrl-C stops it cleanly", async () => {
+    // Prepare: a start without traffic
+    const dataDir = tempDir();
+    const { spends, invocations } = await truthPromise;
+    const [top, second] = topTenants(spends, 2) as [Spend, Spend];
+    const started = spawnStart(["--port", "0", "--no-traffic", "--data-dir", dataDir, "--json"]);
+    try {
+      const ready = await waitFor(
+        "the ready line",
+        () => {
+          const line = started.stdout().split("\n")[0];
+          return line ? (JSON.parse(line) as { url: string; pid: number }) : undefined;
+        },
+        60_000,
+        started,
+      );
+
+      // Act: ingest through it, then read through it
+      const ingest = await cliJson(["ingest", SAMPLES, "--profiles", PROFILES, "--data-dir", dataDir]);
+      const [spend, spendByModel, api] = await Promise.all([
+        cliJson<Spend>(["spend", "--tenant", top.tenantId, "--month", top.period, "--data-dir", dataDir]),
+        cliJson<Spend>(["spend", "--tenant", second.tenantId, "--month", second.period, "--by", "model", "--data-dir", dataDir]),
+        fetch(`${ready.url}v1/tenants/${encodeURIComponent(top.tenantId)}/spend?month=${top.period}`).then((response) => response.json()),
+      ]);
+      const set = await cliJson(["budgets", "set", "--tenant", top.tenantId, "--monthly-usd", "0.10", "--thresholds", "50,100", "--data-dir", dataDir]);
+      const listed = await cliJson<unknown[]>(["budgets", "list", "--data-dir", dataDir]);
+      const alerts = await waitFor(
+        "the budget's alerts",
+        async () => {
+          const fired = await cliJson<{ tenantId: string; threshold: number | null }[]>(["alerts", "--tenant", top.tenantId, "--data-dir", dataDir]);
+          return fired.filter((alert) => alert.threshold !== null).length >= 2 ? fired : undefined;
+        },
+        60_000,
+      );
+      const removed = await cliJson(["budgets", "rm", "--tenant", top.tenantId, "--data-dir", dataDir]);
+      const removedAgain = await cliJson(["budgets", "rm", "--tenant", top.tenantId, "--data-dir", dataDir]);
+      const listedAfter = await cliJson<unknown[]>(["budgets", "list", "--data-dir", dataDir]);
+      const busy = await cli(["start", "--port", "0", "--data-dir", dataDir]);
+      started.child.kill("SIGINT");
+      const code = await started.exit;
+
+      // Assess
+      expect(ingest).toMatchObject({ counted: invocations, notCounted: 0, sharedStart: { pid: ready.pid } });
+      expect(spend).toEqual(top);
+      expect(api).toEqual(top);
+      expect(spendByModel).toMatchObject({ ...second, breakdown: expect.any(Array) });
+      expect(set).toEqual({ tenantId: top.tenantId, budget: { monthlyUsd: "0.10", thresholds: [50, 100] }, source: "tenant" });
+      expect(listed).toEqual([{ tenantId: top.tenantId, budget: { monthlyUsd: "0.10", thresholds: [50, 100] }, updatedAt: expect.any(String) }]);
+      const thresholds = alerts.flatMap((alert) => (alert.threshold === null ? [] : [alert.threshold]));
+      expect(thresholds.sort((a, b) => a - b)).toEqual([50, 100]);
+      expect(removed).toEqual({ tenantId: top.tenantId, removed: true });
+      expect(removedAgain).toEqual({ tenantId: top.tenantId, removed: false });
+      expect(listedAfter).toEqual([]);
+      expect(busy.code).toBe(2);
+      expect(busy.stderr).toMatch(new RegExp(`bedrock-spend start is already running on .* \\(pid ${ready.pid}\\)`));
+      expect(code).toBe(0);
+      expect(JSON.parse(started.stdout().trim().split("\n").at(-1) as string)).toMatchObject({ event: "stopped" });
+      expect(javaOf(dataDir)).toEqual([]);
+      expect(existsSync(join(dataDir, ".lock"))).toBe(false);
+    } finally {
+      started.child.kill("SIGKILL");
+    }
+  }, 240_000);
+
+  it("with --duration prints the dashboard URL, serves the dashboard and the spend API while it runs, exits 0 and leaves no JVM", async () => {
+    // Prepare
+    const dataDir = tempDir();
+    expect(javaOf(dataDir)).toEqual([]);
+    const started = spawnStart(["--duration", "8", "--port", "0", "--data-dir", dataDir, "--rate", "20", "--tenants", "5"]);
+    try {
+      // Act: wait for the URL, then for the first generated traffic to show
+      const url = await waitFor("the dashboard URL", () => /dashboard\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(started.stdout())?.[1], 60_000, started);
+      const readyAt = Date.now();
+      const readySeconds = Number(/ready in ([\d.]+) s/.exec(started.stdout())?.[1]);
+      const javaWhileRunning = javaOf(dataDir);
+      const filters = await waitFor(
+        "generated traffic on the dashboard",
+        async () => {
+          const body = (await (await fetch(`${url}api/filters`)).json()) as { tenants: string[]; months: string[] };
+          return body.tenants.length > 0 ? body : undefined;
+        },
+        7_000,
+        started,
+      );
+      const trafficSeconds = (Date.now() - readyAt) / 1000;
+      const tenant = filters.tenants[0] as string;
+      const response = await fetch(`${url}v1/tenants/${encodeURIComponent(tenant)}/spend?month=${filters.months[0]}`);
+      const spend = (await response.json()) as Spend;
+      const code = await started.exit;
+
+      // Assess: ready and fresh within their documented bounds (with room for a loaded machine)
+      expect(readySeconds).toBeLessThan(15);
+      expect(trafficSeconds).toBeLessThan(6);
+      expect(javaWhileRunning).toHaveLength(1);
+      expect(response.status).toBe(200);
+      expect(spend).toMatchObject({ tenantId: tenant, period: filters.months[0], budget: null });
+      expect(spend.invocations).toBeGreaterThan(0);
+      expect(code).toBe(0);
+      expect(started.stdout()).toMatch(/stopped after 0:\d\d: counted \d/);
+      expect(javaOf(dataDir)).toEqual([]);
+    } finally {
+      started.child.kill("SIGKILL");
+    }
+  }, 120_000);
+});

@@ -1,0 +1,206 @@
+/**
+ * The dashboard's data in local mode: SQL over the lake (`invocations`, through LocalAthena) and
+ * the fired alerts of the aggregates table. Same semantics, to the pico-dollar, as the reference
+ * implementation over usage records (`createMemoryDashboardData`): periods are the UTC calendar
+ * periods of `event_time`, a record without a tenant group or department is keyed `(none)`, a
+ * record whose model did not resolve `unresolved:<model_id>`, unpriced invocations count in tokens
+ * and invocations but not in cost, and cost is not split by token class (the lake stores one exact
+ * cost per invocation), so the class costs are null as soon as the selection holds a priced one.
+ *
+ * One statement per answer: a `GROUPING SETS` query gives the totals and the five breakdowns at
+ * once; the top-N cut is the dashboard package's, shared by every source.
+ */
+import { parseUsd } from "@bedrock-spend/core";
+import {
+  type AlertItem,
+  addTally,
+  breakdownRows,
+  type DashboardData,
+  type DashboardFilters,
+  type DashboardResponse,
+  type DayPoint,
+  emptyTally,
+  type FilterOptions,
+  NONE_KEY,
+  type Tally,
+  tokenClassRows,
+  totalsOf,
+} from "@bedrock-spend/dashboard";
+import type { JsonValue, LocalAthena } from "@bedrock-spend/lake";
+
+/** Options of the local dashboard data. */
+export interface LocalDashboardDataOptions {
+  athena: LocalAthena;
+  /** Fired alerts, newest first. */
+  alerts: () => readonly AlertItem[];
+  now?: () => Date;
+  /** Most recent alerts answered when `since` is absent. Default 50. */
+  recentAlerts?: number;
+}
+
+/** A SQL string literal. */
+export function sqlLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+const MODEL_KEY = "COALESCE(model, 'unresolved:' || model_id)";
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function whereOf(filters: DashboardFilters): string {
+  const conditions = ["true"];
+  if (filters.year !== null) conditions.push(`year(event_time) = ${Math.trunc(filters.year)}`);
+  if (filters.month !== null) conditions.push(`month(event_time) = ${Math.trunc(filters.month)}`);
+  if (filters.tenant !== null) conditions.push(`tenant_id = ${sqlLiteral(filters.tenant)}`);
+  if (filters.model !== null) conditions.push(`${MODEL_KEY} = ${sqlLiteral(filters.model)}`);
+  return conditions.join(" AND ");
+}
+
+/** The query behind `dashboard()`: one row per (dimension, key), plus the grand total (`all`). */
+export function dashboardSql(filters: DashboardFilters): string {
+  return `WITH selection AS (
+  SELECT
+    COALESCE(tenant_group, ${sqlLiteral(NONE_KEY)}) AS k_group,
+    tenant_id AS k_tenant,
+    COALESCE(department_id, ${sqlLiteral(NONE_KEY)}) AS k_department,
+    ${MODEL_KEY} AS k_model,
+    strftime(event_time, '%Y-%m-%d') AS k_day,
+    CASE WHEN status = 'priced' AND cost_usd IS NOT NULL THEN 0 ELSE 1 END AS unpriced_flag,
+    CASE WHEN status = 'priced' THEN cost_usd END AS priced_cost,
+    input_tokens, output_tokens, cache_read_tokens, cache_write_tokens
+  FROM invocations
+  WHERE ${whereOf(filters)}
+)
+SELECT
+  CASE WHEN GROUPING(k_group) = 0 THEN 'group' WHEN GROUPING(k_tenant) = 0 THEN 'tenant' WHEN GROUPING(k_department) = 0 THEN 'department'
+       WHEN GROUPING(k_model) = 0 THEN 'model' WHEN GROUPING(k_day) = 0 THEN 'day' ELSE 'all' END AS dimension,
+  COALESCE(k_group, k_tenant, k_department, k_model, k_day) AS key,
+  COUNT(*) AS invocations,
+  CAST(COALESCE(SUM(unpriced_flag), 0) AS BIGINT) AS unpriced_invocations,
+  CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT) AS input_tokens,
+  CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT) AS output_tokens,
+  CAST(COALESCE(SUM(cache_read_tokens), 0) AS BIGINT) AS cache_read_tokens,
+  CAST(COALESCE(SUM(cache_write_tokens), 0) AS BIGINT) AS cache_write_tokens,
+  SUM(priced_cost) AS cost_usd,
+  (SELECT max(event_time) FROM invocations) AS latest_event_time
+FROM selection
+GROUP BY GROUPING SETS ((k_group), (k_tenant), (k_department), (k_model), (k_day), ())`;
+}
+
+/** The query behind `filters()`. */
+export const FILTERS_SQL = `SELECT 'month' AS kind, strftime(event_time, '%Y-%m') AS value FROM invocations GROUP BY 2
+UNION ALL SELECT 'tenant' AS kind, tenant_id AS value FROM invocations GROUP BY 2
+UNION ALL SELECT 'model' AS kind, ${MODEL_KEY} AS value FROM invocations GROUP BY 2`;
+
+function integer(value: JsonValue | undefined, column: string): number {
+  const number = typeof value === "string" ? Number(value) : value;
+  if (typeof number !== "number" || !Number.isSafeInteger(number))
+    throw new Error(`dashboard query: ${column} is not a safe integer: ${JSON.stringify(value)}`);
+  return number;
+}
+
+function pico(value: JsonValue | undefined): bigint {
+  if (value === null || value === undefined) return 0n;
+  const parsed = typeof value === "string" ? parseUsd(value) : undefined;
+  if (parsed === undefined) throw new Error(`dashboard query: cost ${JSON.stringify(value)} is not a decimal USD amount`);
+  return parsed;
+}
+
+/** The local dashboard data source. */
+export function createLocalDashboardData(options: LocalDashboardDataOptions): DashboardData {
+  const now = options.now ?? (() => new Date());
+  return {
+    async dashboard(filters: DashboardFilters): Promise<DashboardResponse> {
+      const { rows } = await options.athena.query(dashboardSql(filters));
+      const total = emptyTally();
+      const maps = { group: new Map<string, Tally>(), tenant: new Map<string, Tally>(), department: new Map<string, Tally>(), model: new Map<string, Tally>() };
+      const days = new Map<string, Tally>();
+      let latest: string | null = null;
+      for (const row of rows) {
+        const tally: Tally = {
+          invocations: integer(row.invocations, "invocations"),
+          unpricedInvocations: integer(row.unpriced_invocations, "unpriced_invocations"),
+          inputTokens: integer(row.input_tokens, "input_tokens"),
+          outputTokens: integer(row.output_tokens, "output_tokens"),
+          cacheReadTokens: integer(row.cache_read_tokens, "cache_read_tokens"),
+          cacheWriteTokens: integer(row.cache_write_tokens, "cache_write_tokens"),
+          costPico: pico(row.cost_usd),
+        };
+        if (typeof row.latest_event_time === "string") latest = row.latest_event_time;
+        const key = typeof row.key === "string" ? row.key : "";
+        switch (row.dimension) {
+          case "all":
+            addTally(total, tally);
+            break;
+          case "day":
+            days.set(key, tally);
+            break;
+          case "group":
+          case "tenant":
+          case "department":
+          case "model":
+            maps[row.dimension].set(key, tally);
+            break;
+        }
+      }
+      if (rows.length === 0) latest = await latestEventTime(options.athena);
+      const costOverTime: DayPoint[] = [...days.entries()]
+        .sort(([a], [b]) => byCodeUnit(a, b))
+        .map(([day, tally]) => {
+          const totals = totalsOf(tally);
+          return {
+            day,
+            costUsd: totals.costUsd,
+            invocations: totals.invocations,
+            unpricedInvocations: totals.unpricedInvocations,
+            totalTokens: totals.totalTokens,
+          };
+        });
+      const anyPriced = total.invocations - total.unpricedInvocations > 0;
+      return {
+        filters: { ...filters },
+        generatedAt: now().toISOString(),
+        latestEventTime: latest,
+        kpis: { ...totalsOf(total), tenants: maps.tenant.size, models: maps.model.size },
+        byTenantGroup: breakdownRows(maps.group),
+        byTenant: breakdownRows(maps.tenant),
+        byDepartment: breakdownRows(maps.department),
+        byModel: breakdownRows(maps.model),
+        costOverTime,
+        byTokenClass: tokenClassRows(total, anyPriced ? null : { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n }),
+      };
+    },
+
+    async filters(): Promise<FilterOptions> {
+      const { rows } = await options.athena.query(FILTERS_SQL);
+      const months: string[] = [];
+      const tenants: string[] = [];
+      const models: string[] = [];
+      for (const row of rows) {
+        if (typeof row.value !== "string") continue;
+        if (row.kind === "month") months.push(row.value);
+        else if (row.kind === "tenant") tenants.push(row.value);
+        else if (row.kind === "model") models.push(row.value);
+      }
+      months.sort(byCodeUnit).reverse();
+      return {
+        years: [...new Set(months.map((month) => Number(month.slice(0, 4))))],
+        months,
+        tenants: tenants.sort(byCodeUnit),
+        models: models.sort(byCodeUnit),
+      };
+    },
+
+    async alerts(since?: string): Promise<AlertItem[]> {
+      const newestFirst = [...options.alerts()].sort((a, b) => byCodeUnit(b.firedAt, a.firedAt) || byCodeUnit(a.alertId, b.alertId));
+      if (since === undefined) return newestFirst.slice(0, options.recentAlerts ?? 50);
+      const from = Date.parse(since);
+      return newestFirst.filter((alert) => Date.parse(alert.firedAt) >= from);
+    },
+  };
+}
+
+async function latestEventTime(athena: LocalAthena): Promise<string | null> {
+  const { rows } = await athena.query("SELECT max(event_time) AS latest FROM invocations");
+  const value = rows[0]?.latest;
+  return typeof value === "string" ? value : null;
+}

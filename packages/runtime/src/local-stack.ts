@@ -1,0 +1,616 @@
+/**
+ * The local stack: everything local mode runs, on one data dir, around the real handlers.
+ *
+ * - DynamoDB Local (Java child, `<data-dir>/dynamodb`) with the aggregates table, and kinesalite
+ *   (in process, `<data-dir>/kinesis`) with the invocations stream, both created when missing;
+ * - the Kinesis -> aggregate mapping (batching, partial batch responses, retries, bisection,
+ *   on-failure records to the dead-letter queue), the local Firehose (buffering, the transform
+ *   handler, Parquet by DuckDB under `<data-dir>/lake/`, failures under `<data-dir>/lake-errors/`),
+ *   and the table stream -> budget-alert mapping;
+ * - the dead-letter queue as files under `<data-dir>/quarantine/`;
+ * - LocalAthena over the lake, and the fired alerts, for the dashboard and `query`;
+ * - consumer checkpoints saved after each round in `<data-dir>/checkpoints.json`, so that a
+ *   restart neither redoes nor skips;
+ * - the data-dir lock (`<data-dir>/.lock`) with the endpoints, so that other commands use this
+ *   stack while it runs.
+ *
+ * Firehose delivers at least once (a payload delivered twice by CloudWatch Logs, a flush retried
+ * after a crash): the local delivery drops rows whose request id the lake already holds, so that
+ * the lake, like the aggregates, holds each invocation once.
+ *
+ * `--chaos RATE` injects faults: DynamoDB throttling and crashes right after a committed write on
+ * the aggregate path, duplicate deliveries of Kinesis batches and of whole payloads, and Firehose
+ * flushes delivered again.
+ */
+import { createHash } from "node:crypto";
+import { appendFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { KinesisClient } from "@aws-sdk/client-kinesis";
+import { alertIdOf, type DeadLetterQueue, FileDeadLetterQueue, type QuarantinedRecord } from "@bedrock-spend/adapters";
+import {
+  type AliasMap,
+  type ApplicationProfileLookup,
+  type BudgetAlert,
+  defaultCatalog,
+  type PriceCatalog,
+  Pricer,
+  type UsageRecord,
+} from "@bedrock-spend/core";
+import type { DashboardData } from "@bedrock-spend/dashboard";
+import { DuckDbLakeWriter, LocalAthena } from "@bedrock-spend/lake";
+import {
+  type DynamoDbLocal,
+  DynamoDbStreamReader,
+  type Kinesalite,
+  localDynamoDbClient,
+  localDynamoDbStreamsClient,
+  localKinesisClient,
+  startDynamoDbLocal,
+  startKinesalite,
+} from "@bedrock-spend/local";
+import type { KinesisBatchInfo } from "@bedrock-spend/pipeline";
+import { AggregatesStore, type InvocationToCount, UsageWriter, type UsageWriterOptions, type WriteOutcome } from "@bedrock-spend/store";
+import { Chaos, type ChaosStats } from "./chaos";
+import { loadCheckpoints, type StackCheckpoints, saveCheckpoints } from "./checkpoints";
+import { createLocalDashboardData } from "./dashboard-data";
+import { type DataDirLayout, dataDirLayout, LOCAL_STREAM_NAME, LOCAL_TABLE_NAME } from "./data-dir";
+import { DynamoDbStreamEventSourceMapping, KinesisEventSourceMapping } from "./event-source-mappings";
+import { type FirehoseFailure, LocalFirehose } from "./firehose";
+import { KinesisConsumer } from "./kinesis-consumer";
+import { ensureStream, type PutReceipt, putPayloadRecords } from "./kinesis-put";
+import { acquireLock, type DataDirLock, type LockInfo } from "./lock";
+import { onShutdownSignal } from "./shutdown";
+import { ensureAggregatesTable, type FiredAlert, scanAlerts } from "./table-scan";
+
+/** A line for the user (the CLI prints them; tests collect them). */
+export interface StackLog {
+  level: "info" | "warn" | "error";
+  message: string;
+}
+
+/** Options of `LocalStack.start`. */
+export interface LocalStackOptions {
+  dataDir: string;
+  /** The pricer of both stream consumers (else one is built from `prices`, `profiles`, `aliases`). */
+  pricer?: Pricer;
+  /** The price catalog (default: the shipped one). */
+  prices?: PriceCatalog;
+  /** Application-inference-profile map. */
+  profiles?: ApplicationProfileLookup;
+  /** Metadata key aliases. */
+  aliases?: AliasMap;
+  /** Fault injection rate, 0 to 1 (`--chaos`). Default 0. */
+  chaos?: number;
+  /** Seed of the fault injection. Default 1. */
+  chaosSeed?: number;
+  onLog?: (log: StackLog) => void;
+  /** Told of every alert the budget-alert handler publishes. */
+  onAlert?: (alert: FiredAlert) => void;
+  /** The command running the stack, as the lock names it. Default `start` (other commands share a `start`). */
+  role?: string;
+  /** How the stack prices, recorded in the lock for the commands that share it. */
+  pricing?: LockInfo["pricing"];
+  /** The data-dir lock, when the caller took it already (else the stack takes it for `role`). */
+  lock?: DataDirLock;
+  /** Stop the stack on SIGINT/SIGTERM and exit (130/143). Default true. */
+  handleSignals?: boolean;
+  /** Records per aggregate handler invocation. Default 100 (the Processing stack's). */
+  batchSize?: number;
+  /** Firehose buffering interval, ms. Default 1000. */
+  firehoseIntervalMs?: number;
+}
+
+/** Counts since the stack started. */
+export interface StackStats {
+  /** Kinesis records read by the aggregate mapping (deliveries of a record counted once). */
+  streamRecords: number;
+  /** Handler invocations of the aggregate mapping. */
+  invocations: number;
+  counted: number;
+  duplicates: number;
+  unpriced: number;
+  /** Exact cost of what was counted, pico-dollars. */
+  costPico: bigint;
+  /** Invalid log events sent to the quarantine. */
+  quarantined: number;
+  /** Batches given up after the retries (their location is in the quarantine). */
+  failedBatches: number;
+  lakeRows: number;
+  /** Lake rows dropped because the lake held their request id already. */
+  lakeDuplicates: number;
+  /** Records and rows written under `lake-errors/`. */
+  lakeErrors: number;
+  alerts: number;
+  handlerErrors: number;
+  chaos: (ChaosStats & { duplicatedPayloads: number; firehoseRedeliveries: number }) | null;
+}
+
+/** What one round read. */
+export interface PumpRound {
+  aggregateRecords: number;
+  firehoseRecords: number;
+  alertRecords: number;
+}
+
+type AggregateModule = typeof import("@bedrock-spend/functions/aggregate");
+type TransformModule = typeof import("@bedrock-spend/functions/transform");
+type BudgetAlertModule = typeof import("@bedrock-spend/functions/budget-alert");
+type PowertoolsModule = typeof import("@bedrock-spend/functions/lib/powertools");
+
+interface Handlers {
+  aggregate: AggregateModule;
+  transform: TransformModule;
+  budgetAlert: BudgetAlertModule;
+  powertools: PowertoolsModule;
+}
+
+/**
+ * Imports the handler modules, with Powertools' log level at WARN unless set: a long local run
+ * stays quiet (the level is read when the logger is built, at import).
+ */
+async function loadHandlers(): Promise<Handlers> {
+  process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
+  const [aggregate, transform, budgetAlert, powertools] = await Promise.all([
+    import("@bedrock-spend/functions/aggregate"),
+    import("@bedrock-spend/functions/transform"),
+    import("@bedrock-spend/functions/budget-alert"),
+    import("@bedrock-spend/functions/lib/powertools"),
+  ]);
+  return { aggregate, transform, budgetAlert, powertools };
+}
+
+/** A usage writer that tells what each write did. */
+class ObservedUsageWriter extends UsageWriter {
+  constructor(
+    options: UsageWriterOptions,
+    private readonly observe: (outcome: WriteOutcome<unknown>) => void,
+  ) {
+    super(options);
+  }
+
+  override async write<Origin>(invocations: readonly InvocationToCount<Origin>[]): Promise<WriteOutcome<Origin>> {
+    const outcome = await super.write(invocations);
+    this.observe(outcome as WriteOutcome<unknown>);
+    return outcome;
+  }
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+async function settleAll<T extends readonly unknown[]>(
+  starts: { [K in keyof T]: () => Promise<T[K]> },
+  cleanups: { [K in keyof T]: (value: T[K]) => Promise<unknown> },
+): Promise<T> {
+  const results = await Promise.allSettled(starts.map((start) => start()));
+  const failed = results.find((result) => result.status === "rejected");
+  if (!failed) return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
+  await Promise.allSettled(
+    results.map((result, index) => (result.status === "fulfilled" ? (cleanups[index] as (value: unknown) => Promise<unknown>)(result.value) : undefined)),
+  );
+  throw (failed as PromiseRejectedResult).reason;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class LocalStack {
+  readonly layout: DataDirLayout;
+  readonly tableName = LOCAL_TABLE_NAME;
+  readonly streamName = LOCAL_STREAM_NAME;
+  readonly endpoints: { dynamodb: string; kinesis: string };
+  readonly pricer: Pricer;
+  readonly stats: StackStats;
+  /** A DynamoDB client without fault injection. */
+  readonly dynamoDb: DynamoDBClient;
+  readonly store: AggregatesStore;
+  readonly kinesis: KinesisClient;
+  readonly athena: LocalAthena;
+  readonly lock: DataDirLock;
+
+  private readonly alertsById = new Map<string, FiredAlert>();
+  private readonly lakeIds: Set<string>;
+  private readonly chaos: Chaos | null;
+  private readonly aggregateConsumer: KinesisConsumer;
+  private readonly firehoseConsumer: KinesisConsumer;
+  private readonly streamReader: DynamoDbStreamReader;
+  private readonly aggregateMapping: KinesisEventSourceMapping;
+  private readonly firehose: LocalFirehose;
+  private readonly alertMapping: DynamoDbStreamEventSourceMapping;
+  private queue: Promise<unknown> = Promise.resolve();
+  private looping: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private stopping = false;
+  private stopped: Promise<void> | undefined;
+  private lastSaved = "";
+  private removeSignal: () => void = () => {};
+  private readonly clients: { destroy(): void }[] = [];
+
+  private constructor(
+    private readonly options: LocalStackOptions,
+    private readonly services: {
+      lock: DataDirLock;
+      dynamo: DynamoDbLocal;
+      kinesalite: Kinesalite;
+      handlers: Handlers;
+      lakeWriter: DuckDbLakeWriter;
+      athena: LocalAthena;
+      checkpoints: StackCheckpoints;
+      lakeIds: Set<string>;
+      alerts: FiredAlert[];
+    },
+  ) {
+    const { dynamo, kinesalite, handlers } = services;
+    this.layout = dataDirLayout(options.dataDir);
+    this.lock = services.lock;
+    this.athena = services.athena;
+    this.lakeIds = services.lakeIds;
+    this.endpoints = { dynamodb: dynamo.endpoint, kinesis: kinesalite.endpoint };
+    this.pricer =
+      options.pricer ??
+      new Pricer({
+        catalog: options.prices ?? defaultCatalog(),
+        ...(options.profiles ? { profiles: options.profiles } : {}),
+        ...(options.aliases ? { aliases: options.aliases } : {}),
+      });
+    const rate = options.chaos ?? 0;
+    this.chaos = rate > 0 ? new Chaos(rate, options.chaosSeed ?? 1) : null;
+    this.stats = {
+      streamRecords: 0,
+      invocations: 0,
+      counted: 0,
+      duplicates: 0,
+      unpriced: 0,
+      costPico: 0n,
+      quarantined: 0,
+      failedBatches: 0,
+      lakeRows: 0,
+      lakeDuplicates: 0,
+      lakeErrors: 0,
+      alerts: 0,
+      handlerErrors: 0,
+      chaos: this.chaos ? { ...this.chaos.stats, duplicatedPayloads: 0, firehoseRedeliveries: 0 } : null,
+    };
+    for (const alert of services.alerts) this.alertsById.set(alert.alertId, alert);
+
+    this.dynamoDb = localDynamoDbClient(dynamo.endpoint);
+    this.store = new AggregatesStore(this.dynamoDb, this.tableName);
+    this.kinesis = localKinesisClient(kinesalite.endpoint);
+    const writerClient = localDynamoDbClient(dynamo.endpoint);
+    this.chaos?.install(writerClient);
+    this.clients.push(this.dynamoDb, this.kinesis, writerClient);
+
+    const { metrics } = handlers.powertools;
+    // The handlers add Powertools metrics (EMF) that a Lambda flushes after each invocation; here
+    // nothing flushes them, so they are dropped after each call to keep memory flat.
+    const quiet =
+      <E, R>(handler: (event: E) => Promise<R>) =>
+      async (event: E): Promise<R> => {
+        try {
+          return await handler(event);
+        } finally {
+          metrics.clearMetrics();
+          metrics.clearDimensions();
+        }
+      };
+
+    const quarantine = new FileDeadLetterQueue(this.layout.quarantine);
+    const deadLetters: DeadLetterQueue = {
+      send: async (records) => {
+        await quarantine.send(records);
+        this.stats.quarantined += records.length;
+      },
+    };
+    const sendRaw = async (body: Record<string, unknown>) => {
+      const id = sha256(JSON.stringify(body));
+      await quarantine.send([{ id, quarantinedAt: new Date().toISOString(), ...body } as unknown as QuarantinedRecord]);
+    };
+    const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${this.streamName}`;
+    const writer = new ObservedUsageWriter({ client: writerClient, tableName: this.tableName }, (outcome) => {
+      this.stats.counted += outcome.counted.length;
+      this.stats.duplicates += outcome.duplicates.length;
+      for (const invocation of outcome.counted) {
+        if (invocation.costPico === null) this.stats.unpriced++;
+        else this.stats.costPico += invocation.costPico;
+      }
+    });
+
+    const checkpoints = services.checkpoints;
+    this.aggregateConsumer = new KinesisConsumer(this.kinesis, this.streamName, checkpoints.aggregate);
+    this.firehoseConsumer = new KinesisConsumer(this.kinesis, this.streamName, checkpoints.firehose);
+    this.aggregateMapping = new KinesisEventSourceMapping(
+      this.aggregateConsumer,
+      quiet(handlers.aggregate.createAggregateHandler({ pricer: this.pricer, writer, deadLetters })),
+      {
+        streamArn,
+        batchSize: options.batchSize ?? 100,
+        // Lambda retries until the records expire by default; locally a high finite number, so that
+        // chaos never exhausts them but a broken table still ends in the quarantine.
+        maxRetryAttempts: 100,
+        onFailure: async (info: KinesisBatchInfo & { condition: string }) => {
+          this.stats.failedBatches++;
+          this.log(
+            "error",
+            `a batch of ${info.shardId} (${info.startSequenceNumber}..${info.endSequenceNumber}) was given up; its location is in ${this.layout.quarantine}`,
+          );
+          await sendRaw({ requestContext: { condition: info.condition }, KinesisBatchInfo: info });
+        },
+        onError: (error) => {
+          this.stats.handlerErrors++;
+          // Chaos makes handlers fail on purpose; at stop, Ctrl-C reaches the JVM too.
+          if (!this.chaos && !this.stopping) this.log("warn", `aggregate handler failed (the batch is retried): ${(error as Error).message}`);
+        },
+        stopping: () => this.stopping,
+        ...(this.chaos ? { duplicate: () => this.chaos?.duplicateBatch() ?? false } : {}),
+      },
+    );
+    this.firehose = new LocalFirehose(this.firehoseConsumer, quiet(handlers.transform.createTransformHandler({ pricer: this.pricer })), {
+      deliveryStreamArn: "arn:aws:firehose:us-east-1:000000000000:deliverystream/bedrock-spend-local",
+      sourceStreamArn: streamArn,
+      bufferIntervalMs: options.firehoseIntervalMs ?? 1000,
+      deliver: (rows) => this.deliverToLake(rows),
+      fail: (failures) => this.writeLakeErrors(failures),
+    });
+    const streams = localDynamoDbStreamsClient(dynamo.endpoint);
+    this.clients.push(streams);
+    this.streamReader = new DynamoDbStreamReader({
+      dynamoDb: this.dynamoDb,
+      streams,
+      tableName: this.tableName,
+      checkpoint: checkpoints.alerts,
+    });
+    const publisher = { publish: async (alert: BudgetAlert) => this.recordAlert(alert) };
+    this.alertMapping = new DynamoDbStreamEventSourceMapping(
+      this.streamReader,
+      quiet(handlers.budgetAlert.createBudgetAlertHandler({ store: this.store, publisher, defaultBudget: null })),
+      {
+        // Every counted transaction writes dozens of items: large batches keep the evaluations few.
+        batchSize: 1000,
+        onError: (error) => {
+          if (!this.stopping) this.log("warn", `budget-alert handler failed (retried): ${(error as Error).message}`);
+        },
+        onFailure: async (sequenceNumbers) => {
+          this.log("error", `${sequenceNumbers.length} table stream records were given up by the budget-alert mapping`);
+          await sendRaw({ DynamoDbStreamBatchInfo: { tableName: this.tableName, sequenceNumbers } });
+        },
+      },
+    );
+    this.lastSaved = JSON.stringify(checkpoints);
+  }
+
+  /** Starts the stack on `options.dataDir` and takes its lock. @throws DataDirBusyError when another process holds it */
+  static async start(options: LocalStackOptions): Promise<LocalStack> {
+    const layout = dataDirLayout(options.dataDir);
+    const lock = options.lock ?? (await acquireLock(layout.root, options.role ?? "start", options.pricing ? { pricing: options.pricing } : {}));
+    try {
+      await mkdir(layout.dynamodb, { recursive: true });
+      const [dynamo, kinesalite, handlers, lakeWriter, athena] = await settleAll<[DynamoDbLocal, Kinesalite, Handlers, DuckDbLakeWriter, LocalAthena]>(
+        [
+          () => startDynamoDbLocal({ dbPath: layout.dynamodb }),
+          () => startKinesalite({ path: layout.kinesis }),
+          () => loadHandlers(),
+          () => DuckDbLakeWriter.open({ lakeDir: layout.lake, threads: 1 }),
+          () => LocalAthena.open({ lakeDir: layout.lake }),
+        ],
+        [(dynamo) => dynamo.stop(), (kinesalite) => kinesalite.stop(), async () => undefined, (writer) => writer.close(), (athena) => athena.close()],
+      );
+      try {
+        const dynamoDb = localDynamoDbClient(dynamo.endpoint);
+        const kinesis = localKinesisClient(kinesalite.endpoint);
+        try {
+          await ensureAggregatesTable(dynamoDb, LOCAL_TABLE_NAME);
+          await ensureStream(kinesis, LOCAL_STREAM_NAME);
+          const [checkpoints, lakeIds, alerts] = await Promise.all([
+            loadCheckpoints(layout.checkpoints),
+            lakeRequestIds(athena),
+            scanAlerts(dynamoDb, LOCAL_TABLE_NAME),
+          ]);
+          const stack = new LocalStack(options, { lock, dynamo, kinesalite, handlers, lakeWriter, athena, checkpoints, lakeIds, alerts });
+          await lock.update({ endpoints: stack.endpoints });
+          if (options.handleSignals ?? true) stack.removeSignal = onShutdownSignal({ run: () => stack.stop(), exit: true });
+          return stack;
+        } finally {
+          dynamoDb.destroy();
+          kinesis.destroy();
+        }
+      } catch (error) {
+        await Promise.allSettled([dynamo.stop(), kinesalite.stop(), lakeWriter.close(), athena.close()]);
+        throw error;
+      }
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  /** The dashboard's data: the lake through LocalAthena, and the fired alerts. */
+  dashboardData(): DashboardData {
+    return createLocalDashboardData({ athena: this.athena, alerts: () => this.alerts() });
+  }
+
+  /** Alerts fired on this data dir, newest first. */
+  alerts(): FiredAlert[] {
+    return [...this.alertsById.values()].sort((a, b) => (a.firedAt < b.firedAt ? 1 : a.firedAt > b.firedAt ? -1 : a.alertId < b.alertId ? -1 : 1));
+  }
+
+  /** Puts payloads (gzip CloudWatch Logs subscription payloads) on the stream; with chaos, some twice. */
+  async putPayloads(payloads: readonly Uint8Array[]): Promise<PutReceipt[]> {
+    if (!this.chaos) return putPayloadRecords(this.kinesis, this.streamName, payloads);
+    const sent: Uint8Array[] = [];
+    for (const payload of payloads) {
+      sent.push(payload);
+      if (this.chaos.roll()) {
+        // CloudWatch Logs delivers at least once: the same payload again.
+        sent.push(payload);
+        this.chaosStats().duplicatedPayloads++;
+      }
+    }
+    return putPayloadRecords(this.kinesis, this.streamName, sent);
+  }
+
+  /** One round of everything: aggregate mapping, Firehose (flushing when due, or now with `force`), budget alerts; then the checkpoints are saved. */
+  pump(options: { force?: boolean } = {}): Promise<PumpRound> {
+    const run = this.queue.then(() => this.round(options.force ?? false));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Pumps until nothing new arrives (the Firehose flushed each round): what `ingest` waits for. */
+  async drain(): Promise<void> {
+    let idle = 0;
+    while (idle < 2) {
+      const round = await this.pump({ force: true });
+      idle = round.aggregateRecords + round.firehoseRecords + round.alertRecords === 0 ? idle + 1 : 0;
+    }
+  }
+
+  /** Pumps in the background every `intervalMs` (at once again while there is work) until `stop()`. */
+  loop(intervalMs = 200): void {
+    if (this.looping || this.stopping) return;
+    this.looping = (async () => {
+      while (!this.stopping) {
+        let busy = false;
+        try {
+          const round = await this.pump();
+          busy = round.aggregateRecords + round.alertRecords > 0;
+        } catch (error) {
+          if (this.stopping) break;
+          this.log("error", `local pipeline round failed (retrying): ${(error as Error).message}`);
+          await sleep(1000);
+        }
+        if (!busy && !this.stopping)
+          await new Promise<void>((resolve) => {
+            this.wake = resolve;
+            setTimeout(resolve, intervalMs);
+          });
+      }
+    })();
+  }
+
+  /**
+   * Stops the loop, delivers what the Firehose buffers, saves the checkpoints, closes DuckDB, stops
+   * DynamoDB Local and kinesalite and releases the lock. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    this.removeSignal();
+    await this.looping;
+    try {
+      await this.queue;
+      await this.firehose.flush();
+      await this.saveCheckpoints();
+    } catch (error) {
+      this.log("error", `could not deliver the Firehose buffer at stop (it is read again at the next start): ${(error as Error).message}`);
+    }
+    await Promise.allSettled([this.services.lakeWriter.close(), this.athena.close()]);
+    for (const client of this.clients) client.destroy();
+    await this.services.dynamo.stop();
+    // kinesalite waits for open connections (other processes' keep-alive sockets) to close.
+    await Promise.race([this.services.kinesalite.stop(), new Promise<void>((resolve) => setTimeout(resolve, 3_000).unref())]);
+    await this.lock.release();
+  }
+
+  private async round(force: boolean): Promise<PumpRound> {
+    const aggregate = await this.aggregateMapping.runOnce();
+    this.stats.streamRecords += aggregate.records;
+    this.stats.invocations += aggregate.invocations;
+    this.syncChaosStats();
+
+    const before = { records: this.firehose.stats.recordsIn, flushes: this.firehose.stats.flushes };
+    const snapshot = this.chaos ? this.firehoseConsumer.checkpoint() : undefined;
+    await this.firehose.runOnce(force);
+    const firehoseRecords = this.firehose.stats.recordsIn - before.records;
+    if (this.chaos && snapshot && this.firehose.stats.flushes > before.flushes && this.chaos.roll()) {
+      // The delivery "crashed" before its checkpoint: the records are read and delivered again.
+      for (const shardId of Object.keys(this.firehoseConsumer.checkpoint())) this.firehoseConsumer.rewind(shardId, snapshot[shardId]);
+      this.chaosStats().firehoseRedeliveries++;
+    }
+
+    const alerts = await this.alertMapping.runOnce();
+    await this.saveCheckpoints();
+    return { aggregateRecords: aggregate.records, firehoseRecords, alertRecords: alerts.records };
+  }
+
+  private chaosStats(): NonNullable<StackStats["chaos"]> {
+    return this.stats.chaos as NonNullable<StackStats["chaos"]>;
+  }
+
+  private syncChaosStats(): void {
+    if (!this.chaos) return;
+    Object.assign(this.chaosStats(), this.chaos.stats);
+  }
+
+  private async saveCheckpoints(): Promise<void> {
+    const checkpoints: StackCheckpoints = {
+      version: 1,
+      aggregate: this.aggregateConsumer.checkpoint(),
+      firehose: this.firehoseConsumer.checkpoint(),
+      alerts: this.streamReader.checkpoint(),
+    };
+    const text = JSON.stringify(checkpoints);
+    if (text === this.lastSaved) return;
+    await saveCheckpoints(this.layout.checkpoints, checkpoints);
+    this.lastSaved = text;
+  }
+
+  private async deliverToLake(rows: UsageRecord[]): Promise<void> {
+    const fresh: UsageRecord[] = [];
+    const ids = new Set<string>();
+    for (const row of rows) {
+      if (this.lakeIds.has(row.request_id) || ids.has(row.request_id)) {
+        this.stats.lakeDuplicates++;
+        continue;
+      }
+      ids.add(row.request_id);
+      fresh.push(row);
+    }
+    if (fresh.length === 0) return;
+    try {
+      await this.services.lakeWriter.write(fresh);
+    } catch (error) {
+      // Firehose's S3 delivery failing for good: the rows go to the error prefix, not nowhere.
+      this.log("error", `lake write failed, ${fresh.length} rows kept in ${this.layout.lakeErrors}: ${(error as Error).message}`);
+      await this.appendLakeErrors(fresh.map((row) => ({ kind: "delivery-failed", error: (error as Error).message, row })));
+      return;
+    }
+    for (const id of ids) this.lakeIds.add(id);
+    this.stats.lakeRows += fresh.length;
+  }
+
+  private async writeLakeErrors(failures: FirehoseFailure[]): Promise<void> {
+    await this.appendLakeErrors(failures.map((failure) => ({ kind: "processing-failed", ...failure })));
+  }
+
+  private async appendLakeErrors(entries: Record<string, unknown>[]): Promise<void> {
+    await mkdir(this.layout.lakeErrors, { recursive: true });
+    const day = new Date().toISOString().slice(0, 10);
+    await appendFile(join(this.layout.lakeErrors, `${day}.jsonl`), `${entries.map((entry) => JSON.stringify(entry)).join("\n")}\n`);
+    this.stats.lakeErrors += entries.length;
+  }
+
+  private recordAlert(alert: BudgetAlert): void {
+    const alertId = alertIdOf(alert);
+    if (this.alertsById.has(alertId)) return;
+    const fired: FiredAlert = { ...alert, alertId, firedAt: new Date().toISOString() };
+    this.alertsById.set(alertId, fired);
+    this.stats.alerts++;
+    this.options.onAlert?.(fired);
+  }
+
+  private log(level: StackLog["level"], message: string): void {
+    this.options.onLog?.({ level, message });
+  }
+}
+
+/** Request ids the lake holds (the local Firehose delivery drops rows it already holds). */
+async function lakeRequestIds(athena: LocalAthena): Promise<Set<string>> {
+  const { rows } = await athena.query("SELECT DISTINCT request_id FROM invocations");
+  return new Set(rows.map((row) => String(row.request_id)));
+}

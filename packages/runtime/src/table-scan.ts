@@ -1,0 +1,132 @@
+/**
+ * Table-wide reads the per-tenant store does not offer, for the local CLI and dashboard: every
+ * budget, every fired alert. Scans: fine for a local table, not an access pattern for AWS.
+ */
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ScanCommand,
+  type ScanCommandOutput,
+} from "@aws-sdk/client-dynamodb";
+import { alertIdOf } from "@bedrock-spend/adapters";
+import { type Budget, type BudgetAlert, dedupKey } from "@bedrock-spend/core";
+import { createAggregatesTable, PK, SK } from "@bedrock-spend/store";
+
+/** A fired alert with its id and firing time (the dashboard's `AlertItem`). */
+export interface FiredAlert extends BudgetAlert {
+  alertId: string;
+  firedAt: string;
+}
+
+/** A tenant's own budget. */
+export interface TenantBudget {
+  tenantId: string;
+  budget: Budget;
+  updatedAt: string | null;
+}
+
+async function scanKind(client: DynamoDBClient, tableName: string, kind: string): Promise<Record<string, AttributeValue>[]> {
+  const items: Record<string, AttributeValue>[] = [];
+  let start: ScanCommandOutput["LastEvaluatedKey"];
+  do {
+    const page: ScanCommandOutput = await client.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: "#kind = :kind",
+        ExpressionAttributeNames: { "#kind": "kind" },
+        ExpressionAttributeValues: { ":kind": { S: kind } },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Every fired alert of the table, newest first (then by id). */
+export async function scanAlerts(client: DynamoDBClient, tableName: string): Promise<FiredAlert[]> {
+  const alerts: FiredAlert[] = [];
+  for (const item of await scanKind(client, tableName, "alert")) {
+    const text = item.alert?.S;
+    if (!text) continue;
+    const alert = JSON.parse(text) as BudgetAlert;
+    alerts.push({ ...alert, alertId: alertIdOf(alert), firedAt: item.firedAt?.S ?? "" });
+  }
+  return alerts.sort((a, b) => byCodeUnit(b.firedAt, a.firedAt) || byCodeUnit(a.alertId, b.alertId));
+}
+
+/** Every tenant's own budget, by tenant id. Items that do not read as a budget are skipped. */
+export async function scanBudgets(client: DynamoDBClient, tableName: string): Promise<TenantBudget[]> {
+  const budgets: TenantBudget[] = [];
+  for (const item of await scanKind(client, tableName, "budget")) {
+    const tenantId = item.tenantId?.S;
+    const monthlyUsd = item.monthlyUsd?.S;
+    const thresholds = item.thresholds?.L?.map((value) => Number(value.N));
+    if (tenantId === undefined || monthlyUsd === undefined || !thresholds || thresholds.some((value) => !Number.isFinite(value))) continue;
+    budgets.push({ tenantId, budget: { monthlyUsd, thresholds: thresholds.sort((a, b) => a - b) }, updatedAt: item.updatedAt?.S ?? null });
+  }
+  return budgets.sort((a, b) => byCodeUnit(a.tenantId, b.tenantId));
+}
+
+/** Whether the table exists. */
+export async function tableExists(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return true;
+  } catch (error) {
+    if ((error as Error).name === "ResourceNotFoundException") return false;
+    throw error;
+  }
+}
+
+/** Creates the aggregates table unless it exists. Returns whether it was created. */
+export async function ensureAggregatesTable(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  if (await tableExists(client, tableName)) return false;
+  try {
+    await createAggregatesTable(client, tableName);
+    return true;
+  } catch (error) {
+    if ((error as Error).name === "ResourceInUseException") return false;
+    throw error;
+  }
+}
+
+/**
+ * The request ids among `requestIds` that the table has counted (their dedup marker exists): how
+ * `ingest` tells what it counted from what was counted before, whichever process ran the pipeline.
+ */
+export async function countedRequestIds(client: DynamoDBClient, tableName: string, requestIds: Iterable<string>): Promise<Set<string>> {
+  const counted = new Set<string>();
+  const byPk = new Map<string, string>();
+  for (const requestId of requestIds) byPk.set(dedupKey(requestId).pk, requestId);
+  const pending = [...byPk.keys()];
+  for (let start = 0; start < pending.length; start += 100) {
+    let keys: Record<string, AttributeValue>[] | undefined = pending
+      .slice(start, start + 100)
+      .map((pk) => ({ [PK]: { S: pk }, [SK]: { S: dedupKey(byPk.get(pk) as string).sk } }));
+    for (let attempt = 1; keys && keys.length > 0; attempt++) {
+      const result: BatchGetItemCommandOutput = await client.send(
+        new BatchGetItemCommand({
+          RequestItems: { [tableName]: { Keys: keys, ProjectionExpression: "#pk", ExpressionAttributeNames: { "#pk": PK }, ConsistentRead: true } },
+        }),
+      );
+      for (const item of result.Responses?.[tableName] ?? []) {
+        const requestId = byPk.get(item[PK]?.S ?? "");
+        if (requestId !== undefined) counted.add(requestId);
+      }
+      keys = result.UnprocessedKeys?.[tableName]?.Keys;
+      if (keys && keys.length > 0) {
+        if (attempt >= 10) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${attempt} attempts`);
+        await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+      }
+    }
+  }
+  return counted;
+}
