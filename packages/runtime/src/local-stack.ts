@@ -222,6 +222,8 @@ export class LocalStack {
   private looping: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private stopping = false;
+  /** Until when the last round at stop may run (after a Ctrl-C the JVM may already be gone). */
+  private lastRoundUntil: number | undefined;
   private stopped: Promise<void> | undefined;
   private lastSaved = "";
   private removeSignal: () => void = () => {};
@@ -341,7 +343,7 @@ export class LocalStack {
           // Chaos makes handlers fail on purpose; at stop, Ctrl-C reaches the JVM too.
           if (!this.chaos && !this.stopping) this.log("warn", `aggregate handler failed (the batch is retried): ${(error as Error).message}`);
         },
-        stopping: () => this.stopping,
+        stopping: () => this.stopping && !(this.lastRoundUntil !== undefined && Date.now() < this.lastRoundUntil),
         ...(this.chaos ? { duplicate: () => this.chaos?.duplicateBatch() ?? false } : {}),
       },
     );
@@ -502,8 +504,16 @@ export class LocalStack {
     this.wake?.();
     this.removeSignal();
     await this.looping;
+    // A last round, so that the aggregates have counted what the Firehose is about to deliver.
+    this.lastRoundUntil = Date.now() + 5_000;
     try {
       await this.queue;
+      await this.round(true);
+    } catch (error) {
+      this.log("warn", `the last round at stop did not finish (the rest is read again at the next start): ${(error as Error).message}`);
+    }
+    this.lastRoundUntil = undefined;
+    try {
       await this.firehose.flush();
       await this.saveCheckpoints();
     } catch (error) {
