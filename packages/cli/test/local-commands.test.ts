@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { formatUsd, parseUsd } from "@bedrock-spend/core";
+import { formatUsd, parseUsd, type Spend } from "@bedrock-spend/core";
 import { afterAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -83,20 +83,6 @@ function javaOf(dataDir: string): string[] {
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }
-}
-
-interface Spend {
-  tenantId: string;
-  period: string;
-  invocations: number;
-  unpricedInvocations: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  costUsd: string;
-  budget: unknown;
-  breakdown?: { key: string }[];
 }
 
 /** The truth from `price`: each tenant's November spend over the distinct request ids of the samples. */

@@ -8,7 +8,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultCatalog, formatUsd, Pricer, parseInvocationLog, parseUsd, StaticProfileMap, type UsageRecord } from "@bedrock-spend/core";
+import { defaultCatalog, formatUsd, Pricer, parseInvocationLog, parseUsd, type SpendTotals, StaticProfileMap, type UsageRecord } from "@bedrock-spend/core";
 import { createMemoryDashboardData, type DashboardFilters } from "@bedrock-spend/dashboard";
 import { APPLICATION_PROFILES, generateTraffic, gzipStable, type TrafficItem, tenantAt, toSubscriptionPayloads } from "@bedrock-spend/traffic";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,15 +20,7 @@ const profiles = StaticProfileMap.fromJson(APPLICATION_PROFILES);
 const pricer = new Pricer({ catalog: defaultCatalog(), profiles });
 const TENANTS = 12;
 
-interface Totals {
-  invocations: number;
-  unpricedInvocations: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  costUsd: string;
-}
+type Totals = SpendTotals;
 
 /** The ground truth: distinct invocations by request id, priced by the pricer. */
 function truthOf(items: Iterable<TrafficItem>) {
