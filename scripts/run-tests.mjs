@@ -2,6 +2,8 @@
 // `pnpm test`: lint and format check, type check, then every test; ends with one plain
 // "N passed, N failed" line that CI reads. Exits non-zero if any step fails.
 //
+// The benchmarks run last in their seconds-long smoke mode (`pnpm bench --quick`).
+//
 // The infrastructure tests run in a vitest run of their own: synthesizing the SST app bundles
 // every function with blocking child processes, which on two busy cores can starve the RPC
 // between vitest's workers and its main process.
@@ -20,6 +22,8 @@ const steps = [
   ["type check", "pnpm", ["exec", "tsc", "--noEmit", "-p", "tsconfig.json"]],
   vitest("tests", ["--exclude", "test/infra/**", "--exclude", "**/node_modules/**"], "vitest.json"),
   vitest("infrastructure tests", ["test/infra"], "vitest-infra.json"),
+  // Benchmarks are not tests: CI only checks that each one runs and reports its figures.
+  ["benchmark smoke run", "pnpm", ["bench", "--quick"]],
 ];
 
 mkdirSync("test-output", { recursive: true });

@@ -1,3 +1,4 @@
+import { aggregateKeysOf } from "@bedrock-spend/core";
 import { describe, expect, it } from "vitest";
 import { AggregatesStore } from "../src/aggregates-store";
 import { UsageWriter } from "../src/usage-writer";
@@ -54,5 +55,47 @@ describe("Class: UsageWriter on DynamoDB Local", () => {
     let total = 0;
     for (let t = 0; t < 7; t++) total += (await store.monthTotal(`t${t}`, "2026-11"))?.invocations ?? 0;
     expect(total).toBe(450);
+  });
+
+  it("writes each aggregate item once per batch when no tenant needs more than one transaction", async () => {
+    // Tenants of 1 to 9 invocations over two models: filled tenant by tenant, transactions would cut
+    // tenants in two and update their month item twice; packed whole, every item is written once.
+    const { client, tableName } = await freshTable();
+    const writer = new UsageWriter({ client, tableName });
+    const batch = [];
+    for (let t = 0; t < 60; t++) {
+      for (let i = 0; i < 1 + (t % 9); i++) {
+        batch.push(invocation(`pack-${t}-${i}`, { tenant: `p${t}`, model: i % 2 ? "us.amazon.nova-lite-v1:0" : undefined }));
+      }
+    }
+    const distinctKeys = new Set(batch.flatMap((item) => aggregateKeysOf(item.record).map((key) => `${key.pk}|${key.sk}`)));
+
+    const outcome = await writer.write(batch);
+
+    expect(outcome.counted).toHaveLength(batch.length);
+    // 2 transactional units per dedup item and per aggregate item (all under 1 KB): the minimum.
+    expect(outcome.writeUnits).toBe(2 * (batch.length + distinctKeys.size));
+    expect(outcome.transactions).toBe(Math.ceil((batch.length + distinctKeys.size) / 100));
+    const store = new AggregatesStore(client, tableName);
+    for (const t of [0, 8, 59]) expect((await store.monthTotal(`p${t}`, "2026-11"))?.invocations).toBe(1 + (t % 9));
+  });
+
+  it("cuts a tenant that overflows one transaction into chunks and still counts each invocation once", async () => {
+    const { client, tableName } = await freshTable();
+    const writer = new UsageWriter({ client, tableName });
+    const hot = Array.from({ length: 250 }, (_, i) => invocation(`hot-${i}`, { tenant: "hot" }));
+    const cold = Array.from({ length: 30 }, (_, i) => invocation(`cold-${i}`, { tenant: `c${i}` }));
+
+    const outcome = await writer.write([...hot, ...cold]);
+    const replay = await writer.write([...cold, ...hot]);
+
+    expect(outcome.counted).toHaveLength(280);
+    expect(replay.duplicates).toHaveLength(280);
+    const store = new AggregatesStore(client, tableName);
+    expect((await store.monthTotal("hot", "2026-11"))?.invocations).toBe(250);
+    expect((await store.monthTotal("c29", "2026-11"))?.invocations).toBe(1);
+    // The hot tenant needs three chunks (98 invocations + its 2 items each); the 30 cold tenants
+    // (3 actions each) fill the chunks' free room and one more transaction.
+    expect(outcome.transactions).toBe(4);
   });
 });
