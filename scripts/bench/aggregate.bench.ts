@@ -138,8 +138,8 @@ const aggregate: Benchmark = {
     const scale = context.quick ? 50 : 1;
     const configurations: Configuration[] = [
       { name: "batch 500 (headline)", batchSize: 500, records: 10_000 / scale },
-      { name: "batch 100", batchSize: 100, records: 5_000 / scale },
-      { name: "batch 2,000", batchSize: 2_000 / scale, records: 10_000 / scale },
+      { name: "batch 100", batchSize: 100, records: 3_000 / scale },
+      { name: "batch 2,000", batchSize: 2_000 / scale, records: 6_000 / scale },
       // DESIGN.md's Kinesis batch: 500 Kinesis records of 50 log events each.
       { name: "Kinesis batch of 500 x 50 events", batchSize: 25_000 / scale, records: 25_000 / scale },
     ];

@@ -145,9 +145,14 @@ export class UsageWriter {
     }
     const chunks: Group<Origin>[] = [];
     for (const list of byTenant.values()) {
+      let keyed = list.map((invocation) => ({ invocation, keys: aggregateKeysOf(invocation.record, this.options).map((key) => `${key.pk}\u0000${key.sk}`) }));
+      // A tenant too big for one transaction is cut in key order, so that its chunks share as few
+      // aggregate items as possible (mostly just the month item) and few items are written twice.
+      if (new Set(keyed.flatMap((entry) => entry.keys)).size + keyed.length > MAX_TRANSACTION_ACTIONS) {
+        keyed = keyed.map((entry) => ({ ...entry, order: entry.keys.join("\u0001") })).sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+      }
       let chunk: Group<Origin> = { invocations: [], keys: new Set() };
-      for (const invocation of list) {
-        const keys = aggregateKeysOf(invocation.record, this.options).map((key) => `${key.pk}\u0000${key.sk}`);
+      for (const { invocation, keys } of keyed) {
         const fresh = keys.filter((key) => !chunk.keys.has(key));
         if (chunk.invocations.length > 0 && weight(chunk) + 1 + fresh.length > MAX_TRANSACTION_ACTIONS) {
           chunks.push(chunk);

@@ -98,4 +98,19 @@ describe("Class: UsageWriter on DynamoDB Local", () => {
     // (3 actions each) fill the chunks' free room and one more transaction.
     expect(outcome.transactions).toBe(4);
   });
+
+  it("cuts an overflowing tenant in key order, so that its chunks share only the items they must", async () => {
+    const { client, tableName } = await freshTable();
+    const writer = new UsageWriter({ client, tableName });
+    // 250 invocations alternating between two models: items month, day x model A, day x model B.
+    const hot = Array.from({ length: 250 }, (_, i) => invocation(`mix-${i}`, { tenant: "mix", model: i % 2 ? "us.amazon.nova-lite-v1:0" : undefined }));
+
+    const outcome = await writer.write(hot);
+
+    // In key order: [98 of A | month, A], [27 A + 70 B | month, A, B], [55 B | month, B]: 7 item
+    // writes. Cut in arrival order, each chunk would touch all three items: 9.
+    expect(outcome.transactions).toBe(3);
+    expect(outcome.writeUnits).toBe(2 * (250 + 7));
+    expect((await new AggregatesStore(client, tableName).monthTotal("mix", "2026-11"))?.invocations).toBe(250);
+  });
 });
