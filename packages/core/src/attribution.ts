@@ -33,6 +33,20 @@ export function normalizeKey(key: string): string {
   return key.toLowerCase().replace(/[\s_\-.:]/g, "");
 }
 
+/** Normalized keys seen so far: every record repeats the same few metadata keys. Bounded. */
+const normalizedKeys = new Map<string, string>();
+const MAX_NORMALIZED_KEYS = 4096;
+
+function normalizeKeyCached(key: string): string {
+  let normalized = normalizedKeys.get(key);
+  if (normalized === undefined) {
+    if (normalizedKeys.size >= MAX_NORMALIZED_KEYS) normalizedKeys.clear();
+    normalized = normalizeKey(key);
+    normalizedKeys.set(key, normalized);
+  }
+  return normalized;
+}
+
 /** The attribution of one invocation. */
 export interface Attribution {
   tenantId: string;
@@ -65,7 +79,7 @@ export class Attributor {
   attribute(metadata: Readonly<Record<string, string>>): Attribution {
     const found: Partial<Record<AttributionDimension, { value: string; priority: number }>> = {};
     for (const [key, raw] of Object.entries(metadata)) {
-      const match = this.lookup.get(normalizeKey(key));
+      const match = this.lookup.get(normalizeKeyCached(key));
       if (!match) continue;
       const value = raw.trim();
       if (value.length === 0) continue;

@@ -20,6 +20,7 @@ export * from "./model";
 export * from "./money";
 export * from "./price-line";
 export * from "./pricer";
+export * from "./request-metadata";
 export * from "./spend";
 export * from "./usage";
 export * from "./views";

@@ -6,25 +6,14 @@
  * with a reason that names the field, never silently repaired into a cost.
  */
 import { z } from "zod";
+import { MAX_METADATA_ENTRIES, MAX_METADATA_LENGTH, METADATA_CHARS, metadataKeyProblem, metadataValueProblem } from "./request-metadata";
 
 /** Largest token count accepted for one class of one invocation. No model has a context near it. */
 export const MAX_TOKENS_PER_CLASS = 100_000_000;
 
-/**
- * requestMetadata rules from the Bedrock runtime Smithy model (`RequestMetadata`): 1 to 16
- * entries; keys 1-256 and values 0-256 characters of `[a-zA-Z0-9\s:_@$#=/+,-.]`.
- * Bedrock refuses other requests, so a log that breaks them did not come from Bedrock as-is.
- */
-// `\s` in the Smithy (Java) pattern is ASCII whitespace only; JavaScript's `\s` would also admit
-// Unicode spaces that Bedrock refuses.
-const METADATA_CHARS = /^[a-zA-Z0-9 \t\n\v\f\r:_@$#=/+,\-.]*$/;
-
-/** Whether `text` uses only characters Bedrock accepts in a requestMetadata key or value. */
-export function isMetadataText(text: string): boolean {
-  return METADATA_CHARS.test(text);
-}
-const MAX_METADATA_ENTRIES = 16;
-const MAX_METADATA_LENGTH = 256;
+// requestMetadata rules (1-16 entries, keys 1-256 and values 0-256 characters of Bedrock's
+// alphabet) live in ./request-metadata, shared with the spend API and the SDK. Bedrock refuses
+// requests that break them, so a log that breaks them did not come from Bedrock as-is.
 
 const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/;
 
@@ -187,7 +176,7 @@ const metadataSchema = z
     }
     const result: Record<string, string> = {};
     for (const [key, entry] of entries) {
-      if (key.length < 1 || key.length > MAX_METADATA_LENGTH || !METADATA_CHARS.test(key)) {
+      if (metadataKeyProblem(key)) {
         context.addIssue({
           code: "custom",
           message: `key ${JSON.stringify(key.slice(0, 60))} must be 1-${MAX_METADATA_LENGTH} characters of [a-zA-Z0-9 :_@$#=/+,-.]`,
@@ -202,7 +191,8 @@ const metadataSchema = z
         });
         continue;
       }
-      if (entry.length > MAX_METADATA_LENGTH) {
+      const problem = metadataValueProblem(entry);
+      if (problem?.reason === "too-long") {
         context.addIssue({
           code: "custom",
           path: [key],
@@ -210,7 +200,7 @@ const metadataSchema = z
         });
         continue;
       }
-      if (!METADATA_CHARS.test(entry)) {
+      if (problem) {
         context.addIssue({
           code: "custom",
           path: [key],
@@ -307,6 +297,11 @@ export type InvocationParseResult =
  * `outputTokenCount` defaults to 0 (embeddings have no output), cache counts default to 0.
  */
 export function parseInvocationLog(value: unknown): InvocationParseResult {
+  // Every record goes through here: the common, valid shape is checked by hand first. The fast
+  // path accepts only what the schema accepts and builds the same result; anything it is unsure
+  // of (a problem to report, counts as strings, metadata as a JSON string) takes the schema path.
+  const fast = parseValidFast(value);
+  if (fast !== undefined) return { ok: true, log: fast };
   const parsed = InvocationLogSchema.safeParse(value);
   if (!parsed.success) return failure(value, parsed.error.issues);
   const record = parsed.data;
@@ -337,6 +332,117 @@ export function parseInvocationLog(value: unknown): InvocationParseResult {
       cacheReadTokens: record.input?.cacheReadInputTokenCount ?? 0,
       cacheWriteTokens: record.input?.cacheWriteInputTokenCount ?? 0,
     },
+  };
+}
+
+const OPERATION = /^[A-Za-z]+$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const REGION = /^[a-z0-9-]+$/;
+
+/** `value` is absent, or a string of 1 to `max` characters matching `pattern`. */
+function optionalText(value: unknown, max: number, pattern?: RegExp): boolean {
+  return value === undefined || (typeof value === "string" && value.length >= 1 && value.length <= max && (pattern === undefined || pattern.test(value)));
+}
+
+/** A token count the schema accepts as a JSON number (absent: 0); undefined for anything else. */
+function fastTokenCount(value: unknown): number | undefined {
+  if (value === undefined) return 0;
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= MAX_TOKENS_PER_CLASS) return value;
+  return undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Metadata keys already found valid: records repeat the same few keys. Bounded. */
+const validMetadataKeys = new Set<string>();
+const MAX_VALID_METADATA_KEYS = 4096;
+
+function isValidMetadataKey(key: string): boolean {
+  if (validMetadataKeys.has(key)) return true;
+  if (key.length < 1 || key.length > MAX_METADATA_LENGTH || !METADATA_CHARS.test(key)) return false;
+  if (validMetadataKeys.size >= MAX_VALID_METADATA_KEYS) validMetadataKeys.clear();
+  validMetadataKeys.add(key);
+  return true;
+}
+
+/** requestMetadata as `metadataSchema` returns it when it raises no issue; undefined otherwise (or when given as a string). */
+function fastMetadata(value: unknown): Record<string, string> | undefined {
+  if (value === undefined || value === null) return {};
+  if (!isPlainObject(value)) return undefined;
+  const result: Record<string, string> = {};
+  let count = 0;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (++count > MAX_METADATA_ENTRIES) return undefined;
+    const entry = value[key];
+    if (!isValidMetadataKey(key)) return undefined;
+    if (typeof entry !== "string" || entry.length > MAX_METADATA_LENGTH || !METADATA_CHARS.test(entry)) return undefined;
+    // defineProperty, not assignment, as in the schema: a key named "__proto__" must be kept.
+    if (key === "__proto__") Object.defineProperty(result, key, { value: entry, enumerable: true, writable: true, configurable: true });
+    else result[key] = entry;
+  }
+  return result;
+}
+
+/**
+ * The result of `InvocationLogSchema` plus the inputTokenCount rule for a record that passes
+ * them, checked by hand; undefined when the record may not pass (the schema then decides, and
+ * words the problem). Keep in step with the schema: a test compares both on generated records.
+ */
+function parseValidFast(value: unknown): InvocationLog | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const { schemaType, requestId, timestamp, modelId, operation, accountId, region, inferenceRegion, errorCode, identity, requestMetadata, input, output } =
+    value;
+  if (schemaType !== undefined && schemaType !== "ModelInvocationLog") return undefined;
+  if (typeof requestId !== "string" || requestId.length < 1 || requestId.length > 256 || !NO_CONTROL_CHARS.test(requestId)) return undefined;
+  if (typeof timestamp !== "string") return undefined;
+  const epoch = parseIsoTimestamp(timestamp);
+  if (epoch === undefined) return undefined;
+  if (typeof modelId !== "string" || modelId.length < 1 || modelId.length > 2048 || !NO_CONTROL_CHARS.test(modelId)) return undefined;
+  if (!optionalText(operation, 64, OPERATION) || !optionalText(accountId, 12, ACCOUNT_ID)) return undefined;
+  if (!optionalText(region, 32, REGION) || !optionalText(inferenceRegion, 32, REGION) || !optionalText(errorCode, 256)) return undefined;
+  let principalArn: string | null = null;
+  if (identity !== undefined) {
+    if (!isPlainObject(identity) || !optionalText(identity.arn, 2048, NO_CONTROL_CHARS)) return undefined;
+    principalArn = (identity.arn as string | undefined) ?? null;
+  }
+  const metadata = fastMetadata(requestMetadata);
+  if (metadata === undefined) return undefined;
+  let inputTokens = 0;
+  let cacheReadTokens = 0;
+  let cacheWriteTokens = 0;
+  if (input !== undefined) {
+    if (!isPlainObject(input)) return undefined;
+    const counts = [fastTokenCount(input.inputTokenCount), fastTokenCount(input.cacheReadInputTokenCount), fastTokenCount(input.cacheWriteInputTokenCount)];
+    if (counts[0] === undefined || counts[1] === undefined || counts[2] === undefined) return undefined;
+    [inputTokens, cacheReadTokens, cacheWriteTokens] = counts as [number, number, number];
+  }
+  let outputTokens = 0;
+  if (output !== undefined) {
+    if (!isPlainObject(output)) return undefined;
+    const count = fastTokenCount(output.outputTokenCount);
+    if (count === undefined) return undefined;
+    outputTokens = count;
+  }
+  // inputTokenCount is required unless the invocation failed: the schema path words that problem.
+  if (errorCode === undefined && (input as { inputTokenCount?: unknown } | undefined)?.inputTokenCount === undefined) return undefined;
+  return {
+    requestId,
+    timestamp: epoch,
+    modelId,
+    operation: (operation as string | undefined) ?? null,
+    accountId: (accountId as string | undefined) ?? null,
+    region: (region as string | undefined) ?? null,
+    inferenceRegion: (inferenceRegion as string | undefined) ?? null,
+    errorCode: (errorCode as string | undefined) ?? null,
+    principalArn,
+    metadata,
+    inputTokens,
+    outputTokens,
+    cacheReadTokens,
+    cacheWriteTokens,
   };
 }
 

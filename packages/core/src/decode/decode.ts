@@ -4,9 +4,9 @@
  * then JSON Lines, documents, arrays, envelopes and base64 by the segmenter and the classifier.
  */
 import { createGunzip, gunzipSync } from "node:zlib";
-import { type ClassifyOptions, classifySegment } from "./classify";
+import { type ClassifyOptions, classifyParsedSegment, classifySegment } from "./classify";
 import type { DecodedItem, SourceRef } from "./items";
-import { JsonSegmenter, type SegmenterOptions } from "./segmenter";
+import { DEFAULT_MAX_DEPTH, JsonSegmenter, type Segment, type SegmenterOptions } from "./segmenter";
 
 /** Options of the decoders. */
 export interface DecodeOptions extends SegmenterOptions, ClassifyOptions {
@@ -125,8 +125,55 @@ export function decodeBytes(bytes: Uint8Array, options: DecodeOptions = {}): Dec
 
 /** Decodes a whole text (already inflated). */
 export function decodeText(text: string, options: DecodeOptions = {}): DecodedItem[] {
+  const single = singleObject(text, options);
+  if (single) return classifyParsedSegment(single.segment, single.value, options.file, options);
   const segmenter = new JsonSegmenter(options);
   const items: DecodedItem[] = [];
   for (const segment of [...segmenter.push(text), ...segmenter.end()]) items.push(...classifySegment(segment, options.file, options));
   return items;
+}
+
+function isJsonWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x09 || code === 0x0d;
+}
+
+/** Whether `value` nests containers (objects, arrays) more than `budget` levels deep, as the segmenter counts them. */
+function nestsDeeperThan(value: unknown, budget: number): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (budget === 0) return true;
+  if (Array.isArray(value)) return value.some((element) => nestsDeeperThan(element, budget - 1));
+  for (const key in value) if (nestsDeeperThan((value as Record<string, unknown>)[key], budget - 1)) return true;
+  return false;
+}
+
+/**
+ * The fast path of `decodeText` for the common input, one JSON object (a Kinesis or Firehose
+ * record's subscription payload): when the whole text parses as one object, it is the one segment
+ * the segmenter would find (JSON whitespace around it, nesting within `maxDepth`; a complete value
+ * in one chunk is never cut for size), so the segmenter's scan of every character is skipped and
+ * the text is parsed once. Anything else (JSON Lines, arrays, text lines, bad JSON, a byte-order
+ * mark) returns undefined, for the segmenter.
+ */
+function singleObject(text: string, options: DecodeOptions): { segment: Extract<Segment, { kind: "json" }>; value: unknown } | undefined {
+  let start = 0;
+  let line = 1;
+  for (; start < text.length; start++) {
+    const code = text.charCodeAt(start);
+    if (!isJsonWhitespace(code)) break;
+    if (code === 0x0a) line++;
+  }
+  if (text.charCodeAt(start) !== 0x7b) return undefined;
+  let end = text.length - 1;
+  while (end > start && isJsonWhitespace(text.charCodeAt(end))) end--;
+  if (text.charCodeAt(end) !== 0x7d) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+    if (nestsDeeperThan(value, options.maxDepth ?? DEFAULT_MAX_DEPTH)) return undefined;
+  } catch {
+    // Not one JSON document (or nested beyond the stack): the segmenter finds what it is.
+    return undefined;
+  }
+  const objectText = start === 0 && end === text.length - 1 ? text : text.slice(start, end + 1);
+  return { segment: { kind: "json", text: objectText, line }, value };
 }

@@ -34,7 +34,8 @@ export interface SegmenterOptions {
 }
 
 const DEFAULT_MAX_SEGMENT_CHARS = 64 * 1024 * 1024;
-const DEFAULT_MAX_DEPTH = 512;
+/** Default `maxDepth`. */
+export const DEFAULT_MAX_DEPTH = 512;
 /** How much of an oversized value is kept, for the quarantine. */
 const OVERSIZE_KEEP_CHARS = 4096;
 
