@@ -33,20 +33,6 @@ export function normalizeKey(key: string): string {
   return key.toLowerCase().replace(/[\s_\-.:]/g, "");
 }
 
-/** Normalized keys seen so far: every record repeats the same few metadata keys. Bounded. */
-const normalizedKeys = new Map<string, string>();
-const MAX_NORMALIZED_KEYS = 4096;
-
-function normalizeKeyCached(key: string): string {
-  let normalized = normalizedKeys.get(key);
-  if (normalized === undefined) {
-    if (normalizedKeys.size >= MAX_NORMALIZED_KEYS) normalizedKeys.clear();
-    normalized = normalizeKey(key);
-    normalizedKeys.set(key, normalized);
-  }
-  return normalized;
-}
-
 /** The attribution of one invocation. */
 export interface Attribution {
   tenantId: string;
@@ -56,42 +42,65 @@ export interface Attribution {
   applicationId: string | null;
 }
 
+/** Where a metadata key's value goes: a dimension (and its position in ATTRIBUTION_DIMENSIONS), with its alias priority. */
+interface AliasMatch {
+  dimension: AttributionDimension;
+  slot: number;
+  priority: number;
+}
+
+/** Keys remembered per attributor: every record repeats the same few metadata keys. */
+const MAX_REMEMBERED_KEYS = 4096;
+
 /** Compiled alias map: normalized key to (dimension, priority). */
 export class Attributor {
-  private readonly lookup: ReadonlyMap<string, { dimension: AttributionDimension; priority: number }>;
+  private readonly lookup: ReadonlyMap<string, AliasMatch>;
+  /** Metadata keys as written (not normalized) to their match, or null for a key no alias names. */
+  private readonly byRawKey = new Map<string, AliasMatch | null>();
 
   constructor(aliases: AliasMap = DEFAULT_ALIASES) {
-    const lookup = new Map<string, { dimension: AttributionDimension; priority: number }>();
-    for (const dimension of ATTRIBUTION_DIMENSIONS) {
+    const lookup = new Map<string, AliasMatch>();
+    ATTRIBUTION_DIMENSIONS.forEach((dimension, slot) => {
       aliases[dimension].forEach((alias, priority) => {
         const key = normalizeKey(alias);
         const taken = lookup.get(key);
         if (taken && taken.dimension !== dimension) {
           throw new ConfigurationError("aliases", `key "${alias}" is mapped to both ${taken.dimension} and ${dimension}`);
         }
-        if (!taken) lookup.set(key, { dimension, priority });
+        if (!taken) lookup.set(key, { dimension, slot, priority });
       });
-    }
+    });
     this.lookup = lookup;
   }
 
   /** Reads the named dimensions from metadata. Blank values count as absent. */
   attribute(metadata: Readonly<Record<string, string>>): Attribution {
-    const found: Partial<Record<AttributionDimension, { value: string; priority: number }>> = {};
-    for (const [key, raw] of Object.entries(metadata)) {
-      const match = this.lookup.get(normalizeKeyCached(key));
-      if (!match) continue;
-      const value = raw.trim();
+    // Runs for every record: plain slots per dimension (in ATTRIBUTION_DIMENSIONS order), no entry arrays.
+    const values: Array<string | undefined> = [undefined, undefined, undefined, undefined, undefined];
+    const priorities: number[] = [0, 0, 0, 0, 0];
+    for (const key in metadata) {
+      if (!Object.hasOwn(metadata, key)) continue;
+      let match = this.byRawKey.get(key);
+      if (match === undefined) {
+        if (this.byRawKey.size >= MAX_REMEMBERED_KEYS) this.byRawKey.clear();
+        match = this.lookup.get(normalizeKey(key)) ?? null;
+        this.byRawKey.set(key, match);
+      }
+      if (match === null) continue;
+      const value = (metadata[key] as string).trim();
       if (value.length === 0) continue;
-      const current = found[match.dimension];
-      if (!current || match.priority < current.priority) found[match.dimension] = { value, priority: match.priority };
+      const slot = match.slot;
+      if (values[slot] === undefined || match.priority < (priorities[slot] as number)) {
+        values[slot] = value;
+        priorities[slot] = match.priority;
+      }
     }
     return {
-      tenantId: found.tenantId?.value ?? UNATTRIBUTED,
-      tenantGroup: found.tenantGroup?.value ?? null,
-      departmentId: found.departmentId?.value ?? null,
-      userId: found.userId?.value ?? null,
-      applicationId: found.applicationId?.value ?? null,
+      tenantId: values[0] ?? UNATTRIBUTED,
+      tenantGroup: values[1] ?? null,
+      departmentId: values[2] ?? null,
+      userId: values[3] ?? null,
+      applicationId: values[4] ?? null,
     };
   }
 }

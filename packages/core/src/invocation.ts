@@ -5,7 +5,6 @@
  * ones it does: a record whose token counts, ids, timestamp or metadata are wrong is `invalid`
  * with a reason that names the field, never silently repaired into a cost.
  */
-import { z } from "zod";
 import { MAX_METADATA_ENTRIES, MAX_METADATA_LENGTH, METADATA_CHARS, metadataKeyProblem, metadataValueProblem } from "./request-metadata";
 
 /** Largest token count accepted for one class of one invocation. No model has a context near it. */
@@ -77,58 +76,100 @@ function formatTimestampUncached(epochMillis: number): string {
   return iso.endsWith(".000Z") ? `${iso.slice(0, 19)}Z` : iso;
 }
 
-function tokenCount(required: boolean) {
-  return z
-    .unknown()
-    .optional()
-    .transform((value, context): number => {
-      if (value === undefined) {
-        if (required) context.addIssue({ code: "custom", message: "is missing" });
-        return 0;
-      }
-      let count: number;
-      if (typeof value === "number") {
-        count = value;
-      } else if (typeof value === "string" && /^\d+$/.test(value.trim())) {
-        // Some pipelines (the AWS sample's Glue DDL among them) carry counts as strings.
-        count = Number(value.trim());
-      } else {
-        context.addIssue({
-          code: "custom",
-          message: `must be a non-negative integer, got ${JSON.stringify(value)?.slice(0, 40) ?? String(value)}`,
-        });
-        return 0;
-      }
-      if (!Number.isInteger(count) || count < 0) {
-        context.addIssue({
-          code: "custom",
-          message: `must be a non-negative integer, got ${JSON.stringify(value)}`,
-        });
-        return 0;
-      }
-      if (count > MAX_TOKENS_PER_CLASS) {
-        context.addIssue({
-          code: "custom",
-          message: `is ${JSON.stringify(value)}, more than the ${MAX_TOKENS_PER_CLASS} plausible for one invocation`,
-        });
-        return 0;
-      }
-      return count;
-    });
+/** One problem with a record: the path of the field, and what is wrong with it. */
+interface Issue {
+  path: ReadonlyArray<PropertyKey>;
+  message: string;
 }
 
-function boundedString(max: number, pattern?: RegExp, patternMessage?: string) {
-  let schema = z
-    .string({
-      error: (issue) => (issue.input === undefined ? "is missing" : `must be a string, got ${describe(issue.input)}`),
-    })
-    .min(1, { error: "must not be empty" })
-    .max(max, { error: `must be at most ${max} characters` });
-  if (pattern)
-    schema = schema.regex(pattern, {
-      error: patternMessage ?? "has a bad format",
-    });
-  return schema;
+/*
+ * The validation below is written out by hand rather than with a schema library: it runs in every
+ * Lambda, and a schema library (zod: ~470 KB minified, and building the schema at import) was most
+ * of each function's bundle and cold start. It reports what the zod schema it replaces reported,
+ * problem for problem and in the same order (every field, each of a field's checks): a test keeps
+ * that schema as the reference and compares the two on generated records.
+ */
+
+/** A token count (absent: 0). Integral numeric strings are accepted; anything else is an issue at `path` (the count is then 0). */
+function tokenCount(value: unknown, required: boolean, path: ReadonlyArray<PropertyKey>, issues: Issue[]): number {
+  if (value === undefined) {
+    if (required) issues.push({ path, message: "is missing" });
+    return 0;
+  }
+  let count: number;
+  if (typeof value === "number") {
+    count = value;
+  } else if (typeof value === "string" && /^\d+$/.test(value.trim())) {
+    // Some pipelines (the AWS sample's Glue DDL among them) carry counts as strings.
+    count = Number(value.trim());
+  } else {
+    issues.push({ path, message: `must be a non-negative integer, got ${JSON.stringify(value)?.slice(0, 40) ?? String(value)}` });
+    return 0;
+  }
+  if (!Number.isInteger(count) || count < 0) {
+    issues.push({ path, message: `must be a non-negative integer, got ${JSON.stringify(value)}` });
+    return 0;
+  }
+  if (count > MAX_TOKENS_PER_CLASS) {
+    issues.push({ path, message: `is ${JSON.stringify(value)}, more than the ${MAX_TOKENS_PER_CLASS} plausible for one invocation` });
+    return 0;
+  }
+  return count;
+}
+
+/** Length of a string in Unicode code points (a surrogate pair counts once), as the length limits count it. */
+function codePointLength(text: string): number {
+  let count = text.length;
+  for (let index = 0; index < text.length - 1; index++) {
+    if ((text.charCodeAt(index) & 0xfc00) === 0xd800 && (text.charCodeAt(index + 1) & 0xfc00) === 0xdc00) {
+      count--;
+      index++;
+    }
+  }
+  return count;
+}
+
+/**
+ * The length limits of a string field (1 to `max` code points). As in the schema this replaces,
+ * they also apply to a value of the wrong type that has a `length` (an array, say), after the
+ * type problem: such a value is reported with up to three problems, and the count is part of the reason.
+ */
+function lengthIssues(value: { length: unknown }, max: number, path: ReadonlyArray<PropertyKey>, issues: Issue[]): void {
+  const units = value.length as number;
+  const length = typeof value === "string" && units > max ? codePointLength(value) : units;
+  if (!(units >= 1)) issues.push({ path, message: "must not be empty" });
+  if (!(length <= max)) issues.push({ path, message: `must be at most ${max} characters` });
+}
+
+/** A required string of 1 to `max` characters matching `pattern`; every check that fails is an issue. */
+function boundedString(
+  value: unknown,
+  max: number,
+  pattern: RegExp | undefined,
+  patternMessage: string | undefined,
+  path: ReadonlyArray<PropertyKey>,
+  issues: Issue[],
+): void {
+  if (typeof value !== "string") {
+    issues.push({ path, message: value === undefined ? "is missing" : `must be a string, got ${describe(value)}` });
+    if (value !== null && value !== undefined && (value as { length?: unknown }).length !== undefined)
+      lengthIssues(value as { length: unknown }, max, path, issues);
+    return;
+  }
+  lengthIssues(value, max, path, issues);
+  if (pattern && !pattern.test(value)) issues.push({ path, message: patternMessage ?? "has a bad format" });
+}
+
+/** `boundedString`, or absent. */
+function optionalString(
+  value: unknown,
+  max: number,
+  pattern: RegExp | undefined,
+  patternMessage: string | undefined,
+  path: ReadonlyArray<PropertyKey>,
+  issues: Issue[],
+): void {
+  if (value !== undefined) boundedString(value, max, pattern, patternMessage, path, issues);
 }
 
 function describe(value: unknown): string {
@@ -138,126 +179,142 @@ function describe(value: unknown): string {
   return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }
 
+/** The name of a value's type in the message for a record that is not an object. */
+function receivedType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  if (typeof value === "number" && Number.isNaN(value)) return "NaN";
+  return typeof value;
+}
+
 // Control characters never appear in Bedrock's ids; refusing them keeps logs and keys printable.
 const NO_CONTROL_CHARS = /^[^\u0000-\u001f\u007f]*$/;
+const NO_CONTROL_CHARS_MESSAGE = "must not contain control characters";
 
-const metadataSchema = z
-  .unknown()
-  .optional()
-  .transform((value, context): Record<string, string> => {
-    if (value === undefined || value === null) return {};
-    let map = value;
-    if (typeof map === "string") {
-      // InvokeModel passes metadata as a JSON string header; accept it if a pipeline kept it so.
-      try {
-        map = JSON.parse(map);
-      } catch {
-        context.addIssue({
-          code: "custom",
-          message: "is a string that is not a JSON object",
-        });
-        return {};
-      }
-    }
-    if (typeof map !== "object" || map === null || Array.isArray(map)) {
-      context.addIssue({
-        code: "custom",
-        message: `must be an object of string values, got ${describe(map)}`,
-      });
+/** requestMetadata as a string map (absent: empty); every entry Bedrock would refuse is an issue. */
+function requestMetadata(value: unknown, issues: Issue[]): Record<string, string> {
+  const path = ["requestMetadata"];
+  if (value === undefined || value === null) return {};
+  let map = value;
+  if (typeof map === "string") {
+    // InvokeModel passes metadata as a JSON string header; accept it if a pipeline kept it so.
+    try {
+      map = JSON.parse(map);
+    } catch {
+      issues.push({ path, message: "is a string that is not a JSON object" });
       return {};
     }
-    const entries = Object.entries(map);
-    if (entries.length > MAX_METADATA_ENTRIES) {
-      context.addIssue({
-        code: "custom",
-        message: `has ${entries.length} entries, more than the ${MAX_METADATA_ENTRIES} Bedrock allows`,
-      });
-      return {};
+  }
+  if (typeof map !== "object" || map === null || Array.isArray(map)) {
+    issues.push({ path, message: `must be an object of string values, got ${describe(map)}` });
+    return {};
+  }
+  const entries = Object.entries(map);
+  if (entries.length > MAX_METADATA_ENTRIES) {
+    issues.push({ path, message: `has ${entries.length} entries, more than the ${MAX_METADATA_ENTRIES} Bedrock allows` });
+    return {};
+  }
+  const result: Record<string, string> = {};
+  for (const [key, entry] of entries) {
+    if (metadataKeyProblem(key)) {
+      issues.push({ path, message: `key ${JSON.stringify(key.slice(0, 60))} must be 1-${MAX_METADATA_LENGTH} characters of [a-zA-Z0-9 :_@$#=/+,-.]` });
+      continue;
     }
-    const result: Record<string, string> = {};
-    for (const [key, entry] of entries) {
-      if (metadataKeyProblem(key)) {
-        context.addIssue({
-          code: "custom",
-          message: `key ${JSON.stringify(key.slice(0, 60))} must be 1-${MAX_METADATA_LENGTH} characters of [a-zA-Z0-9 :_@$#=/+,-.]`,
-        });
-        continue;
-      }
-      if (typeof entry !== "string") {
-        context.addIssue({
-          code: "custom",
-          path: [key],
-          message: `must be a string, got ${describe(entry)}`,
-        });
-        continue;
-      }
-      const problem = metadataValueProblem(entry);
-      if (problem?.reason === "too-long") {
-        context.addIssue({
-          code: "custom",
-          path: [key],
-          message: `is ${entry.length} characters long, more than the ${MAX_METADATA_LENGTH} Bedrock allows`,
-        });
-        continue;
-      }
-      if (problem) {
-        context.addIssue({
-          code: "custom",
-          path: [key],
-          message: `has characters outside [a-zA-Z0-9 :_@$#=/+,-.]: ${JSON.stringify(entry.slice(0, 60))}`,
-        });
-        continue;
-      }
-      // defineProperty, not assignment: a key named "__proto__" (allowed by Bedrock) must be kept.
-      Object.defineProperty(result, key, { value: entry, enumerable: true, writable: true, configurable: true });
+    if (typeof entry !== "string") {
+      issues.push({ path: [...path, key], message: `must be a string, got ${describe(entry)}` });
+      continue;
     }
-    return result;
-  });
+    const problem = metadataValueProblem(entry);
+    if (problem?.reason === "too-long") {
+      issues.push({ path: [...path, key], message: `is ${entry.length} characters long, more than the ${MAX_METADATA_LENGTH} Bedrock allows` });
+      continue;
+    }
+    if (problem) {
+      issues.push({ path: [...path, key], message: `has characters outside [a-zA-Z0-9 :_@$#=/+,-.]: ${JSON.stringify(entry.slice(0, 60))}` });
+      continue;
+    }
+    // defineProperty, not assignment: a key named "__proto__" (allowed by Bedrock) must be kept.
+    Object.defineProperty(result, key, { value: entry, enumerable: true, writable: true, configurable: true });
+  }
+  return result;
+}
 
-const optionalString = (max: number, pattern?: RegExp, message?: string) => boundedString(max, pattern, message).optional();
+/** An optional object field: absent, or an object (anything else is an issue at `path`). */
+function optionalObject(value: unknown, path: ReadonlyArray<PropertyKey>, issues: Issue[]): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (isPlainObject(value)) return value;
+  issues.push({ path, message: `must be an object, got ${describe(value)}` });
+  return undefined;
+}
 
-/** zod schema of the fields bedrock-spend reads from an invocation log record. */
-export const InvocationLogSchema = z.object({
-  schemaType: z
-    .literal("ModelInvocationLog", {
-      error: (issue) => `must be "ModelInvocationLog", got ${describe(issue.input)}`,
-    })
-    .optional(),
-  requestId: boundedString(256, NO_CONTROL_CHARS, "must not contain control characters"),
-  timestamp: z
-    .string({
-      error: (issue) => (issue.input === undefined ? "is missing" : `must be an ISO 8601 string, got ${describe(issue.input)}`),
-    })
-    .refine((text) => parseIsoTimestamp(text) !== undefined, {
-      error: (issue) => `is not a valid ISO 8601 timestamp with a zone: ${describe(issue.input)}`,
-    }),
-  modelId: boundedString(2048, NO_CONTROL_CHARS, "must not contain control characters"),
-  operation: optionalString(64, /^[A-Za-z]+$/, "must be an API operation name"),
-  accountId: optionalString(12, /^\d{12}$/, "must be a 12-digit AWS account id"),
-  region: optionalString(32, /^[a-z0-9-]+$/, "must be an AWS Region name"),
-  inferenceRegion: optionalString(32, /^[a-z0-9-]+$/, "must be an AWS Region name"),
-  errorCode: optionalString(256),
-  identity: z
-    .looseObject(
-      {
-        arn: optionalString(2048, NO_CONTROL_CHARS, "must not contain control characters"),
-      },
-      { error: (issue) => `must be an object, got ${describe(issue.input)}` },
-    )
-    .optional(),
-  requestMetadata: metadataSchema,
-  input: z
-    .looseObject(
-      {
-        inputTokenCount: tokenCount(false),
-        cacheReadInputTokenCount: tokenCount(false),
-        cacheWriteInputTokenCount: tokenCount(false),
-      },
-      { error: (issue) => `must be an object, got ${describe(issue.input)}` },
-    )
-    .optional(),
-  output: z.object({ outputTokenCount: tokenCount(false) }, { error: (issue) => `must be an object, got ${describe(issue.input)}` }).optional(),
-});
+/**
+ * Every problem with the fields bedrock-spend reads from a record, field by field in record order,
+ * and the values read (meaningful only when there is no problem).
+ */
+function validateInvocation(value: unknown): { issues: Issue[]; log: InvocationLog } {
+  const issues: Issue[] = [];
+  const log: InvocationLog = {
+    requestId: "",
+    timestamp: 0,
+    modelId: "",
+    operation: null,
+    accountId: null,
+    region: null,
+    inferenceRegion: null,
+    errorCode: null,
+    principalArn: null,
+    metadata: {},
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+  };
+  if (!isPlainObject(value)) {
+    issues.push({ path: [], message: `Invalid input: expected object, received ${receivedType(value)}` });
+    return { issues, log };
+  }
+  const record = value;
+  if (record.schemaType !== undefined && record.schemaType !== "ModelInvocationLog") {
+    issues.push({ path: ["schemaType"], message: `must be "ModelInvocationLog", got ${describe(record.schemaType)}` });
+  }
+  boundedString(record.requestId, 256, NO_CONTROL_CHARS, NO_CONTROL_CHARS_MESSAGE, ["requestId"], issues);
+  const timestamp = record.timestamp;
+  if (typeof timestamp !== "string") {
+    issues.push({ path: ["timestamp"], message: timestamp === undefined ? "is missing" : `must be an ISO 8601 string, got ${describe(timestamp)}` });
+  } else if (parseIsoTimestamp(timestamp) === undefined) {
+    issues.push({ path: ["timestamp"], message: `is not a valid ISO 8601 timestamp with a zone: ${describe(timestamp)}` });
+  } else {
+    log.timestamp = parseIsoTimestamp(timestamp) as number;
+  }
+  boundedString(record.modelId, 2048, NO_CONTROL_CHARS, NO_CONTROL_CHARS_MESSAGE, ["modelId"], issues);
+  optionalString(record.operation, 64, OPERATION, "must be an API operation name", ["operation"], issues);
+  optionalString(record.accountId, 12, ACCOUNT_ID, "must be a 12-digit AWS account id", ["accountId"], issues);
+  optionalString(record.region, 32, REGION, "must be an AWS Region name", ["region"], issues);
+  optionalString(record.inferenceRegion, 32, REGION, "must be an AWS Region name", ["inferenceRegion"], issues);
+  optionalString(record.errorCode, 256, undefined, undefined, ["errorCode"], issues);
+  const identity = optionalObject(record.identity, ["identity"], issues);
+  if (identity) optionalString(identity.arn, 2048, NO_CONTROL_CHARS, NO_CONTROL_CHARS_MESSAGE, ["identity", "arn"], issues);
+  log.metadata = requestMetadata(record.requestMetadata, issues);
+  const input = optionalObject(record.input, ["input"], issues);
+  if (input) {
+    log.inputTokens = tokenCount(input.inputTokenCount, false, ["input", "inputTokenCount"], issues);
+    log.cacheReadTokens = tokenCount(input.cacheReadInputTokenCount, false, ["input", "cacheReadInputTokenCount"], issues);
+    log.cacheWriteTokens = tokenCount(input.cacheWriteInputTokenCount, false, ["input", "cacheWriteInputTokenCount"], issues);
+  }
+  const output = optionalObject(record.output, ["output"], issues);
+  if (output) log.outputTokens = tokenCount(output.outputTokenCount, false, ["output", "outputTokenCount"], issues);
+  if (issues.length === 0) {
+    log.requestId = record.requestId as string;
+    log.modelId = record.modelId as string;
+    log.operation = (record.operation as string | undefined) ?? null;
+    log.accountId = (record.accountId as string | undefined) ?? null;
+    log.region = (record.region as string | undefined) ?? null;
+    log.inferenceRegion = (record.inferenceRegion as string | undefined) ?? null;
+    log.errorCode = (record.errorCode as string | undefined) ?? null;
+    log.principalArn = (identity?.arn as string | undefined) ?? null;
+  }
+  return { issues, log };
+}
 
 /** A validated invocation log record, reduced to what bedrock-spend uses. Bodies are not kept. */
 export interface InvocationLog {
@@ -297,16 +354,15 @@ export type InvocationParseResult =
  * `outputTokenCount` defaults to 0 (embeddings have no output), cache counts default to 0.
  */
 export function parseInvocationLog(value: unknown): InvocationParseResult {
-  // Every record goes through here: the common, valid shape is checked by hand first. The fast
-  // path accepts only what the schema accepts and builds the same result; anything it is unsure
-  // of (a problem to report, counts as strings, metadata as a JSON string) takes the schema path.
+  // Every record goes through here: the common, valid shape is checked first, with no issue list.
+  // The fast path accepts only what validation accepts and builds the same result; anything it is
+  // unsure of (a problem to report, counts as strings, metadata as a JSON string) is validated in full.
   const fast = parseValidFast(value);
   if (fast !== undefined) return { ok: true, log: fast };
-  const parsed = InvocationLogSchema.safeParse(value);
-  if (!parsed.success) return failure(value, parsed.error.issues);
-  const record = parsed.data;
+  const { issues, log } = validateInvocation(value);
+  if (issues.length > 0) return failure(value, issues);
   const rawInput = (value as { input?: { inputTokenCount?: unknown } }).input;
-  if (record.errorCode === undefined && rawInput?.inputTokenCount === undefined) {
+  if (log.errorCode === null && rawInput?.inputTokenCount === undefined) {
     return failure(value, [
       {
         path: ["input", "inputTokenCount"],
@@ -314,25 +370,7 @@ export function parseInvocationLog(value: unknown): InvocationParseResult {
       },
     ]);
   }
-  return {
-    ok: true,
-    log: {
-      requestId: record.requestId,
-      timestamp: parseIsoTimestamp(record.timestamp) as number,
-      modelId: record.modelId,
-      operation: record.operation ?? null,
-      accountId: record.accountId ?? null,
-      region: record.region ?? null,
-      inferenceRegion: record.inferenceRegion ?? null,
-      errorCode: record.errorCode ?? null,
-      principalArn: record.identity?.arn ?? null,
-      metadata: record.requestMetadata,
-      inputTokens: record.input?.inputTokenCount ?? 0,
-      outputTokens: record.output?.outputTokenCount ?? 0,
-      cacheReadTokens: record.input?.cacheReadInputTokenCount ?? 0,
-      cacheWriteTokens: record.input?.cacheWriteInputTokenCount ?? 0,
-    },
-  };
+  return { ok: true, log };
 }
 
 const OPERATION = /^[A-Za-z]+$/;
@@ -387,9 +425,9 @@ function fastMetadata(value: unknown): Record<string, string> | undefined {
 }
 
 /**
- * The result of `InvocationLogSchema` plus the inputTokenCount rule for a record that passes
- * them, checked by hand; undefined when the record may not pass (the schema then decides, and
- * words the problem). Keep in step with the schema: a test compares both on generated records.
+ * The result of `validateInvocation` plus the inputTokenCount rule for a valid record of the
+ * usual shape; undefined when the record may not pass (full validation then decides, and words
+ * the problem). Keep in step with `validateInvocation`: a test compares both on generated records.
  */
 function parseValidFast(value: unknown): InvocationLog | undefined {
   if (!isPlainObject(value)) return undefined;

@@ -50,11 +50,14 @@ export function parseUsd(text: string): bigint | undefined {
 export function formatUsd(pico: bigint, minFractionDigits = 6): string {
   const negative = pico < 0n;
   const abs = negative ? -pico : pico;
-  const whole = abs / PICO_PER_USD;
-  let fraction = (abs % PICO_PER_USD).toString().padStart(12, "0");
+  // The digits of the whole and fractional parts, from one conversion (no bigint division: this
+  // formats the cost of every record).
+  const digits = abs.toString();
+  const whole = digits.length > 12 ? digits.slice(0, -12) : "0";
+  let fraction = digits.length > 12 ? digits.slice(-12) : digits.padStart(12, "0");
   let end = fraction.length;
   while (end > minFractionDigits && fraction[end - 1] === "0") end--;
   fraction = fraction.slice(0, end);
-  const body = fraction.length > 0 ? `${whole}.${fraction}` : whole.toString();
+  const body = fraction.length > 0 ? `${whole}.${fraction}` : whole;
   return negative ? `-${body}` : body;
 }

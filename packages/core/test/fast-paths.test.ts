@@ -1,0 +1,293 @@
+/**
+ * The transform's fast paths against the plain definitions they replace: each must give exactly
+ * what the plain one gives (the same decision, the same value, the same bytes), only sooner.
+ */
+import { gzipSync } from "node:zlib";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { classifySegment } from "../src/decode/classify";
+import { decodeText } from "../src/decode/decode";
+import { JsonSegmenter } from "../src/decode/segmenter";
+import { defaultCatalog } from "../src/defaults";
+import { type InvocationParseResult, parseInvocationLog, parseIsoTimestamp } from "../src/invocation";
+import { decodeCanonicalBase64, isCanonicalBase64, toLakeLine, transformFirehoseRecords } from "../src/lake";
+import { formatUsd, PICO_PER_USD } from "../src/money";
+import { type PricedInvocation, Pricer } from "../src/pricer";
+import { invocationLog, subscriptionPayload } from "./helpers/factories";
+import { InvocationLogSchema } from "./helpers/invocation-schema";
+
+/** The definition of canonical base64 the transform checks record data against. */
+const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+describe("Function: decodeCanonicalBase64()", () => {
+  const nearBase64 = fc.oneof(
+    fc.uint8Array({ maxLength: 40 }).map((bytes) => Buffer.from(bytes).toString("base64")),
+    fc.string({ unit: fc.constantFrom(..."AQZaz09+/=-_ \n!é"), maxLength: 16 }),
+    fc
+      .tuple(fc.uint8Array({ minLength: 1, maxLength: 30 }), fc.nat(), fc.constantFrom("=", "-", "_", " ", "!", "\n", "é", "A"))
+      .map(([bytes, at, character]) => {
+        const text = Buffer.from(bytes).toString("base64");
+        const index = at % text.length;
+        return `${text.slice(0, index)}${character}${text.slice(index + 1)}`;
+      }),
+  );
+
+  it("accepts exactly the canonical base64 texts, and decodes them as Buffer.from does", () => {
+    fc.assert(
+      fc.property(nearBase64, (text) => {
+        // Act
+        const bytes = decodeCanonicalBase64(text);
+
+        // Assess
+        expect(bytes !== undefined).toBe(CANONICAL_BASE64.test(text));
+        expect(isCanonicalBase64(text)).toBe(CANONICAL_BASE64.test(text));
+        if (bytes) expect(bytes.equals(Buffer.from(text, "base64"))).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it.each(["", "QQ==", "QR==", "QUI=", "QUJD", "QUJ!", "AB=C", "A===", "====", "QU-D", "QU_D", "QU D", "QUJDé==="])(
+    "agrees with the definition on %j",
+    (text) => {
+      // Assess
+      expect(decodeCanonicalBase64(text) !== undefined).toBe(CANONICAL_BASE64.test(text));
+    },
+  );
+});
+
+describe("Function: parseInvocationLog()", () => {
+  /**
+   * What parseInvocationLog gave when it validated with the zod schema (helpers/invocation-schema.ts):
+   * the definition the hand-written validation and its fast path must match, problems and wording included.
+   */
+  function bySchema(value: unknown): InvocationParseResult {
+    const fail = (issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): InvocationParseResult => {
+      const first = issues[0];
+      const field = first && first.path.length > 0 ? first.path.map(String).join(".") : "record";
+      const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? "s" : ""})` : "";
+      const result = parseInvocationLog(value);
+      return {
+        ok: false,
+        field,
+        reason: `${field}: ${first?.message ?? "is not a valid invocation log record"}${more}`,
+        partial: result.ok ? {} : result.partial,
+      };
+    };
+    const parsed = InvocationLogSchema.safeParse(value);
+    if (!parsed.success) return fail(parsed.error.issues);
+    const record = parsed.data;
+    const rawInput = (value as { input?: { inputTokenCount?: unknown } }).input;
+    if (record.errorCode === undefined && rawInput?.inputTokenCount === undefined) {
+      return fail([{ path: ["input", "inputTokenCount"], message: "is missing (required unless the record has an errorCode)" }]);
+    }
+    return {
+      ok: true,
+      log: {
+        requestId: record.requestId,
+        timestamp: parseIsoTimestamp(record.timestamp) as number,
+        modelId: record.modelId,
+        operation: record.operation ?? null,
+        accountId: record.accountId ?? null,
+        region: record.region ?? null,
+        inferenceRegion: record.inferenceRegion ?? null,
+        errorCode: record.errorCode ?? null,
+        principalArn: record.identity?.arn ?? null,
+        metadata: record.requestMetadata,
+        inputTokens: record.input?.inputTokenCount ?? 0,
+        outputTokens: record.output?.outputTokenCount ?? 0,
+        cacheReadTokens: record.input?.cacheReadInputTokenCount ?? 0,
+        cacheWriteTokens: record.input?.cacheWriteInputTokenCount ?? 0,
+      },
+    };
+  }
+
+  const absent = fc.constant(undefined);
+  // Includes values with a length that are not strings, and strings longer in UTF-16 units than in code points.
+  const odd = fc.constantFrom(
+    null,
+    "",
+    7,
+    true,
+    [],
+    ["a", "b"],
+    {},
+    { length: 0 },
+    { length: "x" },
+    "x\u0001y",
+    "a".repeat(300),
+    "😀".repeat(150),
+    "😀".repeat(1100),
+    "\ud800",
+  );
+  /** Mostly a valid value, sometimes absent, a value of the right type that breaks the field's rule, or one of another type. */
+  const field = <T>(valid: fc.Arbitrary<T>, wrong: fc.Arbitrary<unknown> = odd) =>
+    fc.oneof({ weight: 30, arbitrary: valid }, { weight: 1, arbitrary: absent }, { weight: 1, arbitrary: wrong }, { weight: 1, arbitrary: odd });
+  const count = field(fc.nat({ max: 5000 }), fc.constantFrom(-1, 1.5, "12", " 40 ", 100_000_001, "x"));
+  const metadataText = fc.string({ unit: fc.constantFrom(..."aZ09 _-.:@/+=,#$\t"), maxLength: 12 });
+  const metadata = fc.oneof(
+    { weight: 30, arbitrary: fc.dictionary(metadataText, metadataText, { maxKeys: 6 }) },
+    { weight: 1, arbitrary: fc.dictionary(fc.string({ unit: fc.constantFrom(..."aZ|é\u2003 "), maxLength: 4 }), fc.oneof(metadataText, odd), { maxKeys: 18 }) },
+    { weight: 1, arbitrary: fc.constantFrom(undefined, null, '{"tenantId":"acme"}', "not json", ["a"], { tenantId: "a".repeat(257) }) },
+  );
+  const record = fc.record({
+    schemaType: field(fc.constant("ModelInvocationLog"), fc.constant("Other")),
+    requestId: field(fc.constantFrom("6f1c2a9e-8b7d-4c3e", "r-1"), fc.constant("id\u0007")),
+    timestamp: field(
+      fc.constantFrom("2026-11-27T10:00:00Z", "2026-11-27T10:00:00.123+02:00"),
+      fc.constantFrom("2026-02-30T10:00:00Z", "9999-12-31T23:30:00-14:00", "yesterday"),
+    ),
+    modelId: field(fc.constantFrom("us.anthropic.claude-3-5-haiku-20241022-v1:0", "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc")),
+    operation: field(fc.constantFrom("Converse", "InvokeModel"), fc.constant("Converse-Stream")),
+    accountId: field(fc.constant("123456789012"), fc.constant("12345")),
+    region: field(fc.constant("us-east-1"), fc.constant("US-EAST-1")),
+    inferenceRegion: field(fc.constant("us-west-2")),
+    errorCode: fc.oneof({ weight: 8, arbitrary: absent }, { weight: 1, arbitrary: fc.constantFrom("ThrottlingException", "", 5) }),
+    identity: field(fc.record({ arn: field(fc.constant("arn:aws:sts::123456789012:assumed-role/App/s"), fc.constant("bad\u0000arn")) }), fc.constant([])),
+    requestMetadata: metadata,
+    input: field(fc.record({ inputTokenCount: count, cacheReadInputTokenCount: count, cacheWriteInputTokenCount: count })),
+    output: field(fc.record({ outputTokenCount: count })),
+  });
+
+  it("gives what the schema gives, for valid and invalid records alike", () => {
+    let valid = 0;
+    fc.assert(
+      fc.property(record, (value) => {
+        // Prepare: as JSON.parse would hand it over (no undefined values).
+        const parsedJson = JSON.parse(JSON.stringify(value)) as unknown;
+
+        // Act
+        const result = parseInvocationLog(parsedJson);
+
+        // Assess
+        expect(result).toEqual(bySchema(parsedJson));
+        valid += result.ok ? 1 : 0;
+      }),
+      { numRuns: 3000 },
+    );
+    // Both paths were exercised: many valid records (the fast path) and many invalid ones.
+    expect(valid).toBeGreaterThan(300);
+    expect(valid).toBeLessThan(2700);
+  });
+
+  it("keeps a metadata key named __proto__ as an own key", () => {
+    // Prepare
+    const value = JSON.parse(JSON.stringify(invocationLog()).replace('"tenantId":"acme"', '"__proto__":"p","tenantId":"acme"')) as unknown;
+
+    // Act
+    const result = parseInvocationLog(value);
+
+    // Assess
+    expect(result.ok && Object.keys(result.log.metadata)).toEqual(["__proto__", "tenantId", "departmentId", "userId"]);
+    expect(result).toEqual(bySchema(value));
+  });
+
+  it.each([null, [], "record", 7, Number.NaN, true, undefined, 10n, new Date(0), Object.create(null)])(
+    "words a record that is %s as the schema did",
+    (value) => {
+      // Assess
+      expect(parseInvocationLog(value)).toEqual(bySchema(value));
+    },
+  );
+});
+
+describe("Function: decodeText()", () => {
+  function bySegmenter(text: string) {
+    const segmenter = new JsonSegmenter();
+    return [...segmenter.push(text), ...segmenter.end()].flatMap((segment) => classifySegment(segment, "f"));
+  }
+
+  it.each([
+    ["a subscription payload", JSON.stringify(subscriptionPayload([JSON.stringify(invocationLog())]))],
+    ["a record after blank lines", `\n\n  ${JSON.stringify(invocationLog())}\n`],
+    ["JSON Lines", `${JSON.stringify(invocationLog())}\n${JSON.stringify(invocationLog({ requestId: "r-2" }))}\n`],
+    ["a byte-order mark", `\ufeff${JSON.stringify(invocationLog())}`],
+    ["an object nested too deeply", `${"{".repeat(1)}"a":${"[".repeat(600)}${"]".repeat(600)}}`],
+    [
+      "a pretty-printed payload",
+      JSON.stringify(subscriptionPayload([JSON.stringify(invocationLog()), "Permissions are correctly set for Amazon Bedrock logs."]), null, 2),
+    ],
+    ["a truncated object", JSON.stringify(invocationLog()).slice(0, -3)],
+  ])("classifies %s as the segmenter does", (_label, text) => {
+    // Assess
+    expect(decodeText(text, { file: "f" })).toEqual(bySegmenter(text));
+  });
+});
+
+describe("Function: transformFirehoseRecords()", () => {
+  /** Builds usage records whose strings need every kind of escaping, as a pricer could. */
+  class AwkwardPricer extends Pricer {
+    private calls = 0;
+    override price(log: Parameters<Pricer["price"]>[0]): PricedInvocation {
+      const result = super.price(log);
+      const texts = [
+        'quote " and \\ backslash',
+        "tab\tnew\nline\u0001",
+        "é ü 日本",
+        "emoji 😀",
+        "lone \ud800 surrogate",
+        "</script>",
+        "",
+        // Long enough for the native copy, with and without something to escape or encode.
+        "plain text long enough to be copied natively",
+        'a quote " after more than twenty-four characters',
+        "a tab\tafter more than twenty-four characters",
+        "é after more than twenty-four characters here",
+        "a lone \udc00 surrogate after twenty-four characters",
+        "DEL \u007f is ASCII and JSON leaves it as it is",
+      ];
+      const text = texts[this.calls++ % texts.length] as string;
+      return {
+        ...result,
+        record: {
+          ...result.record,
+          tenant_id: text,
+          user_id: null,
+          principal_arn: `${text}-arn`,
+          metadata: JSON.parse(`{"__proto__":"p","k${this.calls}":${JSON.stringify(text)},"plain":"v"}`) as Record<string, string>,
+        },
+      };
+    }
+  }
+
+  it("writes exactly the bytes of the joined lake lines, whatever the strings hold", () => {
+    // Prepare
+    const messages = Array.from({ length: 39 }, (_, index) => JSON.stringify(invocationLog({ requestId: `r-${index}` })));
+    const data = gzipSync(JSON.stringify(subscriptionPayload(messages))).toString("base64");
+    const pricer = new AwkwardPricer({ catalog: defaultCatalog() });
+    const reference = new AwkwardPricer({ catalog: defaultCatalog() });
+    const expected = messages.map((message) => {
+      const parsed = parseInvocationLog(JSON.parse(message));
+      if (!parsed.ok) throw new Error("factory record is invalid");
+      return toLakeLine(reference.price(parsed.log).record);
+    });
+
+    // Act
+    const { records } = transformFirehoseRecords([{ recordId: "r1", data }], pricer);
+
+    // Assess
+    const output = records[0];
+    expect(output?.result).toBe("Ok");
+    expect(Buffer.from(output?.data ?? "", "base64").equals(Buffer.from(expected.join(""), "utf8"))).toBe(true);
+  });
+});
+
+describe("Function: formatUsd()", () => {
+  it("formats as whole and fractional parts of pico-dollars do", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: 0, max: 12 }), (pico, digits) => {
+        // Prepare: the definition, by division.
+        const abs = pico < 0n ? -pico : pico;
+        let fraction = (abs % PICO_PER_USD).toString().padStart(12, "0");
+        let end = fraction.length;
+        while (end > digits && fraction[end - 1] === "0") end--;
+        fraction = fraction.slice(0, end);
+        const whole = (abs / PICO_PER_USD).toString();
+        const body = fraction.length > 0 ? `${whole}.${fraction}` : whole;
+
+        // Assess
+        expect(formatUsd(pico, digits)).toBe(pico < 0n ? `-${body}` : body);
+      }),
+    );
+  });
+});
