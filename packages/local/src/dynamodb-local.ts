@@ -27,6 +27,8 @@ export interface DynamoDbLocalOptions {
   dbPath?: string;
   /** Milliseconds to wait for it to answer. Default 60 s (the JVM starts in ~4 s on 2 cores). */
   startTimeoutMs?: number;
+  /** Maximum Java heap (`-Xmx`), e.g. `2g`. Default `1g`: enough for local mode and the tests. */
+  heap?: string;
 }
 
 /** Raised when Java is missing or DynamoDB Local does not come up. */
@@ -76,7 +78,14 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   }
   const port = options.port ?? (await freePort());
   const directory = jarDirectory();
-  const args = [`-Djava.library.path=${join(directory, "DynamoDBLocal_lib")}`, "-Xmx1g", "-jar", join(directory, "DynamoDBLocal.jar"), "-port", String(port)];
+  const args = [
+    `-Djava.library.path=${join(directory, "DynamoDBLocal_lib")}`,
+    `-Xmx${options.heap ?? "1g"}`,
+    "-jar",
+    join(directory, "DynamoDBLocal.jar"),
+    "-port",
+    String(port),
+  ];
   if (options.dbPath) args.push("-dbPath", options.dbPath);
   else args.push("-inMemory");
   const child = spawn("java", args, { cwd: directory, stdio: ["ignore", "pipe", "pipe"] });

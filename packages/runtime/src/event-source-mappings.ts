@@ -95,21 +95,34 @@ export class KinesisEventSourceMapping {
     this.options = { region: "us-east-1", batchSize: 100, maxRetryAttempts: 5, bisectBatchOnFunctionError: true, ...options };
   }
 
-  /** Reads what is new and delivers it; returns when every record is handled or given up. */
+  /**
+   * Reads what is new and delivers it; returns when every record is handled or given up. Shards
+   * are delivered concurrently, as Lambda runs one poller and invocation per shard at least; the
+   * batches of one shard go in order, one at a time.
+   */
   async runOnce(): Promise<MappingRound> {
     const records = await this.consumer.poll();
     const round: MappingRound = { records: records.length, invocations: 0, failedBatches: 0 };
     const byShard = new Map<string, ConsumedRecord[]>();
-    for (const record of records) byShard.set(record.shardId, [...(byShard.get(record.shardId) ?? []), record]);
-    for (const [shardId, shardRecords] of byShard) {
-      for (let offset = 0; offset < shardRecords.length; offset += this.options.batchSize) {
-        const batch = shardRecords.slice(offset, offset + this.options.batchSize);
-        await this.deliver(batch, round, 0);
-        if (this.options.duplicate?.()) await this.deliver(batch, round, 0);
-      }
-      const last = shardRecords.at(-1);
-      if (last) this.consumer.commit(shardId, last.sequenceNumber);
+    for (const record of records) {
+      const list = byShard.get(record.shardId);
+      if (list) list.push(record);
+      else byShard.set(record.shardId, [record]);
     }
+    const shards = await Promise.allSettled(
+      [...byShard].map(async ([shardId, shardRecords]) => {
+        for (let offset = 0; offset < shardRecords.length; offset += this.options.batchSize) {
+          const batch = shardRecords.slice(offset, offset + this.options.batchSize);
+          await this.deliver(batch, round, 0);
+          if (this.options.duplicate?.()) await this.deliver(batch, round, 0);
+        }
+        const last = shardRecords.at(-1);
+        if (last) this.consumer.commit(shardId, last.sequenceNumber);
+      }),
+    );
+    // Every shard settles before the round ends (a stopping mapping leaves the others committed or not, never half-run).
+    const failed = shards.find((shard) => shard.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
     return round;
   }
 

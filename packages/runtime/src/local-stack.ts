@@ -99,6 +99,15 @@ export interface LocalStackOptions {
   batchSize?: number;
   /** Firehose buffering interval, ms. Default 1000. */
   firehoseIntervalMs?: number;
+  /** Told of every round of a consumer: how long it took and how many records it read (for benchmarks and diagnostics). */
+  onRound?: (round: ConsumerRound) => void;
+}
+
+/** One round of one consumer. */
+export interface ConsumerRound {
+  consumer: "aggregate" | "firehose" | "alerts";
+  ms: number;
+  records: number;
 }
 
 /** Counts since the stack started. */
@@ -110,6 +119,9 @@ export interface StackStats {
   counted: number;
   duplicates: number;
   unpriced: number;
+  /** DynamoDB transactions the aggregate writer committed, and their write units (2 per item per started KB). */
+  transactions: number;
+  writeUnits: number;
   /** Exact cost of what was counted, pico-dollars. */
   costPico: bigint;
   /** Invalid log events sent to the quarantine. */
@@ -219,8 +231,16 @@ export class LocalStack {
   private readonly firehose: LocalFirehose;
   private readonly alertMapping: DynamoDbStreamEventSourceMapping;
   private queue: Promise<unknown> = Promise.resolve();
+  /** One lane per consumer: a consumer never runs two rounds at once, whether `pump` or `loop` asks. */
+  private readonly lanes: Record<"aggregate" | "firehose" | "alerts", Promise<unknown>> = {
+    aggregate: Promise.resolve(),
+    firehose: Promise.resolve(),
+    alerts: Promise.resolve(),
+  };
+  /** Checkpoint saves, one at a time (they share a temporary file). */
+  private saving: Promise<unknown> = Promise.resolve();
   private looping: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly wakers = new Set<() => void>();
   private stopping = false;
   /** Until when the last round at stop may run (after a Ctrl-C the JVM may already be gone). */
   private lastRoundUntil: number | undefined;
@@ -264,6 +284,8 @@ export class LocalStack {
       counted: 0,
       duplicates: 0,
       unpriced: 0,
+      transactions: 0,
+      writeUnits: 0,
       costPico: 0n,
       quarantined: 0,
       failedBatches: 0,
@@ -312,6 +334,8 @@ export class LocalStack {
     const writer = new ObservedUsageWriter({ client: writerClient, tableName: this.tableName }, (outcome) => {
       this.stats.counted += outcome.counted.length;
       this.stats.duplicates += outcome.duplicates.length;
+      this.stats.transactions += outcome.transactions;
+      this.stats.writeUnits += outcome.writeUnits;
       for (const invocation of outcome.counted) {
         if (invocation.costPico === null) this.stats.unpriced++;
         else this.stats.costPico += invocation.costPico;
@@ -467,27 +491,43 @@ export class LocalStack {
     }
   }
 
-  /** Pumps in the background every `intervalMs` (at once again while there is work) until `stop()`. */
+  /**
+   * Runs the consumers in the background until `stop()`, each in its own loop as on AWS, where the
+   * Kinesis -> aggregate mapping, the Firehose and the table stream -> budget-alert mapping poll
+   * independently: the aggregates never wait for a Firehose delivery or an alert evaluation. Each
+   * loop goes again at once while it finds records, and after `intervalMs` when idle (Lambda polls
+   * an idle shard about once a second; the batching window only waits while a batch is not full).
+   */
   loop(intervalMs = 200): void {
     if (this.looping || this.stopping) return;
-    this.looping = (async () => {
+    const run = async (name: string, step: () => Promise<number>) => {
       while (!this.stopping) {
         let busy = false;
         try {
-          const round = await this.pump();
-          busy = round.aggregateRecords + round.alertRecords > 0;
+          busy = (await step()) > 0;
+          await this.persist();
         } catch (error) {
           if (this.stopping) break;
-          this.log("error", `local pipeline round failed (retrying): ${(error as Error).message}`);
+          this.log("error", `local pipeline ${name} round failed (retrying): ${(error as Error).message}`);
           await sleep(1000);
         }
         if (!busy && !this.stopping)
           await new Promise<void>((resolve) => {
-            this.wake = resolve;
-            setTimeout(resolve, intervalMs);
+            const wake = () => {
+              clearTimeout(timer);
+              this.wakers.delete(wake);
+              resolve();
+            };
+            const timer = setTimeout(wake, intervalMs);
+            this.wakers.add(wake);
           });
       }
-    })();
+    };
+    this.looping = Promise.all([
+      run("aggregate", () => this.aggregateRound()),
+      run("Firehose", () => this.firehoseRound(false)),
+      run("budget-alert", () => this.alertRound()),
+    ]).then(() => undefined);
   }
 
   /**
@@ -501,7 +541,7 @@ export class LocalStack {
 
   private async shutdown(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    for (const wake of [...this.wakers]) wake();
     this.removeSignal();
     await this.looping;
     // A last round, so that the aggregates have counted what the Firehose is about to deliver.
@@ -514,8 +554,11 @@ export class LocalStack {
     }
     this.lastRoundUntil = undefined;
     try {
-      await this.firehose.flush();
-      await this.saveCheckpoints();
+      await this.inLane("firehose", async () => {
+        await this.firehose.flush();
+        return 0;
+      });
+      await this.persist();
     } catch (error) {
       this.log("error", `could not deliver the Firehose buffer at stop (it is read again at the next start): ${(error as Error).message}`);
     }
@@ -528,24 +571,62 @@ export class LocalStack {
   }
 
   private async round(force: boolean): Promise<PumpRound> {
-    const aggregate = await this.aggregateMapping.runOnce();
-    this.stats.streamRecords += aggregate.records;
-    this.stats.invocations += aggregate.invocations;
-    this.syncChaosStats();
+    const aggregateRecords = await this.aggregateRound();
+    const firehoseRecords = await this.firehoseRound(force);
+    const alertRecords = await this.alertRound();
+    await this.persist();
+    return { aggregateRecords, firehoseRecords, alertRecords };
+  }
 
-    const before = { records: this.firehose.stats.recordsIn, flushes: this.firehose.stats.flushes };
-    const snapshot = this.chaos ? this.firehoseConsumer.checkpoint() : undefined;
-    await this.firehose.runOnce(force);
-    const firehoseRecords = this.firehose.stats.recordsIn - before.records;
-    if (this.chaos && snapshot && this.firehose.stats.flushes > before.flushes && this.chaos.roll()) {
-      // The delivery "crashed" before its checkpoint: the records are read and delivered again.
-      for (const shardId of Object.keys(this.firehoseConsumer.checkpoint())) this.firehoseConsumer.rewind(shardId, snapshot[shardId]);
-      this.chaosStats().firehoseRedeliveries++;
-    }
+  /** Runs `work` after what the consumer's lane already runs. */
+  private inLane(lane: keyof LocalStack["lanes"], work: () => Promise<number>): Promise<number> {
+    const timed = async () => {
+      const started = performance.now();
+      const records = await work();
+      this.options.onRound?.({ consumer: lane, ms: performance.now() - started, records });
+      return records;
+    };
+    const run = this.lanes[lane].then(timed);
+    this.lanes[lane] = run.catch(() => undefined);
+    return run;
+  }
 
-    const alerts = await this.alertMapping.runOnce();
-    await this.saveCheckpoints();
-    return { aggregateRecords: aggregate.records, firehoseRecords, alertRecords: alerts.records };
+  /** One round of the Kinesis -> aggregate mapping; the records it read. */
+  private aggregateRound(): Promise<number> {
+    return this.inLane("aggregate", async () => {
+      const aggregate = await this.aggregateMapping.runOnce();
+      this.stats.streamRecords += aggregate.records;
+      this.stats.invocations += aggregate.invocations;
+      this.syncChaosStats();
+      return aggregate.records;
+    });
+  }
+
+  /** One round of the Firehose (flushing when due, or now with `force`); the records it read. */
+  private firehoseRound(force: boolean): Promise<number> {
+    return this.inLane("firehose", async () => {
+      const before = { records: this.firehose.stats.recordsIn, flushes: this.firehose.stats.flushes };
+      const snapshot = this.chaos ? this.firehoseConsumer.checkpoint() : undefined;
+      await this.firehose.runOnce(force);
+      if (this.chaos && snapshot && this.firehose.stats.flushes > before.flushes && this.chaos.roll()) {
+        // The delivery "crashed" before its checkpoint: the records are read and delivered again.
+        for (const shardId of Object.keys(this.firehoseConsumer.checkpoint())) this.firehoseConsumer.rewind(shardId, snapshot[shardId]);
+        this.chaosStats().firehoseRedeliveries++;
+      }
+      return this.firehose.stats.recordsIn - before.records;
+    });
+  }
+
+  /** One round of the table stream -> budget-alert mapping; the records it read. */
+  private alertRound(): Promise<number> {
+    return this.inLane("alerts", async () => (await this.alertMapping.runOnce()).records);
+  }
+
+  /** Saves the checkpoints of all consumers, one save at a time. */
+  private persist(): Promise<void> {
+    const run = this.saving.then(() => this.saveCheckpoints());
+    this.saving = run.catch(() => undefined);
+    return run;
   }
 
   private chaosStats(): NonNullable<StackStats["chaos"]> {
