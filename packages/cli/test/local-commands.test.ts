@@ -400,8 +400,9 @@ describe("bedrock-spend start", () => {
       const spend = (await response.json()) as Spend;
       const code = await started.exit;
 
-      // Assess: ready and fresh within their documented bounds (with room for a loaded machine)
-      expect(readySeconds).toBeLessThan(15);
+      // Assess: ready and fresh within generous bounds: how fast is for `pnpm bench` to measure; this
+      // only catches a start that hangs (a JVM start takes ~4 s idle, 20 s when other jobs load the machine).
+      expect(readySeconds).toBeLessThan(45);
       expect(trafficSeconds).toBeLessThan(6);
       expect(javaWhileRunning).toHaveLength(1);
       expect(response.status).toBe(200);
