@@ -8,9 +8,9 @@ import {
   InvokeModelWithResponseStreamCommand,
 } from "@aws-sdk/client-bedrock-runtime";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { currentTenant, runWithTenant, tenantMetadata, withMetadata } from "../src/index";
-import { type BedrockServer, type CapturedRequest, signedHeadersOf, startBedrockServer, TEST_CREDENTIALS } from "./helpers/bedrock-server";
+import { type CapturedRequest, signedHeadersOf, startBedrockServer, TEST_CREDENTIALS, useBedrockServer } from "./helpers/bedrock-server";
 
 const MODEL = "global.anthropic.claude-haiku-4-5-20251001-v1:0";
 const HEADER = "x-amzn-bedrock-request-metadata";
@@ -19,22 +19,8 @@ const invokeInput = { modelId: MODEL, contentType: "application/json", body: JSO
 
 const ACME = { tenantId: "acme", departmentId: "sales", userId: "u-42", applicationId: "support-bot" };
 
-let server: BedrockServer;
-
-beforeAll(async () => {
-  server = await startBedrockServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.requests.length = 0;
-});
-
-function only(): CapturedRequest {
-  expect(server.requests).toHaveLength(1);
-  return server.requests[0] as CapturedRequest;
-}
+const capture = useBedrockServer();
+const only = () => capture.only();
 
 function bodyMetadata(request: CapturedRequest): unknown {
   return (JSON.parse(request.body) as { requestMetadata?: unknown }).requestMetadata;
@@ -56,7 +42,7 @@ async function verifySignature(request: CapturedRequest): Promise<boolean> {
   for (const name of signed) headers[name] = request.headers[name] as string;
   const date = request.headers["x-amz-date"] as string;
   const signingDate = new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`);
-  const { hostname, port } = new URL(server.endpoint);
+  const { hostname, port } = new URL(capture.server.endpoint);
   const signer = new SignatureV4({ service: "bedrock", region: "us-east-1", credentials: TEST_CREDENTIALS, sha256: Sha256 });
   const again = await signer.sign(
     { method: request.method, protocol: "http:", hostname, port: Number(port), path: request.path, query: {}, headers, body: request.body },
@@ -68,7 +54,7 @@ async function verifySignature(request: CapturedRequest): Promise<boolean> {
 describe("Function: tenantMetadata() on the four operations", () => {
   it("stamps Converse's requestMetadata body field with the tenant context", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata());
 
     // Act
@@ -84,7 +70,7 @@ describe("Function: tenantMetadata() on the four operations", () => {
 
   it("stamps ConverseStream's body and still reads the event stream answer", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata());
 
     // Act
@@ -104,7 +90,7 @@ describe("Function: tenantMetadata() on the four operations", () => {
 
   it("sends InvokeModel's metadata in the X-Amzn-Bedrock-Request-Metadata header, inside SigV4 SignedHeaders", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata({ metadata: { env: "prod" } }));
 
     // Act
@@ -128,7 +114,7 @@ describe("Function: tenantMetadata() on the four operations", () => {
 
   it("sends InvokeModelWithResponseStream's metadata in the signed header and reads the chunks", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata());
 
     // Act
@@ -150,7 +136,7 @@ describe("Function: tenantMetadata() on the four operations", () => {
 
   it("leaves other operations untouched (ApplyGuardrail, CountTokens), even outside a tenant scope", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata({ missingTenant: "require" }));
 
     // Act
@@ -160,8 +146,8 @@ describe("Function: tenantMetadata() on the four operations", () => {
     );
 
     // Assess
-    expect(server.requests.map((request) => request.operation)).toEqual(["ApplyGuardrail", "CountTokens"]);
-    for (const request of server.requests) {
+    expect(capture.server.requests.map((request) => request.operation)).toEqual(["ApplyGuardrail", "CountTokens"]);
+    for (const request of capture.server.requests) {
       expect(request.headers[HEADER]).toBeUndefined();
       expect(signedHeadersOf(request)).not.toContain(HEADER);
       expect(JSON.parse(request.body)).not.toHaveProperty("requestMetadata");
@@ -171,7 +157,7 @@ describe("Function: tenantMetadata() on the four operations", () => {
 
   it("works when the plugin is put on a client built first and used later", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     await runWithTenant({ tenantId: "before" }, () => client.send(new ConverseCommand(converseInput)));
     client.middlewareStack.use(tenantMetadata());
 
@@ -179,12 +165,12 @@ describe("Function: tenantMetadata() on the four operations", () => {
     await runWithTenant({ tenantId: "after" }, () => client.send(new ConverseCommand(converseInput)));
 
     // Assess
-    expect(server.requests.map(bodyMetadata)).toEqual([undefined, { tenantId: "after" }]);
+    expect(capture.server.requests.map(bodyMetadata)).toEqual([undefined, { tenantId: "after" }]);
   });
 
   it("replaces an earlier use of the plugin instead of stamping twice", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata({ metadata: { env: "staging" } }));
     client.middlewareStack.use(tenantMetadata({ metadata: { env: "prod" } }));
 
@@ -199,7 +185,7 @@ describe("Function: tenantMetadata() on the four operations", () => {
 describe("Function: tenantMetadata() precedence", () => {
   it("merges static < context metadata < context fields < withMetadata < the call's own", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata({ metadata: { env: "prod", feature: "static", team: "static" } }));
     const context = { tenantId: "acme", userId: "u-1", metadata: { team: "context", userId: "shadowed", region: "eu" } };
 
@@ -224,7 +210,7 @@ describe("Function: tenantMetadata() precedence", () => {
 
   it("sends the tenant key first, then the named keys, then the rest sorted", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata({ metadata: { zeta: "1", alpha: "2" } }));
 
     // Act
@@ -236,7 +222,7 @@ describe("Function: tenantMetadata() precedence", () => {
 
   it("merges InvokeModel's own requestMetadata JSON string into the header, the call's winning", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata());
 
     // Act
@@ -254,7 +240,7 @@ describe("Function: tenantMetadata() precedence", () => {
 
   it("uses configured key names", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata({ keys: { tenantId: "tenant", departmentId: "dept" } }));
 
     // Act
@@ -266,7 +252,7 @@ describe("Function: tenantMetadata() precedence", () => {
 
   it("does not change the caller's command input", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata());
     const input = { ...converseInput, requestMetadata: { trace: "t" } };
 
@@ -339,7 +325,7 @@ describe("Function: runWithTenant() isolation", () => {
 
   it("copies the context: mutating the caller's object afterwards changes nothing", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata());
     const context = { tenantId: "acme" };
 

@@ -1,7 +1,7 @@
 import { ConverseCommand, InvokeModelCommand } from "@aws-sdk/client-bedrock-runtime";
 import { MAX_METADATA_ENTRIES, metadataKeyProblem, metadataValueProblem } from "@bedrock-spend/core/request-metadata";
 import fc from "fast-check";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   checkRequestMetadata,
   InvalidOptionsError,
@@ -16,7 +16,7 @@ import {
   tenantMetadata,
   withMetadata,
 } from "../src/index";
-import { type BedrockServer, type CapturedRequest, startBedrockServer } from "./helpers/bedrock-server";
+import { type CapturedRequest, useBedrockServer } from "./helpers/bedrock-server";
 
 const MODEL = "us.amazon.nova-lite-v1:0";
 const HEADER = "x-amzn-bedrock-request-metadata";
@@ -29,22 +29,8 @@ const SMITHY_VALUE = /^[a-zA-Z0-9 \t\n\u000b\f\r:_@$#=/+,\-.]{0,256}$/;
 const ALPHABET = [..."abcxyzABCXYZ0189 \t\n\v\f\r:_@$#=/+,-."];
 const REFUSED = ["|", "%", "é", "\u00a0", "\u2028", "😀", "\ud800", "\u0000", '"', "\\", "<", "~", "*"];
 
-let server: BedrockServer;
-
-beforeAll(async () => {
-  server = await startBedrockServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.requests.length = 0;
-});
-
-function only(): CapturedRequest {
-  expect(server.requests).toHaveLength(1);
-  return server.requests[0] as CapturedRequest;
-}
+const capture = useBedrockServer();
+const only = () => capture.only();
 
 function bodyMetadata(request: CapturedRequest): Record<string, string> | undefined {
   return (JSON.parse(request.body) as { requestMetadata?: Record<string, string> }).requestMetadata;
@@ -62,7 +48,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 describe("Function: tenantMetadata() policy strict", () => {
   it("refuses a disallowed character before anything is sent, naming the key, the character and its index", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata());
 
     // Act
@@ -82,12 +68,12 @@ describe("Function: tenantMetadata() policy strict", () => {
     expect((error as Error).message).toBe(
       'requestMetadata value of key "tenantId" has the character "|" (U+007C) at index 4, which Bedrock refuses (allowed: a-z A-Z 0-9 whitespace (space, tab, line breaks) : _ @ $ # = / + , - .)',
     );
-    expect(server.requests).toHaveLength(0);
+    expect(capture.server.requests).toHaveLength(0);
   });
 
   it("reports an astral character as one character, and Unicode spaces as refused", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata());
 
     // Act
@@ -98,12 +84,12 @@ describe("Function: tenantMetadata() policy strict", () => {
     expect(emoji).toMatchObject({ key: "userId", character: "😀", index: 2 });
     expect((emoji as Error).message).toContain('"😀" (U+1F600) at index 2');
     expect(nbsp).toMatchObject({ key: "tenantId", character: "\u00a0", index: 4 });
-    expect(server.requests).toHaveLength(0);
+    expect(capture.server.requests).toHaveLength(0);
   });
 
   it("accepts ASCII whitespace and every punctuation of the class", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata());
     const value = "a b\tc\nd:e_f@g$h#i=j/k+l,m-n.o";
 
@@ -116,7 +102,7 @@ describe("Function: tenantMetadata() policy strict", () => {
 
   it("refuses more than 16 entries, long keys and values, empty keys and non-strings", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata());
     const send = (metadata: Record<string, unknown>) =>
       rejection(
@@ -137,12 +123,12 @@ describe("Function: tenantMetadata() policy strict", () => {
     expect(longValue).toMatchObject({ reason: "value-too-long", key: "note", part: "value", length: 257 });
     expect(emptyKey).toMatchObject({ reason: "empty-key", key: "" });
     expect(notString).toMatchObject({ reason: "not-a-string", key: "count", value: 3 });
-    expect(server.requests).toHaveLength(0);
+    expect(capture.server.requests).toHaveLength(0);
   });
 
   it("refuses InvokeModel metadata whose header JSON exceeds 8,500 characters", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata());
     // Vertical tabs are allowed but JSON-escaped to six characters each.
     const metadata = Object.fromEntries(Array.from({ length: 8 }, (_, index) => [`k${index}`, "\v".repeat(256)]));
@@ -158,7 +144,7 @@ describe("Function: tenantMetadata() policy strict", () => {
 
   it("refuses a requestMetadata of the call that is not a map, whatever the policy", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata({ policy: "sanitize" }));
 
     // Act
@@ -174,7 +160,7 @@ describe("Function: tenantMetadata() policy strict", () => {
     // Assess
     expect(array).toMatchObject({ reason: "not-a-map" });
     expect(badJson).toMatchObject({ reason: "not-a-map" });
-    expect(server.requests).toHaveLength(0);
+    expect(capture.server.requests).toHaveLength(0);
   });
 });
 
@@ -182,7 +168,7 @@ describe("Function: tenantMetadata() policy sanitize", () => {
   it("replaces each refused character with _ (an emoji is one), reports it and sends the result", async () => {
     // Prepare
     const reports: SanitizeReport[] = [];
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata({ policy: "sanitize", onSanitize: (report) => reports.push(report) }));
 
     // Act
@@ -204,7 +190,7 @@ describe("Function: tenantMetadata() policy sanitize", () => {
   it("truncates to 256 characters and keeps 16 entries: the tenant key, the named keys, then the rest sorted", async () => {
     // Prepare
     const reports: SanitizeReport[] = [];
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata({ policy: "sanitize", onSanitize: (report) => reports.push(report) }));
     const extra = Object.fromEntries(Array.from({ length: 14 }, (_, index) => [`x${String(index).padStart(2, "0")}`, "v"]));
 
@@ -218,7 +204,7 @@ describe("Function: tenantMetadata() policy sanitize", () => {
     expect(reports[0]?.changes).toEqual([{ key: "tenantId", sentKey: "tenantId", keyChanged: false, valueChanged: true, reasons: ["value-too-long"] }]);
 
     // Act: two more entries than fit
-    server.requests.length = 0;
+    capture.server.requests.length = 0;
     reports.length = 0;
     await runWithTenant({ tenantId: "acme", userId: "u", metadata: { ...extra, zz: "1", aa: "2" } }, () => client.send(new InvokeModelCommand(invokeInput)));
 
@@ -235,7 +221,7 @@ describe("Function: tenantMetadata() policy sanitize", () => {
   it("drops a key that collides with a higher-priority one once sanitized", async () => {
     // Prepare
     const reports: SanitizeReport[] = [];
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata({ policy: "sanitize", onSanitize: (report) => reports.push(report) }));
 
     // Act
@@ -251,7 +237,7 @@ describe("Function: tenantMetadata() policy sanitize", () => {
   it("drops the lowest-priority entries until the InvokeModel header fits, never the tenant", async () => {
     // Prepare
     const reports: SanitizeReport[] = [];
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata({ policy: "sanitize", onSanitize: (report) => reports.push(report) }));
     const metadata = Object.fromEntries(Array.from({ length: 8 }, (_, index) => [`k${index}`, "\v".repeat(256)]));
 
@@ -290,7 +276,7 @@ describe("Function: tenantMetadata() policy sanitize", () => {
 describe("Function: tenantMetadata() missing tenant", () => {
   it("require (the default) throws MissingTenantError before sending", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata({ metadata: { applicationId: "bot" } }));
 
     // Act
@@ -301,12 +287,12 @@ describe("Function: tenantMetadata() missing tenant", () => {
     expect(outside).toBeInstanceOf(MissingTenantError);
     expect(outside).toMatchObject({ name: "MissingTenantError", operation: "Converse", tenantKey: "tenantId" });
     expect(blank).toMatchObject({ name: "MissingTenantError", operation: "InvokeModel" });
-    expect(server.requests).toHaveLength(0);
+    expect(capture.server.requests).toHaveLength(0);
   });
 
   it("require accepts a tenant given by the call's own metadata", async () => {
     // Prepare
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata());
 
     // Act
@@ -319,7 +305,7 @@ describe("Function: tenantMetadata() missing tenant", () => {
   it("warn tells onWarning and sends the call without a tenant", async () => {
     // Prepare
     const warnings: SdkWarning[] = [];
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata({ missingTenant: "warn", metadata: { applicationId: "bot" }, onWarning: (warning) => warnings.push(warning) }));
 
     // Act
@@ -333,7 +319,7 @@ describe("Function: tenantMetadata() missing tenant", () => {
   it("warn defaults to console.warn", async () => {
     // Prepare
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata({ missingTenant: "warn" }));
 
     try {
@@ -351,7 +337,7 @@ describe("Function: tenantMetadata() missing tenant", () => {
   it("allow sends silently, with no requestMetadata at all when there is nothing to send", async () => {
     // Prepare
     const warnings: SdkWarning[] = [];
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata({ missingTenant: "allow", onWarning: (warning) => warnings.push(warning) }));
 
     // Act
@@ -360,9 +346,9 @@ describe("Function: tenantMetadata() missing tenant", () => {
 
     // Assess
     expect(warnings).toEqual([]);
-    expect(server.requests).toHaveLength(2);
-    expect(bodyMetadata(server.requests[0] as CapturedRequest)).toBeUndefined();
-    expect(server.requests[1]?.headers[HEADER]).toBeUndefined();
+    expect(capture.server.requests).toHaveLength(2);
+    expect(bodyMetadata(capture.server.requests[0] as CapturedRequest)).toBeUndefined();
+    expect(capture.server.requests[1]?.headers[HEADER]).toBeUndefined();
   });
 });
 
@@ -476,18 +462,18 @@ describe("Properties: strict and sanitize against the shared validator", () => {
   });
 
   it("through the real client, strict either refuses before sending or sends the tenant exactly", async () => {
-    const client = server.client();
+    const client = capture.server.client();
     client.middlewareStack.use(tenantMetadata());
     await fc.assert(
       fc.asyncProperty(text(1), async (tenantId) => {
-        server.requests.length = 0;
+        capture.server.requests.length = 0;
         const valid = SMITHY_VALUE.test(tenantId) && tenantId.trim().length > 0;
         try {
           await runWithTenant({ tenantId }, () => client.send(new ConverseCommand(converseInput)));
         } catch (error) {
           expect(valid).toBe(false);
           expect(error).toBeInstanceOf(tenantId.trim().length === 0 ? MissingTenantError : RequestMetadataError);
-          expect(server.requests).toHaveLength(0);
+          expect(capture.server.requests).toHaveLength(0);
           return;
         }
         expect(valid).toBe(true);

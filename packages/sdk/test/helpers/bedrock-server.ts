@@ -10,6 +10,7 @@ import { createServer, type IncomingHttpHeaders, type ServerHttp2Stream } from "
 import type { AddressInfo } from "node:net";
 import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
 import { EventStreamCodec } from "@smithy/core/event-streams";
+import { afterAll, beforeAll, beforeEach, expect } from "vitest";
 
 /** One request as the server received it. */
 export interface CapturedRequest {
@@ -148,4 +149,36 @@ export async function startBedrockServer(options: { delayMs?: () => number } = {
 export function signedHeadersOf(request: CapturedRequest): string[] {
   const match = /SignedHeaders=([^,]+)/.exec(request.headers.authorization ?? "");
   return match?.[1]?.split(";") ?? [];
+}
+
+/** A capture server shared by a test file: started once, emptied before each test, closed at the end. */
+export interface BedrockServerFixture {
+  /** The running server (valid inside tests). */
+  readonly server: BedrockServer;
+  /** The one request of the current test; fails the test unless exactly one arrived. */
+  only(): CapturedRequest;
+}
+
+/** Registers the vitest hooks of a capture server for the calling test file. */
+export function useBedrockServer(): BedrockServerFixture {
+  let server: BedrockServer | undefined;
+  beforeAll(async () => {
+    server = await startBedrockServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  beforeEach(() => {
+    if (server) server.requests.length = 0;
+  });
+  return {
+    get server() {
+      if (!server) throw new Error("the capture server is only available inside tests");
+      return server;
+    },
+    only() {
+      expect(this.server.requests).toHaveLength(1);
+      return this.server.requests[0] as CapturedRequest;
+    },
+  };
 }
