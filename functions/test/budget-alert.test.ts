@@ -4,6 +4,7 @@
  * alert path's own behaviour is tested in packages/pipeline/test/budget-alerts.test.ts; here, what
  * the handler adds: Lambda events in, batch item failures out, metrics and logs.
  */
+import { randomUUID } from "node:crypto";
 import { CreateTableCommand, DescribeTableCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { MemoryAlertPublisher } from "@bedrock-spend/adapters";
 import { tenantPk } from "@bedrock-spend/core";
@@ -348,7 +349,7 @@ describe("Class: DynamoDbStreamReader", () => {
   it("names the table when it has no stream", async () => {
     // Prepare
     const client = localDynamoDbClient(inject("dynamoDbEndpoint"));
-    const tableName = `no-stream-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const tableName = `no-stream-${randomUUID()}`;
     await client.send(
       new CreateTableCommand({
         TableName: tableName,

@@ -4,7 +4,7 @@
  * handler (functions/src/spend-api.ts) and the local mode's HTTP server adapt their envelopes to it,
  * and log and measure what its observer tells them.
  */
-import type { Budget } from "@bedrock-spend/core";
+import { type Budget, type Clock, systemClock } from "@bedrock-spend/core";
 import { type AuthPolicy, authenticate, authorizeTenant } from "./auth";
 import { ApiError, type ApiRequest, type ApiResponse, errorResponse, jsonResponse } from "./http";
 import { matchRoute } from "./routes";
@@ -39,8 +39,8 @@ export interface SpendApiDeps {
   tenantClaim?: string;
   /** Serve `auth.mode: "none"` requests: for the local server on 127.0.0.1 only. Default false. */
   allowUnauthenticated?: boolean;
-  /** Clock: the default month is the current UTC month. */
-  now?: () => Date;
+  /** Clock: the default month is the current UTC month. Default the machine's. */
+  now?: Clock;
   /** Told of every request; none by default. */
   observer?: SpendApiObserver;
 }
@@ -81,7 +81,7 @@ async function route(request: ApiRequest, deps: SpendApiDeps, keys: RequestKeys)
   keys.tenantId = tenantId;
   authorizeTenant(request.auth, tenantId, policy);
   rejectUnknownParameters(request.query, match.route.query);
-  const now = deps.now?.() ?? new Date();
+  const now = new Date((deps.now ?? systemClock)());
   switch (match.route.operation) {
     case "getSpend": {
       const spend = await readSpend(deps.store, tenantId, parseSpendQuery(request.query, now), deps.defaultBudget);

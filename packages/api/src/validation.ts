@@ -2,7 +2,7 @@
  * Validation of everything a caller sends: the tenant id in the path, the query of the spend
  * route and the budget body. Each failure is a 400 that names the offending input.
  */
-import { type Budget, isDayKey, isMetadataText, isMonthKey, type SpendBreakdownBy, validateBudget } from "@bedrock-spend/core";
+import { type Budget, isDayKey, isMetadataText, isMonthKey, type SpendBreakdownBy, utcMonthOf, validateBudget } from "@bedrock-spend/core";
 import { badRequest, quote } from "./http";
 
 /** Longest tenant id: a Bedrock `requestMetadata` value holds at most 256 characters. */
@@ -65,7 +65,7 @@ export function parseSpendQuery(query: Record<string, string | undefined>, now: 
     if (!isMonthKey(month)) throw badRequest("month", `month must be YYYY-MM (UTC), got ${quote(month)}`);
     period = { month };
   } else {
-    period = { month: now.toISOString().slice(0, 7) };
+    period = { month: utcMonthOf(now.getTime()) };
   }
   if (by === undefined) return { period };
   if (by !== "model" && by !== "day") throw badRequest("by", `by must be model or day, got ${quote(by)}`);

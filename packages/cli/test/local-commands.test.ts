@@ -5,6 +5,9 @@
  * `start`; bad arguments, unreadable inputs and an empty data dir give clear errors and the
  * documented exit codes; `start` serves the dashboard and the spend API, stops cleanly and
  * leaves no JVM behind.
+ *
+ * Every process runs on a pinned clock (BEDROCK_SPEND_NOW): the samples' day, 2026-11-27, unless a
+ * test sets another instant (the edges of months).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -19,6 +22,8 @@ const SAMPLES = join(root, "samples/logs");
 const PROFILES = join(root, "samples/profiles.json");
 const TSX = join(root, "node_modules/tsx/dist/cli.mjs");
 const MAIN = join(root, "packages/cli/src/main.ts");
+/** The clock of the spawned commands: the day the shipped samples were logged. */
+const SAMPLES_NOW = "2026-11-27T12:00:00Z";
 
 interface Result {
   code: number | null;
@@ -26,10 +31,14 @@ interface Result {
   stderr: string;
 }
 
-/** Runs the CLI to completion (asynchronously, so that independent commands can run side by side). */
-function cli(args: string[]): Promise<Result> {
+/** Runs the CLI to completion (asynchronously, so that independent commands can run side by side), its clock at `now`. */
+function cli(args: string[], now: string = SAMPLES_NOW): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX, MAIN, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [TSX, MAIN, ...args], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, BEDROCK_SPEND_NOW: now },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => {
@@ -208,13 +217,38 @@ describe("bedrock-spend local commands: arguments, unreadable inputs, an empty d
       budget: null,
     });
     expect(spend.stderr).toMatch(/no usage or budget is recorded for tenant "acme"/);
-    expect(spendText).toMatchObject({ code: 0, stdout: expect.stringMatching(/tenant acme, month \d{4}-\d{2}\n {2}cost +0\.000000 USD/) });
+    expect(spendText).toMatchObject({ code: 0, stdout: expect.stringMatching(/^tenant acme, month 2026-11\n {2}cost +0\.000000 USD/) });
     expect(alerts).toMatchObject({ code: 0, stdout: "[]\n" });
     expect(query).toMatchObject({ code: 0, stdout: "invocations\n          0\n(1 row)\n" });
     expect(query.stderr).toMatch(/the lake of .* is empty/);
     expect(budgets).toMatchObject({ code: 0, stdout: expect.stringMatching(/^no budgets set in /) });
     for (const help of helps) expect(help).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: bedrock-spend \w+/) });
     expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it("take the current month from the clock, at the edges of months too, and refuse a clock that is not an instant", async () => {
+    // Prepare
+    const dataDir = join(tempDir(), "clock");
+    const periodAt = async (now: string) => {
+      const result = await cli(["spend", "--tenant", "acme", "--data-dir", dataDir, "--json"], now);
+      expect(result.code, result.stderr).toBe(0);
+      return (JSON.parse(result.stdout) as Spend).period;
+    };
+
+    // Act
+    const periods = await limited(2, [
+      () => periodAt("2026-12-31T23:59:59Z"),
+      () => periodAt("2027-01-01T00:00:00Z"),
+      () => periodAt("2028-02-29T23:59:59Z"),
+      () => periodAt("2028-03-01T00:00:00+00:00"),
+      () => periodAt("2028-03-01T00:30:00+01:00"),
+    ]);
+    const bad = await cli(["spend", "--tenant", "acme", "--data-dir", dataDir], "2026-11-27");
+
+    // Assess
+    expect(periods).toEqual(["2026-12", "2027-01", "2028-02", "2028-03", "2028-02"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/BEDROCK_SPEND_NOW must be an ISO 8601 instant with a time zone, e.g. 2026-11-27T12:00:00Z; got "2026-11-27"/);
   });
 });
 
@@ -253,8 +287,20 @@ describe("bedrock-spend ingest (its own pipeline)", () => {
     expect(spendOnce).toEqual(top);
     expect(spendTwice).toEqual(spendOnce);
     expect(lake.rows).toEqual([{ n: invocations, distinct_ids: invocations }]);
+    expect(first).toMatchObject({ months: [top.period], currentMonth: "2026-11" });
     expect(javaOf(dataDir)).toEqual([]);
-  }, 240_000);
+
+    // A newcomer months later: ingest and spend say which month the samples are in.
+    const later = "2027-06-15T09:00:00Z";
+    const [againLater, spendLater] = await Promise.all([
+      cli(["ingest", join(SAMPLES, "cloudwatch/filter-log-events.json"), "--data-dir", join(tempDir(), "later")], later),
+      cli(["spend", "--tenant", top.tenantId, "--data-dir", dataDir, "--json"], later),
+    ]);
+    expect(againLater.code, againLater.stderr).toBe(0);
+    expect(againLater.stdout).toContain(`invocations of ${top.period} (the current month is 2027-06: spend --month ${top.period})`);
+    expect(JSON.parse(spendLater.stdout)).toMatchObject({ period: "2027-06", invocations: 0 });
+    expect(spendLater.stderr).toContain(`has no usage in 2027-06 (the current month); its latest month with usage is ${top.period}: add --month ${top.period}`);
+  }, 300_000);
 
   it("with --chaos 0.3, twice, still gives the same spend", async () => {
     // Prepare
@@ -285,8 +331,12 @@ interface Started {
   exit: Promise<number | null>;
 }
 
-function spawnStart(args: string[]): Started {
-  const child = spawn(process.execPath, [TSX, MAIN, "start", ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+function spawnStart(args: string[], now: string = SAMPLES_NOW): Started {
+  const child = spawn(process.execPath, [TSX, MAIN, "start", ...args], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, BEDROCK_SPEND_NOW: now },
+  });
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (chunk) => {
@@ -300,11 +350,12 @@ function spawnStart(args: string[]): Started {
 }
 
 async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, started?: Started): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${started ? `\nstdout:\n${started.stdout()}\nstderr:\n${started.stderr()}` : ""}`);
+    if (performance.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${started ? `\nstdout:\n${started.stdout()}\nstderr:\n${started.stderr()}` : ""}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -382,7 +433,7 @@ describe("bedrock-spend start", () => {
     try {
       // Act: wait for the URL, then for the first generated traffic to show
       const url = await waitFor("the dashboard URL", () => /dashboard\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(started.stdout())?.[1], 60_000, started);
-      const readyAt = Date.now();
+      const readyAt = performance.now();
       const readySeconds = Number(/ready in ([\d.]+) s/.exec(started.stdout())?.[1]);
       const javaWhileRunning = javaOf(dataDir);
       const filters = await waitFor(
@@ -394,7 +445,7 @@ describe("bedrock-spend start", () => {
         7_000,
         started,
       );
-      const trafficSeconds = (Date.now() - readyAt) / 1000;
+      const trafficSeconds = (performance.now() - readyAt) / 1000;
       const tenant = filters.tenants[0] as string;
       const response = await fetch(`${url}v1/tenants/${encodeURIComponent(tenant)}/spend?month=${filters.months[0]}`);
       const spend = (await response.json()) as Spend;
@@ -407,6 +458,8 @@ describe("bedrock-spend start", () => {
       expect(javaWhileRunning).toHaveLength(1);
       expect(response.status).toBe(200);
       expect(spend).toMatchObject({ tenantId: tenant, period: filters.months[0], budget: null });
+      // The generated traffic follows the clock.
+      expect(filters.months).toEqual(["2026-11"]);
       expect(spend.invocations).toBeGreaterThan(0);
       expect(code).toBe(0);
       expect(started.stdout()).toMatch(/stopped after 0:\d\d: counted \d/);

@@ -74,6 +74,23 @@ export function forecastMonthEnd(spendPico: bigint, month: string, now: number):
   return (spendPico * BigInt(end - start)) / elapsed;
 }
 
+/**
+ * Fraction of a month that must have passed before its month-end spend is projected (noise
+ * guard): an hour into a month, one call projects to hundreds of times the spend.
+ */
+export const FORECAST_AFTER = 0.1;
+
+/**
+ * The month-end projection worth showing: the linear forecast once `after` of the month has
+ * passed, null before that (too early to say), and the spend itself for a month that is over
+ * (or not begun).
+ */
+export function monthEndForecast(spendPico: bigint, month: string, now: number, after = FORECAST_AFTER): bigint | null {
+  const { start, end } = monthBounds(month);
+  if (now >= start && now < end && now - start < after * (end - start)) return null;
+  return forecastMonthEnd(spendPico, month, now);
+}
+
 /** An alert a tenant's month spend calls for. */
 export interface BudgetAlert {
   kind: "threshold" | "forecast";
@@ -124,7 +141,7 @@ export function alertsDue(evaluation: BudgetEvaluation): BudgetAlert[] {
   const { start, end } = monthBounds(month);
   const elapsedFraction = (now - start) / (end - start);
   const monthly = budgetPico(budget);
-  if (!fired.has("FORECAST") && elapsedFraction >= (evaluation.forecastAfter ?? 0.1) && now < end && forecast > monthly && spendPico < monthly) {
+  if (!fired.has("FORECAST") && elapsedFraction >= (evaluation.forecastAfter ?? FORECAST_AFTER) && now < end && forecast > monthly && spendPico < monthly) {
     alerts.push({ kind: "forecast", threshold: null, ...common });
   }
   return alerts;

@@ -6,6 +6,7 @@ export * from "./aggregation";
 export * from "./attribution";
 export * from "./budget";
 export * from "./catalog";
+export * from "./clock";
 export * from "./cost";
 export * from "./decode/classify";
 export * from "./decode/decode";

@@ -4,7 +4,18 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { alertsDue, type Budget, type BudgetEvaluation, budgetPico, forecastMonthEnd, monthBounds, thresholdPico, validateBudget } from "../src/budget";
+import {
+  alertsDue,
+  type Budget,
+  type BudgetEvaluation,
+  budgetPico,
+  FORECAST_AFTER,
+  forecastMonthEnd,
+  monthBounds,
+  monthEndForecast,
+  thresholdPico,
+  validateBudget,
+} from "../src/budget";
 import { formatUsd, PICO_PER_USD, parseUsd } from "../src/money";
 
 const USD = PICO_PER_USD;
@@ -254,5 +265,57 @@ describe("Function: alertsDue()", () => {
         expect(due.every((alert) => alert.spendUsd === formatUsd(spendPico) && parseUsd(alert.budgetUsd) === monthly)).toBe(true);
       }),
     );
+  });
+});
+
+/** The last second of a month (31 December, 29 February) and the first second of the next. */
+const EDGES = [
+  { at: "2026-12-31T23:59:59.000Z", month: "2026-12", next: "2027-01" },
+  { at: "2028-02-29T23:59:59.000Z", month: "2028-02", next: "2028-03" },
+] as const;
+
+describe.each(EDGES)("Budgets at the edge of $month", ({ at, month, next }) => {
+  const lastSecond = Date.parse(at);
+  const firstSecond = lastSecond + 1000;
+  const budget: Budget = { monthlyUsd: "100.00", thresholds: [50, 80, 100] };
+
+  it("in its last second: the thresholds reached fire for the month, and the forecast is the spend (almost)", () => {
+    // Act
+    const due = alertsDue(evaluation({ month, budget, spendPico: 85n * USD, now: lastSecond }));
+    const forecast = monthEndForecast(85n * USD, month, lastSecond);
+
+    // Assess: one second before the end, the spend scaled by length / (length - 1 s)
+    const { start, end } = monthBounds(month);
+    expect(due.map((alert) => `${alert.month}:${alert.kind}:${alert.threshold}`)).toEqual([`${month}:threshold:50`, `${month}:threshold:80`]);
+    expect(forecast).toBe((85n * USD * BigInt(end - start)) / BigInt(end - start - 1000));
+  });
+
+  it("in its last second: a spend one pico-dollar below the budget forecasts above it", () => {
+    // Act
+    const due = alertsDue(evaluation({ month, budget, spendPico: 100n * USD - 1n, now: lastSecond }));
+
+    // Assess
+    expect(due.map((alert) => alert.kind)).toEqual(["threshold", "threshold", "forecast"]);
+  });
+
+  it("in the next month's first second: the closed month forecasts its spend and no forecast alert fires", () => {
+    // Act: a late record of the closed month, evaluated in the first second of the next
+    const late = alertsDue(evaluation({ month, budget, spendPico: 99n * USD, now: firstSecond }));
+    const fresh = alertsDue(evaluation({ month: next, budget, spendPico: 99n * USD, now: firstSecond }));
+
+    // Assess
+    expect(new Date(firstSecond).toISOString().slice(0, 7)).toBe(next);
+    expect(monthEndForecast(99n * USD, month, firstSecond)).toBe(99n * USD);
+    expect(late.map((alert) => alert.kind)).toEqual(["threshold", "threshold"]);
+    expect(monthEndForecast(99n * USD, next, firstSecond)).toBeNull();
+    expect(monthEndForecast(99n * USD, next, firstSecond - 1000)).toBe(99n * USD);
+    expect(fresh.map((alert) => alert.kind)).toEqual(["threshold", "threshold"]);
+  });
+
+  it(`forecasts from ${FORECAST_AFTER * 100}% of the next month on, not before`, () => {
+    const { start, end } = monthBounds(next);
+    const from = start + Math.ceil(FORECAST_AFTER * (end - start));
+    expect(monthEndForecast(USD, next, from - 1)).toBeNull();
+    expect(monthEndForecast(USD, next, from)).toBe(forecastMonthEnd(USD, next, from));
   });
 });

@@ -2,6 +2,8 @@
 // vendored UMD build defines. Every figure comes from the server as JSON: money as exact decimal
 // strings (formatted as text without floating point), converted to numbers only to draw charts.
 
+import { compact, count, exactUsd, percent, usd, usdNumber } from "./format.js";
+
 const echarts = globalThis.echarts;
 
 /** Poll period: new traffic shows within about one period plus one query. */
@@ -27,62 +29,8 @@ const TOKEN_CLASS_COLORS = { input: "#2563eb", output: "#7c3aed", cacheRead: "#0
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
-const integer = new Intl.NumberFormat("en-US");
-const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
-const smallUsd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumSignificantDigits: 3 });
 const timeUtc = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: "UTC", hourCycle: "h23" });
 const dateUtc = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
-
-/** Thousands separators on a string of digits. */
-function groupDigits(digits) {
-  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
-
-/**
- * Formats an exact decimal USD string for reading, rounding half up with BigInt (no float): two
- * decimals from $0.10 up, three significant digits below (so $0.000320 stays $0.00032), "$0.00" for 0.
- */
-function usd(text) {
-  if (text === null || text === undefined) return "–";
-  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(String(text));
-  if (!match) return String(text);
-  const [, sign, whole, fraction = ""] = match;
-  let digits = 2;
-  if (/^0+$/.test(whole)) {
-    const first = fraction.search(/[1-9]/);
-    if (first >= 1) digits = Math.min(first + 3, 12);
-  }
-  const scaled = BigInt(whole + fraction.padEnd(digits + 1, "0").slice(0, digits + 1));
-  const rounded = (scaled + 5n) / 10n;
-  let body = rounded.toString().padStart(digits + 1, "0");
-  let fractionOut = body.slice(-digits);
-  body = body.slice(0, -digits);
-  if (digits > 2) fractionOut = fractionOut.replace(/0+$/, "").padEnd(2, "0");
-  const negative = sign === "-" && rounded !== 0n;
-  return `${negative ? "−" : ""}$${groupDigits(body)}.${fractionOut}`;
-}
-
-/** The exact amount, for a title attribute. */
-function exactUsd(text) {
-  return text === null || text === undefined ? "" : `Exact: ${String(text).startsWith("-") ? `−$${String(text).slice(1)}` : `$${text}`}`;
-}
-
-/** A number of dollars for chart axes and labels (drawing only): $1.2K, $12.30, $0.30, $0.00032. */
-function usdNumber(value) {
-  const abs = Math.abs(value);
-  if (abs === 0) return "$0";
-  if (abs >= 1000) return `$${compact.format(value)}`;
-  if (abs >= 0.1) return `$${value.toFixed(2)}`;
-  return smallUsd.format(value);
-}
-
-function count(value) {
-  return integer.format(value);
-}
-
-function percent(value, digits = 1) {
-  return `${value.toFixed(digits)}%`;
-}
 
 /** Model id without vendor, release date and version: anthropic.claude-haiku-4-5-20251001-v1:0 -> claude-haiku-4-5. */
 function shortModel(model) {
@@ -114,9 +62,19 @@ function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
+/**
+ * The server's clock as of its latest answer, epoch ms. "Today" and "this month" are the server's
+ * (its clock is the data's), not the browser's, which may be off or set to another date.
+ */
+function serverNow() {
+  const stamp = state.lastData?.generatedAt ?? state.options?.asOf;
+  const time = stamp ? Date.parse(stamp) : Number.NaN;
+  return Number.isNaN(time) ? Date.now() : time;
+}
+
 function formatTime(iso) {
   const date = new Date(iso);
-  const today = new Date().toISOString().slice(0, 10);
+  const today = new Date(serverNow()).toISOString().slice(0, 10);
   return iso.slice(0, 10) === today ? timeUtc.format(date) : `${dateUtc.format(date)} ${timeUtc.format(date).slice(0, 5)}`;
 }
 
@@ -196,11 +154,11 @@ function apiQuery() {
   return text ? `?${text}` : "";
 }
 
-/** The month the tenant lookup reports: the selected one, else the current UTC month. */
+/** The month the tenant lookup reports: the selected one, else the server's current UTC month. */
 function lookupMonth() {
   const { year, month } = state.filters;
   if (year && month) return `${year}-${month.padStart(2, "0")}`;
-  return new Date().toISOString().slice(0, 7);
+  return new Date(serverNow()).toISOString().slice(0, 7);
 }
 
 class RequestError extends Error {
@@ -258,15 +216,18 @@ function renderFilters() {
 }
 
 async function loadFilters() {
-  const text = JSON.stringify(await getJson("/api/filters"));
+  const answer = await getJson("/api/filters");
+  const { asOf, ...options } = answer;
+  const text = JSON.stringify(options);
+  if (state.options) state.options.asOf = asOf;
   if (text === state.optionsText) return;
   state.optionsText = text;
-  state.options = JSON.parse(text);
+  state.options = answer;
   renderFilters();
 }
 
 function defaultPeriod() {
-  const latest = state.options?.months?.[0] ?? new Date().toISOString().slice(0, 7);
+  const latest = state.options?.months?.[0] ?? new Date(serverNow()).toISOString().slice(0, 7);
   return { year: latest.slice(0, 4), month: String(Number(latest.slice(5, 7))) };
 }
 
@@ -459,7 +420,8 @@ function dayRange(points) {
   let end;
   if (year && month) {
     start = Date.UTC(Number(year), Number(month) - 1, 1);
-    end = Math.min(Date.UTC(Number(year), Number(month), 0), Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()));
+    const today = new Date(serverNow());
+    end = Math.min(Date.UTC(Number(year), Number(month), 0), Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()));
     if (points.length > 0) end = Math.max(end, Date.parse(`${points[points.length - 1].day}T00:00:00Z`));
   } else if (points.length > 0) {
     start = Date.parse(`${points[0].day}T00:00:00Z`);
@@ -897,7 +859,12 @@ function renderLookup(result) {
   const facts = [
     result.budget ? ["Used", `${percent(result.percentUsed ?? 0, 2)}`] : null,
     result.budget ? [Number(result.remainingUsd) < 0 ? "Over by" : "Remaining", usd(result.remainingUsd?.replace(/^-/, "") ?? "0")] : null,
-    ["Forecast month-end", `${usd(result.forecastUsd)}${result.forecastPercent === null ? "" : ` (${percent(result.forecastPercent)})`}`],
+    [
+      "Forecast month-end",
+      result.forecastUsd === null
+        ? "too early in the month"
+        : `${usd(result.forecastUsd)}${result.forecastPercent === null ? "" : ` (${percent(result.forecastPercent)})`}`,
+    ],
     ["Invocations", count(spend.invocations)],
     ["Tokens", count(spend.inputTokens + spend.outputTokens + spend.cacheReadTokens + spend.cacheWriteTokens)],
     spend.unpricedInvocations > 0 ? ["Unpriced invocations", count(spend.unpricedInvocations)] : null,

@@ -8,9 +8,11 @@ import type { SpendApiStore } from "@bedrock-spend/api";
 import {
   type Budget,
   type BudgetAlert,
+  type Clock,
   type DayModelRow,
   escapeKeyComponent,
   parseUsd,
+  systemClock,
   TOKEN_CLASSES,
   type TokenClass,
   type UsageCounters,
@@ -22,7 +24,7 @@ import { type AlertItem, type DashboardData, type DashboardFilters, type Dashboa
 /** Options of the in-memory source. */
 export interface MemoryDashboardOptions {
   /** Clock of `generatedAt` and of alerts added without a time. */
-  now?: () => Date;
+  now?: Clock;
   /**
    * Cost of each token class of a priced record, decimal USD; null (or absent) when unknown. When
    * any priced record of a selection has no split, the selection's class costs are null.
@@ -113,7 +115,7 @@ const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0
 
 /** Creates an empty in-memory source. */
 export function createMemoryDashboardData(options: MemoryDashboardOptions = {}): MemoryDashboardData {
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? systemClock;
   const held: Held[] = [];
   const ids = new Set<string>();
   const alerts: AlertItem[] = [];
@@ -192,7 +194,7 @@ export function createMemoryDashboardData(options: MemoryDashboardOptions = {}):
       }
     },
 
-    addAlert(alert, firedAt = now()) {
+    addAlert(alert, firedAt = new Date(now())) {
       const item: AlertItem = { ...alert, alertId: alertIdOf(alert), firedAt: firedAt.toISOString() };
       // Fired once: a second delivery of the same alert is not a new alert.
       if (!alerts.some((existing) => existing.alertId === item.alertId)) alerts.push(item);
@@ -236,7 +238,7 @@ export function createMemoryDashboardData(options: MemoryDashboardOptions = {}):
         });
       return {
         filters: { ...filters },
-        generatedAt: now().toISOString(),
+        generatedAt: new Date(now()).toISOString(),
         latestEventTime,
         kpis: { ...totalsOf(total), tenants: tenants.size, models: models.size },
         byTenantGroup: breakdownRows(groups),

@@ -9,7 +9,7 @@
  * - `GET /` and `GET /<file>`: public/ (index.html, app.js, style.css, favicon.svg)
  * - `GET /vendor/echarts.min.js`: ECharts from node_modules (no CDN)
  * - `GET /api/dashboard?year=&month=&tenant=&model=` -> `DashboardResponse`
- * - `GET /api/filters` -> `FilterOptions`
+ * - `GET /api/filters` -> `FilterResponse` (the options, and the server's clock as `asOf`)
  * - `GET /api/alerts?since=<ISO 8601>` -> `AlertItem[]`
  * - `GET /api/tenants/{tenantId}?month=YYYY-MM` -> `TenantLookup`
  * - `* /v1/...` -> the spend API
@@ -21,8 +21,8 @@ import type { AddressInfo } from "node:net";
 import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ApiRequest, ApiResponse } from "@bedrock-spend/api";
-import { budgetPico, forecastMonthEnd, formatUsd, parseUsd, type Spend, thresholdPico } from "@bedrock-spend/core";
-import type { DashboardData, DashboardErrorBody, DashboardFilters, SpendApiHandler, TenantLookup, ThresholdState } from "./types";
+import { budgetPico, type Clock, formatUsd, monthEndForecast, parseUsd, type Spend, systemClock, thresholdPico, utcMonthOf } from "@bedrock-spend/core";
+import type { DashboardData, DashboardErrorBody, DashboardFilters, FilterResponse, SpendApiHandler, TenantLookup, ThresholdState } from "./types";
 
 /** What the server needs. */
 export interface DashboardServerDeps {
@@ -30,7 +30,7 @@ export interface DashboardServerDeps {
   /** The spend API: `(request) => handleSpendApi(request, { ...deps, allowUnauthenticated: true })`. */
   spendApi: SpendApiHandler;
   /** Clock of the tenant lookup (default month, forecast). */
-  now?: () => Date;
+  now?: Clock;
   /** Directory of the page's files. Default: the package's public/. */
   publicDir?: string;
   /** ECharts' minified UMD build. Default: `echarts/dist/echarts.min.js` from node_modules. */
@@ -172,11 +172,12 @@ function percentOf(part: bigint, whole: bigint): number {
 }
 
 /** A tenant's month spend (the spend API's answer) against its budget. */
-export function tenantLookupOf(spend: Spend, month: string, now: Date): TenantLookup {
+export function tenantLookupOf(spend: Spend, month: string, now: number): TenantLookup {
   const spendPico = parseUsd(spend.costUsd) ?? 0n;
-  const forecastPico = forecastMonthEnd(spendPico, month, now.getTime());
+  const forecastPico = monthEndForecast(spendPico, month, now);
   const budget = spend.budget;
-  const common = { tenantId: spend.tenantId, month, asOf: now.toISOString(), spend, budget, forecastUsd: formatUsd(forecastPico) };
+  const forecastUsd = forecastPico === null ? null : formatUsd(forecastPico);
+  const common = { tenantId: spend.tenantId, month, asOf: new Date(now).toISOString(), spend, budget, forecastUsd };
   if (budget === null) {
     return { ...common, percentUsed: null, remainingUsd: null, forecastPercent: null, thresholds: [], status: "no-budget" };
   }
@@ -185,12 +186,13 @@ export function tenantLookupOf(spend: Spend, month: string, now: Date): TenantLo
     const amount = thresholdPico(budget, percent);
     return { percent, amountUsd: formatUsd(amount, 2), reached: spendPico >= amount };
   });
-  const status = spendPico >= monthly ? "over" : forecastPico > monthly || thresholds.some((threshold) => threshold.reached) ? "warning" : "ok";
+  const status =
+    spendPico >= monthly ? "over" : (forecastPico !== null && forecastPico > monthly) || thresholds.some((threshold) => threshold.reached) ? "warning" : "ok";
   return {
     ...common,
     percentUsed: percentOf(spendPico, monthly),
     remainingUsd: formatUsd(monthly - spendPico),
-    forecastPercent: percentOf(forecastPico, monthly),
+    forecastPercent: forecastPico === null ? null : percentOf(forecastPico, monthly),
     thresholds,
     status,
   };
@@ -219,7 +221,7 @@ function hostOf(host: string): string {
 
 /** Creates the dashboard server. */
 export function createDashboardServer(deps: DashboardServerDeps): DashboardServer {
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now ?? systemClock;
   const publicDir = resolve(deps.publicDir ?? fileURLToPath(new URL("../public/", import.meta.url)));
   const echartsFile = deps.echartsFile ?? defaultEchartsFile();
   /** `Host` values this server answers to (set by `listen`). */
@@ -266,7 +268,7 @@ export function createDashboardServer(deps: DashboardServerDeps): DashboardServe
 
   async function lookup(rawTenant: string, rawQuery: string): Promise<Reply> {
     const query = readQuery(rawQuery, ["month"]);
-    const month = query.month ?? now().toISOString().slice(0, 7);
+    const month = query.month ?? utcMonthOf(now());
     if (!MONTH_KEY.test(month)) throw badRequest("month", `month must be YYYY-MM (UTC), got ${JSON.stringify(month.slice(0, 20))}`);
     const request: ApiRequest = {
       method: "GET",
@@ -293,7 +295,7 @@ export function createDashboardServer(deps: DashboardServerDeps): DashboardServe
         return json(200, await deps.data.dashboard(parseFilters(rawQuery)));
       case "/api/filters":
         readQuery(rawQuery, []);
-        return json(200, await deps.data.filters());
+        return json(200, { ...(await deps.data.filters()), asOf: new Date(now()).toISOString() } satisfies FilterResponse);
       default: {
         const { since } = readQuery(rawQuery, ["since"]);
         let sinceIso: string | undefined;

@@ -101,7 +101,7 @@ export interface DashboardResponse {
   byTokenClass: TokenClassRow[];
 }
 
-/** `GET /api/filters`: the values the filter controls offer. */
+/** The values the filter controls offer (what `DashboardData.filters` answers). */
 export interface FilterOptions {
   /** Years with usage, newest first. */
   years: number[];
@@ -111,6 +111,14 @@ export interface FilterOptions {
   tenants: string[];
   /** Base model ids with usage, sorted. */
   models: string[];
+}
+
+/**
+ * `GET /api/filters`: the options, and the server's clock, ISO 8601 UTC. The page takes "today"
+ * and "this month" from the server (whose clock is the data's), never from the browser's.
+ */
+export interface FilterResponse extends FilterOptions {
+  asOf: string;
 }
 
 /** One fired budget alert, as the alerts feed shows it. */
@@ -145,12 +153,15 @@ export interface TenantLookup {
   percentUsed: number | null;
   /** Budget minus spend (negative when over), decimal USD; null without a budget. */
   remainingUsd: string | null;
-  /** Linear projection of the month-end spend (the spend itself once the month is over), decimal USD. */
-  forecastUsd: string;
-  /** Forecast as a percentage of the budget, two decimals; null without a budget. */
+  /**
+   * Linear projection of the month-end spend (the spend itself once the month is over), decimal
+   * USD; null in the month's first tenth, when it is too early to project.
+   */
+  forecastUsd: string | null;
+  /** Forecast as a percentage of the budget, two decimals; null without a budget or a forecast. */
   forecastPercent: number | null;
   thresholds: ThresholdState[];
-  /** `over`: spend at or above the budget; `warning`: a threshold reached or the forecast above the budget. */
+  /** `over`: spend at or above the budget; `warning`: a threshold reached or the forecast (when there is one) above the budget. */
   status: "no-budget" | "ok" | "warning" | "over";
 }
 

@@ -2,26 +2,36 @@
  * The dashboard in a real browser: Debian's headless Chromium driven by playwright-core, against
  * the real server over an in-memory data source that the test changes while the page is open.
  * Writes test-output/dashboard.png (1440x900, full page) and test-output/dashboard-1280x800.png.
+ *
+ * Time is pinned: the server and the data run on a fixed clock, and the browser's own clock is
+ * set to another year, so the page must take "today" and "this month" from the server. The page
+ * is also opened at the edges of months (first and last second, 29 February, 31 December).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type Clock, fixedClock, utcMonthOf } from "@bedrock-spend/core";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDashboardServer, type DashboardFilters, type DashboardServer, type TenantLookup } from "../src/index";
 import { memoryStack, usage, workload } from "./helpers/fixtures";
 import { getJson } from "./helpers/http";
+import { expectedUsd } from "./helpers/usd-oracle";
 
 const CHROMIUM = process.env.BEDROCK_SPEND_CHROMIUM ?? "/usr/bin/chromium";
 const OUTPUT_DIR = fileURLToPath(new URL("../../../test-output/", import.meta.url));
 /** New traffic must show within this long, without a reload. */
 const FRESHNESS_MS = 2000;
 
-const now = new Date();
-const MONTH = now.toISOString().slice(0, 7);
-const { data, spendApi } = memoryStack({ records: workload({ now: new Date(now.getTime() - 60_000), count: 2500 }) });
-const SELECTED: DashboardFilters = { year: now.getUTCFullYear(), month: now.getUTCMonth() + 1, tenant: null, model: null };
+/** The server's and the data's clock. */
+const NOW = Date.parse("2026-11-20T15:30:00.000Z");
+const clock: Clock = fixedClock(NOW);
+/** The browser's clock: another year and month, which the page must not use for "today". */
+const BROWSER_TIME = "2031-06-15T12:00:00.000Z";
+const MONTH = utcMonthOf(NOW);
+const { data, spendApi } = memoryStack({ now: clock, records: workload({ now: new Date(NOW - 60_000), count: 2500 }) });
+const SELECTED: DashboardFilters = { year: Number(MONTH.slice(0, 4)), month: Number(MONTH.slice(5, 7)), tenant: null, model: null };
 
 let server: DashboardServer;
 let origin: string;
@@ -46,27 +56,32 @@ function watch(target: Page): void {
   });
 }
 
-/** The page's money format for amounts of $0.10 and more: two decimals, half up, thousands separators. */
-function usdText(exact: string): string {
-  const [whole = "0", fraction = ""] = exact.split(".");
-  const thousandths = BigInt(whole + fraction.padEnd(3, "0").slice(0, 3));
-  expect(thousandths).toBeGreaterThanOrEqual(100n);
-  const cents = ((thousandths + 5n) / 10n).toString();
-  return `$${cents.slice(0, -2).replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${cents.slice(-2)}`;
-}
+/** How the page must show an exact amount (an oracle independent of the page's code). */
+const usdText = expectedUsd;
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 const text = async (selector: string): Promise<string> => (await page.locator(selector).textContent()) ?? "";
 
 /** Waits until the element's text is `expected`; returns how long it took. */
 async function untilText(selector: string, expected: string, timeout: number): Promise<number> {
-  const started = Date.now();
+  const started = performance.now();
   await page.waitForFunction(
     ([css, want]) =>
       (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector(css)?.textContent === want,
     [selector, expected] as const,
     { timeout, polling: 50 },
   );
-  return Date.now() - started;
+  return performance.now() - started;
 }
 
 interface ChartState {
@@ -105,14 +120,14 @@ beforeAll(async () => {
   await data.spendStore.putBudget("acme", { monthlyUsd: acmeBudget, thresholds: [50, 80, 100] });
   data.addAlert(
     { kind: "threshold", threshold: 50, tenantId: "acme", month: MONTH, spendUsd: acme.kpis.costUsd, budgetUsd: acmeBudget, forecastUsd: acme.kpis.costUsd },
-    new Date(now.getTime() - 3_600_000),
+    new Date(NOW - 3_600_000),
   );
   data.addAlert(
     { kind: "forecast", threshold: null, tenantId: "globex", month: MONTH, spendUsd: "41.20", budgetUsd: "50.00", forecastUsd: "63.75" },
-    new Date(now.getTime() - 600_000),
+    new Date(NOW - 600_000),
   );
 
-  server = createDashboardServer({ data, spendApi, onError: (error) => problems.push(`server error: ${String(error)}`) });
+  server = createDashboardServer({ data, spendApi, now: clock, onError: (error) => problems.push(`server error: ${String(error)}`) });
   origin = (await server.listen(0)).url.replace(/\/$/, "");
 
   userDataDir = mkdtempSync(join(tmpdir(), "bedrock-spend-chromium-"));
@@ -120,17 +135,9 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1440, height: 900 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: CHROMIUM_ARGS,
   });
+  await context.clock.setFixedTime(BROWSER_TIME);
   context.on("request", (request) => requests.push(request.url()));
   page = context.pages()[0] ?? (await context.newPage());
   watch(page);
@@ -234,7 +241,7 @@ describe("dashboard in headless Chromium", () => {
     const before = await data.dashboard(SELECTED);
     const lookupBefore = await text('#lookup-result [data-field="spend"]');
     const added = Array.from({ length: 7 }, (_, n) =>
-      usage(`live-${n}`, { tenant: "acme", time: new Date().toISOString(), input: 40_000, output: 6_000, department: "sales", group: "enterprise" }),
+      usage(`live-${n}`, { tenant: "acme", time: new Date(NOW).toISOString(), input: 40_000, output: 6_000, department: "sales", group: "enterprise" }),
     );
     data.add(...added);
     const after = await data.dashboard(SELECTED);
@@ -266,10 +273,12 @@ describe("dashboard in headless Chromium", () => {
       budgetUsd: "100.00",
       forecastUsd: "131.5",
     });
-    const started = Date.now();
+    const started = performance.now();
     const item = page.locator(`#alerts-feed li[data-alert-id="${alert.alertId}"]`);
     await item.waitFor({ timeout: FRESHNESS_MS });
-    expect(Date.now() - started).toBeLessThanOrEqual(FRESHNESS_MS);
+    expect(performance.now() - started).toBeLessThanOrEqual(FRESHNESS_MS);
+    // Fired today by the server's clock (not the browser's, in 2031): the time alone.
+    expect(await item.locator("time").textContent()).toBe("15:30:00");
     expect(await item.textContent()).toContain("initech reached 80% of its budget");
     expect(await item.textContent()).toContain("$80.00 of $100.00");
     expect(await page.locator("#alerts-feed li").first().getAttribute("data-alert-id")).toBe(alert.alertId);
@@ -298,5 +307,102 @@ describe("dashboard in headless Chromium", () => {
     expect(requests.length).toBeGreaterThan(10);
     const external = requests.filter((url) => !url.startsWith(`${origin}/`));
     expect(external).toEqual([]);
+  });
+});
+
+/**
+ * The edges of months: the last second of 31 December and of 29 February, and the first second
+ * after each. The server's clock sits on the edge; the browser's stays in 2031.
+ */
+const EDGES = [
+  { at: "2026-12-31T23:59:59.000Z", days: 31, yesterday: "Dec 30 23:59" },
+  { at: "2027-01-01T00:00:00.000Z", days: 1, yesterday: "Dec 31 00:00" },
+  { at: "2028-02-29T23:59:59.000Z", days: 29, yesterday: "Feb 28 23:59" },
+  { at: "2028-03-01T00:00:00.000Z", days: 1, yesterday: "Feb 29 00:00" },
+] as const;
+
+describe.each(EDGES)("dashboard with the server's clock at $at", ({ at, days, yesterday }) => {
+  const instant = Date.parse(at);
+  const month = utcMonthOf(instant);
+  const firstSecond = at.endsWith("T00:00:00.000Z");
+  const edge = memoryStack({
+    now: fixedClock(instant),
+    records: [
+      ...workload({ now: new Date(instant - 60_000), count: 300, seed: 11, prefix: `edge-${month}` }),
+      // Calls at the very instant: the month has usage even in its first second.
+      ...[0, 1, 2].map((n) => usage(`edge-${at}-${n}`, { tenant: "acme", time: at, input: 300_000, output: 20_000 })),
+    ],
+  });
+  const edgeProblems: string[] = [];
+  let edgeServer: DashboardServer;
+  let edgePage: Page;
+  let edgeOrigin: string;
+
+  beforeAll(async () => {
+    await edge.data.spendStore.putBudget("acme", { monthlyUsd: "1.00", thresholds: [50, 100] });
+    const alert = { kind: "threshold", threshold: 100, tenantId: "acme", month, spendUsd: "1.5", budgetUsd: "1.00", forecastUsd: "1.5" } as const;
+    edge.data.addAlert(alert, new Date(instant));
+    edge.data.addAlert({ ...alert, threshold: 50, tenantId: "globex" }, new Date(instant - 86_400_000));
+    edgeServer = createDashboardServer({
+      data: edge.data,
+      spendApi: edge.spendApi,
+      now: fixedClock(instant),
+      onError: (error) => edgeProblems.push(String(error)),
+    });
+    edgeOrigin = (await edgeServer.listen(0)).url.replace(/\/$/, "");
+    edgePage = await context.newPage();
+    edgePage.on("pageerror", (error) => edgeProblems.push(`page error: ${error.message}`));
+    edgePage.on("console", (message) => {
+      if (message.type() === "error") edgeProblems.push(`console error: ${message.text()}`);
+    });
+    await edgePage.goto(`${edgeOrigin}/?lookup=acme`);
+    await edgePage.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 15_000 });
+    await edgePage.waitForSelector('#lookup-result[data-tenant="acme"]', { timeout: 5000 });
+  });
+
+  afterAll(async () => {
+    await edgePage?.close();
+    await edgeServer?.close();
+  });
+
+  it("opens on the server's month and shows its KPIs", async () => {
+    const url = new URL(edgePage.url());
+    expect(`${url.searchParams.get("year")}-${url.searchParams.get("month")?.padStart(2, "0")}`).toBe(month);
+    const expected = await edge.data.dashboard({ year: Number(month.slice(0, 4)), month: Number(month.slice(5, 7)), tenant: null, model: null });
+    expect(expected.kpis.invocations).toBeGreaterThanOrEqual(3);
+    expect(await edgePage.locator("#kpi-cost-value").textContent()).toBe(usdText(expected.kpis.costUsd));
+    expect(await edgePage.locator("#kpi-invocations-value").textContent()).toBe(expected.kpis.invocations.toLocaleString("en-US"));
+  });
+
+  it(`draws the month's days up to the server's today (${days})`, async () => {
+    await edgePage.waitForFunction(
+      `echarts.getInstanceByDom(document.getElementById("chart-cost-time")).getOption().series[0].data.length === ${days}`,
+      undefined,
+      {
+        timeout: 5000,
+      },
+    );
+  });
+
+  it(firstSecond ? "gives no forecast in the month's first second" : "forecasts the month-end as its spend in the last second", async () => {
+    const lookup = (await getJson<TenantLookup>(`${edgeOrigin}/`, `/api/tenants/acme?month=${month}`)).json;
+    expect(lookup.month).toBe(month);
+    const facts = (await edgePage.locator("#lookup-result .facts").textContent()) ?? "";
+    if (firstSecond) {
+      expect(lookup.forecastUsd).toBeNull();
+      expect(facts).toContain("too early in the month");
+    } else {
+      // One second before the end, the projection is the spend scaled by (month / (month - 1 s)).
+      expect(lookup.forecastUsd).not.toBeNull();
+      expect(facts).toContain(usdText(lookup.forecastUsd as string));
+      expect(usdText(lookup.forecastUsd as string)).toBe(usdText(lookup.spend.costUsd));
+    }
+    expect(lookup.status).toBe("over");
+  });
+
+  it("dates alerts by the server's today: the time alone for today, the day for yesterday", async () => {
+    const times = await edgePage.locator("#alerts-feed li time").allTextContents();
+    expect(times).toEqual([at.slice(11, 19), yesterday]);
+    expect(edgeProblems).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { fixedClock } from "@bedrock-spend/core";
 import { describe, expect, it } from "vitest";
 import { createMemoryDashboardData, DASHBOARD_TOP_N, type DashboardFilters, OTHER_KEY } from "../src/index";
 import { classCosts, usage } from "./helpers/fixtures";
@@ -66,7 +67,7 @@ describe("in-memory dashboard data", () => {
   });
 
   it("fires an alert once, whatever the number of deliveries", async () => {
-    const data = createMemoryDashboardData({ now: () => new Date("2026-11-20T00:00:00.000Z") });
+    const data = createMemoryDashboardData({ now: fixedClock("2026-11-20T00:00:00.000Z") });
     const alert = { kind: "threshold", threshold: 80, tenantId: "a#b", month: "2026-11", spendUsd: "8", budgetUsd: "10.00", forecastUsd: "12" } as const;
     expect(data.addAlert(alert).alertId).toBe("a%23b#2026-11#080");
     data.addAlert(alert, new Date("2026-11-21T00:00:00.000Z"));

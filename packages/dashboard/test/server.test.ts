@@ -6,7 +6,7 @@ import {
   type DashboardData,
   type DashboardResponse,
   type DashboardServer,
-  type FilterOptions,
+  type FilterResponse,
   type TenantLookup,
 } from "../src/index";
 import { memoryStack, usage } from "./helpers/fixtures";
@@ -36,11 +36,11 @@ const RECORDS = [
 
 let server: DashboardServer;
 let base: string;
-const stack = memoryStack({ now: () => NOW, records: RECORDS });
+const stack = memoryStack({ now: () => NOW.getTime(), records: RECORDS });
 const errors: unknown[] = [];
 
 beforeAll(async () => {
-  server = createDashboardServer({ data: stack.data, spendApi: stack.spendApi, now: () => NOW, onError: (error) => errors.push(error) });
+  server = createDashboardServer({ data: stack.data, spendApi: stack.spendApi, now: () => NOW.getTime(), onError: (error) => errors.push(error) });
   ({ url: base } = await server.listen(0));
 });
 
@@ -224,14 +224,15 @@ describe("GET /api/dashboard", () => {
 });
 
 describe("GET /api/filters", () => {
-  it("lists the years, months, tenants and models with usage", async () => {
-    const { status, json } = await getJson<FilterOptions>(base, "/api/filters");
+  it("lists the years, months, tenants and models with usage, and the server's clock", async () => {
+    const { status, json } = await getJson<FilterResponse>(base, "/api/filters");
     expect(status).toBe(200);
     expect(json).toEqual({
       years: [2026, 2025],
       months: ["2026-11", "2026-10", "2025-12"],
       tenants: ["acme", "globex", "initech"],
       models: [UNKNOWN, NOVA, HAIKU],
+      asOf: "2026-11-20T12:00:00.000Z",
     });
   });
 });

@@ -204,28 +204,51 @@ describe("Function: processBudgetStream", () => {
       expect(scenario.published.alerts.map((alert) => `${alert.month}:${alert.threshold}`)).toEqual(["2026-10:50", "2026-10:100"]);
     });
 
-    it("evaluates a live budget change in the current month of its stream record", async () => {
-      // Prepare: usage in this month and the next, so that the record's month has it whichever it is
+    it.each([
+      ["2026-12-31T23:59:59Z", "2026-12"],
+      ["2027-01-01T00:00:00Z", "2027-01"],
+      ["2028-02-29T23:59:59Z", "2028-02"],
+      ["2028-03-01T00:00:00Z", "2028-03"],
+    ])("evaluates a live budget change made at %s in %s, the month of its stream record", async (at, month) => {
+      // Prepare: usage in the record's month and in the months either side of it
       const scenario = await budgetScenario({ now: null });
-      const now = new Date();
-      const thisMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1, 12));
-      const nextMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1, 12));
-      await scenario.spend("acme", "60", thisMonth.toISOString());
-      await scenario.spend("acme", "60", nextMonth.toISOString());
+      const record = Date.parse(at);
+      const mid = (offset: number) => {
+        const day = new Date(record);
+        return new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth() + offset, 15, 12)).toISOString();
+      };
+      for (const offset of [-1, 0, 1]) await scenario.spend("acme", "60", mid(offset));
       await scenario.nextRecords();
 
-      // Act: lowered below the spend, so no forecast whatever the day of the month
+      // Act: lowered below the spend (so no forecast), the change stamped at the edge as a live record would be
       await scenario.setBudget("acme", "50", [50, 80, 100]);
-      const records = await scenario.nextRecords();
-      await scenario.handle(records);
+      const [change] = await scenario.nextRecords();
+      const live = { ...change, dynamodb: { ...change?.dynamodb, ApproximateCreationDateTime: record / 1000 } };
+      await scenario.handle([live]);
 
       // Assess
-      const recordMonth = new Date((records[0]?.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000).toISOString().slice(0, 7);
-      expect(scenario.published.alerts.map((alert) => `${alert.month}:${alert.threshold}`)).toEqual([
-        `${recordMonth}:50`,
-        `${recordMonth}:80`,
-        `${recordMonth}:100`,
-      ]);
+      expect(change?.dynamodb?.Keys?.sk?.S).toBe("BUDGET");
+      expect(scenario.published.alerts.map((alert) => `${alert.month}:${alert.threshold}`)).toEqual([`${month}:50`, `${month}:80`, `${month}:100`]);
+    });
+
+    it.each([
+      ["2026-12-31T23:59:59Z", "2026-12", ["threshold:50", "threshold:80", "forecast:null"]],
+      ["2027-01-01T00:00:00Z", "2027-01", ["threshold:50", "threshold:80"]],
+      ["2028-02-29T23:59:59Z", "2028-02", ["threshold:50", "threshold:80", "forecast:null"]],
+      ["2028-03-01T00:00:00Z", "2028-03", ["threshold:50", "threshold:80"]],
+    ])("counts spend made at %s into %s and alerts there, forecasting only once the month is under way", async (at, month, expected) => {
+      // Prepare: the clock at the very instant of the spend
+      const scenario = await budgetScenario({ now: Date.parse(at) });
+      await scenario.setBudget("acme", "100", [50, 80, 100]);
+      await scenario.nextRecords();
+
+      // Act: 99.999999 USD: one second before the end it projects above 100; in the first second it is too early to project
+      await scenario.spend("acme", "99.999999", at);
+      await scenario.handle();
+
+      // Assess
+      expect(scenario.published.alerts.map((alert) => alert.month)).toEqual(expected.map(() => month));
+      expect(scenario.published.alerts.map((alert) => `${alert.kind}:${alert.threshold}`)).toEqual(expected);
     });
 
     it("uses the default budget for tenants without one, and a tenant's own budget over it", async () => {

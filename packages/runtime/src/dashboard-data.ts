@@ -10,7 +10,7 @@
  * One statement per answer: a `GROUPING SETS` query gives the totals and the five breakdowns at
  * once; the top-N cut is the dashboard package's, shared by every source.
  */
-import { parseUsd } from "@bedrock-spend/core";
+import { type Clock, parseUsd, systemClock } from "@bedrock-spend/core";
 import {
   type AlertItem,
   addTally,
@@ -33,7 +33,7 @@ export interface LocalDashboardDataOptions {
   athena: LocalAthena;
   /** Fired alerts, newest first. */
   alerts: () => readonly AlertItem[];
-  now?: () => Date;
+  now?: Clock;
   /** Most recent alerts answered when `since` is absent. Default 50. */
   recentAlerts?: number;
 }
@@ -107,7 +107,7 @@ function pico(value: JsonValue | undefined): bigint {
 
 /** The local dashboard data source. */
 export function createLocalDashboardData(options: LocalDashboardDataOptions): DashboardData {
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? systemClock;
   return {
     async dashboard(filters: DashboardFilters): Promise<DashboardResponse> {
       const { rows } = await options.athena.query(dashboardSql(filters));
@@ -158,7 +158,7 @@ export function createLocalDashboardData(options: LocalDashboardDataOptions): Da
       const anyPriced = total.invocations - total.unpricedInvocations > 0;
       return {
         filters: { ...filters },
-        generatedAt: now().toISOString(),
+        generatedAt: new Date(now()).toISOString(),
         latestEventTime: latest,
         kpis: { ...totalsOf(total), tenants: maps.tenant.size, models: maps.model.size },
         byTenantGroup: breakdownRows(maps.group),

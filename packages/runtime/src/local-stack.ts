@@ -32,10 +32,13 @@ import {
   type AliasMap,
   type ApplicationProfileLookup,
   type BudgetAlert,
+  type Clock,
   defaultCatalog,
   type PriceCatalog,
   Pricer,
+  systemClock,
   type UsageRecord,
+  utcDayOf,
 } from "@bedrock-spend/core";
 import type { DashboardData } from "@bedrock-spend/dashboard";
 import { DuckDbLakeWriter, LocalAthena } from "@bedrock-spend/lake";
@@ -101,6 +104,12 @@ export interface LocalStackOptions {
   firehoseIntervalMs?: number;
   /** Told of every round of a consumer: how long it took and how many records it read (for benchmarks and diagnostics). */
   onRound?: (round: ConsumerRound) => void;
+  /**
+   * The clock of what the stack dates: the month a budget change is evaluated in (the table
+   * stream's own timestamps come from the JVM's clock), when alerts fired, the dashboard's
+   * "now", quarantine and lake-error files. Default the machine's.
+   */
+  clock?: Clock;
 }
 
 /** One round of one consumer. */
@@ -248,6 +257,8 @@ export class LocalStack {
   private lastSaved = "";
   private removeSignal: () => void = () => {};
   private readonly clients: { destroy(): void }[] = [];
+  /** What the stack dates things by (`LocalStackOptions.clock`). */
+  readonly clock: Clock;
 
   private constructor(
     private readonly options: LocalStackOptions,
@@ -264,6 +275,7 @@ export class LocalStack {
     },
   ) {
     const { dynamo, kinesalite, handlers } = services;
+    this.clock = options.clock ?? systemClock;
     this.layout = dataDirLayout(options.dataDir);
     this.lock = services.lock;
     this.athena = services.athena;
@@ -328,7 +340,7 @@ export class LocalStack {
     };
     const sendRaw = async (body: Record<string, unknown>) => {
       const id = sha256(JSON.stringify(body));
-      await quarantine.send([{ id, quarantinedAt: new Date().toISOString(), ...body } as unknown as QuarantinedRecord]);
+      await quarantine.send([{ id, quarantinedAt: new Date(this.clock()).toISOString(), ...body } as unknown as QuarantinedRecord]);
     };
     const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${this.streamName}`;
     const writer = new ObservedUsageWriter({ client: writerClient, tableName: this.tableName }, (outcome) => {
@@ -389,7 +401,7 @@ export class LocalStack {
     const publisher = { publish: async (alert: BudgetAlert) => this.recordAlert(alert) };
     this.alertMapping = new DynamoDbStreamEventSourceMapping(
       this.streamReader,
-      quiet(handlers.budgetAlert.createBudgetAlertHandler({ store: this.store, publisher, defaultBudget: null })),
+      quiet(handlers.budgetAlert.createBudgetAlertHandler({ store: this.store, publisher, defaultBudget: null, now: this.clock })),
       {
         // Every counted transaction writes dozens of items: large batches keep the evaluations few.
         batchSize: 1000,
@@ -452,7 +464,7 @@ export class LocalStack {
 
   /** The dashboard's data: the lake through LocalAthena, and the fired alerts. */
   dashboardData(): DashboardData {
-    return createLocalDashboardData({ athena: this.athena, alerts: () => this.alerts() });
+    return createLocalDashboardData({ athena: this.athena, alerts: () => this.alerts(), now: this.clock });
   }
 
   /** Alerts fired on this data dir, newest first. */
@@ -681,7 +693,7 @@ export class LocalStack {
 
   private async appendLakeErrors(entries: Record<string, unknown>[]): Promise<void> {
     await mkdir(this.layout.lakeErrors, { recursive: true });
-    const day = new Date().toISOString().slice(0, 10);
+    const day = utcDayOf(this.clock());
     await appendFile(join(this.layout.lakeErrors, `${day}.jsonl`), `${entries.map((entry) => JSON.stringify(entry)).join("\n")}\n`);
     this.stats.lakeErrors += entries.length;
   }
@@ -689,7 +701,7 @@ export class LocalStack {
   private recordAlert(alert: BudgetAlert): void {
     const alertId = alertIdOf(alert);
     if (this.alertsById.has(alertId)) return;
-    const fired: FiredAlert = { ...alert, alertId, firedAt: new Date().toISOString() };
+    const fired: FiredAlert = { ...alert, alertId, firedAt: new Date(this.clock()).toISOString() };
     this.alertsById.set(alertId, fired);
     this.stats.alerts++;
     this.options.onAlert?.(fired);

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { CreateStreamCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { MemoryAlertPublisher, MemoryDeadLetterQueue, type QuarantinedRecord } from "@bedrock-spend/adapters";
-import { defaultCatalog, Pricer, parseInvocationLog, parseUsd, type UsageRecord } from "@bedrock-spend/core";
+import { defaultCatalog, fixedClock, Pricer, parseInvocationLog, parseUsd, type UsageRecord } from "@bedrock-spend/core";
 import { createAggregateHandler } from "@bedrock-spend/functions/aggregate";
 import { createBudgetAlertHandler } from "@bedrock-spend/functions/budget-alert";
 import { createTransformHandler } from "@bedrock-spend/functions/transform";
@@ -76,7 +76,8 @@ describe("Local pipeline with the real handlers", () => {
     const publisher = new MemoryAlertPublisher();
     const alerts = new DynamoDbStreamEventSourceMapping(
       new DynamoDbStreamReader({ dynamoDb: client, streams: localDynamoDbStreamsClient(inject("dynamoDbEndpoint")), tableName }),
-      createBudgetAlertHandler({ store, publisher, defaultBudget: null }),
+      // Evaluated as of the day after November: the month is closed, so its alerts are its thresholds.
+      createBudgetAlertHandler({ store, publisher, defaultBudget: null, now: fixedClock("2026-12-02T00:00:00Z") }),
     );
 
     // Act
@@ -112,7 +113,9 @@ describe("Local pipeline with the real handlers", () => {
       expect(rows.every((row) => row.year === "2026" && row.month === "11" && row.day === "27")).toBe(true);
     }
     expect(([...deadLetters.messages.values()] as QuarantinedRecord[]).filter((message) => typeof message.raw === "string")).toHaveLength(malformed);
-    // Threshold alerts only: whether a forecast alert also fires depends on the day of the month the test runs.
-    expect(publisher.alerts.filter((alert) => alert.tenantId === tenant && alert.kind === "threshold").map((alert) => alert.threshold)).toEqual([50, 100]);
+    expect(publisher.alerts.filter((alert) => alert.tenantId === tenant).map((alert) => `${alert.month}:${alert.kind}:${alert.threshold}`)).toEqual([
+      "2026-11:threshold:50",
+      "2026-11:threshold:100",
+    ]);
   });
 });

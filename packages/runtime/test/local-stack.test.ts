@@ -8,7 +8,17 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultCatalog, formatUsd, Pricer, parseInvocationLog, parseUsd, type SpendTotals, StaticProfileMap, type UsageRecord } from "@bedrock-spend/core";
+import {
+  defaultCatalog,
+  fixedClock,
+  formatUsd,
+  Pricer,
+  parseInvocationLog,
+  parseUsd,
+  type SpendTotals,
+  StaticProfileMap,
+  type UsageRecord,
+} from "@bedrock-spend/core";
 import { createMemoryDashboardData, type DashboardFilters } from "@bedrock-spend/dashboard";
 import { APPLICATION_PROFILES, generateTraffic, gzipStable, type TrafficItem, tenantAt, toSubscriptionPayloads } from "@bedrock-spend/traffic";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -164,6 +174,8 @@ const SECOND = [
   ...generateTraffic({ seed: 6, count: 200, tenants: TENANTS, start: "2026-12-01T08:00:00Z", ratePerSecond: 5, bodyBytes: 256, permissionsLine: false }),
 ];
 const TOP_TENANT = tenantAt(0, TENANTS).tenantId;
+/** The stacks' clock: just after the traffic, so that alerts and the dashboard do not depend on the day the tests run. */
+const clock = fixedClock("2026-12-01T09:00:00Z");
 
 describe("LocalStack", () => {
   const dataDir = tempDataDir();
@@ -171,7 +183,7 @@ describe("LocalStack", () => {
   let stack: LocalStack;
 
   beforeAll(async () => {
-    stack = await LocalStack.start({ dataDir, profiles, handleSignals: false, batchSize: 7, onLog: (log) => logs.push(log) });
+    stack = await LocalStack.start({ dataDir, profiles, clock, handleSignals: false, batchSize: 7, onLog: (log) => logs.push(log) });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -238,7 +250,7 @@ describe("LocalStack", () => {
     await stack.stop();
     await stack.stop();
     expect(dynamoDbLocalPids(join(dataDir, "dynamodb"))).toEqual([]);
-    stack = await LocalStack.start({ dataDir, profiles, handleSignals: false, batchSize: 7, onLog: (log) => logs.push(log) });
+    stack = await LocalStack.start({ dataDir, profiles, clock, handleSignals: false, batchSize: 7, onLog: (log) => logs.push(log) });
     await expectAgreement(stack, truthOf(FIRST));
 
     // Act: the first traffic again (a re-ingest) and new traffic
@@ -259,7 +271,7 @@ describe("LocalStack with chaos", () => {
   let stack: LocalStack;
 
   beforeAll(async () => {
-    stack = await LocalStack.start({ dataDir, profiles, handleSignals: false, batchSize: 7, chaos: 0.3, chaosSeed: 7 });
+    stack = await LocalStack.start({ dataDir, profiles, clock, handleSignals: false, batchSize: 7, chaos: 0.3, chaosSeed: 7 });
   });
   afterAll(async () => {
     await stack?.stop();

@@ -109,6 +109,23 @@ export class AggregatesStore {
     return rows;
   }
 
+  /** The latest month in which the tenant has usage counted, or undefined when it has none. */
+  async latestMonthWithUsage(tenantId: string): Promise<string | undefined> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
+        ExpressionAttributeNames: { "#pk": PK, "#sk": SK },
+        ExpressionAttributeValues: { ":pk": { S: tenantPk(tenantId) }, ":prefix": { S: monthSk("") } },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const sk = result.Items?.[0]?.[SK]?.S;
+    return sk === undefined ? undefined : sk.slice(monthSk("").length);
+  }
+
   /** Whether the tenant has any item at all (usage, budget or alerts). */
   async tenantExists(tenantId: string): Promise<boolean> {
     const result = await this.client.send(

@@ -36,7 +36,7 @@ export async function freshApi(options: { defaultBudget?: Budget | null; now?: D
   const deps: SpendApiDeps = {
     store,
     defaultBudget: options.defaultBudget ?? null,
-    now: () => now,
+    now: () => now.getTime(),
     ...options.deps,
   };
   return {

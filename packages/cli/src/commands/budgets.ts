@@ -5,6 +5,7 @@
  */
 import { validateBudget } from "@bedrock-spend/core";
 import { parseCommandArgs } from "../args";
+import { clockFromEnv } from "../clock";
 import { UsageError } from "../errors";
 import { dataDirOf, formatTable, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
 import { openLocalTable, scanBudgets, type TenantBudget } from "../runtime";
@@ -56,6 +57,7 @@ export async function budgetsCommand(argv: string[]): Promise<number> {
   if (action === undefined) throw new UsageError("budgets: expected set, list or rm", { help: BUDGETS_HELP });
   if (rest.length > 0) throw new UsageError(`budgets ${action}: unexpected argument "${rest[0]}"`, { help: BUDGETS_HELP });
   const dataDir = dataDirOf(values["data-dir"]);
+  const clock = clockFromEnv();
   const tenant = values.tenant;
   const needTenant = () => {
     if (tenant === undefined || tenant.length === 0) throw new UsageError(`budgets ${action}: --tenant is required`, { help: BUDGETS_HELP });
@@ -79,7 +81,9 @@ export async function budgetsCommand(argv: string[]): Promise<number> {
         const table = await openLocalTable({ dataDir, role: "budgets", create: true, onWait: waitNotice });
         if (!table) throw new Error("the aggregates table could not be created");
         try {
-          return (await callSpendApi(table, { method: "PUT", path: path(tenantId), body }, BUDGETS_HELP)).body as unknown as { budget: TenantBudget["budget"] };
+          return (await callSpendApi(table, { method: "PUT", path: path(tenantId), body }, BUDGETS_HELP, clock)).body as unknown as {
+            budget: TenantBudget["budget"];
+          };
         } finally {
           await table.close();
         }
@@ -120,7 +124,7 @@ export async function budgetsCommand(argv: string[]): Promise<number> {
         const table = await openLocalTable({ dataDir, role: "budgets", create: false, onWait: waitNotice });
         if (!table) return false;
         try {
-          return (await callSpendApi(table, { method: "DELETE", path: path(tenantId), body: null }, BUDGETS_HELP)).statusCode === 200;
+          return (await callSpendApi(table, { method: "DELETE", path: path(tenantId), body: null }, BUDGETS_HELP, clock)).statusCode === 200;
         } finally {
           await table.close();
         }

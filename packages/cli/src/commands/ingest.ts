@@ -15,10 +15,11 @@
 import { readFile, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type DecodedItem, decodeStream, formatSource, formatUsd, type Pricer } from "@bedrock-spend/core";
+import { type DecodedItem, decodeStream, formatSource, formatUsd, type Pricer, utcMonthOf } from "@bedrock-spend/core";
 import { localDynamoDbClient, localKinesisClient } from "@bedrock-spend/local";
 import { APPLICATION_PROFILES } from "@bedrock-spend/traffic";
 import { parseCommandArgs } from "../args";
+import { clockFromEnv } from "../clock";
 import { loadPricer } from "../config";
 import { CommandFailure, UsageError } from "../errors";
 import { expandInputPaths, openInput, STDIN_PATH } from "../io";
@@ -85,6 +86,10 @@ export interface IngestSummary {
   unpriced: number;
   /** Exact cost of what this run counted. */
   costUsd: string;
+  /** UTC months of the invocations read (counted now or before), oldest first. */
+  months: string[];
+  /** The current UTC month (of the clock), which `spend` defaults to. */
+  currentMonth: string;
   seconds: number;
   /** The running `start` whose pipeline was used, if any. */
   sharedStart: { pid: number } | null;
@@ -176,6 +181,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   const maxWarnings = values["max-warnings"] === undefined ? 20 : Number(values["max-warnings"]);
   if (!Number.isInteger(maxWarnings) || maxWarnings < 0) throw new UsageError(`--max-warnings must be a non-negative integer, got "${values["max-warnings"]}"`);
   const dataDir = dataDirOf(values["data-dir"]);
+  const clock = clockFromEnv();
   const files = await expandInputPaths(positionals);
   let pricer = await loadPricer({ prices: values.prices, profiles: values.profiles, aliases: values.aliases });
   const pricing = pricingOf(values);
@@ -217,6 +223,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
         pricing,
         chaos,
         chaosSeed: Date.now() % 1_000_000,
+        clock,
         onLog: (log) => progress.line(`bedrock-spend: ${log.level === "info" ? "" : `${log.level}: `}${log.message}`),
         onAlert: (alert) =>
           progress.line(
@@ -252,6 +259,8 @@ export async function ingestCommand(argv: string[]): Promise<number> {
         notCounted: summary.fresh.size - counted.size,
         unpriced,
         costUsd: formatUsd(costPico),
+        months: [...summary.months].sort(),
+        currentMonth: utcMonthOf(clock()),
         seconds: Math.round((Date.now() - started) / 10) / 100,
         sharedStart: found.kind === "shared" ? { pid: found.holder.pid } : null,
         chaos: stats?.chaos ? { rate: chaos, ...stats.chaos } : null,
@@ -305,7 +314,7 @@ async function pricingConflict(
 
 /** Reads, classifies and puts every input; returns the counts and the request ids not counted before (with their cost). */
 async function run(files: readonly string[], pricer: Pricer, sink: Sink, progress: Progress, maxWarnings: number) {
-  const state = { read: 0, bytes: 0, duplicates: 0, quarantined: 0, dropped: 0, fresh: new Map<string, bigint | null>() };
+  const state = { read: 0, bytes: 0, duplicates: 0, quarantined: 0, dropped: 0, fresh: new Map<string, bigint | null>(), months: new Set<string>() };
   const seen = new Set<string>();
   const packStats: PackStats = { items: 0, events: 0, payloads: 0, controlMessages: 0 };
   let warned = 0;
@@ -344,6 +353,7 @@ async function run(files: readonly string[], pricer: Pricer, sink: Sink, progres
         if (warned++ < maxWarnings) progress.line(`warning: ${formatSource(outcome.source)}: invalid record, quarantined: ${outcome.reason}`);
       } else {
         const requestId = outcome.usage.record.request_id;
+        state.months.add(outcome.usage.record.event_time.slice(0, 7));
         if (seen.has(requestId)) state.duplicates++;
         else {
           seen.add(requestId);
@@ -375,6 +385,12 @@ export function formatIngestSummary(summary: IngestSummary): string {
     `  dropped      ${n(summary.dropped)}  control messages and permissions lines`,
   ];
   if (summary.notCounted > 0) lines.push(`  NOT COUNTED  ${n(summary.notCounted)}  the pipeline gave their batches up (see quarantine/)`);
+  if (summary.months.length > 0) {
+    const latest = summary.months[summary.months.length - 1] as string;
+    // spend and the dashboard's lookup default to the current month: logs of earlier months need --month.
+    const note = summary.months.includes(summary.currentMonth) ? "" : ` (the current month is ${summary.currentMonth}: spend --month ${latest})`;
+    lines.push(`invocations of ${summary.months.join(", ")}${note}`);
+  }
   if (summary.chaos) {
     const chaos = summary.chaos;
     lines.push(

@@ -4,8 +4,9 @@
  * (`GET /v1/tenants/{tenantId}/spend`, the same handler), so `spend --json` and the API never differ.
  */
 import { type ApiRequest, handleSpendApi } from "@bedrock-spend/api";
-import { emptyCounters, isDayKey, isMonthKey, type Spend, spendOf } from "@bedrock-spend/core";
+import { type Clock, emptyCounters, isDayKey, isMonthKey, type Spend, spendOf, utcMonthOf } from "@bedrock-spend/core";
 import { parseCommandArgs } from "../args";
+import { CLOCK_ENV, clockFromEnv } from "../clock";
 import { UsageError } from "../errors";
 import { dataDirOf, formatTable, grouped, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
 import { type LocalTable, openLocalTable } from "../runtime";
@@ -15,7 +16,8 @@ export const SPEND_HELP = `Usage: bedrock-spend spend --tenant T [--month YYYY-M
 A tenant's spend from the aggregates (what ingest and start counted): invocations, tokens by class
 and the exact cost, for a calendar month (default: the current UTC month) or a day, with the
 budget that applies. --by adds a breakdown by model or by day. With --json, the object the spend
-API answers (GET /v1/tenants/{tenantId}/spend).
+API answers (GET /v1/tenants/{tenantId}/spend). When the current month has no usage, a note
+names the tenant's latest month that has some.
 
 Options:
   --tenant T        the tenant id (required)
@@ -25,17 +27,23 @@ Options:
 ${LOCAL_OPTIONS_HELP}
 
 Uses the DynamoDB Local of a running "bedrock-spend start" on the data dir, or starts one.
-A tenant with no usage and no budget prints zero spend and a note. Exit status: 0, or 2 for
+A tenant with no usage and no budget prints zero spend and a note. The current month is the
+clock's (${CLOCK_ENV}=2026-11-27T12:00:00Z runs as of that instant). Exit status: 0, or 2 for
 usage errors.`;
 
 /** Maps the API's field names to this command's options. */
 const OPTION_OF: Readonly<Record<string, string>> = { tenantId: "--tenant", month: "--month", day: "--day", by: "--by" };
 
 /** Answers a spend API request from the data dir's table; a 400 becomes a usage error naming the option. */
-export async function callSpendApi(table: LocalTable, request: Omit<ApiRequest, "auth" | "query"> & { query?: ApiRequest["query"] }, help: string) {
+export async function callSpendApi(
+  table: LocalTable,
+  request: Omit<ApiRequest, "auth" | "query"> & { query?: ApiRequest["query"] },
+  help: string,
+  clock: Clock,
+) {
   const response = await handleSpendApi(
     { query: {}, ...request, auth: { mode: "none" } },
-    { store: table.store, defaultBudget: null, allowUnauthenticated: true },
+    { store: table.store, defaultBudget: null, allowUnauthenticated: true, now: clock },
   );
   const body = JSON.parse(response.body) as { error?: { code: string; message: string; field?: string } };
   if (response.statusCode === 400) {
@@ -69,25 +77,38 @@ export async function spendCommand(argv: string[]): Promise<number> {
   if (values.by !== undefined && values.by !== "model" && values.by !== "day")
     throw new UsageError(`--by must be model or day, got "${values.by}"`, { help: SPEND_HELP });
   const dataDir = dataDirOf(values["data-dir"]);
-  const query: Record<string, string | undefined> = { month: values.month, day: values.day, by: values.by };
-  const period = values.day ?? values.month ?? new Date().toISOString().slice(0, 7);
+  const clock = clockFromEnv();
+  // The month is read off the clock once, here: the API call comes later (after DynamoDB Local
+  // starts) and must not land in the next month at a month's edge.
+  const period = values.day ?? values.month ?? utcMonthOf(clock());
+  const query: Record<string, string | undefined> = { month: values.day === undefined ? period : undefined, day: values.day, by: values.by };
 
-  const { spend, known } = await localCommand(async () => {
+  const { spend, known, latestMonth } = await localCommand(async () => {
     const table = await openLocalTable({ dataDir, role: "spend", create: false, onWait: waitNotice });
-    if (!table) return { spend: undefined, known: false };
+    if (!table) return { spend: undefined, known: false, latestMonth: undefined };
     try {
       const { statusCode, body } = await callSpendApi(
         table,
         { method: "GET", path: `/v1/tenants/${encodeURIComponent(tenant)}/spend`, query, body: null },
         SPEND_HELP,
+        clock,
       );
-      return statusCode === 404 ? { spend: undefined, known: false } : { spend: body as unknown as Spend, known: true };
+      if (statusCode === 404) return { spend: undefined, known: false, latestMonth: undefined };
+      const found = body as unknown as Spend;
+      // The default month is the current one: say where the usage is when it has none (logs of an
+      // earlier month, such as the shipped samples).
+      const defaulted = values.month === undefined && values.day === undefined && found.invocations === 0;
+      return { spend: found, known: true, latestMonth: defaulted ? await table.store.latestMonthWithUsage(tenant) : undefined };
     } finally {
       await table.close();
     }
   });
   const result = spend ?? spendOf({ tenantId: tenant, period, totals: emptyCounters(), budget: null, ...(values.by ? { breakdown: [] } : {}) });
   if (!known) process.stderr.write(`bedrock-spend: no usage or budget is recorded for tenant "${tenant}" in ${dataDir}\n`);
+  if (latestMonth !== undefined && latestMonth !== result.period)
+    process.stderr.write(
+      `bedrock-spend: tenant "${tenant}" has no usage in ${result.period} (the current month); its latest month with usage is ${latestMonth}: add --month ${latestMonth}\n`,
+    );
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatSpend(result));
   return 0;
 }

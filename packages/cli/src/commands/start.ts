@@ -12,6 +12,7 @@ import { formatUsd } from "@bedrock-spend/core";
 import { createDashboardServer, type DashboardServer } from "@bedrock-spend/dashboard";
 import { APPLICATION_PROFILES, generateTraffic, gzipStable, type TrafficItem, toSubscriptionPayloads } from "@bedrock-spend/traffic";
 import { parseCommandArgs } from "../args";
+import { CLOCK_ENV, clockFromEnv } from "../clock";
 import { loadPricer } from "../config";
 import { UsageError } from "../errors";
 import { dataDirOf, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf } from "../local";
@@ -39,6 +40,9 @@ Options:
   --profiles FILE     application-inference-profile map (over the generated traffic's own)
   --aliases FILE      metadata key aliases
 ${LOCAL_OPTIONS_HELP} (one JSON line when ready, one per alert, one at the end)
+
+Time: the machine's clock, or ${CLOCK_ENV}=<ISO 8601 instant> to run as of that instant (the
+generated traffic, budget evaluations, alerts and the dashboard's "today" follow it).
 
 Exit status: 0 after Ctrl-C or --duration, 2 for usage errors (a start already running on the
 data dir, a port in use), 1 if a local service cannot start (e.g. no Java).`;
@@ -86,7 +90,7 @@ class TrafficFeeder {
       count: Number.POSITIVE_INFINITY,
       tenants: options.tenants,
       ratePerSecond: options.rate,
-      start: Date.now(),
+      start: stack.clock(),
     });
     this.next = this.items.next().value as TrafficItem | undefined;
   }
@@ -110,7 +114,7 @@ class TrafficFeeder {
   }
 
   private async feed(): Promise<void> {
-    const now = Date.now();
+    const now = this.stack.clock();
     const due: TrafficItem[] = [];
     while (this.next && this.next.timestampMs <= now && due.length < 50_000) {
       due.push(this.next);
@@ -179,6 +183,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   const seed = values.seed ?? String(randomInt(1, 1_000_000_000));
   const traffic = !values["no-traffic"];
   const dataDir = dataDirOf(values["data-dir"]);
+  const clock = clockFromEnv();
   const json = values.json === true;
   const pricer = await loadPricer({ prices: values.prices, profiles: values.profiles, aliases: values.aliases }, APPLICATION_PROFILES);
   const pricing = pricingOf(values);
@@ -200,6 +205,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       chaos,
       chaosSeed: Number(seed) || 1,
       handleSignals: false,
+      clock,
       onLog: log,
       onAlert: (alert) => (json ? event({ event: "alert", ...alert }) : process.stderr.write(`${alertText(alert)}\n`)),
     });
@@ -218,7 +224,8 @@ export async function startCommand(argv: string[]): Promise<number> {
     try {
       server = createDashboardServer({
         data: stack.dashboardData(),
-        spendApi: (request) => handleSpendApi(request, { store: stack.store, defaultBudget: null, allowUnauthenticated: true }),
+        spendApi: (request) => handleSpendApi(request, { store: stack.store, defaultBudget: null, allowUnauthenticated: true, now: clock }),
+        now: clock,
         onError: (error, request) => log({ level: "error", message: `dashboard ${request.method} ${request.path}: ${(error as Error).message}` }),
       });
       let url: string;

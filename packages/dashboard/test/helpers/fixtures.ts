@@ -5,7 +5,7 @@
  * previous month.
  */
 import { handleSpendApi } from "@bedrock-spend/api";
-import { formatUsd, TOKEN_CLASSES, type TokenClass, type UsageRecord } from "@bedrock-spend/core";
+import { type Clock, formatUsd, TOKEN_CLASSES, type TokenClass, type UsageRecord } from "@bedrock-spend/core";
 import { createMemoryDashboardData, type MemoryDashboardData, type SpendApiHandler } from "../../src/index";
 
 /** Pico-dollars per token (USD per million tokens x 1e6) of each class. */
@@ -195,7 +195,7 @@ export function workload(options: { now: Date; count: number; seed?: number; pre
 }
 
 /** The in-memory data source with a workload, and the real spend API handler over its store. */
-export function memoryStack(options: { now?: () => Date; records?: UsageRecord[] } = {}): { data: MemoryDashboardData; spendApi: SpendApiHandler } {
+export function memoryStack(options: { now?: Clock; records?: UsageRecord[] } = {}): { data: MemoryDashboardData; spendApi: SpendApiHandler } {
   const data = createMemoryDashboardData({ classCosts, ...(options.now ? { now: options.now } : {}) });
   if (options.records) data.add(...options.records);
   const spendApi: SpendApiHandler = (request) =>
