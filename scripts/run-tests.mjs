@@ -4,6 +4,10 @@
 //
 // The benchmarks run last in their seconds-long smoke mode (`pnpm bench --quick`).
 //
+// The suites that read the time (aggregation, alerts, forecasts, the dashboard, the API's default
+// month) run a second time with the machine's clock itself moved to the first minute of a month
+// by libfaketime: every test pins its own clock, so none may depend on the day CI runs.
+//
 // The infrastructure tests run in a vitest run of their own: synthesizing the SST app bundles
 // every function with blocking child processes, which on two busy cores can starve the RPC
 // between vitest's workers and its main process.
@@ -17,11 +21,31 @@ const vitest = (name, args, report) => [
   report,
 ];
 
+/** Suites that aggregate, alert, forecast or render: re-run at a faked machine time. */
+const DATE_SENSITIVE = [
+  "packages/core/test/budget.test.ts",
+  "packages/core/test/clock.test.ts",
+  "packages/store/test/usage-writer.test.ts",
+  "packages/pipeline/test/budget-alerts.test.ts",
+  "packages/api/test/spend-api.test.ts",
+  "packages/dashboard/test",
+  "packages/runtime/test",
+  "packages/sdk/test/guard.test.ts",
+  "functions/test/budget-alert.test.ts",
+];
+/** The faked machine time (UTC): the first minute of a month, after a 29 February. */
+const FAKE_TIME = process.env.BEDROCK_SPEND_FAKETIME ?? "2028-03-01 00:00:05";
+const fakeClock = (name, args, report) => {
+  const [, , vitestArgs] = vitest(name, args, report);
+  return [name, "faketime", [FAKE_TIME, "pnpm", ...vitestArgs], report, { TZ: "UTC" }];
+};
+
 const steps = [
   ["lint and format", "pnpm", ["exec", "biome", "ci", "."]],
   ["type check", "pnpm", ["exec", "tsc", "--noEmit", "-p", "tsconfig.json"]],
   vitest("tests", ["--exclude", "test/infra/**", "--exclude", "**/node_modules/**"], "vitest.json"),
   vitest("infrastructure tests", ["test/infra"], "vitest-infra.json"),
+  fakeClock(`date-sensitive tests with the machine's clock at ${FAKE_TIME} UTC (faketime)`, DATE_SENSITIVE, "vitest-faketime.json"),
   // Benchmarks are not tests: CI only checks that each one runs and reports its figures.
   ["benchmark smoke run", "pnpm", ["bench", "--quick"]],
 ];
@@ -32,12 +56,13 @@ process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 let failedStep;
 let passed = 0;
 let failed = 0;
-for (const [name, command, args, report] of steps) {
+for (const [name, command, args, report, env] of steps) {
   process.stderr.write(`\n== ${name}: ${command} ${args.join(" ")}\n`);
-  const result = spawnSync(command, args, { stdio: "inherit" });
+  const result = spawnSync(command, args, { stdio: "inherit", env: { ...process.env, ...env } });
   if (result.status !== 0) {
     failedStep ??= name;
-    process.stderr.write(`== ${name} failed (exit ${result.status ?? result.signal})\n`);
+    const why = result.error ? `${command}: ${result.error.message} (scripts/setup.sh installs what the tests need)` : `exit ${result.status ?? result.signal}`;
+    process.stderr.write(`== ${name} failed (${why})\n`);
     if (!report) break;
   }
   if (!report) continue;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine for bedrock-spend: pnpm 12.4.2, Java 17 (DynamoDB Local), Chromium
-# (browser tests of the dashboard) and the workspace dependencies. Idempotent: a second run only
+# (browser tests of the dashboard), faketime (tests at a chosen machine time) and the workspace
+# dependencies. Idempotent: a second run only
 # re-checks. Needs the npm registry and Debian's packages (run as root, or with sudo available).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,13 @@ fi
 if [ "${BEDROCK_SPEND_SKIP_CHROMIUM:-0}" != "1" ] && [ ! -x /usr/bin/chromium ]; then
   echo "setup: installing Chromium for the browser tests" >&2
   apt_install chromium
+fi
+
+# libfaketime: the test run repeats the date-sensitive suites with the machine's clock set to the
+# first minute of a month (scripts/run-tests.mjs), so that no test depends on today's date.
+if [ "${BEDROCK_SPEND_SKIP_FAKETIME:-0}" != "1" ] && ! command -v faketime >/dev/null 2>&1; then
+  echo "setup: installing faketime for the clock-independence tests" >&2
+  apt_install faketime
 fi
 
 echo "setup: installing workspace dependencies" >&2

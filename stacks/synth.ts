@@ -78,10 +78,24 @@ async function withSynthLock<T>(root: string, task: () => Promise<T>): Promise<T
   }
 }
 
+/**
+ * The kernel's clock, read off a file written now: the lock's age compares two file times, not a
+ * file time with `Date.now()`, which a process may see moved (tests run under libfaketime).
+ */
+function filesystemNow(dir: string): number {
+  const probe = join(dir, `.clock-${process.pid}`);
+  writeFileSync(probe, "");
+  try {
+    return statSync(probe).mtimeMs;
+  } finally {
+    rmSync(probe, { force: true });
+  }
+}
+
 /** A lock whose owner process is gone, or that is older than any synthesis takes. */
 function lockIsStale(lock: string): boolean {
   try {
-    if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) return true;
+    if (filesystemNow(dirname(lock)) - statSync(lock).mtimeMs > LOCK_STALE_MS) return true;
     const owner = Number(readFileSync(join(lock, "owner"), "utf8").trim());
     if (!Number.isInteger(owner) || owner <= 0) return false;
     try {

@@ -101,6 +101,26 @@ describe("Function: handleSpendApi() spend on DynamoDB Local", () => {
     expect(response.json).toStrictEqual(ACME_NOV);
   });
 
+  it.each([
+    ["2026-12-31T23:59:59.999Z", "2026-12"],
+    ["2027-01-01T00:00:00.000Z", "2027-01"],
+    ["2028-02-29T23:59:59.999Z", "2028-02"],
+    ["2028-03-01T00:00:00.000Z", "2028-03"],
+  ])("with the clock at %s, defaults to %s", async (now, month) => {
+    // Prepare
+    const edge = await freshApi({ now: new Date(now) });
+
+    // Act
+    const before = await edge.call(request("GET", "/v1/tenants/acme/budget", {}));
+    const put = await edge.call(request("PUT", "/v1/tenants/acme/budget", { body: JSON.stringify({ monthlyUsd: "10" }) }));
+    const after = await edge.call(request("GET", "/v1/tenants/acme/spend"));
+
+    // Assess
+    expect(before.statusCode).toBe(404);
+    expect(put.statusCode).toBe(200);
+    expect(after.json).toMatchObject({ tenantId: "acme", period: month, invocations: 0 });
+  });
+
   it("counts an invocation at 23:59:59 UTC on the last day in that month, not the next", async () => {
     // Act
     const october = await api.call(request("GET", "/v1/tenants/acme/spend", { query: { month: "2026-10" } }));

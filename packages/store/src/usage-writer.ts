@@ -22,7 +22,16 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
-import { type AggregateDelta, type AggregationOptions, aggregateKeysOf, type CountableInvocation, dedupKey, preAggregate } from "@bedrock-spend/core";
+import {
+  type AggregateDelta,
+  type AggregationOptions,
+  aggregateKeysOf,
+  type Clock,
+  type CountableInvocation,
+  dedupKey,
+  preAggregate,
+  systemClock,
+} from "@bedrock-spend/core";
 import { COUNTER_ATTRIBUTES, PK, SK, TTL_ATTRIBUTE } from "./table";
 
 /** DynamoDB's limit of actions per transaction. */
@@ -60,8 +69,8 @@ export interface UsageWriterOptions extends AggregationOptions {
   /** Days a dedup item lives after it is written. Default 35: longer than every retry path (Kinesis 7 d, DLQ 14 d). */
   dedupRetentionDays?: number;
   retry?: Partial<RetryPolicy>;
-  /** Clock, epoch ms. Injectable for tests. */
-  now?: () => number;
+  /** Clock of the dedup items' `countedAt` and TTL, and of `updatedAt`. Default the machine's. */
+  now?: Clock;
 }
 
 /** An invocation to count, with the identifier of where it came from (e.g. a Kinesis sequence number). */
@@ -97,7 +106,7 @@ export class UsageWriter {
   private readonly options: AggregationOptions;
   private readonly retentionSeconds: number;
   private readonly retry: RetryPolicy;
-  private readonly now: () => number;
+  private readonly now: Clock;
 
   constructor(options: UsageWriterOptions) {
     this.client = options.client;
@@ -105,7 +114,7 @@ export class UsageWriter {
     this.options = options.breakdowns ? { breakdowns: options.breakdowns } : {};
     this.retentionSeconds = Math.round((options.dedupRetentionDays ?? 35) * 86_400);
     this.retry = { maxAttempts: 8, baseDelayMs: 25, maxDelayMs: 2_000, ...options.retry };
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? systemClock;
   }
 
   /**

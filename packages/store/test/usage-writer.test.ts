@@ -1,6 +1,8 @@
-import { aggregateKeysOf } from "@bedrock-spend/core";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { aggregateKeysOf, dedupKey, fixedClock } from "@bedrock-spend/core";
 import { describe, expect, it } from "vitest";
 import { AggregatesStore } from "../src/aggregates-store";
+import { TTL_ATTRIBUTE } from "../src/table";
 import { UsageWriter } from "../src/usage-writer";
 import { freshTable, invocation } from "./helpers";
 
@@ -112,5 +114,29 @@ describe("Class: UsageWriter on DynamoDB Local", () => {
     expect(outcome.transactions).toBe(3);
     expect(outcome.writeUnits).toBe(2 * (250 + 7));
     expect((await new AggregatesStore(client, tableName).monthTotal("mix", "2026-11"))?.invocations).toBe(250);
+  });
+});
+
+describe("Class: UsageWriter at the edges of months", () => {
+  it.each([
+    ["2026-12-31T23:59:59.999Z", "2027-01-01T00:00:00.000Z"],
+    ["2028-02-29T23:59:59.999Z", "2028-03-01T00:00:00.000Z"],
+  ])("counts the last instant of a month (%s) and the first of the next (%s) each in its own month and day", async (last, first) => {
+    // Prepare: the writer's clock at the first instant, as when the two calls are counted together
+    const { client, tableName } = await freshTable();
+    const writer = new UsageWriter({ client, tableName, now: fixedClock(first), dedupRetentionDays: 35 });
+    const store = new AggregatesStore(client, tableName);
+
+    // Act
+    const outcome = await writer.write([invocation("last", { timestamp: last }), invocation("first", { timestamp: first, input: 200 })]);
+
+    // Assess: one invocation in each month and each day; the dedup marker lives 35 days from the clock
+    expect(outcome.counted).toHaveLength(2);
+    expect((await store.monthTotal("acme", last.slice(0, 7)))?.inputTokens).toBe(100);
+    expect((await store.monthTotal("acme", first.slice(0, 7)))?.inputTokens).toBe(200);
+    expect((await store.dayModelRows("acme", { day: last.slice(0, 10) })).map((row) => row.counters.inputTokens)).toEqual([100]);
+    expect((await store.dayModelRows("acme", { day: first.slice(0, 10) })).map((row) => row.counters.inputTokens)).toEqual([200]);
+    const marker = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: dedupKey("last").pk }, sk: { S: dedupKey("last").sk } } }));
+    expect(marker.Item?.[TTL_ATTRIBUTE]?.N).toBe(String(Date.parse(first) / 1000 + 35 * 86_400));
   });
 });
