@@ -8,7 +8,8 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import { type Pricer, type TransformOptions, transformFirehoseRecords } from "@bedrock-spend/core";
+import type { Pricer } from "@bedrock-spend/core";
+import { type TransformOptions, transformFirehoseRecords } from "@bedrock-spend/pipeline/transform";
 import middy from "@middy/core";
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from "aws-lambda";
 import { pricerFromEnv } from "./lib/env";

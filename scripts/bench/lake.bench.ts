@@ -2,16 +2,16 @@
  * `lake`: bytes of Parquet per invocation as the lake stores it, against the bytes of the
  * invocation log record Bedrock writes. The records take the local-mode path: CloudWatch
  * subscription payloads -> the transform (`transformFirehoseRecords`, the handler's core) -> lake
- * documents parsed back as the local Firehose does (`parseLakeDocument`) -> the real lake writer
+ * documents read back as the local Firehose does (`decodeLakeDocuments`) -> the real lake writer
  * (`DuckDbLakeWriter`, Parquet by DuckDB), in Firehose-sized flushes.
  */
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { defaultCatalog, Pricer, StaticProfileMap, transformFirehoseRecords, type UsageRecord } from "@bedrock-spend/core";
+import { decodeLakeDocuments, defaultCatalog, Pricer, StaticProfileMap, type UsageRecord } from "@bedrock-spend/core";
 import { DuckDbLakeWriter } from "@bedrock-spend/lake";
+import { transformFirehoseRecords } from "@bedrock-spend/pipeline/transform";
 import { applicationProfileMap, generateTraffic, gzipStable, itemLine, type TrafficItem, toSubscriptionPayloads } from "@bedrock-spend/traffic";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { parseLakeDocument } from "../../packages/runtime/src/firehose";
 import type { BenchContext, Benchmark, BenchSection } from "./types";
 
 /** Firehose's processor buffer for the transform (stacks/Lake.ts). */
@@ -44,10 +44,9 @@ function buildCorpus(count: number): Corpus {
     const { records } = transformFirehoseRecords(batch, pricer);
     for (const output of records) {
       if (output.result !== "Ok") continue;
-      for (const line of Buffer.from(output.data, "base64").toString("utf8").split("\n")) {
-        if (!line) continue;
-        corpus.documentBytes += Buffer.byteLength(line) + 1;
-        const row = parseLakeDocument(line, output.metadata.partitionKeys);
+      const documents = Buffer.from(output.data, "base64");
+      corpus.documentBytes += documents.length;
+      for (const row of decodeLakeDocuments(documents, output.metadata.partitionKeys)) {
         corpus.rows.push(row);
         corpus.rawBytes += rawByRequest.get(row.request_id) ?? 0;
         rawByRequest.delete(row.request_id);
@@ -199,8 +198,8 @@ async function run(context: BenchContext): Promise<BenchSection> {
       "(the rest: malformed lines and the permissions line, which make no row). Raw size is the log event message as Bedrock writes it (JSON, bodies inline, uncompressed): " +
       `${figures.rawBytesPerRecord} bytes per record; CloudWatch Logs delivers them gzipped (level 6) in payloads of 50 events at ${figures.cloudWatchGzipBytesPerRecord} bytes per event.`,
     "",
-    "**How.** The payloads go through `transformFirehoseRecords` (the transform Lambda's core) in 0.5 MiB events, the `Ok` documents are parsed back with the local Firehose's " +
-      "`parseLakeDocument`, and the rows are written by the real lake writer, `DuckDbLakeWriter` (one DuckDB thread, as local mode opens it), which writes " +
+    "**How.** The payloads go through `transformFirehoseRecords` (the transform Lambda's core) in 0.5 MiB events, the `Ok` documents are read back with the lake document codec's " +
+      "`decodeLakeDocuments`, and the rows are written by the real lake writer, `DuckDbLakeWriter` (one DuckDB thread, as local mode opens it), which writes " +
       "**ZSTD**-compressed Parquet (hard-coded in packages/lake/src/writer.ts; DuckDB's own default is Snappy, and its COPY takes `COMPRESSION` and `ROW_GROUP_SIZE`). " +
       `The headline writes all ${rows.length.toLocaleString("en-US")} rows in one flush, one object for the day partition (what Firehose's 128 MB / 300 s buffer writes at volume); ` +
       `the table below also writes 300-second flushes at lower volumes. Per-column sizes come from DuckDB's \`parquet_metadata()\` (${rowGroups} row group${rowGroups === 1 ? "" : "s"}; encodings ${encodings}).`,

@@ -4,6 +4,7 @@
 
 export * from "./aggregation";
 export * from "./attribution";
+export * from "./base64";
 export * from "./budget";
 export * from "./catalog";
 export * from "./clock";
@@ -16,10 +17,11 @@ export * from "./defaults";
 export * from "./errors";
 export * from "./invocation";
 export * from "./keys";
-export * from "./lake";
+export * from "./lake-document";
 export * from "./model";
 export * from "./money";
 export * from "./price-line";
+export * from "./priced-items";
 export * from "./pricer";
 export * from "./request-metadata";
 export * from "./spend";

@@ -8,7 +8,7 @@
  */
 
 import { type DeadLetterQueue, type QuarantinedRecord, quarantined } from "@bedrock-spend/adapters";
-import { type DecodedItem, decodeBytes, formatSource, type Pricer } from "@bedrock-spend/core";
+import { type Clock, decodeAndPrice, formatSource, type InvalidOutcome, type Pricer, systemClock } from "@bedrock-spend/core";
 import type { InvocationToCount, UsageWriter, WriteOutcome } from "@bedrock-spend/store";
 
 /** One stream record: Kinesis data (already base64-decoded) and its position in the stream. */
@@ -56,9 +56,8 @@ export interface AggregateDependencies {
   pricer: Pricer;
   writer: UsageWriter;
   deadLetters: DeadLetterQueue;
-  /** Warms application-inference-profile lookups for the model ids of a batch (GetInferenceProfile). */
-  warmProfiles?: (modelIds: string[]) => Promise<unknown>;
-  now?: () => number;
+  /** Clock of the lag and of quarantine times. Default the machine's. */
+  now?: Clock;
 }
 
 function compareSequence(a: string, b: string): number {
@@ -71,9 +70,21 @@ function compareSequence(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** An invalid outcome as the dead-letter queue keeps it: raw content, reason, field and location. */
+function quarantinedOutcome(outcome: InvalidOutcome, now: number): QuarantinedRecord {
+  const entry: Omit<QuarantinedRecord, "id" | "quarantinedAt"> = {
+    reason: outcome.reason,
+    field: outcome.field,
+    raw: outcome.raw,
+    source: formatSource(outcome.source),
+  };
+  if (outcome.partial.requestId !== undefined) entry.requestId = outcome.partial.requestId;
+  return quarantined(entry, new Date(now));
+}
+
 /** Decodes, prices, counts and quarantines one batch. Never throws for bad data or failed writes. */
 export async function processBatch(records: readonly StreamRecord[], deps: AggregateDependencies): Promise<BatchResult> {
-  const now = (deps.now ?? Date.now)();
+  const now = (deps.now ?? systemClock)();
   const stats: BatchStats = {
     records: records.length,
     logEvents: 0,
@@ -89,50 +100,19 @@ export async function processBatch(records: readonly StreamRecord[], deps: Aggre
     writeUnits: 0,
     maxLagMs: 0,
   };
-  const decoded: { record: StreamRecord; items: DecodedItem[] }[] = records.map((record) => ({
-    record,
-    items: decodeBytes(record.data, { file: record.source }),
-  }));
-  if (deps.warmProfiles) {
-    const modelIds = new Set<string>();
-    for (const { items } of decoded) {
-      for (const item of items) {
-        const modelId = item.kind === "record" ? (item.value as { modelId?: unknown }).modelId : undefined;
-        if (typeof modelId === "string" && modelId.includes(":application-inference-profile/")) modelIds.add(modelId);
-      }
-    }
-    if (modelIds.size > 0) await deps.warmProfiles([...modelIds]);
-  }
-
   const toCount: InvocationToCount<string>[] = [];
   const bad = new Map<string, QuarantinedRecord[]>();
-  for (const { record, items } of decoded) {
+  for (const record of records) {
     if (record.arrivedAt !== undefined) stats.maxLagMs = Math.max(stats.maxLagMs, now - record.arrivedAt);
-    for (const item of items) {
-      stats.logEvents++;
-      const outcome = deps.pricer.priceItem(item);
-      switch (outcome.kind) {
-        case "skipped":
-          stats.dropped++;
-          break;
-        case "invalid": {
-          const list = bad.get(record.sequenceNumber) ?? [];
-          const entry: Omit<QuarantinedRecord, "id" | "quarantinedAt"> = {
-            reason: outcome.reason,
-            field: outcome.field,
-            raw: outcome.raw,
-            source: formatSource(outcome.source),
-          };
-          if (outcome.partial.requestId !== undefined) entry.requestId = outcome.partial.requestId;
-          list.push(quarantined(entry, new Date(now)));
-          bad.set(record.sequenceNumber, list);
-          break;
-        }
-        case "usage":
-          toCount.push({ record: outcome.usage.record, costPico: outcome.usage.costPico, origin: record.sequenceNumber });
-          break;
-      }
-    }
+    const priced = decodeAndPrice(record.data, deps.pricer, { file: record.source });
+    stats.logEvents += priced.usage.length + priced.invalid.length + priced.skipped;
+    stats.dropped += priced.skipped;
+    for (const { usage } of priced.usage) toCount.push({ record: usage.record, costPico: usage.costPico, origin: record.sequenceNumber });
+    if (priced.invalid.length > 0)
+      bad.set(
+        record.sequenceNumber,
+        priced.invalid.map((outcome) => quarantinedOutcome(outcome, now)),
+      );
   }
 
   const outcome = await deps.writer.write(toCount);

@@ -4,3 +4,4 @@
 export * from "./aggregate-batch";
 export * from "./budget-alerts";
 export * from "./redrive";
+export * from "./transform-batch";

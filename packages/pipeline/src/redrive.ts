@@ -8,7 +8,7 @@
  * re-read from the stream, while it still holds them, and processed as a batch.
  */
 import type { DrainableDeadLetterQueue, QuarantinedRecord } from "@bedrock-spend/adapters";
-import { decodeText } from "@bedrock-spend/core";
+import { decodeAndPrice } from "@bedrock-spend/core";
 import type { InvocationToCount } from "@bedrock-spend/store";
 import { type AggregateDependencies, processBatch, type StreamRecord } from "./aggregate-batch";
 
@@ -85,16 +85,17 @@ export async function redrive(deps: RedriveDependencies): Promise<RedriveResult>
         keep("unrecognized dead-letter message (neither a quarantined record nor a Kinesis on-failure record)");
         continue;
       }
-      const outcomes = decodeText(message.body.raw, { file: message.body.source }).map((item) => deps.pricer.priceItem(item));
-      const stillInvalid = outcomes.find((outcome) => outcome.kind === "invalid");
-      if (stillInvalid && stillInvalid.kind === "invalid") {
+      const priced = decodeAndPrice(message.body.raw, deps.pricer, { file: message.body.source });
+      const [stillInvalid] = priced.invalid;
+      if (stillInvalid) {
         keep(`still invalid: ${stillInvalid.reason}`);
         continue;
       }
-      const toCount: InvocationToCount<string>[] = [];
-      for (const outcome of outcomes) {
-        if (outcome.kind === "usage") toCount.push({ record: outcome.usage.record, costPico: outcome.usage.costPico, origin: message.handle });
-      }
+      const toCount: InvocationToCount<string>[] = priced.usage.map(({ usage }) => ({
+        record: usage.record,
+        costPico: usage.costPico,
+        origin: message.handle,
+      }));
       const outcome = await deps.writer.write(toCount);
       result.counted += outcome.counted.length;
       result.duplicates += outcome.duplicates.length;

@@ -5,7 +5,7 @@
  * with their partition keys, `ProcessingFailed` records to the error sink with their original data.
  */
 import { randomUUID } from "node:crypto";
-import type { UsageRecord } from "@bedrock-spend/core";
+import { decodeCanonicalBase64, decodeLakeDocuments, encodeBase64, type UsageRecord } from "@bedrock-spend/core";
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from "aws-lambda";
 import type { ConsumedRecord, KinesisConsumer } from "./kinesis-consumer";
 
@@ -46,16 +46,6 @@ export interface FirehoseStats {
 }
 
 type TransformHandler = (event: FirehoseTransformationEvent) => Promise<FirehoseTransformationResult>;
-
-// The transform writes cost_usd as a bare decimal literal (for the Parquet decimal column);
-// JSON.parse would turn it into a float, so it is quoted first. No other field can hold this text.
-const COST_LITERAL = /"cost_usd":(\d+(?:\.\d+)?)/;
-
-/** Parses one lake document back into a usage record, keeping the cost exact. */
-export function parseLakeDocument(line: string, partitionKeys: Readonly<Record<string, string>>): UsageRecord {
-  const record = JSON.parse(line.replace(COST_LITERAL, '"cost_usd":"$1"')) as UsageRecord;
-  return { ...record, year: partitionKeys.year ?? record.year, month: partitionKeys.month ?? record.month, day: partitionKeys.day ?? record.day };
-}
 
 export class LocalFirehose {
   readonly stats: FirehoseStats = { recordsIn: 0, flushes: 0, rows: 0, dropped: 0, failed: 0 };
@@ -103,7 +93,7 @@ export class LocalFirehose {
         return {
           recordId,
           approximateArrivalTimestamp: record.arrivedAt,
-          data: Buffer.from(record.data).toString("base64"),
+          data: encodeBase64(record.data),
           kinesisRecordMetadata: {
             shardId: record.shardId,
             partitionKey: record.partitionKey,
@@ -123,18 +113,16 @@ export class LocalFirehose {
       if (!source) throw new Error(`transform returned an unknown recordId ${output.recordId}`);
       byId.delete(output.recordId);
       if (output.result === "Ok") {
-        const keys = output.metadata?.partitionKeys ?? {};
-        for (const line of Buffer.from(output.data ?? "", "base64")
-          .toString("utf8")
-          .split("\n")) {
-          if (line.trim()) rows.push(parseLakeDocument(line, keys));
-        }
+        // As the OpenX SerDe reads them on AWS; the partition columns come from the S3 path.
+        const data = decodeCanonicalBase64(output.data ?? "");
+        if (data === undefined) throw new Error(`transform returned data that is not base64 for ${output.recordId}`);
+        rows.push(...decodeLakeDocuments(data, output.metadata?.partitionKeys ?? {}));
       } else if (output.result === "Dropped") {
         this.stats.dropped++;
       } else {
         failures.push({
           recordId: output.recordId,
-          data: Buffer.from(source.data).toString("base64"),
+          data: encodeBase64(source.data),
           source: `kinesis:${source.shardId}:${source.sequenceNumber}`,
           failedAt: now,
         });
@@ -144,7 +132,7 @@ export class LocalFirehose {
     for (const [recordId, record] of byId) {
       failures.push({
         recordId,
-        data: Buffer.from(record.data).toString("base64"),
+        data: encodeBase64(record.data),
         source: `kinesis:${record.shardId}:${record.sequenceNumber}`,
         failedAt: now,
       });

@@ -15,7 +15,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type DecodedItem, decodeStream, formatSource, formatUsd, type Pricer, utcMonthOf } from "@bedrock-spend/core";
+import { type DecodedItem, decodeStream, formatSource, formatUsd, type Pricer, priceItems, utcMonthOf } from "@bedrock-spend/core";
 import { localDynamoDbClient, localKinesisClient } from "@bedrock-spend/local";
 import { APPLICATION_PROFILES } from "@bedrock-spend/traffic";
 import { parseCommandArgs } from "../args";
@@ -319,10 +319,26 @@ async function run(files: readonly string[], pricer: Pricer, sink: Sink, progres
   const packStats: PackStats = { items: 0, events: 0, payloads: 0, controlMessages: 0 };
   let warned = 0;
   let chunk: DecodedItem[] = [];
-  let chunkCosts = new Map<string, bigint | null>();
 
   const flush = async () => {
     if (chunk.length === 0) return;
+    // What the pipeline will make of the chunk, to report exact counts: the same decode-and-price step.
+    const priced = priceItems(chunk, pricer);
+    state.dropped += priced.skipped;
+    state.quarantined += priced.invalid.length;
+    for (const outcome of priced.invalid) {
+      if (warned++ < maxWarnings) progress.line(`warning: ${formatSource(outcome.source)}: invalid record, quarantined: ${outcome.reason}`);
+    }
+    const chunkCosts = new Map<string, bigint | null>();
+    for (const { usage } of priced.usage) {
+      const requestId = usage.record.request_id;
+      state.months.add(usage.record.event_time.slice(0, 7));
+      if (seen.has(requestId)) state.duplicates++;
+      else {
+        seen.add(requestId);
+        chunkCosts.set(requestId, usage.costPico);
+      }
+    }
     const before = await countedRequestIds(sink.client, LOCAL_TABLE_NAME, chunkCosts.keys());
     for (const [requestId, cost] of chunkCosts) {
       if (before.has(requestId)) state.duplicates++;
@@ -331,7 +347,6 @@ async function run(files: readonly string[], pricer: Pricer, sink: Sink, progres
     const payloads: Uint8Array[] = [];
     for await (const payload of subscriptionPayloadsOf(chunk, packStats)) payloads.push(payload);
     chunk = [];
-    chunkCosts = new Map();
     if (payloads.length > 0) await sink.put(payloads);
     await sink.step();
   };
@@ -346,20 +361,6 @@ async function run(files: readonly string[], pricer: Pricer, sink: Sink, progres
     };
     for await (const item of decodeStream(counting(openInput(file)), { file: label })) {
       state.read++;
-      const outcome = pricer.priceItem(item);
-      if (outcome.kind === "skipped") state.dropped++;
-      else if (outcome.kind === "invalid") {
-        state.quarantined++;
-        if (warned++ < maxWarnings) progress.line(`warning: ${formatSource(outcome.source)}: invalid record, quarantined: ${outcome.reason}`);
-      } else {
-        const requestId = outcome.usage.record.request_id;
-        state.months.add(outcome.usage.record.event_time.slice(0, 7));
-        if (seen.has(requestId)) state.duplicates++;
-        else {
-          seen.add(requestId);
-          chunkCosts.set(requestId, outcome.usage.costPico);
-        }
-      }
       chunk.push(item);
       if (chunk.length >= CHUNK_ITEMS) await flush();
       progress.update({ bytes: state.bytes, records: state.read });

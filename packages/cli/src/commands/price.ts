@@ -2,7 +2,7 @@
  * `bedrock-spend price <path>...`: prices invocation logs and prints one JSON line per invocation,
  * in input order, with a summary on stderr.
  */
-import { decodeStream, formatSource, formatUsd, type PriceOutcome, toPriceLine } from "@bedrock-spend/core";
+import { type DecodedItem, decodeStream, formatSource, formatUsd, type InvalidOutcome, priceItems, toPriceLine } from "@bedrock-spend/core";
 import { parseCommandArgs } from "../args";
 import { loadPricer } from "../config";
 import { UsageError } from "../errors";
@@ -27,6 +27,10 @@ Options:
 
 Exit status: 0 when the input was processed (even with invalid records), 2 for usage errors and
 unreadable inputs.`;
+
+/** Items priced at a time, at most, and their raw characters, at most. */
+const CHUNK_ITEMS = 512;
+const CHUNK_CHARS = 8 * 1024 * 1024;
 
 /** Counts of one run; read = priced + unpriced + invalid + skipped. */
 export interface PriceSummary {
@@ -79,34 +83,39 @@ export async function priceCommand(argv: string[]): Promise<number> {
   };
   let totalPico = 0n;
   let warned = 0;
-  const warn = (outcome: Extract<PriceOutcome, { kind: "invalid" }>) => {
+  const warn = (outcome: InvalidOutcome) => {
     if (warned++ < maxWarnings) process.stderr.write(`warning: ${formatSource(outcome.source)}: invalid record: ${outcome.reason}\n`);
   };
 
+  // Items are priced a chunk at a time: flat memory on any input, lines in input order.
+  let chunk: DecodedItem[] = [];
+  let chunkChars = 0;
+  const flush = async () => {
+    const priced = priceItems(chunk, pricer);
+    summary.read += chunk.length;
+    chunk = [];
+    chunkChars = 0;
+    summary.skipped += priced.skipped;
+    for (const reason of Object.keys(priced.skippedBy) as (keyof typeof priced.skippedBy)[]) summary.skippedBy[reason] += priced.skippedBy[reason];
+    summary.invalid += priced.invalid.length;
+    priced.invalid.forEach(warn);
+    for (const { usage } of priced.usage) {
+      if (usage.costPico === null) summary.unpriced++;
+      else {
+        summary.priced++;
+        totalPico += usage.costPico;
+      }
+    }
+    for (const outcome of priced.ordered) await out.write(JSON.stringify(toPriceLine(outcome)));
+  };
   for (const file of files) {
     const label = file === "-" ? "<stdin>" : file;
     for await (const item of decodeStream(openInput(file), { file: label })) {
-      const outcome = pricer.priceItem(item);
-      summary.read++;
-      switch (outcome.kind) {
-        case "skipped":
-          summary.skipped++;
-          summary.skippedBy[outcome.skip]++;
-          continue;
-        case "invalid":
-          summary.invalid++;
-          warn(outcome);
-          break;
-        case "usage":
-          if (outcome.usage.costPico === null) summary.unpriced++;
-          else {
-            summary.priced++;
-            totalPico += outcome.usage.costPico;
-          }
-          break;
-      }
-      await out.write(JSON.stringify(toPriceLine(outcome)));
+      chunk.push(item);
+      chunkChars += item.raw.length;
+      if (chunk.length >= CHUNK_ITEMS || chunkChars >= CHUNK_CHARS) await flush();
     }
+    await flush();
   }
   await out.flush();
   summary.costUsd = formatUsd(totalPico);

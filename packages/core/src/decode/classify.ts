@@ -4,6 +4,7 @@
  * Lambda `awslogs` event, a Kinesis event, base64 (of gzip) of any of these, or a text line.
  */
 import { gunzipSync } from "node:zlib";
+import { decodeCanonicalBase64, hasOnlyBase64Characters } from "../base64";
 import type { DecodedItem, SourceRef } from "./items";
 import { type Segment, segmentText } from "./segmenter";
 
@@ -23,9 +24,6 @@ const DEFAULT_MAX_RECORD_CHARS = 4 * 1024 * 1024;
 const MAX_NESTING = 3;
 /** How much raw text an invalid item keeps when its input was enormous. */
 const RAW_KEEP_CHARS = 64 * 1024;
-
-const BASE64_LINE = /^[A-Za-z0-9+/]+={0,2}$/;
-const BASE64_ALPHABET = /^[A-Za-z0-9+/=]+$/;
 
 interface Context {
   file: string | undefined;
@@ -127,12 +125,13 @@ function classifyTextLine(line: string, source: SourceRef, context: Context, out
     classifyJsonText(text, source, context, out);
     return;
   }
-  if (BASE64_ALPHABET.test(text) && text.length >= 8) {
-    if (text.length % 4 !== 0 || !BASE64_LINE.test(text)) {
+  if (text.length >= 8 && hasOnlyBase64Characters(text)) {
+    const bytes = decodeCanonicalBase64(text);
+    if (!bytes) {
       out.push(invalid("base64", `line looks like base64 but is malformed (length ${text.length}, misplaced padding or not a multiple of 4)`, text, source));
       return;
     }
-    classifyBytes(Buffer.from(text, "base64"), text, source, context, out, "base64");
+    classifyBytes(bytes, text, source, context, out, "base64");
     return;
   }
   if (looksLikeBrokenBase64(text)) {
@@ -232,11 +231,12 @@ function classifyValue(value: unknown, raw: string, source: SourceRef, context: 
 
 function classifyBase64Field(data: string, raw: string, source: SourceRef, context: Context, out: DecodedItem[], layer: "awslogs" | "kinesis"): void {
   const text = data.trim();
-  if (!BASE64_LINE.test(text) || text.length % 4 !== 0) {
+  const bytes = text.length > 0 ? decodeCanonicalBase64(text) : undefined;
+  if (!bytes) {
     out.push(invalid("base64", `${layer} data is not valid base64`, raw, source));
     return;
   }
-  classifyBytes(Buffer.from(text, "base64"), raw, source, context, out, layer);
+  classifyBytes(bytes, raw, source, context, out, layer);
 }
 
 function classifySubscriptionPayload(payload: Record<string, unknown>, raw: string, source: SourceRef, context: Context, out: DecodedItem[]): void {

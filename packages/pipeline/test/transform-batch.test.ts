@@ -1,4 +1,9 @@
+/**
+ * The Firehose transform's batch: real-shaped subscription records in, one answer per record out,
+ * the lake documents the same pricer computes for the aggregates, the response under its budget.
+ */
 import { gzipSync } from "node:zlib";
+import { decodeBytes, defaultCatalog, type PricedInvocation, Pricer, parseInvocationLog, parseUsd, USAGE_COLUMNS, type UsageRecord } from "@bedrock-spend/core";
 import {
   controlMessagePayload,
   encodeKinesisData,
@@ -12,35 +17,22 @@ import {
 } from "@bedrock-spend/traffic";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeBytes } from "../src/decode/decode";
-import { defaultCatalog } from "../src/defaults";
-import { parseInvocationLog } from "../src/invocation";
+import { invocationLog, subscriptionPayload, withTokens } from "../../core/test/helpers/factories";
+import { referenceLakeLine } from "../../core/test/helpers/reference-lake-line";
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
   type FirehoseInputRecord,
   type FirehoseOutputRecord,
   LAMBDA_RESPONSE_LIMIT_BYTES,
-  LakeEncodingError,
   type TransformStats,
-  toLakeLine,
   transformFirehoseRecords,
-} from "../src/lake";
-import { parseUsd } from "../src/money";
-import { type PricedInvocation, Pricer } from "../src/pricer";
-import { USAGE_COLUMNS, type UsageRecord } from "../src/usage";
-import { invocationLog, withTokens } from "./helpers/factories";
+} from "../src/transform-batch";
 
 const pricer = new Pricer({ catalog: defaultCatalog() });
 
 /** The document columns, derived from the single definition: every column that is not a partition column. */
 const DATA_COLUMN_NAMES = USAGE_COLUMNS.filter((column) => !("partition" in column && column.partition)).map((column) => column.name);
 const PARTITION_COLUMN_NAMES = USAGE_COLUMNS.filter((column) => "partition" in column && column.partition).map((column) => column.name);
-
-function priced(record: Record<string, unknown>): PricedInvocation {
-  const parsed = parseInvocationLog(record);
-  if (!parsed.ok) throw new Error(parsed.reason);
-  return pricer.price(parsed.log);
-}
 
 function items(options: TrafficOptions): TrafficItem[] {
   return [...generateTraffic({ permissionsLine: false, malformedFraction: 0, ...options })];
@@ -123,104 +115,6 @@ const SAMPLES = {
 } as const;
 type SampleKind = keyof typeof SAMPLES;
 const SAMPLE_KINDS = Object.keys(SAMPLES) as SampleKind[];
-
-describe("Function: toLakeLine()", () => {
-  it("writes exactly the data columns of USAGE_COLUMNS, in lake order, as one newline-terminated document", () => {
-    // Prepare
-    const { record } = priced(invocationLog());
-
-    // Act
-    const line = toLakeLine(record);
-
-    // Assess
-    expect(line.endsWith("\n")).toBe(true);
-    expect(line.indexOf("\n")).toBe(line.length - 1);
-    const document = JSON.parse(line) as Record<string, unknown>;
-    expect(Object.keys(document)).toEqual(DATA_COLUMN_NAMES);
-    for (const name of PARTITION_COLUMN_NAMES) expect(document).not.toHaveProperty(name);
-    const values = record as unknown as Record<string, unknown>;
-    for (const name of DATA_COLUMN_NAMES.filter((column) => column !== "cost_usd")) expect(document[name]).toEqual(values[name]);
-  });
-
-  it.each([
-    ["the shipped-catalog cost", "0.000320"],
-    ["one pico-dollar", "0.000000000001"],
-    ["a cost a float cannot hold", "12345678901234567890123.123456789012"],
-    ["a whole number", "7"],
-  ])("copies %s as a bare number literal, digit for digit", (_label, cost) => {
-    // Prepare
-    const record: UsageRecord = { ...priced(invocationLog()).record, cost_usd: cost };
-
-    // Act
-    const line = toLakeLine(record);
-
-    // Assess
-    expect(costText(line)).toBe(cost);
-    expect(line).toContain(`"cost_usd":${cost},`);
-  });
-
-  it("writes nulls as null: an unpriced record has a null cost and a reason", () => {
-    // Prepare
-    const { record } = priced(invocationLog({ modelId: "openai.gpt-oss-999b-1:0", requestMetadata: undefined }));
-
-    // Act
-    const document = JSON.parse(toLakeLine(record)) as Record<string, unknown>;
-
-    // Assess
-    expect(record.status).toBe("unpriced");
-    expect(costText(toLakeLine(record))).toBe("null");
-    expect(document).toMatchObject({ cost_usd: null, status: "unpriced", user_id: null, tenant_id: "unattributed", metadata: {} });
-    expect(document.reason).toEqual(expect.any(String));
-  });
-
-  it("writes event_time in the OpenX timestamp format, with the milliseconds when there are some", () => {
-    // Prepare
-    const whole = priced(invocationLog({ timestamp: "2026-11-27T10:00:00Z" })).record;
-    const fraction = priced(invocationLog({ timestamp: "2026-11-27T11:00:00.250+01:00" })).record;
-
-    // Act
-    const times = [whole, fraction].map((record) => (JSON.parse(toLakeLine(record)) as { event_time: string }).event_time);
-
-    // Assess
-    expect(times).toEqual(["2026-11-27T10:00:00Z", "2026-11-27T10:00:00.250Z"]);
-    for (const time of times) expect(time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/);
-  });
-
-  it("writes metadata as a map of strings and keeps escaped text on one line", () => {
-    // Prepare: Bedrock's metadata alphabet admits ASCII whitespace, newlines included.
-    const metadata = { tenantId: "acme", note: "line one\n\tline two, #3 @x", "a:b": "x=y/z" };
-    const { record } = priced(invocationLog({ requestMetadata: metadata }));
-    const quoted: UsageRecord = { ...record, principal_arn: 'a "quoted" \\ path\u2028' };
-
-    // Act
-    const line = toLakeLine(quoted);
-
-    // Assess
-    expect(line.indexOf("\n")).toBe(line.length - 1);
-    expect(JSON.parse(line)).toMatchObject({ metadata, principal_arn: quoted.principal_arn });
-  });
-
-  it.each([
-    ["cost_usd", { cost_usd: "1e-7" }],
-    ["cost_usd", { cost_usd: "0.0000000000001" }],
-    ["cost_usd", { cost_usd: "-1.5" }],
-    ["event_time", { event_time: "+010000-01-01T00:00:00Z" }],
-    ["event_time", { event_time: "2026-11-27 10:00:00" }],
-    ["input_tokens", { input_tokens: 1.5 }],
-    ["tenant_id", { tenant_id: null }],
-    ["metadata", { metadata: { tenantId: 7 } }],
-  ])("refuses a value that does not fit column %s", (column, change) => {
-    // Prepare
-    const record = { ...priced(invocationLog()).record, ...change } as unknown as UsageRecord;
-
-    // Act
-    const act = () => toLakeLine(record);
-
-    // Assess
-    expect(act).toThrow(LakeEncodingError);
-    expect(act).toThrow(expect.objectContaining({ column, requestId: record.request_id }));
-  });
-});
 
 describe("Function: transformFirehoseRecords()", () => {
   it("turns real-shaped subscription records into the lake documents the Pricer computes, record for record", () => {
@@ -530,5 +424,63 @@ describe("Function: transformFirehoseRecords() response-size guard", () => {
 
   it.each([0, -1, 1.5, Number.NaN])("refuses a budget of %s bytes", (maxResponseBytes) => {
     expect(() => transformFirehoseRecords(input, pricer, { maxResponseBytes })).toThrow(RangeError);
+  });
+});
+
+describe("Function: transformFirehoseRecords(): bytes", () => {
+  /** Builds usage records whose strings need every kind of escaping, as a pricer could. */
+  class AwkwardPricer extends Pricer {
+    private calls = 0;
+    override price(log: Parameters<Pricer["price"]>[0]): PricedInvocation {
+      const result = super.price(log);
+      const texts = [
+        'quote " and \\ backslash',
+        "tab\tnew\nline\u0001",
+        "é ü 日本",
+        "emoji 😀",
+        "lone \ud800 surrogate",
+        "</script>",
+        "",
+        // Long enough for the native copy, with and without something to escape or encode.
+        "plain text long enough to be copied natively",
+        'a quote " after more than twenty-four characters',
+        "a tab\tafter more than twenty-four characters",
+        "é after more than twenty-four characters here",
+        "a lone \udc00 surrogate after twenty-four characters",
+        "DEL \u007f is ASCII and JSON leaves it as it is",
+      ];
+      const text = texts[this.calls++ % texts.length] as string;
+      return {
+        ...result,
+        record: {
+          ...result.record,
+          tenant_id: text,
+          user_id: null,
+          principal_arn: `${text}-arn`,
+          metadata: JSON.parse(`{"__proto__":"p","k${this.calls}":${JSON.stringify(text)},"plain":"v"}`) as Record<string, string>,
+        },
+      };
+    }
+  }
+
+  it("writes exactly the bytes of the joined lake lines, whatever the strings hold", () => {
+    // Prepare
+    const messages = Array.from({ length: 39 }, (_, index) => JSON.stringify(invocationLog({ requestId: `r-${index}` })));
+    const data = gzipSync(JSON.stringify(subscriptionPayload(messages))).toString("base64");
+    const pricer = new AwkwardPricer({ catalog: defaultCatalog() });
+    const reference = new AwkwardPricer({ catalog: defaultCatalog() });
+    const expected = messages.map((message) => {
+      const parsed = parseInvocationLog(JSON.parse(message));
+      if (!parsed.ok) throw new Error("factory record is invalid");
+      return referenceLakeLine(reference.price(parsed.log).record);
+    });
+
+    // Act
+    const { records } = transformFirehoseRecords([{ recordId: "r1", data }], pricer);
+
+    // Assess
+    const output = records[0];
+    expect(output?.result).toBe("Ok");
+    expect(Buffer.from(output?.data ?? "", "base64").equals(Buffer.from(expected.join(""), "utf8"))).toBe(true);
   });
 });
