@@ -11,10 +11,25 @@ export class FileDeadLetterQueue implements DrainableDeadLetterQueue {
   private known: Set<string> | undefined;
   /** Received and neither deleted nor released: not handed out again by this instance. */
   private readonly inFlight = new Set<string>();
+  /**
+   * Writes one at a time: concurrent sends (the shards' batches run in parallel) would otherwise
+   * each read the known ids before the other wrote, and keep the same record twice.
+   */
+  private writing: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly directory: string) {}
 
-  async send(records: readonly QuarantinedRecord[]): Promise<void> {
+  send(records: readonly QuarantinedRecord[]): Promise<void> {
+    return this.serialized(() => this.append(records));
+  }
+
+  private serialized<T>(write: () => Promise<T>): Promise<T> {
+    const run = this.writing.then(write);
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async append(records: readonly QuarantinedRecord[]): Promise<void> {
     if (records.length === 0) return;
     const known = await this.knownIds();
     const fresh = records.filter((record) => {
@@ -51,7 +66,11 @@ export class FileDeadLetterQueue implements DrainableDeadLetterQueue {
     return batch.map((record) => ({ handle: record.id, body: record }));
   }
 
-  async delete(handles: readonly string[]): Promise<void> {
+  delete(handles: readonly string[]): Promise<void> {
+    return this.serialized(() => this.remove(handles));
+  }
+
+  private async remove(handles: readonly string[]): Promise<void> {
     const remove = new Set(handles);
     const redriven: string[] = [];
     for (const file of await this.files()) {

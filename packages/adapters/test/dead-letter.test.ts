@@ -97,6 +97,19 @@ describe("Class: FileDeadLetterQueue", () => {
     expect(lines.map((line) => JSON.parse(line).raw)).toEqual(["a", "b", "c"]);
   });
 
+  it("keeps a record once when batches with the same record are sent at the same time", async () => {
+    // Prepare: as the local aggregate mapping sends, one batch per shard in parallel
+    const directory = mkdtempSync(join(tmpdir(), "quarantine-"));
+    const queue = new FileDeadLetterQueue(directory);
+
+    // Act
+    await Promise.all([queue.send([record("a"), record("b")]), queue.send([record("b"), record("a")]), queue.send([record("c"), record("a")])]);
+
+    // Assess
+    const lines = readFileSync(join(directory, "2026-11-27.jsonl"), "utf8").trim().split("\n");
+    expect(lines.map((line) => JSON.parse(line).raw).sort()).toEqual(["a", "b", "c"]);
+  });
+
   it("hands each message out once, and moves deleted ones to redriven/", async () => {
     const directory = mkdtempSync(join(tmpdir(), "quarantine-"));
     const queue = new FileDeadLetterQueue(directory);
