@@ -7,9 +7,9 @@
 import { randomUUID } from "node:crypto";
 import { CreateTableCommand, DescribeTableCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { MemoryAlertPublisher } from "@bedrock-spend/adapters";
-import { tenantPk } from "@bedrock-spend/core";
 import { DynamoDbStreamReader, localDynamoDbClient, localDynamoDbStreamsClient, StreamReadError, toDynamoDbStreamEvent } from "@bedrock-spend/local";
 import type { AggregatesStore } from "@bedrock-spend/store";
+import { tenantPk } from "@bedrock-spend/store";
 import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, inject, it, type MockInstance, vi } from "vitest";
 import { createBudgetAlertHandler, handler } from "../src/budget-alert";

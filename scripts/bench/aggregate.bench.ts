@@ -9,9 +9,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { type DynamoDBClient, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
-import { aggregateKeysOf, dedupKey, defaultCatalog, Pricer, parseInvocationLog, StaticProfileMap } from "@bedrock-spend/core";
+import { defaultCatalog, Pricer, parseInvocationLog, StaticProfileMap } from "@bedrock-spend/core";
 import { localDynamoDbClient, startDynamoDbLocal } from "@bedrock-spend/local";
-import { createAggregatesTable, type InvocationToCount, UsageWriter } from "@bedrock-spend/store";
+import { aggregateKeysOf, createAggregatesTable, dedupKey, type InvocationToCount, UsageWriter } from "@bedrock-spend/store";
 import { APPLICATION_PROFILES, generateTraffic } from "@bedrock-spend/traffic";
 import type { Benchmark } from "./types";
 

@@ -22,10 +22,9 @@ import {
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { handleSpendApi } from "@bedrock-spend/api";
-import { BUDGET_SK, dayModelSk, monthSk, tenantPk } from "@bedrock-spend/core";
 import { createDashboardServer, createMemoryDashboardData, type DashboardServer } from "@bedrock-spend/dashboard";
 import { localDynamoDbClient, startDynamoDbLocal } from "@bedrock-spend/local";
-import { AggregatesStore, createAggregatesTable } from "@bedrock-spend/store";
+import { AggregatesStore, BUDGET_SK, createAggregatesTable, dayModelSk, monthSk, tenantPk } from "@bedrock-spend/store";
 import { modelMix, Prng, tenantAt, ZipfSampler } from "@bedrock-spend/traffic";
 import type { BenchContext, Benchmark, Figures } from "./types";
 

@@ -10,7 +10,8 @@
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsCommandOutput, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { BedrockSpendError, type BudgetAlert, escapeKeyComponent } from "@bedrock-spend/core";
+import { BedrockSpendError, type BudgetAlert } from "@bedrock-spend/core";
+import { alertIdOf } from "@bedrock-spend/store/items";
 
 /** Announces fired budget alerts. Throws (an `AlertPublishError`) when the alert was not delivered. */
 export interface AlertPublisher {
@@ -25,16 +26,6 @@ export const ALERT_DETAIL_TYPES = {
   threshold: "Budget Threshold Reached",
   forecast: "Budget Forecast Exceeded",
 } as const satisfies Record<BudgetAlert["kind"], string>;
-
-/**
- * Identifier of one alert, the same for every delivery of it: the escaped tenant id (so that it
- * never contains `#`), the month and the zero-padded threshold or `FORECAST`, e.g.
- * `acme#2026-11#080`. Subscribers deduplicate on it.
- */
-export function alertIdOf(alert: BudgetAlert): string {
-  const which = alert.threshold === null ? "FORECAST" : String(alert.threshold).padStart(3, "0");
-  return `${escapeKeyComponent(alert.tenantId)}#${alert.month}#${which}`;
-}
 
 /** What an `AlertPublishError` is about. */
 export interface AlertPublishContext {

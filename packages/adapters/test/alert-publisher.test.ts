@@ -5,12 +5,12 @@
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { BedrockSpendError } from "@bedrock-spend/core";
+import { alertIdOf } from "@bedrock-spend/store";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   AlertPublishError,
   type AlertPublisher,
-  alertIdOf,
   awsAlertPublisher,
   EventBridgeAlertPublisher,
   FanOutAlertPublisher,
@@ -28,22 +28,6 @@ const eventBridge = mockClient(EventBridgeClient);
 afterEach(() => {
   sns.reset();
   eventBridge.reset();
-});
-
-describe("Function: alertIdOf()", () => {
-  it.each([
-    [budgetAlert(), "acme#2026-11#080"],
-    [budgetAlert({ threshold: 5 }), "acme#2026-11#005"],
-    [budgetAlert({ threshold: 1000 }), "acme#2026-11#1000"],
-    [forecastAlert(), "acme#2026-11#FORECAST"],
-    [budgetAlert({ tenantId: "a#2026-11#080%" }), "a%232026-11%23080%25#2026-11#080"],
-  ])("identifies %o as %s", (alert, expected) => {
-    // Act
-    const id = alertIdOf(alert);
-
-    // Assess
-    expect(id).toBe(expected);
-  });
 });
 
 describe("Class: SnsAlertPublisher", () => {

@@ -4,6 +4,7 @@
  * because the month is part of every key.
  */
 import { formatUsd, parseUsd } from "./money";
+import { monthBounds } from "./periods";
 
 /** A tenant's monthly budget. */
 export interface Budget {
@@ -54,12 +55,6 @@ export function validateBudget(input: unknown): BudgetValidation {
 export function thresholdPico(budget: Budget, percent: number): bigint {
   const monthly = budgetPico(budget);
   return (monthly * BigInt(percent) + 99n) / 100n;
-}
-
-/** Start and end (exclusive) of a `YYYY-MM` month, epoch ms UTC. */
-export function monthBounds(month: string): { start: number; end: number } {
-  const [year, monthNumber] = month.split("-").map(Number) as [number, number];
-  return { start: Date.UTC(year, monthNumber - 1, 1), end: Date.UTC(year, monthNumber, 1) };
 }
 
 /**

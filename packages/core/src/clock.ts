@@ -3,11 +3,8 @@
  * query, the month a budget change is evaluated in, forecasts, "today" on the dashboard, TTLs)
  * takes a `Clock`, so that tests pin it to a chosen instant and replays run at a chosen time.
  *
- * Periods are calendar months and days in UTC (they are part of every aggregate key), so the
- * helpers here never look at a local time zone.
+ * Periods are calendar months and days in UTC (`periods.ts`): nothing here looks at a local time zone.
  */
-
-import type { DayKey, MonthKey } from "./keys";
 
 /** The current time in epoch milliseconds, like `Date.now`. */
 export type Clock = () => number;
@@ -61,14 +58,4 @@ export function clockStartingAt(instant: number | string | Date, elapsed: () => 
   const start = instantOf(instant);
   const origin = elapsed();
   return () => start + Math.floor(elapsed() - origin);
-}
-
-/** The UTC calendar month `YYYY-MM` of an instant (epoch ms). */
-export function utcMonthOf(epochMillis: number): MonthKey {
-  return new Date(epochMillis).toISOString().slice(0, 7);
-}
-
-/** The UTC calendar day `YYYY-MM-DD` of an instant (epoch ms). */
-export function utcDayOf(epochMillis: number): DayKey {
-  return new Date(epochMillis).toISOString().slice(0, 10);
 }

@@ -2,12 +2,12 @@
  * @bedrock-spend/core: the pure domain of bedrock-spend. No I/O, no AWS SDK.
  */
 
-export * from "./aggregation";
 export * from "./attribution";
 export * from "./base64";
 export * from "./budget";
 export * from "./catalog";
 export * from "./clock";
+export * from "./counters";
 export * from "./cost";
 export * from "./decode/classify";
 export * from "./decode/decode";
@@ -16,10 +16,10 @@ export * from "./decode/segmenter";
 export * from "./defaults";
 export * from "./errors";
 export * from "./invocation";
-export * from "./keys";
 export * from "./lake-document";
 export * from "./model";
 export * from "./money";
+export * from "./periods";
 export * from "./price-line";
 export * from "./priced-items";
 export * from "./pricer";

@@ -2,8 +2,9 @@
  * The spend object: what `bedrock-spend spend --json` prints and what the spend API returns.
  * Token counts are exact JSON numbers; money is an exact decimal string.
  */
-import { addCounters, emptyCounters, type UsageCounters } from "./aggregation";
+
 import type { Budget } from "./budget";
+import { addCounters, emptyCounters, type UsageCounters } from "./counters";
 import { formatUsd } from "./money";
 
 /** Totals of a period or of one breakdown key. */

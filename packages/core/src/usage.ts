@@ -219,6 +219,17 @@ export type UsageRecord = {
 /** The status of a usage record. */
 export type UsageStatus = "priced" | "unpriced";
 
+/** Prefix of the model key of an invocation whose model did not resolve: `unresolved:<model id as logged>`. */
+export const UNRESOLVED_MODEL_PREFIX = "unresolved:";
+
+/**
+ * The key an invocation's model is counted under, in the aggregates, reports and the dashboard:
+ * the base model id, or `unresolved:<model id as logged>` when it did not resolve.
+ */
+export function modelKeyOf(record: Pick<UsageRecord, "model" | "model_id">): string {
+  return record.model ?? `${UNRESOLVED_MODEL_PREFIX}${record.model_id}`;
+}
+
 const DECIMAL_STRING = /^\d+(\.\d+)?$/;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 

@@ -11,12 +11,12 @@ import {
   budgetPico,
   FORECAST_AFTER,
   forecastMonthEnd,
-  monthBounds,
   monthEndForecast,
   thresholdPico,
   validateBudget,
 } from "../src/budget";
 import { formatUsd, PICO_PER_USD, parseUsd } from "../src/money";
+import { monthBounds } from "../src/periods";
 
 const USD = PICO_PER_USD;
 const DAY = 86_400_000;

@@ -4,8 +4,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { clockStartingAt, fixedClock, parseInstant, utcDayOf, utcMonthOf } from "../src/clock";
-import { isDayKey, isMonthKey } from "../src/keys";
+import { clockStartingAt, fixedClock, parseInstant } from "../src/clock";
+import { isDayKey, isMonthKey, utcDayOf, utcMonthOf } from "../src/periods";
 
 describe("Function: parseInstant()", () => {
   it.each([

@@ -4,7 +4,7 @@
  * The data sources are injected (`DashboardData`, `SpendApiHandler`): DuckDB views over the local
  * lake in local mode, the in-memory source in tests.
  */
-export { alertIdOf, createMemoryDashboardData, type MemoryDashboardData, type MemoryDashboardOptions, modelKeyOf } from "./memory";
+export { createMemoryDashboardData, type MemoryDashboardData, type MemoryDashboardOptions } from "./memory";
 export { createDashboardServer, type DashboardServer, type DashboardServerDeps, parseFilters, tenantLookupOf } from "./server";
 export { addTally, breakdownRows, type ClassCosts, emptyTally, type Tally, tokenClassRows, totalsOf, totalTokensOf } from "./summary";
 export * from "./types";

@@ -10,7 +10,7 @@ import {
   type BudgetAlert,
   type Clock,
   type DayModelRow,
-  escapeKeyComponent,
+  modelKeyOf,
   parseUsd,
   systemClock,
   TOKEN_CLASSES,
@@ -18,6 +18,7 @@ import {
   type UsageCounters,
   type UsageRecord,
 } from "@bedrock-spend/core";
+import { alertIdOf } from "@bedrock-spend/store/items";
 import { addTally, breakdownRows, type ClassCosts, emptyTally, type Tally, tokenClassRows, totalsOf } from "./summary";
 import { type AlertItem, type DashboardData, type DashboardFilters, type DashboardResponse, type DayPoint, type FilterOptions, NONE_KEY } from "./types";
 
@@ -54,17 +55,6 @@ interface Held {
   year: number;
   month: number;
   day: string;
-}
-
-/** Stable alert id, as the alert publishers build it: `tenant#YYYY-MM#080` or `tenant#YYYY-MM#FORECAST`. */
-export function alertIdOf(alert: BudgetAlert): string {
-  const which = alert.threshold === null ? "FORECAST" : String(alert.threshold).padStart(3, "0");
-  return `${escapeKeyComponent(alert.tenantId)}#${alert.month}#${which}`;
-}
-
-/** Model key of a record, as the aggregates key it: the base model, or `unresolved:<model_id>`. */
-export function modelKeyOf(record: UsageRecord): string {
-  return record.model ?? `unresolved:${record.model_id}`;
 }
 
 function costPicoOf(record: UsageRecord): bigint | null {

@@ -30,24 +30,8 @@
  */
 
 import type { AlertPublisher } from "@bedrock-spend/adapters";
-import {
-  alertsDue,
-  BedrockSpendError,
-  BUDGET_SK,
-  type Budget,
-  type BudgetAlert,
-  isMonthKey,
-  tenantFromPk,
-  thresholdPico,
-  validateBudget,
-} from "@bedrock-spend/core";
-import { type AggregatesStore, MalformedBudgetError, PK, SK } from "@bedrock-spend/store";
-
-/** A DynamoDB attribute value, as far as it is read here. */
-export interface StreamAttributeValue {
-  S?: string | undefined;
-  N?: string | undefined;
-}
+import { alertsDue, BedrockSpendError, type Budget, type BudgetAlert, type Clock, thresholdPico, utcMonthOf, validateBudget } from "@bedrock-spend/core";
+import { type AggregatesStore, type Item, MalformedBudgetError, type TableChange, tableChangeOf } from "@bedrock-spend/store";
 
 /**
  * One record of the aggregates table's change stream, as far as it is read here. Lambda's
@@ -59,8 +43,8 @@ export interface TableStreamRecord {
   userIdentity?: unknown;
   dynamodb?:
     | {
-        Keys?: Record<string, StreamAttributeValue> | undefined;
-        NewImage?: Record<string, StreamAttributeValue> | undefined;
+        Keys?: Item | undefined;
+        NewImage?: Item | undefined;
         SequenceNumber?: string | undefined;
         /** Epoch seconds. */
         ApproximateCreationDateTime?: number | undefined;
@@ -103,7 +87,7 @@ export interface BudgetStreamDependencies {
    * Clock, epoch ms. When given, it is also the evaluation time of every record (tests, replays at
    * a chosen time); otherwise a record is evaluated at its `ApproximateCreationDateTime`.
    */
-  now?: () => number;
+  now?: Clock;
   /** Told what happened, for logs; must not throw. */
   onEvent?: (event: BudgetStreamEvent) => void;
 }
@@ -277,28 +261,19 @@ async function budgetOf(tenantId: string, deps: BudgetStreamDependencies, invali
   return null;
 }
 
-/** A record that can call for alerts: a tenant's month total, or its budget. */
-type Relevant = { tenantId: string; kind: "month"; month: string; spendPico: bigint | undefined } | { tenantId: string; kind: "budget" };
-
-function relevantChange(record: TableStreamRecord): Relevant | undefined {
+/** A write that can call for alerts: a tenant's month total, or its budget (the store says which). */
+function relevantChange(record: TableStreamRecord): TableChange | undefined {
   // Only writes: a removed budget leaves the default to apply from the next spend on, and REMOVE
   // is also how TTL deletes (by the DynamoDB service principal) arrive.
   if (record.eventName !== "INSERT" && record.eventName !== "MODIFY") return undefined;
   const identity = record.userIdentity as { type?: string; principalId?: string } | undefined;
   if (identity?.type === "Service" && identity.principalId === "dynamodb.amazonaws.com") return undefined;
-  const tenantId = tenantFromPk(record.dynamodb?.Keys?.[PK]?.S ?? "");
-  const sk = record.dynamodb?.Keys?.[SK]?.S ?? "";
-  // Dedup items (R#), day and breakdown items (D#, B#) and alert markers (A#) are not looked at.
-  if (tenantId === undefined) return undefined;
-  if (sk === BUDGET_SK) return { tenantId, kind: "budget" };
-  if (!sk.startsWith("M#") || !isMonthKey(sk.slice(2))) return undefined;
-  const cost = record.dynamodb?.NewImage?.costPico?.N;
-  // Without a new image (a KEYS_ONLY stream) the total is read from the table.
-  return { tenantId, kind: "month", month: sk.slice(2), spendPico: cost !== undefined && /^\d+$/.test(cost) ? BigInt(cost) : undefined };
+  // Without a new image (a KEYS_ONLY stream) a month total is read from the table.
+  return tableChangeOf(record.dynamodb?.Keys, record.dynamodb?.NewImage);
 }
 
 /** Groups a batch's relevant records by (tenant, month), keeping the newest spend of each. */
-function evaluationsOf(records: readonly TableStreamRecord[], now: (() => number) | undefined): Evaluation[] {
+function evaluationsOf(records: readonly TableStreamRecord[], now: Clock | undefined): Evaluation[] {
   const evaluations = new Map<string, Evaluation>();
   for (const record of records) {
     const change = relevantChange(record);
@@ -307,7 +282,7 @@ function evaluationsOf(records: readonly TableStreamRecord[], now: (() => number
     const seconds = record.dynamodb?.ApproximateCreationDateTime;
     const time = now ? now() : seconds !== undefined ? seconds * 1000 : Date.now();
     // A budget change re-evaluates the month it was made in.
-    const month = change.kind === "month" ? change.month : new Date(time).toISOString().slice(0, 7);
+    const month = change.kind === "month" ? change.month : utcMonthOf(time);
     const key = `${change.tenantId}\u0000${month}`;
     const spendPico = change.kind === "month" ? change.spendPico : undefined;
     const current = evaluations.get(key);

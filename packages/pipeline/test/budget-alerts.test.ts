@@ -6,8 +6,8 @@
  * AlertsRedelivered, publishFailures: AlertPublishFailures, invalidBudgets: InvalidBudgets).
  */
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { type BudgetAlert, tenantPk } from "@bedrock-spend/core";
-import { AggregatesStore, MalformedBudgetError } from "@bedrock-spend/store";
+import type { BudgetAlert } from "@bedrock-spend/core";
+import { AggregatesStore, MalformedBudgetError, tenantPk } from "@bedrock-spend/store";
 import type { DynamoDBRecord } from "aws-lambda";
 import { describe, expect, it, vi } from "vitest";
 import { BudgetAlertError, type BudgetStreamEvent, processBudgetStream, type TableStreamRecord } from "../src/budget-alerts";

@@ -5,10 +5,10 @@
  * The budget-alert handler's tests build on it (`functions/test/helpers/budget-factories.ts`).
  */
 import { randomUUID } from "node:crypto";
-import { AlertPublishError, type AlertPublisher, alertIdOf, MemoryAlertPublisher } from "@bedrock-spend/adapters";
+import { AlertPublishError, type AlertPublisher, MemoryAlertPublisher } from "@bedrock-spend/adapters";
 import { type Budget, type BudgetAlert, defaultCatalog, Pricer, parseInvocationLog, parseUsd, validateBudget } from "@bedrock-spend/core";
 import { DynamoDbStreamReader, localDynamoDbClient, localDynamoDbStreamsClient } from "@bedrock-spend/local";
-import { AggregatesStore, createAggregatesTable, type InvocationToCount, UsageWriter } from "@bedrock-spend/store";
+import { AggregatesStore, alertIdOf, createAggregatesTable, type InvocationToCount, UsageWriter } from "@bedrock-spend/store";
 import type { DynamoDBRecord } from "aws-lambda";
 import { expect, inject } from "vitest";
 import {

@@ -16,4 +16,3 @@ export * from "./local-stack";
 export * from "./local-table";
 export * from "./lock";
 export * from "./shutdown";
-export * from "./table-scan";

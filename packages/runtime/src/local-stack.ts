@@ -27,7 +27,7 @@ import { appendFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
-import { alertIdOf, type DeadLetterQueue, FileDeadLetterQueue, type QuarantinedRecord } from "@bedrock-spend/adapters";
+import { type DeadLetterQueue, FileDeadLetterQueue, type QuarantinedRecord } from "@bedrock-spend/adapters";
 import {
   type AliasMap,
   type ApplicationProfileLookup,
@@ -53,7 +53,17 @@ import {
   startKinesalite,
 } from "@bedrock-spend/local";
 import type { KinesisBatchInfo } from "@bedrock-spend/pipeline";
-import { AggregatesStore, type InvocationToCount, UsageWriter, type UsageWriterOptions, type WriteOutcome } from "@bedrock-spend/store";
+import {
+  AggregatesStore,
+  alertIdOf,
+  ensureAggregatesTable,
+  type FiredAlert,
+  type InvocationToCount,
+  scanAlerts,
+  UsageWriter,
+  type UsageWriterOptions,
+  type WriteOutcome,
+} from "@bedrock-spend/store";
 import { Chaos, type ChaosStats } from "./chaos";
 import { loadCheckpoints, type StackCheckpoints, saveCheckpoints } from "./checkpoints";
 import { createLocalDashboardData } from "./dashboard-data";
@@ -64,7 +74,6 @@ import { KinesisConsumer } from "./kinesis-consumer";
 import { ensureStream, type PutReceipt, putPayloadRecords } from "./kinesis-put";
 import { acquireLock, type DataDirLock, type LockInfo } from "./lock";
 import { onShutdownSignal } from "./shutdown";
-import { ensureAggregatesTable, type FiredAlert, scanAlerts } from "./table-scan";
 
 /** A line for the user (the CLI prints them; tests collect them). */
 export interface StackLog {

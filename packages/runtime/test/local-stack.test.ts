@@ -20,11 +20,11 @@ import {
   type UsageRecord,
 } from "@bedrock-spend/core";
 import { createMemoryDashboardData, type DashboardFilters } from "@bedrock-spend/dashboard";
+import { scanAlerts } from "@bedrock-spend/store";
 import { APPLICATION_PROFILES, generateTraffic, gzipStable, type TrafficItem, tenantAt, toSubscriptionPayloads } from "@bedrock-spend/traffic";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalStack, type StackLog } from "../src/local-stack";
 import { dynamoDbLocalPids } from "../src/lock";
-import { scanAlerts } from "../src/table-scan";
 
 const profiles = StaticProfileMap.fromJson(APPLICATION_PROFILES);
 const pricer = new Pricer({ catalog: defaultCatalog(), profiles });

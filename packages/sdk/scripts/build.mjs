@@ -1,6 +1,6 @@
 /**
  * Builds the published package into dist/: src bundled by esbuild into one ESM file (the
- * dependency-free modules of @bedrock-spend/core it imports are inlined; the AWS SDK stays
+ * dependency-free modules of @bedrock-spend/core and @bedrock-spend/store it imports are inlined; the AWS SDK stays
  * external), and the declarations emitted by tsc. Fails if anything in dist/ still names a
  * workspace-only package, since npm users could not resolve it.
  *

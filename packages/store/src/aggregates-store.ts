@@ -1,7 +1,6 @@
 /**
  * Reads of the aggregates table (spend by month, day and model), budgets and alert markers.
- * Keys come from `@bedrock-spend/core` (escaped components), so no input can address another
- * tenant's items.
+ * Keys come from `keys.ts` (escaped components), so no input can address another tenant's items.
  *
  * This class is the one owner of the alert-marker items (`A#<month>#<threshold>`): firing
  * (`markAlertFired`), reading (`firedAlerts`, `alerts`) and their delivery state
@@ -16,31 +15,24 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
-  type QueryCommandOutput,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import type { Budget, BudgetAlert, DayModelRow, UsageCounters } from "@bedrock-spend/core";
+import { budgetFromItem, countersFromItem, type StoredAlert, storedAlertOf } from "./items";
 import {
+  ALERT_SK_PREFIX,
   alertMonthPrefix,
   alertSk,
-  BedrockSpendError,
   BUDGET_SK,
-  type Budget,
-  type BudgetAlert,
-  type DayModelRow,
   dayModelDayPrefix,
   dayModelMonthPrefix,
   monthSk,
   parseDayModelSk,
   tenantFromPk,
   tenantPk,
-  type UsageCounters,
-} from "@bedrock-spend/core";
-import { countersFromItem, PK, SK } from "./table";
-
-/** A fired alert, as stored. */
-export interface StoredAlert extends BudgetAlert {
-  firedAt: string;
-}
+} from "./keys";
+import { ALERT_ATTRIBUTES, BUDGET_ATTRIBUTES, KIND_ATTRIBUTE, PK, SK } from "./layout";
+import { allPages } from "./pages";
 
 /** How long a claim on an alert's delivery holds by default: the longest a Lambda invocation can run. */
 export const DEFAULT_DELIVERY_LEASE_MS = 15 * 60 * 1000;
@@ -55,27 +47,6 @@ export interface TakenAlert {
 export interface AggregatesStoreOptions {
   /** How long a claim on an alert's delivery holds, ms (default `DEFAULT_DELIVERY_LEASE_MS`). */
   alertLeaseMs?: number;
-}
-
-/**
- * A stored budget item that cannot be read as a budget: `monthlyUsd` not a string, or `thresholds`
- * not a list of numbers. The store does not invent values for it (a made-up amount of 0 would
- * fire every threshold); callers decide (the budget-alert path skips the tenant as having an
- * invalid budget, the spend API answers 500).
- */
-export class MalformedBudgetError extends BedrockSpendError {
-  readonly tenantId: string;
-  /** The budget attribute that is missing or of the wrong type. */
-  readonly field: "monthlyUsd" | "thresholds";
-  readonly reason: string;
-
-  constructor(tenantId: string, field: "monthlyUsd" | "thresholds", reason: string) {
-    super(`budget of ${JSON.stringify(tenantId)}: ${field} ${reason}`);
-    this.name = "MalformedBudgetError";
-    this.tenantId = tenantId;
-    this.field = field;
-    this.reason = reason;
-  }
 }
 
 /** Reads and small writes of the aggregates table. */
@@ -152,17 +123,7 @@ export class AggregatesStore {
     const result = await this.client.send(
       new GetItemCommand({ TableName: this.tableName, Key: this.key(tenantPk(tenantId), BUDGET_SK), ConsistentRead: true }),
     );
-    if (!result.Item) return undefined;
-    const monthlyUsd = result.Item.monthlyUsd?.S;
-    if (monthlyUsd === undefined) throw new MalformedBudgetError(tenantId, "monthlyUsd", "is missing or not a string");
-    const stored = result.Item.thresholds?.L;
-    if (stored === undefined) throw new MalformedBudgetError(tenantId, "thresholds", "is missing or not a list");
-    const thresholds: number[] = [];
-    for (const value of stored) {
-      if (value.N === undefined) throw new MalformedBudgetError(tenantId, "thresholds", "holds a value that is not a number");
-      thresholds.push(Number(value.N));
-    }
-    return { monthlyUsd, thresholds: thresholds.sort((a, b) => a - b) };
+    return result.Item ? budgetFromItem(tenantId, result.Item) : undefined;
   }
 
   /** Sets the tenant's budget (replacing any previous one). */
@@ -172,11 +133,11 @@ export class AggregatesStore {
         TableName: this.tableName,
         Item: {
           ...this.key(tenantPk(tenantId), BUDGET_SK),
-          tenantId: { S: tenantId },
-          kind: { S: "budget" },
-          monthlyUsd: { S: budget.monthlyUsd },
-          thresholds: { L: budget.thresholds.map((value) => ({ N: String(value) })) },
-          updatedAt: { S: now.toISOString() },
+          [BUDGET_ATTRIBUTES.tenantId]: { S: tenantId },
+          [KIND_ATTRIBUTE]: { S: "budget" },
+          [BUDGET_ATTRIBUTES.monthlyUsd]: { S: budget.monthlyUsd },
+          [BUDGET_ATTRIBUTES.thresholds]: { L: budget.thresholds.map((value) => ({ N: String(value) })) },
+          [BUDGET_ATTRIBUTES.updatedAt]: { S: now.toISOString() },
         },
       }),
     );
@@ -212,9 +173,9 @@ export class AggregatesStore {
           TableName: this.tableName,
           Item: {
             ...this.alertKey(alert),
-            kind: { S: "alert" },
-            alert: { S: JSON.stringify(alert) },
-            firedAt: { S: now.toISOString() },
+            [KIND_ATTRIBUTE]: { S: "alert" },
+            [ALERT_ATTRIBUTES.alert]: { S: JSON.stringify(alert) },
+            [ALERT_ATTRIBUTES.firedAt]: { S: now.toISOString() },
           },
           ConditionExpression: "attribute_not_exists(#pk)",
           ExpressionAttributeNames: { "#pk": PK },
@@ -314,10 +275,8 @@ export class AggregatesStore {
 
   /** Alerts fired for a tenant (all months, newest first). */
   async alerts(tenantId: string): Promise<StoredAlert[]> {
-    const items = await this.queryPrefix(tenantPk(tenantId), "A#");
-    return items
-      .map((item) => ({ ...(JSON.parse(item.alert?.S ?? "{}") as BudgetAlert), firedAt: item.firedAt?.S ?? "" }))
-      .sort((a, b) => b.firedAt.localeCompare(a.firedAt));
+    const items = await this.queryPrefix(tenantPk(tenantId), ALERT_SK_PREFIX);
+    return items.map(storedAlertOf).sort((a, b) => b.firedAt.localeCompare(a.firedAt));
   }
 
   /** The tenant a partition key belongs to (for stream readers). */
@@ -333,11 +292,9 @@ export class AggregatesStore {
     return this.key(tenantPk(alert.tenantId), alertSk(alert.month, alert.threshold ?? "FORECAST"));
   }
 
-  private async queryPrefix(pk: string, prefix: string): Promise<Record<string, AttributeValue>[]> {
-    const items: Record<string, AttributeValue>[] = [];
-    let start: QueryCommandOutput["LastEvaluatedKey"];
-    do {
-      const page: QueryCommandOutput = await this.client.send(
+  private queryPrefix(pk: string, prefix: string): Promise<Record<string, AttributeValue>[]> {
+    return allPages((start) =>
+      this.client.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
@@ -346,11 +303,8 @@ export class AggregatesStore {
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+      ),
+    );
   }
 }
 

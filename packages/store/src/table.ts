@@ -1,45 +1,10 @@
 /**
- * The aggregates table's definition, shared by the CDK stack, local mode and the tests, and the
- * attribute encoding of counters.
+ * The aggregates table's definition for DynamoDB Local and the tests; the CDK stack declares the
+ * same keys, stream and TTL from `items.ts`.
  */
 
-import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
-import { emptyCounters, type UsageCounters } from "@bedrock-spend/core";
-
-/** Partition key attribute. */
-export const PK = "pk";
-/** Sort key attribute. */
-export const SK = "sk";
-/** TTL attribute (epoch seconds) of dedup items. */
-export const TTL_ATTRIBUTE = "expiresAt";
-
-/** Counter attribute names, in `UsageCounters` order. */
-export const COUNTER_ATTRIBUTES = {
-  invocations: "invocations",
-  unpricedInvocations: "unpriced",
-  inputTokens: "inputTokens",
-  outputTokens: "outputTokens",
-  cacheReadTokens: "cacheReadTokens",
-  cacheWriteTokens: "cacheWriteTokens",
-  costPico: "costPico",
-} as const satisfies Record<keyof UsageCounters, string>;
-
-/** Reads counters from a DynamoDB item (absent attributes are zero). */
-export function countersFromItem(item: Record<string, AttributeValue> | undefined): UsageCounters {
-  const counters = emptyCounters();
-  if (!item) return counters;
-  const number = (name: string): number => Number(item[name]?.N ?? "0");
-  counters.invocations = number(COUNTER_ATTRIBUTES.invocations);
-  counters.unpricedInvocations = number(COUNTER_ATTRIBUTES.unpricedInvocations);
-  counters.inputTokens = number(COUNTER_ATTRIBUTES.inputTokens);
-  counters.outputTokens = number(COUNTER_ATTRIBUTES.outputTokens);
-  counters.cacheReadTokens = number(COUNTER_ATTRIBUTES.cacheReadTokens);
-  counters.cacheWriteTokens = number(COUNTER_ATTRIBUTES.cacheWriteTokens);
-  // Cost is an integer count of pico-dollars: parsed as bigint, never as a float.
-  counters.costPico = BigInt(item[COUNTER_ATTRIBUTES.costPico]?.N ?? "0");
-  return counters;
-}
+import { PK, SK, TTL_ATTRIBUTE } from "./layout";
 
 /**
  * Creates the table (on-demand, stream with new and old images, TTL on dedup items), as the CDK

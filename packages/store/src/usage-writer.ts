@@ -22,17 +22,10 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
-import {
-  type AggregateDelta,
-  type AggregationOptions,
-  aggregateKeysOf,
-  type Clock,
-  type CountableInvocation,
-  dedupKey,
-  preAggregate,
-  systemClock,
-} from "@bedrock-spend/core";
-import { COUNTER_ATTRIBUTES, PK, SK, TTL_ATTRIBUTE } from "./table";
+import { type Clock, systemClock } from "@bedrock-spend/core";
+import { type AggregateDelta, type AggregationOptions, aggregateKeysOf, type CountableInvocation, preAggregate } from "./aggregation";
+import { dedupKey } from "./keys";
+import { COUNTER_ATTRIBUTES, PK, SK, TTL_ATTRIBUTE } from "./layout";
 
 /** DynamoDB's limit of actions per transaction. */
 export const MAX_TRANSACTION_ACTIONS = 100;

@@ -3,9 +3,10 @@
  * Local: the stored values, never invented ones.
  */
 import { type AttributeValue, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { BUDGET_SK, tenantPk } from "@bedrock-spend/core";
 import { describe, expect, it } from "vitest";
-import { AggregatesStore, MalformedBudgetError } from "../src/aggregates-store";
+import { AggregatesStore } from "../src/aggregates-store";
+import { BUDGET_SK, tenantPk } from "../src/index";
+import { MalformedBudgetError } from "../src/items";
 import { freshTable } from "./helpers";
 
 describe("Class: AggregatesStore, budgets", () => {

@@ -3,9 +3,10 @@
  * releaseAlertClaim, confirmAlertDelivery), on DynamoDB Local.
  */
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { alertSk, type BudgetAlert, tenantPk } from "@bedrock-spend/core";
+import type { BudgetAlert } from "@bedrock-spend/core";
 import { describe, expect, it } from "vitest";
 import { AggregatesStore, DEFAULT_DELIVERY_LEASE_MS } from "../src/aggregates-store";
+import { alertSk, tenantPk } from "../src/index";
 import { freshTable } from "./helpers";
 
 const NOV_1 = Date.UTC(2026, 10, 1);

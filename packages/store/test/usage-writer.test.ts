@@ -1,8 +1,9 @@
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { aggregateKeysOf, dedupKey, fixedClock } from "@bedrock-spend/core";
+import { fixedClock } from "@bedrock-spend/core";
 import { describe, expect, it } from "vitest";
 import { AggregatesStore } from "../src/aggregates-store";
-import { TTL_ATTRIBUTE } from "../src/table";
+import { aggregateKeysOf, dedupKey } from "../src/index";
+import { TTL_ATTRIBUTE } from "../src/layout";
 import { UsageWriter } from "../src/usage-writer";
 import { freshTable, invocation } from "./helpers";
 

@@ -3,10 +3,11 @@
  * fires once per tenant, month and threshold; the forecast alert once per tenant and month).
  */
 import { isMonthKey } from "@bedrock-spend/core";
+import { type FiredAlert, scanAlerts } from "@bedrock-spend/store";
 import { parseCommandArgs } from "../args";
 import { UsageError } from "../errors";
 import { dataDirOf, formatTable, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
-import { type FiredAlert, openLocalTable, scanAlerts } from "../runtime";
+import { openLocalTable } from "../runtime";
 
 export const ALERTS_HELP = `Usage: bedrock-spend alerts [--tenant T] [--month YYYY-MM] [options]
 

@@ -4,11 +4,12 @@
  * validation and the same answer as `PUT|DELETE /v1/tenants/{tenantId}/budget`).
  */
 import { validateBudget } from "@bedrock-spend/core";
+import { scanBudgets, type TenantBudget } from "@bedrock-spend/store";
 import { parseCommandArgs } from "../args";
 import { clockFromEnv } from "../clock";
 import { UsageError } from "../errors";
 import { dataDirOf, formatTable, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
-import { openLocalTable, scanBudgets, type TenantBudget } from "../runtime";
+import { openLocalTable } from "../runtime";
 import { callSpendApi } from "./spend";
 
 export const BUDGETS_HELP = `Usage: bedrock-spend budgets set --tenant T --monthly-usd N [--thresholds 50,80,100] [options]

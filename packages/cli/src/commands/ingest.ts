@@ -17,6 +17,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type DecodedItem, decodeStream, formatSource, formatUsd, type Pricer, priceItems, utcMonthOf } from "@bedrock-spend/core";
 import { localDynamoDbClient, localKinesisClient } from "@bedrock-spend/local";
+import { countedRequestIds } from "@bedrock-spend/store";
 import { APPLICATION_PROFILES } from "@bedrock-spend/traffic";
 import { parseCommandArgs } from "../args";
 import { clockFromEnv } from "../clock";
@@ -27,7 +28,6 @@ import { dataDirOf, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf, shared
 import { Progress, type ProgressMode } from "../progress";
 import {
   checkpointCovers,
-  countedRequestIds,
   dataDirLayout,
   highestPerShard,
   LOCAL_STREAM_NAME,

@@ -10,6 +10,7 @@ import { randomInt } from "node:crypto";
 import { handleSpendApi } from "@bedrock-spend/api";
 import { formatUsd } from "@bedrock-spend/core";
 import { createDashboardServer, type DashboardServer } from "@bedrock-spend/dashboard";
+import type { FiredAlert } from "@bedrock-spend/store";
 import { APPLICATION_PROFILES, generateTraffic, gzipStable, type TrafficItem, toSubscriptionPayloads } from "@bedrock-spend/traffic";
 import { parseCommandArgs } from "../args";
 import { CLOCK_ENV, clockFromEnv } from "../clock";
@@ -17,7 +18,7 @@ import { loadPricer } from "../config";
 import { UsageError } from "../errors";
 import { dataDirOf, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf } from "../local";
 import { formatDuration } from "../progress";
-import { acquireLock, DataDirBusyError, type DataDirLock, type FiredAlert, LocalStack, onShutdownSignal, type StackLog } from "../runtime";
+import { acquireLock, DataDirBusyError, type DataDirLock, LocalStack, onShutdownSignal, type StackLog } from "../runtime";
 
 export const START_HELP = `Usage: bedrock-spend start [options]
 

@@ -2,13 +2,14 @@
  * The aggregates DynamoDB table as a spend source: two GetItems, the tenant's month total and its
  * budget, for applications that can read the table directly (no spend API hop).
  *
- * Key layout (packages/core/src/keys.ts, imported so that escaping never drifts): partition
- * `T#<tenant>`, month total `M#YYYY-MM`, budget `BUDGET`. Attributes as packages/store writes them:
- * `costPico` (N, integer pico-dollars) on the month item, `monthlyUsd` (S) on the budget item.
+ * The table's keys and attribute names come from @bedrock-spend/store (its `keys` and `layout`,
+ * bundled into this package), so that escaping and names never drift: the tenant's month-total
+ * item (`costPico`, integer pico-dollars) and its budget item (`monthlyUsd`, decimal USD).
  * `@aws-sdk/client-dynamodb` is an optional peer dependency, loaded on first use.
  */
-import { BUDGET_SK, monthSk, tenantPk } from "@bedrock-spend/core/keys";
 import { formatUsd } from "@bedrock-spend/core/money";
+import { BUDGET_SK, monthSk, tenantPk } from "@bedrock-spend/store/keys";
+import { BUDGET_ATTRIBUTES, COUNTER_ATTRIBUTES, PK, SK } from "@bedrock-spend/store/layout";
 import { InvalidOptionsError } from "../errors";
 import type { MonthStatus, SpendSource } from "../guard";
 
@@ -75,19 +76,19 @@ export function aggregatesTableSource(options: AggregatesTableSourceOptions): Sp
         send(
           new GetItemCommand({
             TableName: tableName,
-            Key: { pk: { S: tenantPk(tenantId) }, sk: { S: sk } },
+            Key: { [PK]: { S: tenantPk(tenantId) }, [SK]: { S: sk } },
             ProjectionExpression: "#a",
             ExpressionAttributeNames: { "#a": attribute },
             ConsistentRead: consistentRead,
           }),
           lookup.signal ? { abortSignal: lookup.signal } : undefined,
         );
-      const [total, budget] = await Promise.all([get(monthSk(month), "costPico"), get(BUDGET_SK, "monthlyUsd")]);
-      const pico = total.Item?.costPico?.N ?? "0";
+      const [total, budget] = await Promise.all([get(monthSk(month), COUNTER_ATTRIBUTES.costPico), get(BUDGET_SK, BUDGET_ATTRIBUTES.monthlyUsd)]);
+      const pico = total.Item?.[COUNTER_ATTRIBUTES.costPico]?.N ?? "0";
       if (!/^\d+$/.test(pico)) throw new Error(`the month item of ${JSON.stringify(tenantId)} has costPico ${JSON.stringify(pico)}, not an integer`);
       let monthlyUsd: string | null = defaultBudgetUsd;
       if (budget.Item) {
-        const own = budget.Item.monthlyUsd?.S;
+        const own = budget.Item[BUDGET_ATTRIBUTES.monthlyUsd]?.S;
         if (own === undefined) throw new Error(`the budget item of ${JSON.stringify(tenantId)} has no monthlyUsd string`);
         monthlyUsd = own;
       }

@@ -7,6 +7,8 @@
  * for structure only. See docs/aggregates-table.md for the access patterns.
  */
 
+import type { DayKey, MonthKey } from "@bedrock-spend/core";
+
 /** Escapes one key component: the result never contains `#`. */
 export function escapeKeyComponent(value: string): string {
   return value.replace(/%/g, "%25").replace(/#/g, "%23");
@@ -15,26 +17,6 @@ export function escapeKeyComponent(value: string): string {
 /** Reverses `escapeKeyComponent`. */
 export function unescapeKeyComponent(value: string): string {
   return value.replace(/%23/g, "#").replace(/%25/g, "%");
-}
-
-/** Calendar month `YYYY-MM` (UTC). */
-export type MonthKey = string;
-/** Calendar day `YYYY-MM-DD` (UTC). */
-export type DayKey = string;
-
-const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
-const DAY = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
-
-/** Whether `text` is a `YYYY-MM` month. */
-export function isMonthKey(text: string): boolean {
-  return MONTH.test(text);
-}
-
-/** Whether `text` is a real `YYYY-MM-DD` calendar day. */
-export function isDayKey(text: string): boolean {
-  if (!DAY.test(text)) return false;
-  const time = Date.parse(`${text}T00:00:00Z`);
-  return !Number.isNaN(time) && new Date(time).toISOString().startsWith(text);
 }
 
 /** Partition key of everything that belongs to one tenant. */
@@ -75,14 +57,17 @@ export function breakdownSk(month: MonthKey, dimension: string, value: string): 
 /** Sort key of a tenant's budget. */
 export const BUDGET_SK = "BUDGET";
 
+/** Sort-key prefix of every alert marker of a tenant. */
+export const ALERT_SK_PREFIX = "A#";
+
 /** Sort key of one alert's fire-once marker: threshold percent zero-padded, or `FORECAST`. */
 export function alertSk(month: MonthKey, threshold: number | "FORECAST"): string {
-  return `A#${month}#${threshold === "FORECAST" ? "FORECAST" : String(threshold).padStart(3, "0")}`;
+  return `${ALERT_SK_PREFIX}${month}#${threshold === "FORECAST" ? "FORECAST" : String(threshold).padStart(3, "0")}`;
 }
 
 /** Sort-key prefix of a tenant's alert markers for one month. */
 export function alertMonthPrefix(month: MonthKey): string {
-  return `A#${month}#`;
+  return `${ALERT_SK_PREFIX}${month}#`;
 }
 
 /** Partition and sort key of an invocation's dedup marker. */

@@ -1,6 +1,7 @@
 /**
  * Table-wide reads the per-tenant store does not offer, for the local CLI and dashboard: every
- * budget, every fired alert. Scans: fine for a local table, not an access pattern for AWS.
+ * budget, every fired alert, and which request ids are counted. Scans: fine for a local table,
+ * not an access pattern for AWS.
  */
 import {
   type AttributeValue,
@@ -9,16 +10,17 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ScanCommand,
-  type ScanCommandOutput,
 } from "@aws-sdk/client-dynamodb";
-import { alertIdOf } from "@bedrock-spend/adapters";
-import { type Budget, type BudgetAlert, dedupKey } from "@bedrock-spend/core";
-import { createAggregatesTable, PK, SK } from "@bedrock-spend/store";
+import type { Budget } from "@bedrock-spend/core";
+import { alertIdOf, budgetFromItem, MalformedBudgetError, type StoredAlert, storedAlertOf } from "./items";
+import { dedupKey } from "./keys";
+import { BUDGET_ATTRIBUTES, KIND_ATTRIBUTE, PK, SK } from "./layout";
+import { allPages } from "./pages";
+import { createAggregatesTable } from "./table";
 
 /** A fired alert with its id and firing time (the dashboard's `AlertItem`). */
-export interface FiredAlert extends BudgetAlert {
+export interface FiredAlert extends StoredAlert {
   alertId: string;
-  firedAt: string;
 }
 
 /** A tenant's own budget. */
@@ -28,24 +30,19 @@ export interface TenantBudget {
   updatedAt: string | null;
 }
 
-async function scanKind(client: DynamoDBClient, tableName: string, kind: string): Promise<Record<string, AttributeValue>[]> {
-  const items: Record<string, AttributeValue>[] = [];
-  let start: ScanCommandOutput["LastEvaluatedKey"];
-  do {
-    const page: ScanCommandOutput = await client.send(
+function scanKind(client: DynamoDBClient, tableName: string, kind: string): Promise<Record<string, AttributeValue>[]> {
+  return allPages((start) =>
+    client.send(
       new ScanCommand({
         TableName: tableName,
         FilterExpression: "#kind = :kind",
-        ExpressionAttributeNames: { "#kind": "kind" },
+        ExpressionAttributeNames: { "#kind": KIND_ATTRIBUTE },
         ExpressionAttributeValues: { ":kind": { S: kind } },
         ConsistentRead: true,
         ExclusiveStartKey: start,
       }),
-    );
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
+    ),
+  );
 }
 
 const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -54,10 +51,8 @@ const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0
 export async function scanAlerts(client: DynamoDBClient, tableName: string): Promise<FiredAlert[]> {
   const alerts: FiredAlert[] = [];
   for (const item of await scanKind(client, tableName, "alert")) {
-    const text = item.alert?.S;
-    if (!text) continue;
-    const alert = JSON.parse(text) as BudgetAlert;
-    alerts.push({ ...alert, alertId: alertIdOf(alert), firedAt: item.firedAt?.S ?? "" });
+    const alert = storedAlertOf(item);
+    alerts.push({ ...alert, alertId: alertIdOf(alert) });
   }
   return alerts.sort((a, b) => byCodeUnit(b.firedAt, a.firedAt) || byCodeUnit(a.alertId, b.alertId));
 }
@@ -66,11 +61,13 @@ export async function scanAlerts(client: DynamoDBClient, tableName: string): Pro
 export async function scanBudgets(client: DynamoDBClient, tableName: string): Promise<TenantBudget[]> {
   const budgets: TenantBudget[] = [];
   for (const item of await scanKind(client, tableName, "budget")) {
-    const tenantId = item.tenantId?.S;
-    const monthlyUsd = item.monthlyUsd?.S;
-    const thresholds = item.thresholds?.L?.map((value) => Number(value.N));
-    if (tenantId === undefined || monthlyUsd === undefined || !thresholds || thresholds.some((value) => !Number.isFinite(value))) continue;
-    budgets.push({ tenantId, budget: { monthlyUsd, thresholds: thresholds.sort((a, b) => a - b) }, updatedAt: item.updatedAt?.S ?? null });
+    const tenantId = item[BUDGET_ATTRIBUTES.tenantId]?.S;
+    if (tenantId === undefined) continue;
+    try {
+      budgets.push({ tenantId, budget: budgetFromItem(tenantId, item), updatedAt: item[BUDGET_ATTRIBUTES.updatedAt]?.S ?? null });
+    } catch (error) {
+      if (!(error instanceof MalformedBudgetError)) throw error;
+    }
   }
   return budgets.sort((a, b) => byCodeUnit(a.tenantId, b.tenantId));
 }

@@ -1,54 +1,10 @@
 /**
- * Usage aggregation: the counters kept per aggregate key, and the pre-aggregation of a batch of
- * priced invocations into one delta per key, so that a batch of 500 records for one tenant costs
- * one counter update per key instead of 500.
+ * Usage aggregation onto the table's items: the items one invocation updates, and the
+ * pre-aggregation of a batch of priced invocations into one delta per item, so that a batch of
+ * 500 records for one tenant costs one counter update per item instead of 500.
  */
-import type { AttributionDimension } from "./attribution";
+import { type AttributionDimension, addCounters, countersOf, modelKeyOf, type UsageCounters, type UsageRecord } from "@bedrock-spend/core";
 import { breakdownSk, dayModelSk, monthSk, tenantPk } from "./keys";
-import type { UsageRecord } from "./usage";
-
-/** Counters of one aggregate item. Token counts are safe integers; cost is exact pico-dollars. */
-export interface UsageCounters {
-  invocations: number;
-  /** Invocations that could not be priced: counted in tokens and `invocations`, not in cost. */
-  unpricedInvocations: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  /** Exact cost of the priced invocations, pico-dollars. */
-  costPico: bigint;
-}
-
-/** Counters that are all zero. */
-export function emptyCounters(): UsageCounters {
-  return { invocations: 0, unpricedInvocations: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costPico: 0n };
-}
-
-/** Adds `delta` into `into` (mutates `into`) and returns it. */
-export function addCounters(into: UsageCounters, delta: UsageCounters): UsageCounters {
-  into.invocations += delta.invocations;
-  into.unpricedInvocations += delta.unpricedInvocations;
-  into.inputTokens += delta.inputTokens;
-  into.outputTokens += delta.outputTokens;
-  into.cacheReadTokens += delta.cacheReadTokens;
-  into.cacheWriteTokens += delta.cacheWriteTokens;
-  into.costPico += delta.costPico;
-  return into;
-}
-
-/** The counters one invocation contributes. */
-export function countersOf(record: UsageRecord, costPico: bigint | null): UsageCounters {
-  return {
-    invocations: 1,
-    unpricedInvocations: costPico === null ? 1 : 0,
-    inputTokens: record.input_tokens,
-    outputTokens: record.output_tokens,
-    cacheReadTokens: record.cache_read_tokens,
-    cacheWriteTokens: record.cache_write_tokens,
-    costPico: costPico ?? 0n,
-  };
-}
 
 /** What an invocation contributes to the aggregates: its id (the dedup key), record and cost. */
 export interface CountableInvocation {
@@ -86,7 +42,7 @@ export function aggregateKeysOf(record: UsageRecord, options: AggregationOptions
   const pk = tenantPk(record.tenant_id);
   const month = `${record.year}-${record.month}`;
   const day = `${month}-${record.day}`;
-  const model = record.model ?? `unresolved:${record.model_id}`;
+  const model = modelKeyOf(record);
   const keys: AggregateKey[] = [
     { pk, sk: monthSk(month), attributes: { tenantId: record.tenant_id, period: month, kind: "month" } },
     { pk, sk: dayModelSk(day, model), attributes: { tenantId: record.tenant_id, period: day, model, kind: "day-model" } },
