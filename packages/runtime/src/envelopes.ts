@@ -4,8 +4,7 @@
  * items travel too (their raw text as the message), so that the pipeline quarantines them exactly
  * as it would on AWS; control messages are left out (CloudWatch sends its own).
  */
-import { gzipSync } from "node:zlib";
-import type { DecodedItem } from "@bedrock-spend/core";
+import { type Clock, type DecodedItem, encodeSubscriptionPayload, type LogEventInput, packSubscriptionPayloads, systemClock } from "@bedrock-spend/core";
 
 /** Counts of what was packed. */
 export interface PackStats {
@@ -19,24 +18,23 @@ export interface PackStats {
 export async function* subscriptionPayloadsOf(
   items: AsyncIterable<DecodedItem> | Iterable<DecodedItem>,
   stats: PackStats,
-  options: { eventsPerPayload?: number; logGroup?: string; now?: () => number } = {},
+  options: { eventsPerPayload?: number; logGroup?: string; now?: Clock } = {},
 ): AsyncGenerator<Uint8Array> {
   const size = options.eventsPerPayload ?? 50;
-  const now = options.now ?? Date.now;
-  let events: { id: string; timestamp: number; message: string }[] = [];
-  let sequence = 0;
-  const flush = () => {
-    const payload = {
-      messageType: "DATA_MESSAGE",
-      owner: "000000000000",
-      logGroup: options.logGroup ?? "/aws/bedrock/modelinvocations",
-      logStream: "aws/bedrock/modelinvocations",
-      subscriptionFilters: ["bedrock-spend-local"],
-      logEvents: events,
-    };
+  const now = options.now ?? systemClock;
+  const subscription = {
+    eventsPerPayload: size,
+    subscriptionFilters: ["bedrock-spend-local"],
+    owner: "000000000000",
+    ...(options.logGroup ? { logGroup: options.logGroup } : {}),
+  };
+  let events: LogEventInput[] = [];
+  const flush = function* () {
+    for (const payload of packSubscriptionPayloads(events, { ...subscription, firstSequence: stats.events - events.length })) {
+      stats.payloads++;
+      yield encodeSubscriptionPayload(payload);
+    }
     events = [];
-    stats.payloads++;
-    return gzipSync(JSON.stringify(payload));
   };
   for await (const item of items) {
     stats.items++;
@@ -44,11 +42,9 @@ export async function* subscriptionPayloadsOf(
       stats.controlMessages++;
       continue;
     }
-    const timestamp = item.kind === "record" && item.eventTimestamp !== undefined ? item.eventTimestamp : now();
-    // 56-digit event ids, unique within an ingest: CloudWatch's are unique per event.
-    events.push({ id: `${String(timestamp).padStart(20, "0")}${String(sequence++).padStart(36, "0")}`, timestamp, message: item.raw });
+    events.push({ timestampMs: item.kind === "record" && item.eventTimestamp !== undefined ? item.eventTimestamp : now(), message: item.raw });
     stats.events++;
-    if (events.length >= size) yield flush();
+    if (events.length >= size) yield* flush();
   }
-  if (events.length > 0) yield flush();
+  if (events.length > 0) yield* flush();
 }

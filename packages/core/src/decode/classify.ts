@@ -5,13 +5,12 @@
  */
 import { gunzipSync } from "node:zlib";
 import { decodeCanonicalBase64, hasOnlyBase64Characters } from "../base64";
+import { CONTROL_MESSAGE_PREFIX, isSubscriptionPayload, readSubscriptionPayload } from "../subscription";
 import type { DecodedItem, SourceRef } from "./items";
 import { type Segment, segmentText } from "./segmenter";
 
 /** The one plain-text event Bedrock writes when logging is enabled. Not JSON; skipped. */
 export const PERMISSIONS_LINE_PREFIX = "Permissions are correctly set for Amazon Bedrock logs";
-/** Prefix of the log event in a CloudWatch Logs control message. */
-const CONTROL_MESSAGE_PREFIX = "CWL CONTROL MESSAGE";
 
 /** Limits applied while classifying. */
 export interface ClassifyOptions {
@@ -199,12 +198,12 @@ function classifyValue(value: unknown, raw: string, source: SourceRef, context: 
     out.push(invalid("record", `expected a JSON object, got ${describe(value)}`, raw, source));
     return;
   }
-  if ("messageType" in value || "logEvents" in value) {
+  if (isSubscriptionPayload(value)) {
     classifySubscriptionPayload(value, raw, source, context, out);
     return;
   }
   if (Array.isArray(value.events) && !("requestId" in value)) {
-    classifyLogEvents(value.events, "events", raw, source, context, out);
+    classifyLogEvents(value.events, "events", source, context, out);
     return;
   }
   if (isObject(value.awslogs) && typeof value.awslogs.data === "string") {
@@ -240,28 +239,13 @@ function classifyBase64Field(data: string, raw: string, source: SourceRef, conte
 }
 
 function classifySubscriptionPayload(payload: Record<string, unknown>, raw: string, source: SourceRef, context: Context, out: DecodedItem[]): void {
-  const type = payload.messageType;
-  if (type === "CONTROL_MESSAGE") {
-    out.push({
-      kind: "skipped",
-      skip: "control-message",
-      raw: clip(raw),
-      source,
-    });
-    return;
-  }
-  if (type !== "DATA_MESSAGE") {
-    out.push(invalid("messageType", `subscription payload messageType is ${JSON.stringify(type)}, expected DATA_MESSAGE or CONTROL_MESSAGE`, raw, source));
-    return;
-  }
-  if (!Array.isArray(payload.logEvents)) {
-    out.push(invalid("logEvents", `subscription payload logEvents is ${describe(payload.logEvents)}, expected an array`, raw, source));
-    return;
-  }
-  classifyLogEvents(payload.logEvents, "logEvents", raw, source, context, out);
+  const reading = readSubscriptionPayload(payload);
+  if (reading.kind === "control") out.push({ kind: "skipped", skip: "control-message", raw: clip(raw), source });
+  else if (reading.kind === "invalid") out.push(invalid(reading.field, reading.reason, raw, source));
+  else classifyLogEvents(reading.logEvents, "logEvents", source, context, out);
 }
 
-function classifyLogEvents(events: unknown[], field: "logEvents" | "events", raw: string, source: SourceRef, context: Context, out: DecodedItem[]): void {
+function classifyLogEvents(events: unknown[], field: "logEvents" | "events", source: SourceRef, context: Context, out: DecodedItem[]): void {
   events.forEach((event, index) => {
     if (!isObject(event)) {
       out.push(invalid(field, `${field}[${index}] is ${describe(event)}, expected a log event object`, JSON.stringify(event) ?? "", { ...source, index }));
@@ -296,5 +280,4 @@ function classifyLogEvents(events: unknown[], field: "logEvents" | "events", raw
       }
     }
   });
-  void raw;
 }
