@@ -10,6 +10,7 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SqsDeadLetterQueue } from "@bedrock-spend/adapters";
+import { kinesisSource } from "@bedrock-spend/core";
 import { type AggregateDependencies, processBatch } from "@bedrock-spend/pipeline";
 import { UsageWriter } from "@bedrock-spend/store";
 import middy from "@middy/core";
@@ -22,7 +23,7 @@ export function createAggregateHandler(deps: AggregateDependencies) {
   return async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
     const records = event.Records.map((record) => ({
       sequenceNumber: record.kinesis.sequenceNumber,
-      source: `kinesis:${record.eventID.split(":")[0]}:${record.kinesis.sequenceNumber}`,
+      source: kinesisSource(record.eventID.split(":")[0] as string, record.kinesis.sequenceNumber),
       data: Buffer.from(record.kinesis.data, "base64"),
       // Kinesis gives epoch seconds with a fraction here (Firehose gives milliseconds).
       arrivedAt: Math.round(record.kinesis.approximateArrivalTimestamp * 1000),

@@ -11,6 +11,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { readShardRange, SqsDeadLetterQueue } from "@bedrock-spend/adapters";
+import { kinesisSource } from "@bedrock-spend/core";
 import { type RedriveDependencies, type RedriveResult, redrive } from "@bedrock-spend/pipeline";
 import { UsageWriter } from "@bedrock-spend/store";
 import middy from "@middy/core";
@@ -51,7 +52,7 @@ export const handler = middy(async () => {
       readBatch: async (info) => {
         const streamArn = info.streamArn ?? requireEnv("STREAM_ARN");
         const records = await readShardRange(kinesis, { streamArn }, info.shardId, info.startSequenceNumber, info.endSequenceNumber);
-        return records.map((record) => ({ ...record, source: `kinesis:${info.shardId}:${record.sequenceNumber}` }));
+        return records.map((record) => ({ ...record, source: kinesisSource(info.shardId, record.sequenceNumber) }));
       },
     });
   }

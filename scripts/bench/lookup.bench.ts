@@ -22,7 +22,8 @@ import {
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { handleSpendApi } from "@bedrock-spend/api";
-import { createDashboardServer, createMemoryDashboardData, type DashboardServer } from "@bedrock-spend/dashboard";
+import { createDashboardServer, type DashboardServer } from "@bedrock-spend/dashboard";
+import { createMemoryDashboardData } from "@bedrock-spend/dashboard/reference";
 import { localDynamoDbClient, startDynamoDbLocal } from "@bedrock-spend/local";
 import { AggregatesStore, BUDGET_SK, createAggregatesTable, dayModelSk, monthSk, tenantPk } from "@bedrock-spend/store";
 import { modelMix, Prng, tenantAt, ZipfSampler } from "@bedrock-spend/traffic";

@@ -34,6 +34,11 @@ export function addCounters(into: UsageCounters, delta: UsageCounters): UsageCou
   return into;
 }
 
+/** Tokens of all four classes: input + output + cache read + cache write. */
+export function totalTokensOf(counters: UsageCounters): number {
+  return counters.inputTokens + counters.outputTokens + counters.cacheReadTokens + counters.cacheWriteTokens;
+}
+
 /** The counters one invocation contributes. */
 export function countersOf(record: UsageRecord, costPico: bigint | null): UsageCounters {
   return {

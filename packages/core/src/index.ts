@@ -19,6 +19,7 @@ export * from "./invocation";
 export * from "./lake-document";
 export * from "./model";
 export * from "./money";
+export * from "./order";
 export * from "./periods";
 export * from "./price-line";
 export * from "./priced-items";

@@ -1,10 +1,10 @@
 /**
  * @bedrock-spend/dashboard: the local dashboard. A web page (ECharts, served from node_modules,
- * no external requests) and the loopback HTTP server that serves it, its data and the spend API.
- * The data sources are injected (`DashboardData`, `SpendApiHandler`): DuckDB views over the local
- * lake in local mode, the in-memory source in tests.
+ * no external requests), the loopback HTTP server that serves it, its data and the spend API, and
+ * the data over the local lake (SQL through LocalAthena). The reference implementation of the data,
+ * over usage records in memory, is a test oracle: `@bedrock-spend/dashboard/reference`.
  */
-export { createMemoryDashboardData, type MemoryDashboardData, type MemoryDashboardOptions } from "./memory";
+export { createLocalDashboardData, dashboardSql, FILTERS_SQL, type LocalDashboardDataOptions } from "./lake-data";
 export { createDashboardServer, type DashboardServer, type DashboardServerDeps, parseFilters, tenantLookupOf } from "./server";
-export { addTally, breakdownRows, type ClassCosts, emptyTally, type Tally, tokenClassRows, totalsOf, totalTokensOf } from "./summary";
+export { alertsSince, breakdownRows, type ClassCosts, costOverTimeOf, tokenClassRows, totalsOf } from "./summary";
 export * from "./types";

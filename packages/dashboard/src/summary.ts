@@ -2,50 +2,35 @@
  * Pure building blocks of a `DashboardResponse`: exact counters (pico-dollar bigints) and the
  * top-N-plus-other breakdown rule, shared by every data source so that they all cut the same way.
  */
-import { addCounters, emptyCounters, formatUsd, TOKEN_CLASSES, type TokenClass, type UsageCounters } from "@bedrock-spend/core";
-import { type BreakdownRow, DASHBOARD_TOP_N, OTHER_KEY, type TokenClassRow, type UsageTotals } from "./types";
+import {
+  addCounters,
+  byCodeUnit,
+  emptyCounters,
+  formatUsd,
+  spendTotals,
+  TOKEN_CLASSES,
+  type TokenClass,
+  totalTokensOf,
+  type UsageCounters,
+} from "@bedrock-spend/core";
+import { type AlertItem, type BreakdownRow, DASHBOARD_TOP_N, type DayPoint, OTHER_KEY, type TokenClassRow, type UsageTotals } from "./types";
 
-/** Exact running totals: core's usage counters (cost in pico-dollars, formatted only when answered). */
-export type Tally = UsageCounters;
-
-/** A tally of zero. */
-export const emptyTally = emptyCounters;
-
-/** Adds `delta` into `into` (mutates `into`) and returns it. */
-export const addTally = addCounters;
-
-/** Total tokens of a tally, all four classes. */
-export function totalTokensOf(tally: Tally): number {
-  return tally.inputTokens + tally.outputTokens + tally.cacheReadTokens + tally.cacheWriteTokens;
+/** The JSON totals of counters (exact cost as a decimal string, and the tokens of all classes). */
+export function totalsOf(counters: UsageCounters): UsageTotals {
+  return { ...spendTotals(counters), totalTokens: totalTokensOf(counters) };
 }
-
-/** The JSON totals of a tally. */
-export function totalsOf(tally: Tally): UsageTotals {
-  return {
-    invocations: tally.invocations,
-    unpricedInvocations: tally.unpricedInvocations,
-    inputTokens: tally.inputTokens,
-    outputTokens: tally.outputTokens,
-    cacheReadTokens: tally.cacheReadTokens,
-    cacheWriteTokens: tally.cacheWriteTokens,
-    totalTokens: totalTokensOf(tally),
-    costUsd: formatUsd(tally.costPico),
-  };
-}
-
-const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * A breakdown: keys sorted by total tokens (descending), then key; at most `topN` rows, and one
  * more row (`other: true`) that sums every key beyond them.
  */
-export function breakdownRows(tallies: ReadonlyMap<string, Tally>, topN = DASHBOARD_TOP_N): BreakdownRow[] {
-  const entries = [...tallies.entries()].sort(([ka, a], [kb, b]) => totalTokensOf(b) - totalTokensOf(a) || byCodeUnit(ka, kb));
-  const rows: BreakdownRow[] = entries.slice(0, topN).map(([key, tally]) => ({ key, ...totalsOf(tally) }));
+export function breakdownRows(countersByKey: ReadonlyMap<string, UsageCounters>, topN = DASHBOARD_TOP_N): BreakdownRow[] {
+  const entries = [...countersByKey.entries()].sort(([ka, a], [kb, b]) => totalTokensOf(b) - totalTokensOf(a) || byCodeUnit(ka, kb));
+  const rows: BreakdownRow[] = entries.slice(0, topN).map(([key, counters]) => ({ key, ...totalsOf(counters) }));
   const rest = entries.slice(topN);
   if (rest.length > 0) {
-    const other = emptyTally();
-    for (const [, tally] of rest) addTally(other, tally);
+    const other = emptyCounters();
+    for (const [, counters] of rest) addCounters(other, counters);
     rows.push({ key: OTHER_KEY, ...totalsOf(other), other: true, otherCount: rest.length });
   }
   return rows;
@@ -54,17 +39,41 @@ export function breakdownRows(tallies: ReadonlyMap<string, Tally>, topN = DASHBO
 /** Per-class cost, pico-dollars, or null when the source cannot split cost by class. */
 export type ClassCosts = Record<TokenClass, bigint> | null;
 
-/** The four token-class rows of a tally. */
-export function tokenClassRows(tally: Tally, classCosts: ClassCosts): TokenClassRow[] {
+/** The four token-class rows of counters. */
+export function tokenClassRows(counters: UsageCounters, classCosts: ClassCosts): TokenClassRow[] {
   const tokens: Record<TokenClass, number> = {
-    input: tally.inputTokens,
-    output: tally.outputTokens,
-    cacheRead: tally.cacheReadTokens,
-    cacheWrite: tally.cacheWriteTokens,
+    input: counters.inputTokens,
+    output: counters.outputTokens,
+    cacheRead: counters.cacheReadTokens,
+    cacheWrite: counters.cacheWriteTokens,
   };
   return TOKEN_CLASSES.map((tokenClass) => ({
     tokenClass,
     tokens: tokens[tokenClass],
     costUsd: classCosts === null ? null : formatUsd(classCosts[tokenClass]),
   }));
+}
+
+/** Cost over time: one point per day that has usage, chronological. */
+export function costOverTimeOf(days: ReadonlyMap<string, UsageCounters>): DayPoint[] {
+  return [...days.entries()]
+    .sort(([a], [b]) => byCodeUnit(a, b))
+    .map(([day, counters]) => {
+      const totals = totalsOf(counters);
+      return {
+        day,
+        costUsd: totals.costUsd,
+        invocations: totals.invocations,
+        unpricedInvocations: totals.unpricedInvocations,
+        totalTokens: totals.totalTokens,
+      };
+    });
+}
+
+/** The alerts fired at or after `since` (ISO 8601), or the `recent` newest ones; newest first. */
+export function alertsSince(alerts: readonly AlertItem[], since: string | undefined, recent: number): AlertItem[] {
+  const newestFirst = [...alerts].sort((a, b) => byCodeUnit(b.firedAt, a.firedAt) || byCodeUnit(a.alertId, b.alertId));
+  if (since === undefined) return newestFirst.slice(0, recent);
+  const from = Date.parse(since);
+  return newestFirst.filter((alert) => Date.parse(alert.firedAt) >= from);
 }

@@ -6,7 +6,7 @@
  * convert it to a number only to draw it. Token and invocation counts are exact JSON integers.
  */
 import type { ApiRequest, ApiResponse } from "@bedrock-spend/api";
-import type { Budget, BudgetAlert, Spend, TokenClass } from "@bedrock-spend/core";
+import type { Budget, BudgetAlert, Spend, SpendTotals, TokenClass } from "@bedrock-spend/core";
 
 /**
  * What the dashboard shows: every field null means "all". Periods are UTC calendar periods;
@@ -23,19 +23,13 @@ export interface DashboardFilters {
   model: string | null;
 }
 
-/** Usage totals of a selection or of one breakdown row. */
-export interface UsageTotals {
-  invocations: number;
-  /** Invocations with no price: counted in tokens and invocations, never in `costUsd`. */
-  unpricedInvocations: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
+/**
+ * Usage totals of a selection or of one breakdown row: the spend API's totals (unpriced
+ * invocations count in tokens and invocations, never in `costUsd`) and the tokens of all classes.
+ */
+export interface UsageTotals extends SpendTotals {
   /** input + output + cache read + cache write. */
   totalTokens: number;
-  /** Exact cost of the priced invocations, decimal USD. */
-  costUsd: string;
 }
 
 /**

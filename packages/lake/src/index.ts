@@ -8,5 +8,6 @@ export * from "./errors";
 export * from "./functions";
 export * from "./layout";
 export * from "./shims";
+export { sqlIdentifier, sqlString } from "./sql";
 export * from "./values";
 export * from "./writer";

@@ -8,7 +8,7 @@
  */
 
 import { type DeadLetterQueue, type QuarantinedRecord, quarantined } from "@bedrock-spend/adapters";
-import { type Clock, decodeAndPrice, formatSource, type InvalidOutcome, type Pricer, systemClock } from "@bedrock-spend/core";
+import { type Clock, compareSequenceNumbers, decodeAndPrice, formatSource, type InvalidOutcome, type Pricer, systemClock } from "@bedrock-spend/core";
 import type { InvocationToCount, UsageWriter, WriteOutcome } from "@bedrock-spend/store";
 
 /** One stream record: Kinesis data (already base64-decoded) and its position in the stream. */
@@ -58,16 +58,6 @@ export interface AggregateDependencies {
   deadLetters: DeadLetterQueue;
   /** Clock of the lag and of quarantine times. Default the machine's. */
   now?: Clock;
-}
-
-function compareSequence(a: string, b: string): number {
-  // Kinesis sequence numbers are decimal strings of up to 128 bits: compare as integers.
-  if (/^\d+$/.test(a) && /^\d+$/.test(b)) {
-    const x = BigInt(a);
-    const y = BigInt(b);
-    return x < y ? -1 : x > y ? 1 : 0;
-  }
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** An invalid outcome as the dead-letter queue keeps it: raw content, reason, field and location. */
@@ -130,9 +120,9 @@ export async function processBatch(records: readonly StreamRecord[], deps: Aggre
   // then, so that each bad item is sent once per successful pass.
   let retryFrom: string | undefined;
   for (const failure of outcome.failed) {
-    if (retryFrom === undefined || compareSequence(failure.invocation.origin, retryFrom) < 0) retryFrom = failure.invocation.origin;
+    if (retryFrom === undefined || compareSequenceNumbers(failure.invocation.origin, retryFrom) < 0) retryFrom = failure.invocation.origin;
   }
-  const settled = [...bad.entries()].filter(([sequence]) => retryFrom === undefined || compareSequence(sequence, retryFrom) < 0);
+  const settled = [...bad.entries()].filter(([sequence]) => retryFrom === undefined || compareSequenceNumbers(sequence, retryFrom) < 0);
   const toQuarantine = settled.flatMap(([, list]) => list);
   stats.deferred = [...bad.values()].reduce((sum, list) => sum + list.length, 0) - toQuarantine.length;
   if (toQuarantine.length > 0) {
@@ -142,8 +132,8 @@ export async function processBatch(records: readonly StreamRecord[], deps: Aggre
     } catch {
       // The dead-letter queue is down: retry from the first record with a bad item, so that
       // nothing bad is lost; the good records before it stay counted.
-      const first = settled.map(([sequence]) => sequence).sort(compareSequence)[0];
-      if (first !== undefined && (retryFrom === undefined || compareSequence(first, retryFrom) < 0)) retryFrom = first;
+      const first = settled.map(([sequence]) => sequence).sort(compareSequenceNumbers)[0];
+      if (first !== undefined && (retryFrom === undefined || compareSequenceNumbers(first, retryFrom) < 0)) retryFrom = first;
       stats.deferred += toQuarantine.length;
     }
   }

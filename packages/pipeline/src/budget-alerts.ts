@@ -30,7 +30,17 @@
  */
 
 import type { AlertPublisher } from "@bedrock-spend/adapters";
-import { alertsDue, BedrockSpendError, type Budget, type BudgetAlert, type Clock, thresholdPico, utcMonthOf, validateBudget } from "@bedrock-spend/core";
+import {
+  alertsDue,
+  BedrockSpendError,
+  type Budget,
+  type BudgetAlert,
+  type Clock,
+  compareSequenceNumbers,
+  thresholdPico,
+  utcMonthOf,
+  validateBudget,
+} from "@bedrock-spend/core";
 import { type AggregatesStore, type Item, MalformedBudgetError, type TableChange, tableChangeOf } from "@bedrock-spend/store";
 
 /**
@@ -295,15 +305,6 @@ function evaluationsOf(records: readonly TableStreamRecord[], now: Clock | undef
     if (spendPico !== undefined && (current.spendPico === undefined || spendPico > current.spendPico)) current.spendPico = spendPico;
   }
   return [...evaluations.values()];
-}
-
-/** Stream sequence numbers are decimal strings of any length: compared as numbers. */
-function compareSequenceNumbers(a: string, b: string): number {
-  if (/^\d+$/.test(a) && /^\d+$/.test(b)) {
-    const difference = BigInt(a) - BigInt(b);
-    return difference < 0n ? -1 : difference > 0n ? 1 : 0;
-  }
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

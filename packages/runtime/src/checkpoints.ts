@@ -4,6 +4,7 @@
  * last save is delivered again, which exactly once absorbs).
  */
 import { readFile, rename, writeFile } from "node:fs/promises";
+import { compareSequenceNumbers } from "@bedrock-spend/core";
 
 /** Shard id -> last sequence number handled. */
 export type ShardCheckpoint = Record<string, string>;
@@ -44,13 +45,6 @@ export async function saveCheckpoints(path: string, checkpoints: StackCheckpoint
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, `${JSON.stringify({ ...checkpoints, savedAt: new Date().toISOString() }, null, 2)}\n`);
   await rename(temporary, path);
-}
-
-/** Compares Kinesis sequence numbers (decimal strings of up to 128 bits). */
-export function compareSequenceNumbers(a: string, b: string): number {
-  const x = BigInt(a);
-  const y = BigInt(b);
-  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** Whether `checkpoint` has handled every shard up to the sequence numbers of `target`. */

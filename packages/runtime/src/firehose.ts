@@ -5,7 +5,7 @@
  * with their partition keys, `ProcessingFailed` records to the error sink with their original data.
  */
 import { randomUUID } from "node:crypto";
-import { decodeCanonicalBase64, decodeLakeDocuments, encodeBase64, type UsageRecord } from "@bedrock-spend/core";
+import { decodeCanonicalBase64, decodeLakeDocuments, encodeBase64, kinesisSource, type UsageRecord } from "@bedrock-spend/core";
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from "aws-lambda";
 import type { ConsumedRecord, KinesisConsumer } from "./kinesis-consumer";
 
@@ -123,7 +123,7 @@ export class LocalFirehose {
         failures.push({
           recordId: output.recordId,
           data: encodeBase64(source.data),
-          source: `kinesis:${source.shardId}:${source.sequenceNumber}`,
+          source: kinesisSource(source.shardId, source.sequenceNumber),
           failedAt: now,
         });
       }
@@ -133,7 +133,7 @@ export class LocalFirehose {
       failures.push({
         recordId,
         data: encodeBase64(record.data),
-        source: `kinesis:${record.shardId}:${record.sequenceNumber}`,
+        source: kinesisSource(record.shardId, record.sequenceNumber),
         failedAt: now,
       });
     }

@@ -5,7 +5,6 @@
 
 export * from "./chaos";
 export * from "./checkpoints";
-export * from "./dashboard-data";
 export * from "./data-dir";
 export * from "./envelopes";
 export * from "./event-source-mappings";

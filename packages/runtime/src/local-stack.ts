@@ -40,7 +40,7 @@ import {
   type UsageRecord,
   utcDayOf,
 } from "@bedrock-spend/core";
-import type { DashboardData } from "@bedrock-spend/dashboard";
+import { createLocalDashboardData, type DashboardData } from "@bedrock-spend/dashboard";
 import { DuckDbLakeWriter, LocalAthena } from "@bedrock-spend/lake";
 import {
   type DynamoDbLocal,
@@ -66,7 +66,6 @@ import {
 } from "@bedrock-spend/store";
 import { Chaos, type ChaosStats } from "./chaos";
 import { loadCheckpoints, type StackCheckpoints, saveCheckpoints } from "./checkpoints";
-import { createLocalDashboardData } from "./dashboard-data";
 import { type DataDirLayout, dataDirLayout, LOCAL_STREAM_NAME, LOCAL_TABLE_NAME } from "./data-dir";
 import { DynamoDbStreamEventSourceMapping, KinesisEventSourceMapping } from "./event-source-mappings";
 import { type FirehoseFailure, LocalFirehose } from "./firehose";

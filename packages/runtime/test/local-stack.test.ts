@@ -19,7 +19,8 @@ import {
   StaticProfileMap,
   type UsageRecord,
 } from "@bedrock-spend/core";
-import { createMemoryDashboardData, type DashboardFilters } from "@bedrock-spend/dashboard";
+import type { DashboardFilters } from "@bedrock-spend/dashboard";
+import { createMemoryDashboardData } from "@bedrock-spend/dashboard/reference";
 import { scanAlerts } from "@bedrock-spend/store";
 import { APPLICATION_PROFILES, generateTraffic, gzipStable, type TrafficItem, tenantAt, toSubscriptionPayloads } from "@bedrock-spend/traffic";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

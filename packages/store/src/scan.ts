@@ -12,6 +12,7 @@ import {
   ScanCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { Budget } from "@bedrock-spend/core";
+import { byCodeUnit } from "@bedrock-spend/core";
 import { alertIdOf, budgetFromItem, MalformedBudgetError, type StoredAlert, storedAlertOf } from "./items";
 import { dedupKey } from "./keys";
 import { BUDGET_ATTRIBUTES, KIND_ATTRIBUTE, PK, SK } from "./layout";
@@ -44,8 +45,6 @@ function scanKind(client: DynamoDBClient, tableName: string, kind: string): Prom
     ),
   );
 }
-
-const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Every fired alert of the table, newest first (then by id). */
 export async function scanAlerts(client: DynamoDBClient, tableName: string): Promise<FiredAlert[]> {

@@ -6,7 +6,8 @@
  */
 import { handleSpendApi } from "@bedrock-spend/api";
 import { type Clock, formatUsd, TOKEN_CLASSES, type TokenClass, type UsageRecord } from "@bedrock-spend/core";
-import { createMemoryDashboardData, type MemoryDashboardData, type SpendApiHandler } from "../../src/index";
+import type { SpendApiHandler } from "../../src/index";
+import { createMemoryDashboardData, type MemoryDashboardData } from "../reference/memory-data";
 
 /** Pico-dollars per token (USD per million tokens x 1e6) of each class. */
 type Rates = Record<TokenClass, bigint>;

@@ -1,15 +1,19 @@
 /**
- * An in-memory dashboard data source over usage records (the lake's rows): the reference
- * semantics of `DashboardData` (filters, breakdowns, top N, exact sums), and a `SpendApiStore`
- * over the same records and budgets, so that the real spend API handler can answer from it.
- * Used by tests and as a stand-in until the DuckDB views are wired; every sum is exact.
+ * The reference implementation of `DashboardData`, a test oracle: an in-memory source over usage
+ * records (the lake's rows) with the semantics every source must have (filters, breakdowns, top N,
+ * exact sums), written plainly over the records so that the SQL of the lake source is checked
+ * against it; and a `SpendApiStore` over the same records and budgets, so that the real spend API
+ * handler can answer from it (the browser tests, the SDK's guard tests, the lookup benchmark).
  */
 import type { SpendApiStore } from "@bedrock-spend/api";
 import {
+  addCounters,
   type Budget,
   type BudgetAlert,
+  byCodeUnit,
   type Clock,
   type DayModelRow,
+  emptyCounters,
   modelKeyOf,
   parseUsd,
   systemClock,
@@ -19,8 +23,8 @@ import {
   type UsageRecord,
 } from "@bedrock-spend/core";
 import { alertIdOf } from "@bedrock-spend/store/items";
-import { addTally, breakdownRows, type ClassCosts, emptyTally, type Tally, tokenClassRows, totalsOf } from "./summary";
-import { type AlertItem, type DashboardData, type DashboardFilters, type DashboardResponse, type DayPoint, type FilterOptions, NONE_KEY } from "./types";
+import { alertsSince, breakdownRows, type ClassCosts, costOverTimeOf, tokenClassRows, totalsOf } from "../../src/summary";
+import { type AlertItem, type DashboardData, type DashboardFilters, type DashboardResponse, type FilterOptions, NONE_KEY } from "../../src/types";
 
 /** Options of the in-memory source. */
 export interface MemoryDashboardOptions {
@@ -49,7 +53,7 @@ export interface MemoryDashboardData extends DashboardData {
 
 interface Held {
   record: UsageRecord;
-  tally: Tally;
+  counters: UsageCounters;
   classCosts: ClassCosts;
   model: string;
   year: number;
@@ -64,7 +68,7 @@ function costPicoOf(record: UsageRecord): bigint | null {
   return pico;
 }
 
-function tallyOf(record: UsageRecord): Tally {
+function recordCounters(record: UsageRecord): UsageCounters {
   const cost = costPicoOf(record);
   return {
     invocations: 1,
@@ -92,16 +96,10 @@ function classCostsOf(record: UsageRecord, split: MemoryDashboardOptions["classC
   return costs;
 }
 
-function countersOf(tally: Tally): UsageCounters {
-  return { ...tally };
+function bump(map: Map<string, UsageCounters>, key: string, counters: UsageCounters): void {
+  const sum = map.get(key) ?? emptyCounters();
+  map.set(key, addCounters(sum, counters));
 }
-
-function bump(map: Map<string, Tally>, key: string, tally: Tally): void {
-  const sum = map.get(key) ?? emptyTally();
-  map.set(key, addTally(sum, tally));
-}
-
-const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Creates an empty in-memory source. */
 export function createMemoryDashboardData(options: MemoryDashboardOptions = {}): MemoryDashboardData {
@@ -123,24 +121,24 @@ export function createMemoryDashboardData(options: MemoryDashboardOptions = {}):
 
   function rowsOf(tenantId: string, period: { month: string } | { day: string }): DayModelRow[] {
     const prefix = "month" in period ? period.month : period.day;
-    const sums = new Map<string, { day: string; model: string; tally: Tally }>();
+    const sums = new Map<string, { day: string; model: string; counters: UsageCounters }>();
     for (const entry of held) {
       if (entry.record.tenant_id !== tenantId || !entry.day.startsWith(prefix)) continue;
       const key = `${entry.day}\u0000${entry.model}`;
-      const sum = sums.get(key) ?? { day: entry.day, model: entry.model, tally: emptyTally() };
-      addTally(sum.tally, entry.tally);
+      const sum = sums.get(key) ?? { day: entry.day, model: entry.model, counters: emptyCounters() };
+      addCounters(sum.counters, entry.counters);
       sums.set(key, sum);
     }
-    return [...sums.values()].map(({ day, model, tally }) => ({ day, model, counters: countersOf(tally) }));
+    return [...sums.values()].map(({ day, model, counters }) => ({ day, model, counters: { ...counters } }));
   }
 
   const spendStore: SpendApiStore = {
     async monthTotal(tenantId, month) {
       const rows = rowsOf(tenantId, { month });
       if (rows.length === 0) return undefined;
-      const total = emptyTally();
-      for (const row of rows) addTally(total, row.counters);
-      return countersOf(total);
+      const total = emptyCounters();
+      for (const row of rows) addCounters(total, row.counters);
+      return { ...total };
     },
     async dayModelRows(tenantId, period) {
       return rowsOf(tenantId, period);
@@ -173,7 +171,7 @@ export function createMemoryDashboardData(options: MemoryDashboardOptions = {}):
         const day = record.event_time.slice(0, 10);
         held.push({
           record,
-          tally: tallyOf(record),
+          counters: recordCounters(record),
           classCosts: classCostsOf(record, options.classCosts),
           model: modelKeyOf(record),
           year: Number(day.slice(0, 4)),
@@ -192,40 +190,28 @@ export function createMemoryDashboardData(options: MemoryDashboardOptions = {}):
     },
 
     async dashboard(filters): Promise<DashboardResponse> {
-      const total = emptyTally();
+      const total = emptyCounters();
       let classCosts: ClassCosts = { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n };
-      const groups = new Map<string, Tally>();
-      const tenants = new Map<string, Tally>();
-      const departments = new Map<string, Tally>();
-      const models = new Map<string, Tally>();
-      const days = new Map<string, Tally>();
+      const groups = new Map<string, UsageCounters>();
+      const tenants = new Map<string, UsageCounters>();
+      const departments = new Map<string, UsageCounters>();
+      const models = new Map<string, UsageCounters>();
+      const days = new Map<string, UsageCounters>();
       for (const entry of held) {
         if (!matches(entry, filters)) continue;
-        const { record, tally } = entry;
-        addTally(total, tally);
+        const { record, counters } = entry;
+        addCounters(total, counters);
         if (classCosts !== null) {
           const split = entry.classCosts;
           if (split === null) classCosts = null;
           else for (const tokenClass of TOKEN_CLASSES) classCosts[tokenClass] += split[tokenClass];
         }
-        bump(groups, record.tenant_group ?? NONE_KEY, tally);
-        bump(tenants, record.tenant_id, tally);
-        bump(departments, record.department_id ?? NONE_KEY, tally);
-        bump(models, entry.model, tally);
-        bump(days, entry.day, tally);
+        bump(groups, record.tenant_group ?? NONE_KEY, counters);
+        bump(tenants, record.tenant_id, counters);
+        bump(departments, record.department_id ?? NONE_KEY, counters);
+        bump(models, entry.model, counters);
+        bump(days, entry.day, counters);
       }
-      const costOverTime: DayPoint[] = [...days.entries()]
-        .sort(([a], [b]) => byCodeUnit(a, b))
-        .map(([day, tally]) => {
-          const totals = totalsOf(tally);
-          return {
-            day,
-            costUsd: totals.costUsd,
-            invocations: totals.invocations,
-            unpricedInvocations: totals.unpricedInvocations,
-            totalTokens: totals.totalTokens,
-          };
-        });
       return {
         filters: { ...filters },
         generatedAt: new Date(now()).toISOString(),
@@ -235,7 +221,7 @@ export function createMemoryDashboardData(options: MemoryDashboardOptions = {}):
         byTenant: breakdownRows(tenants),
         byDepartment: breakdownRows(departments),
         byModel: breakdownRows(models),
-        costOverTime,
+        costOverTime: costOverTimeOf(days),
         byTokenClass: tokenClassRows(total, classCosts),
       };
     },
@@ -259,10 +245,7 @@ export function createMemoryDashboardData(options: MemoryDashboardOptions = {}):
     },
 
     async alerts(since) {
-      const newestFirst = [...alerts].sort((a, b) => byCodeUnit(b.firedAt, a.firedAt) || byCodeUnit(a.alertId, b.alertId));
-      if (since === undefined) return newestFirst.slice(0, options.recentAlerts ?? 50);
-      const from = Date.parse(since);
-      return newestFirst.filter((alert) => Date.parse(alert.firedAt) >= from);
+      return alertsSince(alerts, since, options.recentAlerts ?? 50);
     },
   };
 }

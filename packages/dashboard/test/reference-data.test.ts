@@ -1,7 +1,8 @@
 import { fixedClock } from "@bedrock-spend/core";
 import { describe, expect, it } from "vitest";
-import { createMemoryDashboardData, DASHBOARD_TOP_N, type DashboardFilters, OTHER_KEY } from "../src/index";
+import { DASHBOARD_TOP_N, type DashboardFilters, OTHER_KEY } from "../src/index";
 import { classCosts, usage } from "./helpers/fixtures";
+import { createMemoryDashboardData } from "./reference/memory-data";
 
 const ALL: DashboardFilters = { year: null, month: null, tenant: null, model: null };
 

@@ -1,7 +1,7 @@
 /**
  * The dashboard's data in local mode: SQL over the lake (`invocations`, through LocalAthena) and
  * the fired alerts of the aggregates table. Same semantics, to the pico-dollar, as the reference
- * implementation over usage records (`createMemoryDashboardData`): periods are the UTC calendar
+ * implementation over usage records (test/reference/memory-data.ts): periods are the UTC calendar
  * periods of `event_time`, a record without a tenant group or department is keyed `(none)`, a
  * record whose model did not resolve `unresolved:<model_id>`, unpriced invocations count in tokens
  * and invocations but not in cost, and cost is not split by token class (the lake stores one exact
@@ -10,23 +10,10 @@
  * One statement per answer: a `GROUPING SETS` query gives the totals and the five breakdowns at
  * once; the top-N cut is the dashboard package's, shared by every source.
  */
-import { type Clock, parseUsd, systemClock } from "@bedrock-spend/core";
-import {
-  type AlertItem,
-  addTally,
-  breakdownRows,
-  type DashboardData,
-  type DashboardFilters,
-  type DashboardResponse,
-  type DayPoint,
-  emptyTally,
-  type FilterOptions,
-  NONE_KEY,
-  type Tally,
-  tokenClassRows,
-  totalsOf,
-} from "@bedrock-spend/dashboard";
-import type { JsonValue, LocalAthena } from "@bedrock-spend/lake";
+import { addCounters, byCodeUnit, type Clock, emptyCounters, parseUsd, systemClock, UNRESOLVED_MODEL_PREFIX, type UsageCounters } from "@bedrock-spend/core";
+import { type JsonValue, type LocalAthena, sqlString } from "@bedrock-spend/lake";
+import { alertsSince, breakdownRows, costOverTimeOf, tokenClassRows, totalsOf } from "./summary";
+import { type AlertItem, type DashboardData, type DashboardFilters, type DashboardResponse, type FilterOptions, NONE_KEY } from "./types";
 
 /** Options of the local dashboard data. */
 export interface LocalDashboardDataOptions {
@@ -38,20 +25,15 @@ export interface LocalDashboardDataOptions {
   recentAlerts?: number;
 }
 
-/** A SQL string literal. */
-export function sqlLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
-const MODEL_KEY = "COALESCE(model, 'unresolved:' || model_id)";
-const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** `modelKeyOf` in SQL: the base model, or `unresolved:<model id as logged>`. */
+const MODEL_KEY = `COALESCE(model, ${sqlString(UNRESOLVED_MODEL_PREFIX)} || model_id)`;
 
 function whereOf(filters: DashboardFilters): string {
   const conditions = ["true"];
   if (filters.year !== null) conditions.push(`year(event_time) = ${Math.trunc(filters.year)}`);
   if (filters.month !== null) conditions.push(`month(event_time) = ${Math.trunc(filters.month)}`);
-  if (filters.tenant !== null) conditions.push(`tenant_id = ${sqlLiteral(filters.tenant)}`);
-  if (filters.model !== null) conditions.push(`${MODEL_KEY} = ${sqlLiteral(filters.model)}`);
+  if (filters.tenant !== null) conditions.push(`tenant_id = ${sqlString(filters.tenant)}`);
+  if (filters.model !== null) conditions.push(`${MODEL_KEY} = ${sqlString(filters.model)}`);
   return conditions.join(" AND ");
 }
 
@@ -59,9 +41,9 @@ function whereOf(filters: DashboardFilters): string {
 export function dashboardSql(filters: DashboardFilters): string {
   return `WITH selection AS (
   SELECT
-    COALESCE(tenant_group, ${sqlLiteral(NONE_KEY)}) AS k_group,
+    COALESCE(tenant_group, ${sqlString(NONE_KEY)}) AS k_group,
     tenant_id AS k_tenant,
-    COALESCE(department_id, ${sqlLiteral(NONE_KEY)}) AS k_department,
+    COALESCE(department_id, ${sqlString(NONE_KEY)}) AS k_department,
     ${MODEL_KEY} AS k_model,
     strftime(event_time, '%Y-%m-%d') AS k_day,
     CASE WHEN status = 'priced' AND cost_usd IS NOT NULL THEN 0 ELSE 1 END AS unpriced_flag,
@@ -111,12 +93,17 @@ export function createLocalDashboardData(options: LocalDashboardDataOptions): Da
   return {
     async dashboard(filters: DashboardFilters): Promise<DashboardResponse> {
       const { rows } = await options.athena.query(dashboardSql(filters));
-      const total = emptyTally();
-      const maps = { group: new Map<string, Tally>(), tenant: new Map<string, Tally>(), department: new Map<string, Tally>(), model: new Map<string, Tally>() };
-      const days = new Map<string, Tally>();
+      const total = emptyCounters();
+      const maps = {
+        group: new Map<string, UsageCounters>(),
+        tenant: new Map<string, UsageCounters>(),
+        department: new Map<string, UsageCounters>(),
+        model: new Map<string, UsageCounters>(),
+      };
+      const days = new Map<string, UsageCounters>();
       let latest: string | null = null;
       for (const row of rows) {
-        const tally: Tally = {
+        const counters: UsageCounters = {
           invocations: integer(row.invocations, "invocations"),
           unpricedInvocations: integer(row.unpriced_invocations, "unpriced_invocations"),
           inputTokens: integer(row.input_tokens, "input_tokens"),
@@ -129,32 +116,20 @@ export function createLocalDashboardData(options: LocalDashboardDataOptions): Da
         const key = typeof row.key === "string" ? row.key : "";
         switch (row.dimension) {
           case "all":
-            addTally(total, tally);
+            addCounters(total, counters);
             break;
           case "day":
-            days.set(key, tally);
+            days.set(key, counters);
             break;
           case "group":
           case "tenant":
           case "department":
           case "model":
-            maps[row.dimension].set(key, tally);
+            maps[row.dimension].set(key, counters);
             break;
         }
       }
       if (rows.length === 0) latest = await latestEventTime(options.athena);
-      const costOverTime: DayPoint[] = [...days.entries()]
-        .sort(([a], [b]) => byCodeUnit(a, b))
-        .map(([day, tally]) => {
-          const totals = totalsOf(tally);
-          return {
-            day,
-            costUsd: totals.costUsd,
-            invocations: totals.invocations,
-            unpricedInvocations: totals.unpricedInvocations,
-            totalTokens: totals.totalTokens,
-          };
-        });
       const anyPriced = total.invocations - total.unpricedInvocations > 0;
       return {
         filters: { ...filters },
@@ -165,7 +140,7 @@ export function createLocalDashboardData(options: LocalDashboardDataOptions): Da
         byTenant: breakdownRows(maps.tenant),
         byDepartment: breakdownRows(maps.department),
         byModel: breakdownRows(maps.model),
-        costOverTime,
+        costOverTime: costOverTimeOf(days),
         byTokenClass: tokenClassRows(total, anyPriced ? null : { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n }),
       };
     },
@@ -191,10 +166,7 @@ export function createLocalDashboardData(options: LocalDashboardDataOptions): Da
     },
 
     async alerts(since?: string): Promise<AlertItem[]> {
-      const newestFirst = [...options.alerts()].sort((a, b) => byCodeUnit(b.firedAt, a.firedAt) || byCodeUnit(a.alertId, b.alertId));
-      if (since === undefined) return newestFirst.slice(0, options.recentAlerts ?? 50);
-      const from = Date.parse(since);
-      return newestFirst.filter((alert) => Date.parse(alert.firedAt) >= from);
+      return alertsSince(options.alerts(), since, options.recentAlerts ?? 50);
     },
   };
 }
