@@ -4,6 +4,7 @@
  * JSON Lines files under `<data-dir>/quarantine/`.
  */
 import { createHash } from "node:crypto";
+import { BedrockSpendError } from "@bedrock-spend/core";
 
 /** One quarantined item. */
 export interface QuarantinedRecord {
@@ -50,7 +51,7 @@ export interface DrainableDeadLetterQueue extends DeadLetterQueue {
 }
 
 /** Raised when quarantined records could not be stored: the caller must retry them. */
-export class DeadLetterError extends Error {
+export class DeadLetterError extends BedrockSpendError {
   readonly failedIds: readonly string[];
 
   constructor(message: string, failedIds: readonly string[], options?: ErrorOptions) {

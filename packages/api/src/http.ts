@@ -3,6 +3,7 @@
  * JSON responses built from them. The Lambda adapter and the local mode's HTTP server both speak
  * these shapes, so that the same code answers on AWS and on 127.0.0.1.
  */
+import { BedrockSpendError } from "@bedrock-spend/core";
 
 /** How the request was authenticated, as established by whatever sits in front of the handler. */
 export interface ApiAuth {
@@ -51,7 +52,7 @@ const STATUS_OF: Record<ApiErrorCode, number> = {
  * `{"error":{"code","message","field"?}}`. Every other error is a bug or an outage and is answered
  * with a generic 500 (and logged), so that no internal detail leaks.
  */
-export class ApiError extends Error {
+export class ApiError extends BedrockSpendError {
   readonly code: ApiErrorCode;
   readonly statusCode: number;
   /** The input that was wrong (`month`, `tenantId`, `body`, `monthlyUsd`, ...). */

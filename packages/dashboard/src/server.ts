@@ -21,7 +21,18 @@ import type { AddressInfo } from "node:net";
 import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ApiRequest, ApiResponse } from "@bedrock-spend/api";
-import { budgetPico, type Clock, formatUsd, monthEndForecast, parseUsd, type Spend, systemClock, thresholdPico, utcMonthOf } from "@bedrock-spend/core";
+import {
+  BedrockSpendError,
+  budgetPico,
+  type Clock,
+  formatUsd,
+  monthEndForecast,
+  parseUsd,
+  type Spend,
+  systemClock,
+  thresholdPico,
+  utcMonthOf,
+} from "@bedrock-spend/core";
 import type { DashboardData, DashboardErrorBody, DashboardFilters, FilterResponse, SpendApiHandler, TenantLookup, ThresholdState } from "./types";
 
 /** What the server needs. */
@@ -98,7 +109,8 @@ interface Reply {
   body: string | Buffer;
 }
 
-class HttpError extends Error {
+/** A request the dashboard server answers with an error status (never a 500: those are bugs). */
+class HttpError extends BedrockSpendError {
   constructor(
     readonly statusCode: number,
     readonly code: string,

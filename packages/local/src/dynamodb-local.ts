@@ -8,6 +8,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { BedrockSpendError } from "@bedrock-spend/core";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { freePort } from "./ports";
 
@@ -32,7 +33,7 @@ export interface DynamoDbLocalOptions {
 }
 
 /** Raised when Java is missing or DynamoDB Local does not come up. */
-export class LocalServiceError extends Error {
+export class LocalServiceError extends BedrockSpendError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "LocalServiceError";

@@ -18,6 +18,7 @@ import {
   type ShardIteratorType,
   type AttributeValue as StreamAttributeValue,
 } from "@aws-sdk/client-dynamodb-streams";
+import { BedrockSpendError } from "@bedrock-spend/core";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 
@@ -35,7 +36,7 @@ export function localDynamoDbStreamsClient(endpoint: string, accessKeyId = "loca
 }
 
 /** Raised when the table has no stream, or the stream cannot be read. */
-export class StreamReadError extends Error {
+export class StreamReadError extends BedrockSpendError {
   readonly tableName: string;
 
   constructor(tableName: string, message: string, options?: ErrorOptions) {

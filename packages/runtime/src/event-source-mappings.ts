@@ -4,6 +4,8 @@
  * batch responses (retry from the lowest failed sequence number), bisection of a failing batch,
  * finite retries, and the on-failure destination.
  */
+
+import { BedrockSpendError } from "@bedrock-spend/core";
 import type { DynamoDbStreamReader } from "@bedrock-spend/local";
 import { toDynamoDbStreamEvent } from "@bedrock-spend/local";
 import type { KinesisBatchInfo } from "@bedrock-spend/pipeline";
@@ -40,7 +42,7 @@ export interface KinesisMappingOptions {
 }
 
 /** A round ended early because the mapping is stopping; what it had not committed is read again later. */
-export class MappingStoppedError extends Error {
+export class MappingStoppedError extends BedrockSpendError {
   constructor() {
     super("the event source mapping is stopping");
     this.name = "MappingStoppedError";

@@ -4,7 +4,11 @@
  * the Bedrock request is sent.
  */
 
-/** Base class of every error `@bedrock-spend/sdk` throws on purpose. */
+/**
+ * Base class of every error `@bedrock-spend/sdk` throws on purpose. The SDK ships on its own, so
+ * its errors have their own root rather than the workspace's `BedrockSpendError`, whose type
+ * npm users could not resolve.
+ */
 export class BedrockSpendSdkError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
