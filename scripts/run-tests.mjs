@@ -29,7 +29,7 @@ const DATE_SENSITIVE = [
   "packages/pipeline/test/budget-alerts.test.ts",
   "packages/api/test/spend-api.test.ts",
   "packages/dashboard/test",
-  "packages/runtime/test",
+  "packages/local-mode/test",
   "packages/sdk/test/guard.test.ts",
   "functions/test/budget-alert.test.ts",
 ];

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { MemoryDeadLetterQueue, type QuarantinedRecord } from "@bedrock-spend/adapters";
 import { defaultCatalog, Pricer } from "@bedrock-spend/core";
-import { localDynamoDbClient } from "@bedrock-spend/local";
+import { localDynamoDbClient } from "@bedrock-spend/emulators";
 import { AggregatesStore, createAggregatesTable, UsageWriter } from "@bedrock-spend/store";
 import { encodeKinesisData, generateTraffic, toSubscriptionPayloads } from "@bedrock-spend/traffic";
 import type { KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { CreateTableCommand, DescribeTableCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { MemoryAlertPublisher } from "@bedrock-spend/adapters";
-import { DynamoDbStreamReader, localDynamoDbClient, localDynamoDbStreamsClient, StreamReadError, toDynamoDbStreamEvent } from "@bedrock-spend/local";
+import { DynamoDbStreamReader, localDynamoDbClient, localDynamoDbStreamsClient, StreamReadError, toDynamoDbStreamEvent } from "@bedrock-spend/emulators";
 import type { AggregatesStore } from "@bedrock-spend/store";
 import { tenantPk } from "@bedrock-spend/store";
 import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";

@@ -10,7 +10,7 @@
 import { randomUUID } from "node:crypto";
 import { type DynamoDBClient, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
 import { defaultCatalog, Pricer, parseInvocationLog, StaticProfileMap } from "@bedrock-spend/core";
-import { localDynamoDbClient, startDynamoDbLocal } from "@bedrock-spend/local";
+import { localDynamoDbClient, startDynamoDbLocal } from "@bedrock-spend/emulators";
 import { aggregateKeysOf, createAggregatesTable, dedupKey, type InvocationToCount, UsageWriter } from "@bedrock-spend/store";
 import { APPLICATION_PROFILES, generateTraffic } from "@bedrock-spend/traffic";
 import type { Benchmark } from "./types";

@@ -20,7 +20,7 @@ import { handleSpendApi } from "@bedrock-spend/api";
 import { defaultCatalog, Pricer, StaticProfileMap } from "@bedrock-spend/core";
 import { createDashboardServer } from "@bedrock-spend/dashboard";
 import { APPLICATION_PROFILES, generateTraffic, gzipStable, type TrafficItem, tenantAt, toSubscriptionPayloads } from "@bedrock-spend/traffic";
-import { type ConsumerRound, LocalStack } from "../../packages/runtime/src/index";
+import { type ConsumerRound, LocalStack } from "../../packages/local-mode/src/index";
 import type { Benchmark, Figures } from "./types";
 
 /** Reference workload population (DESIGN.md). */

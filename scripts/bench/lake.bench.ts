@@ -8,7 +8,7 @@
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { decodeLakeDocuments, defaultCatalog, Pricer, StaticProfileMap, type UsageRecord } from "@bedrock-spend/core";
-import { DuckDbLakeWriter } from "@bedrock-spend/lake";
+import { DuckDbLakeWriter } from "@bedrock-spend/local-lake";
 import { transformFirehoseRecords } from "@bedrock-spend/pipeline/transform";
 import { applicationProfileMap, generateTraffic, gzipStable, itemLine, type TrafficItem, toSubscriptionPayloads } from "@bedrock-spend/traffic";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -93,7 +93,7 @@ function totalBytes(files: readonly string[]): number {
 
 /** Writes `rows` through the real lake writer in flushes of `perFile` rows; Parquet bytes per row. */
 async function writeLake(dir: string, rows: readonly UsageRecord[], perFile: number): Promise<{ files: string[]; bytesPerRow: number }> {
-  // As local mode opens it (packages/runtime/src/local-stack.ts): one DuckDB thread.
+  // As local mode opens it (packages/local-mode/src/local-stack.ts): one DuckDB thread.
   const writer = await DuckDbLakeWriter.open({ lakeDir: dir, threads: 1 });
   try {
     for (let start = 0; start < rows.length; start += perFile) await writer.write(rows.slice(start, start + perFile));
@@ -200,7 +200,7 @@ async function run(context: BenchContext): Promise<BenchSection> {
     "",
     "**How.** The payloads go through `transformFirehoseRecords` (the transform Lambda's core) in 0.5 MiB events, the `Ok` documents are read back with the lake document codec's " +
       "`decodeLakeDocuments`, and the rows are written by the real lake writer, `DuckDbLakeWriter` (one DuckDB thread, as local mode opens it), which writes " +
-      "**ZSTD**-compressed Parquet (hard-coded in packages/lake/src/writer.ts; DuckDB's own default is Snappy, and its COPY takes `COMPRESSION` and `ROW_GROUP_SIZE`). " +
+      "**ZSTD**-compressed Parquet (hard-coded in packages/local-lake/src/writer.ts; DuckDB's own default is Snappy, and its COPY takes `COMPRESSION` and `ROW_GROUP_SIZE`). " +
       `The headline writes all ${rows.length.toLocaleString("en-US")} rows in one flush, one object for the day partition (what Firehose's 128 MB / 300 s buffer writes at volume); ` +
       `the table below also writes 300-second flushes at lower volumes. Per-column sizes come from DuckDB's \`parquet_metadata()\` (${rowGroups} row group${rowGroups === 1 ? "" : "s"}; encodings ${encodings}).`,
     "",

@@ -24,7 +24,7 @@ import {
 import { handleSpendApi } from "@bedrock-spend/api";
 import { createDashboardServer, type DashboardServer } from "@bedrock-spend/dashboard";
 import { createMemoryDashboardData } from "@bedrock-spend/dashboard/reference";
-import { localDynamoDbClient, startDynamoDbLocal } from "@bedrock-spend/local";
+import { localDynamoDbClient, startDynamoDbLocal } from "@bedrock-spend/emulators";
 import { AggregatesStore, BUDGET_SK, createAggregatesTable, dayModelSk, monthSk, tenantPk } from "@bedrock-spend/store";
 import { modelMix, Prng, tenantAt, ZipfSampler } from "@bedrock-spend/traffic";
 import type { BenchContext, Benchmark, Figures } from "./types";

@@ -2,7 +2,7 @@
  * Vitest global setup: one DynamoDB Local for the whole run (the JVM takes seconds to start).
  * Test files isolate themselves with their own tables.
  */
-import { startDynamoDbLocal } from "@bedrock-spend/local";
+import { startDynamoDbLocal } from "@bedrock-spend/emulators";
 import type { TestProject } from "vitest/node";
 
 declare module "vitest" {

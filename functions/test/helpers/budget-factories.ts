@@ -4,7 +4,7 @@
  * through the real writer, the real stream) with the handler fed the stream as Lambda events.
  */
 import type { AlertPublisher } from "@bedrock-spend/adapters";
-import { toDynamoDbStreamEvent } from "@bedrock-spend/local";
+import { toDynamoDbStreamEvent } from "@bedrock-spend/emulators";
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { budgetScenario as alertPathScenario, type ScenarioOptions } from "../../../packages/pipeline/test/budget-factories";
 import { createBudgetAlertHandler } from "../../src/budget-alert";

@@ -74,13 +74,6 @@ function contextOf(alert: BudgetAlert, publisher: string, destination?: string):
   };
 }
 
-/** A one-line human summary of an alert, e.g. `Budget 80% reached: acme 2026-11 (80.00 of 100.00 USD)`. */
-export function alertSummary(alert: BudgetAlert): string {
-  return alert.kind === "threshold"
-    ? `Budget ${alert.threshold}% reached: ${alert.tenantId} ${alert.month} (${alert.spendUsd} of ${alert.budgetUsd} USD)`
-    : `Budget forecast exceeded: ${alert.tenantId} ${alert.month} (month-end ${alert.forecastUsd} of ${alert.budgetUsd} USD)`;
-}
-
 /**
  * SNS subjects are at most 100 printable ASCII characters, with no line breaks; tenant ids are
  * free text (Bedrock request metadata), so anything else is replaced and the subject clipped.

@@ -3,10 +3,10 @@
  * them, turning local-mode errors into exit codes, and plain-text tables.
  */
 import { resolve } from "node:path";
-import { QueryError } from "@bedrock-spend/lake";
-import { LocalServiceError } from "@bedrock-spend/local";
+import { LocalServiceError } from "@bedrock-spend/emulators";
+import { QueryError } from "@bedrock-spend/local-lake";
 import { CommandFailure, UsageError } from "./errors";
-import { DataDirBusyError, DEFAULT_DATA_DIR, type LockInfo, MappingStoppedError } from "./runtime";
+import { DataDirBusyError, DEFAULT_DATA_DIR, type LockInfo, MappingStoppedError } from "./local-mode";
 
 /** Help lines of the options every local command takes. */
 export const LOCAL_OPTIONS_HELP = `  --data-dir DIR    where local mode keeps its data (default ${DEFAULT_DATA_DIR}/)

@@ -11,7 +11,7 @@
  * once; the top-N cut is the dashboard package's, shared by every source.
  */
 import { addCounters, byCodeUnit, type Clock, emptyCounters, parseUsd, systemClock, UNRESOLVED_MODEL_PREFIX, type UsageCounters } from "@bedrock-spend/core";
-import { type JsonValue, type LocalAthena, sqlString } from "@bedrock-spend/lake";
+import { type JsonValue, type LocalAthena, sqlString } from "@bedrock-spend/local-lake";
 import { alertsSince, breakdownRows, costOverTimeOf, tokenClassRows, totalsOf } from "./summary";
 import { type AlertItem, type DashboardData, type DashboardFilters, type DashboardResponse, type FilterOptions, NONE_KEY } from "./types";
 

@@ -45,7 +45,7 @@ import { type AggregatesStore, type Item, MalformedBudgetError, type TableChange
 
 /**
  * One record of the aggregates table's change stream, as far as it is read here. Lambda's
- * `DynamoDBRecord` (and what `@bedrock-spend/local`'s `DynamoDbStreamReader` returns) is one.
+ * `DynamoDBRecord` (and what `@bedrock-spend/emulators`'s `DynamoDbStreamReader` returns) is one.
  */
 export interface TableStreamRecord {
   eventName?: string | undefined;

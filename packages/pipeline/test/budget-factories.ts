@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { AlertPublishError, type AlertPublisher, MemoryAlertPublisher } from "@bedrock-spend/adapters";
 import { type Budget, type BudgetAlert, defaultCatalog, Pricer, parseInvocationLog, parseUsd, validateBudget } from "@bedrock-spend/core";
-import { DynamoDbStreamReader, localDynamoDbClient, localDynamoDbStreamsClient } from "@bedrock-spend/local";
+import { DynamoDbStreamReader, localDynamoDbClient, localDynamoDbStreamsClient } from "@bedrock-spend/emulators";
 import { AggregatesStore, alertIdOf, createAggregatesTable, type InvocationToCount, UsageWriter } from "@bedrock-spend/store";
 import type { DynamoDBRecord } from "aws-lambda";
 import { expect, inject } from "vitest";

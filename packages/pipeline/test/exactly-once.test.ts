@@ -16,7 +16,7 @@ import { type DynamoDBClient, ScanCommand, type ScanCommandOutput } from "@aws-s
 import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { MemoryDeadLetterQueue, type QuarantinedRecord, readShardRange } from "@bedrock-spend/adapters";
 import { defaultCatalog, Pricer, parseInvocationLog, StaticProfileMap } from "@bedrock-spend/core";
-import { type Kinesalite, localDynamoDbClient, localKinesisClient, startKinesalite } from "@bedrock-spend/local";
+import { type Kinesalite, localDynamoDbClient, localKinesisClient, startKinesalite } from "@bedrock-spend/emulators";
 import { type AggregateDelta, countersFromItem, createAggregatesTable, preAggregate, UsageWriter } from "@bedrock-spend/store";
 import { APPLICATION_PROFILES, controlMessagePayload, generateTraffic, gzipStable, type TrafficItem, toSubscriptionPayloads } from "@bedrock-spend/traffic";
 import fc from "fast-check";

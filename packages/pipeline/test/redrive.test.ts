@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { MemoryDeadLetterQueue, quarantined } from "@bedrock-spend/adapters";
 import { defaultCatalog, Pricer } from "@bedrock-spend/core";
-import { localDynamoDbClient } from "@bedrock-spend/local";
+import { localDynamoDbClient } from "@bedrock-spend/emulators";
 import { AggregatesStore, createAggregatesTable, UsageWriter } from "@bedrock-spend/store";
 import { describe, expect, inject, it } from "vitest";
 import { redrive } from "../src/redrive";

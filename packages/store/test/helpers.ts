@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { defaultCatalog, type PricedInvocation, Pricer, parseInvocationLog } from "@bedrock-spend/core";
-import { localDynamoDbClient } from "@bedrock-spend/local";
+import { localDynamoDbClient } from "@bedrock-spend/emulators";
 import { inject } from "vitest";
 import { createAggregatesTable } from "../src/table";
 import type { InvocationToCount } from "../src/usage-writer";

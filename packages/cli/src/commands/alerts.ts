@@ -7,7 +7,7 @@ import { type FiredAlert, scanAlerts } from "@bedrock-spend/store";
 import { parseCommandArgs } from "../args";
 import { UsageError } from "../errors";
 import { dataDirOf, formatTable, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
-import { openLocalTable } from "../runtime";
+import { openLocalTable } from "../local-mode";
 
 export const ALERTS_HELP = `Usage: bedrock-spend alerts [--tenant T] [--month YYYY-MM] [options]
 

@@ -9,7 +9,7 @@ import { parseCommandArgs } from "../args";
 import { clockFromEnv } from "../clock";
 import { UsageError } from "../errors";
 import { dataDirOf, formatTable, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
-import { openLocalTable } from "../runtime";
+import { openLocalTable } from "../local-mode";
 import { callSpendApi } from "./spend";
 
 export const BUDGETS_HELP = `Usage: bedrock-spend budgets set --tenant T --monthly-usd N [--thresholds 50,80,100] [options]

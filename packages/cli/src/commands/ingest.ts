@@ -16,7 +16,7 @@ import { readFile, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type DecodedItem, decodeStream, formatSource, formatUsd, type Pricer, priceItems, utcMonthOf } from "@bedrock-spend/core";
-import { localDynamoDbClient, localKinesisClient } from "@bedrock-spend/local";
+import { localDynamoDbClient, localKinesisClient } from "@bedrock-spend/emulators";
 import { countedRequestIds } from "@bedrock-spend/store";
 import { APPLICATION_PROFILES } from "@bedrock-spend/traffic";
 import { parseCommandArgs } from "../args";
@@ -25,7 +25,6 @@ import { loadPricer } from "../config";
 import { CommandFailure, UsageError } from "../errors";
 import { expandInputPaths, openInput, STDIN_PATH } from "../io";
 import { dataDirOf, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf, sharedNotice, waitNotice } from "../local";
-import { Progress, type ProgressMode } from "../progress";
 import {
   checkpointCovers,
   dataDirLayout,
@@ -41,7 +40,8 @@ import {
   putPayloadRecords,
   type StackStats,
   subscriptionPayloadsOf,
-} from "../runtime";
+} from "../local-mode";
+import { Progress, type ProgressMode } from "../progress";
 
 export const INGEST_HELP = `Usage: bedrock-spend ingest <path>... [options]
 

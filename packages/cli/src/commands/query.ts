@@ -3,11 +3,11 @@
  * Athena (table `invocations`, the dashboard views, Trino function shims). Read-only.
  */
 import { DASHBOARD_VIEWS } from "@bedrock-spend/core";
-import { hasUsageFiles, LocalAthena, type QueryResult } from "@bedrock-spend/lake";
+import { hasUsageFiles, LocalAthena, type QueryResult } from "@bedrock-spend/local-lake";
 import { parseCommandArgs } from "../args";
 import { UsageError } from "../errors";
 import { dataDirOf, formatTable, LOCAL_OPTIONS_HELP, localCommand } from "../local";
-import { dataDirLayout } from "../runtime";
+import { dataDirLayout } from "../local-mode";
 
 export const QUERY_HELP = `Usage: bedrock-spend query "<SQL>" [options]
 

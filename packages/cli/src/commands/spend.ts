@@ -9,7 +9,7 @@ import { parseCommandArgs } from "../args";
 import { CLOCK_ENV, clockFromEnv } from "../clock";
 import { UsageError } from "../errors";
 import { dataDirOf, formatTable, grouped, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
-import { type LocalTable, openLocalTable } from "../runtime";
+import { type LocalTable, openLocalTable } from "../local-mode";
 
 export const SPEND_HELP = `Usage: bedrock-spend spend --tenant T [--month YYYY-MM | --day YYYY-MM-DD] [--by model|day] [options]
 

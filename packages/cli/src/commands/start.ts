@@ -17,8 +17,8 @@ import { CLOCK_ENV, clockFromEnv } from "../clock";
 import { loadPricer } from "../config";
 import { UsageError } from "../errors";
 import { dataDirOf, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf } from "../local";
+import { acquireLock, DataDirBusyError, type DataDirLock, LocalStack, onShutdownSignal, type StackLog } from "../local-mode";
 import { formatDuration } from "../progress";
-import { acquireLock, DataDirBusyError, type DataDirLock, LocalStack, onShutdownSignal, type StackLog } from "../runtime";
 
 export const START_HELP = `Usage: bedrock-spend start [options]
 

@@ -10,7 +10,7 @@ import { handleSpendApi } from "@bedrock-spend/api";
 import { defaultCatalog, Pricer, parseInvocationLog } from "@bedrock-spend/core";
 import { createDashboardServer, type DashboardServer } from "@bedrock-spend/dashboard";
 import { createMemoryDashboardData } from "@bedrock-spend/dashboard/reference";
-import { localDynamoDbClient } from "@bedrock-spend/local";
+import { localDynamoDbClient } from "@bedrock-spend/emulators";
 import { AggregatesStore, createAggregatesTable, type InvocationToCount, UsageWriter } from "@bedrock-spend/store";
 import { inject } from "vitest";
 

@@ -1,5 +1,5 @@
 /**
- * Lake speeds, for the record (not a test): `npx tsx packages/lake/test/bench.ts [records]`.
+ * Lake speeds, for the record (not a test): `npx tsx packages/local-lake/test/bench.ts [records]`.
  * Prints write rows/s by batch size, and query times over the written lake.
  */
 import { DuckDbLakeWriter, LocalAthena } from "../src/index";

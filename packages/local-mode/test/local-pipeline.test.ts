@@ -8,9 +8,6 @@ import { randomUUID } from "node:crypto";
 import { CreateStreamCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { MemoryAlertPublisher, MemoryDeadLetterQueue, type QuarantinedRecord } from "@bedrock-spend/adapters";
 import { defaultCatalog, fixedClock, Pricer, parseInvocationLog, parseUsd, type UsageRecord } from "@bedrock-spend/core";
-import { createAggregateHandler } from "@bedrock-spend/functions/aggregate";
-import { createBudgetAlertHandler } from "@bedrock-spend/functions/budget-alert";
-import { createTransformHandler } from "@bedrock-spend/functions/transform";
 import {
   DynamoDbStreamReader,
   type Kinesalite,
@@ -18,7 +15,10 @@ import {
   localDynamoDbStreamsClient,
   localKinesisClient,
   startKinesalite,
-} from "@bedrock-spend/local";
+} from "@bedrock-spend/emulators";
+import { createAggregateHandler } from "@bedrock-spend/functions/aggregate";
+import { createBudgetAlertHandler } from "@bedrock-spend/functions/budget-alert";
+import { createTransformHandler } from "@bedrock-spend/functions/transform";
 import { AggregatesStore, createAggregatesTable, UsageWriter } from "@bedrock-spend/store";
 import { generateTraffic, gzipStable, tenantAt, toSubscriptionPayloads } from "@bedrock-spend/traffic";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";

@@ -41,7 +41,6 @@ import {
   utcDayOf,
 } from "@bedrock-spend/core";
 import { createLocalDashboardData, type DashboardData } from "@bedrock-spend/dashboard";
-import { DuckDbLakeWriter, LocalAthena } from "@bedrock-spend/lake";
 import {
   type DynamoDbLocal,
   DynamoDbStreamReader,
@@ -51,7 +50,8 @@ import {
   localKinesisClient,
   startDynamoDbLocal,
   startKinesalite,
-} from "@bedrock-spend/local";
+} from "@bedrock-spend/emulators";
+import { DuckDbLakeWriter, LocalAthena } from "@bedrock-spend/local-lake";
 import type { KinesisBatchInfo } from "@bedrock-spend/pipeline";
 import {
   AggregatesStore,

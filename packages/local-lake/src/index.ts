@@ -1,5 +1,5 @@
 /**
- * @bedrock-spend/lake: the local data lake. Usage records written as hive-partitioned Parquet by
+ * @bedrock-spend/local-lake: the local data lake. Usage records written as hive-partitioned Parquet by
  * DuckDB (the local Firehose delivery), and DuckDB as the local Athena over them, with the
  * dashboard views and Trino function shims.
  */

@@ -1,4 +1,4 @@
 /**
  * Local mode for the CLI commands: one import point for the runtime.
  */
-export * from "@bedrock-spend/runtime";
+export * from "@bedrock-spend/local-mode";

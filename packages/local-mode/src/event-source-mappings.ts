@@ -6,8 +6,8 @@
  */
 
 import { BedrockSpendError } from "@bedrock-spend/core";
-import type { DynamoDbStreamReader } from "@bedrock-spend/local";
-import { toDynamoDbStreamEvent } from "@bedrock-spend/local";
+import type { DynamoDbStreamReader } from "@bedrock-spend/emulators";
+import { toDynamoDbStreamEvent } from "@bedrock-spend/emulators";
 import type { KinesisBatchInfo } from "@bedrock-spend/pipeline";
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
 import type { ConsumedRecord, KinesisConsumer } from "./kinesis-consumer";

@@ -1,5 +1,5 @@
 /**
- * @bedrock-spend/runtime: local mode's event source mappings and Firehose around the real handlers,
+ * @bedrock-spend/local-mode: local mode's event source mappings and Firehose around the real handlers,
  * and the local stack that runs them on a data dir.
  */
 

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type DynamoDbLocal, localDynamoDbClient, startDynamoDbLocal } from "@bedrock-spend/local";
+import { type DynamoDbLocal, localDynamoDbClient, startDynamoDbLocal } from "@bedrock-spend/emulators";
 import { AggregatesStore, ensureAggregatesTable, tableExists } from "@bedrock-spend/store";
 import { DEFAULT_DATA_DIR, dataDirLayout, LOCAL_TABLE_NAME } from "./data-dir";
 import { type DataDirLock, type LockInfo, lockOrShare } from "./lock";

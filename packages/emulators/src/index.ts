@@ -1,5 +1,5 @@
 /**
- * @bedrock-spend/local: local implementations of the AWS APIs, for local mode and the tests.
+ * @bedrock-spend/emulators: local implementations of the AWS APIs, for local mode and the tests.
  */
 export * from "./dynamodb-local";
 export * from "./dynamodb-stream";
