@@ -140,7 +140,7 @@ const aggregate: Benchmark = {
       { name: "batch 500 (headline)", batchSize: 500, records: 6_000 / scale },
       { name: "batch 100", batchSize: 100, records: 2_000 / scale },
       { name: "batch 2,000", batchSize: 2_000 / scale, records: 4_000 / scale },
-      // DESIGN.md's Kinesis batch: 500 Kinesis records of 50 log events each.
+      // The reference workload's Kinesis batch: 500 Kinesis records of 50 log events each.
       { name: "Kinesis batch of 500 x 50 events", batchSize: 25_000 / scale, records: 25_000 / scale },
     ];
     const all = referenceInvocations(Math.max(...configurations.map((configuration) => configuration.records)));

@@ -23,7 +23,7 @@ import { APPLICATION_PROFILES, generateTraffic, gzipStable, type TrafficItem, te
 import { type ConsumerRound, LocalStack } from "../../packages/local-mode/src/index";
 import type { Benchmark, Figures } from "./types";
 
-/** Reference workload population (DESIGN.md). */
+/** Reference workload population (docs/architecture.md). */
 const TENANTS = 10_000;
 /** A subscription payload holds at most 50 log events (the reference workload's payloads) ... */
 const EVENTS_PER_PAYLOAD = 50;

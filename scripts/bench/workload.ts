@@ -1,6 +1,6 @@
 /**
  * Inputs of the benchmarks, from the deterministic generator (packages/traffic) with the
- * reference workload's defaults (DESIGN.md), cached in the temp dir by the generator's source.
+ * reference workload's defaults (docs/architecture.md), cached in the temp dir by the generator's source.
  */
 import { createHash } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";

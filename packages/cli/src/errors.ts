@@ -4,7 +4,7 @@
  */
 import { BedrockSpendError } from "@bedrock-spend/core";
 
-/** Exit code for usage errors and unreadable inputs (DESIGN.md). */
+/** Exit code for usage errors and unreadable inputs (the CLI contract, README: The CLI). */
 export const EXIT_USAGE = 2;
 
 /** A problem with how the command was called or with an input it cannot read. */

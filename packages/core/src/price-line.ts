@@ -1,5 +1,5 @@
 /**
- * The `bedrock-spend price` output line, one per invocation (the CLI contract of DESIGN.md).
+ * The `bedrock-spend price` output line, one per invocation (the CLI contract the README documents).
  */
 import { formatSource } from "./decode/items";
 import type { PriceOutcome } from "./pricer";

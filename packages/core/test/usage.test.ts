@@ -32,7 +32,7 @@ const DESIGN_COLUMNS = [
 ];
 
 describe("The usage record definition", () => {
-  it("has every column DESIGN.md lists, each once", () => {
+  it("has every column of the usage record (docs/architecture.md), each once", () => {
     const names = USAGE_COLUMNS.map((column) => column.name);
     expect(new Set(names).size).toBe(names.length);
     for (const name of DESIGN_COLUMNS) expect(names).toContain(name);

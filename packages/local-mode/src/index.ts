@@ -5,12 +5,14 @@
 
 export * from "./chaos";
 export * from "./checkpoints";
+export * from "./consumer-loops";
 export * from "./data-dir";
 export * from "./envelopes";
 export * from "./event-source-mappings";
 export * from "./firehose";
 export * from "./kinesis-consumer";
 export * from "./kinesis-put";
+export * from "./lake-delivery";
 export * from "./local-stack";
 export * from "./local-table";
 export * from "./lock";

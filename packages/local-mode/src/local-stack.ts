@@ -14,17 +14,15 @@
  * - the data-dir lock (`<data-dir>/.lock`) with the endpoints, so that other commands use this
  *   stack while it runs.
  *
- * Firehose delivers at least once (a payload delivered twice by CloudWatch Logs, a flush retried
- * after a crash): the local delivery drops rows whose request id the lake already holds, so that
- * the lake, like the aggregates, holds each invocation once.
+ * This file is the stack's lifecycle (start, stop, the services, the lock) and its interface; the
+ * consumers run in `consumer-loops.ts`, the Firehose's delivery to the lake is `lake-delivery.ts`.
  *
  * `--chaos RATE` injects faults: DynamoDB throttling and crashes right after a committed write on
  * the aggregate path, duplicate deliveries of Kinesis batches and of whole payloads, and Firehose
  * flushes delivered again.
  */
 import { createHash } from "node:crypto";
-import { appendFile, mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir } from "node:fs/promises";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import { type DeadLetterQueue, FileDeadLetterQueue, type QuarantinedRecord } from "@bedrock-spend/adapters";
@@ -37,8 +35,6 @@ import {
   type PriceCatalog,
   Pricer,
   systemClock,
-  type UsageRecord,
-  utcDayOf,
 } from "@bedrock-spend/core";
 import { createLocalDashboardData, type DashboardData } from "@bedrock-spend/dashboard";
 import {
@@ -65,12 +61,14 @@ import {
   type WriteOutcome,
 } from "@bedrock-spend/store";
 import { Chaos, type ChaosStats } from "./chaos";
-import { loadCheckpoints, type StackCheckpoints, saveCheckpoints } from "./checkpoints";
+import { loadCheckpoints, type StackCheckpoints } from "./checkpoints";
+import { ConsumerLoops, type ConsumerRound, type PumpRound } from "./consumer-loops";
 import { type DataDirLayout, dataDirLayout, LOCAL_STREAM_NAME, LOCAL_TABLE_NAME } from "./data-dir";
 import { DynamoDbStreamEventSourceMapping, KinesisEventSourceMapping } from "./event-source-mappings";
-import { type FirehoseFailure, LocalFirehose } from "./firehose";
+import { LocalFirehose } from "./firehose";
 import { KinesisConsumer } from "./kinesis-consumer";
 import { ensureStream, type PutReceipt, putPayloadRecords } from "./kinesis-put";
+import { LakeDelivery, lakeRequestIds } from "./lake-delivery";
 import { acquireLock, type DataDirLock, type LockInfo } from "./lock";
 import { onShutdownSignal } from "./shutdown";
 
@@ -120,12 +118,6 @@ export interface LocalStackOptions {
   clock?: Clock;
 }
 
-/** One round of one consumer. */
-export interface ConsumerRound {
-  consumer: "aggregate" | "firehose" | "alerts";
-  ms: number;
-  records: number;
-}
 
 /** Counts since the stack started. */
 export interface StackStats {
@@ -153,13 +145,6 @@ export interface StackStats {
   alerts: number;
   handlerErrors: number;
   chaos: (ChaosStats & { duplicatedPayloads: number; firehoseRedeliveries: number }) | null;
-}
-
-/** What one round read. */
-export interface PumpRound {
-  aggregateRecords: number;
-  firehoseRecords: number;
-  alertRecords: number;
 }
 
 type AggregateModule = typeof import("@bedrock-spend/functions/aggregate");
@@ -222,8 +207,6 @@ async function settleAll<T extends readonly unknown[]>(
   throw (failed as PromiseRejectedResult).reason;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export class LocalStack {
   readonly layout: DataDirLayout;
   readonly tableName = LOCAL_TABLE_NAME;
@@ -239,30 +222,10 @@ export class LocalStack {
   readonly lock: DataDirLock;
 
   private readonly alertsById = new Map<string, FiredAlert>();
-  private readonly lakeIds: Set<string>;
   private readonly chaos: Chaos | null;
-  private readonly aggregateConsumer: KinesisConsumer;
-  private readonly firehoseConsumer: KinesisConsumer;
-  private readonly streamReader: DynamoDbStreamReader;
-  private readonly aggregateMapping: KinesisEventSourceMapping;
-  private readonly firehose: LocalFirehose;
-  private readonly alertMapping: DynamoDbStreamEventSourceMapping;
-  private queue: Promise<unknown> = Promise.resolve();
-  /** One lane per consumer: a consumer never runs two rounds at once, whether `pump` or `loop` asks. */
-  private readonly lanes: Record<"aggregate" | "firehose" | "alerts", Promise<unknown>> = {
-    aggregate: Promise.resolve(),
-    firehose: Promise.resolve(),
-    alerts: Promise.resolve(),
-  };
-  /** Checkpoint saves, one at a time (they share a temporary file). */
-  private saving: Promise<unknown> = Promise.resolve();
-  private looping: Promise<void> | undefined;
-  private readonly wakers = new Set<() => void>();
+  private readonly consumers: ConsumerLoops;
   private stopping = false;
-  /** Until when the last round at stop may run (after a Ctrl-C the JVM may already be gone). */
-  private lastRoundUntil: number | undefined;
   private stopped: Promise<void> | undefined;
-  private lastSaved = "";
   private removeSignal: () => void = () => {};
   private readonly clients: { destroy(): void }[] = [];
   /** What the stack dates things by (`LocalStackOptions.clock`). */
@@ -287,7 +250,6 @@ export class LocalStack {
     this.layout = dataDirLayout(options.dataDir);
     this.lock = services.lock;
     this.athena = services.athena;
-    this.lakeIds = services.lakeIds;
     this.endpoints = { dynamodb: dynamo.endpoint, kinesis: kinesalite.endpoint };
     this.pricer =
       options.pricer ??
@@ -363,10 +325,10 @@ export class LocalStack {
     });
 
     const checkpoints = services.checkpoints;
-    this.aggregateConsumer = new KinesisConsumer(this.kinesis, this.streamName, checkpoints.aggregate);
-    this.firehoseConsumer = new KinesisConsumer(this.kinesis, this.streamName, checkpoints.firehose);
-    this.aggregateMapping = new KinesisEventSourceMapping(
-      this.aggregateConsumer,
+    const aggregateConsumer = new KinesisConsumer(this.kinesis, this.streamName, checkpoints.aggregate);
+    const firehoseConsumer = new KinesisConsumer(this.kinesis, this.streamName, checkpoints.firehose);
+    const aggregateMapping = new KinesisEventSourceMapping(
+      aggregateConsumer,
       quiet(handlers.aggregate.createAggregateHandler({ pricer: this.pricer, writer, deadLetters })),
       {
         streamArn,
@@ -387,28 +349,36 @@ export class LocalStack {
           // Chaos makes handlers fail on purpose; at stop, Ctrl-C reaches the JVM too.
           if (!this.chaos && !this.stopping) this.log("warn", `aggregate handler failed (the batch is retried): ${(error as Error).message}`);
         },
-        stopping: () => this.stopping && !(this.lastRoundUntil !== undefined && Date.now() < this.lastRoundUntil),
+        stopping: () => this.consumers.isStopping(),
         ...(this.chaos ? { duplicate: () => this.chaos?.duplicateBatch() ?? false } : {}),
       },
     );
-    this.firehose = new LocalFirehose(this.firehoseConsumer, quiet(handlers.transform.createTransformHandler({ pricer: this.pricer })), {
+    const delivery = new LakeDelivery({
+      writer: services.lakeWriter,
+      errorsDir: this.layout.lakeErrors,
+      lakeIds: services.lakeIds,
+      clock: this.clock,
+      stats: this.stats,
+      onError: (message) => this.log("error", message),
+    });
+    const firehose = new LocalFirehose(firehoseConsumer, quiet(handlers.transform.createTransformHandler({ pricer: this.pricer })), {
       deliveryStreamArn: "arn:aws:firehose:us-east-1:000000000000:deliverystream/bedrock-spend-local",
       sourceStreamArn: streamArn,
       bufferIntervalMs: options.firehoseIntervalMs ?? 1000,
-      deliver: (rows) => this.deliverToLake(rows),
-      fail: (failures) => this.writeLakeErrors(failures),
+      deliver: (rows) => delivery.deliver(rows),
+      fail: (failures) => delivery.fail(failures),
     });
     const streams = localDynamoDbStreamsClient(dynamo.endpoint);
     this.clients.push(streams);
-    this.streamReader = new DynamoDbStreamReader({
+    const streamReader = new DynamoDbStreamReader({
       dynamoDb: this.dynamoDb,
       streams,
       tableName: this.tableName,
       checkpoint: checkpoints.alerts,
     });
     const publisher = { publish: async (alert: BudgetAlert) => this.recordAlert(alert) };
-    this.alertMapping = new DynamoDbStreamEventSourceMapping(
-      this.streamReader,
+    const alertMapping = new DynamoDbStreamEventSourceMapping(
+      streamReader,
       quiet(handlers.budgetAlert.createBudgetAlertHandler({ store: this.store, publisher, defaultBudget: null, now: this.clock })),
       {
         // Every counted transaction writes dozens of items: large batches keep the evaluations few.
@@ -422,7 +392,25 @@ export class LocalStack {
         },
       },
     );
-    this.lastSaved = JSON.stringify(checkpoints);
+    this.consumers = new ConsumerLoops({
+      aggregateMapping,
+      aggregateConsumer,
+      firehose,
+      firehoseConsumer,
+      alertMapping,
+      alertsCheckpoint: () => streamReader.checkpoint(),
+      checkpointsPath: this.layout.checkpoints,
+      loaded: checkpoints,
+      chaos: this.chaos,
+      onFirehoseRedelivery: () => this.chaosStats().firehoseRedeliveries++,
+      onAggregateRound: (round) => {
+        this.stats.streamRecords += round.records;
+        this.stats.invocations += round.invocations;
+        this.syncChaosStats();
+      },
+      onRound: options.onRound,
+      onLog: (level, message) => this.log(level, message),
+    });
   }
 
   /** Starts the stack on `options.dataDir` and takes its lock. @throws DataDirBusyError when another process holds it */
@@ -497,62 +485,26 @@ export class LocalStack {
 
   /** One round of everything: aggregate mapping, Firehose (flushing when due, or now with `force`), budget alerts; then the checkpoints are saved. */
   pump(options: { force?: boolean } = {}): Promise<PumpRound> {
-    const run = this.queue.then(() => this.round(options.force ?? false));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.consumers.pump(options.force ?? false);
   }
 
   /** Pumps until nothing new arrives (the Firehose flushed each round): what `ingest` waits for. */
-  async drain(): Promise<void> {
-    let idle = 0;
-    while (idle < 2) {
-      const round = await this.pump({ force: true });
-      idle = round.aggregateRecords + round.firehoseRecords + round.alertRecords === 0 ? idle + 1 : 0;
-    }
+  drain(): Promise<void> {
+    return this.consumers.drain();
   }
 
   /**
    * Runs the consumers in the background until `stop()`, each in its own loop as on AWS, where the
    * Kinesis -> aggregate mapping, the Firehose and the table stream -> budget-alert mapping poll
-   * independently: the aggregates never wait for a Firehose delivery or an alert evaluation. Each
-   * loop goes again at once while it finds records, and after `intervalMs` when idle (Lambda polls
-   * an idle shard about once a second; the batching window only waits while a batch is not full).
+   * independently (`ConsumerLoops.loop`).
    */
   loop(intervalMs = 200): void {
-    if (this.looping || this.stopping) return;
-    const run = async (name: string, step: () => Promise<number>) => {
-      while (!this.stopping) {
-        let busy = false;
-        try {
-          busy = (await step()) > 0;
-          await this.persist();
-        } catch (error) {
-          if (this.stopping) break;
-          this.log("error", `local pipeline ${name} round failed (retrying): ${(error as Error).message}`);
-          await sleep(1000);
-        }
-        if (!busy && !this.stopping)
-          await new Promise<void>((resolve) => {
-            const wake = () => {
-              clearTimeout(timer);
-              this.wakers.delete(wake);
-              resolve();
-            };
-            const timer = setTimeout(wake, intervalMs);
-            this.wakers.add(wake);
-          });
-      }
-    };
-    this.looping = Promise.all([
-      run("aggregate", () => this.aggregateRound()),
-      run("Firehose", () => this.firehoseRound(false)),
-      run("budget-alert", () => this.alertRound()),
-    ]).then(() => undefined);
+    if (!this.stopping) this.consumers.loop(intervalMs);
   }
 
   /**
-   * Stops the loop, delivers what the Firehose buffers, saves the checkpoints, closes DuckDB, stops
-   * DynamoDB Local and kinesalite and releases the lock. Idempotent.
+   * Stops the consumers (a last round, the Firehose buffer delivered, the checkpoints saved),
+   * closes DuckDB, stops DynamoDB Local and kinesalite and releases the lock. Idempotent.
    */
   stop(): Promise<void> {
     this.stopped ??= this.shutdown();
@@ -561,92 +513,14 @@ export class LocalStack {
 
   private async shutdown(): Promise<void> {
     this.stopping = true;
-    for (const wake of [...this.wakers]) wake();
     this.removeSignal();
-    await this.looping;
-    // A last round, so that the aggregates have counted what the Firehose is about to deliver.
-    this.lastRoundUntil = Date.now() + 5_000;
-    try {
-      await this.queue;
-      await this.round(true);
-    } catch (error) {
-      this.log("warn", `the last round at stop did not finish (the rest is read again at the next start): ${(error as Error).message}`);
-    }
-    this.lastRoundUntil = undefined;
-    try {
-      await this.inLane("firehose", async () => {
-        await this.firehose.flush();
-        return 0;
-      });
-      await this.persist();
-    } catch (error) {
-      this.log("error", `could not deliver the Firehose buffer at stop (it is read again at the next start): ${(error as Error).message}`);
-    }
+    await this.consumers.stop();
     await Promise.allSettled([this.services.lakeWriter.close(), this.athena.close()]);
     for (const client of this.clients) client.destroy();
     await this.services.dynamo.stop();
     // kinesalite waits for open connections (other processes' keep-alive sockets) to close.
     await Promise.race([this.services.kinesalite.stop(), new Promise<void>((resolve) => setTimeout(resolve, 3_000).unref())]);
     await this.lock.release();
-  }
-
-  private async round(force: boolean): Promise<PumpRound> {
-    const aggregateRecords = await this.aggregateRound();
-    const firehoseRecords = await this.firehoseRound(force);
-    const alertRecords = await this.alertRound();
-    await this.persist();
-    return { aggregateRecords, firehoseRecords, alertRecords };
-  }
-
-  /** Runs `work` after what the consumer's lane already runs. */
-  private inLane(lane: keyof LocalStack["lanes"], work: () => Promise<number>): Promise<number> {
-    const timed = async () => {
-      const started = performance.now();
-      const records = await work();
-      this.options.onRound?.({ consumer: lane, ms: performance.now() - started, records });
-      return records;
-    };
-    const run = this.lanes[lane].then(timed);
-    this.lanes[lane] = run.catch(() => undefined);
-    return run;
-  }
-
-  /** One round of the Kinesis -> aggregate mapping; the records it read. */
-  private aggregateRound(): Promise<number> {
-    return this.inLane("aggregate", async () => {
-      const aggregate = await this.aggregateMapping.runOnce();
-      this.stats.streamRecords += aggregate.records;
-      this.stats.invocations += aggregate.invocations;
-      this.syncChaosStats();
-      return aggregate.records;
-    });
-  }
-
-  /** One round of the Firehose (flushing when due, or now with `force`); the records it read. */
-  private firehoseRound(force: boolean): Promise<number> {
-    return this.inLane("firehose", async () => {
-      const before = { records: this.firehose.stats.recordsIn, flushes: this.firehose.stats.flushes };
-      const snapshot = this.chaos ? this.firehoseConsumer.checkpoint() : undefined;
-      await this.firehose.runOnce(force);
-      if (this.chaos && snapshot && this.firehose.stats.flushes > before.flushes && this.chaos.roll()) {
-        // The delivery "crashed" before its checkpoint: the records are read and delivered again.
-        for (const shardId of Object.keys(this.firehoseConsumer.checkpoint())) this.firehoseConsumer.rewind(shardId, snapshot[shardId]);
-        this.chaosStats().firehoseRedeliveries++;
-      }
-      return this.firehose.stats.recordsIn - before.records;
-    });
-  }
-
-  /** One round of the table stream -> budget-alert mapping; the records it read. */
-  private alertRound(): Promise<number> {
-    return this.inLane("alerts", async () => (await this.alertMapping.runOnce()).records);
-  }
-
-  /** Saves the checkpoints of all consumers, one save at a time. */
-  private persist(): Promise<void> {
-    const run = this.saving.then(() => this.saveCheckpoints());
-    this.saving = run.catch(() => undefined);
-    return run;
   }
 
   private chaosStats(): NonNullable<StackStats["chaos"]> {
@@ -656,54 +530,6 @@ export class LocalStack {
   private syncChaosStats(): void {
     if (!this.chaos) return;
     Object.assign(this.chaosStats(), this.chaos.stats);
-  }
-
-  private async saveCheckpoints(): Promise<void> {
-    const checkpoints: StackCheckpoints = {
-      version: 1,
-      aggregate: this.aggregateConsumer.checkpoint(),
-      firehose: this.firehoseConsumer.checkpoint(),
-      alerts: this.streamReader.checkpoint(),
-    };
-    const text = JSON.stringify(checkpoints);
-    if (text === this.lastSaved) return;
-    await saveCheckpoints(this.layout.checkpoints, checkpoints);
-    this.lastSaved = text;
-  }
-
-  private async deliverToLake(rows: UsageRecord[]): Promise<void> {
-    const fresh: UsageRecord[] = [];
-    const ids = new Set<string>();
-    for (const row of rows) {
-      if (this.lakeIds.has(row.request_id) || ids.has(row.request_id)) {
-        this.stats.lakeDuplicates++;
-        continue;
-      }
-      ids.add(row.request_id);
-      fresh.push(row);
-    }
-    if (fresh.length === 0) return;
-    try {
-      await this.services.lakeWriter.write(fresh);
-    } catch (error) {
-      // Firehose's S3 delivery failing for good: the rows go to the error prefix, not nowhere.
-      this.log("error", `lake write failed, ${fresh.length} rows kept in ${this.layout.lakeErrors}: ${(error as Error).message}`);
-      await this.appendLakeErrors(fresh.map((row) => ({ kind: "delivery-failed", error: (error as Error).message, row })));
-      return;
-    }
-    for (const id of ids) this.lakeIds.add(id);
-    this.stats.lakeRows += fresh.length;
-  }
-
-  private async writeLakeErrors(failures: FirehoseFailure[]): Promise<void> {
-    await this.appendLakeErrors(failures.map((failure) => ({ kind: "processing-failed", ...failure })));
-  }
-
-  private async appendLakeErrors(entries: Record<string, unknown>[]): Promise<void> {
-    await mkdir(this.layout.lakeErrors, { recursive: true });
-    const day = utcDayOf(this.clock());
-    await appendFile(join(this.layout.lakeErrors, `${day}.jsonl`), `${entries.map((entry) => JSON.stringify(entry)).join("\n")}\n`);
-    this.stats.lakeErrors += entries.length;
   }
 
   private recordAlert(alert: BudgetAlert): void {
@@ -718,10 +544,4 @@ export class LocalStack {
   private log(level: StackLog["level"], message: string): void {
     this.options.onLog?.({ level, message });
   }
-}
-
-/** Request ids the lake holds (the local Firehose delivery drops rows it already holds). */
-async function lakeRequestIds(athena: LocalAthena): Promise<Set<string>> {
-  const { rows } = await athena.query("SELECT DISTINCT request_id FROM invocations");
-  return new Set(rows.map((row) => String(row.request_id)));
 }
