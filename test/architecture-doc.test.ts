@@ -41,7 +41,9 @@ describe("docs/architecture.md", () => {
   });
 
   it("points only at files and folders that exist", () => {
-    const paths = [...doc.matchAll(/`([a-z][\w.-]*(?:\/[\w.-]+)+\/?)`/g)].map((match) => match[1] as string).filter((path) => /\.(ts|js|json|md)$|\/$/.test(path));
+    const paths = [...doc.matchAll(/`([a-z][\w.-]*(?:\/[\w.-]+)+\/?)`/g)]
+      .map((match) => match[1] as string)
+      .filter((path) => /\.(ts|js|json|md)$|\/$/.test(path));
     expect(paths.length).toBeGreaterThan(40);
     const missing = paths.filter((path) => !path.includes("<") && !resolves(path));
     expect(missing).toEqual([]);

@@ -26,14 +26,10 @@ export interface PricedInvocation {
 export type PriceOutcome =
   | { kind: "usage"; usage: PricedInvocation; raw: string; source: SourceRef }
   | { kind: "skipped"; skip: SkipReason; raw: string; source: SourceRef }
-  | {
-      kind: "invalid";
-      field: string;
-      reason: string;
-      raw: string;
-      source: SourceRef;
+  | (Extract<DecodedItem, { kind: "invalid" }> & {
+      /** What could be read of the record (its request id, for the quarantine). */
       partial: Extract<InvocationParseResult, { ok: false }>["partial"];
-    };
+    });
 
 /** Configuration of a pricer. */
 export interface PricerOptions {

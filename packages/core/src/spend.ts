@@ -7,14 +7,8 @@ import type { Budget } from "./budget";
 import { addCounters, emptyCounters, type UsageCounters } from "./counters";
 import { formatUsd } from "./money";
 
-/** Totals of a period or of one breakdown key. */
-export interface SpendTotals {
-  invocations: number;
-  unpricedInvocations: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
+/** Totals of a period or of one breakdown key: the usage counters, with the exact cost as a decimal USD string. */
+export interface SpendTotals extends Omit<UsageCounters, "costPico"> {
   costUsd: string;
 }
 

@@ -118,7 +118,6 @@ export interface LocalStackOptions {
   clock?: Clock;
 }
 
-
 /** Counts since the stack started. */
 export interface StackStats {
   /** Kinesis records read by the aggregate mapping (deliveries of a record counted once). */

@@ -58,18 +58,8 @@ export interface TransformFailure {
   fields: string[];
 }
 
-/**
- * Counts of one transformation. `recordsIn = ok + dropped + processingFailed + oversizeFailed`.
- * Item counts (rows, invalid, skipped) cover the records that were processed, not the oversize ones.
- */
-export interface TransformStats {
-  recordsIn: number;
-  ok: number;
-  dropped: number;
-  /** Failed for their content (reasons `base64`, `invalid`, `unencodable`). */
-  processingFailed: number;
-  /** Failed unprocessed by the response-size guard (reason `oversize`); a redrive of the error prefix processes them. */
-  oversizeFailed: number;
+/** What the records processed hold: counted per output record, summed over the transformation. */
+export interface TransformItemCounts {
   /** Lake documents written (priced and unpriced). */
   usageRows: number;
   /** Of `usageRows`, those with status `unpriced`. */
@@ -82,6 +72,22 @@ export interface TransformStats {
   crossPartitionRows: number;
   /** Exact cost of the rows written, pico-dollars. */
   costPico: bigint;
+}
+
+const ITEM_COUNTS = ["usageRows", "unpricedRows", "invalidRecords", "skipped", "crossPartitionRows"] as const;
+
+/**
+ * Counts of one transformation. `recordsIn = ok + dropped + processingFailed + oversizeFailed`.
+ * Item counts (rows, invalid, skipped) cover the records that were processed, not the oversize ones.
+ */
+export interface TransformStats extends TransformItemCounts {
+  recordsIn: number;
+  ok: number;
+  dropped: number;
+  /** Failed for their content (reasons `base64`, `invalid`, `unencodable`). */
+  processingFailed: number;
+  /** Failed unprocessed by the response-size guard (reason `oversize`); a redrive of the error prefix processes them. */
+  oversizeFailed: number;
   /** Size of the response as JSON, bytes. */
   responseBytes: number;
   failures: TransformFailure[];
@@ -94,15 +100,9 @@ export interface TransformOptions {
 }
 
 /** Result of one record before the size check, with the counts it adds when kept. */
-interface RecordAnswer {
+interface RecordAnswer extends TransformItemCounts {
   output: FirehoseOutputRecord;
   bytes: number;
-  usageRows: number;
-  unpricedRows: number;
-  invalidRecords: number;
-  skipped: number;
-  crossPartitionRows: number;
-  costPico: bigint;
   failure?: TransformFailure;
 }
 
@@ -279,11 +279,7 @@ export function transformFirehoseRecords(
     }
     used += bytes;
     outputs.push(answer.output);
-    stats.usageRows += answer.usageRows;
-    stats.unpricedRows += answer.unpricedRows;
-    stats.invalidRecords += answer.invalidRecords;
-    stats.skipped += answer.skipped;
-    stats.crossPartitionRows += answer.crossPartitionRows;
+    for (const count of ITEM_COUNTS) stats[count] += answer[count];
     stats.costPico += answer.costPico;
     if (answer.failure) stats.failures.push(answer.failure);
     if (answer.output.result === "Ok") stats.ok++;

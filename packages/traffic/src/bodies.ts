@@ -201,6 +201,18 @@ function chatTurns(
 }
 
 /** The `amazon-bedrock-invocationMetrics` Bedrock appends to the last chunk of a response stream. */
+/** The invocation metrics of a streamed response's last chunk, sized with placeholders until `finish` fills them. */
+function placeholderMetrics(): Record<string, number> {
+  return metrics({
+    inputTokens: PLACEHOLDER,
+    outputTokens: PLACEHOLDER,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    latencyMs: PLACEHOLDER,
+    firstByteMs: PLACEHOLDER,
+  });
+}
+
 function metrics(usage: BodyUsage): Record<string, number> {
   return {
     inputTokenCount: usage.inputTokens,
@@ -389,14 +401,7 @@ function nova(request: BodyRequest, stream: boolean): Built {
     deltas.push(slot(delta, "text", i === 0 ? request.answerPrefix : ""));
     chunks.push({ contentBlockDelta: { delta, contentBlockIndex: 0 } });
   }
-  const invocationMetrics: Record<string, number> = metrics({
-    inputTokens: PLACEHOLDER,
-    outputTokens: PLACEHOLDER,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    latencyMs: PLACEHOLDER,
-    firstByteMs: PLACEHOLDER,
-  });
+  const invocationMetrics = placeholderMetrics();
   chunks.push(
     { contentBlockStop: { contentBlockIndex: 0 } },
     { messageStop: { stopReason: "end_turn" } },
@@ -457,14 +462,7 @@ function llama(request: BodyRequest, stream: boolean): Built {
     chunk.stop_reason = null;
     chunks.push(chunk);
   }
-  const invocationMetrics: Record<string, number> = metrics({
-    inputTokens: PLACEHOLDER,
-    outputTokens: PLACEHOLDER,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    latencyMs: PLACEHOLDER,
-    firstByteMs: PLACEHOLDER,
-  });
+  const invocationMetrics = placeholderMetrics();
   const last: Record<string, unknown> = {
     generation: "",
     prompt_token_count: null,
@@ -509,14 +507,7 @@ function mistral(request: BodyRequest, stream: boolean): Built {
     entry.stop_reason = null;
     chunks.push({ outputs: [entry] });
   }
-  const invocationMetrics: Record<string, number> = metrics({
-    inputTokens: PLACEHOLDER,
-    outputTokens: PLACEHOLDER,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    latencyMs: PLACEHOLDER,
-    firstByteMs: PLACEHOLDER,
-  });
+  const invocationMetrics = placeholderMetrics();
   chunks.push({ outputs: [{ text: "", stop_reason: "stop" }], "amazon-bedrock-invocationMetrics": invocationMetrics });
   return {
     input,
@@ -577,14 +568,7 @@ function openai(rng: Prng, request: BodyRequest, stream: boolean): Built {
       choices: [{ index: 0, delta, finish_reason: null }],
     });
   }
-  const invocationMetrics: Record<string, number> = metrics({
-    inputTokens: PLACEHOLDER,
-    outputTokens: PLACEHOLDER,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    latencyMs: PLACEHOLDER,
-    firstByteMs: PLACEHOLDER,
-  });
+  const invocationMetrics = placeholderMetrics();
   chunks.push({
     id,
     object: "chat.completion.chunk",

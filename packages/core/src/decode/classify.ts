@@ -52,13 +52,7 @@ function describe(value: unknown): string {
  * Classifies one segment into items. Never throws.
  */
 export function classifySegment(segment: Segment, file: string | undefined, options: ClassifyOptions = {}): DecodedItem[] {
-  const context: Context = {
-    file,
-    maxRecordChars: options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS,
-    nesting: 0,
-  };
-  const source: SourceRef = { line: segment.line };
-  if (file !== undefined) source.file = file;
+  const { context, source } = startOf(segment, file, options);
   const out: DecodedItem[] = [];
   switch (segment.kind) {
     case "error":
@@ -84,16 +78,17 @@ export function classifyParsedSegment(
   file: string | undefined,
   options: ClassifyOptions = {},
 ): DecodedItem[] {
-  const context: Context = {
-    file,
-    maxRecordChars: options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS,
-    nesting: 0,
-  };
-  const source: SourceRef = { line: segment.line };
-  if (file !== undefined) source.file = file;
+  const { context, source } = startOf(segment, file, options);
   const out: DecodedItem[] = [];
   classifyValue(value, segment.text, source, context, out);
   return out;
+}
+
+/** The context and the location of a segment's top level. */
+function startOf(segment: Segment, file: string | undefined, options: ClassifyOptions): { context: Context; source: SourceRef } {
+  const source: SourceRef = { line: segment.line };
+  if (file !== undefined) source.file = file;
+  return { context: { file, maxRecordChars: options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS, nesting: 0 }, source };
 }
 
 function classifyJsonText(text: string, source: SourceRef, context: Context, out: DecodedItem[]): void {
