@@ -77,7 +77,7 @@ for (const [variant, overrides] of Object.entries(VARIANTS)) {
         }
         remarks.push(
           ...validate(name, template.toJSON())
-            .filter((d) => /runtime/i.test(`${d.ruleId} ${d.message}`))
+            .filter((d) => /runtime|nodejs/i.test(d.message))
             .map((d) => `${name}: ${format([d])}`),
         );
       }
