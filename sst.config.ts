@@ -1,3 +1,5 @@
+import { Aspects, CfnResource, type IAspect } from "aws-cdk-lib";
+import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import type { SSTConfig } from "sst";
 import { Alerts } from "./stacks/Alerts";
 import { Analytics } from "./stacks/Analytics";
@@ -7,6 +9,9 @@ import { Ingest } from "./stacks/Ingest";
 import { Lake } from "./stacks/Lake";
 import { Monitoring } from "./stacks/Monitoring";
 import { Processing } from "./stacks/Processing";
+
+/** The Node.js the functions are tested on: local mode, the tests and CI run Node.js 24 LTS. */
+const NODE_RUNTIME = "nodejs24.x";
 
 /**
  * The SST v2 app: one stack per concern. Deploy with `sst deploy --stage prod` on a machine with
@@ -18,17 +23,33 @@ export default {
   },
   stacks(app) {
     config();
-    // nodejs20.x is deprecated by CloudFormation's validator; 22 is what these functions are tested on.
     // Minified, without esbuild's keepNames (SST's default turns it on): the functions bundle the AWS
     // SDK, and names kept cost the largest bundle (redrive) 27 KB and ~30 ms of cold start. SST uploads
     // the source maps; nothing bundled depends on a function's or class's name (errors set `name`
     // explicitly; the SDK reads a constructor name only to word one internal error). See BENCHMARKS.md, `bundles`.
     app.setDefaultFunctionProps({
-      runtime: "nodejs22.x",
+      runtime: NODE_RUNTIME,
       architecture: "arm_64",
       tracing: "active",
       nodejs: { format: "esm", minify: true, esbuild: { keepNames: false } },
     });
     app.stack(Ingest).stack(Processing).stack(Lake).stack(Analytics).stack(Alerts).stack(Api).stack(Monitoring);
+    Aspects.of(app).add(everyNodeFunctionOn(NODE_RUNTIME));
   },
 } satisfies SSTConfig;
+
+/**
+ * SST 2.49.8 builds each stack's own custom resource handler on nodejs22.x, and aws-cdk-lib 2.224 the
+ * AwsCustomResource provider too, whatever the default function props say. Both are
+ * promise-returning handlers, which nodejs24.x runs (it refuses only callback handlers), so every
+ * Node.js function of the app runs on the one Node.js major it is tested on.
+ */
+function everyNodeFunctionOn(runtime: string): IAspect {
+  return {
+    visit(node) {
+      if (!CfnResource.isCfnResource(node) || node.cfnResourceType !== "AWS::Lambda::Function") return;
+      const fn = node as CfnFunction;
+      if (fn.runtime?.startsWith("nodejs")) fn.runtime = runtime;
+    },
+  };
+}

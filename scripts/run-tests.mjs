@@ -51,7 +51,7 @@ const steps = [
 ];
 
 mkdirSync("test-output", { recursive: true });
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+process.stderr.write(`== Node.js ${process.version} (${process.execPath})\n`);
 process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 let failedStep;
 let passed = 0;

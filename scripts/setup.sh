@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Sets up a fresh machine for bedrock-spend: pnpm 12.4.2, Java 17 (DynamoDB Local), Chromium
-# (browser tests of the dashboard), faketime (tests at a chosen machine time) and the workspace
-# dependencies. Idempotent: a second run only
-# re-checks. Needs the npm registry and Debian's packages (run as root, or with sudo available).
+# Sets up a fresh machine for bedrock-spend: Node.js 24 LTS, pnpm 12.4.2, Java 17 (DynamoDB Local),
+# Chromium (browser tests of the dashboard), faketime (tests at a chosen machine time) and the
+# workspace dependencies. Idempotent: a second run only re-checks. Needs Node.js with npm (any
+# version: an older one is only used to fetch Node 24), the npm registry and Debian's packages (run
+# as root, or with sudo available).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,55 @@ apt_install() {
   if [ "$APT_UPDATED" -eq 0 ]; then as_root apt-get update -qq; APT_UPDATED=1; fi
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
 }
+
+# Node.js 24 LTS, as engines.node in package.json says. The only source these machines reach is the
+# npm registry, whose node-linux-<arch> package carries the official binary (and headers). It goes
+# to /usr/local/lib/nodejs with a link in /usr/local/bin, which precedes /usr/bin (the distribution's
+# node) on the default PATH: the shell that runs this script and then `pnpm ...` finds it there.
+NODE_VERSION=24.22.3
+NODE_MINIMUM=24.11.0 # the first 24 LTS; keep in step with engines.node
+node_version() { "$1" --version 2>/dev/null | sed 's/^v//'; }
+at_least() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1)" = "$2" ]; }
+if ! command -v npm >/dev/null 2>&1; then
+  echo "setup: needs Node.js with npm on the PATH (any version) to fetch Node.js $NODE_VERSION from the npm registry" >&2
+  exit 1
+fi
+CURRENT_NODE="$(node_version node || true)"
+if [ -z "$CURRENT_NODE" ] || ! at_least "$CURRENT_NODE" "$NODE_MINIMUM"; then
+  case "$(uname -m)" in
+    x86_64) NODE_ARCH=x64 ;;
+    aarch64 | arm64) NODE_ARCH=arm64 ;;
+    *) echo "setup: no Node.js package for $(uname -m) on the npm registry: install Node.js $NODE_MINIMUM+ yourself" >&2; exit 1 ;;
+  esac
+  NODE_HOME="/usr/local/lib/nodejs/node-v$NODE_VERSION-linux-$NODE_ARCH"
+  if [ "$(node_version "$NODE_HOME/bin/node")" != "$NODE_VERSION" ]; then
+    echo "setup: installing Node.js $NODE_VERSION (npm package node-linux-$NODE_ARCH) into $NODE_HOME: this machine's node is ${CURRENT_NODE:-missing}, $NODE_MINIMUM or later is needed" >&2
+    NODE_TMP="$(mktemp -d)"
+    trap 'rm -rf "$NODE_TMP"' EXIT
+    npm pack --loglevel=error --pack-destination "$NODE_TMP" "node-linux-$NODE_ARCH@$NODE_VERSION" >/dev/null
+    mkdir "$NODE_TMP/node"
+    tar -xzf "$NODE_TMP/node-linux-$NODE_ARCH-$NODE_VERSION.tgz" -C "$NODE_TMP/node" --strip-components=1
+    if [ "$(node_version "$NODE_TMP/node/bin/node")" != "$NODE_VERSION" ]; then
+      echo "setup: the downloaded Node.js does not run here ($NODE_TMP/node/bin/node --version: $("$NODE_TMP/node/bin/node" --version 2>&1 || true))" >&2
+      exit 1
+    fi
+    as_root mkdir -p /usr/local/lib/nodejs /usr/local/bin
+    as_root rm -rf "$NODE_HOME.partial"
+    as_root cp -R "$NODE_TMP/node" "$NODE_HOME.partial"
+    as_root rm -rf "$NODE_HOME"
+    as_root mv "$NODE_HOME.partial" "$NODE_HOME"
+    rm -rf "$NODE_TMP"
+    trap - EXIT
+  fi
+  echo "setup: linking /usr/local/bin/node to $NODE_HOME/bin/node" >&2
+  as_root ln -sfn "$NODE_HOME/bin/node" /usr/local/bin/node
+  hash -r
+  if [ "$(command -v node)" != /usr/local/bin/node ] || [ "$(node_version node)" != "$NODE_VERSION" ]; then
+    echo "setup: Node.js $NODE_VERSION is /usr/local/bin/node, but this PATH finds $(command -v node) first: put /usr/local/bin before $(dirname "$(command -v node)") in PATH" >&2
+    exit 1
+  fi
+  echo "setup: node is now Node.js $NODE_VERSION (a shell that ran node before may need \`hash -r\`)" >&2
+fi
 
 PNPM_VERSION=12.4.2
 if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then

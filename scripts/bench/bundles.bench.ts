@@ -10,6 +10,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { App } from "aws-cdk-lib";
 import type { BuildOptions, Metafile } from "esbuild";
 import esbuild from "esbuild";
 import type { BenchContext, Benchmark, BenchSection } from "./types";
@@ -18,14 +19,15 @@ import type { BenchContext, Benchmark, BenchSection } from "./types";
 async function appFunctionProps(root: string): Promise<{ runtime?: string; architecture?: string; nodejs?: Record<string, unknown> }> {
   const config = (await import(join(root, "sst.config.ts"))) as { default: { stacks: (app: unknown) => void } };
   let props: Record<string, unknown> = {};
-  const app = {
+  // A real construct tree root: sst.config.ts adds an aspect to the app.
+  const app = Object.assign(new App(), {
     setDefaultFunctionProps(value: Record<string, unknown>) {
       props = value;
     },
     stack() {
       return app;
     },
-  };
+  });
   config.default.stacks(app);
   return props as { runtime?: string; architecture?: string; nodejs?: Record<string, unknown> };
 }

@@ -130,7 +130,7 @@ describe("Stack: Lake — transform and Firehose", () => {
   it("bundles the real transform handler with the pricing environment, 60 s and 1024 MB", () => {
     template.hasResourceProperties("AWS::Lambda::Function", {
       Handler: "functions/src/transform.handler",
-      Runtime: "nodejs22.x",
+      Runtime: "nodejs24.x",
       Timeout: 60,
       MemorySize: 1024,
       Environment: { Variables: Match.objectLike({ POWERTOOLS_METRICS_NAMESPACE: "BedrockSpend" }) },

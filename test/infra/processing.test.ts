@@ -37,13 +37,13 @@ describe("Stack: Processing", () => {
     template.hasResourceProperties("AWS::SQS::Queue", { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true });
   });
 
-  it("bundles the real handlers on nodejs22.x", () => {
+  it("bundles the real handlers on nodejs24.x", () => {
     const functions = synthesized.template(Processing).findResources("AWS::Lambda::Function");
     const handlers = Object.values(functions).map((resource) => (resource as { Properties: { Handler: string; Runtime: string } }).Properties);
     expect(handlers).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ Handler: "functions/src/aggregate.handler", Runtime: "nodejs22.x" }),
-        expect.objectContaining({ Handler: "functions/src/redrive.handler", Runtime: "nodejs22.x" }),
+        expect.objectContaining({ Handler: "functions/src/aggregate.handler", Runtime: "nodejs24.x" }),
+        expect.objectContaining({ Handler: "functions/src/redrive.handler", Runtime: "nodejs24.x" }),
       ]),
     );
   });

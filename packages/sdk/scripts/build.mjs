@@ -26,7 +26,7 @@ await build({
   bundle: true,
   format: "esm",
   platform: "node",
-  target: "node20",
+  target: "node22",
   external: ["@aws-sdk/*", "@smithy/*", "@aws-crypto/*"],
   legalComments: "none",
   logLevel: "warning",
@@ -50,7 +50,7 @@ const relativeSpecifier = /(from\s+|import\()(["'])(\.{1,2}\/[^"']+?)(\2)/g;
 const problems = [];
 for (const entry of await readdir(dist, { recursive: true, withFileTypes: true })) {
   if (!entry.isFile()) continue;
-  const file = join(entry.parentPath ?? entry.path, entry.name);
+  const file = join(entry.parentPath, entry.name);
   let text = await readFile(file, "utf8");
   if (file.endsWith(".d.ts")) {
     text = text.replace(

@@ -131,7 +131,7 @@ afterAll(async () => {
 async function packedFiles(): Promise<string[]> {
   const root = join(work, "extracted", "package");
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath ?? entry.path, entry.name).slice(root.length + 1));
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name).slice(root.length + 1));
 }
 
 describe("Package: @bedrock-spend/sdk as packed", () => {
