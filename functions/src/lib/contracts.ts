@@ -31,7 +31,8 @@ export type MetricUnitName = "Count" | "Milliseconds" | "Bytes";
 export interface MetricContract {
   /** The CloudWatch metric name. */
   readonly name: string;
-  readonly unit: MetricUnitName;
+  /** Default `Count`. */
+  readonly unit?: MetricUnitName;
 }
 
 /** A handler's metrics, keyed by the count each one reports (a field of the handler's stats). */
@@ -40,23 +41,23 @@ export type MetricContracts = Readonly<Record<string, MetricContract>>;
 /** The aggregate function's metrics, one of each per batch (dimension `service` only), by `processBatch` stats field. */
 export const AGGREGATE_METRICS = {
   /** Log events in the batch. */
-  logEvents: { name: "RecordsIn", unit: "Count" },
+  logEvents: { name: "RecordsIn" },
   /** Invocations counted for the first time. */
-  counted: { name: "Counted", unit: "Count" },
+  counted: { name: "Counted" },
   /** Invocations already counted (replays, redeliveries). */
-  duplicates: { name: "Duplicates", unit: "Count" },
+  duplicates: { name: "Duplicates" },
   /** Control messages and permission lines, skipped on purpose. */
-  dropped: { name: "Dropped", unit: "Count" },
+  dropped: { name: "Dropped" },
   /** Unreadable lines sent to the dead-letter queue. */
-  quarantined: { name: "Quarantined", unit: "Count" },
+  quarantined: { name: "Quarantined" },
   /** Invocations counted without a price (alarmed: an invocation is never silently free). */
-  unpriced: { name: "Unpriced", unit: "Count" },
+  unpriced: { name: "Unpriced" },
   /** Invocations whose write failed (their records are retried). */
-  failed: { name: "WriteFailures", unit: "Count" },
+  failed: { name: "WriteFailures" },
   /** DynamoDB write units the batch consumed. */
-  writeUnits: { name: "WriteUnits", unit: "Count" },
+  writeUnits: { name: "WriteUnits" },
   /** Cost counted, in micro-dollars (truncated: a dashboard signal, not a ledger). */
-  costMicroUsd: { name: "CostMicroUSD", unit: "Count" },
+  costMicroUsd: { name: "CostMicroUSD" },
   /** Largest arrival-to-processing lag in the batch. */
   maxLagMs: { name: "IteratorLagMs", unit: "Milliseconds" },
 } as const satisfies MetricContracts;
@@ -64,98 +65,103 @@ export const AGGREGATE_METRICS = {
 /** The transform's metrics, one of each per Firehose invocation (dimensions `service` and `TRANSFORM_DIMENSIONS`), by transform stats field. */
 export const TRANSFORM_METRICS = {
   /** Firehose records in the invocation. */
-  recordsIn: { name: "RecordsIn", unit: "Count" },
+  recordsIn: { name: "RecordsIn" },
   /** Lake rows written (priced and unpriced). */
-  usageRows: { name: "UsageRows", unit: "Count" },
+  usageRows: { name: "UsageRows" },
   /** Lake rows without a price. */
-  unpricedRows: { name: "UnpricedRows", unit: "Count" },
+  unpricedRows: { name: "UnpricedRows" },
   /** Log events that are not valid invocation records. */
-  invalidRecords: { name: "InvalidRecords", unit: "Count" },
+  invalidRecords: { name: "InvalidRecords" },
   /** Firehose records dropped on purpose (control messages). */
-  dropped: { name: "Dropped", unit: "Count" },
+  dropped: { name: "Dropped" },
   /** Records returned `ProcessingFailed` for their content (kept under the lake's error prefix). */
-  processingFailed: { name: "ProcessingFailed", unit: "Count" },
+  processingFailed: { name: "ProcessingFailed" },
   /** Records returned `ProcessingFailed` because the response would exceed Firehose's limit. */
-  oversizeFailed: { name: "OversizeFailed", unit: "Count" },
+  oversizeFailed: { name: "OversizeFailed" },
   /** Rows written under another day's partition than their own (a payload across midnight UTC). */
-  crossPartitionRows: { name: "CrossPartitionRows", unit: "Count" },
+  crossPartitionRows: { name: "CrossPartitionRows" },
   /** Size of the response to Firehose. */
   responseBytes: { name: "ResponseBytes", unit: "Bytes" },
   /** Cost of the rows written, in micro-dollars (truncated, as the aggregate function sends it). */
-  costMicroUsd: { name: "CostMicroUSD", unit: "Count" },
+  costMicroUsd: { name: "CostMicroUSD" },
 } as const satisfies MetricContracts;
 
 /** The redrive function's metrics, one of each per run, by redrive result field. */
 export const REDRIVE_METRICS = {
   /** Dead-letter messages read. */
-  messages: { name: "RedriveMessages", unit: "Count" },
+  messages: { name: "RedriveMessages" },
   /** Invocations the redrive counted. */
-  counted: { name: "RedriveCounted", unit: "Count" },
+  counted: { name: "RedriveCounted" },
   /** Messages removed from the queue, fully handled. */
-  resolved: { name: "RedriveResolved", unit: "Count" },
+  resolved: { name: "RedriveResolved" },
   /** Messages left in the queue. */
-  kept: { name: "RedriveKept", unit: "Count" },
+  kept: { name: "RedriveKept" },
 } as const satisfies MetricContracts;
 
 /** The budget-alert function's metrics, each sent only when its count is not zero, by budget stream stats field. */
 export const BUDGET_ALERT_METRICS = {
   /** Alerts fired (their marker won). */
-  fired: { name: "AlertsFired", unit: "Count" },
+  fired: { name: "AlertsFired" },
   /** Thresholds reached again after they fired: not fired again. */
-  suppressed: { name: "AlertsSuppressed", unit: "Count" },
+  suppressed: { name: "AlertsSuppressed" },
   /** Of the alerts fired, forecast alerts. */
-  forecasts: { name: "ForecastAlerts", unit: "Count" },
+  forecasts: { name: "ForecastAlerts" },
   /** Alerts fired earlier and undelivered, taken over for delivery. */
-  redelivered: { name: "AlertsRedelivered", unit: "Count" },
+  redelivered: { name: "AlertsRedelivered" },
   /** Publishes that failed. */
-  publishFailures: { name: "AlertPublishFailures", unit: "Count" },
+  publishFailures: { name: "AlertPublishFailures" },
   /** Stored budgets that do not validate. */
-  invalidBudgets: { name: "InvalidBudgets", unit: "Count" },
+  invalidBudgets: { name: "InvalidBudgets" },
 } as const satisfies MetricContracts;
 
 /** The spend API's metrics, per request: every request, and its client (4xx) or server (5xx) error when it is one. */
 export const SPEND_API_METRICS = {
-  requests: { name: "SpendRequests", unit: "Count" },
-  clientErrors: { name: "ClientErrors", unit: "Count" },
-  serverErrors: { name: "ServerErrors", unit: "Count" },
+  requests: { name: "SpendRequests" },
+  clientErrors: { name: "ClientErrors" },
+  serverErrors: { name: "ServerErrors" },
 } as const satisfies MetricContracts;
 
-/** The environment variables of the functions, by what they hold. The handlers read them and the stacks set them under these names. */
-export const ENV = {
+/**
+ * The environment variables of the functions, by what they hold. The handlers read them and the
+ * stacks set them under these names. An enum rather than an `as const` object for the bundles'
+ * sake: esbuild inlines enum members where they are used, so each Lambda bundle (measured against
+ * a size budget) carries the names it reads and not the whole list.
+ */
+export enum ENV {
   /** The aggregates table's name (aggregate, redrive, budget-alert, spend API). */
-  tableName: "TABLE_NAME",
+  tableName = "TABLE_NAME",
   /** URL of the aggregate path's dead-letter queue (aggregate, redrive). */
-  deadLetterQueueUrl: "DEAD_LETTER_QUEUE_URL",
+  deadLetterQueueUrl = "DEAD_LETTER_QUEUE_URL",
   /** ARN of the invocation stream, for on-failure records that do not name it (redrive). */
-  streamArn: "STREAM_ARN",
+  streamArn = "STREAM_ARN",
   /** Extra per-month breakdowns, comma-separated attribution dimensions (aggregate, redrive). */
-  aggregateBreakdowns: "AGGREGATE_BREAKDOWNS",
+  aggregateBreakdowns = "AGGREGATE_BREAKDOWNS",
   /** Days a dedup marker lives, optional (aggregate, redrive). */
-  dedupRetentionDays: "DEDUP_RETENTION_DAYS",
+  dedupRetentionDays = "DEDUP_RETENTION_DAYS",
   /** Price catalog overlay as JSON, optional (every function that prices). */
-  priceOverlay: "PRICE_OVERLAY",
+  priceOverlay = "PRICE_OVERLAY",
   /** Application-inference-profile map as JSON, optional (every function that prices). */
-  profileMap: "PROFILE_MAP",
+  profileMap = "PROFILE_MAP",
   /** Metadata alias map as JSON, optional (every function that prices). */
-  metadataAliases: "METADATA_ALIASES",
+  metadataAliases = "METADATA_ALIASES",
   /** Budget of tenants without one, in USD, optional (budget-alert, spend API). */
-  defaultBudgetUsd: "DEFAULT_BUDGET_USD",
+  defaultBudgetUsd = "DEFAULT_BUDGET_USD",
   /** Alert thresholds of that default budget, comma-separated percentages (budget-alert, spend API). */
-  defaultBudgetThresholds: "DEFAULT_BUDGET_THRESHOLDS",
+  defaultBudgetThresholds = "DEFAULT_BUDGET_THRESHOLDS",
   /** SNS topic budget alerts are published to (budget-alert; this and/or `eventBusName`). */
-  alertTopicArn: "ALERT_TOPIC_ARN",
+  alertTopicArn = "ALERT_TOPIC_ARN",
   /** EventBridge bus budget alerts are put on (budget-alert; this and/or `alertTopicArn`). */
-  eventBusName: "EVENT_BUS_NAME",
+  eventBusName = "EVENT_BUS_NAME",
   /** How callers are authenticated, `iam` or `jwt`, required (spend API). */
-  apiAuthMode: "API_AUTH_MODE",
+  apiAuthMode = "API_AUTH_MODE",
   /** The JWT claim holding the caller's tenant id, default `tenant_id` (spend API). */
-  jwtTenantClaim: "JWT_TENANT_CLAIM",
+  jwtTenantClaim = "JWT_TENANT_CLAIM",
   /**
    * Powertools' own namespace variable. The handlers give `Metrics` the namespace in code, which
    * wins; the stacks set this to the same `METRICS_NAMESPACE` for anything reading the configuration.
    */
-  metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
-} as const;
+  metricsNamespace = "POWERTOOLS_METRICS_NAMESPACE",
+}
 
-/** The name of an environment variable in the contract. */
-export type EnvironmentVariable = (typeof ENV)[keyof typeof ENV];
+/** The name of an environment variable in the contract: an `ENV` member, or its string. */
+export type EnvironmentVariable = `${ENV}`;

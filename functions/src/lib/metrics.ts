@@ -6,21 +6,16 @@
 import type { MetricContract, MetricUnitName } from "./contracts";
 import { metrics } from "./powertools";
 
-/** Where metrics go: Powertools' `Metrics` by default, or another recorder (the spend API's injected one, a test's). */
+/** Where metrics go when not to Powertools' `Metrics`: the spend API's injected recorder, a test's. */
 export interface MetricSink {
   addMetric(name: string, unit: MetricUnitName, value: number): unknown;
-  addDimension?(name: string, value: string): unknown;
 }
 
-/** Options of `emitMetrics`. */
-export interface EmitMetricsOptions {
+/** Options of `emitMetrics`: dimensions only for Powertools' `Metrics`, which flushes them with this invocation's metrics. */
+export type EmitMetricsOptions = {
   /** Leave out counts that are zero (a batch that fired no alert sends no alert metrics). Default: a zero is sent, as a data point. */
   skipZeros?: boolean;
-  /** Dimensions added for this invocation's metrics; the sink must take dimensions. */
-  dimensions?: Readonly<Record<string, string>>;
-  /** Default: the handlers' Powertools `metrics`, flushed by the handler kit. */
-  sink?: MetricSink;
-}
+} & ({ dimensions?: Readonly<Record<string, string>>; sink?: undefined } | { sink: MetricSink; dimensions?: undefined });
 
 /** Emits `values[key]` as the metric `contracts[key]` names, for every key of `contracts`, in their order. */
 export function emitMetrics<K extends string>(
@@ -28,15 +23,12 @@ export function emitMetrics<K extends string>(
   values: NoInfer<Readonly<Record<K, number>>>,
   options: EmitMetricsOptions = {},
 ): void {
+  for (const [name, value] of Object.entries(options.dimensions ?? {})) metrics.addDimension(name, value);
   const sink = options.sink ?? metrics;
-  for (const [name, value] of Object.entries(options.dimensions ?? {})) {
-    if (!sink.addDimension) throw new TypeError(`emitMetrics: dimension ${name} given for a sink without addDimension`);
-    sink.addDimension(name, value);
-  }
   for (const key of Object.keys(contracts) as K[]) {
     const value = values[key];
     if (options.skipZeros && !(value > 0)) continue;
-    sink.addMetric(contracts[key].name, contracts[key].unit, value);
+    sink.addMetric(contracts[key].name, contracts[key].unit ?? "Count", value);
   }
 }
 
