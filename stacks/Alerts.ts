@@ -12,6 +12,9 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
+// By path, not by package name: see Lake.ts.
+import { BUDGET_SK, monthSk } from "../packages/core/src/keys";
+import { SK } from "../packages/store/src/table-attributes";
 import { config } from "./config";
 import { Processing } from "./Processing";
 
@@ -23,7 +26,8 @@ import { Processing } from "./Processing";
  */
 export const BUDGET_ALERT_FILTER = {
   eventName: ["INSERT", "MODIFY"],
-  dynamodb: { Keys: { sk: { S: [{ prefix: "M#" }, "BUDGET"] } } },
+  // monthSk("") is the prefix every month total's sort key shares.
+  dynamodb: { Keys: { [SK]: { S: [{ prefix: monthSk("") }, BUDGET_SK] } } },
 };
 
 export function Alerts({ stack, app }: StackContext) {

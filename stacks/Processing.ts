@@ -8,6 +8,8 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import { KinesisEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
+// By path, not by package name: see Lake.ts.
+import { PK, SK, TTL_ATTRIBUTE } from "../packages/store/src/table-attributes";
 import { config, pricingEnvironment } from "./config";
 import { Ingest } from "./Ingest";
 
@@ -16,12 +18,12 @@ export function Processing({ stack, app }: StackContext) {
   const settings = config();
 
   const table = new dynamodb.Table(stack, "Aggregates", {
-    partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
-    sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
+    partitionKey: { name: PK, type: dynamodb.AttributeType.STRING },
+    sortKey: { name: SK, type: dynamodb.AttributeType.STRING },
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     encryption: dynamodb.TableEncryption.AWS_MANAGED,
-    timeToLiveAttribute: "expiresAt",
+    timeToLiveAttribute: TTL_ATTRIBUTE,
     stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
     removalPolicy: app.stage === "prod" ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
   });

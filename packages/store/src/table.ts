@@ -6,13 +6,9 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { emptyCounters, type UsageCounters } from "@bedrock-spend/core";
+import { PK, SK, TTL_ATTRIBUTE } from "./table-attributes";
 
-/** Partition key attribute. */
-export const PK = "pk";
-/** Sort key attribute. */
-export const SK = "sk";
-/** TTL attribute (epoch seconds) of dedup items. */
-export const TTL_ATTRIBUTE = "expiresAt";
+export { PK, SK, TTL_ATTRIBUTE } from "./table-attributes";
 
 /** Counter attribute names, in `UsageCounters` order. */
 export const COUNTER_ATTRIBUTES = {
