@@ -9,6 +9,7 @@ import { KinesisEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
 // By path, not by package name: see Lake.ts.
+import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
 import { PK, SK, TTL_ATTRIBUTE } from "../packages/store/src/table-attributes";
 import { config, pricingEnvironment } from "./config";
 import { Ingest } from "./Ingest";
@@ -43,10 +44,10 @@ export function Processing({ stack, app }: StackContext) {
     memorySize: 1024,
     environment: {
       ...pricing,
-      TABLE_NAME: table.tableName,
-      DEAD_LETTER_QUEUE_URL: deadLetters.queueUrl,
-      AGGREGATE_BREAKDOWNS: settings.breakdowns.join(","),
-      POWERTOOLS_METRICS_NAMESPACE: "BedrockSpend",
+      [ENV.tableName]: table.tableName,
+      [ENV.deadLetterQueueUrl]: deadLetters.queueUrl,
+      [ENV.aggregateBreakdowns]: settings.breakdowns.join(","),
+      [ENV.metricsNamespace]: METRICS_NAMESPACE,
     },
   });
   table.grant(aggregate, "dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem");
@@ -71,10 +72,10 @@ export function Processing({ stack, app }: StackContext) {
     memorySize: 1024,
     environment: {
       ...pricing,
-      TABLE_NAME: table.tableName,
-      DEAD_LETTER_QUEUE_URL: deadLetters.queueUrl,
-      STREAM_ARN: stream.streamArn,
-      AGGREGATE_BREAKDOWNS: settings.breakdowns.join(","),
+      [ENV.tableName]: table.tableName,
+      [ENV.deadLetterQueueUrl]: deadLetters.queueUrl,
+      [ENV.streamArn]: stream.streamArn,
+      [ENV.aggregateBreakdowns]: settings.breakdowns.join(","),
     },
   });
   table.grant(redrive, "dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem");
