@@ -12,6 +12,10 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
+// By path, not by package name: see Lake.ts.
+import { ENV } from "../functions/src/lib/contracts";
+import { BUDGET_SK, monthSk } from "../packages/store/src/keys";
+import { SK } from "../packages/store/src/layout";
 import { config } from "./config";
 import { Processing } from "./Processing";
 
@@ -23,7 +27,8 @@ import { Processing } from "./Processing";
  */
 export const BUDGET_ALERT_FILTER = {
   eventName: ["INSERT", "MODIFY"],
-  dynamodb: { Keys: { sk: { S: [{ prefix: "M#" }, "BUDGET"] } } },
+  // monthSk("") is the prefix every month total's sort key shares.
+  dynamodb: { Keys: { [SK]: { S: [{ prefix: monthSk("") }, BUDGET_SK] } } },
 };
 
 export function Alerts({ stack, app }: StackContext) {
@@ -56,11 +61,11 @@ export function Alerts({ stack, app }: StackContext) {
     timeout: 60,
     memorySize: 512,
     environment: {
-      TABLE_NAME: table.tableName,
-      ALERT_TOPIC_ARN: topic.topicArn,
-      EVENT_BUS_NAME: bus.eventBusName,
-      ...(settings.defaultBudgetUsd ? { DEFAULT_BUDGET_USD: settings.defaultBudgetUsd } : {}),
-      DEFAULT_BUDGET_THRESHOLDS: settings.defaultBudgetThresholds,
+      [ENV.tableName]: table.tableName,
+      [ENV.alertTopicArn]: topic.topicArn,
+      [ENV.eventBusName]: bus.eventBusName,
+      ...(settings.defaultBudgetUsd ? { [ENV.defaultBudgetUsd]: settings.defaultBudgetUsd } : {}),
+      [ENV.defaultBudgetThresholds]: settings.defaultBudgetThresholds,
     },
   });
   // Reads (budget, month total, alert markers) and the conditional writes of alert markers.

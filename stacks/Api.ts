@@ -6,6 +6,8 @@
  */
 import * as iam from "aws-cdk-lib/aws-iam";
 import { Api as HttpApi, Function as SstFunction, type StackContext, use } from "sst/constructs";
+// By path, not by package name: see Lake.ts.
+import { ENV } from "../functions/src/lib/contracts";
 import { config } from "./config";
 import { Processing } from "./Processing";
 
@@ -22,9 +24,9 @@ export function Api({ stack }: StackContext) {
   const settings = config();
 
   const environment = {
-    TABLE_NAME: table.tableName,
-    ...(settings.defaultBudgetUsd ? { DEFAULT_BUDGET_USD: settings.defaultBudgetUsd } : {}),
-    DEFAULT_BUDGET_THRESHOLDS: settings.defaultBudgetThresholds,
+    [ENV.tableName]: table.tableName,
+    ...(settings.defaultBudgetUsd ? { [ENV.defaultBudgetUsd]: settings.defaultBudgetUsd } : {}),
+    [ENV.defaultBudgetThresholds]: settings.defaultBudgetThresholds,
   };
   // Reads of spend, budgets and alerts; the only writes are PutItem/DeleteItem of a budget (the
   // handler addresses nothing else; IAM cannot constrain a sort key, so the code holds that line).
@@ -40,7 +42,7 @@ export function Api({ stack }: StackContext) {
     handler: "functions/src/spend-api.handler",
     timeout: 10,
     memorySize: 512,
-    environment: { ...environment, API_AUTH_MODE: "iam" },
+    environment: { ...environment, [ENV.apiAuthMode]: "iam" },
     // Callers sign with SigV4; their IAM policy needs lambda:InvokeFunctionUrl and (for URLs created
     // since October 2025) lambda:InvokeFunction on this function. No CORS: no browser callers.
     url: { authorizer: "iam", cors: false },
@@ -58,7 +60,7 @@ export function Api({ stack }: StackContext) {
       handler: "functions/src/spend-api.handler",
       timeout: 10,
       memorySize: 512,
-      environment: { ...environment, API_AUTH_MODE: "jwt", JWT_TENANT_CLAIM: settings.jwtTenantClaim },
+      environment: { ...environment, [ENV.apiAuthMode]: "jwt", [ENV.jwtTenantClaim]: settings.jwtTenantClaim },
     });
     tableAccess(handler);
     const jwtApi = new HttpApi(stack, "SpendHttpApi", {

@@ -33,6 +33,7 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
 // By path, not "@bedrock-spend/core": SST bundles sst.config.ts with every package.json dependency
 // external, and the workspace package exports TypeScript that Node cannot load.
+import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
 import { dataColumns, glueType, partitionColumns } from "../packages/core/src/usage";
 import { USAGE_TABLE } from "../packages/core/src/views";
 import { config, pricingEnvironment } from "./config";
@@ -162,7 +163,7 @@ export function Lake({ stack, app }: StackContext) {
     handler: "functions/src/transform.handler",
     timeout: 60,
     memorySize: 1024,
-    environment: { ...pricing, POWERTOOLS_METRICS_NAMESPACE: "BedrockSpend" },
+    environment: { ...pricing, [ENV.metricsNamespace]: METRICS_NAMESPACE },
   });
 
   const deliveryLogs = new logs.LogGroup(stack, "DeliveryLogs", { retention: logs.RetentionDays.ONE_MONTH, removalPolicy });

@@ -17,6 +17,16 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
+// By path, not by package name: see Lake.ts.
+import {
+  AGGREGATE_METRICS,
+  METRICS_NAMESPACE,
+  type MetricContract,
+  SERVICE_DIMENSION,
+  SERVICE_NAME,
+  TRANSFORM_DIMENSIONS,
+  TRANSFORM_METRICS,
+} from "../functions/src/lib/contracts";
 import { Alerts } from "./Alerts";
 import { Api } from "./Api";
 import { config } from "./config";
@@ -24,12 +34,9 @@ import { Ingest } from "./Ingest";
 import { Lake } from "./Lake";
 import { Processing } from "./Processing";
 
-/** The EMF namespace and `service` dimension of every handler's metrics (functions/src/lib/powertools.ts). */
-export const METRICS_NAMESPACE = "BedrockSpend";
-export const SERVICE = "bedrock-spend";
 /** The aggregate path's metrics carry only `service`; the transform adds `consumer: transform`. */
-const AGGREGATE_DIMENSIONS = { service: SERVICE };
-const TRANSFORM_DIMENSIONS = { service: SERVICE, consumer: "transform" };
+const AGGREGATE_DIMENSIONS = { [SERVICE_DIMENSION]: SERVICE_NAME };
+const TRANSFORM_METRIC_DIMENSIONS = { ...AGGREGATE_DIMENSIONS, ...TRANSFORM_DIMENSIONS };
 
 /** Thresholds of the alarms (see each alarm's description for the reasoning). */
 export const THRESHOLDS = {
@@ -115,8 +122,9 @@ export function Monitoring({ stack, app }: StackContext) {
     alarms.push(created);
     return created;
   };
-  const emf = (metricName: string, dimensionsMap: Record<string, string>, period: Duration, label?: string) =>
-    new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap, statistic: "Sum", period, ...(label ? { label } : {}) });
+  // A handler's metric, named by its contract (functions/src/lib/contracts.ts), never by a string of its own.
+  const emf = (metric: MetricContract, dimensionsMap: Record<string, string>, period: Duration, label?: string, statistic = "Sum") =>
+    new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: metric.name, dimensionsMap, statistic, period, ...(label ? { label } : {}) });
 
   // Dead-letter queues: anything in them is a record (or an alert evaluation) waiting for a redrive.
   const queueDepth = (queue: sqs.IQueue, label?: string) =>
@@ -145,11 +153,11 @@ export function Monitoring({ stack, app }: StackContext) {
   });
 
   // Invariant 3: an unpriced invocation is never silently free.
-  alarm("UnpricedRecords", emf("Unpriced", AGGREGATE_DIMENSIONS, Duration.hours(1)), {
+  alarm("UnpricedRecords", emf(AGGREGATE_METRICS.unpriced, AGGREGATE_DIMENSIONS, Duration.hours(1)), {
     threshold: 0,
     description: "Invocations without a price in the last hour (unknown model or unpriced token class): add the price to the catalog overlay and reprice.",
   });
-  alarm("WriteFailures", emf("WriteFailures", AGGREGATE_DIMENSIONS, Duration.minutes(5)), {
+  alarm("WriteFailures", emf(AGGREGATE_METRICS.failed, AGGREGATE_DIMENSIONS, Duration.minutes(5)), {
     threshold: 0,
     description: "The aggregate function failed to write to the aggregates table (retried, then dead-lettered).",
   });
@@ -196,11 +204,11 @@ export function Monitoring({ stack, app }: StackContext) {
     evaluationPeriods: 3,
     description: "Firehose deliveries to S3 have been failing for 15 minutes (Firehose retries them from the stream).",
   });
-  alarm("TransformProcessingFailed", emf("ProcessingFailed", TRANSFORM_DIMENSIONS, Duration.minutes(15)), {
+  alarm("TransformProcessingFailed", emf(TRANSFORM_METRICS.processingFailed, TRANSFORM_METRIC_DIMENSIONS, Duration.minutes(15)), {
     threshold: 0,
     description: "The transform returned records as ProcessingFailed: they are kept under the lake's errors/ prefix.",
   });
-  alarm("TransformOversizeFailed", emf("OversizeFailed", TRANSFORM_DIMENSIONS, Duration.minutes(15)), {
+  alarm("TransformOversizeFailed", emf(TRANSFORM_METRICS.oversizeFailed, TRANSFORM_METRIC_DIMENSIONS, Duration.minutes(15)), {
     threshold: 0,
     description: "The transform's output for some records exceeded Firehose's limits: they are kept under the lake's errors/ prefix.",
   });
@@ -222,13 +230,15 @@ export function Monitoring({ stack, app }: StackContext) {
     new cloudwatch.GraphWidget({
       title: "Aggregate path: records",
       width: 12,
-      left: ["RecordsIn", "Counted", "Duplicates", "Dropped", "Quarantined", "Unpriced"].map((name) => emf(name, AGGREGATE_DIMENSIONS, fiveMinutes, name)),
+      left: (["logEvents", "counted", "duplicates", "dropped", "quarantined", "unpriced"] as const).map((count) =>
+        emf(AGGREGATE_METRICS[count], AGGREGATE_DIMENSIONS, fiveMinutes, AGGREGATE_METRICS[count].name),
+      ),
     }),
     new cloudwatch.GraphWidget({
       title: "Lake path: records",
       width: 12,
-      left: ["RecordsIn", "UsageRows", "UnpricedRows", "InvalidRecords", "Dropped", "ProcessingFailed", "OversizeFailed"].map((name) =>
-        emf(name, TRANSFORM_DIMENSIONS, fiveMinutes, name),
+      left: (["recordsIn", "usageRows", "unpricedRows", "invalidRecords", "dropped", "processingFailed", "oversizeFailed"] as const).map((count) =>
+        emf(TRANSFORM_METRICS[count], TRANSFORM_METRIC_DIMENSIONS, fiveMinutes, TRANSFORM_METRICS[count].name),
       ),
     }),
   );
@@ -257,26 +267,17 @@ export function Monitoring({ stack, app }: StackContext) {
       title: "Iterator age (ms)",
       width: 8,
       left: [iteratorAge(aggregate, "aggregate"), iteratorAge(budgetAlert, "budget-alert")],
-      right: [
-        new cloudwatch.Metric({
-          namespace: METRICS_NAMESPACE,
-          metricName: "IteratorLagMs",
-          dimensionsMap: AGGREGATE_DIMENSIONS,
-          statistic: "Maximum",
-          period: fiveMinutes,
-          label: "aggregate lag (EMF)",
-        }),
-      ],
+      right: [emf(AGGREGATE_METRICS.maxLagMs, AGGREGATE_DIMENSIONS, fiveMinutes, "aggregate lag (EMF)", "Maximum")],
       leftAnnotations: [{ value: THRESHOLDS.iteratorAgeMs, label: "alarm" }],
     }),
     new cloudwatch.GraphWidget({
       title: "Write units",
       width: 8,
       left: [
-        emf("WriteUnits", AGGREGATE_DIMENSIONS, fiveMinutes, "aggregate write units"),
+        emf(AGGREGATE_METRICS.writeUnits, AGGREGATE_DIMENSIONS, fiveMinutes, "aggregate write units"),
         table.metricConsumedWriteCapacityUnits({ statistic: "Sum", period: fiveMinutes, label: "table consumed WCU" }),
       ],
-      right: [emf("WriteFailures", AGGREGATE_DIMENSIONS, fiveMinutes, "write failures")],
+      right: [emf(AGGREGATE_METRICS.failed, AGGREGATE_DIMENSIONS, fiveMinutes, "write failures")],
     }),
   );
   dashboard.addWidgets(
@@ -298,7 +299,10 @@ export function Monitoring({ stack, app }: StackContext) {
     new cloudwatch.GraphWidget({
       title: "Cost seen (micro-USD per 5 min, a signal, not a ledger)",
       width: 12,
-      left: [emf("CostMicroUSD", AGGREGATE_DIMENSIONS, fiveMinutes, "aggregate"), emf("CostMicroUSD", TRANSFORM_DIMENSIONS, fiveMinutes, "lake")],
+      left: [
+        emf(AGGREGATE_METRICS.costMicroUsd, AGGREGATE_DIMENSIONS, fiveMinutes, "aggregate"),
+        emf(TRANSFORM_METRICS.costMicroUsd, TRANSFORM_METRIC_DIMENSIONS, fiveMinutes, "lake"),
+      ],
     }),
     new cloudwatch.AlarmStatusWidget({ title: "Alarms", width: 12, alarms }),
   );

@@ -8,6 +8,9 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import { KinesisEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
+// By path, not by package name: see Lake.ts.
+import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
+import { PK, SK, TTL_ATTRIBUTE } from "../packages/store/src/layout";
 import { config, pricingEnvironment } from "./config";
 import { Ingest } from "./Ingest";
 
@@ -16,12 +19,12 @@ export function Processing({ stack, app }: StackContext) {
   const settings = config();
 
   const table = new dynamodb.Table(stack, "Aggregates", {
-    partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
-    sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
+    partitionKey: { name: PK, type: dynamodb.AttributeType.STRING },
+    sortKey: { name: SK, type: dynamodb.AttributeType.STRING },
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     encryption: dynamodb.TableEncryption.AWS_MANAGED,
-    timeToLiveAttribute: "expiresAt",
+    timeToLiveAttribute: TTL_ATTRIBUTE,
     stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
     removalPolicy: app.stage === "prod" ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
   });
@@ -41,10 +44,10 @@ export function Processing({ stack, app }: StackContext) {
     memorySize: 1024,
     environment: {
       ...pricing,
-      TABLE_NAME: table.tableName,
-      DEAD_LETTER_QUEUE_URL: deadLetters.queueUrl,
-      AGGREGATE_BREAKDOWNS: settings.breakdowns.join(","),
-      POWERTOOLS_METRICS_NAMESPACE: "BedrockSpend",
+      [ENV.tableName]: table.tableName,
+      [ENV.deadLetterQueueUrl]: deadLetters.queueUrl,
+      [ENV.aggregateBreakdowns]: settings.breakdowns.join(","),
+      [ENV.metricsNamespace]: METRICS_NAMESPACE,
     },
   });
   table.grant(aggregate, "dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem");
@@ -69,10 +72,10 @@ export function Processing({ stack, app }: StackContext) {
     memorySize: 1024,
     environment: {
       ...pricing,
-      TABLE_NAME: table.tableName,
-      DEAD_LETTER_QUEUE_URL: deadLetters.queueUrl,
-      STREAM_ARN: stream.streamArn,
-      AGGREGATE_BREAKDOWNS: settings.breakdowns.join(","),
+      [ENV.tableName]: table.tableName,
+      [ENV.deadLetterQueueUrl]: deadLetters.queueUrl,
+      [ENV.streamArn]: stream.streamArn,
+      [ENV.aggregateBreakdowns]: settings.breakdowns.join(","),
     },
   });
   table.grant(redrive, "dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem");

@@ -4,6 +4,8 @@
  * stops the deploy with a message naming it.
  */
 import { z } from "zod";
+// By path, not by package name: see Lake.ts.
+import { ENV } from "../functions/src/lib/contracts";
 
 const csv = z.string().transform((value) =>
   value
@@ -101,9 +103,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
  */
 export function pricingEnvironment(settings: Config): Record<string, string> {
   const environment: Record<string, string> = {};
-  if (settings.priceOverlay) environment.PRICE_OVERLAY = settings.priceOverlay;
-  if (settings.profileMap) environment.PROFILE_MAP = settings.profileMap;
-  if (settings.metadataAliases) environment.METADATA_ALIASES = settings.metadataAliases;
+  if (settings.priceOverlay) environment[ENV.priceOverlay] = settings.priceOverlay;
+  if (settings.profileMap) environment[ENV.profileMap] = settings.profileMap;
+  if (settings.metadataAliases) environment[ENV.metadataAliases] = settings.metadataAliases;
   return environment;
 }
 

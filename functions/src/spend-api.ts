@@ -1,92 +1,44 @@
 /**
  * Lambda entry point of the spend API (docs/openapi.yaml): adapts payload 2.0 events (HTTP API with
  * a JWT authorizer, or Function URL with AWS_IAM) to `@bedrock-spend/api`, which answers them, and
- * logs one line and counts `SpendRequests`, `ClientErrors` (4xx) and `ServerErrors` (5xx) per request.
+ * logs one line and counts `SPEND_API_METRICS` per request (observers/spend-api.ts).
  */
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { apiGatewayResultOf, apiRequestOf, type EventAdapterOptions, handleSpendApi, type SpendApiDeps, type SpendApiObserver } from "@bedrock-spend/api";
+import { apiGatewayResultOf, apiRequestOf, type EventAdapterOptions, handleSpendApi, type SpendApiDeps } from "@bedrock-spend/api";
 import { ConfigurationError } from "@bedrock-spend/core";
-import { AggregatesStore } from "@bedrock-spend/store";
-import middy from "@middy/core";
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyEventV2WithIAMAuthorizer,
-  APIGatewayProxyEventV2WithJWTAuthorizer,
-  APIGatewayProxyStructuredResultV2,
-} from "aws-lambda";
-import { defaultBudgetFromEnv, requireEnv } from "./lib/env";
+import type * as lambda from "aws-lambda";
+import { aggregatesStoreFromEnv } from "./lib/adapters";
+import { ENV } from "./lib/contracts";
+import { defaultBudgetFromEnv, type Environment, optionalEnv, requireEnv } from "./lib/env";
+import { lambdaHandler } from "./lib/handler";
 import { logger, metrics } from "./lib/powertools";
+import { type ApiLogger, type ApiMetrics, NO_METRICS, spendApiObserver } from "./observers/spend-api";
+
+export { type ApiLogger, type ApiMetrics, spendApiObserver } from "./observers/spend-api";
 
 /** The events the spend API Lambda receives. */
-export type SpendApiEvent = APIGatewayProxyEventV2 | APIGatewayProxyEventV2WithJWTAuthorizer | APIGatewayProxyEventV2WithIAMAuthorizer;
-
-/** The logger the handler writes one line per request to (Powertools' Logger fits). */
-export interface ApiLogger {
-  info(message: string, attributes: Record<string, unknown>): void;
-  error(message: string, attributes: Record<string, unknown>): void;
-}
-
-/** The metrics the handler counts (Powertools' Metrics fits). */
-export interface ApiMetrics {
-  addMetric(name: string, unit: typeof MetricUnit.Count, value: number): unknown;
-}
-
-const NO_METRICS: ApiMetrics = { addMetric: () => undefined };
-
-/** Logs each request (and the cause of a 500) and counts it, its client errors and server errors. */
-export function spendApiObserver(log: ApiLogger, count: ApiMetrics): SpendApiObserver {
-  return {
-    onRequest(info) {
-      const { statusCode, error, ...keys } = info;
-      if ("error" in info) log.error("spend api request failed", { ...keys, error });
-      count.addMetric("SpendRequests", MetricUnit.Count, 1);
-      if (statusCode >= 400 && statusCode < 500) count.addMetric("ClientErrors", MetricUnit.Count, 1);
-      if (statusCode >= 500) count.addMetric("ServerErrors", MetricUnit.Count, 1);
-      log.info("spend api request", { ...keys, statusCode });
-    },
-  };
-}
+export type SpendApiEvent = lambda.APIGatewayProxyEventV2 | lambda.APIGatewayProxyEventV2WithJWTAuthorizer | lambda.APIGatewayProxyEventV2WithIAMAuthorizer;
 
 /** Dependencies of the Lambda handler: the API's, how the deployment authenticates, where it logs (default Powertools) and counts. */
 export type SpendApiHandlerDeps = Omit<SpendApiDeps, "observer"> & EventAdapterOptions & { logger?: ApiLogger; metrics?: ApiMetrics };
 
 /** Adapts the API to payload 2.0 events (HTTP API with JWT authorizer, Function URL with AWS_IAM). */
-export function createSpendApiHandler(deps: SpendApiHandlerDeps): (event: SpendApiEvent) => Promise<APIGatewayProxyStructuredResultV2> {
+export function createSpendApiHandler(deps: SpendApiHandlerDeps): (event: SpendApiEvent) => Promise<lambda.APIGatewayProxyStructuredResultV2> {
   // Lambda never serves unauthenticated requests, whatever the deps say.
   const api: SpendApiDeps = { ...deps, allowUnauthenticated: false, observer: spendApiObserver(deps.logger ?? logger, deps.metrics ?? NO_METRICS) };
   return async (event) => apiGatewayResultOf(await handleSpendApi(apiRequestOf(event, deps), api));
 }
 
-/**
- * Handler dependencies from the environment: `TABLE_NAME`, `API_AUTH_MODE` (`iam` or `jwt`,
- * required: the handler never guesses how callers are authenticated), `JWT_TENANT_CLAIM` (default
- * `tenant_id`), `DEFAULT_BUDGET_USD` and `DEFAULT_BUDGET_THRESHOLDS`.
- */
-export function spendApiDepsFromEnv(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-  client: DynamoDBClient = new DynamoDBClient({}),
-): SpendApiHandlerDeps {
-  const authMode = requireEnv("API_AUTH_MODE", env).trim();
-  if (authMode !== "iam" && authMode !== "jwt") throw new ConfigurationError("API_AUTH_MODE", `must be iam or jwt, got "${authMode}"`);
-  return {
-    authMode,
-    store: new AggregatesStore(client, requireEnv("TABLE_NAME", env)),
-    defaultBudget: defaultBudgetFromEnv(env),
-    tenantClaim: env.JWT_TENANT_CLAIM?.trim() || "tenant_id",
-    logger,
-    metrics,
-  };
+/** From the environment: `TABLE_NAME`, `API_AUTH_MODE` (`iam` or `jwt`, required: never guessed), `JWT_TENANT_CLAIM` (default `tenant_id`), the default budget. */
+export function spendApiDepsFromEnv(env: Environment = process.env, client: DynamoDBClient = new DynamoDBClient({})): SpendApiHandlerDeps {
+  const authMode = requireEnv(ENV.apiAuthMode, env).trim();
+  if (authMode !== "iam" && authMode !== "jwt") throw new ConfigurationError(ENV.apiAuthMode, `must be iam or jwt, got "${authMode}"`);
+  const store = aggregatesStoreFromEnv(env, client);
+  return { authMode, store, defaultBudget: defaultBudgetFromEnv(env), tenantClaim: optionalEnv(ENV.jwtTenantClaim, env) ?? "tenant_id", logger, metrics };
 }
 
-let configured: ReturnType<typeof createSpendApiHandler> | undefined;
+/** The handler on AWS, from `spendApiDepsFromEnv`. */
+export const fromEnvironment = (env: Environment) => createSpendApiHandler(spendApiDepsFromEnv(env));
 
 /** Lambda entry point; configuration is read on the first invocation and fails closed. */
-export const handler = middy(async (event: SpendApiEvent) => {
-  configured ??= createSpendApiHandler(spendApiDepsFromEnv());
-  return configured(event);
-})
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+export const handler = lambdaHandler(fromEnvironment);

@@ -4,15 +4,10 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-
-/** Service name on every log line and metric. */
-export const SERVICE_NAME = "bedrock-spend";
-
-/** CloudWatch metrics namespace. */
-export const METRICS_NAMESPACE = "BedrockSpend";
+import { METRICS_NAMESPACE, SERVICE_NAME } from "./contracts";
 
 /** Structured JSON logger; handlers append request and tenant keys. */
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 
-/** EMF metrics, flushed by the middy middleware at the end of each invocation. */
+/** EMF metrics, flushed by the handler kit (lib/handler.ts) at the end of each invocation. */
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });

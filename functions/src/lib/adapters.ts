@@ -1,0 +1,30 @@
+/**
+ * The AWS adapters handlers share, built from the environment (names in `ENV`), failing closed
+ * on a missing setting like every other reader of lib/env.ts.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { SqsDeadLetterQueue } from "@bedrock-spend/adapters";
+import { AggregatesStore, UsageWriter } from "@bedrock-spend/store";
+import { ENV } from "./contracts";
+import { breakdownsFromEnv, dedupRetentionDaysFromEnv, type Environment, requireEnv } from "./env";
+
+/** The aggregates table's writer (aggregate, redrive): `TABLE_NAME`, `AGGREGATE_BREAKDOWNS`, `DEDUP_RETENTION_DAYS`. */
+export function usageWriterFromEnv(env: Environment): UsageWriter {
+  return new UsageWriter({
+    client: new DynamoDBClient({}),
+    tableName: requireEnv(ENV.tableName, env),
+    breakdowns: breakdownsFromEnv(env),
+    dedupRetentionDays: dedupRetentionDaysFromEnv(env),
+  });
+}
+
+/** The aggregate path's dead-letter queue (aggregate, redrive): `DEAD_LETTER_QUEUE_URL`. */
+export function deadLetterQueueFromEnv(env: Environment): SqsDeadLetterQueue {
+  return new SqsDeadLetterQueue(new SQSClient({}), requireEnv(ENV.deadLetterQueueUrl, env));
+}
+
+/** The aggregates table's reader and alert state (budget-alert, spend API): `TABLE_NAME`. */
+export function aggregatesStoreFromEnv(env: Environment, client: DynamoDBClient = new DynamoDBClient({})): AggregatesStore {
+  return new AggregatesStore(client, requireEnv(ENV.tableName, env));
+}

@@ -1,0 +1,167 @@
+/**
+ * What the stacks and the handlers must agree on: the metrics namespace and dimensions, the name
+ * and unit of every metric each handler emits, and the environment variables the handlers read.
+ * Both sides import these constants (the stacks for function environments, alarms and the
+ * dashboard), so that renaming one is a compile error instead of an alarm watching nothing.
+ *
+ * Deliberately without imports: the CDK app bundles this file (stacks import it by path, see
+ * stacks/README.md) and so does every Lambda bundle; it must carry neither runtime code into the
+ * one nor CDK into the other.
+ */
+
+/** Powertools' service name: on every log line, and the `service` dimension of every metric. */
+export const SERVICE_NAME = "bedrock-spend";
+
+/** The CloudWatch namespace of every handler's EMF metrics. */
+export const METRICS_NAMESPACE = "BedrockSpend";
+
+/** The dimension Powertools puts on every metric, valued `SERVICE_NAME`. */
+export const SERVICE_DIMENSION = "service";
+
+/**
+ * The transform's extra dimension: it emits `RecordsIn`, `Dropped` and `CostMicroUSD` as the
+ * aggregate function does, and this keeps the lake path's series apart from the aggregate path's.
+ */
+export const TRANSFORM_DIMENSIONS = { consumer: "transform" } as const;
+
+/** The CloudWatch units the handlers use (values of Powertools' `MetricUnit`). */
+export type MetricUnitName = "Count" | "Milliseconds" | "Bytes";
+
+/** One metric a handler emits. */
+export interface MetricContract {
+  /** The CloudWatch metric name. */
+  readonly name: string;
+  /** Default `Count`. */
+  readonly unit?: MetricUnitName;
+}
+
+/** A handler's metrics, keyed by the count each one reports (a field of the handler's stats). */
+export type MetricContracts = Readonly<Record<string, MetricContract>>;
+
+/** The aggregate function's metrics, one of each per batch (dimension `service` only), by `processBatch` stats field. */
+export const AGGREGATE_METRICS = {
+  /** Log events in the batch. */
+  logEvents: { name: "RecordsIn" },
+  /** Invocations counted for the first time. */
+  counted: { name: "Counted" },
+  /** Invocations already counted (replays, redeliveries). */
+  duplicates: { name: "Duplicates" },
+  /** Control messages and permission lines, skipped on purpose. */
+  dropped: { name: "Dropped" },
+  /** Unreadable lines sent to the dead-letter queue. */
+  quarantined: { name: "Quarantined" },
+  /** Invocations counted without a price (alarmed: an invocation is never silently free). */
+  unpriced: { name: "Unpriced" },
+  /** Invocations whose write failed (their records are retried). */
+  failed: { name: "WriteFailures" },
+  /** DynamoDB write units the batch consumed. */
+  writeUnits: { name: "WriteUnits" },
+  /** Cost counted, in micro-dollars (truncated: a dashboard signal, not a ledger). */
+  costMicroUsd: { name: "CostMicroUSD" },
+  /** Largest arrival-to-processing lag in the batch. */
+  maxLagMs: { name: "IteratorLagMs", unit: "Milliseconds" },
+} as const satisfies MetricContracts;
+
+/** The transform's metrics, one of each per Firehose invocation (dimensions `service` and `TRANSFORM_DIMENSIONS`), by transform stats field. */
+export const TRANSFORM_METRICS = {
+  /** Firehose records in the invocation. */
+  recordsIn: { name: "RecordsIn" },
+  /** Lake rows written (priced and unpriced). */
+  usageRows: { name: "UsageRows" },
+  /** Lake rows without a price. */
+  unpricedRows: { name: "UnpricedRows" },
+  /** Log events that are not valid invocation records. */
+  invalidRecords: { name: "InvalidRecords" },
+  /** Firehose records dropped on purpose (control messages). */
+  dropped: { name: "Dropped" },
+  /** Records returned `ProcessingFailed` for their content (kept under the lake's error prefix). */
+  processingFailed: { name: "ProcessingFailed" },
+  /** Records returned `ProcessingFailed` because the response would exceed Firehose's limit. */
+  oversizeFailed: { name: "OversizeFailed" },
+  /** Rows written under another day's partition than their own (a payload across midnight UTC). */
+  crossPartitionRows: { name: "CrossPartitionRows" },
+  /** Size of the response to Firehose. */
+  responseBytes: { name: "ResponseBytes", unit: "Bytes" },
+  /** Cost of the rows written, in micro-dollars (truncated, as the aggregate function sends it). */
+  costMicroUsd: { name: "CostMicroUSD" },
+} as const satisfies MetricContracts;
+
+/** The redrive function's metrics, one of each per run, by redrive result field. */
+export const REDRIVE_METRICS = {
+  /** Dead-letter messages read. */
+  messages: { name: "RedriveMessages" },
+  /** Invocations the redrive counted. */
+  counted: { name: "RedriveCounted" },
+  /** Messages removed from the queue, fully handled. */
+  resolved: { name: "RedriveResolved" },
+  /** Messages left in the queue. */
+  kept: { name: "RedriveKept" },
+} as const satisfies MetricContracts;
+
+/** The budget-alert function's metrics, each sent only when its count is not zero, by budget stream stats field. */
+export const BUDGET_ALERT_METRICS = {
+  /** Alerts fired (their marker won). */
+  fired: { name: "AlertsFired" },
+  /** Thresholds reached again after they fired: not fired again. */
+  suppressed: { name: "AlertsSuppressed" },
+  /** Of the alerts fired, forecast alerts. */
+  forecasts: { name: "ForecastAlerts" },
+  /** Alerts fired earlier and undelivered, taken over for delivery. */
+  redelivered: { name: "AlertsRedelivered" },
+  /** Publishes that failed. */
+  publishFailures: { name: "AlertPublishFailures" },
+  /** Stored budgets that do not validate. */
+  invalidBudgets: { name: "InvalidBudgets" },
+} as const satisfies MetricContracts;
+
+/** The spend API's metrics, per request: every request, and its client (4xx) or server (5xx) error when it is one. */
+export const SPEND_API_METRICS = {
+  requests: { name: "SpendRequests" },
+  clientErrors: { name: "ClientErrors" },
+  serverErrors: { name: "ServerErrors" },
+} as const satisfies MetricContracts;
+
+/**
+ * The environment variables of the functions, by what they hold. The handlers read them and the
+ * stacks set them under these names. An enum rather than an `as const` object for the bundles'
+ * sake: esbuild inlines enum members where they are used, so each Lambda bundle (measured against
+ * a size budget) carries the names it reads and not the whole list.
+ */
+export enum ENV {
+  /** The aggregates table's name (aggregate, redrive, budget-alert, spend API). */
+  tableName = "TABLE_NAME",
+  /** URL of the aggregate path's dead-letter queue (aggregate, redrive). */
+  deadLetterQueueUrl = "DEAD_LETTER_QUEUE_URL",
+  /** ARN of the invocation stream, for on-failure records that do not name it (redrive). */
+  streamArn = "STREAM_ARN",
+  /** Extra per-month breakdowns, comma-separated attribution dimensions (aggregate, redrive). */
+  aggregateBreakdowns = "AGGREGATE_BREAKDOWNS",
+  /** Days a dedup marker lives, optional (aggregate, redrive). */
+  dedupRetentionDays = "DEDUP_RETENTION_DAYS",
+  /** Price catalog overlay as JSON, optional (every function that prices). */
+  priceOverlay = "PRICE_OVERLAY",
+  /** Application-inference-profile map as JSON, optional (every function that prices). */
+  profileMap = "PROFILE_MAP",
+  /** Metadata alias map as JSON, optional (every function that prices). */
+  metadataAliases = "METADATA_ALIASES",
+  /** Budget of tenants without one, in USD, optional (budget-alert, spend API). */
+  defaultBudgetUsd = "DEFAULT_BUDGET_USD",
+  /** Alert thresholds of that default budget, comma-separated percentages (budget-alert, spend API). */
+  defaultBudgetThresholds = "DEFAULT_BUDGET_THRESHOLDS",
+  /** SNS topic budget alerts are published to (budget-alert; this and/or `eventBusName`). */
+  alertTopicArn = "ALERT_TOPIC_ARN",
+  /** EventBridge bus budget alerts are put on (budget-alert; this and/or `alertTopicArn`). */
+  eventBusName = "EVENT_BUS_NAME",
+  /** How callers are authenticated, `iam` or `jwt`, required (spend API). */
+  apiAuthMode = "API_AUTH_MODE",
+  /** The JWT claim holding the caller's tenant id, default `tenant_id` (spend API). */
+  jwtTenantClaim = "JWT_TENANT_CLAIM",
+  /**
+   * Powertools' own namespace variable. The handlers give `Metrics` the namespace in code, which
+   * wins; the stacks set this to the same `METRICS_NAMESPACE` for anything reading the configuration.
+   */
+  metricsNamespace = "POWERTOOLS_METRICS_NAMESPACE",
+}
+
+/** The name of an environment variable in the contract: an `ENV` member, or its string. */
+export type EnvironmentVariable = `${ENV}`;

@@ -1,0 +1,20 @@
+/**
+ * What the budget-alert handler logs of what `processBudgetStream` reports (its metrics are the
+ * batch's counts, emitted by the handler).
+ */
+
+import type { BudgetStreamEvent } from "@bedrock-spend/pipeline";
+import { alertIdOf } from "@bedrock-spend/store";
+import { logger } from "../lib/powertools";
+
+/** Logs one event of the alert path, with the tenant, the month and the alert it is about. */
+export function logBudgetStreamEvent(event: BudgetStreamEvent): void {
+  const keys = { tenantId: event.tenantId, month: event.month, ...("alert" in event ? { alertId: alertIdOf(event.alert) } : {}) };
+  if (event.type === "alert-redelivering") logger.info("delivering an alert fired earlier", keys);
+  if (event.type === "alert-published")
+    logger.info("budget alert published", { ...keys, kind: event.alert.kind, threshold: event.alert.threshold, spendUsd: event.alert.spendUsd });
+  if (event.type === "claim-release-failed") logger.error("could not release the alert's delivery claim", { ...keys, error: event.error });
+  if (event.type === "delivery-confirm-failed") logger.warn("alert published but not recorded as published", { ...keys, error: event.error });
+  if (event.type === "invalid-budget") logger.error("stored budget is invalid; no alerts evaluated", { ...keys, field: event.field, reason: event.reason });
+  if (event.type === "evaluation-failed") logger.error("budget evaluation failed; its records will be retried", { ...keys, error: event.error });
+}

@@ -1,0 +1,32 @@
+/**
+ * Which handler emits which metrics, and under which dimensions besides `service`. The handlers'
+ * contract test (functions/test/contracts.test.ts) checks each handler against its line here; the
+ * stacks' contract test (test/infra/contracts.test.ts) checks every alarm and dashboard metric
+ * against these lines. Together: no alarm watches a metric that no handler emits.
+ */
+import {
+  AGGREGATE_METRICS,
+  BUDGET_ALERT_METRICS,
+  type MetricContracts,
+  REDRIVE_METRICS,
+  SPEND_API_METRICS,
+  TRANSFORM_DIMENSIONS,
+  TRANSFORM_METRICS,
+} from "../../src/lib/contracts";
+
+/** One handler's metrics. */
+export interface MetricEmitter {
+  /** The handler module, `functions/src/<handler>.ts`. */
+  handler: "aggregate" | "transform" | "redrive" | "budget-alert" | "spend-api";
+  metrics: MetricContracts;
+  /** Dimensions the handler adds to Powertools' `service`. */
+  dimensions: Readonly<Record<string, string>>;
+}
+
+export const METRIC_EMITTERS: readonly MetricEmitter[] = [
+  { handler: "aggregate", metrics: AGGREGATE_METRICS, dimensions: {} },
+  { handler: "transform", metrics: TRANSFORM_METRICS, dimensions: TRANSFORM_DIMENSIONS },
+  { handler: "redrive", metrics: REDRIVE_METRICS, dimensions: {} },
+  { handler: "budget-alert", metrics: BUDGET_ALERT_METRICS, dimensions: {} },
+  { handler: "spend-api", metrics: SPEND_API_METRICS, dimensions: {} },
+];
