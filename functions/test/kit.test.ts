@@ -11,6 +11,7 @@ import { AGGREGATE_METRICS, type MetricContracts, TRANSFORM_DIMENSIONS } from ".
 import { lambdaHandler } from "../src/lib/handler";
 import { emitMetrics, type MetricSink, microDollars } from "../src/lib/metrics";
 import { logger, metrics } from "../src/lib/powertools";
+import { captureStdio } from "./helpers/stdio";
 import { lambdaContext } from "./helpers/transform-events";
 
 /** A sink that keeps every metric it is given, in order. */
@@ -23,13 +24,7 @@ describe("Function: lambdaHandler()", () => {
   let output: string[];
 
   beforeEach(() => {
-    output = [];
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
-        output.push(String(chunk));
-        return true;
-      });
-    }
+    output = captureStdio();
   });
 
   afterEach(() => {

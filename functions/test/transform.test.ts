@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, type MockInstanc
 import { pricerFromEnv } from "../src/lib/env";
 import { logger, metrics } from "../src/lib/powertools";
 import { createTransformHandler } from "../src/transform";
+import { captureStdio } from "./helpers/stdio";
 import { controlMessageData, firehoseEvent, lambdaContext, trafficPayloads } from "./helpers/transform-events";
 
 const DATA_COLUMN_NAMES = USAGE_COLUMNS.filter((column) => !("partition" in column && column.partition)).map((column) => column.name);
@@ -201,14 +202,7 @@ describe("Function: handler", () => {
     delete process.env.PRICE_OVERLAY;
     delete process.env.PROFILE_MAP;
     delete process.env.METADATA_ALIASES;
-    output = [];
-    // Powertools prints info and EMF to stdout, warnings to stderr.
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
-        output.push(String(chunk));
-        return true;
-      });
-    }
+    output = captureStdio();
   });
 
   afterEach(() => {

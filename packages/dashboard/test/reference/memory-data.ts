@@ -12,6 +12,7 @@ import {
   type BudgetAlert,
   byCodeUnit,
   type Clock,
+  countersOf,
   type DayModelRow,
   emptyCounters,
   modelKeyOf,
@@ -66,19 +67,6 @@ function costPicoOf(record: UsageRecord): bigint | null {
   const pico = parseUsd(record.cost_usd);
   if (pico === undefined) throw new Error(`record ${record.request_id}: cost_usd ${JSON.stringify(record.cost_usd)} is not a decimal USD amount`);
   return pico;
-}
-
-function recordCounters(record: UsageRecord): UsageCounters {
-  const cost = costPicoOf(record);
-  return {
-    invocations: 1,
-    unpricedInvocations: cost === null ? 1 : 0,
-    inputTokens: record.input_tokens,
-    outputTokens: record.output_tokens,
-    cacheReadTokens: record.cache_read_tokens,
-    cacheWriteTokens: record.cache_write_tokens,
-    costPico: cost ?? 0n,
-  };
 }
 
 function classCostsOf(record: UsageRecord, split: MemoryDashboardOptions["classCosts"]): ClassCosts {
@@ -171,7 +159,7 @@ export function createMemoryDashboardData(options: MemoryDashboardOptions = {}):
         const day = record.event_time.slice(0, 10);
         held.push({
           record,
-          counters: recordCounters(record),
+          counters: countersOf(record, costPicoOf(record)),
           classCosts: classCostsOf(record, options.classCosts),
           model: modelKeyOf(record),
           year: Number(day.slice(0, 4)),
