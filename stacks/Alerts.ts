@@ -2,7 +2,7 @@
  * Alerts: the budget-alert function on the aggregates table's stream, and where its alerts go: an
  * SNS topic (KMS-encrypted, optional e-mail subscription) and a custom EventBridge bus.
  */
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
@@ -18,6 +18,7 @@ import { BUDGET_SK, monthSk } from "../packages/store/src/keys";
 import { SK } from "../packages/store/src/layout";
 import { config } from "./config";
 import { Processing } from "./Processing";
+import { removalPolicyOf } from "./storage";
 
 /**
  * The table changes that can call for an alert: a write (not a REMOVE, which is also how TTL
@@ -41,7 +42,7 @@ export function Alerts({ stack, app }: StackContext) {
   const topicKey = new kms.Key(stack, "AlertTopicKey", {
     description: "Encrypts the bedrock-spend budget alert topic",
     enableKeyRotation: true,
-    removalPolicy: app.stage === "prod" ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    removalPolicy: removalPolicyOf(app.stage),
   });
   const topic = new sns.Topic(stack, "AlertTopic", { displayName: "bedrock-spend budget alerts", masterKey: topicKey, enforceSSL: true });
   if (settings.alertEmail) topic.addSubscription(new subscriptions.EmailSubscription(settings.alertEmail));

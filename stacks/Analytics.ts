@@ -22,16 +22,16 @@
  *   this workgroup, the lake's Glue table and bucket, and the results bucket, instead of the
  *   account-wide QuickSight service role.
  */
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration } from "aws-cdk-lib";
 import * as athena from "aws-cdk-lib/aws-athena";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as quicksight from "aws-cdk-lib/aws-quicksight";
-import * as s3 from "aws-cdk-lib/aws-s3";
 import { dependsOn, type StackContext, use } from "sst/constructs";
 // By path, not "@bedrock-spend/core": see Lake.ts.
 import { createViewStatement, DASHBOARD_VIEWS, dashboardView, USAGE_TABLE, type ViewColumnType } from "../packages/core/src/views";
 import { config } from "./config";
 import { Lake, USAGE_PREFIX } from "./Lake";
+import { privateBucket, removalPolicyOf } from "./storage";
 
 /** Days Athena query results are kept. */
 export const RESULTS_RETENTION_DAYS = 30;
@@ -257,15 +257,9 @@ export function Analytics({ stack, app }: StackContext) {
   // `use` does not order stacks; the named queries name the lake's database by value, not by reference.
   dependsOn(Lake);
   const settings = config();
-  const removalPolicy = app.stage === "prod" ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+  const removalPolicy = removalPolicyOf(app.stage);
 
-  const results = new s3.Bucket(stack, "AthenaResults", {
-    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-    enforceSSL: true,
-    minimumTLSVersion: 1.2,
-    encryption: s3.BucketEncryption.S3_MANAGED,
-    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-    versioned: false,
+  const results = privateBucket(stack, "AthenaResults", {
     removalPolicy,
     lifecycleRules: [{ id: "results-retention", expiration: Duration.days(RESULTS_RETENTION_DAYS), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
   });

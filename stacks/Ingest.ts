@@ -3,7 +3,7 @@
  * invocation logging pointed at it, and the CloudWatch Logs subscription that feeds every log
  * event into the Kinesis stream both consumers (Firehose and the aggregate function) read.
  */
-import { ArnFormat, Duration, RemovalPolicy, type Stack } from "aws-cdk-lib";
+import { ArnFormat, Duration, type Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kinesis from "aws-cdk-lib/aws-kinesis";
 import * as kms from "aws-cdk-lib/aws-kms";
@@ -11,6 +11,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as cr from "aws-cdk-lib/custom-resources";
 import type { StackContext } from "sst/constructs";
 import { config } from "./config";
+import { removalPolicyOf } from "./storage";
 
 /** The log stream Bedrock writes every invocation record to (one stream for the whole log group). */
 export const BEDROCK_LOG_STREAM = "aws/bedrock/modelinvocations";
@@ -25,7 +26,7 @@ function logGroupArn(stack: Stack, rest: string): string {
 
 export function Ingest({ stack, app }: StackContext) {
   const settings = config();
-  const removalPolicy = app.stage === "prod" ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+  const removalPolicy = removalPolicyOf(app.stage);
 
   // On-demand, encrypted with the AWS-managed key (alias/aws/kinesis): producers (CloudWatch Logs)
   // and consumers (Lambda, Firehose) then need no KMS permissions of their own.

@@ -24,7 +24,7 @@
  *   A hung invocation should fail fast and be retried by Firehose, not hold the shard for the
  *   5 minutes Firehose allows.
  */
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration } from "aws-cdk-lib";
 import * as glue from "aws-cdk-lib/aws-glue";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as firehose from "aws-cdk-lib/aws-kinesisfirehose";
@@ -38,6 +38,7 @@ import { dataColumns, glueType, partitionColumns } from "../packages/core/src/us
 import { USAGE_TABLE } from "../packages/core/src/views";
 import { config, pricingEnvironment } from "./config";
 import { Ingest } from "./Ingest";
+import { privateBucket, removalPolicyOf } from "./storage";
 
 /** Key prefix of the Parquet usage records (the Glue table's location). */
 export const USAGE_PREFIX = "usage/";
@@ -103,15 +104,9 @@ export function usageLifecycleRule(lakeRetentionDays: number): s3.LifecycleRule 
 export function Lake({ stack, app }: StackContext) {
   const { stream } = use(Ingest);
   const settings = config();
-  const removalPolicy = app.stage === "prod" ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+  const removalPolicy = removalPolicyOf(app.stage);
 
-  const bucket = new s3.Bucket(stack, "LakeBucket", {
-    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-    enforceSSL: true,
-    minimumTLSVersion: 1.2,
-    encryption: s3.BucketEncryption.S3_MANAGED,
-    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-    versioned: false,
+  const bucket = privateBucket(stack, "LakeBucket", {
     removalPolicy,
     lifecycleRules: [
       { id: "abort-incomplete-multipart-uploads", abortIncompleteMultipartUploadAfter: Duration.days(1) },

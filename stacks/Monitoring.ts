@@ -7,7 +7,7 @@
  * and to whatever parses them, and an alarm's message there would be noise to those readers and
  * malformed to those programs. Operators subscribe to the ops topic.
  */
-import { CfnResource, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { CfnResource, Duration, Stack } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -33,6 +33,7 @@ import { config } from "./config";
 import { Ingest } from "./Ingest";
 import { Lake } from "./Lake";
 import { Processing } from "./Processing";
+import { removalPolicyOf } from "./storage";
 
 /** The aggregate path's metrics carry only `service`; the transform adds `consumer: transform`. */
 const AGGREGATE_DIMENSIONS = { [SERVICE_DIMENSION]: SERVICE_NAME };
@@ -72,7 +73,7 @@ export function Monitoring({ stack, app }: StackContext) {
   const key = new kms.Key(stack, "OpsTopicKey", {
     description: "Encrypts the bedrock-spend ops alarm topic",
     enableKeyRotation: true,
-    removalPolicy: app.stage === "prod" ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    removalPolicy: removalPolicyOf(app.stage),
   });
   key.addToResourcePolicy(
     new iam.PolicyStatement({

@@ -2,7 +2,7 @@
  * Processing: the aggregates table, the dead-letter queue, and the aggregate and redrive functions
  * that consume the stream exactly once.
  */
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { KinesisEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
@@ -13,6 +13,7 @@ import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
 import { PK, SK, TTL_ATTRIBUTE } from "../packages/store/src/layout";
 import { config, pricingEnvironment } from "./config";
 import { Ingest } from "./Ingest";
+import { removalPolicyOf } from "./storage";
 
 export function Processing({ stack, app }: StackContext) {
   const { stream } = use(Ingest);
@@ -26,7 +27,7 @@ export function Processing({ stack, app }: StackContext) {
     encryption: dynamodb.TableEncryption.AWS_MANAGED,
     timeToLiveAttribute: TTL_ATTRIBUTE,
     stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-    removalPolicy: app.stage === "prod" ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    removalPolicy: removalPolicyOf(app.stage),
   });
 
   const deadLetters = new sqs.Queue(stack, "DeadLetters", {
