@@ -516,8 +516,9 @@ function parseValidFast(value: unknown): InvocationLog | undefined {
 
 /*
  * Billing dimensions: the latency setting, the service tier and the 1-hour share of cache writes.
- * Bedrock logs them only inside the request and response bodies (and, for latency, sometimes as a
- * top-level `performanceConfig`), so they are read from wherever the log says them:
+ * Bedrock logs them inside the request and response bodies (and, for latency, sometimes as a
+ * top-level `performanceConfig`), so they are read from wherever the log says them, what served
+ * the request (the response) before the log's own field before what was asked (the request):
  *
  *   latency      output.outputBodyJson.performanceConfig.latency (Converse response; in a stream's
  *                `metadata` event), then top-level performanceConfig.latency, then
@@ -525,7 +526,9 @@ function parseValidFast(value: unknown): InvocationLog | undefined {
  *                an "optimized" request that ran out of latency-optimized quota is served, and
  *                billed, at standard latency, and the response is where Bedrock says so.
  *   serviceTier  output.outputBodyJson.serviceTier.type (the tier that served it; also in a stream's
- *                `metadata` event), then input.inputBodyJson.serviceTier.type (the tier asked for).
+ *                `metadata` event), then a top-level serviceTier.type (read as performanceConfig is,
+ *                should the log carry InvokeModel's X-Amzn-Bedrock-Service-Tier header there), then
+ *                input.inputBodyJson.serviceTier.type (the tier asked for).
  *   1h writes    output.outputBodyJson.usage.cacheDetails[] (Converse: the sum of the `1h` entries),
  *                or usage.cache_creation.ephemeral_1h_input_tokens (Anthropic Messages body via
  *                InvokeModel); in a logged stream, the `metadata` event's usage or the Anthropic
@@ -574,7 +577,8 @@ function readDimensions(
   issues: Issue[] | undefined,
 ): boolean {
   const topLatency = latencyOf(record, NO_PATH, issues);
-  if (topLatency === INVALID && !issues) return false;
+  const topTier = tierOf(record, NO_PATH, issues);
+  if ((topLatency === INVALID || topTier === INVALID) && !issues) return false;
   let requestLatency: Read<Latency> = null;
   let requestTier: Read<ServiceTier> = null;
   const request = input === undefined ? undefined : bodyOf(input.inputBodyJson);
@@ -590,7 +594,7 @@ function readDimensions(
     if (served === INVALID_SERVED) return false;
   }
   const latency = served.latency ?? (topLatency === null ? requestLatency : topLatency);
-  const tier = served.tier ?? requestTier;
+  const tier = served.tier ?? (topTier === null ? requestTier : topTier);
   let hour = served.hour;
   if (typeof hour === "number" && cacheWriteTotal !== undefined && hour > cacheWriteTotal) {
     if (!issues) return false;

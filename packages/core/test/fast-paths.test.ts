@@ -233,6 +233,7 @@ describe("Function: parseInvocationLog()", () => {
     ),
     output: field(fc.record({ outputBodyJson: outputBody, outputTokenCount: count }, { requiredKeys: ["outputTokenCount"] })),
     performanceConfig: fc.option(performanceConfig, { nil: undefined }),
+    serviceTier: fc.option(serviceTier, { nil: undefined }),
   });
 
   it("gives what the schema gives, for valid and invalid records alike", () => {

@@ -278,6 +278,15 @@ describe("Billing dimensions", () => {
     expect(serviceTier).toBe(expected);
   });
 
+  it("reads a top-level serviceTier after the response's and before the request's", () => {
+    // Arrange
+    const top = { serviceTier: { type: "priority" } };
+
+    // Assess
+    expect(dimensionsOf(converse({ top, request: { serviceTier: { type: "flex" } } })).serviceTier).toBe("priority");
+    expect(dimensionsOf(converse({ top, response: { serviceTier: { type: "default" } } })).serviceTier).toBe("default");
+  });
+
   it("sums the 1-hour entries of a Converse response's cacheDetails", () => {
     // Arrange: one entry per cache checkpoint, sorted 1h first.
     const cacheDetails = [
@@ -405,6 +414,7 @@ describe("Billing dimensions", () => {
   });
 
   it.each([
+    ["an unknown top-level tier", invocationLog({ serviceTier: { type: "batch" } }), "serviceTier.type", 'got "batch"'],
     [
       "an unknown tier in the response",
       converse({ response: { serviceTier: { type: "turbo" } } }),

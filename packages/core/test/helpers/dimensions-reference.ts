@@ -124,6 +124,7 @@ export function dimensionsByDefinition(record: Record<string, unknown>, cacheWri
 
   // Record order: the top level, the request, the response.
   const top = latencyAt(record, []);
+  const topTier = tierAt(record, []);
   const request = body(at(record, ["input", "inputBodyJson"]));
   const requestLatency = isObject(request) ? latencyAt(request, ["input", "inputBodyJson"]) : null;
   const requestTier = isObject(request) ? tierAt(request, ["input", "inputBodyJson"]) : null;
@@ -171,7 +172,7 @@ export function dimensionsByDefinition(record: Record<string, unknown>, cacheWri
     issues,
     // The response says what served the request; then the log's own field; then the request.
     latency: pick(servedLatency, top, requestLatency) as DimensionsByDefinition["latency"],
-    serviceTier: pick(servedTier, requestTier) as DimensionsByDefinition["serviceTier"],
+    serviceTier: pick(servedTier, topTier, requestTier) as DimensionsByDefinition["serviceTier"],
     cacheWrite1hTokens: cacheWrite1hTokens === INVALID ? null : cacheWrite1hTokens,
   };
 }
