@@ -268,6 +268,9 @@ function validateInvocation(value: unknown): { issues: Issue[]; log: InvocationL
     outputTokens: 0,
     cacheReadTokens: 0,
     cacheWriteTokens: 0,
+    latency: null,
+    serviceTier: null,
+    cacheWrite1hTokens: null,
   };
   if (!isPlainObject(value)) {
     issues.push({ path: [], message: `Invalid input: expected object, received ${receivedType(value)}` });
@@ -296,13 +299,20 @@ function validateInvocation(value: unknown): { issues: Issue[]; log: InvocationL
   if (identity) optionalString(identity.arn, 2048, NO_CONTROL_CHARS, NO_CONTROL_CHARS_MESSAGE, ["identity", "arn"], issues);
   log.metadata = requestMetadata(record.requestMetadata, issues);
   const input = optionalObject(record.input, ["input"], issues);
+  // The total that the 1-hour share of cache writes is checked against, unless it is itself wrong.
+  let cacheWriteTotal: number | undefined;
   if (input) {
     log.inputTokens = tokenCount(input.inputTokenCount, false, ["input", "inputTokenCount"], issues);
     log.cacheReadTokens = tokenCount(input.cacheReadInputTokenCount, false, ["input", "cacheReadInputTokenCount"], issues);
+    const before = issues.length;
     log.cacheWriteTokens = tokenCount(input.cacheWriteInputTokenCount, false, ["input", "cacheWriteInputTokenCount"], issues);
+    if (issues.length === before) cacheWriteTotal = log.cacheWriteTokens;
+  } else if (record.input === undefined) {
+    cacheWriteTotal = 0;
   }
   const output = optionalObject(record.output, ["output"], issues);
   if (output) log.outputTokens = tokenCount(output.outputTokenCount, false, ["output", "outputTokenCount"], issues);
+  readDimensions(record, input, output, cacheWriteTotal, log, issues);
   if (issues.length === 0) {
     log.requestId = record.requestId as string;
     log.modelId = record.modelId as string;
@@ -333,6 +343,12 @@ export interface InvocationLog {
   outputTokens: number;
   cacheReadTokens: number;
   cacheWriteTokens: number;
+  /** `performanceConfig.latency` of the request: "optimized" is billed at its own rate; null when the log does not say. */
+  latency: "standard" | "optimized" | null;
+  /** The service tier that served the request (priority | default | flex | reserved); null when the log does not say. */
+  serviceTier: "default" | "priority" | "flex" | "reserved" | null;
+  /** Of cacheWriteTokens, those written with a 1-hour TTL; null when the log does not split writes by TTL. */
+  cacheWrite1hTokens: number | null;
 }
 
 /** Result of validating one record. */
@@ -359,6 +375,14 @@ export function parseInvocationLog(value: unknown): InvocationParseResult {
   // unsure of (a problem to report, counts as strings, metadata as a JSON string) is validated in full.
   const fast = parseValidFast(value);
   if (fast !== undefined) return { ok: true, log: fast };
+  return validateInvocationLog(value);
+}
+
+/**
+ * `parseInvocationLog` without its fast path: the same result, always reached by full validation.
+ * For tests and tools that hold the fast path to the validation it stands in for.
+ */
+export function validateInvocationLog(value: unknown): InvocationParseResult {
   const { issues, log } = validateInvocation(value);
   if (issues.length > 0) return failure(value, issues);
   const rawInput = (value as { input?: { inputTokenCount?: unknown } }).input;
@@ -466,7 +490,7 @@ function parseValidFast(value: unknown): InvocationLog | undefined {
   }
   // inputTokenCount is required unless the invocation failed: the schema path words that problem.
   if (errorCode === undefined && (input as { inputTokenCount?: unknown } | undefined)?.inputTokenCount === undefined) return undefined;
-  return {
+  const log: InvocationLog = {
     requestId,
     timestamp: epoch,
     modelId,
@@ -481,7 +505,258 @@ function parseValidFast(value: unknown): InvocationLog | undefined {
     outputTokens,
     cacheReadTokens,
     cacheWriteTokens,
+    latency: null,
+    serviceTier: null,
+    cacheWrite1hTokens: null,
   };
+  return readDimensions(value, input as Record<string, unknown> | undefined, output as Record<string, unknown> | undefined, cacheWriteTokens, log, undefined)
+    ? log
+    : undefined;
+}
+
+/*
+ * Billing dimensions: the latency setting, the service tier and the 1-hour share of cache writes.
+ * Bedrock logs them inside the request and response bodies (and, for latency, sometimes as a
+ * top-level `performanceConfig`), so they are read from wherever the log says them, what served
+ * the request (the response) before the log's own field before what was asked (the request):
+ *
+ *   latency      output.outputBodyJson.performanceConfig.latency (Converse response; in a stream's
+ *                `metadata` event), then top-level performanceConfig.latency, then
+ *                input.inputBodyJson.performanceConfig.latency (the request). The response first:
+ *                an "optimized" request that ran out of latency-optimized quota is served, and
+ *                billed, at standard latency, and the response is where Bedrock says so.
+ *   serviceTier  output.outputBodyJson.serviceTier.type (the tier that served it; also in a stream's
+ *                `metadata` event), then a top-level serviceTier.type (read as performanceConfig is,
+ *                should the log carry InvokeModel's X-Amzn-Bedrock-Service-Tier header there), then
+ *                input.inputBodyJson.serviceTier.type (the tier asked for).
+ *   1h writes    output.outputBodyJson.usage.cacheDetails[] (Converse: the sum of the `1h` entries),
+ *                or usage.cache_creation.ephemeral_1h_input_tokens (Anthropic Messages body via
+ *                InvokeModel); in a logged stream, the `metadata` event's usage or the Anthropic
+ *                `message_delta` usage near the end, else the `message_start` message's usage.
+ *
+ * Bodies are optional and often cut or offloaded to S3, so a body, or any object on the way to a
+ * value, that is missing, null or of the wrong shape means "the log does not say": null, never a
+ * problem. A value that is there and wrong is a problem: a latency, tier or TTL outside its
+ * enumeration, a count that is not a non-negative integer, and 1-hour writes above the record's
+ * cacheWriteInputTokenCount (absent: 0), which contradicts the count that prices the writes.
+ * Every value read is checked, also one that a source of higher precedence overrides.
+ */
+
+const INVALID: unique symbol = Symbol("invalid");
+/** A dimension as one source gives it: a value, null when it says nothing, or INVALID (reported). */
+type Read<T> = T | null | typeof INVALID;
+
+type Latency = InvocationLog["latency"] & string;
+type ServiceTier = InvocationLog["serviceTier"] & string;
+
+/**
+ * Bodies logged as JSON text (some pipelines stringify them) are parsed only when short and when
+ * they name a dimension: parsing a body costs as much as parsing the record, and dimensions are
+ * rare. A longer string body says nothing here.
+ */
+const MAX_PARSED_BODY_CHARS = 8192;
+const DIMENSION_KEYS = /performanceConfig|serviceTier|cacheDetails|cache_creation/;
+/** Stream events searched for the usage: the last few (metadata, message_delta) and the first (message_start). */
+const STREAM_TAIL_EVENTS = 6;
+
+const INPUT_BODY: ReadonlyArray<PropertyKey> = ["input", "inputBodyJson"];
+const OUTPUT_BODY: ReadonlyArray<PropertyKey> = ["output", "outputBodyJson"];
+const NO_PATH: ReadonlyArray<PropertyKey> = [];
+
+/**
+ * Reads the billing dimensions of `record` into `log`. With `issues`, every problem is added to it;
+ * without (the fast path), false at the first problem and the full validation words it.
+ * `cacheWriteTotal` is the record's cache-write count, undefined when that count is itself wrong.
+ */
+function readDimensions(
+  record: Record<string, unknown>,
+  input: Record<string, unknown> | undefined,
+  output: Record<string, unknown> | undefined,
+  cacheWriteTotal: number | undefined,
+  log: InvocationLog,
+  issues: Issue[] | undefined,
+): boolean {
+  const topLatency = latencyOf(record, NO_PATH, issues);
+  const topTier = tierOf(record, NO_PATH, issues);
+  if ((topLatency === INVALID || topTier === INVALID) && !issues) return false;
+  let requestLatency: Read<Latency> = null;
+  let requestTier: Read<ServiceTier> = null;
+  const request = input === undefined ? undefined : bodyOf(input.inputBodyJson);
+  if (request !== undefined && !Array.isArray(request)) {
+    requestLatency = latencyOf(request, INPUT_BODY, issues);
+    requestTier = tierOf(request, INPUT_BODY, issues);
+    if ((requestLatency === INVALID || requestTier === INVALID) && !issues) return false;
+  }
+  const response = output === undefined ? undefined : bodyOf(output.outputBodyJson);
+  let served: ResponseDimensions = NOTHING_SERVED;
+  if (response !== undefined) {
+    served = Array.isArray(response) ? streamDimensions(response, issues) : responseDimensions(response, OUTPUT_BODY, issues);
+    if (served === INVALID_SERVED) return false;
+  }
+  const latency = served.latency ?? (topLatency === null ? requestLatency : topLatency);
+  const tier = served.tier ?? (topTier === null ? requestTier : topTier);
+  let hour = served.hour;
+  if (typeof hour === "number" && cacheWriteTotal !== undefined && hour > cacheWriteTotal) {
+    if (!issues) return false;
+    issues.push({
+      path: served.hourPath,
+      message: `has ${hour} 1-hour cache-write tokens, more than input.cacheWriteInputTokenCount (${cacheWriteTotal})`,
+    });
+    hour = INVALID;
+  }
+  if (latency === INVALID || tier === INVALID || hour === INVALID) return false;
+  log.latency = latency;
+  log.serviceTier = tier;
+  log.cacheWrite1hTokens = hour;
+  return true;
+}
+
+/** What a response body says (`null`: nothing), and where the 1-hour count was read, for its problem. */
+interface ResponseDimensions {
+  latency: Read<Latency>;
+  tier: Read<ServiceTier>;
+  hour: Read<number>;
+  hourPath: ReadonlyArray<PropertyKey>;
+}
+const NOTHING_SERVED: ResponseDimensions = { latency: null, tier: null, hour: null, hourPath: NO_PATH };
+/** Returned on the fast path at the first problem of a response body. */
+const INVALID_SERVED: ResponseDimensions = { latency: INVALID, tier: INVALID, hour: INVALID, hourPath: NO_PATH };
+
+/** A body as an object or array: as logged, or parsed from a short JSON string that names a dimension; undefined otherwise. */
+function bodyOf(value: unknown): Record<string, unknown> | unknown[] | undefined {
+  if (typeof value === "object" && value !== null) return value as Record<string, unknown> | unknown[];
+  if (typeof value !== "string" || value.length > MAX_PARSED_BODY_CHARS || !DIMENSION_KEYS.test(value)) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown> | unknown[]) : undefined;
+  } catch {
+    // A cut body (the log truncates long ones) says nothing.
+    return undefined;
+  }
+}
+
+/** The dimensions of a Converse response body, or of a stream's `metadata` event, at `base`. */
+function responseDimensions(body: Record<string, unknown>, base: ReadonlyArray<PropertyKey>, issues: Issue[] | undefined): ResponseDimensions {
+  const latency = latencyOf(body, base, issues);
+  const tier = tierOf(body, base, issues);
+  const usage = body.usage;
+  const hour = isPlainObject(usage) ? cacheHourOf(usage, base, issues) : null;
+  if (!issues && (latency === INVALID || tier === INVALID || hour === INVALID)) return INVALID_SERVED;
+  if (latency === null && tier === null && hour === null) return NOTHING_SERVED;
+  return { latency, tier, hour, hourPath: hour === null ? NO_PATH : hourPathOf(usage as Record<string, unknown>, base) };
+}
+
+/**
+ * The dimensions of a response logged as stream events: a ConverseStream `metadata` event (or the
+ * `metadata` chunk some InvokeModel streams end with) or an Anthropic `message_delta` among the
+ * last events, else the Anthropic `message_start` event's usage.
+ */
+function streamDimensions(events: unknown[], issues: Issue[] | undefined): ResponseDimensions {
+  const stop = Math.max(0, events.length - STREAM_TAIL_EVENTS);
+  for (let index = events.length - 1; index >= stop; index--) {
+    const event = events[index];
+    if (!isPlainObject(event)) continue;
+    const metadata = event.metadata;
+    if (isPlainObject(metadata)) return responseDimensions(metadata, [...OUTPUT_BODY, index, "metadata"], issues);
+    if (event.type === "message_delta") {
+      const usage = event.usage;
+      if (isPlainObject(usage)) {
+        const served = usageDimensions(usage, [...OUTPUT_BODY, index], issues);
+        if (served !== NOTHING_SERVED) return served;
+      }
+      break;
+    }
+  }
+  const first = events[0];
+  if (isPlainObject(first) && first.type === "message_start" && isPlainObject(first.message) && isPlainObject(first.message.usage)) {
+    return usageDimensions(first.message.usage, [...OUTPUT_BODY, 0, "message"], issues);
+  }
+  return NOTHING_SERVED;
+}
+
+/** The 1-hour cache writes of an Anthropic `usage` object at `base`.usage, as a response. */
+function usageDimensions(usage: Record<string, unknown>, base: ReadonlyArray<PropertyKey>, issues: Issue[] | undefined): ResponseDimensions {
+  const hour = cacheHourOf(usage, base, issues);
+  if (hour === null) return NOTHING_SERVED;
+  if (hour === INVALID && !issues) return INVALID_SERVED;
+  return { latency: null, tier: null, hour, hourPath: hourPathOf(usage, base) };
+}
+
+/** Where the 1-hour count of `usage` (at `base`.usage) comes from: its cacheDetails, else its cache_creation count. */
+function hourPathOf(usage: Record<string, unknown>, base: ReadonlyArray<PropertyKey>): ReadonlyArray<PropertyKey> {
+  return Array.isArray(usage.cacheDetails) ? [...base, "usage", "cacheDetails"] : [...base, "usage", "cache_creation", "ephemeral_1h_input_tokens"];
+}
+
+/** `performanceConfig.latency` of `holder` (at `base`). */
+function latencyOf(holder: Record<string, unknown>, base: ReadonlyArray<PropertyKey>, issues: Issue[] | undefined): Read<Latency> {
+  const config = holder.performanceConfig;
+  if (!isPlainObject(config)) return null;
+  const value = config.latency;
+  if (value === undefined || value === null) return null;
+  if (value === "standard" || value === "optimized") return value;
+  issues?.push({ path: [...base, "performanceConfig", "latency"], message: `must be "standard" or "optimized", got ${describe(value)}` });
+  return INVALID;
+}
+
+/** `serviceTier.type` of `holder` (at `base`). */
+function tierOf(holder: Record<string, unknown>, base: ReadonlyArray<PropertyKey>, issues: Issue[] | undefined): Read<ServiceTier> {
+  const config = holder.serviceTier;
+  if (!isPlainObject(config)) return null;
+  const value = config.type;
+  if (value === undefined || value === null) return null;
+  if (value === "default" || value === "priority" || value === "flex" || value === "reserved") return value;
+  issues?.push({ path: [...base, "serviceTier", "type"], message: `must be "default", "priority", "flex" or "reserved", got ${describe(value)}` });
+  return INVALID;
+}
+
+/**
+ * Tokens written to the cache with a 1-hour TTL, from `usage` (at `base`.usage): the `1h` entries of
+ * cacheDetails (null when an entry lacks its TTL or count), else cache_creation's 1-hour count.
+ */
+function cacheHourOf(usage: Record<string, unknown>, base: ReadonlyArray<PropertyKey>, issues: Issue[] | undefined): Read<number> {
+  const details = usage.cacheDetails;
+  if (Array.isArray(details)) {
+    let hour = 0;
+    let readable = true;
+    let invalid = false;
+    for (let index = 0; index < details.length; index++) {
+      const detail = details[index];
+      if (!isPlainObject(detail)) {
+        readable = false;
+        continue;
+      }
+      const { ttl, inputTokens } = detail;
+      if (ttl === undefined || ttl === null) readable = false;
+      else if (ttl !== "1h" && ttl !== "5m") {
+        if (!issues) return INVALID;
+        issues.push({ path: [...base, "usage", "cacheDetails", index, "ttl"], message: `must be "5m" or "1h", got ${describe(ttl)}` });
+        invalid = true;
+      }
+      const count = inputTokens === undefined || inputTokens === null ? null : countOf(inputTokens);
+      if (count === null) readable = false;
+      else if (count === undefined) {
+        if (!issues) return INVALID;
+        tokenCount(inputTokens, false, [...base, "usage", "cacheDetails", index, "inputTokens"], issues);
+        invalid = true;
+      } else if (ttl === "1h") hour += count;
+    }
+    if (invalid) return INVALID;
+    return readable ? hour : null;
+  }
+  const creation = usage.cache_creation;
+  if (!isPlainObject(creation)) return null;
+  const value = creation.ephemeral_1h_input_tokens;
+  if (value === undefined || value === null) return null;
+  const count = countOf(value);
+  if (count !== undefined) return count;
+  if (issues) tokenCount(value, false, [...base, "usage", "cache_creation", "ephemeral_1h_input_tokens"], issues);
+  return INVALID;
+}
+
+/** A count as `tokenCount` accepts it (a non-negative integer up to the maximum, or one written in digits); undefined otherwise. */
+function countOf(value: unknown): number | undefined {
+  const count = typeof value === "number" ? value : typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  return Number.isInteger(count) && count >= 0 && count <= MAX_TOKENS_PER_CLASS ? count : undefined;
 }
 
 function failure(value: unknown, issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): InvocationParseResult {

@@ -4,8 +4,9 @@ import { decodeCanonicalBase64 } from "../src/base64";
 import { classifySegment } from "../src/decode/classify";
 import { decodeText } from "../src/decode/decode";
 import { JsonSegmenter } from "../src/decode/segmenter";
-import { type InvocationParseResult, parseInvocationLog, parseIsoTimestamp } from "../src/invocation";
+import { type InvocationParseResult, parseInvocationLog, parseIsoTimestamp, validateInvocationLog } from "../src/invocation";
 import { formatUsd, PICO_PER_USD } from "../src/money";
+import { dimensionsByDefinition } from "./helpers/dimensions-reference";
 import { invocationLog, subscriptionPayload } from "./helpers/factories";
 import { InvocationLogSchema } from "./helpers/invocation-schema";
 
@@ -49,11 +50,26 @@ describe("Function: decodeCanonicalBase64()", () => {
 });
 
 describe("Function: parseInvocationLog()", () => {
+  /** The record's cacheWriteInputTokenCount as validation reads it (absent: 0); undefined when that count is wrong. */
+  function cacheWriteTotalOf(record: Record<string, unknown>): number | undefined {
+    if (record.input === undefined) return 0;
+    const input = record.input;
+    if (typeof input !== "object" || input === null || Array.isArray(input)) return undefined;
+    const count = (input as Record<string, unknown>).cacheWriteInputTokenCount;
+    if (count === undefined) return 0;
+    const number = typeof count === "number" ? count : typeof count === "string" && /^\d+$/.test(count.trim()) ? Number(count.trim()) : Number.NaN;
+    return Number.isInteger(number) && number >= 0 && number <= 100_000_000 ? number : undefined;
+  }
+
   /**
-   * What parseInvocationLog gave when it validated with the zod schema (helpers/invocation-schema.ts):
-   * the definition the hand-written validation and its fast path must match, problems and wording included.
+   * What parseInvocationLog gave when it validated with the zod schema (helpers/invocation-schema.ts),
+   * plus the billing dimensions by their definition (helpers/dimensions-reference.ts), whose problems
+   * follow the schema's: the definition the hand-written validation and its fast path must match,
+   * problems and wording included.
    */
   function bySchema(value: unknown): InvocationParseResult {
+    const isRecord = typeof value === "object" && value !== null && !Array.isArray(value);
+    const dimensions = isRecord ? dimensionsByDefinition(value as Record<string, unknown>, cacheWriteTotalOf(value as Record<string, unknown>)) : undefined;
     const fail = (issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): InvocationParseResult => {
       const first = issues[0];
       const field = first && first.path.length > 0 ? first.path.map(String).join(".") : "record";
@@ -67,7 +83,8 @@ describe("Function: parseInvocationLog()", () => {
       };
     };
     const parsed = InvocationLogSchema.safeParse(value);
-    if (!parsed.success) return fail(parsed.error.issues);
+    if (!parsed.success) return fail([...parsed.error.issues, ...(dimensions?.issues ?? [])]);
+    if (dimensions && dimensions.issues.length > 0) return fail(dimensions.issues);
     const record = parsed.data;
     const rawInput = (value as { input?: { inputTokenCount?: unknown } }).input;
     if (record.errorCode === undefined && rawInput?.inputTokenCount === undefined) {
@@ -90,6 +107,9 @@ describe("Function: parseInvocationLog()", () => {
         outputTokens: record.output?.outputTokenCount ?? 0,
         cacheReadTokens: record.input?.cacheReadInputTokenCount ?? 0,
         cacheWriteTokens: record.input?.cacheWriteInputTokenCount ?? 0,
+        latency: dimensions?.latency ?? null,
+        serviceTier: dimensions?.serviceTier ?? null,
+        cacheWrite1hTokens: dimensions?.cacheWrite1hTokens ?? null,
       },
     };
   }
@@ -122,6 +142,74 @@ describe("Function: parseInvocationLog()", () => {
     { weight: 1, arbitrary: fc.dictionary(fc.string({ unit: fc.constantFrom(..."aZ|é\u2003 "), maxLength: 4 }), fc.oneof(metadataText, odd), { maxKeys: 18 }) },
     { weight: 1, arbitrary: fc.constantFrom(undefined, null, '{"tenantId":"acme"}', "not json", ["a"], { tenantId: "a".repeat(257) }) },
   );
+  // Billing dimensions: mostly well-formed, sometimes a value out of its domain, sometimes a shape that says nothing.
+  const said = <T>(valid: fc.Arbitrary<T>, wrong: fc.Arbitrary<unknown>) =>
+    fc.oneof({ weight: 30, arbitrary: valid }, { weight: 1, arbitrary: wrong }, { weight: 1, arbitrary: fc.constantFrom(undefined, null) });
+  const latency = said(fc.constantFrom("standard", "optimized"), fc.constantFrom("turbo", "", "OPTIMIZED", 5));
+  const tier = said(fc.constantFrom("default", "priority", "flex", "reserved"), fc.constantFrom("turbo", "standard", 2));
+  const performanceConfig = fc.oneof({ weight: 10, arbitrary: fc.record({ latency }) }, { weight: 1, arbitrary: fc.constantFrom(null, "optimized", [], {}) });
+  const serviceTier = fc.oneof({ weight: 10, arbitrary: fc.record({ type: tier }) }, { weight: 1, arbitrary: fc.constantFrom(null, "flex", {}) });
+  const hourCount = said(fc.nat({ max: 3000 }), fc.constantFrom(-1, 2.5, "12", "x", true));
+  const cacheDetail = fc.oneof(
+    { weight: 20, arbitrary: fc.record({ ttl: said(fc.constantFrom("1h", "5m"), fc.constantFrom("10m", "1H", 60)), inputTokens: hourCount }) },
+    { weight: 1, arbitrary: fc.constantFrom(null, "1h", []) },
+  );
+  const usage = fc.record(
+    {
+      inputTokens: fc.nat({ max: 5000 }),
+      outputTokens: fc.nat({ max: 5000 }),
+      cacheDetails: fc.oneof({ weight: 10, arbitrary: fc.array(cacheDetail, { maxLength: 3 }) }, { weight: 1, arbitrary: fc.constantFrom(null, {}, "1h") }),
+      cache_creation: fc.oneof(
+        { weight: 10, arbitrary: fc.record({ ephemeral_5m_input_tokens: fc.nat({ max: 3000 }), ephemeral_1h_input_tokens: hourCount }) },
+        { weight: 1, arbitrary: fc.constantFrom(null, 7) },
+      ),
+    },
+    { requiredKeys: ["inputTokens", "outputTokens"] },
+  );
+  const converseResponse = fc.record(
+    {
+      output: fc.constant({ message: { role: "assistant", content: [{ text: "ok" }] } }),
+      stopReason: fc.constant("end_turn"),
+      usage: fc.oneof({ weight: 10, arbitrary: usage }, { weight: 1, arbitrary: fc.constantFrom(null, "usage") }),
+      performanceConfig,
+      serviceTier,
+    },
+    { requiredKeys: ["output", "stopReason"] },
+  );
+  const delta = fc.constantFrom(
+    { contentBlockDelta: { delta: { text: "a" }, contentBlockIndex: 0 } },
+    { type: "content_block_delta", index: 0, delta: { text: "a" } },
+  );
+  const streamEnd = fc.oneof(
+    converseResponse.map(({ usage, performanceConfig, serviceTier }) => ({ metadata: { usage, performanceConfig, serviceTier, metrics: { latencyMs: 5 } } })),
+    usage.map((usage) => ({ type: "message_delta", delta: { stop_reason: "end_turn" }, usage })),
+    fc.constantFrom({ messageStop: { stopReason: "end_turn" } }, { type: "message_stop" }, { metadata: null }, "chunk"),
+  );
+  const messageStart = fc.oneof(
+    usage.map((usage) => ({ type: "message_start", message: { id: "msg_1", usage } })),
+    fc.constantFrom({ messageStart: { role: "assistant" } }, { type: "message_start", message: null }),
+  );
+  const stream = fc
+    .tuple(
+      fc.option(messageStart, { nil: undefined }),
+      fc.array(delta, { maxLength: 9 }),
+      streamEnd,
+      fc.array(fc.constantFrom({ type: "message_stop" }, { messageStop: {} }), { maxLength: 7 }),
+    )
+    .map(([start, deltas, end, after]) => [...(start ? [start] : []), ...deltas, end, ...after]);
+  const outputBody = fc.oneof(
+    { weight: 8, arbitrary: converseResponse },
+    { weight: 4, arbitrary: stream },
+    { weight: 1, arbitrary: converseResponse.map((body) => JSON.stringify(body)) },
+    { weight: 1, arbitrary: converseResponse.map((body) => JSON.stringify(body).slice(0, -5)) },
+    { weight: 1, arbitrary: converseResponse.map((body) => JSON.stringify({ ...body, padding: "x".repeat(8200) })) },
+    { weight: 1, arbitrary: fc.constantFrom(null, 42, "plain text") },
+  );
+  const inputBody = fc.oneof(
+    { weight: 8, arbitrary: fc.record({ messages: fc.constant([]), performanceConfig, serviceTier }, { requiredKeys: ["messages"] }) },
+    { weight: 1, arbitrary: fc.record({ performanceConfig, serviceTier }).map((body) => JSON.stringify(body)) },
+    { weight: 1, arbitrary: fc.constantFrom(null, [], '{"serviceTier":{"type":"fl') },
+  );
   const record = fc.record({
     schemaType: field(fc.constant("ModelInvocationLog"), fc.constant("Other")),
     requestId: field(fc.constantFrom("6f1c2a9e-8b7d-4c3e", "r-1"), fc.constant("id\u0007")),
@@ -137,12 +225,20 @@ describe("Function: parseInvocationLog()", () => {
     errorCode: fc.oneof({ weight: 8, arbitrary: absent }, { weight: 1, arbitrary: fc.constantFrom("ThrottlingException", "", 5) }),
     identity: field(fc.record({ arn: field(fc.constant("arn:aws:sts::123456789012:assumed-role/App/s"), fc.constant("bad\u0000arn")) }), fc.constant([])),
     requestMetadata: metadata,
-    input: field(fc.record({ inputTokenCount: count, cacheReadInputTokenCount: count, cacheWriteInputTokenCount: count })),
-    output: field(fc.record({ outputTokenCount: count })),
+    input: field(
+      fc.record(
+        { inputBodyJson: inputBody, inputTokenCount: count, cacheReadInputTokenCount: count, cacheWriteInputTokenCount: count },
+        { requiredKeys: ["inputTokenCount", "cacheReadInputTokenCount", "cacheWriteInputTokenCount"] },
+      ),
+    ),
+    output: field(fc.record({ outputBodyJson: outputBody, outputTokenCount: count }, { requiredKeys: ["outputTokenCount"] })),
+    performanceConfig: fc.option(performanceConfig, { nil: undefined }),
+    serviceTier: fc.option(serviceTier, { nil: undefined }),
   });
 
   it("gives what the schema gives, for valid and invalid records alike", () => {
     let valid = 0;
+    const seen = { latency: 0, serviceTier: 0, cacheWrite1hTokens: 0, dimensionProblems: 0 };
     fc.assert(
       fc.property(record, (value) => {
         // Prepare: as JSON.parse would hand it over (no undefined values).
@@ -153,10 +249,18 @@ describe("Function: parseInvocationLog()", () => {
 
         // Assess
         expect(result).toEqual(bySchema(parsedJson));
+        expect(validateInvocationLog(parsedJson)).toEqual(result);
         valid += result.ok ? 1 : 0;
+        if (result.ok) {
+          for (const key of ["latency", "serviceTier", "cacheWrite1hTokens"] as const) seen[key] += result.log[key] === null ? 0 : 1;
+        } else if (/Body|performanceConfig/.test(result.field)) {
+          seen.dimensionProblems++;
+        }
       }),
       { numRuns: 3000 },
     );
+    // The dimensions were read from every kind of source, and refused, often enough to compare.
+    for (const count of Object.values(seen)) expect(count).toBeGreaterThan(60);
     // Both paths were exercised: many valid records (the fast path) and many invalid ones.
     expect(valid).toBeGreaterThan(300);
     expect(valid).toBeLessThan(2700);

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { decodeStream } from "../src/decode/decode";
 import { defaultCatalog } from "../src/defaults";
+import { parseInvocationLog } from "../src/invocation";
 import { StaticProfileMap } from "../src/model";
 import { toPriceLine } from "../src/price-line";
 import { type PriceOutcome, Pricer } from "../src/pricer";
@@ -45,7 +46,13 @@ async function outcomesOf(entry: ManifestEntry): Promise<PriceOutcome[]> {
 function describeOutcome(outcome: PriceOutcome): Record<string, unknown> {
   if (outcome.kind === "skipped") return { status: "skipped", skip: outcome.skip };
   const line = toPriceLine(outcome);
-  return outcome.kind === "invalid" ? { ...line, field: outcome.field } : { ...line };
+  if (outcome.kind === "invalid") return { ...line, field: outcome.field };
+  // The billing dimensions, as the validated record that was priced carries them.
+  const parsed = parseInvocationLog(JSON.parse(outcome.raw));
+  const dimensions = parsed.ok
+    ? { latency: parsed.log.latency, serviceTier: parsed.log.serviceTier, cacheWrite1hTokens: parsed.log.cacheWrite1hTokens }
+    : undefined;
+  return { ...line, dimensions };
 }
 
 describe("Fixture corpus", () => {
@@ -54,6 +61,20 @@ describe("Fixture corpus", () => {
     const fields = new Set(manifest.flatMap((entry) => entry.expect.filter((item) => item.status === "invalid").map((item) => item.field)));
     for (const field of ["gzip", "base64", "json", "record", "requestId", "modelId", "timestamp", "input.inputTokenCount", "requestMetadata.tenantId"]) {
       expect(fields).toContain(field);
+    }
+  });
+
+  it("covers every billing dimension, said and unsaid", () => {
+    const items = manifest.flatMap((entry) => entry.expect);
+    const said = (key: string, value: unknown) => items.some((item) => (item.dimensions as Record<string, unknown> | undefined)?.[key] === value);
+    for (const [key, value] of [
+      ["latency", "optimized"],
+      ["serviceTier", "flex"],
+      ["serviceTier", "priority"],
+      ["cacheWrite1hTokens", 12000],
+      ["cacheWrite1hTokens", null],
+    ] as const) {
+      expect(said(key, value), `${key} ${value}`).toBe(true);
     }
   });
 

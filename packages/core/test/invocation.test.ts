@@ -35,6 +35,9 @@ describe("Function: parseInvocationLog()", () => {
         outputTokens: 40,
         cacheReadTokens: 800,
         cacheWriteTokens: 28_857,
+        latency: null,
+        serviceTier: null,
+        cacheWrite1hTokens: null,
       },
     });
   });
@@ -189,5 +192,351 @@ describe("Edge cases of dates and metadata keys", () => {
   it("keeps a metadata key named __proto__ as data", () => {
     const result = parseInvocationLog(JSON.parse(JSON.stringify(invocationLog()).replace('"requestMetadata":{', '"requestMetadata":{"__proto__":"x",')));
     expect(result.ok && Object.entries(result.log.metadata)).toContainEqual(["__proto__", "x"]);
+  });
+});
+
+describe("Billing dimensions", () => {
+  /** A Converse record whose request and response bodies are `request` and `response` (absent: the factory's). */
+  function converse(overrides: { request?: unknown; response?: unknown; cacheWrite?: number; top?: Record<string, unknown> } = {}) {
+    const base = withTokens(invocationLog(overrides.top), { cacheWrite: overrides.cacheWrite ?? 0 });
+    const input = base.input as Record<string, unknown>;
+    const output = base.output as Record<string, unknown>;
+    if ("request" in overrides) input.inputBodyJson = overrides.request;
+    if ("response" in overrides) output.outputBodyJson = overrides.response;
+    return base;
+  }
+  const dimensionsOf = (value: unknown) => {
+    const result = parseInvocationLog(value);
+    if (!result.ok) throw new Error(result.reason);
+    const { latency, serviceTier, cacheWrite1hTokens } = result.log;
+    return { latency, serviceTier, cacheWrite1hTokens };
+  };
+  const usage = (extra: Record<string, unknown>) => ({ inputTokens: 12, outputTokens: 40, totalTokens: 52, ...extra });
+
+  it("says nothing of a record whose log does not say", () => {
+    // Act
+    const dimensions = dimensionsOf(invocationLog());
+
+    // Assess
+    expect(dimensions).toEqual({ latency: null, serviceTier: null, cacheWrite1hTokens: null });
+  });
+
+  it("reads the latency of an InvokeModel request from the log's top-level performanceConfig", () => {
+    // Arrange
+    const record = invocationLog({ operation: "InvokeModel", performanceConfig: { latency: "optimized" } });
+
+    // Act
+    const { latency } = dimensionsOf(record);
+
+    // Assess
+    expect(latency).toBe("optimized");
+  });
+
+  it("reads the latency of a Converse request from its body", () => {
+    // Arrange
+    const record = converse({ request: { messages: [], performanceConfig: { latency: "optimized" } } });
+
+    // Act
+    const { latency } = dimensionsOf(record);
+
+    // Assess
+    expect(latency).toBe("optimized");
+  });
+
+  it("takes the latency that served the request from the response, over the log's field and the request", () => {
+    // Arrange: an optimized request served at standard latency (out of latency-optimized quota).
+    const record = converse({
+      top: { performanceConfig: { latency: "optimized" } },
+      request: { messages: [], performanceConfig: { latency: "optimized" } },
+      response: { stopReason: "end_turn", usage: usage({}), performanceConfig: { latency: "standard" } },
+    });
+
+    // Act
+    const { latency } = dimensionsOf(record);
+
+    // Assess
+    expect(latency).toBe("standard");
+  });
+
+  it("prefers the log's top-level latency to the request body's", () => {
+    // Arrange
+    const record = converse({ top: { performanceConfig: { latency: "standard" } }, request: { messages: [], performanceConfig: { latency: "optimized" } } });
+
+    // Assess
+    expect(dimensionsOf(record).latency).toBe("standard");
+  });
+
+  it.each([
+    ["the response's tier over the request's", { serviceTier: { type: "priority" } }, { serviceTier: { type: "default" } }, "default"],
+    ["the request's tier when the response does not say", { serviceTier: { type: "flex" } }, { stopReason: "end_turn" }, "flex"],
+    ["the response's tier alone", { messages: [] }, { serviceTier: { type: "reserved" } }, "reserved"],
+  ])("reads %s", (_, request, response, expected) => {
+    // Act
+    const { serviceTier } = dimensionsOf(converse({ request, response }));
+
+    // Assess
+    expect(serviceTier).toBe(expected);
+  });
+
+  it("reads a top-level serviceTier after the response's and before the request's", () => {
+    // Arrange
+    const top = { serviceTier: { type: "priority" } };
+
+    // Assess
+    expect(dimensionsOf(converse({ top, request: { serviceTier: { type: "flex" } } })).serviceTier).toBe("priority");
+    expect(dimensionsOf(converse({ top, response: { serviceTier: { type: "default" } } })).serviceTier).toBe("default");
+  });
+
+  it("sums the 1-hour entries of a Converse response's cacheDetails", () => {
+    // Arrange: one entry per cache checkpoint, sorted 1h first.
+    const cacheDetails = [
+      { ttl: "1h", inputTokens: 1500 },
+      { ttl: "1h", inputTokens: 250 },
+      { ttl: "5m", inputTokens: 6000 },
+    ];
+    const record = converse({ cacheWrite: 7750, response: { usage: usage({ cacheWriteInputTokens: 7750, cacheDetails }) } });
+
+    // Act
+    const { cacheWrite1hTokens } = dimensionsOf(record);
+
+    // Assess
+    expect(cacheWrite1hTokens).toBe(1750);
+  });
+
+  it("reads empty cacheDetails as no 1-hour writes, and an entry without its TTL as not saying", () => {
+    // Assess
+    expect(dimensionsOf(converse({ response: { usage: usage({ cacheDetails: [] }) } })).cacheWrite1hTokens).toBe(0);
+    expect(dimensionsOf(converse({ cacheWrite: 90, response: { usage: usage({ cacheDetails: [{ inputTokens: 90 }] }) } })).cacheWrite1hTokens).toBeNull();
+  });
+
+  it("reads the 1-hour writes of an Anthropic Messages body (InvokeModel)", () => {
+    // Arrange
+    const response = {
+      type: "message",
+      usage: { input_tokens: 3, cache_creation_input_tokens: 4000, cache_creation: { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 3000 } },
+    };
+    const record = converse({ top: { operation: "InvokeModel" }, cacheWrite: 4000, response });
+
+    // Act
+    const { cacheWrite1hTokens } = dimensionsOf(record);
+
+    // Assess
+    expect(cacheWrite1hTokens).toBe(3000);
+  });
+
+  it("reads a ConverseStream response logged as events from its metadata event", () => {
+    // Arrange
+    const events = [
+      { messageStart: { role: "assistant" } },
+      { contentBlockDelta: { delta: { text: "Hi" }, contentBlockIndex: 0 } },
+      { contentBlockStop: { contentBlockIndex: 0 } },
+      { messageStop: { stopReason: "end_turn" } },
+      {
+        metadata: {
+          usage: usage({ cacheWriteInputTokens: 2048, cacheDetails: [{ ttl: "1h", inputTokens: 2048 }] }),
+          metrics: { latencyMs: 900 },
+          performanceConfig: { latency: "optimized" },
+          serviceTier: { type: "priority" },
+        },
+      },
+    ];
+
+    // Act
+    const dimensions = dimensionsOf(converse({ top: { operation: "ConverseStream" }, cacheWrite: 2048, response: events }));
+
+    // Assess
+    expect(dimensions).toEqual({ latency: "optimized", serviceTier: "priority", cacheWrite1hTokens: 2048 });
+  });
+
+  it("reads an Anthropic response stream's 1-hour writes from message_delta, else from message_start", () => {
+    // Arrange
+    const start = (hour: number) => ({
+      type: "message_start",
+      message: { usage: { input_tokens: 3, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: hour } } },
+    });
+    const deltaWith = (extra: Record<string, unknown>) => ({
+      type: "message_delta",
+      delta: { stop_reason: "end_turn" },
+      usage: { output_tokens: 9, ...extra },
+    });
+    const events = (first: unknown, delta: unknown) => [
+      first,
+      { type: "content_block_delta", index: 0, delta: { text: "a" } },
+      delta,
+      { type: "message_stop" },
+    ];
+    const record = (body: unknown) => converse({ top: { operation: "InvokeModelWithResponseStream" }, cacheWrite: 500, response: body });
+
+    // Assess
+    expect(dimensionsOf(record(events(start(400), deltaWith({})))).cacheWrite1hTokens).toBe(400);
+    expect(dimensionsOf(record(events(start(400), deltaWith({ cache_creation: { ephemeral_1h_input_tokens: 500 } })))).cacheWrite1hTokens).toBe(500);
+  });
+
+  it("looks for a stream's usage only among its last six events", () => {
+    // Arrange: a metadata event followed by six more events is not read.
+    const metadata = { metadata: { usage: usage({}), serviceTier: { type: "flex" } } };
+    const after = (count: number) => Array.from({ length: count }, () => ({ messageStop: {} }));
+
+    // Assess
+    expect(dimensionsOf(converse({ response: [metadata, ...after(5)] })).serviceTier).toBe("flex");
+    expect(dimensionsOf(converse({ response: [metadata, ...after(6)] })).serviceTier).toBeNull();
+  });
+
+  it("parses a short body logged as a JSON string, and leaves long, cut and unrelated ones unread", () => {
+    // Arrange
+    const response = { stopReason: "end_turn", serviceTier: { type: "flex" } };
+    const text = JSON.stringify(response);
+
+    // Assess
+    expect(dimensionsOf(converse({ response: text })).serviceTier).toBe("flex");
+    expect(dimensionsOf(converse({ response: text.slice(0, -4) })).serviceTier).toBeNull();
+    expect(dimensionsOf(converse({ response: JSON.stringify({ ...response, text: "x".repeat(8192) }) })).serviceTier).toBeNull();
+    expect(
+      dimensionsOf(converse({ response: JSON.stringify({ ...response, serviceTier: { type: "turbo" } }).replace("serviceTier", "tier") })).serviceTier,
+    ).toBeNull();
+  });
+
+  it("says nothing of bodies offloaded to S3 or of the wrong shape", () => {
+    // Arrange
+    const offloaded = invocationLog({
+      input: { inputContentType: "application/json", inputBodyS3Path: "s3://logs/data/in.json.gz", inputTokenCount: 5, cacheWriteInputTokenCount: 9 },
+      output: { outputContentType: "application/json", outputBodyS3Path: "s3://logs/data/out.json.gz", outputTokenCount: 2 },
+    });
+    const odd = converse({
+      request: { performanceConfig: "optimized", serviceTier: ["flex"] },
+      response: { usage: "lots", serviceTier: "flex", performanceConfig: null },
+    });
+
+    // Assess
+    expect(dimensionsOf(offloaded)).toEqual({ latency: null, serviceTier: null, cacheWrite1hTokens: null });
+    expect(dimensionsOf(odd)).toEqual({ latency: null, serviceTier: null, cacheWrite1hTokens: null });
+    expect(dimensionsOf(converse({ request: null, response: 42 }))).toEqual({ latency: null, serviceTier: null, cacheWrite1hTokens: null });
+  });
+
+  it.each([
+    ["an unknown top-level tier", invocationLog({ serviceTier: { type: "batch" } }), "serviceTier.type", 'got "batch"'],
+    [
+      "an unknown tier in the response",
+      converse({ response: { serviceTier: { type: "turbo" } } }),
+      "output.outputBodyJson.serviceTier.type",
+      'must be "default", "priority", "flex" or "reserved", got "turbo"',
+    ],
+    [
+      "an unknown tier in the request, though the response says",
+      converse({ request: { serviceTier: { type: "standard" } }, response: { serviceTier: { type: "flex" } } }),
+      "input.inputBodyJson.serviceTier.type",
+      'got "standard"',
+    ],
+    [
+      "an unknown top-level latency",
+      invocationLog({ performanceConfig: { latency: "fast" } }),
+      "performanceConfig.latency",
+      'must be "standard" or "optimized", got "fast"',
+    ],
+    [
+      "a latency that is not a string",
+      converse({ request: { performanceConfig: { latency: 1 } } }),
+      "input.inputBodyJson.performanceConfig.latency",
+      "got number 1",
+    ],
+    [
+      "an unknown cache TTL",
+      converse({ cacheWrite: 10, response: { usage: usage({ cacheDetails: [{ ttl: "10m", inputTokens: 10 }] }) } }),
+      "output.outputBodyJson.usage.cacheDetails.0.ttl",
+      'must be "5m" or "1h", got "10m"',
+    ],
+    [
+      "a negative cache-detail count",
+      converse({ cacheWrite: 10, response: { usage: usage({ cacheDetails: [{ ttl: "5m", inputTokens: -10 }] }) } }),
+      "output.outputBodyJson.usage.cacheDetails.0.inputTokens",
+      "must be a non-negative integer, got -10",
+    ],
+    [
+      "a fractional 1-hour count",
+      converse({ cacheWrite: 10, response: { usage: { cache_creation: { ephemeral_1h_input_tokens: 2.5 } } } }),
+      "output.outputBodyJson.usage.cache_creation.ephemeral_1h_input_tokens",
+      "got 2.5",
+    ],
+    [
+      "1-hour writes above the cache writes",
+      converse({ cacheWrite: 100, response: { usage: usage({ cacheDetails: [{ ttl: "1h", inputTokens: 101 }] }) } }),
+      "output.outputBodyJson.usage.cacheDetails",
+      "has 101 1-hour cache-write tokens, more than input.cacheWriteInputTokenCount (100)",
+    ],
+    [
+      "1-hour writes without cache writes",
+      converse({ response: { usage: { cache_creation: { ephemeral_1h_input_tokens: 1 } } } }),
+      "output.outputBodyJson.usage.cache_creation.ephemeral_1h_input_tokens",
+      "(0)",
+    ],
+    [
+      "1-hour writes above the cache writes, in a stream",
+      converse({ response: [{ metadata: { usage: usage({ cacheDetails: [{ ttl: "1h", inputTokens: 7 }] }) } }] }),
+      "output.outputBodyJson.0.metadata.usage.cacheDetails",
+      "has 7",
+    ],
+  ])("refuses %s, naming the field", (_, record, field, message) => {
+    // Act
+    const result = expectInvalid(record, field);
+
+    // Assess
+    expect(result?.reason).toContain(message);
+  });
+
+  it("accepts 1-hour writes equal to the cache writes", () => {
+    // Arrange
+    const record = converse({ cacheWrite: 100, response: { usage: usage({ cacheDetails: [{ ttl: "1h", inputTokens: 100 }] }) } });
+
+    // Assess
+    expect(dimensionsOf(record).cacheWrite1hTokens).toBe(100);
+  });
+
+  it("does not compare 1-hour writes with a cache-write count that is itself wrong", () => {
+    // Arrange
+    const record = withTokens(converse({ response: { usage: usage({ cacheDetails: [{ ttl: "1h", inputTokens: 7 }] }) } }), { cacheWrite: -1 });
+
+    // Act
+    const result = expectInvalid(record, "input.cacheWriteInputTokenCount");
+
+    // Assess
+    expect(result?.reason).not.toContain("more problem");
+  });
+
+  it("round-trips every dimension through a record", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("standard", "optimized", null),
+        fc.constantFrom("default", "priority", "flex", "reserved", null),
+        fc.option(fc.nat({ max: 50_000 }), { nil: null }),
+        fc.nat({ max: 50_000 }),
+        fc.boolean(),
+        (latency, serviceTier, hour, fiveMinutes, anthropic) => {
+          // Arrange
+          const total = (hour ?? 0) + fiveMinutes;
+          const split = anthropic
+            ? { cache_creation: hour === null ? null : { ephemeral_5m_input_tokens: fiveMinutes, ephemeral_1h_input_tokens: hour } }
+            : {
+                cacheDetails:
+                  hour === null
+                    ? null
+                    : [
+                        { ttl: "1h", inputTokens: hour },
+                        { ttl: "5m", inputTokens: fiveMinutes },
+                      ],
+              };
+          const record = converse({
+            cacheWrite: total,
+            top: latency === null ? {} : { performanceConfig: { latency } },
+            response: { usage: usage(split), ...(serviceTier === null ? {} : { serviceTier: { type: serviceTier } }) },
+          });
+
+          // Act
+          const dimensions = dimensionsOf(JSON.parse(JSON.stringify(record)));
+
+          // Assess
+          expect(dimensions).toEqual({ latency, serviceTier, cacheWrite1hTokens: hour });
+        },
+      ),
+    );
   });
 });

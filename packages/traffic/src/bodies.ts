@@ -29,8 +29,23 @@ export interface BodyUsage {
   outputTokens: number;
   cacheReadTokens: number;
   cacheWriteTokens: number;
+  /** Of cacheWriteTokens, those written with a 1-hour TTL (bodies that split writes by TTL). */
+  cacheWrite1hTokens?: number;
   latencyMs: number;
   firstByteMs: number;
+}
+
+/**
+ * Billing dimensions a call carries in its bodies, as Bedrock logs them: the latency setting and
+ * service tier of a Converse request and response, and cache writes split by TTL.
+ */
+export interface BodyDimensions {
+  /** `performanceConfig: { latency: "optimized" }` (Converse bodies; InvokeModel sends it as a header). */
+  latencyOptimized: boolean;
+  /** `serviceTier: { type }` of a Converse request and response; undefined: the default tier, unsaid. */
+  serviceTier: "flex" | "priority" | undefined;
+  /** The cache checkpoint asks for a 1-hour TTL, so its writes are 1-hour writes. */
+  hourCache: boolean;
 }
 
 /** What a body builder returns. */
@@ -66,6 +81,8 @@ export interface BodyRequest {
   chunks: number;
   /** Epoch seconds of the call, for `created` fields. */
   epochSeconds: number;
+  /** Billing dimensions to write into the bodies; absent: bodies as before these were generated (no TTL split either). */
+  dimensions?: BodyDimensions;
 }
 
 function slot(target: Record<string, unknown>, key: string, before: string, after = "", weight = 1): TextSlot {
@@ -227,27 +244,39 @@ function converse(request: BodyRequest): Built {
     const holder: Record<string, unknown> = {};
     return { entry: { role, content: [holder] }, holder, key: "text" };
   });
+  const dimensions = request.dimensions;
   const system: Record<string, unknown>[] = [{ text: request.system }];
-  if (request.cached) system.push({ cachePoint: { type: "default" } });
-  const input = {
+  if (request.cached) system.push({ cachePoint: dimensions?.hourCache ? { type: "default", ttl: "1h" } : { type: "default" } });
+  const input: Record<string, unknown> = {
     messages,
     system,
     inferenceConfig: { maxTokens: request.maxTokens, temperature: request.temperature },
   };
   const answer: Record<string, unknown> = {};
   const answerSlot = slot(answer, "text", request.answerPrefix);
-  const usage: Record<string, number> = { inputTokens: PLACEHOLDER, outputTokens: PLACEHOLDER, totalTokens: PLACEHOLDER };
+  const usage: Record<string, unknown> = { inputTokens: PLACEHOLDER, outputTokens: PLACEHOLDER, totalTokens: PLACEHOLDER };
   if (request.cached) {
     usage.cacheReadInputTokens = PLACEHOLDER;
     usage.cacheWriteInputTokens = PLACEHOLDER;
   }
+  // Claude responses split cache writes by TTL (empty when nothing was written).
+  const splitsWrites = dimensions !== undefined && request.cached && request.family === "anthropic";
+  if (splitsWrites) usage.cacheDetails = [{ ttl: dimensions.hourCache ? "1h" : "5m", inputTokens: PLACEHOLDER }];
   const latency = { latencyMs: PLACEHOLDER };
-  const output = {
+  const output: Record<string, unknown> = {
     output: { message: { role: "assistant", content: [answer] } },
     stopReason: "end_turn",
     usage,
     metrics: latency,
   };
+  if (dimensions?.latencyOptimized) {
+    input.performanceConfig = { latency: "optimized" };
+    output.performanceConfig = { latency: "optimized" };
+  }
+  if (dimensions?.serviceTier) {
+    input.serviceTier = { type: dimensions.serviceTier };
+    output.serviceTier = { type: dimensions.serviceTier };
+  }
   return {
     input,
     output,
@@ -261,6 +290,7 @@ function converse(request: BodyRequest): Built {
         usage.cacheReadInputTokens = numbers.cacheReadTokens;
         usage.cacheWriteInputTokens = numbers.cacheWriteTokens;
       }
+      if (splitsWrites) usage.cacheDetails = cacheDetails(numbers);
       latency.latencyMs = numbers.latencyMs;
     },
   };
@@ -271,20 +301,24 @@ function anthropic(rng: Prng, request: BodyRequest, stream: boolean): Built {
     const holder: Record<string, unknown> = { type: "text" };
     return { entry: { role, content: [holder] }, holder, key: "text" };
   });
+  const cacheControl = request.dimensions?.hourCache ? { type: "ephemeral", ttl: "1h" } : { type: "ephemeral" };
   const input = {
     anthropic_version: "bedrock-2023-05-31",
     max_tokens: request.maxTokens,
-    system: request.cached ? [{ type: "text", text: request.system, cache_control: { type: "ephemeral" } }] : request.system,
+    system: request.cached ? [{ type: "text", text: request.system, cache_control: cacheControl }] : request.system,
     messages,
     temperature: request.temperature,
   };
   const id = `msg_bdrk_01${base62(rng, 22)}`;
-  const usage: Record<string, number> = {
+  const usage: Record<string, unknown> = {
     input_tokens: PLACEHOLDER,
     cache_creation_input_tokens: 0,
     cache_read_input_tokens: 0,
     output_tokens: PLACEHOLDER,
   };
+  // The Messages API splits cache writes by TTL in usage.cache_creation.
+  const splitsWrites = request.dimensions !== undefined;
+  if (splitsWrites) usage.cache_creation = cacheCreation({ cacheWriteTokens: PLACEHOLDER, cacheWrite1hTokens: 0 });
   if (!stream) {
     const block: Record<string, unknown> = { type: "text" };
     const answerSlot = slot(block, "text", request.answerPrefix);
@@ -308,10 +342,11 @@ function anthropic(rng: Prng, request: BodyRequest, stream: boolean): Built {
         usage.cache_creation_input_tokens = numbers.cacheWriteTokens;
         usage.cache_read_input_tokens = numbers.cacheReadTokens;
         usage.output_tokens = numbers.outputTokens;
+        if (splitsWrites) usage.cache_creation = cacheCreation(numbers);
       },
     };
   }
-  const startUsage: Record<string, number> = { ...usage, output_tokens: 1 };
+  const startUsage: Record<string, unknown> = { ...usage, output_tokens: 1 };
   const deltas: TextSlot[] = [];
   const chunks: unknown[] = [
     {
@@ -355,6 +390,7 @@ function anthropic(rng: Prng, request: BodyRequest, stream: boolean): Built {
       startUsage.input_tokens = numbers.inputTokens;
       startUsage.cache_creation_input_tokens = numbers.cacheWriteTokens;
       startUsage.cache_read_input_tokens = numbers.cacheReadTokens;
+      if (splitsWrites) startUsage.cache_creation = cacheCreation(numbers);
       finalUsage.output_tokens = numbers.outputTokens;
       fillMetrics(numbers);
     },
@@ -417,6 +453,21 @@ function nova(request: BodyRequest, stream: boolean): Built {
       Object.assign(invocationMetrics, metrics(numbers));
     },
   };
+}
+
+/** Converse `usage.cacheDetails`: cache writes by TTL, 1h first, empty when nothing was written. */
+function cacheDetails(numbers: Pick<BodyUsage, "cacheWriteTokens" | "cacheWrite1hTokens">): Array<{ ttl: "1h" | "5m"; inputTokens: number }> {
+  const hour = numbers.cacheWrite1hTokens ?? 0;
+  const details: Array<{ ttl: "1h" | "5m"; inputTokens: number }> = [];
+  if (hour > 0) details.push({ ttl: "1h", inputTokens: hour });
+  if (numbers.cacheWriteTokens > hour) details.push({ ttl: "5m", inputTokens: numbers.cacheWriteTokens - hour });
+  return details;
+}
+
+/** Anthropic `usage.cache_creation`: cache writes by TTL. */
+function cacheCreation(numbers: Pick<BodyUsage, "cacheWriteTokens" | "cacheWrite1hTokens">): Record<string, number> {
+  const hour = numbers.cacheWrite1hTokens ?? 0;
+  return { ephemeral_5m_input_tokens: numbers.cacheWriteTokens - hour, ephemeral_1h_input_tokens: hour };
 }
 
 /** Llama and Mistral take one prompt string with the chat template inlined. */

@@ -4,7 +4,7 @@
  * inference profiles, prompt-cache tokens), with a few unpriced, malformed and non-record lines
  * mixed in, as a real log group has. Same options, same output, byte for byte.
  */
-import { type BodyRequest, type BodyUsage, buildBodies, fillSlot, measureOverhead, type Operation, type TextSlot } from "./bodies";
+import { type BodyDimensions, type BodyRequest, type BodyUsage, buildBodies, fillSlot, measureOverhead, type Operation, type TextSlot } from "./bodies";
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION, type ModelSpec, modelMix, UNPRICED_MODEL_IDS, unmappedApplicationProfileArn } from "./models";
 import { Prng, type Seed, WeightedTable } from "./prng";
 import { APPLICATIONS, type Application, drawApplication, drawDepartment, drawUser, type Tenant, tenantAt } from "./tenants";
@@ -43,6 +43,8 @@ export interface InvocationLogRecord {
   };
   /** The Region a cross-Region inference profile routed the call to. */
   inferenceRegion?: string;
+  /** InvokeModel's X-Amzn-Bedrock-PerformanceConfig-Latency header, as the log carries it (with `billingDimensions`). */
+  performanceConfig?: { latency: "optimized" };
 }
 
 /** The ways a malformed line is broken, used in turn. */
@@ -93,6 +95,15 @@ export interface TrafficOptions {
   accountId?: string;
   /** Source Region of the records. Default us-east-1. */
   region?: string;
+  /**
+   * Give a realistic share of records the billing dimensions Bedrock logs: latency-optimized calls
+   * (3% of calls to models that offer it: Claude 3.5 Haiku, Nova Pro, Llama 3.1 70B/405B), 1-hour
+   * cache writes (10% of cached calls to Claude 4.5 and later), and the flex (2%) and priority (1%)
+   * service tiers on Converse calls (InvokeModel sets the tier by a header the log does not carry);
+   * Claude responses then split their cache writes by TTL. Default false: the reference workload
+   * stays byte for byte what it was, so benchmarks and tests keep comparing.
+   */
+  billingDimensions?: boolean;
 }
 
 /** Options with every default applied. */
@@ -117,6 +128,7 @@ export function resolveTrafficOptions(options: TrafficOptions = {}): ResolvedTra
     permissionsLine: options.permissionsLine ?? true,
     accountId: options.accountId ?? DEFAULT_ACCOUNT_ID,
     region: options.region ?? DEFAULT_REGION,
+    billingDimensions: options.billingDimensions ?? false,
   };
   if (!Number.isFinite(startMs)) throw new RangeError(`start must be an ISO 8601 time, epoch ms or Date, got ${String(options.start)}`);
   if (!(resolved.count >= 0) || (Number.isFinite(resolved.count) && !Number.isInteger(resolved.count))) {
@@ -151,20 +163,55 @@ const TEMPERATURES = [0, 0.2, 0.3, 0.5, 0.7, 1] as const;
 const DIGITS: readonly number[] = [...MAX_TOKENS, ...TEMPERATURES].map((value) => String(value).length);
 const OPERATION_INDEX: Readonly<Record<Operation, number>> = { Converse: 0, ConverseStream: 1, InvokeModel: 2, InvokeModelWithResponseStream: 3 };
 
+/** Shares of the billing dimensions among the calls that can carry them (`billingDimensions`). */
+const LATENCY_OPTIMIZED_SHARE = 0.03;
+const HOUR_CACHE_SHARE = 0.1;
+const FLEX_SHARE = 0.02;
+const PRIORITY_SHARE = 0.01;
+/** Base models with a latency-optimized version on Bedrock. */
+const LATENCY_OPTIMIZED_MODELS: ReadonlySet<string> = new Set([
+  "anthropic.claude-3-5-haiku-20241022-v1:0",
+  "amazon.nova-pro-v1:0",
+  "meta.llama3-1-70b-instruct-v1:0",
+  "meta.llama3-1-405b-instruct-v1:0",
+]);
+/** Claude models that take a 1-hour cache TTL: 4.5 and later. */
+const HOUR_CACHE_MODEL = /^claude-(?:haiku|sonnet|opus)-(?:4-[5-9]|[5-9])/;
+
+/** The billing dimensions of one call: three draws, whatever the model, so that the stream of draws does not depend on the mix. */
+function drawDimensions(rng: Prng, model: ModelSpec, operation: Operation, cached: boolean): BodyDimensions {
+  const latencyRoll = rng.next();
+  const tierRoll = rng.next();
+  const hourRoll = rng.next();
+  const converse = operation === "Converse" || operation === "ConverseStream";
+  return {
+    latencyOptimized: LATENCY_OPTIMIZED_MODELS.has(model.model) && latencyRoll < LATENCY_OPTIMIZED_SHARE,
+    serviceTier: !converse ? undefined : tierRoll < FLEX_SHARE ? "flex" : tierRoll < FLEX_SHARE + PRIORITY_SHARE ? "priority" : undefined,
+    hourCache: cached && model.family === "anthropic" && HOUR_CACHE_MODEL.test(model.responseModel) && hourRoll < HOUR_CACHE_SHARE,
+  };
+}
+
 /**
  * An integer naming everything that sets the JSON size of a request's bodies before text is
- * filled in, for `measureOverhead`'s memo. Converse bodies have the same shape for every model;
- * native bodies differ by model; only response streams differ by chunk count.
+ * filled in, for `measureOverhead`'s memo. Converse bodies have the same shape for every model
+ * (but for whether Claude splits cache writes); native bodies differ by model; only response
+ * streams differ by chunk count; billing dimensions add fields.
  */
 function shapeKeyOf(request: BodyRequest, modelKey: number, appKey: number, maxTokensIndex: number, temperatureIndex: number): number {
   const operation = OPERATION_INDEX[request.operation];
-  let key = operation * 64 + (operation < 2 ? 0 : modelKey);
+  const dimensions = request.dimensions;
+  const splitsWrites = dimensions !== undefined && request.family === "anthropic" ? 1 : 0;
+  let key = operation * 64 + (operation < 2 ? splitsWrites : modelKey);
   key = key * 16 + appKey;
   key = key * 8 + (DIGITS[maxTokensIndex] as number);
   key = key * 8 + (DIGITS[temperatureIndex + MAX_TOKENS.length] as number);
   key = key * 2 + (request.multiTurn ? 1 : 0);
   key = key * 2 + (request.cached ? 1 : 0);
-  return key * 16 + (request.operation === "InvokeModelWithResponseStream" ? request.chunks : 0);
+  key = key * 16 + (request.operation === "InvokeModelWithResponseStream" ? request.chunks : 0);
+  if (dimensions === undefined) return key;
+  const tier = dimensions.serviceTier === "flex" ? 1 : dimensions.serviceTier === "priority" ? 2 : 0;
+  // Keys of records with dimensions lie above every key of records without (those stay below 2^25).
+  return 2 ** 25 + key * 16 + (dimensions.latencyOptimized ? 8 : 0) + (dimensions.hourCache ? 4 : 0) + tier;
 }
 
 /** A model table for one tier, with the probability of cache tokens that yields the target fraction. */
@@ -259,6 +306,8 @@ export function* generateTraffic(options: TrafficOptions = {}): Generator<Traffi
     const app = drawApplication(rng, department);
     const operation: Operation = model.family === "titan-embed" ? "InvokeModel" : OPERATIONS.draw(rng);
     const cached = model.cache !== "none" && rng.chance(tier.cacheGivenCapable);
+    // Drawn only when asked for, so that the reference workload's draws stay what they were.
+    const dimensions = config.billingDimensions ? drawDimensions(rng, model, operation, cached) : undefined;
 
     let metadata: Record<string, string> | undefined;
     if (!rng.chance(config.untaggedFraction)) {
@@ -288,6 +337,7 @@ export function* generateTraffic(options: TrafficOptions = {}): Generator<Traffi
       chunks,
       epochSeconds,
     };
+    if (dimensions) request.dimensions = dimensions;
     const shapeKey = shapeKeyOf(request, modelKeys.get(model) as number, appIndex.get(app) as number, maxTokensIndex, temperatureIndex);
     const bodies = buildBodies(rng, request);
 
@@ -305,6 +355,7 @@ export function* generateTraffic(options: TrafficOptions = {}): Generator<Traffi
     carry = Math.max(-2 * config.bodyBytes, Math.min(2 * config.bodyBytes, carry + base - actual));
 
     const usage = tokenUsage(rng, model, app, bodies.promptSlots, promptChars, answerChars, cached);
+    if (dimensions?.hourCache) usage.cacheWrite1hTokens = usage.cacheWriteTokens;
     bodies.finish(usage);
 
     const record: InvocationLogRecord = {
@@ -334,6 +385,9 @@ export function* generateTraffic(options: TrafficOptions = {}): Generator<Traffi
       record.input.cacheWriteInputTokenCount = usage.cacheWriteTokens;
     }
     if (model.inferenceRegions.length > 0) record.inferenceRegion = rng.pick(model.inferenceRegions);
+    if (dimensions?.latencyOptimized && (operation === "InvokeModel" || operation === "InvokeModelWithResponseStream")) {
+      record.performanceConfig = { latency: "optimized" };
+    }
 
     if (malformed) {
       const defect = MALFORMED_DEFECTS[malformedCount++ % MALFORMED_DEFECTS.length] as MalformedDefect;

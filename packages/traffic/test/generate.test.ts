@@ -307,3 +307,83 @@ describe("options", () => {
     expect(n).toBe(5_000);
   });
 });
+
+describe("generateTraffic: billing dimensions (billingDimensions)", () => {
+  const withDimensions = [...generateTraffic({ seed: 20261127, count: 30_000, billingDimensions: true })];
+  const dimensionRecords = records(withDimensions);
+  const parsed = dimensionRecords.map((record) => {
+    const result = parseInvocationLog(JSON.parse(JSON.stringify(record)));
+    if (!result.ok) throw new Error(result.reason);
+    return { record, log: result.log };
+  });
+
+  it("leaves the reference workload as it was when not asked for", () => {
+    // Act
+    const dimensionsSaid = sampleRecords.filter((record) => {
+      const result = parseInvocationLog(JSON.parse(JSON.stringify(record)));
+      return result.ok && (result.log.latency !== null || result.log.serviceTier !== null || result.log.cacheWrite1hTokens !== null);
+    });
+
+    // Assess
+    expect(dimensionsSaid).toEqual([]);
+    expect(lines({ seed: 7, count: 300, billingDimensions: false })).toBe(lines({ seed: 7, count: 300 }));
+  });
+
+  it("is deterministic", () => {
+    // Assess
+    expect(lines({ seed: 7, count: 1000, billingDimensions: true })).toBe(lines({ seed: 7, count: 1000, billingDimensions: true }));
+  });
+
+  it("makes about 3% of the calls to latency-optimized models optimized, read back from the log", () => {
+    // Arrange
+    const capable = parsed.filter(({ record }) => /claude-3-5-haiku|nova-pro/.test(record.modelId));
+
+    // Act
+    const optimized = capable.filter(({ log }) => log.latency === "optimized").length;
+
+    // Assess
+    expect(parsed.filter(({ log }) => log.latency === "optimized").length).toBe(optimized);
+    expect(optimized / capable.length).toBeGreaterThan(0.015);
+    expect(optimized / capable.length).toBeLessThan(0.045);
+  });
+
+  it("puts about 2% of Converse calls on flex and 1% on priority, and says nothing of InvokeModel's tier", () => {
+    // Arrange
+    const converse = parsed.filter(({ record }) => record.operation.startsWith("Converse"));
+    const share = (tier: string) => converse.filter(({ log }) => log.serviceTier === tier).length / converse.length;
+
+    // Assess
+    expect(share("flex")).toBeGreaterThan(0.013);
+    expect(share("flex")).toBeLessThan(0.027);
+    expect(share("priority")).toBeGreaterThan(0.005);
+    expect(share("priority")).toBeLessThan(0.015);
+    expect(parsed.filter(({ record, log }) => record.operation.startsWith("Invoke") && log.serviceTier !== null)).toEqual([]);
+  });
+
+  it("writes about 10% of Claude 4.5+ cache writes for an hour, and splits every Claude write by TTL", () => {
+    // Arrange
+    const claudeWrites = parsed.filter(({ record }) => record.modelId.includes("anthropic") && (record.input.cacheWriteInputTokenCount ?? 0) > 0);
+    const recent = claudeWrites.filter(({ record }) => /claude-(haiku|sonnet|opus)-4-[5-9]|application-inference-profile/.test(record.modelId));
+
+    // Act
+    const hour = recent.filter(({ log }) => (log.cacheWrite1hTokens ?? 0) > 0);
+
+    // Assess
+    expect(claudeWrites.filter(({ log }) => log.cacheWrite1hTokens === null)).toEqual([]);
+    expect(claudeWrites.filter(({ record }) => !recent.some((entry) => entry.record === record)).every(({ log }) => log.cacheWrite1hTokens === 0)).toBe(true);
+    expect(hour.length / recent.length).toBeGreaterThan(0.05);
+    expect(hour.length / recent.length).toBeLessThan(0.15);
+    for (const { record, log } of hour) expect(log.cacheWrite1hTokens).toBe(record.input.cacheWriteInputTokenCount);
+  });
+
+  it("keeps the body size, pricing and validity of the reference workload", () => {
+    // Act
+    const average = dimensionRecords.reduce((sum, record) => sum + bodySize(record), 0) / dimensionRecords.length;
+    const unpriced = withDimensions.filter((item) => item.kind === "record" && !item.priced).length;
+
+    // Assess
+    expect(Math.abs(average - 2048) / 2048).toBeLessThan(0.03);
+    expect(unpriced / withDimensions.length).toBeLessThan(0.0045);
+    for (const record of dimensionRecords.slice(0, 2000)) expect(jsonLength(record)).toBe(JSON.stringify(record).length);
+  });
+});
