@@ -269,13 +269,6 @@ function findOverlaps(entries: readonly PriceEntry[]): CatalogIssue[] {
   return issues;
 }
 
-/** How one invocation was priced: the entry, and whether its long-context tier applied. */
-export interface PriceMatch {
-  entry: PriceEntry;
-  rates: Rates;
-  longContext: boolean;
-}
-
 /** What identifies the price of one invocation. */
 export interface PriceQuery {
   model: string;

@@ -247,8 +247,3 @@ export function createViewStatement(view: DashboardView, dialect: SqlDialect = "
   void dialect;
   return `CREATE OR REPLACE VIEW ${view.name} AS\n${view.sql}`;
 }
-
-/** The `CREATE OR REPLACE VIEW` statements of every dashboard view, in order. */
-export function createViewStatements(dialect: SqlDialect = "athena", table: string = USAGE_TABLE): string[] {
-  return dashboardViews(table).map((view) => createViewStatement(view, dialect));
-}

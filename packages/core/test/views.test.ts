@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COST_DECIMAL, duckDbType, USAGE_COLUMNS, type UsageColumn, type UsageRecord, UsageRecordSchema } from "../src/usage";
 import {
   createViewStatement,
-  createViewStatements,
   DASHBOARD_VIEWS,
   type DashboardView,
   dashboardView,
@@ -133,9 +132,9 @@ describe("dashboard views: definitions", () => {
   });
 
   it("produce one CREATE OR REPLACE VIEW per view, the same for both dialects", () => {
-    const athena = createViewStatements("athena");
+    const athena = DASHBOARD_VIEWS.map((view) => createViewStatement(view, "athena"));
     expect(athena).toHaveLength(DASHBOARD_VIEWS.length);
-    expect(createViewStatements("duckdb")).toEqual(athena);
+    expect(DASHBOARD_VIEWS.map((view) => createViewStatement(view, "duckdb"))).toEqual(athena);
     DASHBOARD_VIEWS.forEach((view, index) => {
       expect(athena[index]).toBe(`CREATE OR REPLACE VIEW ${view.name} AS\n${view.sql}`);
     });
@@ -279,7 +278,7 @@ describe("dashboard views: run in DuckDB over usage records", () => {
     await duck.run(`CREATE TABLE ${USAGE_TABLE} (${USAGE_COLUMNS.map((column) => `${column.name} ${duckDbType(column)}`).join(", ")})`);
     const values = ROWS.map((row) => `(${USAGE_COLUMNS.map((column) => literal(column, (row as Record<string, unknown>)[column.name])).join(", ")})`);
     await duck.run(`INSERT INTO ${USAGE_TABLE} VALUES ${values.join(",\n")}`);
-    for (const statement of createViewStatements("duckdb")) await duck.run(statement);
+    for (const statement of DASHBOARD_VIEWS.map((view) => createViewStatement(view, "duckdb"))) await duck.run(statement);
   });
 
   afterAll(() => {
