@@ -10,7 +10,7 @@
  * test sets another instant (the edges of months).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -320,6 +320,108 @@ describe("bedrock-spend ingest (its own pipeline)", () => {
     expect(first).toMatchObject({ counted: invocations, notCounted: 0 });
     expect(second).toMatchObject({ counted: 0, duplicates: invocations, notCounted: 0 });
     expect(spend).toEqual(top);
+  }, 300_000);
+});
+
+describe("bedrock-spend prices every billing dimension and catalog correction the same on every path", () => {
+  const DIMENSIONS = [
+    "converse-latency-optimized",
+    "invoke-model-latency-header",
+    "converse-cache-ttl-1h-5m",
+    "invoke-model-cache-creation-1h",
+    "converse-service-tier-flex",
+    "converse-service-tier-priority",
+    "converse-stream-events",
+  ];
+  /** Calls the corrected catalog prices differently from the one it replaced, one tenant each. */
+  const corrections = [
+    // Sonnet 5 after the cancelled increase: the standard 2 / 10 (global), 2.20 / 11 (geo).
+    ["sonnet5-global", "2026-10-15T09:00:00Z", "global.anthropic.claude-sonnet-5", "us-east-1", "3.000000"],
+    ["sonnet5-us", "2026-10-15T09:00:00Z", "us.anthropic.claude-sonnet-5", "us-east-1", "3.300000"],
+    ["sonnet5-before", "2026-08-15T09:00:00Z", "global.anthropic.claude-sonnet-5", "us-east-1", "3.000000"],
+  ] as const;
+  const correctionRecord = ([tenantId, timestamp, modelId, region]: readonly string[]) =>
+    JSON.stringify({
+      schemaType: "ModelInvocationLog",
+      schemaVersion: "1.0",
+      timestamp,
+      accountId: "123456789012",
+      identity: { arn: "arn:aws:sts::123456789012:assumed-role/app/worker" },
+      region,
+      requestId: `correction-${tenantId}`,
+      operation: "Converse",
+      modelId,
+      requestMetadata: { tenantId },
+      input: { inputContentType: "application/json", inputTokenCount: 1_000_000 },
+      output: { outputContentType: "application/json", outputTokenCount: 100_000 },
+    });
+
+  it("gives the same cost through price, ingest (the aggregates) and the Firehose transform (the lake)", async () => {
+    // Arrange: the dimension fixtures and the corrections, as one JSON Lines file
+    const dir = tempDir();
+    const fixtures = join(root, "packages/core/test/fixtures/valid");
+    const lines = [
+      ...DIMENSIONS.map((name) => JSON.stringify(JSON.parse(readFileSync(join(fixtures, `${name}.json`), "utf8")))),
+      ...corrections.map(correctionRecord),
+    ];
+    const input = join(dir, "dimensions.jsonl");
+    writeFileSync(input, `${lines.join("\n")}\n`);
+    const dataDir = join(dir, "data");
+
+    // Act
+    const priced = await cli(["price", input]);
+    const ingested = await cliJson(["ingest", input, "--data-dir", dataDir]);
+    const lake = await cliJson<{ rows: Array<Record<string, unknown>> }>([
+      "query",
+      "SELECT request_id, CAST(cost_usd AS VARCHAR) AS cost, status, latency, service_tier, cache_write_1h_tokens FROM invocations ORDER BY request_id",
+      "--data-dir",
+      dataDir,
+    ]);
+
+    // Assess: price's answer, with the corrections at the standard rate
+    expect(priced.code, priced.stderr).toBe(0);
+    const byPrice = priced.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { requestId: string; tenantId: string; timestamp: string; costUsd: string | null; status: string });
+    expect(byPrice).toHaveLength(lines.length);
+    for (const [tenantId, , , , cost] of corrections) expect(byPrice.find((line) => line.tenantId === tenantId)?.costUsd).toBe(cost);
+    expect(
+      byPrice
+        .filter((line) => line.status === "unpriced")
+        .map((line) => line.requestId)
+        .sort(),
+    ).toEqual([DIMENSIONS[5], DIMENSIONS[6]].map((name) => JSON.parse(readFileSync(join(fixtures, `${name}.json`), "utf8")).requestId).sort());
+    expect(ingested).toMatchObject({ counted: lines.length, notCounted: 0 });
+
+    // The lake (written by the transform) holds each record with the same cost and its dimensions.
+    expect(lake.rows.map((row) => [row.request_id, row.cost === null ? null : formatUsd(parseUsd(String(row.cost)) as bigint), row.status])).toEqual(
+      byPrice
+        .map((line) => [line.requestId, line.costUsd === null ? null : formatUsd(parseUsd(line.costUsd) as bigint), line.status])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    );
+    expect(lake.rows.filter((row) => row.latency === "optimized")).toHaveLength(2);
+    expect(
+      lake.rows
+        .map((row) => row.service_tier)
+        .filter(Boolean)
+        .sort(),
+    ).toEqual(["flex", "priority", "priority"]);
+    expect(lake.rows.map((row) => Number(row.cache_write_1h_tokens ?? 0)).reduce((sum, value) => sum + value, 0)).toBe(12_000 + 9_120 + 2_048);
+
+    // The aggregates: every tenant's month is the sum of price's costs.
+    const expected = new Map<string, bigint>();
+    for (const line of byPrice) {
+      const key = `${line.tenantId}|${line.timestamp.slice(0, 7)}`;
+      expected.set(key, (expected.get(key) ?? 0n) + (line.costUsd === null ? 0n : (parseUsd(line.costUsd) as bigint)));
+    }
+    const spends = await limited(
+      3,
+      [...expected.keys()].map(
+        (key) => () => cliJson<Spend>(["spend", "--tenant", key.split("|")[0] as string, "--month", key.split("|")[1] as string, "--data-dir", dataDir]),
+      ),
+    );
+    expect(spends.map((spend) => [`${spend.tenantId}|${spend.period}`, spend.costUsd])).toEqual([...expected].map(([key, pico]) => [key, formatUsd(pico)]));
   }, 300_000);
 });
 
