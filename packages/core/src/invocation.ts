@@ -634,7 +634,7 @@ function bodyOf(value: unknown): Record<string, unknown> | unknown[] | undefined
     const parsed: unknown = JSON.parse(value);
     return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown> | unknown[]) : undefined;
   } catch {
-    // A cut body (the log truncates long ones) says nothing.
+    // A cut or otherwise unparsable body says nothing.
     return undefined;
   }
 }
