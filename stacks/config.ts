@@ -6,6 +6,7 @@
 import { z } from "zod";
 // By path, not by package name: see Lake.ts.
 import { ENV } from "../functions/src/lib/contracts";
+import { catalogFrom } from "../packages/core/src/defaults";
 
 const csv = z.string().transform((value) =>
   value
@@ -17,46 +18,74 @@ const csv = z.string().transform((value) =>
 const boolean = z.enum(["true", "false"]).transform((value) => value === "true");
 
 /** The configuration schema; each field documents its environment variable. */
-export const ConfigSchema = z.object({
-  /** BEDROCK_SPEND_EXISTING_LOG_GROUP: use this log group instead of creating one (Bedrock already logs there). */
-  existingLogGroupName: z.string().min(1).optional(),
-  /** BEDROCK_SPEND_CONFIGURE_BEDROCK_LOGGING: point Bedrock model invocation logging at the log group (default true; false when the account already logs). */
-  configureBedrockLogging: boolean.default(true),
-  /** BEDROCK_SPEND_LOG_RETENTION_DAYS: retention of the invocation log group (default 30). */
-  logRetentionDays: z.coerce.number().int().positive().default(30),
-  /** BEDROCK_SPEND_LAKE_RETENTION_DAYS: days the Parquet lake keeps data; 0 keeps it forever (default 0). */
-  lakeRetentionDays: z.coerce.number().int().nonnegative().default(0),
-  /** BEDROCK_SPEND_METADATA_ALIASES: JSON alias map, e.g. {"tenantId":["acct"]}. */
-  metadataAliases: z.string().optional(),
-  /** BEDROCK_SPEND_PRICE_OVERLAY: JSON price catalog overlay (negotiated prices). */
-  priceOverlay: z.string().optional(),
-  /** BEDROCK_SPEND_PROFILE_MAP: JSON application-inference-profile map. */
-  profileMap: z.string().optional(),
-  /** BEDROCK_SPEND_BREAKDOWNS: extra per-month aggregate breakdowns, e.g. departmentId. */
-  breakdowns: csv.default([]),
-  /** BEDROCK_SPEND_DEFAULT_BUDGET_USD: budget for tenants without one (unset: none). */
-  defaultBudgetUsd: z
-    .string()
-    .regex(/^\d+(\.\d+)?$/, "must be a decimal amount")
-    .optional(),
-  /** BEDROCK_SPEND_DEFAULT_BUDGET_THRESHOLDS: alert thresholds in percent (default 50,80,100). */
-  defaultBudgetThresholds: z
-    .string()
-    .regex(/^\d+(,\d+)*$/, "must be comma-separated percentages")
-    .default("50,80,100"),
-  /** BEDROCK_SPEND_ALERT_EMAIL: e-mail subscribed to the alert topic (optional). */
-  alertEmail: z.string().email().optional(),
-  /** BEDROCK_SPEND_OPS_EMAIL: e-mail subscribed to the pipeline's alarm topic (optional). */
-  opsEmail: z.string().email().optional(),
-  /** BEDROCK_SPEND_JWT_ISSUER / _AUDIENCE / _TENANT_CLAIM: also serve the API through an HTTP API with a JWT authorizer. */
-  jwtIssuer: z.string().url().optional(),
-  jwtAudience: csv.optional(),
-  jwtTenantClaim: z.string().min(1).default("tenant_id"),
-  /** BEDROCK_SPEND_QUICKSIGHT_PRINCIPAL_ARN: build the QuickSight data source, dataset, analysis and dashboard for this principal (needs a QuickSight subscription). */
-  quickSightPrincipalArn: z.string().startsWith("arn:").optional(),
-  /** BEDROCK_SPEND_ATHENA_BYTES_SCANNED_CUTOFF: per-query scan limit of the Athena workgroup (default 10 GB). */
-  athenaBytesScannedCutoff: z.coerce.number().int().min(10_000_000).default(10_000_000_000),
-});
+export const ConfigSchema = z
+  .object({
+    /** BEDROCK_SPEND_EXISTING_LOG_GROUP: use this log group instead of creating one (Bedrock already logs there). */
+    existingLogGroupName: z.string().min(1).optional(),
+    /** BEDROCK_SPEND_CONFIGURE_BEDROCK_LOGGING: point Bedrock model invocation logging at the log group (default true; false when the account already logs). */
+    configureBedrockLogging: boolean.default(true),
+    /** BEDROCK_SPEND_LOG_RETENTION_DAYS: retention of the invocation log group (default 30). */
+    logRetentionDays: z.coerce.number().int().positive().default(30),
+    /** BEDROCK_SPEND_LAKE_RETENTION_DAYS: days the Parquet lake keeps data; 0 keeps it forever (default 0). */
+    lakeRetentionDays: z.coerce.number().int().nonnegative().default(0),
+    /** BEDROCK_SPEND_METADATA_ALIASES: JSON alias map, e.g. {"tenantId":["acct"]}. */
+    metadataAliases: z.string().optional(),
+    /** BEDROCK_SPEND_PRICE_OVERLAY: JSON price catalog overlay (negotiated prices), laid over the shipped catalog. */
+    priceOverlay: z.string().optional(),
+    /** BEDROCK_SPEND_PRICES_ONLY: true makes BEDROCK_SPEND_PRICE_OVERLAY the whole catalog instead of an overlay (default false). */
+    pricesOnly: boolean.default(false),
+    /** BEDROCK_SPEND_PROFILE_MAP: JSON application-inference-profile map. */
+    profileMap: z.string().optional(),
+    /** BEDROCK_SPEND_BREAKDOWNS: extra per-month aggregate breakdowns, e.g. departmentId. */
+    breakdowns: csv.default([]),
+    /** BEDROCK_SPEND_DEFAULT_BUDGET_USD: budget for tenants without one (unset: none). */
+    defaultBudgetUsd: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, "must be a decimal amount")
+      .optional(),
+    /** BEDROCK_SPEND_DEFAULT_BUDGET_THRESHOLDS: alert thresholds in percent (default 50,80,100). */
+    defaultBudgetThresholds: z
+      .string()
+      .regex(/^\d+(,\d+)*$/, "must be comma-separated percentages")
+      .default("50,80,100"),
+    /** BEDROCK_SPEND_ALERT_EMAIL: e-mail subscribed to the alert topic (optional). */
+    alertEmail: z.string().email().optional(),
+    /** BEDROCK_SPEND_OPS_EMAIL: e-mail subscribed to the pipeline's alarm topic (optional). */
+    opsEmail: z.string().email().optional(),
+    /** BEDROCK_SPEND_JWT_ISSUER / _AUDIENCE / _TENANT_CLAIM: also serve the API through an HTTP API with a JWT authorizer. */
+    jwtIssuer: z.string().url().optional(),
+    jwtAudience: csv.optional(),
+    jwtTenantClaim: z.string().min(1).default("tenant_id"),
+    /** BEDROCK_SPEND_QUICKSIGHT_PRINCIPAL_ARN: build the QuickSight data source, dataset, analysis and dashboard for this principal (needs a QuickSight subscription). */
+    quickSightPrincipalArn: z.string().startsWith("arn:").optional(),
+    /** BEDROCK_SPEND_ATHENA_BYTES_SCANNED_CUTOFF: per-query scan limit of the Athena workgroup (default 10 GB). */
+    athenaBytesScannedCutoff: z.coerce.number().int().min(10_000_000).default(10_000_000_000),
+  })
+  .superRefine((settings, context) => {
+    // A price file that cannot be used stops the deploy here, not every cold start after it.
+    if (settings.pricesOnly && !settings.priceOverlay) {
+      context.addIssue({ code: "custom", path: ["pricesOnly"], message: "needs BEDROCK_SPEND_PRICE_OVERLAY, the catalog to use alone" });
+    }
+    if (settings.priceOverlay) {
+      const problem = catalogProblem(settings.priceOverlay, settings.pricesOnly);
+      if (problem) context.addIssue({ code: "custom", path: ["priceOverlay"], message: problem });
+    }
+  });
+
+function catalogProblem(text: string, only: boolean): string | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return `is not valid JSON: ${(error as Error).message}`;
+  }
+  try {
+    catalogFrom(only ? { kind: "only", json, origin: "BEDROCK_SPEND_PRICE_OVERLAY" } : { kind: "overlay", json, origin: "BEDROCK_SPEND_PRICE_OVERLAY" });
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
 
 /** The resolved configuration. */
 export type Config = z.infer<typeof ConfigSchema>;
@@ -68,6 +97,7 @@ const ENVIRONMENT: Record<keyof Config, string> = {
   lakeRetentionDays: "BEDROCK_SPEND_LAKE_RETENTION_DAYS",
   metadataAliases: "BEDROCK_SPEND_METADATA_ALIASES",
   priceOverlay: "BEDROCK_SPEND_PRICE_OVERLAY",
+  pricesOnly: "BEDROCK_SPEND_PRICES_ONLY",
   profileMap: "BEDROCK_SPEND_PROFILE_MAP",
   breakdowns: "BEDROCK_SPEND_BREAKDOWNS",
   defaultBudgetUsd: "BEDROCK_SPEND_DEFAULT_BUDGET_USD",
@@ -103,7 +133,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
  */
 export function pricingEnvironment(settings: Config): Record<string, string> {
   const environment: Record<string, string> = {};
-  if (settings.priceOverlay) environment[ENV.priceOverlay] = settings.priceOverlay;
+  if (settings.priceOverlay) environment[settings.pricesOnly ? ENV.priceCatalog : ENV.priceOverlay] = settings.priceOverlay;
   if (settings.profileMap) environment[ENV.profileMap] = settings.profileMap;
   if (settings.metadataAliases) environment[ENV.metadataAliases] = settings.metadataAliases;
   return environment;

@@ -138,8 +138,10 @@ export enum ENV {
   aggregateBreakdowns = "AGGREGATE_BREAKDOWNS",
   /** Days a dedup marker lives, optional (aggregate, redrive). */
   dedupRetentionDays = "DEDUP_RETENTION_DAYS",
-  /** Price catalog overlay as JSON, optional (every function that prices). */
+  /** Price catalog overlay as JSON, laid over the shipped catalog, optional (every function that prices). */
   priceOverlay = "PRICE_OVERLAY",
+  /** Price catalog as JSON used as the whole catalog instead of the shipped one, optional (every function that prices). */
+  priceCatalog = "PRICE_CATALOG",
   /** Application-inference-profile map as JSON, optional (every function that prices). */
   profileMap = "PROFILE_MAP",
   /** Metadata alias map as JSON, optional (every function that prices). */

@@ -10,8 +10,7 @@ import {
   aliasMapFrom,
   type Budget,
   ConfigurationError,
-  defaultCatalog,
-  PriceCatalog,
+  catalogFrom,
   Pricer,
   StaticProfileMap,
   validateBudget,
@@ -44,12 +43,22 @@ function parseJsonEnv(name: EnvironmentVariable, env: Environment): unknown | un
 }
 
 /**
- * The pricer of a handler: shipped catalog overlaid with `PRICE_OVERLAY` (a catalog file as JSON),
- * application-profile map `PROFILE_MAP`, metadata aliases `METADATA_ALIASES`.
+ * The pricer of a handler: the shipped catalog overlaid with `PRICE_OVERLAY`, or `PRICE_CATALOG`
+ * alone (each a catalog file as JSON; both at once is a configuration error), application-profile
+ * map `PROFILE_MAP`, metadata aliases `METADATA_ALIASES`.
  */
 export function pricerFromEnv(env: Environment = process.env): Pricer {
   const overlay = parseJsonEnv(ENV.priceOverlay, env);
-  const catalog = overlay === undefined ? defaultCatalog() : defaultCatalog().overlay(PriceCatalog.fromJson(overlay, ENV.priceOverlay));
+  const only = parseJsonEnv(ENV.priceCatalog, env);
+  if (overlay !== undefined && only !== undefined)
+    throw new ConfigurationError(ENV.priceCatalog, `and ${ENV.priceOverlay} are exclusive: one replaces the shipped catalog, the other is laid over it`);
+  const catalog = catalogFrom(
+    only !== undefined
+      ? { kind: "only", json: only, origin: ENV.priceCatalog }
+      : overlay !== undefined
+        ? { kind: "overlay", json: overlay, origin: ENV.priceOverlay }
+        : { kind: "defaults" },
+  );
   const profiles = parseJsonEnv(ENV.profileMap, env);
   const aliases = parseJsonEnv(ENV.metadataAliases, env);
   const aliasMap: AliasMap | undefined = aliases === undefined ? undefined : aliasMapFrom(aliases, ENV.metadataAliases);

@@ -10,8 +10,22 @@ export const COMMON_OPTIONS = {
   help: { type: "boolean", short: "h" },
   json: { type: "boolean" },
   prices: { type: "string" },
+  "prices-only": { type: "string" },
   "data-dir": { type: "string" },
 } as const satisfies NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * The price file of `--prices FILE` (laid over the shipped catalog) or `--prices-only FILE` (the
+ * whole catalog); both at once is a usage error.
+ */
+export function priceFileOf(values: { prices?: string | undefined; "prices-only"?: string | undefined }): { prices?: string; pricesOnly: boolean } {
+  const overlay = values.prices;
+  const only = values["prices-only"];
+  if (overlay !== undefined && only !== undefined)
+    throw new UsageError("--prices and --prices-only are exclusive: --prices lays a file over the shipped catalog, --prices-only uses a file alone");
+  if (only !== undefined) return { prices: only, pricesOnly: true };
+  return overlay === undefined ? { pricesOnly: false } : { prices: overlay, pricesOnly: false };
+}
 
 /** Parses `argv` for one command; throws `UsageError` carrying the command's help. */
 export function parseCommandArgs<const T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T, help: string) {

@@ -1,19 +1,18 @@
 /**
  * Builds the pricing configuration from command-line options: the default catalog overlaid with
- * `--prices`, the application-profile map of `--profiles`, and the alias map of `--aliases`.
- * Every problem becomes a `UsageError` that names the file and the entry.
+ * `--prices` (or replaced by `--prices-only`), the application-profile map of `--profiles`, and
+ * the alias map of `--aliases`. Every problem becomes a `UsageError` that names the file and the entry.
  */
-import { type AliasMap, aliasMapFrom, BedrockSpendError, defaultCatalog, PriceCatalog, Pricer, StaticProfileMap } from "@bedrock-spend/core";
+import { type AliasMap, aliasMapFrom, BedrockSpendError, catalogFrom, type PriceCatalog, Pricer, StaticProfileMap } from "@bedrock-spend/core";
 import { UsageError } from "./errors";
 import { readJsonFile } from "./io";
 
-/** Loads the catalog: the shipped defaults, overlaid with `pricesPath` when given. */
-export async function loadCatalog(pricesPath: string | undefined): Promise<PriceCatalog> {
+/** Loads the catalog: the shipped defaults, overlaid with `pricesPath` when given, or that file alone with `pricesOnly`. */
+export async function loadCatalog(pricesPath: string | undefined, pricesOnly = false): Promise<PriceCatalog> {
   try {
-    const defaults = defaultCatalog();
-    if (pricesPath === undefined) return defaults;
-    const overlay = PriceCatalog.fromJson(await readJsonFile(pricesPath, "price file"), pricesPath);
-    return defaults.overlay(overlay);
+    if (pricesPath === undefined) return catalogFrom({ kind: "defaults" });
+    const json = await readJsonFile(pricesPath, "price file");
+    return catalogFrom({ kind: pricesOnly ? "only" : "overlay", json, origin: pricesPath });
   } catch (error) {
     throw asUsageError(error);
   }
@@ -22,6 +21,8 @@ export async function loadCatalog(pricesPath: string | undefined): Promise<Price
 /** Options that shape pricing, shared by `price`, `ingest` and `start`. */
 export interface PricingOptions {
   prices?: string | undefined;
+  /** `prices` is the whole catalog (`--prices-only`), not an overlay. */
+  pricesOnly?: boolean | undefined;
   profiles?: string | undefined;
   aliases?: string | undefined;
 }
@@ -31,7 +32,7 @@ export interface PricingOptions {
  * `--profiles` file is laid over (local mode's generated traffic brings its own).
  */
 export async function loadPricer(options: PricingOptions, baseProfiles?: Readonly<Record<string, unknown>>): Promise<Pricer> {
-  const catalog = await loadCatalog(options.prices);
+  const catalog = await loadCatalog(options.prices, options.pricesOnly);
   try {
     let profiles: StaticProfileMap | undefined;
     if (options.profiles) {

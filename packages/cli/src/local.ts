@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import { LocalServiceError } from "@bedrock-spend/emulators";
 import { QueryError } from "@bedrock-spend/local-lake";
+import { priceFileOf } from "./args";
 import { CommandFailure, UsageError } from "./errors";
 import { DataDirBusyError, DEFAULT_DATA_DIR, type LockInfo, MappingStoppedError } from "./local-mode";
 
@@ -19,14 +20,16 @@ export function dataDirOf(value: string | undefined): string {
   return value ?? DEFAULT_DATA_DIR;
 }
 
-/** How a command prices, as recorded in the lock: absolute paths of the files given, or null. */
+/** How a command prices, as recorded in the lock: absolute paths of the files given, or null, and whether the price file is the whole catalog. */
 export function pricingOf(values: {
   prices?: string | undefined;
+  "prices-only"?: string | undefined;
   profiles?: string | undefined;
   aliases?: string | undefined;
 }): NonNullable<LockInfo["pricing"]> {
   const absolute = (path: string | undefined) => (path === undefined ? null : resolve(path));
-  return { prices: absolute(values.prices), profiles: absolute(values.profiles), aliases: absolute(values.aliases) };
+  const { prices, pricesOnly } = priceFileOf(values);
+  return { prices: absolute(prices), pricesOnly, profiles: absolute(values.profiles), aliases: absolute(values.aliases) };
 }
 
 /** Tells (on stderr) that another command holds the data dir and this one waits for it. */

@@ -259,4 +259,154 @@ describe("bedrock-spend prices", () => {
   it("exits 2 without an action", async () => {
     expect((await cli(["prices"])).code).toBe(2);
   });
+
+  const HAIKU_3 = "anthropic.claude-3-haiku-20240307-v1:0";
+  const negotiated = () =>
+    tempFile(
+      "negotiated.json",
+      JSON.stringify({
+        version: "acme-2026-10",
+        currency: "USD",
+        unit: "per_million_tokens",
+        models: [
+          {
+            model: HAIKU_3,
+            profile: "*",
+            region: "*",
+            effectiveFrom: "2026-10-01",
+            effectiveTo: null,
+            input: "0.20",
+            output: "1.00",
+            source: "https://example.com/acme-private-pricing-addendum",
+            checked: "2026-10-01",
+            confidence: "secondary",
+          },
+        ],
+      }),
+    );
+  const haikuCall = (requestId: string, timestamp: string) =>
+    record(requestId, { timestamp, modelId: HAIKU_3, input: { inputTokenCount: 1_000_000 }, output: { outputTokenCount: 1_000_000 } });
+
+  it("takes an overlay with one dated entry whose start differs from the default's, and prices each date by the right one", async () => {
+    // Arrange: the negotiated rate starts 2026-10-01; the shipped Claude 3 Haiku entry is open-ended since 2024
+    const prices = negotiated();
+    const logs = tempFile("haiku.jsonl", `${haikuCall("before", "2026-09-15T12:00:00Z")}\n${haikuCall("after", "2026-10-15T12:00:00Z")}\n`);
+
+    // Act
+    const check = await cli(["prices", "check", prices]);
+    const priced = await cli(["price", logs, "--prices", prices, "--json"]);
+
+    // Assess: the default's 0.25/1.25 before the date, the overlay's 0.20/1.00 from it
+    expect(check).toMatchObject({ code: 0, stdout: expect.stringMatching(/^ok: price catalog .+\+acme-2026-10/) });
+    expect(priced.code).toBe(0);
+    const costs = Object.fromEntries(
+      priced.stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line))
+        .filter((line) => line.requestId)
+        .map((line) => [line.requestId, line.costUsd]),
+    );
+    expect(costs).toEqual({ before: "1.500000", after: "1.200000" });
+  });
+
+  it("explains which entry prices a call, from which file and why", async () => {
+    const prices = negotiated();
+    const after = await cli([
+      "prices",
+      "list",
+      "--explain",
+      "--model",
+      HAIKU_3,
+      "--profile",
+      "us",
+      "--region",
+      "us-east-1",
+      "--at",
+      "2026-10-15",
+      "--prices",
+      prices,
+    ]);
+    expect(after.code).toBe(0);
+    expect(after.stdout).toContain(`applies: ${prices} models[0]: profile *, region *, 2026-10-01 to open`);
+    expect(after.stdout).toContain("rates: input 0.2, output 1");
+    expect(after.stdout).toMatch(/why: the most specific selector in effect on 2026-10-15: any profile \(no entry in effect for profile us\), any region/);
+    expect(after.stdout).toMatch(
+      /defaults models\[\d+\]: profile \*, region \*, 2024-03-07 to 2026-10-01 \(declared 2024-03-07 to open; the rest is covered by a file laid over it\): an overlay covers 2026-10-15/,
+    );
+
+    const before = await cli(["prices", "list", "--explain", "--model", HAIKU_3, "--at", "2026-09-15T12:00:00Z", "--prices", prices, "--json"]);
+    expect(before.code).toBe(0);
+    const explanation = JSON.parse(before.stdout);
+    expect(explanation.applies).toMatchObject({ origin: "defaults", effectiveFrom: "2024-03-07", effectiveTo: "2026-10-01", declared: { effectiveTo: null } });
+    expect(explanation.considered).toEqual([
+      expect.objectContaining({ origin: prices, path: "models[0]", reason: "not in effect on 2026-09-15 (2026-10-01 to open)" }),
+    ]);
+
+    const unknown = await cli(["prices", "list", "--explain", "--model", "acme.unknown-v1", "--at", "2026-10-15"]);
+    expect(unknown).toMatchObject({ code: 1, stdout: expect.stringContaining("no price: acme.unknown-v1 is not in the catalog") });
+    expect((await cli(["prices", "list", "--explain", "--model", HAIKU_3])).code).toBe(2);
+  });
+
+  it("uses a --prices-only file as the whole catalog", async () => {
+    const prices = negotiated();
+    const logs = tempFile("two.jsonl", `${haikuCall("haiku", "2026-10-15T12:00:00Z")}\n${record("nova", { modelId: "amazon.nova-lite-v1:0" })}\n`);
+    const { code, stdout } = await cli(["price", logs, "--prices-only", prices, "--json"]);
+    expect(code).toBe(0);
+    const records = stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.requestId);
+    expect(records.map((line) => [line.requestId, line.status, line.costUsd, line.priceVersion])).toEqual([
+      ["haiku", "priced", "1.200000", "acme-2026-10"],
+      ["nova", "unpriced", null, "acme-2026-10"],
+    ]);
+    expect(records[1].reason).toBe("model amazon.nova-lite-v1:0 is not in price catalog acme-2026-10");
+    const list = JSON.parse((await cli(["prices", "list", "--prices-only", prices, "--json"])).stdout);
+    expect(list.models).toHaveLength(1);
+    expect(await cli(["prices", "list", "--prices", prices, "--prices-only", prices])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("--prices and --prices-only are exclusive"),
+    });
+  });
+
+  it("lists entries by confidence, and reports entries without a source, a checked date or a confidence", async () => {
+    const primary = JSON.parse((await cli(["prices", "list", "--confidence", "primary", "--json"])).stdout);
+    expect(primary.models.length).toBeGreaterThan(0);
+    expect(primary.models.every((entry: { confidence: string }) => entry.confidence === "primary")).toBe(true);
+    expect((await cli(["prices", "list", "--confidence", "certain"])).code).toBe(2);
+
+    const unsourced = tempFile(
+      "unsourced.json",
+      JSON.stringify({
+        version: "u",
+        currency: "USD",
+        unit: "per_million_tokens",
+        models: [
+          {
+            model: "acme.m",
+            profile: "*",
+            region: "*",
+            effectiveFrom: "2026-01-01",
+            effectiveTo: null,
+            input: "1",
+            output: "2",
+            source: "https://example.com/p",
+          },
+        ],
+      }),
+    );
+    const check = await cli(["prices", "check", unsourced]);
+    expect(check.code).toBe(0);
+    expect(check.stderr).toContain(
+      `note: 1 entry lacks a source, a checked date or a confidence:\n  ${unsourced}: models[0] (acme.m, profile *, region *, from 2026-01-01): no checked, no confidence`,
+    );
+    const json = JSON.parse((await cli(["prices", "check", unsourced, "--json"])).stdout);
+    expect(json.withoutProvenance).toEqual([
+      { origin: unsourced, path: "models[0]", entry: "acme.m, profile *, region *, from 2026-01-01", missing: ["checked", "confidence"] },
+    ]);
+    const shipped = await cli(["prices", "check", "--json"]);
+    expect(JSON.parse(shipped.stdout)).toMatchObject({ valid: true, withoutSource: 0, withoutProvenance: [] });
+  });
 });

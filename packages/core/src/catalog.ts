@@ -4,6 +4,11 @@
  *
  * Prices are decimal strings in USD per million tokens. The `unit` field is required and checked,
  * so a per-1K file is refused instead of being read 1000x too cheap (a bug the AWS AIP sample has).
+ *
+ * Precedence: the most specific selector (profile, then region) that has an entry in effect wins;
+ * for one selector, an overlay's entries win at every date they cover and the entries beneath apply
+ * at the other dates (`overlay` cuts their ranges around the overlay's), so a negotiated price
+ * needs one dated entry and never an edit of the defaults.
  */
 import { type CatalogIssue, CatalogValidationError } from "./errors";
 import { PROFILE_PREFIXES, type PricingProfile } from "./model";
@@ -19,8 +24,42 @@ export const TOKEN_CLASSES = ["input", "output", "cacheRead", "cacheWrite"] as c
 /** One token class. */
 export type TokenClass = (typeof TOKEN_CLASSES)[number];
 
+/**
+ * The rates an entry can carry: one per token class, plus `cacheWrite1h`, the rate of cache writes
+ * with a one-hour lifetime (Claude bills them at 2x input where the 5-minute write is 1.25x). The
+ * log counts all writes in one class; the 1-hour share is read from the response body.
+ */
+export const RATE_CLASSES = [...TOKEN_CLASSES, "cacheWrite1h"] as const;
+/** One rate of an entry. */
+export type RateClass = (typeof RATE_CLASSES)[number];
+
 /** Rates of one tier, in pico-dollars per token; a missing class has no price. */
-export type Rates = Readonly<Partial<Record<TokenClass, bigint>>>;
+export type Rates = Readonly<Partial<Record<RateClass, bigint>>>;
+
+/**
+ * Service tiers with rates of their own (`X-Amzn-Bedrock-Service-Tier`, Converse `serviceTier`).
+ * `default` (Standard) is the entry's own rates; `reserved` is capacity bought ahead, priced per
+ * token only when a file says what its tokens cost.
+ */
+export const PRICED_SERVICE_TIERS = ["flex", "priority", "reserved"] as const;
+/** A service tier with its own rate block. */
+export type PricedServiceTier = (typeof PRICED_SERVICE_TIERS)[number];
+
+/** How the price of an entry is known: read from AWS (pricing page, an AWS doc or AWS's own repository), or from anyone else. */
+export const CONFIDENCE_LEVELS = ["primary", "secondary"] as const;
+/** How the price of an entry is known. */
+export type Confidence = (typeof CONFIDENCE_LEVELS)[number];
+
+/** Where an entry's price comes from; every field is optional in a user's file, required of the shipped catalog. */
+export interface Provenance {
+  /** The page the price was read from (a URL). */
+  source: string | null;
+  /** The date the source was read, YYYY-MM-DD. */
+  checked: string | null;
+  confidence: Confidence | null;
+  /** Derivations, conflicts, anything a reader of the price should know. */
+  note: string | null;
+}
 
 /** Profile selector of an entry: a pricing profile or `*`. */
 export type ProfileSelector = PricingProfile | "*";
@@ -37,11 +76,28 @@ export interface PriceEntry {
   effectiveTo: number | null;
   rates: Rates;
   longContext: { aboveInputTokens: number; rates: Rates } | null;
-  source: string | null;
+  /** Rates when the request ran with `performanceConfig.latency = "optimized"`; null when not offered. */
+  latencyOptimized: Rates | null;
+  /** Rates of the service tiers the entry prices. */
+  tiers: Readonly<Partial<Record<PricedServiceTier, Rates>>>;
+  provenance: Provenance;
   /** Where the entry came from: `defaults` or the overlay file path. */
   origin: string;
+  /** Where in that file: `models[3]`. */
+  path: string;
+  /** The range the file declares; `effectiveFrom`/`effectiveTo` are narrower where an overlay covers the rest. */
+  declared: { effectiveFrom: number; effectiveTo: number | null };
   /** The entry as written, for `prices list`. */
   json: PriceEntryJson;
+}
+
+/** A block of rates as written: input and output required. */
+export interface RatesJson {
+  input: string;
+  output: string;
+  cacheRead?: string;
+  cacheWrite?: string;
+  cacheWrite1h?: string;
 }
 
 /** An entry as written in a catalog file. */
@@ -55,14 +111,14 @@ export interface PriceEntryJson {
   output: string;
   cacheRead?: string;
   cacheWrite?: string;
-  longContext?: {
-    aboveInputTokens: number;
-    input: string;
-    output: string;
-    cacheRead?: string;
-    cacheWrite?: string;
-  };
+  cacheWrite1h?: string;
+  longContext?: RatesJson & { aboveInputTokens: number };
+  latencyOptimized?: RatesJson;
+  tiers?: Partial<Record<PricedServiceTier, RatesJson>>;
   source?: string;
+  checked?: string;
+  confidence?: Confidence;
+  note?: string;
 }
 
 /** A catalog file as written. */
@@ -85,10 +141,19 @@ const ENTRY_KEYS = new Set([
   "output",
   "cacheRead",
   "cacheWrite",
+  "cacheWrite1h",
   "longContext",
+  "latencyOptimized",
+  "tiers",
   "source",
+  "checked",
+  "confidence",
+  "note",
 ]);
-const LONG_CONTEXT_KEYS = new Set(["aboveInputTokens", "input", "output", "cacheRead", "cacheWrite"]);
+const RATE_KEYS: ReadonlySet<string> = new Set(RATE_CLASSES);
+const LONG_CONTEXT_KEYS: ReadonlySet<string> = new Set(["aboveInputTokens", ...RATE_CLASSES]);
+const TIER_NAMES: ReadonlySet<string> = new Set(PRICED_SERVICE_TIERS);
+const CONFIDENCES: ReadonlySet<string> = new Set(CONFIDENCE_LEVELS);
 
 function parseDate(text: string): number | undefined {
   const match = DATE.exec(text);
@@ -167,27 +232,38 @@ export function validateCatalog(json: unknown, origin: string): { version: strin
       if (to === undefined) at("effectiveTo", `must be a YYYY-MM-DD date or null, got ${JSON.stringify(raw.effectiveTo)}`);
       else if (from !== undefined && to <= from) at("effectiveTo", `must be after effectiveFrom (${String(raw.effectiveFrom)})`);
     }
-    const rates = parseRates(raw, (field, message) => at(field, message), "");
+    const rates = parseRates(raw, at, "");
     let longContext: PriceEntry["longContext"] = null;
-    if (raw.longContext !== undefined && raw.longContext !== null) {
-      const tier = raw.longContext;
-      if (typeof tier !== "object" || Array.isArray(tier)) {
-        at("longContext", "must be an object");
-      } else {
-        const tierRaw = tier as Record<string, unknown>;
-        for (const key of Object.keys(tierRaw)) if (!LONG_CONTEXT_KEYS.has(key)) at(`longContext.${key}`, "is not a known field (typo?)");
-        const above = tierRaw.aboveInputTokens;
-        if (typeof above !== "number" || !Number.isInteger(above) || above <= 0) at("longContext.aboveInputTokens", "must be a positive integer");
-        const tierRates = parseRates(tierRaw, (field, message) => at(field, message), "longContext.");
-        for (const tokenClass of TOKEN_CLASSES) {
-          if (rates[tokenClass] !== undefined && tierRates[tokenClass] === undefined) {
-            at(`longContext.${tokenClass}`, `is missing: the entry prices ${tokenClass}, so its long-context tier must too`);
-          }
+    const tierRaw = rateBlock(raw.longContext, "longContext", LONG_CONTEXT_KEYS, at);
+    if (tierRaw) {
+      const above = tierRaw.aboveInputTokens;
+      if (typeof above !== "number" || !Number.isInteger(above) || above <= 0) at("longContext.aboveInputTokens", "must be a positive integer");
+      const tierRates = parseRates(tierRaw, at, "longContext.");
+      for (const rateClass of RATE_CLASSES) {
+        if (rates[rateClass] !== undefined && tierRates[rateClass] === undefined) {
+          at(`longContext.${rateClass}`, `is missing: the entry prices ${rateClass}, so its long-context tier must too`);
         }
-        if (typeof above === "number") longContext = { aboveInputTokens: above, rates: tierRates };
+      }
+      if (typeof above === "number") longContext = { aboveInputTokens: above, rates: tierRates };
+    }
+    const latencyRaw = rateBlock(raw.latencyOptimized, "latencyOptimized", RATE_KEYS, at);
+    const latencyOptimized = latencyRaw ? parseRates(latencyRaw, at, "latencyOptimized.") : null;
+    const tiers: Partial<Record<PricedServiceTier, Rates>> = {};
+    if (raw.tiers !== undefined && raw.tiers !== null) {
+      if (typeof raw.tiers !== "object" || Array.isArray(raw.tiers))
+        at("tiers", `must be an object keyed by service tier (${PRICED_SERVICE_TIERS.join(", ")})`);
+      else {
+        for (const [tier, block] of Object.entries(raw.tiers)) {
+          if (!TIER_NAMES.has(tier)) {
+            at(`tiers.${tier}`, `is not a service tier with its own rates (${PRICED_SERVICE_TIERS.join(", ")}; the default tier is the entry's own rates)`);
+            continue;
+          }
+          const blockRaw = rateBlock(block, `tiers.${tier}`, RATE_KEYS, at);
+          if (blockRaw) tiers[tier as PricedServiceTier] = parseRates(blockRaw, at, `tiers.${tier}.`);
+        }
       }
     }
-    if (raw.source !== undefined && typeof raw.source !== "string") at("source", "must be a string");
+    const provenance = parseProvenance(raw, at);
     if (issues.length > before || from === undefined || to === undefined) return;
     entries.push({
       model: raw.model as string,
@@ -197,8 +273,12 @@ export function validateCatalog(json: unknown, origin: string): { version: strin
       effectiveTo: to,
       rates,
       longContext,
-      source: typeof raw.source === "string" ? raw.source : null,
+      latencyOptimized,
+      tiers,
+      provenance,
       origin,
+      path,
+      declared: { effectiveFrom: from, effectiveTo: to },
       json: raw as unknown as PriceEntryJson,
     });
   });
@@ -207,9 +287,50 @@ export function validateCatalog(json: unknown, origin: string): { version: strin
   return { version: (file.version as string).trim(), entries };
 }
 
+/** An object of rates (or of a long-context tier), with its unknown keys reported; undefined when absent or not an object. */
+function rateBlock(
+  value: unknown,
+  field: string,
+  keys: ReadonlySet<string>,
+  at: (field: string, message: string) => void,
+): Record<string, unknown> | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "object" || Array.isArray(value)) {
+    at(field, "must be an object of rates (input, output, cacheRead, cacheWrite, cacheWrite1h)");
+    return undefined;
+  }
+  const block = value as Record<string, unknown>;
+  for (const key of Object.keys(block)) if (!keys.has(key)) at(`${field}.${key}`, "is not a known field (typo?)");
+  return block;
+}
+
+function parseProvenance(raw: Record<string, unknown>, at: (field: string, message: string) => void): Provenance {
+  const text = (field: "source" | "note"): string | null => {
+    const value = raw[field];
+    if (value === undefined || value === null) return null;
+    if (typeof value !== "string" || value.trim().length === 0) {
+      at(field, "must be a non-empty string");
+      return null;
+    }
+    return value;
+  };
+  const source = text("source");
+  let checked: string | null = null;
+  if (raw.checked !== undefined && raw.checked !== null) {
+    if (typeof raw.checked === "string" && parseDate(raw.checked) !== undefined) checked = raw.checked;
+    else at("checked", `must be the YYYY-MM-DD date the source was read, got ${JSON.stringify(raw.checked)}`);
+  }
+  let confidence: Confidence | null = null;
+  if (raw.confidence !== undefined && raw.confidence !== null) {
+    if (typeof raw.confidence === "string" && CONFIDENCES.has(raw.confidence)) confidence = raw.confidence as Confidence;
+    else at("confidence", `must be ${CONFIDENCE_LEVELS.map((level) => `"${level}"`).join(" or ")}, got ${JSON.stringify(raw.confidence)}`);
+  }
+  return { source, checked, confidence, note: text("note") };
+}
+
 function parseRates(raw: Record<string, unknown>, at: (field: string, message: string) => void, prefix: string): Rates {
-  const rates: Partial<Record<TokenClass, bigint>> = {};
-  for (const tokenClass of TOKEN_CLASSES) {
+  const rates: Partial<Record<RateClass, bigint>> = {};
+  for (const tokenClass of RATE_CLASSES) {
     const value = raw[tokenClass];
     const required = tokenClass === "input" || tokenClass === "output";
     if (value === undefined || value === null) {
@@ -307,15 +428,27 @@ export class PriceCatalog {
   }
 
   /**
-   * Overlays `overlay` on this catalog: an overlay entry with the same (model, profile, region,
-   * effectiveFrom) replaces the base entry; the others are added. Overlaps in the result are
-   * errors that name both entries and both files. The version becomes `base+overlay`.
+   * Lays `other` over this catalog. For each selector (model, profile, region) the overlay has
+   * entries for, its entries win at every date they cover: the entries beneath keep only the dates
+   * no overlay entry covers (a range may be cut in two). Selectors the overlay does not name keep
+   * their entries whole. The version becomes `base+overlay`.
    */
   overlay(other: PriceCatalog): PriceCatalog {
-    const replaced = new Set(other.entries.map((entry) => `${selectorKey(entry)}\u0000${entry.effectiveFrom}`));
-    const merged = [...this.entries.filter((entry) => !replaced.has(`${selectorKey(entry)}\u0000${entry.effectiveFrom}`)), ...other.entries];
-    const issues = findOverlaps(merged);
-    if (issues.length > 0) throw new CatalogValidationError(issues);
+    const covering = new Map<string, PriceEntry[]>();
+    for (const entry of other.entries) {
+      const key = selectorKey(entry);
+      const list = covering.get(key);
+      if (list) list.push(entry);
+      else covering.set(key, [entry]);
+    }
+    for (const list of covering.values()) list.sort((a, b) => a.effectiveFrom - b.effectiveFrom);
+    const merged: PriceEntry[] = [];
+    for (const entry of this.entries) {
+      const over = covering.get(selectorKey(entry));
+      if (over) merged.push(...uncoveredPieces(entry, over));
+      else merged.push(entry);
+    }
+    merged.push(...other.entries);
     return new PriceCatalog(`${this.version}+${other.version}`, merged);
   }
 
@@ -336,13 +469,7 @@ export class PriceCatalog {
     let best: PriceEntry | undefined;
     let bestScore = -1;
     for (const entry of candidates) {
-      if (query.timestamp < entry.effectiveFrom) continue;
-      if (entry.effectiveTo !== null && query.timestamp >= entry.effectiveTo) continue;
-      const profileExact = entry.profile === query.pricingProfile;
-      if (!profileExact && entry.profile !== "*") continue;
-      const regionExact = query.region !== null && entry.region === query.region;
-      if (!regionExact && entry.region !== "*") continue;
-      const score = (profileExact ? 2 : 0) + (regionExact ? 1 : 0);
+      const score = matchScore(entry, query);
       if (score > bestScore) {
         best = entry;
         bestScore = score;
@@ -350,6 +477,85 @@ export class PriceCatalog {
     }
     return best;
   }
+
+  /**
+   * Says which entry prices `query` and why: every entry of the model, whether it applies, and
+   * when not, what rules it out (another profile or region, out of its range, a more specific
+   * selector, the dates an overlay covers).
+   */
+  explain(query: PriceQuery): PriceExplanation {
+    const chosen = this.lookup(query);
+    const considered = (this.byModel.get(query.model) ?? []).map((entry): ConsideredEntry => {
+      const reason = entry === chosen ? "applies" : whyNot(entry, query, chosen);
+      return { entry, applies: entry === chosen, reason };
+    });
+    return { query, entry: chosen, considered };
+  }
+}
+
+/** An entry considered by `explain`, and why it applies or not. */
+export interface ConsideredEntry {
+  entry: PriceEntry;
+  applies: boolean;
+  reason: string;
+}
+
+/** What `PriceCatalog.explain` answers. */
+export interface PriceExplanation {
+  query: PriceQuery;
+  /** The entry that prices the query, if any. */
+  entry: PriceEntry | undefined;
+  /** Every entry of the model, in catalog order. */
+  considered: ConsideredEntry[];
+}
+
+/** -1 when the entry cannot price the query; else its specificity (exact profile 2, exact region 1). */
+function matchScore(entry: PriceEntry, query: PriceQuery): number {
+  if (query.timestamp < entry.effectiveFrom) return -1;
+  if (entry.effectiveTo !== null && query.timestamp >= entry.effectiveTo) return -1;
+  const profileExact = entry.profile === query.pricingProfile;
+  if (!profileExact && entry.profile !== "*") return -1;
+  const regionExact = query.region !== null && entry.region === query.region;
+  if (!regionExact && entry.region !== "*") return -1;
+  return (profileExact ? 2 : 0) + (regionExact ? 1 : 0);
+}
+
+function whyNot(entry: PriceEntry, query: PriceQuery, chosen: PriceEntry | undefined): string {
+  if (entry.profile !== "*" && entry.profile !== query.pricingProfile) return `profile ${entry.profile} is not ${query.pricingProfile}`;
+  if (entry.region !== "*" && entry.region !== query.region) return `region ${entry.region} is not ${query.region ?? "unknown (not logged)"}`;
+  const inDeclared = query.timestamp >= entry.declared.effectiveFrom && (entry.declared.effectiveTo === null || query.timestamp < entry.declared.effectiveTo);
+  const outside = query.timestamp < entry.effectiveFrom || (entry.effectiveTo !== null && query.timestamp >= entry.effectiveTo);
+  if (outside && inDeclared) return `an overlay covers ${formatCatalogDate(query.timestamp)} for this selector (this entry applies ${rangeText(entry)})`;
+  if (outside) return `not in effect on ${formatCatalogDate(query.timestamp)} (${rangeText(entry)})`;
+  return chosen ? `less specific than ${selectorText(chosen)}` : "not chosen";
+}
+
+function rangeText(entry: Pick<PriceEntry, "effectiveFrom" | "effectiveTo">): string {
+  return `${dateText(entry.effectiveFrom)} to ${entry.effectiveTo === null ? "open" : dateText(entry.effectiveTo)}`;
+}
+
+function selectorText(entry: PriceEntry): string {
+  return `profile ${entry.profile}, region ${entry.region}`;
+}
+
+/**
+ * The parts of `entry`'s range that no entry of `over` covers (`over` sorted by start and not
+ * overlapping, as one validated file is), each a copy of the entry with that range.
+ */
+function uncoveredPieces(entry: PriceEntry, over: readonly PriceEntry[]): PriceEntry[] {
+  const pieces: PriceEntry[] = [];
+  const end = entry.effectiveTo ?? Number.POSITIVE_INFINITY;
+  let cursor = entry.effectiveFrom;
+  for (const cover of over) {
+    const coverEnd = cover.effectiveTo ?? Number.POSITIVE_INFINITY;
+    if (coverEnd <= cursor) continue;
+    if (cover.effectiveFrom >= end) break;
+    if (cover.effectiveFrom > cursor) pieces.push({ ...entry, effectiveFrom: cursor, effectiveTo: cover.effectiveFrom });
+    cursor = coverEnd;
+    if (cursor >= end) break;
+  }
+  if (cursor < end) pieces.push({ ...entry, effectiveFrom: cursor, effectiveTo: entry.effectiveTo });
+  return pieces;
 }
 
 /** Formats an epoch as a catalog date (YYYY-MM-DD, UTC). */

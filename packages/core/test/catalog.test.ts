@@ -109,10 +109,129 @@ describe("Method: PriceCatalog.overlay()", () => {
     expect(merged.lookup({ model: HAIKU, pricingProfile: "us", region: null, timestamp: day("2026-11-27") })?.json.input).toBe("1.10");
   });
 
-  it("refuses an overlay entry that overlaps a default without replacing it", () => {
-    expect(() => base.overlay(PriceCatalog.fromJson(catalogJson([priceEntry({ effectiveFrom: "2026-06-01" })]), "acme.json"))).toThrow(
-      /acme\.json.*overlaps .*\(defaults\)/,
+  it("lets a dated overlay entry win from its date on, the default before it, without touching the default", () => {
+    // Arrange: the natural case, a negotiated rate from 2026-10-01 on a default open since 2025-10-01
+    const overlay = PriceCatalog.fromJson(catalogJson([priceEntry({ effectiveFrom: "2026-10-01", input: "0.80" })], "acme"), "acme.json");
+
+    // Act
+    const merged = base.overlay(overlay);
+    const price = (date: string) => merged.lookup({ model: HAIKU, pricingProfile: "none", region: "us-east-1", timestamp: day(date) });
+
+    // Assess
+    expect(price("2026-09-30")?.json.input).toBe("1.10");
+    expect(price("2026-09-30")?.origin).toBe("defaults");
+    expect(price("2026-10-01")?.json.input).toBe("0.80");
+    expect(price("2031-01-01")?.origin).toBe("acme.json");
+    const cut = merged.entries.find((entry) => entry.origin === "defaults" && entry.model === HAIKU);
+    expect(cut).toMatchObject({ effectiveFrom: day("2025-10-01"), effectiveTo: day("2026-10-01"), declared: { effectiveFrom: day("2025-10-01"), effectiveTo: null } });
+  });
+
+  it("cuts a default in two around a closed overlay range, and drops a default the overlay covers whole", () => {
+    const base2 = PriceCatalog.fromJson(
+      catalogJson([priceEntry({ effectiveTo: "2026-01-01" }), priceEntry({ effectiveFrom: "2026-01-01", input: "1.20" })], "base"),
+      "defaults",
     );
+    const merged = base2.overlay(
+      PriceCatalog.fromJson(catalogJson([priceEntry({ effectiveFrom: "2025-09-01", effectiveTo: "2026-01-01", input: "0.70" })]), "acme.json"),
+    );
+    expect(merged.entries.map((entry) => [entry.origin, entry.json.input, entry.effectiveFrom, entry.effectiveTo])).toEqual([
+      ["defaults", "1.20", day("2026-01-01"), null],
+      ["acme.json", "0.70", day("2025-09-01"), day("2026-01-01")],
+    ]);
+    const middle = base.overlay(
+      PriceCatalog.fromJson(catalogJson([priceEntry({ effectiveFrom: "2026-03-01", effectiveTo: "2026-04-01", input: "0.50" })]), "promo.json"),
+    );
+    const at = (date: string) => middle.lookup({ model: HAIKU, pricingProfile: "none", region: null, timestamp: day(date) })?.json.input;
+    expect([at("2026-02-28"), at("2026-03-01"), at("2026-03-31"), at("2026-04-01")]).toEqual(["1.10", "0.50", "0.50", "1.10"]);
+  });
+
+  it("keeps the most specific selector first: a default for the exact profile beats an overlay for any profile", () => {
+    const withGlobal = PriceCatalog.fromJson(catalogJson([priceEntry(), priceEntry({ profile: "global", input: "1.00" })], "base"), "defaults");
+    const merged = withGlobal.overlay(PriceCatalog.fromJson(catalogJson([priceEntry({ effectiveFrom: "2026-10-01", input: "0.80" })]), "acme.json"));
+    const at = (pricingProfile: "global" | "us") => merged.lookup({ model: HAIKU, pricingProfile, region: null, timestamp: day("2026-11-01") })?.json.input;
+    expect(at("global")).toBe("1.00");
+    expect(at("us")).toBe("0.80");
+  });
+
+  it("still refuses overlapping ranges inside one file", () => {
+    expect(() =>
+      PriceCatalog.fromJson(catalogJson([priceEntry({ effectiveFrom: "2026-06-01" }), priceEntry({ effectiveFrom: "2026-09-01" })]), "acme.json"),
+    ).toThrow(/acme\.json.*overlaps/);
+  });
+
+  it("prices as 'the overlay where it covers, the defaults elsewhere', for random ranges (property)", () => {
+    // Ranges as day offsets from 2025-01-01; a file's ranges are built end to end so that they never overlap.
+    const epoch = day("2025-01-01");
+    const DAY = 86_400_000;
+    const file = fc
+      .array(fc.record({ gap: fc.integer({ min: 0, max: 40 }), length: fc.integer({ min: 1, max: 60 }), input: fc.integer({ min: 1, max: 999 }) }), {
+        minLength: 0,
+        maxLength: 5,
+      })
+      .chain((ranges) => fc.tuple(fc.constant(ranges), fc.boolean()));
+    const entriesOf = ([ranges, openEnded]: [Array<{ gap: number; length: number; input: number }>, boolean]) => {
+      let cursor = 0;
+      return ranges.map((range, index) => {
+        const from = cursor + range.gap;
+        cursor = from + range.length;
+        const open = openEnded && index === ranges.length - 1;
+        return { from, to: open ? null : cursor, input: `${range.input}` };
+      });
+    };
+    const toJson = (entries: Array<{ from: number; to: number | null; input: string }>) =>
+      entries.map((entry) =>
+        priceEntry({
+          effectiveFrom: new Date(epoch + entry.from * DAY).toISOString().slice(0, 10),
+          effectiveTo: entry.to === null ? null : new Date(epoch + entry.to * DAY).toISOString().slice(0, 10),
+          input: entry.input,
+        }),
+      );
+    const covering = (entries: Array<{ from: number; to: number | null; input: string }>, dayIndex: number) =>
+      entries.find((entry) => dayIndex >= entry.from && (entry.to === null || dayIndex < entry.to));
+    fc.assert(
+      fc.property(file, file, (defaultsFile, overlayFile) => {
+        const defaults = entriesOf(defaultsFile);
+        const overlay = entriesOf(overlayFile);
+        const merged = PriceCatalog.fromJson(catalogJson(toJson(defaults), "d"), "defaults").overlay(
+          PriceCatalog.fromJson(catalogJson(toJson(overlay), "o"), "overlay.json"),
+        );
+        for (let dayIndex = 0; dayIndex < 520; dayIndex += 3) {
+          const expected = covering(overlay, dayIndex) ?? covering(defaults, dayIndex);
+          const found = merged.lookup({ model: HAIKU, pricingProfile: "none", region: null, timestamp: epoch + dayIndex * DAY + 3_600_000 });
+          expect(found?.json.input).toBe(expected?.input);
+          if (expected) expect(found?.origin).toBe(covering(overlay, dayIndex) ? "overlay.json" : "defaults");
+        }
+        // The merged entries of one selector never overlap: exactly one applies at any instant.
+        const ranges = merged.entries.map((entry) => [entry.effectiveFrom, entry.effectiveTo ?? Number.POSITIVE_INFINITY] as const).sort((a, b) => a[0] - b[0]);
+        for (let index = 1; index < ranges.length; index++) expect(ranges[index]?.[0]).toBeGreaterThanOrEqual(ranges[index - 1]?.[1] as number);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("Method: PriceCatalog.explain()", () => {
+  const base = PriceCatalog.fromJson(catalogJson([priceEntry(), priceEntry({ profile: "us-gov", input: "1.32" })], "base"), "defaults");
+  const merged = base.overlay(PriceCatalog.fromJson(catalogJson([priceEntry({ effectiveFrom: "2026-10-01", input: "0.80" })], "acme"), "acme.json"));
+
+  it("names the entry that applies, with its file and position, and why every other entry does not", () => {
+    const explanation = merged.explain({ model: HAIKU, pricingProfile: "us", region: "us-east-1", timestamp: day("2026-10-15") });
+    expect(explanation.entry).toMatchObject({ origin: "acme.json", path: "models[0]" });
+    expect(explanation.considered.filter((entry) => !entry.applies).map((entry) => [entry.entry.origin, entry.entry.path, entry.reason])).toEqual([
+      ["defaults", "models[0]", "an overlay covers 2026-10-15 for this selector (this entry applies 2025-10-01 to 2026-10-01)"],
+      ["defaults", "models[1]", "profile us-gov is not us"],
+    ]);
+  });
+
+  it("says when nothing applies and why", () => {
+    const explanation = merged.explain({ model: HAIKU, pricingProfile: "us", region: null, timestamp: day("2024-01-01") });
+    expect(explanation.entry).toBeUndefined();
+    expect(explanation.considered.map((entry) => entry.reason)).toEqual([
+      "not in effect on 2024-01-01 (2025-10-01 to 2026-10-01)",
+      "profile us-gov is not us",
+      "not in effect on 2024-01-01 (2026-10-01 to open)",
+    ]);
+    expect(merged.explain({ model: "acme.unknown", pricingProfile: "us", region: null, timestamp: day("2026-01-01") }).considered).toEqual([]);
   });
 });
 

@@ -11,8 +11,22 @@ describe("The shipped price catalog", () => {
     expect((DEFAULT_CATALOG_JSON as { unit: string }).unit).toBe("per_million_tokens");
   });
 
-  it("carries a source note on every entry", () => {
-    expect(catalog.entries.filter((entry) => !entry.source || entry.source.length < 10)).toEqual([]);
+  it("names on every entry the page its price was read from, the date it was read and how sure it is", () => {
+    const unsourced = catalog.entries.filter(
+      ({ provenance }) =>
+        provenance.source === null || !/^https:\/\/\S+$/.test(provenance.source) || provenance.checked === null || provenance.confidence === null,
+    );
+    expect(unsourced.map((entry) => `${entry.path} ${entry.model}`)).toEqual([]);
+  });
+
+  it("reads primary prices from AWS's own pages", () => {
+    const primary = catalog.entries.filter((entry) => entry.provenance.confidence === "primary");
+    expect(primary.length).toBeGreaterThan(0);
+    expect(
+      primary.filter(
+        (entry) => !/^https:\/\/([a-z0-9.-]+\.)?(aws\.amazon\.com|amazonaws\.com|github\.com\/(aws|awslabs|aws-samples)\/)/.test(entry.provenance.source ?? ""),
+      ),
+    ).toEqual([]);
   });
 
   it.each([

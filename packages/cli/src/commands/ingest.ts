@@ -19,7 +19,7 @@ import { type DecodedItem, decodeStream, formatSource, formatUsd, type Pricer, p
 import { localDynamoDbClient, localKinesisClient } from "@bedrock-spend/emulators";
 import { countedRequestIds } from "@bedrock-spend/store";
 import { APPLICATION_PROFILES } from "@bedrock-spend/traffic";
-import { parseCommandArgs } from "../args";
+import { parseCommandArgs, priceFileOf } from "../args";
 import { clockFromEnv } from "../clock";
 import { loadPricer } from "../config";
 import { CommandFailure, UsageError } from "../errors";
@@ -54,7 +54,9 @@ With "bedrock-spend start" running on the data dir, the records go through its p
 prices); otherwise ingest starts DynamoDB Local and kinesalite itself (Java, a few seconds).
 
 Options:
-  --prices FILE     price catalog overlay (USD per million tokens), merged over the defaults
+  --prices FILE     price file laid over the shipped catalog (USD per million tokens): its
+                    entries win at the dates they cover
+  --prices-only FILE  price file used as the whole catalog instead of the shipped one
   --profiles FILE   application-inference-profile map
   --aliases FILE    metadata key aliases
   --chaos RATE      inject faults at RATE (0-1): DynamoDB throttling, handler crashes right after
@@ -183,7 +185,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   const dataDir = dataDirOf(values["data-dir"]);
   const clock = clockFromEnv();
   const files = await expandInputPaths(positionals);
-  let pricer = await loadPricer({ prices: values.prices, profiles: values.profiles, aliases: values.aliases });
+  let pricer = await loadPricer({ ...priceFileOf(values), profiles: values.profiles, aliases: values.aliases });
   const pricing = pricingOf(values);
   let totalBytes: number | undefined = 0;
   for (const file of files) {
@@ -203,7 +205,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
         throw new UsageError(
           `--chaos injects faults into ingest's own pipeline, but bedrock-spend start (pid ${holder.pid}) runs the pipeline of ${holder.dataDir}: stop it, or give --chaos to start`,
         );
-      const theirs = holder.pricing ?? { prices: null, profiles: null, aliases: null };
+      const theirs = holder.pricing ?? { prices: null, pricesOnly: false, profiles: null, aliases: null };
       const conflict = await pricingConflict(pricing, theirs);
       if (conflict)
         throw new UsageError(
@@ -211,7 +213,10 @@ export async function ingestCommand(argv: string[]): Promise<number> {
         );
       // The summary's costs with the prices of the pipeline that counts them: the start's.
       const given = (path: string | null) => path ?? undefined;
-      pricer = await loadPricer({ prices: given(theirs.prices), profiles: given(theirs.profiles), aliases: given(theirs.aliases) }, APPLICATION_PROFILES);
+      pricer = await loadPricer(
+        { prices: given(theirs.prices), pricesOnly: theirs.pricesOnly === true, profiles: given(theirs.profiles), aliases: given(theirs.aliases) },
+        APPLICATION_PROFILES,
+      );
       if (!values.json) sharedNotice(holder);
       sink = sharedSink(holder, dataDir);
     } else {
@@ -295,6 +300,7 @@ async function pricingConflict(
   mine: NonNullable<LockInfo["pricing"]>,
   theirs: NonNullable<LockInfo["pricing"]>,
 ): Promise<"prices" | "profiles" | "aliases" | undefined> {
+  if (mine.prices !== null && (mine.pricesOnly === true) !== (theirs.pricesOnly === true)) return "prices";
   for (const key of ["prices", "aliases"] as const) {
     const path = mine[key];
     if (path === null || path === theirs[key]) continue;

@@ -3,7 +3,7 @@
  * in input order, with a summary on stderr.
  */
 import { type DecodedItem, decodeStream, formatSource, formatUsd, type InvalidOutcome, priceItems, toPriceLine } from "@bedrock-spend/core";
-import { parseCommandArgs } from "../args";
+import { parseCommandArgs, priceFileOf } from "../args";
 import { loadPricer } from "../config";
 import { UsageError } from "../errors";
 import { expandInputPaths, LineWriter, openInput } from "../io";
@@ -18,7 +18,9 @@ Accepted inputs (plain or gzip, detected by content): JSON Lines of invocation l
 "aws logs filter-log-events" / "get-log-events", a single record, or a JSON array of records.
 
 Options:
-  --prices FILE     price catalog overlay (USD per million tokens), merged over the defaults
+  --prices FILE     price file laid over the shipped catalog (USD per million tokens): its
+                    entries win at the dates they cover
+  --prices-only FILE  price file used as the whole catalog instead of the shipped one
   --profiles FILE   application-inference-profile map: {"<arn>": {"model": "...", "pricingProfile": "us"}}
   --aliases FILE    metadata key aliases: {"tenantId": ["acct", "tenant"], ...}
   --max-warnings N  invalid records described on stderr (default 20)
@@ -64,7 +66,7 @@ export async function priceCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(maxWarnings) || maxWarnings < 0) throw new UsageError(`--max-warnings must be a non-negative integer, got "${values["max-warnings"]}"`);
 
   const pricer = await loadPricer({
-    prices: values.prices,
+    ...priceFileOf(values),
     profiles: values.profiles,
     aliases: values.aliases,
   });

@@ -12,7 +12,7 @@ import { formatUsd } from "@bedrock-spend/core";
 import { createDashboardServer, type DashboardServer } from "@bedrock-spend/dashboard";
 import type { FiredAlert } from "@bedrock-spend/store";
 import { APPLICATION_PROFILES, generateTraffic, gzipStable, type TrafficItem, toSubscriptionPayloads } from "@bedrock-spend/traffic";
-import { parseCommandArgs } from "../args";
+import { parseCommandArgs, priceFileOf } from "../args";
 import { CLOCK_ENV, clockFromEnv } from "../clock";
 import { loadPricer } from "../config";
 import { UsageError } from "../errors";
@@ -37,7 +37,8 @@ Options:
   --no-traffic        no generated traffic (ingest your own logs)
   --duration SECONDS  stop after this long (default: until Ctrl-C)
   --chaos RATE        inject faults at RATE (0-1) on the aggregate path and the deliveries
-  --prices FILE       price catalog overlay, merged over the defaults
+  --prices FILE       price file laid over the shipped catalog (wins at the dates it covers)
+  --prices-only FILE  price file used as the whole catalog
   --profiles FILE     application-inference-profile map (over the generated traffic's own)
   --aliases FILE      metadata key aliases
 ${LOCAL_OPTIONS_HELP} (one JSON line when ready, one per alert, one at the end)
@@ -186,7 +187,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   const dataDir = dataDirOf(values["data-dir"]);
   const clock = clockFromEnv();
   const json = values.json === true;
-  const pricer = await loadPricer({ prices: values.prices, profiles: values.profiles, aliases: values.aliases }, APPLICATION_PROFILES);
+  const pricer = await loadPricer({ ...priceFileOf(values), profiles: values.profiles, aliases: values.aliases }, APPLICATION_PROFILES);
   const pricing = pricingOf(values);
   const say = (text: string) => process.stdout.write(`${text}\n`);
   const event = (fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(fields)}\n`);
