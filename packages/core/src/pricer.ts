@@ -4,7 +4,7 @@
  * and the CLI go through this one function, so a cost can never differ between them.
  */
 import { type AliasMap, Attributor } from "./attribution";
-import { formatCatalogDate, type PriceCatalog, type PriceEntry } from "./catalog";
+import { formatCatalogDate, type PriceCatalog, type PriceEntry, type RateClass } from "./catalog";
 import { computeCost } from "./cost";
 import type { DecodedItem, SkipReason, SourceRef } from "./decode/items";
 import { formatTimestamp, type InvocationLog, type InvocationParseResult, parseInvocationLog } from "./invocation";
@@ -112,6 +112,9 @@ export class Pricer {
       status: "unpriced",
       reason: null,
       error_code: log.errorCode,
+      cache_write_1h_tokens: log.cacheWrite1hTokens,
+      latency: log.latency,
+      service_tier: log.serviceTier,
       year: eventTime.slice(0, 4),
       month: eventTime.slice(5, 7),
       day: eventTime.slice(8, 10),
@@ -133,15 +136,21 @@ export class Pricer {
         : `model ${resolution.model} is not in price catalog ${this.catalog.version}`;
       return { record, costPico: null, entry: null, longContext: false };
     }
-    const cost = computeCost(entry, {
-      input: log.inputTokens,
-      output: log.outputTokens,
-      cacheRead: log.cacheReadTokens,
-      cacheWrite: log.cacheWriteTokens,
-    });
+    const cost = computeCost(
+      entry,
+      {
+        input: log.inputTokens,
+        output: log.outputTokens,
+        cacheRead: log.cacheReadTokens,
+        cacheWrite: log.cacheWriteTokens,
+        cacheWrite1h: log.cacheWrite1hTokens ?? 0,
+      },
+      { latency: log.latency, serviceTier: log.serviceTier },
+    );
     if (!cost.priced) {
-      const counts = cost.missing.map((tokenClass) => `${tokenClass} (${tokenCount(log, tokenClass)} tokens)`).join(", ");
-      record.reason = `${entry.model} (profile ${entry.profile}, from ${formatCatalogDate(entry.effectiveFrom)}${cost.longContext ? ", long context" : ""}) has no price for ${counts}`;
+      const what = `${entry.model} (profile ${entry.profile}, from ${formatCatalogDate(entry.effectiveFrom)}${cost.block ? `, ${cost.block}` : ""})`;
+      if (cost.noBlock) record.reason = `${what} has no rates for a call ${noBlockText(log, cost.longContext ? entry : null)}`;
+      else record.reason = `${what} has no price for ${cost.missing.map((rateClass) => `${rateClass} (${tokenCount(log, rateClass)} tokens)`).join(", ")}`;
       return { record, costPico: null, entry, longContext: cost.longContext };
     }
     record.status = "priced";
@@ -155,8 +164,9 @@ export class Pricer {
   }
 }
 
-function tokenCount(log: InvocationLog, tokenClass: "input" | "output" | "cacheRead" | "cacheWrite"): number {
-  switch (tokenClass) {
+function tokenCount(log: InvocationLog, rateClass: RateClass): number {
+  const oneHour = log.cacheWrite1hTokens ?? 0;
+  switch (rateClass) {
     case "input":
       return log.inputTokens;
     case "output":
@@ -164,6 +174,20 @@ function tokenCount(log: InvocationLog, tokenClass: "input" | "output" | "cacheR
     case "cacheRead":
       return log.cacheReadTokens;
     case "cacheWrite":
-      return log.cacheWriteTokens;
+      return log.cacheWriteTokens - oneHour;
+    case "cacheWrite1h":
+      return oneHour;
   }
+}
+
+/** What the log says of a call that no rate block prices: `latency-optimized`, `at the flex tier`, and its long context. */
+function noBlockText(log: InvocationLog, longContextOf: PriceEntry | null): string {
+  const parts: string[] = [];
+  if (log.latency === "optimized") parts.push("with optimized latency");
+  if (log.serviceTier !== null && log.serviceTier !== "default") parts.push(`at the ${log.serviceTier} tier`);
+  if (longContextOf?.longContext) {
+    const tokens = log.inputTokens + log.cacheReadTokens + log.cacheWriteTokens;
+    parts.push(`with ${tokens} input tokens (long context above ${longContextOf.longContext.aboveInputTokens})`);
+  }
+  return parts.join(" ");
 }

@@ -177,6 +177,24 @@ export const USAGE_COLUMNS = [
     doc: "errorCode of a failed invocation",
   },
   {
+    name: "cache_write_1h_tokens",
+    type: "bigint",
+    nullable: true,
+    doc: "Of cache_write_tokens, those written with a 1-hour lifetime (billed apart); null when the log does not split writes",
+  },
+  {
+    name: "latency",
+    type: "string",
+    nullable: true,
+    doc: "performanceConfig.latency (standard or optimized, billed apart); null when the log does not say",
+  },
+  {
+    name: "service_tier",
+    type: "string",
+    nullable: true,
+    doc: "Service tier that served the call (default, priority, flex, reserved); null when the log does not say",
+  },
+  {
     name: "year",
     type: "string",
     nullable: false,

@@ -24,6 +24,33 @@ describe("Function: PriceCatalog.fromJson() validation", () => {
     expect(catalog.entries).toHaveLength(1);
   });
 
+  it("reads the provenance and the rate blocks of an entry", () => {
+    const [entry] = PriceCatalog.fromJson(
+      catalogJson([
+        priceEntry({
+          cacheWrite1h: "2.20",
+          latencyOptimized: { input: "1.40", output: "7" },
+          tiers: { flex: { input: "0.55", output: "2.75" } },
+          source: "https://aws.amazon.com/bedrock/pricing/",
+          checked: "2026-12-01",
+          confidence: "primary",
+          note: "read off the page",
+        }),
+      ]),
+      "prices.json",
+    ).entries;
+    expect(entry?.rates.cacheWrite1h).toBe(2_200_000n);
+    expect(entry?.latencyOptimized).toEqual({ input: 1_400_000n, output: 7_000_000n });
+    expect(entry?.tiers).toEqual({ flex: { input: 550_000n, output: 2_750_000n } });
+    expect(entry?.provenance).toEqual({
+      source: "https://aws.amazon.com/bedrock/pricing/",
+      checked: "2026-12-01",
+      confidence: "primary",
+      note: "read off the page",
+    });
+    expect(entry?.path).toBe("models[0]");
+  });
+
   it("refuses a file in another unit instead of misreading it", () => {
     const issues = issuesOf({ ...catalogJson([priceEntry()]), unit: "per_thousand_tokens" });
     expect(issues).toEqual([expect.stringMatching(/^unit: must be "per_million_tokens".*per_thousand_tokens/)]);
@@ -42,6 +69,21 @@ describe("Function: PriceCatalog.fromJson() validation", () => {
     [{ model: `us.${HAIKU}` }, "models[0].model: must be a base model id without a profile prefix"],
     [{ model: `arn:aws:bedrock:us-east-1::foundation-model/${HAIKU}` }, "models[0].model: must be a base model id, not an ARN"],
     [{ inputt: "1" } as never, "models[0].inputt: is not a known field"],
+    [{ cacheWrite1h: "2.2.0" }, "models[0].cacheWrite1h: must be a decimal string"],
+    [{ latencyOptimized: { input: "1" } } as never, "models[0].latencyOptimized.output: is missing"],
+    [{ latencyOptimized: "fast" } as never, "models[0].latencyOptimized: must be an object of rates"],
+    [{ latencyOptimized: { input: "1", output: "5", speed: "2" } } as never, "models[0].latencyOptimized.speed: is not a known field"],
+    [{ tiers: { turbo: { input: "1", output: "2" } } } as never, "models[0].tiers.turbo: is not a service tier with its own rates (flex, priority, reserved"],
+    [{ tiers: { default: { input: "1", output: "2" } } } as never, "models[0].tiers.default: is not a service tier with its own rates"],
+    [{ tiers: { flex: { input: "-1", output: "2" } } } as never, "models[0].tiers.flex.input: must not be negative"],
+    [{ tiers: [] } as never, "models[0].tiers: must be an object keyed by service tier"],
+    [{ checked: "last week" }, 'models[0].checked: must be the YYYY-MM-DD date the source was read, got "last week"'],
+    [{ confidence: "high" } as never, 'models[0].confidence: must be "primary" or "secondary", got "high"'],
+    [{ source: "" }, "models[0].source: must be a non-empty string"],
+    [
+      { cacheWrite1h: "2.2", longContext: { aboveInputTokens: 200_000, input: "2", output: "7.5", cacheRead: "0.2", cacheWrite: "2.5" } } as never,
+      "models[0].longContext.cacheWrite1h: is missing",
+    ],
     [
       { longContext: { aboveInputTokens: 200_000, input: "2", output: "7.5", cacheRead: "0.2" } } as never,
       "models[0].longContext.cacheWrite: is missing: the entry prices cacheWrite",
@@ -123,7 +165,11 @@ describe("Method: PriceCatalog.overlay()", () => {
     expect(price("2026-10-01")?.json.input).toBe("0.80");
     expect(price("2031-01-01")?.origin).toBe("acme.json");
     const cut = merged.entries.find((entry) => entry.origin === "defaults" && entry.model === HAIKU);
-    expect(cut).toMatchObject({ effectiveFrom: day("2025-10-01"), effectiveTo: day("2026-10-01"), declared: { effectiveFrom: day("2025-10-01"), effectiveTo: null } });
+    expect(cut).toMatchObject({
+      effectiveFrom: day("2025-10-01"),
+      effectiveTo: day("2026-10-01"),
+      declared: { effectiveFrom: day("2025-10-01"), effectiveTo: null },
+    });
   });
 
   it("cuts a default in two around a closed overlay range, and drops a default the overlay covers whole", () => {

@@ -46,8 +46,86 @@ describe("Function: computeCost()", () => {
 
   it("makes an invocation unpriced, never free, when a class with tokens has no price", () => {
     const noCache = entryOf({ cacheRead: undefined, cacheWrite: undefined });
-    expect(computeCost(noCache, tokens({ input: 10, cacheWrite: 5 }))).toEqual({ priced: false, missing: ["cacheWrite"], longContext: false });
+    expect(computeCost(noCache, tokens({ input: 10, cacheWrite: 5 }))).toEqual({
+      priced: false,
+      missing: ["cacheWrite"],
+      longContext: false,
+      block: null,
+      noBlock: false,
+    });
     expect(computeCost(noCache, tokens({ input: 10 })).priced).toBe(true);
+  });
+
+  it("bills 1-hour cache writes at their own rate and the rest of the writes at the 5-minute rate", () => {
+    // Arrange: Sonnet 4.5 global, 3 / 15 / 0.30 / 3.75, 1-hour writes 6.00 (2x input)
+    const sonnet = entryOf({ input: "3", output: "15", cacheRead: "0.30", cacheWrite: "3.75", cacheWrite1h: "6" });
+
+    // Act: 10,000 writes of which 4,000 with a 1-hour lifetime
+    const result = computeCost(sonnet, tokens({ cacheWrite: 10_000, cacheWrite1h: 4_000 }));
+
+    // Assess: 6,000 x 3.75 + 4,000 x 6 = 22,500 + 24,000 micro-dollars, all of it cache write
+    expect(result.priced && formatUsd(result.costPico)).toBe("0.046500");
+    expect(result.priced && result.byClass.cacheWrite).toBe(46_500_000_000n);
+    expect(computeCost(entryOf(), tokens({ cacheWrite: 10_000, cacheWrite1h: 4_000 }))).toEqual({
+      priced: false,
+      missing: ["cacheWrite1h"],
+      longContext: false,
+      block: null,
+      noBlock: false,
+    });
+  });
+
+  it("bills latency-optimized calls and service tiers from their own blocks, and leaves a call unpriced when the entry has none", () => {
+    const haiku35 = entryOf({
+      model: "anthropic.claude-3-5-haiku-20241022-v1:0",
+      input: "0.80",
+      output: "4",
+      latencyOptimized: { input: "1", output: "5" },
+      tiers: { flex: { input: "0.40", output: "2" }, priority: { input: "1.40", output: "7" } },
+    });
+    const call = tokens({ input: 1_000_000, output: 100_000 });
+    const usd = (result: ReturnType<typeof computeCost>) => (result.priced ? formatUsd(result.costPico) : result);
+    expect(usd(computeCost(haiku35, call, { latency: "standard", serviceTier: "default" }))).toBe("1.200000");
+    expect(usd(computeCost(haiku35, call, { latency: "optimized", serviceTier: null }))).toBe("1.500000");
+    expect(usd(computeCost(haiku35, call, { latency: null, serviceTier: "flex" }))).toBe("0.600000");
+    expect(usd(computeCost(haiku35, call, { latency: null, serviceTier: "priority" }))).toBe("2.100000");
+    expect(computeCost(haiku35, call, { latency: null, serviceTier: "reserved" })).toEqual({
+      priced: false,
+      missing: [],
+      longContext: false,
+      block: "reserved tier",
+      noBlock: true,
+    });
+    expect(computeCost(haiku35, call, { latency: "optimized", serviceTier: "flex" })).toMatchObject({ priced: false, block: "latency-optimized flex tier" });
+    expect(computeCost(entryOf(), call, { latency: "optimized", serviceTier: null })).toMatchObject({
+      priced: false,
+      block: "latency-optimized",
+      noBlock: true,
+    });
+  });
+
+  it("does not bill a long-context call at a tier's base rates", () => {
+    const tiered = entryOf({
+      longContext: { aboveInputTokens: 200_000, input: "2.20", output: "8.25", cacheRead: "0.22", cacheWrite: "2.75" },
+      tiers: { flex: { input: "0.55", output: "2.75", cacheRead: "0.055", cacheWrite: "0.6875" } },
+    });
+    expect(computeCost(tiered, tokens({ input: 300_000 }), { latency: null, serviceTier: "flex" })).toMatchObject({
+      priced: false,
+      longContext: true,
+      block: "long-context flex tier",
+    });
+  });
+
+  it("costs the same when 1-hour writes are split out at the 5-minute rate, for any counts (property)", () => {
+    const same = entryOf({ cacheWrite1h: "1.375" });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 5_000_000 }), fc.integer({ min: 0, max: 5_000_000 }), (writes, share) => {
+        const oneHour = Math.min(share, writes);
+        const split = computeCost(same, tokens({ input: 7, cacheWrite: writes, cacheWrite1h: oneHour }));
+        const whole = computeCost(same, tokens({ input: 7, cacheWrite: writes }));
+        expect(split.priced && whole.priced && split.costPico === whole.costPico).toBe(true);
+      }),
+    );
   });
 
   it("costs zero only when there are no tokens", () => {

@@ -43,14 +43,14 @@ describe("Class: Pricer with the shipped catalog", () => {
     expect(priced.record.cost_usd).toBe("0.11035275");
   });
 
-  it("uses the promotional and the full Sonnet 5 price on either side of 2026-09-01", () => {
+  it("keeps Sonnet 5 at $2 input on either side of 2026-09-01 (the scheduled rise to $3 was cancelled)", () => {
     const before = priceRecord(
       withTokens(invocationLog({ modelId: "global.anthropic.claude-sonnet-5", timestamp: "2026-08-31T23:59:59Z" }), { input: 1_000_000, output: 0 }),
     );
     const after = priceRecord(
       withTokens(invocationLog({ modelId: "global.anthropic.claude-sonnet-5", timestamp: "2026-09-01T00:00:00Z" }), { input: 1_000_000, output: 0 }),
     );
-    expect([before.record.cost_usd, after.record.cost_usd]).toEqual(["2.000000", "3.000000"]);
+    expect([before.record.cost_usd, after.record.cost_usd]).toEqual(["2.000000", "2.000000"]);
   });
 
   it("fills the usage record, which satisfies the schema derived from the column list", () => {

@@ -129,7 +129,7 @@ export const MODEL_MIX: readonly ModelSpec[] = modelMix();
  * Model ids the shipped catalog does not price, for the unpriced fraction: models newer than the
  * catalog or never added to it. The generator also uses an application profile missing from the map.
  */
-export const UNPRICED_MODEL_IDS: readonly string[] = ["us.writer.palmyra-x5-v1:0", "ai21.jamba-1-5-mini-v1:0", "ai21.jamba-1-5-large-v1:0"];
+export const UNPRICED_MODEL_IDS: readonly string[] = ["us.twelvelabs.pegasus-1-2-v1:0", "ai21.jamba-1-5-mini-v1:0", "ai21.jamba-1-5-large-v1:0"];
 
 /** An application inference profile that no profile map names (its records are unpriced). */
 export function unmappedApplicationProfileArn(accountId = DEFAULT_ACCOUNT_ID, region = DEFAULT_REGION): string {
