@@ -3,7 +3,9 @@
  *
  * Lenient on fields bedrock-spend does not use (bodies, unknown keys, key order), strict on the
  * ones it does: a record whose token counts, ids, timestamp or metadata are wrong is `invalid`
- * with a reason that names the field, never silently repaired into a cost.
+ * with a reason that names the field, never silently repaired into a cost. The bodies are read
+ * only for the billing dimensions (latency, service tier, 1-hour cache writes), and a body that
+ * cannot be read only means the log does not say them (see "Billing dimensions" below).
  */
 import { MAX_METADATA_ENTRIES, MAX_METADATA_LENGTH, METADATA_CHARS, metadataKeyProblem, metadataValueProblem } from "./request-metadata";
 
@@ -368,6 +370,8 @@ export type InvocationParseResult =
  * Validates one decoded record value. Token counts must be non-negative integers (integral numeric
  * strings accepted); `input.inputTokenCount` is required unless the invocation failed (`errorCode`),
  * `outputTokenCount` defaults to 0 (embeddings have no output), cache counts default to 0.
+ * The billing dimensions are null unless the log says them; one it says wrongly (a value outside
+ * its enumeration, a bad count, 1-hour writes above cacheWriteInputTokenCount) is a problem.
  */
 export function parseInvocationLog(value: unknown): InvocationParseResult {
   // Every record goes through here: the common, valid shape is checked first, with no issue list.
@@ -630,7 +634,7 @@ function bodyOf(value: unknown): Record<string, unknown> | unknown[] | undefined
     const parsed: unknown = JSON.parse(value);
     return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown> | unknown[]) : undefined;
   } catch {
-    // A cut body (the log truncates long ones) says nothing.
+    // A cut or otherwise unparsable body says nothing.
     return undefined;
   }
 }

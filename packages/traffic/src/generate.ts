@@ -96,12 +96,14 @@ export interface TrafficOptions {
   /** Source Region of the records. Default us-east-1. */
   region?: string;
   /**
-   * Give a realistic share of records the billing dimensions Bedrock logs: latency-optimized calls
-   * (3% of calls to models that offer it: Claude 3.5 Haiku, Nova Pro, Llama 3.1 70B/405B), 1-hour
-   * cache writes (10% of cached calls to Claude 4.5 and later), and the flex (2%) and priority (1%)
-   * service tiers on Converse calls (InvokeModel sets the tier by a header the log does not carry);
-   * Claude responses then split their cache writes by TTL. Default false: the reference workload
-   * stays byte for byte what it was, so benchmarks and tests keep comparing.
+   * Give a realistic share of records the billing dimensions Bedrock logs, where the shipped
+   * catalog prices them (so that records marked priced stay priced): latency-optimized calls (3% of
+   * the uncached calls to Nova Pro), 1-hour cache writes (10% of cached calls to Claude 4.5 and
+   * later), and the flex (2%) and priority (1%) tiers on uncached Converse calls to Nova 2 Lite
+   * (InvokeModel sets the tier by a header the log does not carry; the catalog's latency and tier
+   * rates have no cache rates); Claude responses then split their cache writes by
+   * TTL. Default false: the reference workload stays byte for byte what it was, so benchmarks and
+   * tests keep comparing.
    */
   billingDimensions?: boolean;
 }
@@ -168,14 +170,7 @@ const LATENCY_OPTIMIZED_SHARE = 0.03;
 const HOUR_CACHE_SHARE = 0.1;
 const FLEX_SHARE = 0.02;
 const PRIORITY_SHARE = 0.01;
-/** Base models with a latency-optimized version on Bedrock. */
-const LATENCY_OPTIMIZED_MODELS: ReadonlySet<string> = new Set([
-  "anthropic.claude-3-5-haiku-20241022-v1:0",
-  "amazon.nova-pro-v1:0",
-  "meta.llama3-1-70b-instruct-v1:0",
-  "meta.llama3-1-405b-instruct-v1:0",
-]);
-/** Claude models that take a 1-hour cache TTL: 4.5 and later. */
+/** Claude models that take a 1-hour cache TTL (4.5 and later; the shipped catalog prices their 1-hour writes). */
 const HOUR_CACHE_MODEL = /^claude-(?:haiku|sonnet|opus)-(?:4-[5-9]|[5-9])/;
 
 /** The billing dimensions of one call: three draws, whatever the model, so that the stream of draws does not depend on the mix. */
@@ -184,9 +179,17 @@ function drawDimensions(rng: Prng, model: ModelSpec, operation: Operation, cache
   const tierRoll = rng.next();
   const hourRoll = rng.next();
   const converse = operation === "Converse" || operation === "ConverseStream";
+  // The catalog's latency and tier rate blocks have no cache rates: such calls carry no cache tokens.
   return {
-    latencyOptimized: LATENCY_OPTIMIZED_MODELS.has(model.model) && latencyRoll < LATENCY_OPTIMIZED_SHARE,
-    serviceTier: !converse ? undefined : tierRoll < FLEX_SHARE ? "flex" : tierRoll < FLEX_SHARE + PRIORITY_SHARE ? "priority" : undefined,
+    latencyOptimized: !cached && model.latencyOptimized === true && latencyRoll < LATENCY_OPTIMIZED_SHARE,
+    serviceTier:
+      cached || !converse || model.serviceTiers !== true
+        ? undefined
+        : tierRoll < FLEX_SHARE
+          ? "flex"
+          : tierRoll < FLEX_SHARE + PRIORITY_SHARE
+            ? "priority"
+            : undefined,
     hourCache: cached && model.family === "anthropic" && HOUR_CACHE_MODEL.test(model.responseModel) && hourRoll < HOUR_CACHE_SHARE,
   };
 }

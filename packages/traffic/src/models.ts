@@ -32,6 +32,10 @@ export interface ModelSpec {
   msPerOutputToken: number;
   /** Model name as the provider reports it inside response bodies. */
   responseModel: string;
+  /** Offers latency-optimized inference that the shipped catalog prices (`billingDimensions`). */
+  latencyOptimized?: boolean;
+  /** Offers the flex and priority service tiers at rates the shipped catalog prices (`billingDimensions`). */
+  serviceTiers?: boolean;
 }
 
 /** AWS account of the generated records unless told otherwise. */
@@ -101,12 +105,12 @@ export function modelMix(accountId = DEFAULT_ACCOUNT_ID, region = DEFAULT_REGION
     complete(spec("meta.llama3-1-8b-instruct-v1:0", "llama", 6, "none", "meta.llama3-1-8b-instruct-v1:0", 5)),
     complete(spec("openai.gpt-oss-20b-1:0", "openai", 6, "none", "openai.gpt-oss-20b-1:0", 4)),
     complete(spec("anthropic.claude-3-haiku-20240307-v1:0", "anthropic", 6, "none", "claude-3-haiku-20240307", 7)),
-    complete(spec("global.amazon.nova-2-lite-v1:0", "nova", 6, "read", "amazon.nova-2-lite-v1:0", 5)),
+    { ...complete(spec("global.amazon.nova-2-lite-v1:0", "nova", 6, "read", "amazon.nova-2-lite-v1:0", 5)), serviceTiers: true },
     complete(spec("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic", 7, "read-write", "claude-sonnet-4-5-20250929", 14, true)),
     complete(spec("us.meta.llama3-3-70b-instruct-v1:0", "llama", 4, "none", "meta.llama3-3-70b-instruct-v1:0", 12)),
     complete(spec("openai.gpt-oss-120b-1:0", "openai", 4, "none", "openai.gpt-oss-120b-1:0", 7)),
     complete(spec("us.anthropic.claude-3-5-haiku-20241022-v1:0", "anthropic", 4, "read-write", "claude-3-5-haiku-20241022", 9)),
-    complete(spec("us.amazon.nova-pro-v1:0", "nova", 4, "read", "amazon.nova-pro-v1:0", 10)),
+    { ...complete(spec("us.amazon.nova-pro-v1:0", "nova", 4, "read", "amazon.nova-pro-v1:0", 10)), latencyOptimized: true },
     complete(spec("global.anthropic.claude-sonnet-4-6", "anthropic", 4, "read-write", "claude-sonnet-4-6", 14, true)),
     complete(spec("amazon.titan-embed-text-v2:0", "titan-embed", 4, "none", "amazon.titan-embed-text-v2:0", 0)),
     complete(spec("qwen.qwen3-32b-v1:0", "openai", 3, "none", "qwen.qwen3-32b-v1:0", 9)),

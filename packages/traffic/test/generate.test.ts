@@ -334,9 +334,24 @@ describe("generateTraffic: billing dimensions (billingDimensions)", () => {
     expect(lines({ seed: 7, count: 1000, billingDimensions: true })).toBe(lines({ seed: 7, count: 1000, billingDimensions: true }));
   });
 
-  it("makes about 3% of the calls to latency-optimized models optimized, read back from the log", () => {
+  it("prices every record it marks priced, dimensions included", () => {
+    // Act
+    const problems = withDimensions.flatMap((item) => {
+      if (item.kind !== "record" || !item.priced) return [];
+      const [decoded] = decodeText(itemLine(item));
+      const outcome = decoded ? pricer.priceItem(decoded) : undefined;
+      return outcome?.kind === "usage" && outcome.usage.record.status === "priced"
+        ? []
+        : [`${item.record.requestId}: ${outcome?.kind === "usage" ? outcome.usage.record.reason : outcome?.kind}`];
+    });
+
+    // Assess
+    expect(problems.slice(0, 5)).toEqual([]);
+  });
+
+  it("makes about 3% of the uncached calls to latency-optimized models optimized, read back from the log", () => {
     // Arrange
-    const capable = parsed.filter(({ record }) => /claude-3-5-haiku|nova-pro/.test(record.modelId));
+    const capable = parsed.filter(({ record }) => /nova-pro/.test(record.modelId) && !record.input.cacheReadInputTokenCount);
 
     // Act
     const optimized = capable.filter(({ log }) => log.latency === "optimized").length;
@@ -347,16 +362,19 @@ describe("generateTraffic: billing dimensions (billingDimensions)", () => {
     expect(optimized / capable.length).toBeLessThan(0.045);
   });
 
-  it("puts about 2% of Converse calls on flex and 1% on priority, and says nothing of InvokeModel's tier", () => {
+  it("puts about 2% of uncached Converse calls to tiered models on flex and 1% on priority, and says nothing of InvokeModel's tier", () => {
     // Arrange
-    const converse = parsed.filter(({ record }) => record.operation.startsWith("Converse"));
+    const converse = parsed.filter(
+      ({ record }) => record.operation.startsWith("Converse") && /nova-2-lite/.test(record.modelId) && !record.input.cacheReadInputTokenCount,
+    );
     const share = (tier: string) => converse.filter(({ log }) => log.serviceTier === tier).length / converse.length;
 
     // Assess
-    expect(share("flex")).toBeGreaterThan(0.013);
-    expect(share("flex")).toBeLessThan(0.027);
-    expect(share("priority")).toBeGreaterThan(0.005);
-    expect(share("priority")).toBeLessThan(0.015);
+    expect(share("flex")).toBeGreaterThan(0.01);
+    expect(share("flex")).toBeLessThan(0.03);
+    expect(share("priority")).toBeGreaterThan(0.003);
+    expect(share("priority")).toBeLessThan(0.02);
+    expect(parsed.filter(({ log }) => log.serviceTier !== null).length).toBe(converse.filter(({ log }) => log.serviceTier !== null).length);
     expect(parsed.filter(({ record, log }) => record.operation.startsWith("Invoke") && log.serviceTier !== null)).toEqual([]);
   });
 
