@@ -20,6 +20,22 @@ describe("Handler configuration from the environment", () => {
     expect(() => pricerFromEnv({ PRICE_OVERLAY: JSON.stringify({ ...overlay, unit: "per_thousand_tokens" }) })).toThrow(/unit/);
   });
 
+  it("uses PRICE_CATALOG as the whole catalog, and refuses it together with PRICE_OVERLAY", () => {
+    const only = {
+      version: "acme-only",
+      currency: "USD",
+      unit: "per_million_tokens",
+      models: [{ model: "acme.custom-v1", profile: "*", region: "*", effectiveFrom: "2026-01-01", effectiveTo: null, input: "1", output: "2" }],
+    };
+    const pricer = pricerFromEnv({ PRICE_CATALOG: JSON.stringify(only) });
+    expect(pricer.catalog.version).toBe("acme-only");
+    expect(pricer.catalog.knowsModel("acme.custom-v1")).toBe(true);
+    expect(pricer.catalog.knowsModel("amazon.nova-lite-v1:0")).toBe(false);
+    expect(() => pricerFromEnv({ PRICE_CATALOG: JSON.stringify(only), PRICE_OVERLAY: JSON.stringify(only) })).toThrow(
+      "PRICE_CATALOG: and PRICE_OVERLAY are exclusive",
+    );
+  });
+
   it("reads breakdowns, the default budget and the dedup retention, refusing bad values", () => {
     expect(breakdownsFromEnv({ AGGREGATE_BREAKDOWNS: "departmentId, applicationId" })).toEqual(["departmentId", "applicationId"]);
     expect(() => breakdownsFromEnv({ AGGREGATE_BREAKDOWNS: "department" })).toThrow(/unknown dimension "department"/);

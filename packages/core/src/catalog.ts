@@ -382,7 +382,7 @@ function findOverlaps(entries: readonly PriceEntry[]): CatalogIssue[] {
           origin: current.origin,
           path: "models",
           entry: describeEntry(current),
-          message: `effective range overlaps ${describeEntry(previous)}; close the earlier one with effectiveTo, or use the same effectiveFrom to replace it`,
+          message: `effective range overlaps ${describeEntry(previous)}; close the earlier one with effectiveTo (the entries of one file may not overlap; a file laid over another wins at the dates it covers)`,
         });
       }
     }
