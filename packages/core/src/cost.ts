@@ -20,6 +20,9 @@ export interface TokenCounts {
   cacheWrite1h?: number;
 }
 
+/** The rates in the order they are summed: the token classes, then the 1-hour cache writes. */
+const RATE_ORDER: readonly RateClass[] = [...TOKEN_CLASSES, "cacheWrite1h"];
+
 /** How a call was served, as far as the log says (null: the log does not say, which bills as standard). */
 export interface BillingDimensions {
   latency: "standard" | "optimized" | null;
@@ -96,10 +99,9 @@ export function computeCost(entry: PriceEntry, tokens: TokenCounts, dimensions: 
   };
   // The log counts every cache write in one class; the 1-hour ones are billed at their own rate.
   const oneHour = Math.min(tokens.cacheWrite1h ?? 0, tokens.cacheWrite);
-  const counts: Record<RateClass, number> = { ...tokens, cacheWrite: tokens.cacheWrite - oneHour, cacheWrite1h: oneHour };
   let total = 0n;
-  for (const rateClass of [...TOKEN_CLASSES, "cacheWrite1h"] as const) {
-    const count = counts[rateClass];
+  for (const rateClass of RATE_ORDER) {
+    const count = rateClass === "cacheWrite" ? tokens.cacheWrite - oneHour : rateClass === "cacheWrite1h" ? oneHour : tokens[rateClass];
     if (count === 0) continue;
     const rate = rates[rateClass];
     if (rate === undefined) {
