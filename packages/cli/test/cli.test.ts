@@ -339,9 +339,10 @@ describe("bedrock-spend prices", () => {
     expect(before.code).toBe(0);
     const explanation = JSON.parse(before.stdout);
     expect(explanation.applies).toMatchObject({ origin: "defaults", effectiveFrom: "2024-03-07", effectiveTo: "2026-10-01", declared: { effectiveTo: null } });
-    expect(explanation.considered).toEqual([
+    expect(explanation.considered).toContainEqual(
       expect.objectContaining({ origin: prices, path: "models[0]", reason: "not in effect on 2026-09-15 (2026-10-01 to open)" }),
-    ]);
+    );
+    expect(explanation.considered).toContainEqual(expect.objectContaining({ origin: "defaults", profile: "us-gov", reason: "profile us-gov is not none" }));
 
     const unknown = await cli(["prices", "list", "--explain", "--model", "acme.unknown-v1", "--at", "2026-10-15"]);
     expect(unknown).toMatchObject({ code: 1, stdout: expect.stringContaining("no price: acme.unknown-v1 is not in the catalog") });
