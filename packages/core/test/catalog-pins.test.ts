@@ -7,7 +7,6 @@ import { describe, expect, it } from "vitest";
 import type { PriceEntryJson } from "../src/catalog";
 import { defaultCatalog } from "../src/defaults";
 import { parseInvocationLog } from "../src/invocation";
-import type { PricingProfile } from "../src/model";
 import { Pricer } from "../src/pricer";
 
 const pricer = new Pricer({ catalog: defaultCatalog() });
@@ -22,6 +21,12 @@ interface Call {
   output?: number;
   cacheRead?: number;
   cacheWrite?: number;
+  /** Of cacheWrite, the tokens written with a 1-hour TTL (the response's usage.cacheDetails). */
+  cacheWrite1h?: number;
+  /** performanceConfig.latency of the response. */
+  latency?: "standard" | "optimized";
+  /** serviceTier.type of the response. */
+  serviceTier?: "default" | "flex" | "priority";
 }
 
 /** A Converse invocation log record as Bedrock writes it (schema 1.0). */
@@ -44,8 +49,23 @@ function bedrockLog(call: Call): Record<string, unknown> {
       cacheReadInputTokenCount: call.cacheRead ?? 0,
       cacheWriteInputTokenCount: call.cacheWrite ?? 0,
     },
-    output: { outputContentType: "application/json", outputTokenCount: call.output ?? 0 },
+    output: { outputContentType: "application/json", outputBodyJson: responseBody(call), outputTokenCount: call.output ?? 0 },
   };
+}
+
+/** The Converse response body: where Bedrock logs the latency, the service tier and the 1-hour writes. */
+function responseBody(call: Call): Record<string, unknown> {
+  const body: Record<string, unknown> = { stopReason: "end_turn", metrics: { latencyMs: 420 } };
+  const usage: Record<string, unknown> = { inputTokens: call.input ?? 0, outputTokens: call.output ?? 0 };
+  if (call.cacheWrite1h !== undefined) {
+    const fiveMinutes = (call.cacheWrite ?? 0) - call.cacheWrite1h;
+    usage.cacheWriteInputTokens = call.cacheWrite ?? 0;
+    usage.cacheDetails = [{ ttl: "1h", inputTokens: call.cacheWrite1h }, ...(fiveMinutes > 0 ? [{ ttl: "5m", inputTokens: fiveMinutes }] : [])];
+  }
+  body.usage = usage;
+  if (call.latency) body.performanceConfig = { latency: call.latency };
+  if (call.serviceTier) body.serviceTier = { type: call.serviceTier };
+  return body;
 }
 
 function price(call: Call) {
@@ -58,13 +78,6 @@ function cost(call: Call): string | null {
   const record = price(call);
   if (record.status !== "priced") throw new Error(`${call.modelId} on ${call.day} is ${record.status}: ${record.reason}`);
   return record.cost_usd;
-}
-
-/** The entry as written, for rates the pricer does not select yet (1h writes, latency, tiers). */
-function entryJson(model: string, pricingProfile: PricingProfile, region: string | null, day: string): PriceEntryJson & Record<string, unknown> {
-  const entry = defaultCatalog().lookup({ model, pricingProfile, region, timestamp: Date.parse(`${day}T12:00:00Z`) });
-  if (!entry) throw new Error(`no entry for ${model} ${pricingProfile} ${region} ${day}`);
-  return entry.json as PriceEntryJson & Record<string, unknown>;
 }
 
 describe("Default catalog: Claude Sonnet 5 stays at $2/$10 after 2026-09-01 (the rise to $3/$15 was cancelled)", () => {
@@ -433,63 +446,90 @@ describe("Default catalog: OpenAI GPT-5.x on Bedrock and its 2026 cuts", () => {
   });
 });
 
-describe("Default catalog: rates the pricer does not select yet (1-hour writes, latency-optimized, service tiers)", () => {
+describe("Default catalog: billing dimensions (1-hour cache writes, latency-optimized, service tiers)", () => {
   it.each([
-    ["anthropic.claude-sonnet-4-6", "global", "6.00"],
-    ["anthropic.claude-sonnet-4-6", "us", "6.60"],
-    ["anthropic.claude-haiku-4-5-20251001-v1:0", "global", "2.00"],
-    ["anthropic.claude-sonnet-5", "global", "4.00"],
-    ["anthropic.claude-opus-5-5", "global", "8.00"],
-    ["anthropic.claude-opus-5-5", "eu", "8.80"],
-  ] as const)("carries the 1-hour cache-write rate of %s (%s): 2x input", (model, profile, expected) => {
+    ["global.anthropic.claude-sonnet-4-6", M, "6.000000"], // 1h write 2x input: 6.00
+    ["us.anthropic.claude-sonnet-4-6", M, "6.600000"],
+    ["global.anthropic.claude-sonnet-4-6", 400_000, "4.650000"], // 0.4M x 6.00 + 0.6M x 3.75
+    ["global.anthropic.claude-haiku-4-5-20251001-v1:0", M, "2.000000"],
+    ["global.anthropic.claude-sonnet-5", M, "4.000000"],
+    ["global.anthropic.claude-opus-5-5", M, "8.000000"],
+    ["eu.anthropic.claude-opus-5-5", M, "8.800000"],
+  ])("prices 1M cache-write tokens of %s, %d of them 1-hour, at %s", (modelId, oneHour, expected) => {
     // Arrange
-    const day = "2026-10-15";
+    const call = { modelId, day: "2026-10-15", region: modelId.startsWith("eu.") ? "eu-west-1" : "us-east-1", cacheWrite: M, cacheWrite1h: oneHour };
 
     // Act
-    const json = entryJson(model, profile, null, day);
+    const usd = cost(call);
 
     // Assess
-    expect(json.cacheWrite1h).toBe(expected);
+    expect(usd).toBe(expected);
   });
 
-  it("carries the 1-hour write inside Sonnet 4.5's long-context tier", () => {
+  it("prices 1-hour writes above 200K at Sonnet 4.5's long-context 1-hour rate", () => {
     // Arrange
-    const day = "2026-10-15";
+    const call = { modelId: "global.anthropic.claude-sonnet-4-5-20250929-v1:0", day: "2026-10-15", input: 300_000, cacheWrite: 100_000, cacheWrite1h: 100_000 };
 
     // Act
-    const json = entryJson("anthropic.claude-sonnet-4-5-20250929-v1:0", "global", null, day);
+    const usd = cost(call);
 
-    // Assess
-    expect(json.longContext).toMatchObject({ aboveInputTokens: 200_000, input: "6.00", output: "22.50", cacheWrite1h: "12.00" });
+    // Assess: 0.3M x 6.00 + 0.1M x 12.00
+    expect(usd).toBe("3.000000");
   });
 
-  it.each([
-    ["amazon.nova-pro-v1:0", "us", { input: "1.00", output: "4.00" }],
-    ["meta.llama3-1-405b-instruct-v1:0", "us", { input: "3.00", output: "3.00" }],
-    ["meta.llama3-1-70b-instruct-v1:0", "us", { input: "0.90", output: "0.90" }],
-  ] as const)("carries the latency-optimized rate of %s (%s)", (model, profile, expected) => {
+  it("leaves 1-hour writes unpriced on a model Bedrock caches for 5 minutes only (Claude 3.7 Sonnet)", () => {
     // Arrange
-    const day = "2026-03-01";
+    const call = { modelId: "us.anthropic.claude-3-7-sonnet-20250219-v1:0", day: "2026-03-01", cacheWrite: 1000, cacheWrite1h: 1000 };
 
     // Act
-    const json = entryJson(model, profile, "us-east-2", day);
+    const record = price(call);
 
     // Assess
-    expect(json.latencyOptimized).toEqual(expected);
+    expect(record.status).toBe("unpriced");
   });
 
   it.each([
-    ["global", { flex: { input: "0.15", output: "1.25" }, priority: { input: "0.525", output: "4.375" } }],
-    ["us", { flex: { input: "0.165", output: "1.375" }, priority: { input: "0.5775", output: "4.8125" } }],
-  ] as const)("carries Nova 2 Lite's Flex and Priority rates (%s)", (profile, expected) => {
+    ["us.amazon.nova-pro-v1:0", "optimized", "5.000000"], // 1.00 + 4.00
+    ["us.amazon.nova-pro-v1:0", "standard", "4.000000"], // 0.80 + 3.20
+    ["us.meta.llama3-1-405b-instruct-v1:0", "optimized", "6.000000"], // 3.00 + 3.00
+    ["us.meta.llama3-1-70b-instruct-v1:0", "optimized", "1.800000"], // 0.90 + 0.90
+    ["us.anthropic.claude-3-5-haiku-20241022-v1:0", "optimized", "6.000000"], // 1.00 + 5.00
+  ] as const)("prices 1M input + 1M output of %s at %s latency at %s", (modelId, latency, expected) => {
     // Arrange
-    const day = "2026-10-15";
+    const call = { modelId, day: "2026-03-01", region: "us-east-2", input: M, output: M, latency };
 
     // Act
-    const json = entryJson("amazon.nova-2-lite-v1:0", profile, null, day);
+    const usd = cost(call);
 
     // Assess
-    expect(json.tiers).toEqual(expected);
+    expect(usd).toBe(expected);
+  });
+
+  it.each([
+    ["global.amazon.nova-2-lite-v1:0", "flex", "1.400000"], // 0.15 + 1.25
+    ["global.amazon.nova-2-lite-v1:0", "priority", "4.900000"], // 0.525 + 4.375
+    ["us.amazon.nova-2-lite-v1:0", "flex", "1.540000"], // 0.165 + 1.375
+    ["us.amazon.nova-2-lite-v1:0", "priority", "5.390000"], // 0.5775 + 4.8125
+  ] as const)("prices 1M input + 1M output of %s on the %s tier at %s", (modelId, serviceTier, expected) => {
+    // Arrange
+    const call = { modelId, day: "2026-10-15", input: M, output: M, serviceTier };
+
+    // Act
+    const usd = cost(call);
+
+    // Assess
+    expect(usd).toBe(expected);
+  });
+
+  it("leaves a priority-tier GPT-5.6 call unpriced (the model cards list no Flex or Priority)", () => {
+    // Arrange
+    const call = { modelId: "global.openai.gpt-5.6-terra", day: "2026-10-15", input: 1000, output: 100, serviceTier: "priority" as const };
+
+    // Act
+    const record = price(call);
+
+    // Assess
+    expect(record.status).toBe("unpriced");
   });
 
   it("gives every entry a source URL, a checked date, a confidence and a note of at most 120 characters", () => {
