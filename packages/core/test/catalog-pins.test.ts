@@ -171,7 +171,7 @@ describe("Default catalog: Claude 3.5 Sonnet v2 public extended access at 2x", (
   });
 });
 
-describe("Default catalog: Llama and Mistral price cuts are dated, launch rates kept before them", () => {
+describe("Default catalog: Llama, Mistral and Claude 3.5 Haiku price cuts are dated, launch rates kept before them", () => {
   it.each([
     ["meta.llama3-1-405b-instruct-v1:0", "2024-12-01", "21.320000"],
     ["meta.llama3-1-405b-instruct-v1:0", "2024-12-02", "4.800000"],
@@ -184,6 +184,8 @@ describe("Default catalog: Llama and Mistral price cuts are dated, launch rates 
     ["meta.llama3-2-90b-instruct-v1:0", "2024-12-02", "1.440000"],
     ["mistral.mistral-large-2402-v1:0", "2024-12-16", "32.000000"],
     ["mistral.mistral-large-2402-v1:0", "2024-12-17", "16.000000"],
+    ["anthropic.claude-3-5-haiku-20241022-v1:0", "2024-12-01", "6.000000"],
+    ["anthropic.claude-3-5-haiku-20241022-v1:0", "2024-12-02", "4.800000"],
   ])("prices 1M input + 1M output of %s on %s at %s", (modelId, day, expected) => {
     // Arrange
     const call = { modelId, day, input: M, output: M };
