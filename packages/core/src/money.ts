@@ -37,6 +37,14 @@ export function pricePerMillionToPicoPerToken(text: string): bigint | undefined 
   return parseScaledDecimal(text, MAX_PRICE_FRACTION_DIGITS);
 }
 
+/** The inverse of `pricePerMillionToPicoPerToken`: a rate in pico-dollars per token as the USD per million tokens a catalog writes, without trailing zeros. */
+export function picoPerTokenToPricePerMillion(rate: bigint): string {
+  // $1 per million tokens is 10^12 pico-dollars over 10^6 tokens: 10^6 pico-dollars per token.
+  const whole = rate / 1_000_000n;
+  const fraction = (rate % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "");
+  return fraction ? `${whole}.${fraction}` : `${whole}`;
+}
+
 /** Parses a USD amount (e.g. a budget, "100.00") into pico-dollars; at most 12 fractional digits. */
 export function parseUsd(text: string): bigint | undefined {
   return parseScaledDecimal(text, 12);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatUsd, PICO_PER_USD, parseUsd, pricePerMillionToPicoPerToken } from "../src/money";
+import { formatUsd, PICO_PER_USD, parseUsd, picoPerTokenToPricePerMillion, pricePerMillionToPicoPerToken } from "../src/money";
 
 describe("Function: pricePerMillionToPicoPerToken()", () => {
   it.each([
@@ -15,6 +15,26 @@ describe("Function: pricePerMillionToPicoPerToken()", () => {
 
   it.each(["", "-1", "1e-3", "1,00", " 1.0", "1.", ".5", "0.0000001", "NaN", "0x10", "+1"])("refuses %j", (text) => {
     expect(pricePerMillionToPicoPerToken(text)).toBeUndefined();
+  });
+});
+
+describe("Function: picoPerTokenToPricePerMillion()", () => {
+  it.each([
+    [1_000_000n, "1"],
+    [8_750n, "0.00875"],
+    [1n, "0.000001"],
+    [16_500_000n, "16.5"],
+    [0n, "0"],
+  ])("writes %s pico-dollars per token as %s USD per million tokens", (rate, expected) => {
+    expect(picoPerTokenToPricePerMillion(rate)).toBe(expected);
+  });
+
+  it("is the inverse of pricePerMillionToPicoPerToken for any rate (property)", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 15n }), (rate) => {
+        expect(pricePerMillionToPicoPerToken(picoPerTokenToPricePerMillion(rate))).toBe(rate);
+      }),
+    );
   });
 });
 

@@ -14,6 +14,7 @@ import {
   type PriceExplanation,
   type PricingProfile,
   parseInstant,
+  picoPerTokenToPricePerMillion,
   RATE_CLASSES,
   type Rates,
 } from "@bedrock-spend/core";
@@ -159,15 +160,8 @@ function isCut(entry: PriceEntry): boolean {
 
 function ratesText(rates: Rates): string {
   return RATE_CLASSES.filter((rateClass) => rates[rateClass] !== undefined)
-    .map((rateClass) => `${rateClass} ${picoPerTokenToUsdPerMillion(rates[rateClass] as bigint)}`)
+    .map((rateClass) => `${rateClass} ${picoPerTokenToPricePerMillion(rates[rateClass] as bigint)}`)
     .join(", ");
-}
-
-/** Pico-dollars per token as the USD per million tokens a catalog file writes (exact: 10^6 pico per token is $1 per million). */
-function picoPerTokenToUsdPerMillion(rate: bigint): string {
-  const whole = rate / 1_000_000n;
-  const fraction = (rate % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "");
-  return fraction ? `${whole}.${fraction}` : `${whole}`;
 }
 
 function describe(entry: PriceEntry): string {
