@@ -4,7 +4,7 @@ import type { SSTConfig } from "sst";
 import { Alerts } from "./stacks/Alerts";
 import { Analytics } from "./stacks/Analytics";
 import { Api } from "./stacks/Api";
-import { gzippedJson } from "./stacks/bundling";
+import { gzippedJson, httpBuiltinsAsCommonJs } from "./stacks/bundling";
 import { config } from "./stacks/config";
 import { Ingest } from "./stacks/Ingest";
 import { Lake } from "./stacks/Lake";
@@ -32,7 +32,7 @@ export default {
       runtime: NODE_RUNTIME,
       architecture: "arm_64",
       tracing: "active",
-      nodejs: { format: "esm", minify: true, esbuild: { keepNames: false, plugins: [gzippedJson()] } },
+      nodejs: { format: "esm", minify: true, esbuild: { keepNames: false, plugins: [gzippedJson(), httpBuiltinsAsCommonJs()] } },
     });
     app.stack(Ingest).stack(Processing).stack(Lake).stack(Analytics).stack(Alerts).stack(Api).stack(Monitoring);
     Aspects.of(app).add(everyNodeFunctionOn(NODE_RUNTIME));

@@ -3,13 +3,15 @@
  * gzipped and inflates to exactly the catalog every other path reads.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import esbuild from "esbuild";
 import { describe, expect, it } from "vitest";
 import sstConfig from "../../sst.config";
-import { GZIPPED_JSON, gzippedJson } from "../../stacks/bundling";
+import { GZIPPED_JSON, gzippedJson, httpBuiltinsAsCommonJs } from "../../stacks/bundling";
 
 const root = join(import.meta.dirname, "../..");
 const catalogPath = join(root, "packages/core/src/catalog/defaults.json");
@@ -28,7 +30,7 @@ function functionProps(): { nodejs: { esbuild: { plugins?: esbuild.Plugin[] } } 
 
 describe("Function bundling", () => {
   it("is configured in sst.config.ts for every function", () => {
-    expect(functionProps().nodejs.esbuild.plugins?.map((plugin) => plugin.name)).toEqual(["bedrock-spend-gzipped-json"]);
+    expect(functionProps().nodejs.esbuild.plugins?.map((plugin) => plugin.name)).toEqual(["bedrock-spend-gzipped-json", "bedrock-spend-http-builtins-cjs"]);
     expect(GZIPPED_JSON.test(catalogPath)).toBe(true);
     expect(GZIPPED_JSON.test(join(root, "packages/core/test/fixtures/manifest.json"))).toBe(false);
   });
@@ -62,5 +64,51 @@ describe("Function bundling", () => {
     await expect(
       esbuild.build({ entryPoints: [join(dir, "entry.js")], bundle: true, write: false, logLevel: "silent", plugins: [gzippedJson(/defaults\.json$/)] }),
     ).rejects.toThrow(/JSON/);
+  });
+
+  it("loads the HTTP built-ins as CommonJS, and the bundled AWS SDK still makes its requests through them", async () => {
+    // Arrange: a DynamoDB call through the SDK the functions bundle, against a local HTTP server
+    const dir = mkdtempSync(join(tmpdir(), "bedrock-spend-bundling-"));
+    const outfile = join(dir, "sdk.mjs");
+    await esbuild.build({
+      stdin: {
+        contents: `import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+export async function listTables(endpoint) {
+  const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "a", secretAccessKey: "b" }, maxAttempts: 1 });
+  return (await client.send(new ListTablesCommand({}))).TableNames;
+}`,
+        resolveDir: join(root, "packages/store"),
+        loader: "js",
+      },
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "esnext",
+      mainFields: ["module", "main"],
+      outfile,
+      logLevel: "silent",
+      plugins: [httpBuiltinsAsCommonJs()],
+    });
+    const requests: string[] = [];
+    const server = createServer((request, response) => {
+      requests.push(String(request.headers["x-amz-target"]));
+      response.setHeader("content-type", "application/x-amz-json-1.0");
+      response.end(JSON.stringify({ TableNames: ["aggregates"] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+
+    try {
+      // Act
+      const bundled = (await import(pathToFileURL(outfile).href)) as { listTables: (endpoint: string) => Promise<string[]> };
+      const tables = await bundled.listTables(`http://127.0.0.1:${port}`);
+
+      // Assess
+      expect(tables).toEqual(["aggregates"]);
+      expect(requests).toEqual(["DynamoDB_20120810.ListTables"]);
+      expect(readFileSync(outfile, "utf8")).not.toMatch(/from\s*"(node:)?https?2?"/);
+    } finally {
+      server.close();
+    }
   });
 });
