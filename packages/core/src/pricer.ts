@@ -145,7 +145,8 @@ export class Pricer {
         cacheWrite: log.cacheWriteTokens,
         cacheWrite1h: log.cacheWrite1hTokens ?? 0,
       },
-      { latency: log.latency, serviceTier: log.serviceTier },
+      // The log is its own BillingDimensions (latency, serviceTier): no object per record.
+      log,
     );
     if (!cost.priced) {
       const what = `${entry.model} (profile ${entry.profile}, from ${formatCatalogDate(entry.effectiveFrom)}${cost.block ? `, ${cost.block}` : ""})`;
