@@ -29,3 +29,4 @@ export * from "./spend";
 export * from "./subscription";
 export * from "./usage";
 export * from "./views";
+export * from "./reprice";

@@ -31,9 +31,22 @@ export type PriceOutcome =
       partial: Extract<InvocationParseResult, { ok: false }>["partial"];
     });
 
+/**
+ * A catalog that prices the invocations of a period instead of the pricer's own: what a reprice
+ * registers for the months it corrects, so that live traffic of those months is priced as the
+ * reprice priced history (epoch ms, `from` inclusive, `to` exclusive).
+ */
+export interface CatalogPeriod {
+  from: number;
+  to: number;
+  catalog: PriceCatalog;
+}
+
 /** Configuration of a pricer. */
 export interface PricerOptions {
   catalog: PriceCatalog;
+  /** Catalogs that take over for periods (later entries win where periods overlap). */
+  periods?: readonly CatalogPeriod[];
   aliases?: AliasMap;
   profiles?: ApplicationProfileLookup;
 }
@@ -41,11 +54,15 @@ export interface PricerOptions {
 /** Prices invocation log records. Build once (per process or per cold start), reuse per record. */
 export class Pricer {
   readonly catalog: PriceCatalog;
+  readonly periods: readonly CatalogPeriod[];
   private readonly attributor: Attributor;
+  private readonly aliases: AliasMap | undefined;
   private readonly profiles: ApplicationProfileLookup | undefined;
 
   constructor(options: PricerOptions) {
     this.catalog = options.catalog;
+    this.periods = options.periods ?? [];
+    this.aliases = options.aliases;
     this.attributor = new Attributor(options.aliases);
     this.profiles = options.profiles;
   }
@@ -80,8 +97,23 @@ export class Pricer {
     }
   }
 
+  /** The catalog that prices an invocation at `timestamp` (epoch ms): a period's, else the pricer's own. */
+  catalogAt(timestamp: number): PriceCatalog {
+    for (let index = this.periods.length - 1; index >= 0; index--) {
+      const period = this.periods[index] as CatalogPeriod;
+      if (timestamp >= period.from && timestamp < period.to) return period.catalog;
+    }
+    return this.catalog;
+  }
+
+  /** A pricer like this one (same aliases and profiles) with other catalogs. */
+  withCatalogs(catalog: PriceCatalog, periods: readonly CatalogPeriod[] = []): Pricer {
+    return new Pricer({ catalog, periods, ...(this.aliases ? { aliases: this.aliases } : {}), ...(this.profiles ? { profiles: this.profiles } : {}) });
+  }
+
   /** Prices one validated invocation. */
   price(log: InvocationLog): PricedInvocation {
+    const catalog = this.periods.length === 0 ? this.catalog : this.catalogAt(log.timestamp);
     const resolution = resolveModel(log.modelId, this.profiles);
     const tags = resolution.ok ? resolution.applicationProfile?.tags : undefined;
     const attribution = this.attributor.attribute(tags ? { ...tags, ...log.metadata } : log.metadata);
@@ -108,7 +140,7 @@ export class Pricer {
       cache_read_tokens: log.cacheReadTokens,
       cache_write_tokens: log.cacheWriteTokens,
       cost_usd: null,
-      price_version: this.catalog.version,
+      price_version: catalog.version,
       status: "unpriced",
       reason: null,
       error_code: log.errorCode,
@@ -129,11 +161,11 @@ export class Pricer {
       region: log.region,
       timestamp: log.timestamp,
     };
-    const entry = this.catalog.lookup(query);
+    const entry = catalog.lookup(query);
     if (!entry) {
-      record.reason = this.catalog.knowsModel(resolution.model)
-        ? `no price for ${resolution.model} (profile ${resolution.pricingProfile}, region ${log.region ?? "unknown"}) effective on ${formatCatalogDate(log.timestamp)} in catalog ${this.catalog.version}`
-        : `model ${resolution.model} is not in price catalog ${this.catalog.version}`;
+      record.reason = catalog.knowsModel(resolution.model)
+        ? `no price for ${resolution.model} (profile ${resolution.pricingProfile}, region ${log.region ?? "unknown"}) effective on ${formatCatalogDate(log.timestamp)} in catalog ${catalog.version}`
+        : `model ${resolution.model} is not in price catalog ${catalog.version}`;
       return { record, costPico: null, entry: null, longContext: false };
     }
     const cost = computeCost(

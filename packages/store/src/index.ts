@@ -7,6 +7,7 @@ export * from "./aggregation";
 export * from "./items";
 export * from "./keys";
 export * from "./layout";
+export * from "./reprice-store";
 export * from "./scan";
 export * from "./table";
 export * from "./usage-writer";

@@ -31,3 +31,12 @@ export const BUDGET_ATTRIBUTES = { tenantId: "tenantId", monthlyUsd: "monthlyUsd
 
 /** Attributes of an alert marker. */
 export const ALERT_ATTRIBUTES = { alert: "alert", firedAt: "firedAt", publishedAt: "publishedAt", leaseUntil: "leaseUntil" } as const;
+
+/**
+ * Attributes of a dedup marker beyond its keys: what the invocation was counted at (pico-dollars,
+ * `priced` or `unpriced`, the catalog version). Markers written before reprices existed lack them.
+ */
+export const MARKER_ATTRIBUTES = { costPico: "costPico", status: "pricing", priceVersion: "priceVersion", tenantId: "tenantId", eventTime: "eventTime" } as const;
+
+/** Attribute of an aggregate item listing the reprices applied to it (a string set of reprice ids). */
+export const REPRICES_ATTRIBUTE = "reprices";

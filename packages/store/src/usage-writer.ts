@@ -22,10 +22,10 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
-import { type Clock, systemClock } from "@bedrock-spend/core";
+import { type Clock, DEFAULT_SETTLE_DAYS, monthBounds, type UsageRecord, systemClock } from "@bedrock-spend/core";
 import { type AggregateDelta, type AggregationOptions, aggregateKeysOf, type CountableInvocation, preAggregate } from "./aggregation";
 import { dedupKey } from "./keys";
-import { COUNTER_ATTRIBUTES, PK, SK, TTL_ATTRIBUTE } from "./layout";
+import { COUNTER_ATTRIBUTES, MARKER_ATTRIBUTES, PK, SK, TTL_ATTRIBUTE } from "./layout";
 
 /** DynamoDB's limit of actions per transaction. */
 export const MAX_TRANSACTION_ACTIONS = 100;
@@ -235,7 +235,7 @@ export class UsageWriter {
             this.fail(pending, outcome, error as Error);
             return;
           }
-        } else if (!isRetryable(error)) {
+        } else if (!isRetryableWriteError(error)) {
           this.fail(pending, outcome, error as Error);
           return;
         }
@@ -271,7 +271,11 @@ export class UsageWriter {
         tenantId: { S: invocation.record.tenant_id },
         eventTime: { S: invocation.record.event_time },
         countedAt: { N: String(nowSeconds) },
-        [TTL_ATTRIBUTE]: { N: String(nowSeconds + this.retentionSeconds) },
+        // What it was counted at: a reprice of an open month corrects the invocation from here.
+        [MARKER_ATTRIBUTES.costPico]: { N: (invocation.costPico ?? 0n).toString() },
+        [MARKER_ATTRIBUTES.status]: { S: invocation.costPico === null ? "unpriced" : "priced" },
+        [MARKER_ATTRIBUTES.priceVersion]: { S: invocation.record.price_version ?? "" },
+        [TTL_ATTRIBUTE]: { N: String(markerExpiry(invocation.record, nowSeconds, this.retentionSeconds)) },
       };
       items.push({ Put: { TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(#pk)", ExpressionAttributeNames: { "#pk": PK } } });
       size += writeUnits(item);
@@ -338,7 +342,18 @@ function writeUnits(item: Record<string, AttributeValue>): number {
   return 2 * Math.max(1, Math.ceil(bytes / 1024));
 }
 
-function isRetryable(error: unknown): boolean {
+/**
+ * When an invocation's dedup marker expires (epoch seconds): `retention` after counting, and never
+ * before the invocation's month is settled plus a day, so that every invocation of an open month
+ * keeps the cost it was counted at for a reprice to correct (docs/reprice.md).
+ */
+export function markerExpiry(record: Pick<UsageRecord, "year" | "month">, nowSeconds: number, retentionSeconds: number): number {
+  const settled = Math.floor(monthBounds(`${record.year}-${record.month}`).end / 1000) + (DEFAULT_SETTLE_DAYS + 1) * 86_400;
+  return Math.max(nowSeconds + retentionSeconds, settled);
+}
+
+/** Whether a DynamoDB error may go away if the same write is retried (throttling, 5xx, connection). */
+export function isRetryableWriteError(error: unknown): boolean {
   const name = (error as Error).name;
   const code = (error as NodeJS.ErrnoException).code;
   const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
