@@ -8,7 +8,7 @@ import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { readShardRange } from "@bedrock-spend/adapters";
 import { kinesisSource } from "@bedrock-spend/core";
 import { type RedriveDependencies, type RedriveResult, redrive } from "@bedrock-spend/pipeline";
-import { deadLetterQueueFromEnv, usageWriterFromEnv } from "./lib/adapters";
+import { deadLetterQueueFromEnv, livePricingFromEnv, usageWriterFromEnv } from "./lib/adapters";
 import { ENV, REDRIVE_METRICS } from "./lib/contracts";
 import { type Environment, pricerFromEnv, requireEnv } from "./lib/env";
 import { lambdaHandler } from "./lib/handler";
@@ -35,7 +35,7 @@ export function fromEnvironment(env: Environment) {
     const records = await readShardRange(kinesis, { streamArn }, info.shardId, info.startSequenceNumber, info.endSequenceNumber);
     return records.map((record) => ({ ...record, source: kinesisSource(info.shardId, record.sequenceNumber) }));
   };
-  return createRedriveHandler({ pricer: pricerFromEnv(env), writer, deadLetters: queue, queue, readBatch });
+  return createRedriveHandler({ pricer: livePricingFromEnv(env, pricerFromEnv(env)), writer, deadLetters: queue, queue, readBatch });
 }
 
 /** Lambda entry point; configuration is read on the first invocation and fails closed. */

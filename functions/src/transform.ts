@@ -4,9 +4,10 @@
  * through the Glue schema; unreadable records go back `ProcessingFailed` (kept under the error prefix).
  */
 
-import type { Pricer } from "@bedrock-spend/core";
+import { currentPricer, type PricerSource } from "@bedrock-spend/core";
 import { type TransformOptions, transformFirehoseRecords } from "@bedrock-spend/pipeline/transform";
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from "aws-lambda";
+import { livePricingFromEnv } from "./lib/adapters";
 import { TRANSFORM_DIMENSIONS, TRANSFORM_METRICS } from "./lib/contracts";
 import { type Environment, pricerFromEnv } from "./lib/env";
 import { lambdaHandler } from "./lib/handler";
@@ -15,7 +16,8 @@ import { logger } from "./lib/powertools";
 
 /** Dependencies of the transform handler. */
 export interface TransformDependencies extends TransformOptions {
-  pricer: Pricer;
+  /** The pricer, or a source of it read once per invocation (reprices switch live pricing over). */
+  pricer: PricerSource;
 }
 
 /** Failures listed in the log line, at most; the counts cover all of them. */
@@ -24,7 +26,7 @@ const LOGGED_FAILURES = 20;
 /** Builds the handler around its pricer (the same one the aggregate path uses). */
 export function createTransformHandler({ pricer, ...options }: TransformDependencies) {
   return async (event: FirehoseTransformationEvent): Promise<FirehoseTransformationResult> => {
-    const { records, stats } = transformFirehoseRecords(event.records, pricer, options);
+    const { records, stats } = transformFirehoseRecords(event.records, await currentPricer(pricer), options);
     emitMetrics(TRANSFORM_METRICS, { ...stats, costMicroUsd: microDollars(stats.costPico) }, { dimensions: TRANSFORM_DIMENSIONS });
     const { failures, ...counts } = stats;
     const { invocationId, deliveryStreamArn } = event;
@@ -38,7 +40,7 @@ export function createTransformHandler({ pricer, ...options }: TransformDependen
 
 /** The handler on AWS: the pricing of the environment. */
 export function fromEnvironment(env: Environment) {
-  return createTransformHandler({ pricer: pricerFromEnv(env) });
+  return createTransformHandler({ pricer: livePricingFromEnv(env, pricerFromEnv(env)) });
 }
 
 /** Lambda entry point; configuration is read on the first invocation and fails closed. */

@@ -5,7 +5,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SqsDeadLetterQueue } from "@bedrock-spend/adapters";
-import { AggregatesStore, UsageWriter } from "@bedrock-spend/store";
+import type { Pricer } from "@bedrock-spend/core";
+import { AggregatesStore, RegistryPricing, UsageWriter } from "@bedrock-spend/store";
 import { ENV } from "./contracts";
 import { breakdownsFromEnv, dedupRetentionDaysFromEnv, type Environment, requireEnv } from "./env";
 
@@ -27,4 +28,15 @@ export function deadLetterQueueFromEnv(env: Environment): SqsDeadLetterQueue {
 /** The aggregates table's reader and alert state (budget-alert, spend API): `TABLE_NAME`. */
 export function aggregatesStoreFromEnv(env: Environment, client: DynamoDBClient = new DynamoDBClient({})): AggregatesStore {
   return new AggregatesStore(client, requireEnv(ENV.tableName, env));
+}
+
+/**
+ * The live pricing of a consumer (aggregate, redrive, transform): the environment's pricer, with
+ * the catalogs reprices registered in the table (`TABLE_NAME`) over their months, re-read every
+ * minute. Without `TABLE_NAME` (a transform deployed without it) the environment's pricer alone.
+ */
+export function livePricingFromEnv(env: Environment, base: Pricer, client: DynamoDBClient = new DynamoDBClient({})): Pricer | RegistryPricing {
+  const tableName = env[ENV.tableName];
+  if (tableName === undefined || tableName === "") return base;
+  return new RegistryPricing({ client, tableName, base });
 }

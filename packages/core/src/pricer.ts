@@ -42,6 +42,17 @@ export interface CatalogPeriod {
   catalog: PriceCatalog;
 }
 
+/**
+ * Where a consumer gets its pricer for each batch: a fixed pricer, or a source that can change it
+ * (the deployment's pricer with the reprices registered in the table, `store/RegistryPricing`).
+ */
+export type PricerSource = Pricer | { current(): Promise<Pricer> };
+
+/** The pricer a source gives now. */
+export async function currentPricer(source: PricerSource): Promise<Pricer> {
+  return source instanceof Pricer ? source : source.current();
+}
+
 /** Configuration of a pricer. */
 export interface PricerOptions {
   catalog: PriceCatalog;

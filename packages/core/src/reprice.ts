@@ -70,8 +70,7 @@ export function repriceRecord(record: UsageRecord, pricer: Pricer): RepricedReco
     price_version: priced.record.price_version,
   };
   const before = recordCostPico(record);
-  const changed =
-    before !== priced.costPico || record.status !== next.status || record.reason !== next.reason || record.price_version !== next.price_version;
+  const changed = before !== priced.costPico || record.status !== next.status || record.reason !== next.reason || record.price_version !== next.price_version;
   return { record: next, costPico: priced.costPico, changed };
 }
 

@@ -7,6 +7,7 @@ export * from "./athena";
 export * from "./errors";
 export * from "./functions";
 export * from "./layout";
+export * from "./partitions";
 export * from "./shims";
 export { sqlIdentifier, sqlString } from "./sql";
 export * from "./values";

@@ -55,6 +55,7 @@ import {
   ensureAggregatesTable,
   type FiredAlert,
   type InvocationToCount,
+  RegistryPricing,
   scanAlerts,
   UsageWriter,
   type UsageWriterOptions,
@@ -108,6 +109,8 @@ export interface LocalStackOptions {
   batchSize?: number;
   /** Firehose buffering interval, ms. Default 1000. */
   firehoseIntervalMs?: number;
+  /** How long the live consumers use a read of the pricing registry (default 1 s; 60 s on AWS). */
+  registryTtlMs?: number;
   /** Told of every round of a consumer: how long it took and how many records it read (for benchmarks and diagnostics). */
   onRound?: (round: ConsumerRound) => void;
   /**
@@ -205,6 +208,9 @@ async function settleAll<T extends readonly unknown[]>(
   );
   throw (failed as PromiseRejectedResult).reason;
 }
+
+/** Default of `LocalStackOptions.registryTtlMs`: a reprice's switch-over waits this long, plus the Firehose buffer. */
+export const REGISTRY_TTL_MS = 1000;
 
 export class LocalStack {
   readonly layout: DataDirLayout;
@@ -312,6 +318,13 @@ export class LocalStack {
       await quarantine.send([{ id, quarantinedAt: new Date(this.clock()).toISOString(), ...body } as unknown as QuarantinedRecord]);
     };
     const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${this.streamName}`;
+    // The live consumers price months a reprice registered with its catalog, read again each second.
+    const livePricing = new RegistryPricing({
+      client: this.dynamoDb,
+      tableName: this.tableName,
+      base: this.pricer,
+      ttlMs: options.registryTtlMs ?? REGISTRY_TTL_MS,
+    });
     const writer = new ObservedUsageWriter({ client: writerClient, tableName: this.tableName }, (outcome) => {
       this.stats.counted += outcome.counted.length;
       this.stats.duplicates += outcome.duplicates.length;
@@ -328,7 +341,7 @@ export class LocalStack {
     const firehoseConsumer = new KinesisConsumer(this.kinesis, this.streamName, checkpoints.firehose);
     const aggregateMapping = new KinesisEventSourceMapping(
       aggregateConsumer,
-      quiet(handlers.aggregate.createAggregateHandler({ pricer: this.pricer, writer, deadLetters })),
+      quiet(handlers.aggregate.createAggregateHandler({ pricer: livePricing, writer, deadLetters })),
       {
         streamArn,
         batchSize: options.batchSize ?? 100,
@@ -360,7 +373,7 @@ export class LocalStack {
       stats: this.stats,
       onError: (message) => this.log("error", message),
     });
-    const firehose = new LocalFirehose(firehoseConsumer, quiet(handlers.transform.createTransformHandler({ pricer: this.pricer })), {
+    const firehose = new LocalFirehose(firehoseConsumer, quiet(handlers.transform.createTransformHandler({ pricer: livePricing })), {
       deliveryStreamArn: "arn:aws:firehose:us-east-1:000000000000:deliverystream/bedrock-spend-local",
       sourceStreamArn: streamArn,
       bufferIntervalMs: options.firehoseIntervalMs ?? 1000,

@@ -8,7 +8,16 @@
  */
 
 import { type DeadLetterQueue, type QuarantinedRecord, quarantined } from "@bedrock-spend/adapters";
-import { type Clock, compareSequenceNumbers, decodeAndPrice, formatSource, type InvalidOutcome, type Pricer, systemClock } from "@bedrock-spend/core";
+import {
+  type Clock,
+  compareSequenceNumbers,
+  currentPricer,
+  decodeAndPrice,
+  formatSource,
+  type InvalidOutcome,
+  type PricerSource,
+  systemClock,
+} from "@bedrock-spend/core";
 import type { InvocationToCount, UsageWriter, WriteOutcome } from "@bedrock-spend/store";
 
 /** One stream record: Kinesis data (already base64-decoded) and its position in the stream. */
@@ -53,7 +62,8 @@ export interface BatchResult {
 
 /** Dependencies of the aggregate path. */
 export interface AggregateDependencies {
-  pricer: Pricer;
+  /** The pricer, or a source of it read once per batch (reprices switch live pricing over). */
+  pricer: PricerSource;
   writer: UsageWriter;
   deadLetters: DeadLetterQueue;
   /** Clock of the lag and of quarantine times. Default the machine's. */
@@ -90,11 +100,12 @@ export async function processBatch(records: readonly StreamRecord[], deps: Aggre
     writeUnits: 0,
     maxLagMs: 0,
   };
+  const pricer = await currentPricer(deps.pricer);
   const toCount: InvocationToCount<string>[] = [];
   const bad = new Map<string, QuarantinedRecord[]>();
   for (const record of records) {
     if (record.arrivedAt !== undefined) stats.maxLagMs = Math.max(stats.maxLagMs, now - record.arrivedAt);
-    const priced = decodeAndPrice(record.data, deps.pricer, { file: record.source });
+    const priced = decodeAndPrice(record.data, pricer, { file: record.source });
     stats.logEvents += priced.usage.length + priced.invalid.length + priced.skipped;
     stats.dropped += priced.skipped;
     for (const { usage } of priced.usage) toCount.push({ record: usage.record, costPico: usage.costPico, origin: record.sequenceNumber });

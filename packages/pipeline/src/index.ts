@@ -4,4 +4,5 @@
 export * from "./aggregate-batch";
 export * from "./budget-alerts";
 export * from "./redrive";
+export * from "./reprice";
 export * from "./transform-batch";

@@ -36,7 +36,13 @@ export const ALERT_ATTRIBUTES = { alert: "alert", firedAt: "firedAt", publishedA
  * Attributes of a dedup marker beyond its keys: what the invocation was counted at (pico-dollars,
  * `priced` or `unpriced`, the catalog version). Markers written before reprices existed lack them.
  */
-export const MARKER_ATTRIBUTES = { costPico: "costPico", status: "pricing", priceVersion: "priceVersion", tenantId: "tenantId", eventTime: "eventTime" } as const;
+export const MARKER_ATTRIBUTES = {
+  costPico: "costPico",
+  status: "pricing",
+  priceVersion: "priceVersion",
+  tenantId: "tenantId",
+  eventTime: "eventTime",
+} as const;
 
 /** Attribute of an aggregate item listing the reprices applied to it (a string set of reprice ids). */
 export const REPRICES_ATTRIBUTE = "reprices";

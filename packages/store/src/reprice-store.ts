@@ -30,7 +30,7 @@ import {
   catalogFrom,
   type MonthKey,
   monthBounds,
-  Pricer,
+  type Pricer,
   systemClock,
   type UsageRecord,
 } from "@bedrock-spend/core";
@@ -242,7 +242,9 @@ export async function readCountedStates(client: DynamoDBClient, tableName: strin
   for (let start = 0; start < pending.length; start += 100) {
     let keys: Record<string, AttributeValue>[] | undefined = pending.slice(start, start + 100).map((pk) => ({ [PK]: { S: pk }, [SK]: { S: "R" } }));
     for (let attempt = 1; keys && keys.length > 0; attempt++) {
-      const result: BatchGetItemCommandOutput = await client.send(new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }));
+      const result: BatchGetItemCommandOutput = await client.send(
+        new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
+      );
       for (const item of result.Responses?.[tableName] ?? []) {
         const requestId = byPk.get(item[PK]?.S ?? "");
         if (requestId === undefined) continue;
@@ -388,7 +390,12 @@ export class RepriceWriter {
                 Key: { [PK]: { S: correction.pk }, [SK]: { S: correction.sk } },
                 UpdateExpression: "ADD #cost :cost, #unpriced :unpriced, #reprices :ids SET updatedAt = :now",
                 ConditionExpression: "attribute_exists(#pk) AND NOT contains(#reprices, :id)",
-                ExpressionAttributeNames: { "#pk": PK, "#cost": COUNTER_ATTRIBUTES.costPico, "#unpriced": COUNTER_ATTRIBUTES.unpricedInvocations, "#reprices": REPRICES_ATTRIBUTE },
+                ExpressionAttributeNames: {
+                  "#pk": PK,
+                  "#cost": COUNTER_ATTRIBUTES.costPico,
+                  "#unpriced": COUNTER_ATTRIBUTES.unpricedInvocations,
+                  "#reprices": REPRICES_ATTRIBUTE,
+                },
                 ExpressionAttributeValues: {
                   ":cost": { N: correction.costPico.toString() },
                   ":unpriced": { N: String(correction.unpriced) },
@@ -566,7 +573,8 @@ export class RepriceWriter {
             }
           }
           const retryable = reasons.some((reason) => reason.Code === "TransactionConflict" || reason.Code === "ThrottlingError");
-          if (!retryable || attempt >= 10) throw new RepriceWriteError(`transaction cancelled: ${reasons.map((reason) => reason.Code).join(", ")}`, { cause: error });
+          if (!retryable || attempt >= 10)
+            throw new RepriceWriteError(`transaction cancelled: ${reasons.map((reason) => reason.Code).join(", ")}`, { cause: error });
         } else if (!isRetryableWriteError(error) || attempt >= 10) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2000, 25 * 2 ** attempt)));
       }

@@ -22,7 +22,7 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
-import { type Clock, DEFAULT_SETTLE_DAYS, monthBounds, type UsageRecord, systemClock } from "@bedrock-spend/core";
+import { type Clock, DEFAULT_SETTLE_DAYS, monthBounds, systemClock, type UsageRecord } from "@bedrock-spend/core";
 import { type AggregateDelta, type AggregationOptions, aggregateKeysOf, type CountableInvocation, preAggregate } from "./aggregation";
 import { dedupKey } from "./keys";
 import { COUNTER_ATTRIBUTES, MARKER_ATTRIBUTES, PK, SK, TTL_ATTRIBUTE } from "./layout";

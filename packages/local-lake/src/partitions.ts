@@ -1,0 +1,95 @@
+/**
+ * The local lake one day partition at a time, as a reprice reads and rewrites it: the rows of a
+ * partition's files, and the replacement of exactly those files by new ones. Replaced files are
+ * moved, not deleted, under `<history dir>/<reprice id>/year=/month=/day=/`, where DuckDB (or any
+ * Parquet reader) still reads the rows as they were before:
+ * `SELECT * FROM read_parquet('<data-dir>/lake-history/<id>/**' || '/*.parquet', hive_partitioning = true)`.
+ */
+import { mkdir, readdir, rename } from "node:fs/promises";
+import { join } from "node:path";
+import { type DayKey, dataColumns, type MonthKey, type UsageRecord } from "@bedrock-spend/core";
+import type { LocalAthena } from "./athena";
+import { resolveLakeDir, usageDir } from "./layout";
+import { sqlString } from "./sql";
+import type { JsonValue } from "./values";
+import type { LakeWriter } from "./writer";
+
+/** What `readDay` read: the partition's files at that moment. */
+export interface DayFiles {
+  files: string[];
+}
+
+/** The local lake's day partitions, for a reprice. */
+export class LocalLakePartitions {
+  private readonly usage: string;
+
+  constructor(
+    lakeDir: string,
+    private readonly historyDir: string,
+    private readonly athena: LocalAthena,
+    private readonly writer: LakeWriter,
+  ) {
+    this.usage = usageDir(resolveLakeDir(lakeDir));
+  }
+
+  /** Days of `month` whose partition holds files, ascending. */
+  async days(month: MonthKey): Promise<DayKey[]> {
+    const [year, monthNumber] = month.split("-") as [string, string];
+    const monthDir = join(this.usage, `year=${year}`, `month=${monthNumber}`);
+    const entries = await readdir(monthDir, { withFileTypes: true }).catch(() => []);
+    const days: DayKey[] = [];
+    for (const entry of entries) {
+      const match = /^day=(\d{2})$/.exec(entry.name);
+      if (!entry.isDirectory() || !match) continue;
+      if ((await this.filesOf(`${month}-${match[1]}`)).length > 0) days.push(`${month}-${match[1]}`);
+    }
+    return days.sort();
+  }
+
+  /** Every row of a day partition, as usage records, and the files they came from. */
+  async readDay(day: DayKey): Promise<{ rows: UsageRecord[]; token: DayFiles }> {
+    const files = await this.filesOf(day);
+    if (files.length === 0) return { rows: [], token: { files } };
+    const list = files.map((file) => sqlString(file)).join(", ");
+    const { rows } = await this.athena.query(`SELECT * FROM read_parquet([${list}], hive_partitioning = false, union_by_name = true)`);
+    const [year, month, dayOfMonth] = day.split("-") as [string, string, string];
+    return { rows: rows.map((row) => usageRecordOfRow(row, year, month, dayOfMonth)), token: { files } };
+  }
+
+  /**
+   * Writes `rows` as one new file of the partition, then moves the files `token` names into the
+   * history: rows delivered since `readDay` (other files) are not touched.
+   */
+  async replaceDay(day: DayKey, token: unknown, rows: readonly UsageRecord[], repriceId: string): Promise<void> {
+    const { files } = token as DayFiles;
+    await this.writer.write(rows);
+    const [year, month, dayOfMonth] = day.split("-") as [string, string, string];
+    const target = join(this.historyDir, repriceId, `year=${year}`, `month=${month}`, `day=${dayOfMonth}`);
+    await mkdir(target, { recursive: true });
+    for (const file of files) await rename(file, join(target, file.slice(file.lastIndexOf("/") + 1)));
+  }
+
+  private async filesOf(day: DayKey): Promise<string[]> {
+    const [year, month, dayOfMonth] = day.split("-") as [string, string, string];
+    const directory = join(this.usage, `year=${year}`, `month=${month}`, `day=${dayOfMonth}`);
+    const names = await readdir(directory).catch(() => [] as string[]);
+    return names
+      .filter((name) => name.endsWith(".parquet"))
+      .sort()
+      .map((name) => join(directory, name));
+  }
+}
+
+/** A usage record from a lake row read back by DuckDB (values as `LocalAthena.query` gives them). */
+export function usageRecordOfRow(row: Record<string, JsonValue>, year: string, month: string, day: string): UsageRecord {
+  const record: Record<string, unknown> = {};
+  for (const column of dataColumns()) {
+    const value = row[column.name];
+    record[column.name] = value === undefined ? null : value;
+  }
+  const metadata = row.metadata;
+  record.metadata = metadata !== null && typeof metadata === "object" && !Array.isArray(metadata) ? metadata : {};
+  if (record.cost_usd !== null) record.cost_usd = String(record.cost_usd);
+  Object.assign(record, { year, month, day });
+  return record as UsageRecord;
+}

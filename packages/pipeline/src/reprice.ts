@@ -1,0 +1,452 @@
+/**
+ * A reprice: every invocation of some months, read back from the lake, priced with another
+ * catalog; the aggregates corrected exactly once, the lake rewritten, the whole recorded. The
+ * design (switch-over, settled and open months, resuming) is docs/reprice.md. The same function
+ * runs from the CLI on a data dir and in the AWS job; the lake and the table come in as adapters.
+ */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  type AttributionDimension,
+  BedrockSpendError,
+  type CatalogSource,
+  type Clock,
+  changeOfTally,
+  type DayKey,
+  DEFAULT_SETTLE_DAYS,
+  formatUsd,
+  isSettledMonth,
+  type MonthKey,
+  monthsBetween,
+  type Pricer,
+  type RepriceReport,
+  recordCostPico,
+  repriceRecord,
+  type TenantMonthTally,
+  type UsageRecord,
+} from "@bedrock-spend/core";
+import {
+  aggregateKeysOf,
+  type CountedState,
+  type InvocationCorrection,
+  type ItemCorrection,
+  listRepriceAudits,
+  putRepriceAudit,
+  type RepriceAudit,
+  RepriceWriter,
+  readCountedStates,
+  readMonthInvocations,
+  registerReprice,
+  tenantMonthId,
+} from "@bedrock-spend/store";
+
+/** The lake as a reprice reads and rewrites it: one day partition at a time. */
+export interface RepriceLake {
+  /** Day partitions of a month that hold rows, ascending. */
+  days(month: MonthKey): Promise<DayKey[]>;
+  /** Every row of a day partition (every copy of a row the lake holds twice), and a token naming what was read. */
+  readDay(day: DayKey): Promise<{ rows: UsageRecord[]; token: unknown }>;
+  /**
+   * Replaces exactly what `readDay` read (its token) with `rows`, keeping the replaced data
+   * recoverable under the reprice's id. Rows delivered since the read are left as they are.
+   */
+  replaceDay(day: DayKey, token: unknown, rows: readonly UsageRecord[], repriceId: string): Promise<void>;
+}
+
+/** Options of `runReprice`. */
+export interface RepriceOptions {
+  from: MonthKey;
+  to: MonthKey;
+  /** The new prices: a pricer with the reprice's catalog and the deployment's aliases and profiles. */
+  pricer: Pricer;
+  /** Where the catalog came from, registered for the live consumers (resolved by `catalogFrom`). */
+  source: CatalogSource;
+  lake: RepriceLake;
+  client: DynamoDBClient;
+  tableName: string;
+  /** The deployment's extra breakdown items (they are corrected too). */
+  breakdowns?: readonly AttributionDimension[];
+  now: Clock;
+  /** Compute and report, write nothing. */
+  dryRun?: boolean;
+  /** Report every tenant-month, not only those whose cost changes. */
+  all?: boolean;
+  /** Who runs it (the caller's ARN on AWS, user@host locally). */
+  actor: string;
+  /** Continue this unfinished reprice instead of starting one. */
+  resume?: RepriceAudit;
+  settleDays?: number;
+  dedupRetentionDays?: number;
+  /**
+   * Waits, after the catalog is registered, until every live consumer prices the months with it
+   * and the lake holds what they delivered before (the switch-over). Not called in a dry run.
+   */
+  switchOver?: () => Promise<void>;
+  onProgress?: (message: string) => void;
+  /** Id of a new reprice. Default: its start time and a random suffix (ids sort by start). */
+  newId?: () => string;
+}
+
+/** What a reprice did. */
+export interface RepriceResult {
+  report: RepriceReport;
+  /** The audit record (null for a dry run). */
+  audit: RepriceAudit | null;
+  /** Invocations of open months in the lake that no marker says were counted yet: live traffic counts them at the new prices. */
+  notYetCounted: number;
+  writeUnits: number;
+  transactions: number;
+  /** Aggregate items (settled months) and invocations (open months) corrected. */
+  itemsCorrected: number;
+  invocationsCorrected: number;
+  lakeDaysRewritten: number;
+  lakeRowsRewritten: number;
+  /** Tenant-days whose cost changed (the unit of the benchmark's write units). */
+  tenantDaysChanged: number;
+}
+
+/** A reprice that cannot start: another one is unfinished. */
+export class RepriceInProgressError extends BedrockSpendError {
+  readonly repriceId: string;
+  constructor(audit: RepriceAudit) {
+    super(
+      `reprice ${audit.id} (${audit.from}..${audit.to}, started ${audit.startedAt}) is ${audit.status === "running" ? "unfinished" : "failed"}: finish it with "reprice --resume" before starting another`,
+    );
+    this.name = "RepriceInProgressError";
+    this.repriceId = audit.id;
+  }
+}
+
+/** The unfinished reprice of the table, if any (the newest running or failed one). */
+export async function unfinishedReprice(client: DynamoDBClient, tableName: string): Promise<RepriceAudit | undefined> {
+  return (await listRepriceAudits(client, tableName)).find((audit) => audit.status !== "applied");
+}
+
+interface Plan {
+  tallies: Map<string, TenantMonthTally>;
+  /** Settled months: item corrections by tenant-month. */
+  items: Map<string, Map<string, ItemCorrection>>;
+  /** Settled months: lake invocations by tenant-month (checked against the month items). */
+  lakeCounts: Map<string, number>;
+  /** Open months: invocation corrections. */
+  invocations: InvocationCorrection[];
+  versionsBefore: Set<string>;
+  invocationCount: number;
+  changed: number;
+  notYetCounted: number;
+  tenantDays: Set<string>;
+}
+
+/**
+ * Reprices `from`..`to`: plans from the lake, records the audit, registers the catalog (the
+ * switch-over), corrects the aggregates exactly once and rewrites the lake. A dry run stops after
+ * the plan. Resuming redoes every step: each is idempotent.
+ */
+export async function runReprice(options: RepriceOptions): Promise<RepriceResult> {
+  const progress = options.onProgress ?? (() => {});
+  const writer = new RepriceWriter(options.client, options.tableName, {
+    now: options.now,
+    ...(options.dedupRetentionDays ? { dedupRetentionDays: options.dedupRetentionDays } : {}),
+  });
+  const months = monthsBetween(options.from, options.to);
+  const priceVersion = options.pricer.catalog.version;
+  let audit: RepriceAudit | null = null;
+  if (!options.dryRun) {
+    if (options.resume) audit = { ...options.resume, status: "running", error: null };
+    else {
+      const unfinished = await unfinishedReprice(options.client, options.tableName);
+      if (unfinished) throw new RepriceInProgressError(unfinished);
+      const startedAt = new Date(options.now()).toISOString();
+      audit = {
+        id: options.newId?.() ?? `${startedAt.replace(/[-:.]/g, "")}-${Math.random().toString(36).slice(2, 8)}`,
+        status: "running",
+        stage: "registered",
+        from: options.from,
+        to: options.to,
+        priceVersion,
+        catalog: { kind: options.source.kind, origin: options.source.kind === "defaults" ? "defaults" : options.source.origin },
+        versionsBefore: [],
+        actor: options.actor,
+        startedAt,
+        finishedAt: null,
+        totalsBefore: null,
+        totalsAfter: null,
+        invocations: 0,
+        changed: 0,
+        tenantMonths: 0,
+        unreconciled: [],
+        error: null,
+      };
+    }
+    // Recorded before anything else changes: a crash from here on is visible and resumable.
+    await putRepriceAudit(options.client, options.tableName, audit);
+    await registerReprice(options.client, options.tableName, {
+      id: audit.id,
+      from: options.from,
+      to: options.to,
+      priceVersion,
+      source: options.source,
+      registeredAt: new Date(options.now()).toISOString(),
+    });
+    progress(`registered ${priceVersion} for ${options.from}..${options.to}; waiting for the switch-over`);
+    await options.switchOver?.();
+  }
+  const current = audit;
+  try {
+    const plan = await planReprice(options, months);
+    const tallies = [...plan.tallies.values()].sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : a.month < b.month ? -1 : 1));
+    const unreconciled: RepriceAudit["unreconciled"] = [];
+    if (plan.items.size > 0) {
+      const counted = await readMonthInvocations(
+        options.client,
+        options.tableName,
+        [...plan.items.keys()].map((id) => {
+          const tally = plan.tallies.get(id) as TenantMonthTally;
+          return { tenantId: tally.tenantId, month: tally.month };
+        }),
+      );
+      for (const [id, count] of counted) {
+        const lake = plan.lakeCounts.get(id) ?? 0;
+        if (lake === count) continue;
+        const tally = plan.tallies.get(id) as TenantMonthTally;
+        unreconciled.push({ tenantId: tally.tenantId, month: tally.month, lakeInvocations: lake, countedInvocations: count });
+        plan.items.delete(id);
+        // Left as counted: the report says what it would have changed, the audit that it did not.
+      }
+    }
+    const report: RepriceReport = {
+      from: options.from,
+      to: options.to,
+      priceVersion,
+      invocations: plan.invocationCount,
+      changed: plan.changed,
+      tenants: tallies.filter((tally) => options.all || tally.newPico !== tally.oldPico).map(changeOfTally),
+    };
+    const result: RepriceResult = {
+      report,
+      audit: current,
+      notYetCounted: plan.notYetCounted,
+      writeUnits: 0,
+      transactions: 0,
+      itemsCorrected: 0,
+      invocationsCorrected: 0,
+      lakeDaysRewritten: 0,
+      lakeRowsRewritten: 0,
+      tenantDaysChanged: plan.tenantDays.size,
+    };
+    if (!current) return result;
+
+    const before = tallies.reduce((sum, tally) => sum + tally.oldPico, 0n);
+    const after = tallies.reduce((sum, tally) => sum + tally.newPico, 0n);
+    Object.assign(current, {
+      stage: "aggregates",
+      versionsBefore: [...plan.versionsBefore].sort(),
+      totalsBefore: formatUsd(before),
+      totalsAfter: formatUsd(after),
+      invocations: plan.invocationCount,
+      changed: plan.changed,
+      tenantMonths: tallies.filter((tally) => tally.newPico !== tally.oldPico).length,
+      unreconciled,
+    } satisfies Partial<RepriceAudit>);
+    await putRepriceAudit(options.client, options.tableName, current);
+
+    const items = [...plan.items.values()].flatMap((byItem) => [...byItem.values()]);
+    progress(`correcting ${items.length} aggregate items of settled months and ${plan.invocations.length} invocations of open months`);
+    const applied = await writer.applyItemCorrections(current.id, items);
+    result.writeUnits += applied.writeUnits;
+    result.transactions += applied.transactions;
+    result.itemsCorrected += items.length - applied.alreadyApplied - applied.missing.length;
+    let pending = plan.invocations;
+    for (let round = 1; pending.length > 0; round++) {
+      const outcome = await writer.applyInvocationCorrections(pending);
+      result.writeUnits += outcome.writeUnits;
+      result.transactions += outcome.transactions;
+      result.invocationsCorrected += pending.length - outcome.conflicts.length;
+      if (outcome.conflicts.length === 0) break;
+      if (round >= 10) throw new BedrockSpendError(`${outcome.conflicts.length} invocations kept changing under the reprice; resume it`);
+      // A marker changed between the read and the write (a live write, another process): read again.
+      const states = await readCountedStates(
+        options.client,
+        options.tableName,
+        outcome.conflicts.map((correction) => correction.requestId),
+      );
+      pending = outcome.conflicts.flatMap((correction) => {
+        const next = correctionOf(
+          correction.record,
+          states.get(correction.requestId) ?? { kind: "absent" },
+          options,
+          correction.newCostPico,
+          correction.newPriceVersion,
+        );
+        return next && next.kind === "correct" ? [next.correction] : [];
+      });
+    }
+
+    current.stage = "lake";
+    await putRepriceAudit(options.client, options.tableName, current);
+    for (const month of months) {
+      for (const day of await options.lake.days(month)) {
+        const { rows, token } = await options.lake.readDay(day);
+        let changed = 0;
+        const next = rows.map((row) => {
+          const repriced = repriceRecord(row, options.pricer);
+          if (repriced.changed) changed++;
+          return repriced.record;
+        });
+        if (changed === 0) continue;
+        await options.lake.replaceDay(day, token, next, current.id);
+        result.lakeDaysRewritten++;
+        result.lakeRowsRewritten += changed;
+      }
+    }
+    Object.assign(current, { status: "applied", stage: "done", finishedAt: new Date(options.now()).toISOString() } satisfies Partial<RepriceAudit>);
+    await putRepriceAudit(options.client, options.tableName, current);
+    progress(
+      `applied: ${result.itemsCorrected} items and ${result.invocationsCorrected} invocations corrected, ${result.lakeRowsRewritten} lake rows rewritten`,
+    );
+    return result;
+  } catch (error) {
+    if (current) {
+      Object.assign(current, { status: "failed", error: (error as Error).message } satisfies Partial<RepriceAudit>);
+      await putRepriceAudit(options.client, options.tableName, current).catch(() => {});
+    }
+    throw error;
+  }
+}
+
+type Decision = { kind: "pending" } | { kind: "same"; oldPico: bigint | null; version: string } | { kind: "correct"; correction: InvocationCorrection };
+
+/**
+ * What to do with one invocation of an open month, given its marker: nothing yet (not counted:
+ * the live consumers count it at the new prices), nothing (counted at the new prices already), or
+ * a correction from what it was counted at.
+ */
+function correctionOf(
+  record: UsageRecord,
+  state: CountedState,
+  options: RepriceOptions,
+  newCostPico: bigint | null,
+  newPriceVersion: string,
+): Decision | undefined {
+  let oldCostPico: bigint | null;
+  let oldVersion: string;
+  if (state.kind === "marker") {
+    oldCostPico = state.costPico;
+    oldVersion = state.priceVersion;
+  } else {
+    if (state.kind === "absent") {
+      // No marker: not counted yet, unless the marker had time to expire (counted long ago).
+      const retentionMs = (options.dedupRetentionDays ?? 35) * 86_400_000;
+      if (Date.parse(record.event_time) + retentionMs > options.now()) return { kind: "pending" };
+    }
+    // A marker from before reprices, or an expired one: counted at what the lake row says.
+    oldCostPico = recordCostPico(record);
+    oldVersion = record.price_version ?? "";
+  }
+  if (oldCostPico === newCostPico && oldVersion === newPriceVersion) return { kind: "same", oldPico: oldCostPico, version: oldVersion };
+  return {
+    kind: "correct",
+    correction: {
+      requestId: record.request_id,
+      record,
+      counted: state,
+      oldCostPico,
+      newCostPico,
+      newPriceVersion,
+      items: aggregateKeysOf(record, options.breakdowns ? { breakdowns: options.breakdowns } : {}),
+    },
+  };
+}
+
+async function planReprice(options: RepriceOptions, months: readonly MonthKey[]): Promise<Plan> {
+  const plan: Plan = {
+    tallies: new Map(),
+    items: new Map(),
+    lakeCounts: new Map(),
+    invocations: [],
+    versionsBefore: new Set(),
+    invocationCount: 0,
+    changed: 0,
+    notYetCounted: 0,
+    tenantDays: new Set(),
+  };
+  const aggregation = options.breakdowns ? { breakdowns: options.breakdowns } : {};
+  const tally = (record: UsageRecord, oldPico: bigint | null, newPico: bigint | null, changed: boolean) => {
+    const month = `${record.year}-${record.month}`;
+    const id = tenantMonthId(record.tenant_id, month);
+    let entry = plan.tallies.get(id);
+    if (!entry) {
+      entry = { tenantId: record.tenant_id, month, invocations: 0, changed: 0, oldPico: 0n, newPico: 0n };
+      plan.tallies.set(id, entry);
+    }
+    entry.invocations++;
+    entry.oldPico += oldPico ?? 0n;
+    entry.newPico += newPico ?? 0n;
+    plan.invocationCount++;
+    if (changed) {
+      entry.changed++;
+      plan.changed++;
+      if (oldPico !== newPico) plan.tenantDays.add(`${record.event_time.slice(0, 10)}\u0000${record.tenant_id}`);
+    }
+    return id;
+  };
+  for (const month of months) {
+    const settled = isSettledMonth(month, options.now(), options.settleDays ?? DEFAULT_SETTLE_DAYS);
+    for (const day of await options.lake.days(month)) {
+      const { rows } = await options.lake.readDay(day);
+      // The lake may hold an invocation twice (Firehose is at least once): each counts once.
+      const seen = new Set<string>();
+      const unique = rows.filter((row) => !seen.has(row.request_id) && seen.add(row.request_id) !== undefined);
+      const repriced = unique.map((row) => repriceRecord(row, options.pricer));
+      if (settled) {
+        unique.forEach((row, index) => {
+          const next = repriced[index] as (typeof repriced)[number];
+          const oldPico = recordCostPico(row);
+          plan.versionsBefore.add(row.price_version ?? "");
+          const id = tally(row, oldPico, next.costPico, next.changed);
+          plan.lakeCounts.set(id, (plan.lakeCounts.get(id) ?? 0) + 1);
+          if (!next.changed) return;
+          const cost = (next.costPico ?? 0n) - (oldPico ?? 0n);
+          const unpriced = (next.costPico === null ? 1 : 0) - (oldPico === null ? 1 : 0);
+          let byItem = plan.items.get(id);
+          if (!byItem) {
+            byItem = new Map();
+            plan.items.set(id, byItem);
+          }
+          for (const key of aggregateKeysOf(row, aggregation)) {
+            const itemId = `${key.pk}\u0000${key.sk}`;
+            const correction = byItem.get(itemId);
+            if (correction) {
+              correction.costPico += cost;
+              correction.unpriced += unpriced;
+            } else byItem.set(itemId, { pk: key.pk, sk: key.sk, costPico: cost, unpriced });
+          }
+        });
+        continue;
+      }
+      const states = await readCountedStates(
+        options.client,
+        options.tableName,
+        unique.map((row) => row.request_id),
+      );
+      unique.forEach((row, index) => {
+        const next = repriced[index] as (typeof repriced)[number];
+        const decision = correctionOf(row, states.get(row.request_id) ?? { kind: "absent" }, options, next.costPico, next.record.price_version ?? "");
+        if (!decision || decision.kind === "pending") {
+          plan.notYetCounted++;
+          return;
+        }
+        if (decision.kind === "same") {
+          plan.versionsBefore.add(decision.version);
+          tally(row, decision.oldPico, next.costPico, false);
+          return;
+        }
+        const { correction } = decision;
+        plan.versionsBefore.add(correction.counted.kind === "marker" ? correction.counted.priceVersion : (row.price_version ?? ""));
+        tally(row, correction.oldCostPico, correction.newCostPico, true);
+        plan.invocations.push(correction);
+      });
+    }
+    options.onProgress?.(`planned ${month}: ${plan.invocationCount} invocations so far`);
+  }
+  return plan;
+}
