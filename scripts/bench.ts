@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import type { BenchContext, Benchmark, Figures, Target } from "./bench/types";
 
 /** Section order in `--json` and BENCHMARKS.md. */
-const ORDER = ["transform", "aggregate", "freshness", "lake", "lookup", "bundles", "awsCost", "price"];
+const ORDER = ["transform", "aggregate", "freshness", "lake", "lookup", "bundles", "awsCost", "price", "reprice"];
 
 /** Issue 7's targets. */
 const TARGETS: Target[] = [
@@ -30,6 +30,7 @@ const TARGETS: Target[] = [
   { path: "bundles.maxImportMs", op: "<=", limit: 150, label: "slowest cold import of a Lambda bundle (ms)" },
   { path: "awsCost.pipelineVsGlue1M", op: "<=", limit: 1, label: "pipeline / Glue-batch cost per million invocations, 1M a month" },
   { path: "awsCost.pipelineVsGlue100M", op: "<=", limit: 1, label: "pipeline / Glue-batch cost per million invocations, 100M a month" },
+  { path: "reprice.monthSeconds", op: "<=", limit: 120, label: "a month of 1,000,000 invocations repriced locally (s)" },
 ];
 
 const { values } = parseArgs({

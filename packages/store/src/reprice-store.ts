@@ -475,7 +475,7 @@ export class RepriceWriter {
       const key = dedupKey(correction.requestId);
       const costText = (correction.newCostPico ?? 0n).toString();
       const status = correction.newCostPico === null ? "unpriced" : "priced";
-      const names = { "#cost": MARKER_ATTRIBUTES.costPico, "#status": MARKER_ATTRIBUTES.status, "#version": MARKER_ATTRIBUTES.priceVersion, "#pk": PK };
+      const names: Record<string, string> = { "#cost": MARKER_ATTRIBUTES.costPico, "#status": MARKER_ATTRIBUTES.status, "#version": MARKER_ATTRIBUTES.priceVersion };
       if (correction.counted.kind === "absent") {
         items.push({
           Put: {
@@ -503,6 +503,9 @@ export class RepriceWriter {
           values[":oldCost"] = { N: (correction.counted.costPico ?? 0n).toString() };
           values[":oldStatus"] = { S: correction.counted.costPico === null ? "unpriced" : "priced" };
           values[":oldVersion"] = { S: correction.counted.priceVersion };
+        } else {
+          // DynamoDB rejects an expression attribute name the expressions do not use: #pk only for this condition.
+          names["#pk"] = PK;
         }
         items.push({
           Update: {
