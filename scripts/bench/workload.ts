@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { generateTraffic, itemLine } from "@bedrock-spend/traffic";
 
 /** Hash of the generator's source: a changed generator never reuses a cached input. */
-function generatorHash(root: string): string {
+export function generatorHash(root: string): string {
   const sources = join(root, "packages/traffic/src");
   const hash = createHash("sha256");
   for (const file of readdirSync(sources).sort()) hash.update(readFileSync(join(sources, file)));

@@ -11,8 +11,13 @@ import { type DayKey, dataColumns, type MonthKey, type UsageRecord } from "@bedr
 import type { LocalAthena } from "./athena";
 import { resolveLakeDir, usageDir } from "./layout";
 import { sqlString } from "./sql";
-import type { JsonValue } from "./values";
+import { isoFromMicros, type JsonValue } from "./values";
 import type { LakeWriter } from "./writer";
+
+/** Data columns of integer type (token counts). */
+const BIGINT_COLUMNS = dataColumns()
+  .filter((column) => column.type === "bigint")
+  .map((column) => column.name);
 
 /** What `readDay` read: the partition's files at that moment. */
 export interface DayFiles {
@@ -46,14 +51,33 @@ export class LocalLakePartitions {
     return days.sort();
   }
 
-  /** Every row of a day partition, as usage records, and the files they came from. */
+  /**
+   * Every row of a day partition, as usage records, and the files they came from. DuckDB writes
+   * each row as one JSON text, parsed here: the same values as `LocalAthena.query` gives them
+   * (the decimal cost as its exact text, the time from its microseconds by `isoFromMicros`), at a
+   * fraction of the cost of converting each of a row's ~30 values through the DuckDB client.
+   */
   async readDay(day: DayKey): Promise<{ rows: UsageRecord[]; token: DayFiles }> {
     const files = await this.filesOf(day);
     if (files.length === 0) return { rows: [], token: { files } };
     const list = files.map((file) => sqlString(file)).join(", ");
-    const { rows } = await this.athena.query(`SELECT * FROM read_parquet([${list}], hive_partitioning = false, union_by_name = true)`);
+    const source = `read_parquet([${list}], hive_partitioning = false, union_by_name = true)`;
     const [year, month, dayOfMonth] = day.split("-") as [string, string, string];
-    return { rows: rows.map((row) => usageRecordOfRow(row, year, month, dayOfMonth)), token: { files } };
+    const { rows } = await this.athena.query(
+      `SELECT to_json(t) AS "row" FROM (SELECT * REPLACE (epoch_us(event_time) AS event_time, CAST(cost_usd AS VARCHAR) AS cost_usd) FROM ${source}) t`,
+    );
+    const parsed: Record<string, JsonValue>[] = new Array(rows.length);
+    for (let index = 0; index < rows.length; index++) {
+      const row = JSON.parse((rows[index] as { row: string }).row) as Record<string, JsonValue>;
+      // A count beyond 2^53 would lose digits as a JSON number (the lake writer never writes one): read such a day value by value.
+      if (!BIGINT_COLUMNS.every((name) => row[name] === null || row[name] === undefined || Number.isSafeInteger(row[name]))) {
+        const slow = await this.athena.query(`SELECT * FROM ${source}`);
+        return { rows: slow.rows.map((value) => usageRecordOfRow(value, year, month, dayOfMonth)), token: { files } };
+      }
+      row.event_time = isoFromMicros(BigInt(row.event_time as number));
+      parsed[index] = row;
+    }
+    return { rows: parsed.map((row) => usageRecordOfRow(row, year, month, dayOfMonth)), token: { files } };
   }
 
   /**

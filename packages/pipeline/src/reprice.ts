@@ -284,8 +284,7 @@ export async function runReprice(options: RepriceOptions): Promise<RepriceResult
     current.stage = "lake";
     await putRepriceAudit(options.client, options.tableName, current);
     for (const month of months) {
-      for (const day of await options.lake.days(month)) {
-        const { rows, token } = await options.lake.readDay(day);
+      for await (const { day, rows, token } of readDays(options.lake, month)) {
         let changed = 0;
         const next = rows.map((row) => {
           const repriced = repriceRecord(row, options.pricer);
@@ -310,6 +309,26 @@ export async function runReprice(options: RepriceOptions): Promise<RepriceResult
       await putRepriceAudit(options.client, options.tableName, current).catch(() => {});
     }
     throw error;
+  }
+}
+
+/**
+ * The days of a month in the lake, each with what `readDay` read: the next day's read starts as
+ * soon as a day is handed out, so that the lake is read while that day is priced, corrected or
+ * written. (A read-ahead that fails is reported when its day is reached, never as an unhandled rejection.)
+ */
+async function* readDays(lake: RepriceLake, month: MonthKey): AsyncGenerator<{ day: DayKey; rows: UsageRecord[]; token: unknown }> {
+  const days = await lake.days(month);
+  const start = (day: DayKey) => {
+    const read = lake.readDay(day);
+    read.catch(() => {});
+    return read;
+  };
+  let next = days.length > 0 ? start(days[0] as DayKey) : undefined;
+  for (let index = 0; index < days.length; index++) {
+    const read = await (next as ReturnType<RepriceLake["readDay"]>);
+    next = index + 1 < days.length ? start(days[index + 1] as DayKey) : undefined;
+    yield { day: days[index] as DayKey, ...read };
   }
 }
 
@@ -391,8 +410,7 @@ async function planReprice(options: RepriceOptions, months: readonly MonthKey[])
   };
   for (const month of months) {
     const settled = isSettledMonth(month, options.now(), options.settleDays ?? DEFAULT_SETTLE_DAYS);
-    for (const day of await options.lake.days(month)) {
-      const { rows } = await options.lake.readDay(day);
+    for await (const { rows } of readDays(options.lake, month)) {
       // The lake may hold an invocation twice (Firehose is at least once): each counts once.
       const seen = new Set<string>();
       const unique = rows.filter((row) => !seen.has(row.request_id) && seen.add(row.request_id) !== undefined);
