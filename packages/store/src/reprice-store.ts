@@ -475,7 +475,11 @@ export class RepriceWriter {
       const key = dedupKey(correction.requestId);
       const costText = (correction.newCostPico ?? 0n).toString();
       const status = correction.newCostPico === null ? "unpriced" : "priced";
-      const names: Record<string, string> = { "#cost": MARKER_ATTRIBUTES.costPico, "#status": MARKER_ATTRIBUTES.status, "#version": MARKER_ATTRIBUTES.priceVersion };
+      const names: Record<string, string> = {
+        "#cost": MARKER_ATTRIBUTES.costPico,
+        "#status": MARKER_ATTRIBUTES.status,
+        "#version": MARKER_ATTRIBUTES.priceVersion,
+      };
       if (correction.counted.kind === "absent") {
         items.push({
           Put: {
