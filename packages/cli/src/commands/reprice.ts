@@ -13,6 +13,7 @@ import { type RepriceResult, runReprice, unfinishedReprice } from "@bedrock-spen
 import { listRepriceAudits, type RepriceAudit, readRegistry } from "@bedrock-spend/store";
 import { APPLICATION_PROFILES } from "@bedrock-spend/traffic";
 import { parseCommandArgs, priceFileOf } from "../args";
+import { type RepriceDeploymentOutput, repriceDeployment, repriceDeploymentClients } from "./reprice-deployment";
 import { CLOCK_ENV, clockFromEnv } from "../clock";
 import { loadPricer } from "../config";
 import { UsageError } from "../errors";
@@ -43,6 +44,10 @@ Options:
   --all             list every tenant-month, not only those whose cost changes
   --history         list the reprices applied to the data dir, newest first
   --resume          finish the reprice that was interrupted (its months and prices)
+  --stage NAME      reprice the deployed stage NAME instead of the data dir: starts its reprice
+                    job (Step Functions) as the caller, and follows it to the end
+  --region R        the stage's Region (default: the AWS SDK's)
+  --no-wait         with --stage: start the job and return (it goes on in the account)
 ${LOCAL_OPTIONS_HELP}
 
 With --json the report is {"from","to","priceVersion","invocations","changed","tenants":[{"tenantId",
@@ -71,6 +76,9 @@ export async function repriceCommand(argv: string[]): Promise<number> {
       all: { type: "boolean" },
       history: { type: "boolean" },
       resume: { type: "boolean" },
+      stage: { type: "string" },
+      region: { type: "string" },
+      "no-wait": { type: "boolean" },
     },
     REPRICE_HELP,
   );
@@ -86,9 +94,19 @@ export async function repriceCommand(argv: string[]): Promise<number> {
   if (modes === 0) throw new UsageError("reprice: --from is required (or --history, or --resume)", { help: REPRICE_HELP });
   const { prices, pricesOnly } = priceFileOf(values);
 
+  if (values.stage === undefined && (values.region !== undefined || values["no-wait"] !== undefined))
+    throw new UsageError(`reprice: --${values.region !== undefined ? "region" : "no-wait"} is for a deployed stage (--stage)`, { help: REPRICE_HELP });
+  if (values.stage !== undefined && values.stage.trim() === "") throw new UsageError("--stage must not be empty", { help: REPRICE_HELP });
+
   if (values.history) {
     for (const name of ["to", "dry-run", "all"] as const)
       if (values[name] !== undefined) throw new UsageError(`reprice --history: --${name} is for a reprice`, { help: REPRICE_HELP });
+    if (values.stage !== undefined) {
+      const target = { stage: values.stage, ...(values.region ? { region: values.region } : {}) };
+      const audits = (await repriceDeployment(target, { kind: "history" }, repriceDeploymentClients(target), { now: clock })) as RepriceAudit[];
+      process.stdout.write(values.json ? `${JSON.stringify(audits)}\n` : historyText(audits, `stage ${values.stage}`));
+      return 0;
+    }
     const audits = await localCommand(async () => {
       const client = await openClient(dataDir);
       if (!client) return [];
@@ -125,10 +143,18 @@ export async function repriceCommand(argv: string[]): Promise<number> {
     }
     source = { kind: pricesOnly ? "only" : "overlay", json, origin: prices };
   }
+  if (values.stage !== undefined) {
+    const target = { stage: values.stage, ...(values.region ? { region: values.region } : {}) };
+    const wait = values["no-wait"] !== true;
+    const request = values.resume
+      ? ({ kind: "resume", wait } as const)
+      : ({ kind: "reprice", from: from as string, to: to as string, source, dryRun: values["dry-run"] === true, all: values.all === true, wait } as const);
+    const result = (await repriceDeployment(target, request, repriceDeploymentClients(target), { now: clock, onProgress: progressOf(values.json === true) })) as RepriceDeploymentOutput;
+    process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : deploymentText(result));
+    return 0;
+  }
   const pricing = pricingOf(values);
-  const progressOut = (message: string) => {
-    if (!values.json) process.stderr.write(`bedrock-spend: ${message}\n`);
-  };
+  const progressOut = progressOf(values.json === true);
 
   const output = await localCommand(async () => {
     const found = await lockOrShare(dataDir, "reprice", { onWait: waitNotice, extra: { pricing } });
@@ -213,6 +239,19 @@ export async function repriceCommand(argv: string[]): Promise<number> {
   return output.unreconciled.length > 0 ? 1 : 0;
 }
 
+function progressOf(json: boolean): (message: string) => void {
+  return (message) => {
+    if (!json) process.stderr.write(`bedrock-spend: ${message}\n`);
+  };
+}
+
+function deploymentText(result: RepriceDeploymentOutput): string {
+  const step = result.step;
+  if (!step) return `reprice job started on stage ${result.stage}: ${result.executionArn}\n`;
+  if (step.reportLocation) return `dry run on stage ${result.stage}: ${step.invocations} invocations, ${step.changed} would change; the report is at ${step.reportLocation}\n`;
+  return `stage ${result.stage}: reprice ${step.repriceId} ${step.status ?? "done"}: ${step.invocations} invocations, ${step.changed} changed, ${step.tenantMonths} tenant-months moved, ${step.totalsBefore ?? "-"} -> ${step.totalsAfter ?? "-"} USD (${result.executionArn})\n`;
+}
+
 function outputOf(result: RepriceResult, dryRun: boolean): RepriceOutput {
   return {
     ...result.report,
@@ -252,8 +291,8 @@ function reportText(output: RepriceOutput): string {
   return `${lines.join("\n")}\n`;
 }
 
-function historyText(audits: readonly RepriceAudit[], dataDir: string): string {
-  if (audits.length === 0) return `no reprices in ${dataDir}\n`;
+function historyText(audits: readonly RepriceAudit[], where: string): string {
+  if (audits.length === 0) return `no reprices in ${where}\n`;
   return formatTable(
     ["id", "status", "months", "prices", "before USD", "after USD", "invocations", "changed", "started", "by"],
     audits.map((audit) => [
