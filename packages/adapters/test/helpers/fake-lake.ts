@@ -205,20 +205,20 @@ export class FakeAthena {
       EngineVersion: { SelectedEngineVersion: "AUTO", EffectiveEngineVersion: "Athena engine version 3" },
     };
     if (this.failWhen?.sql.test(sql)) return { execution, polls: 0, rows: [], failed: this.failWhen.reason };
-    let match: RegExpExecArray | null;
     if (/^SELECT /.test(sql)) {
       const paths = [...(/"\$path" IN \((.*)\)$/.exec(sql)?.[1] ?? "").matchAll(/'s3:\/\/([^/]+)\/([^']+)'/g)];
       const records = paths.flatMap(([, bucket, key]) => this.s3.rows(bucket as string, key as string));
       const names = dataColumns().map((column) => column.name);
       return { execution, polls: 0, rows: [textRow(names), ...records.map((record) => textRow(names.map((name) => athenaText(record, name))))] };
     }
-    if ((match = /^CREATE EXTERNAL TABLE `[^`]+`\.`([^`]+)` \(.*\) ROW FORMAT SERDE 'org\.openx\.data\.jsonserde\.JsonSerDe' LOCATION '([^']+)'$/.exec(sql))) {
-      this.tables.set(match[1] as string, match[2] as string);
+    const external = /^CREATE EXTERNAL TABLE `[^`]+`\.`([^`]+)` \(.*\) ROW FORMAT SERDE 'org\.openx\.data\.jsonserde\.JsonSerDe' LOCATION '([^']+)'$/.exec(sql);
+    if (external) {
+      this.tables.set(external[1] as string, external[2] as string);
       return { execution, polls: 0, rows: [] };
     }
-    if (
-      (match = /^CREATE TABLE "[^"]+"\."([^"]+)" WITH \(format = 'PARQUET', write_compression = 'SNAPPY'\) AS SELECT .* FROM "[^"]+"\."([^"]+)"$/.exec(sql))
-    ) {
+    const ctas = /^CREATE TABLE "[^"]+"\."([^"]+)" WITH \(format = 'PARQUET', write_compression = 'SNAPPY'\) AS SELECT .* FROM "[^"]+"\."([^"]+)"$/.exec(sql);
+    if (ctas) {
+      const match = ctas;
       const location = this.tables.get(match[2] as string);
       if (!location)
         return { execution, polls: 0, rows: [], failed: `TABLE_NOT_FOUND: line 1:1: Table 'awsdatacatalog.${DATABASE}.${match[2]}' does not exist` };
@@ -246,8 +246,9 @@ export class FakeAthena {
         rows: [],
       };
     }
-    if ((match = /^DROP TABLE IF EXISTS `[^`]+`\.`([^`]+)`$/.exec(sql))) {
-      this.tables.delete(match[1] as string);
+    const drop = /^DROP TABLE IF EXISTS `[^`]+`\.`([^`]+)`$/.exec(sql);
+    if (drop) {
+      this.tables.delete(drop[1] as string);
       return { execution, polls: 0, rows: [] };
     }
     return { execution, polls: 0, rows: [], failed: `unexpected statement in the fake: ${sql.slice(0, 60)}` };
