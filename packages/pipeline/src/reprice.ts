@@ -92,12 +92,19 @@ export interface RepriceOptions {
    * slices (the AWS reprice job); never asked in a dry run.
    */
   checkpoint?: (stage: "registered" | "lake") => boolean;
+  /**
+   * Resuming at the lake stage: the days before this one are handled already (the `lakeNextDay`
+   * of the run that stopped), and are not read again. Ignored unless the audit is at the lake stage.
+   */
+  lakeFrom?: DayKey;
 }
 
 /** What a reprice did. */
 export interface RepriceResult {
   /** False when `checkpoint` stopped the run: resume it. */
   done: boolean;
+  /** When stopped in the lake stage: the first day not handled yet (give it back as `lakeFrom`). */
+  lakeNextDay?: DayKey;
   /** The report (of what this run planned: empty tenants when it resumed at the lake stage or stopped before planning). */
   report: RepriceReport;
   /** The audit record (null for a dry run). */
@@ -308,7 +315,8 @@ export async function runReprice(options: RepriceOptions): Promise<RepriceResult
     let worked = !atLake;
     for (const month of months) {
       for (const day of await options.lake.days(month)) {
-        if (worked && options.checkpoint?.("lake")) return { ...result, done: false };
+        if (atLake && options.lakeFrom !== undefined && day < options.lakeFrom) continue;
+        if (worked && options.checkpoint?.("lake")) return { ...result, done: false, lakeNextDay: day };
         worked = true;
         const { rows, token } = await options.lake.readDay(day);
         let changed = 0;
