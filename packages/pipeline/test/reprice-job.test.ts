@@ -231,7 +231,12 @@ describe("Function: runRepriceStep()", () => {
     // Act
     const step = await runRepriceStep(
       event(null, { dryRun: true }),
-      deps({ saveReport: async (name, report) => (saved.push({ name, tenants: report.tenants.length }), `s3://results/reprice/reports/${name}`) }),
+      deps({
+        saveReport: async (name, report) => {
+          saved.push({ name, tenants: report.tenants.length });
+          return `s3://results/reprice/reports/${name}`;
+        },
+      }),
     );
 
     // Assess
