@@ -35,7 +35,7 @@ export default {
       tracing: "active",
       nodejs: { format: "esm", minify: true, esbuild: { keepNames: false, plugins: [gzippedJson(), httpBuiltinsAsCommonJs()] } },
     });
-    app.stack(Ingest).stack(Processing).stack(Lake).stack(Analytics).stack(Alerts).stack(Api).stack(Monitoring).stack(Reprice);
+    app.stack(Ingest).stack(Processing).stack(Lake).stack(Analytics).stack(Alerts).stack(Api).stack(Reprice).stack(Monitoring);
     Aspects.of(app).add(everyNodeFunctionOn(NODE_RUNTIME));
   },
 } satisfies SSTConfig;

@@ -164,7 +164,13 @@ export function Reprice({ stack, app }: StackContext) {
     .next(step)
     .next(new sfn.Choice(stack, "Done?").when(sfn.Condition.booleanEquals("$.step.done", true), applied).otherwise(wait.next(step)));
 
+  // Step Functions assumes the role on behalf of this account only (confused deputy).
+  const role = new iam.Role(stack, "RepriceJobRole", {
+    assumedBy: new iam.ServicePrincipal("states.amazonaws.com", { conditions: { StringEquals: { "aws:SourceAccount": stack.account } } }),
+    description: "bedrock-spend reprice job: invoke the reprice step",
+  });
   const stateMachine = new sfn.StateMachine(stack, "RepriceJob", {
+    role,
     stateMachineName: `${app.name}-${app.stage}-reprice`,
     stateMachineType: sfn.StateMachineType.STANDARD,
     definitionBody: sfn.DefinitionBody.fromChainable(definition),
@@ -172,6 +178,7 @@ export function Reprice({ stack, app }: StackContext) {
     comment: "bedrock-spend reprice: runs the reprice step until the audit record says applied",
   });
 
+  // Its failures are alarmed with every function's errors (stacks/Monitoring.ts): a failed execution is a failed step.
   stack.addOutputs({ RepriceStateMachine: stateMachine.stateMachineArn, RepriceFunction: fn.functionName });
   return { stateMachine, fn };
 }

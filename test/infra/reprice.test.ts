@@ -82,13 +82,21 @@ describe("Stack: Reprice — the job", () => {
     expect(definition.States.Failed).toStrictEqual({ Type: "Fail", ErrorPath: "$.error.Error", CausePath: "$.error.Cause" });
   });
 
-  it("lets the state machine invoke the step function and nothing else", () => {
+  it("lets Step Functions assume its role for this account only, and invoke the step function and nothing else", () => {
     // Prepare
     const [, machine] = only(template, "AWS::StepFunctions::StateMachine");
     const role = (machine.Properties.RoleArn as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
     const stepFunction = functionWithHandler(template, "functions/src/reprice.handler");
 
     // Assess
+    expect((template.toJSON().Resources[role].Properties.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement).toStrictEqual([
+      {
+        Effect: "Allow",
+        Action: "sts:AssumeRole",
+        Principal: { Service: "states.amazonaws.com" },
+        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+      },
+    ]);
     expect(roleStatements(template, role).map(readable)).toStrictEqual([
       { Sid: undefined, Action: "lambda:InvokeFunction", Resource: [`\${${stepFunction}.Arn}`, `\${${stepFunction}.Arn}:*`] },
     ]);
