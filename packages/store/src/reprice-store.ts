@@ -515,7 +515,9 @@ export class RepriceWriter {
             Key: { [PK]: { S: key.pk }, [SK]: { S: key.sk } },
             UpdateExpression: "SET #cost = :cost, #status = :status, #version = :version",
             ConditionExpression: condition,
-            ExpressionAttributeNames: names,
+            // DynamoDB refuses a name the expressions do not use: #pk only with the expired-marker condition.
+            ExpressionAttributeNames:
+              correction.counted.kind === "marker" ? { "#cost": names["#cost"], "#status": names["#status"], "#version": names["#version"] } : names,
             ExpressionAttributeValues: values,
           },
         });
