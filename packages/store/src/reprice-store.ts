@@ -515,9 +515,8 @@ export class RepriceWriter {
             Key: { [PK]: { S: key.pk }, [SK]: { S: key.sk } },
             UpdateExpression: "SET #cost = :cost, #status = :status, #version = :version",
             ConditionExpression: condition,
-            // DynamoDB refuses a name the expressions do not use: #pk only with the expired-marker condition.
-            ExpressionAttributeNames:
-              correction.counted.kind === "marker" ? { "#cost": names["#cost"], "#status": names["#status"], "#version": names["#version"] } : names,
+            // DynamoDB refuses a name the expressions do not use: #pk only in the legacy marker's condition.
+            ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
           },
         });

@@ -47,7 +47,8 @@ export async function stageTableName(target: DeploymentTarget, clients: RepriceD
   try {
     outputs = (await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0]?.Outputs;
   } catch (error) {
-    if ((error as Error).name === "ValidationError") throw new UsageError(`--stage ${target.stage}: no stack ${stackName} in this account and Region (deploy with sst deploy --stage ${target.stage})`);
+    if ((error as Error).name === "ValidationError")
+      throw new UsageError(`--stage ${target.stage}: no stack ${stackName} in this account and Region (deploy with sst deploy --stage ${target.stage})`);
     throw error;
   }
   const table = outputs?.find((output) => output.OutputKey === "AggregatesTable")?.OutputValue;
@@ -70,7 +71,14 @@ export async function repriceDeployment(
     if (!unfinished) throw new UsageError(`reprice --resume: no unfinished reprice on stage ${target.stage}`);
     input = { resume: unfinished.id, actor: caller };
   } else {
-    input = { from: request.from, to: request.to, source: request.source, actor: caller, ...(request.dryRun ? { dryRun: true } : {}), ...(request.all ? { all: true } : {}) };
+    input = {
+      from: request.from,
+      to: request.to,
+      source: request.source,
+      actor: caller,
+      ...(request.dryRun ? { dryRun: true } : {}),
+      ...(request.all ? { all: true } : {}),
+    };
   }
   const stamp = new Date(options.now()).toISOString().replace(/[-:.]/g, "");
   const name = `${request.kind === "reprice" && request.dryRun ? "dry-run" : "reprice"}-${stamp}-${randomUUID().slice(0, 8)}`;

@@ -13,13 +13,13 @@ import { type RepriceResult, runReprice, unfinishedReprice } from "@bedrock-spen
 import { listRepriceAudits, type RepriceAudit, readRegistry } from "@bedrock-spend/store";
 import { APPLICATION_PROFILES } from "@bedrock-spend/traffic";
 import { parseCommandArgs, priceFileOf } from "../args";
-import { type RepriceDeploymentOutput, repriceDeployment, repriceDeploymentClients } from "./reprice-deployment";
 import { CLOCK_ENV, clockFromEnv } from "../clock";
 import { loadPricer } from "../config";
 import { UsageError } from "../errors";
 import { readJsonFile } from "../io";
 import { dataDirOf, formatTable, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf, sharedNotice, waitNotice } from "../local";
 import { dataDirLayout, LOCAL_TABLE_NAME, LocalStack, lockOrShare, openLocalTable, REGISTRY_TTL_MS } from "../local-mode";
+import { type RepriceDeploymentOutput, repriceDeployment, repriceDeploymentClients } from "./reprice-deployment";
 
 export const REPRICE_HELP = `Usage: bedrock-spend reprice --from YYYY-MM [--to YYYY-MM] [--prices FILE | --prices-only FILE] [--dry-run] [--all] [options]
        bedrock-spend reprice --history [options]
@@ -149,7 +149,10 @@ export async function repriceCommand(argv: string[]): Promise<number> {
     const request = values.resume
       ? ({ kind: "resume", wait } as const)
       : ({ kind: "reprice", from: from as string, to: to as string, source, dryRun: values["dry-run"] === true, all: values.all === true, wait } as const);
-    const result = (await repriceDeployment(target, request, repriceDeploymentClients(target), { now: clock, onProgress: progressOf(values.json === true) })) as RepriceDeploymentOutput;
+    const result = (await repriceDeployment(target, request, repriceDeploymentClients(target), {
+      now: clock,
+      onProgress: progressOf(values.json === true),
+    })) as RepriceDeploymentOutput;
     process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : deploymentText(result));
     return 0;
   }
@@ -248,7 +251,8 @@ function progressOf(json: boolean): (message: string) => void {
 function deploymentText(result: RepriceDeploymentOutput): string {
   const step = result.step;
   if (!step) return `reprice job started on stage ${result.stage}: ${result.executionArn}\n`;
-  if (step.reportLocation) return `dry run on stage ${result.stage}: ${step.invocations} invocations, ${step.changed} would change; the report is at ${step.reportLocation}\n`;
+  if (step.reportLocation)
+    return `dry run on stage ${result.stage}: ${step.invocations} invocations, ${step.changed} would change; the report is at ${step.reportLocation}\n`;
   return `stage ${result.stage}: reprice ${step.repriceId} ${step.status ?? "done"}: ${step.invocations} invocations, ${step.changed} changed, ${step.tenantMonths} tenant-months moved, ${step.totalsBefore ?? "-"} -> ${step.totalsAfter ?? "-"} USD (${result.executionArn})\n`;
 }
 
