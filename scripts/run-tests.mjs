@@ -27,6 +27,8 @@ const DATE_SENSITIVE = [
   "packages/core/test/clock.test.ts",
   "packages/store/test/usage-writer.test.ts",
   "packages/pipeline/test/budget-alerts.test.ts",
+  "packages/pipeline/test/reprice.test.ts",
+  "packages/core/test/reprice.test.ts",
   "packages/api/test/spend-api.test.ts",
   "packages/dashboard/test",
   "packages/local-mode/test",

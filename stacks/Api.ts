@@ -11,7 +11,11 @@ import { ENV } from "../functions/src/lib/contracts";
 import { config } from "./config";
 import { Processing } from "./Processing";
 
-/** The routes of the spend API (the same handler answers each). */
+/**
+ * The routes of the JWT HTTP API (the same handler answers each). The administrators' routes
+ * (`GET /v1/reprices[/{repriceId}]`) are served by the IAM Function URL only: the handler refuses a
+ * token on them anyway, and the tenants' API does not route them at all.
+ */
 export const SPEND_API_ROUTES = [
   "GET /v1/tenants/{tenantId}/spend",
   "GET /v1/tenants/{tenantId}/budget",

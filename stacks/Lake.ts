@@ -38,6 +38,8 @@ import { dataColumns, glueType, partitionColumns } from "../packages/core/src/us
 import { USAGE_TABLE } from "../packages/core/src/views";
 import { config, pricingEnvironment } from "./config";
 import { Ingest } from "./Ingest";
+import { Processing } from "./Processing";
+import { registryRead } from "./pricing-registry";
 import { privateBucket, removalPolicyOf } from "./storage";
 
 /** Key prefix of the Parquet usage records (the Glue table's location). */
@@ -103,6 +105,7 @@ export function usageLifecycleRule(lakeRetentionDays: number): s3.LifecycleRule 
 
 export function Lake({ stack, app }: StackContext) {
   const { stream } = use(Ingest);
+  const { table: aggregates } = use(Processing);
   const settings = config();
   const removalPolicy = removalPolicyOf(app.stage);
 
@@ -158,8 +161,10 @@ export function Lake({ stack, app }: StackContext) {
     handler: "functions/src/transform.handler",
     timeout: 60,
     memorySize: 1024,
-    environment: { ...pricing, [ENV.metricsNamespace]: METRICS_NAMESPACE },
+    // TABLE_NAME: the transform prices repriced months with the catalog the registry holds for them.
+    environment: { ...pricing, [ENV.tableName]: aggregates.tableName, [ENV.metricsNamespace]: METRICS_NAMESPACE },
   });
+  transform.addToRolePolicy(registryRead(aggregates.tableArn));
 
   const deliveryLogs = new logs.LogGroup(stack, "DeliveryLogs", { retention: logs.RetentionDays.ONE_MONTH, removalPolicy });
   const deliveryLogStream = new logs.LogStream(stack, "DeliveryLogStream", { logGroup: deliveryLogs, logStreamName: "DestinationDelivery", removalPolicy });

@@ -33,6 +33,7 @@ import { config } from "./config";
 import { Ingest } from "./Ingest";
 import { Lake } from "./Lake";
 import { Processing } from "./Processing";
+import { Reprice } from "./Reprice";
 import { removalPolicyOf } from "./storage";
 
 /** The aggregate path's metrics carry only `service`; the transform adds `consumer: transform`. */
@@ -66,6 +67,7 @@ export function Monitoring({ stack, app }: StackContext) {
   // The Api stack's functions get their errors alarms below, with every other function's; use()
   // makes the order explicit (the stacks are built before this one).
   use(Api);
+  use(Reprice);
   const { deliveryStream, transform } = use(Lake);
   const deliveryStreamName = deliveryStreamNameOf(deliveryStream);
 

@@ -13,6 +13,7 @@ import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
 import { PK, SK, TTL_ATTRIBUTE } from "../packages/store/src/layout";
 import { config, pricingEnvironment } from "./config";
 import { Ingest } from "./Ingest";
+import { registryRead } from "./pricing-registry";
 import { removalPolicyOf } from "./storage";
 
 export function Processing({ stack, app }: StackContext) {
@@ -52,6 +53,8 @@ export function Processing({ stack, app }: StackContext) {
     },
   });
   table.grant(aggregate, "dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem");
+  // The live pricing reads the reprice registry (functions/src/lib/adapters.ts, livePricingFromEnv).
+  aggregate.addToRolePolicy(registryRead(table.tableArn));
   deadLetters.grantSendMessages(aggregate);
   aggregate.addEventSource(
     new KinesisEventSource(stream, {
@@ -80,6 +83,7 @@ export function Processing({ stack, app }: StackContext) {
     },
   });
   table.grant(redrive, "dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem");
+  redrive.addToRolePolicy(registryRead(table.tableArn));
   deadLetters.grantConsumeMessages(redrive);
   stream.grantRead(redrive);
 

@@ -6,6 +6,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { apiGatewayResultOf, apiRequestOf, type EventAdapterOptions, handleSpendApi, type SpendApiDeps } from "@bedrock-spend/api";
 import { ConfigurationError } from "@bedrock-spend/core";
+import { listRepriceAudits } from "@bedrock-spend/store";
 import type * as lambda from "aws-lambda";
 import { aggregatesStoreFromEnv } from "./lib/adapters";
 import { ENV } from "./lib/contracts";
@@ -34,7 +35,18 @@ export function spendApiDepsFromEnv(env: Environment = process.env, client: Dyna
   const authMode = requireEnv(ENV.apiAuthMode, env).trim();
   if (authMode !== "iam" && authMode !== "jwt") throw new ConfigurationError(ENV.apiAuthMode, `must be iam or jwt, got "${authMode}"`);
   const store = aggregatesStoreFromEnv(env, client);
-  return { authMode, store, defaultBudget: defaultBudgetFromEnv(env), tenantClaim: optionalEnv(ENV.jwtTenantClaim, env) ?? "tenant_id", logger, metrics };
+  const tableName = requireEnv(ENV.tableName, env);
+  // The reprice audit trail, for administrators (IAM callers; a JWT caller is refused by the API).
+  const reprices = { list: () => listRepriceAudits(client, tableName) };
+  return {
+    authMode,
+    store,
+    reprices,
+    defaultBudget: defaultBudgetFromEnv(env),
+    tenantClaim: optionalEnv(ENV.jwtTenantClaim, env) ?? "tenant_id",
+    logger,
+    metrics,
+  };
 }
 
 /** The handler on AWS, from `spendApiDepsFromEnv`. */

@@ -14,14 +14,12 @@ import { lambdaHandler } from "./lib/handler";
 import { emitMetrics, microDollars } from "./lib/metrics";
 import { logger } from "./lib/powertools";
 
-/** Dependencies of the transform handler. */
+/** Dependencies of the transform handler: the pricer, or a source of it read per invocation (reprices switch it). */
 export interface TransformDependencies extends TransformOptions {
-  /** The pricer, or a source of it read once per invocation (reprices switch live pricing over). */
   pricer: PricerSource;
 }
 
-/** Failures listed in the log line, at most; the counts cover all of them. */
-const LOGGED_FAILURES = 20;
+const LOGGED_FAILURES = 20; // listed in the log line at most; the counts cover all of them
 
 /** Builds the handler around its pricer (the same one the aggregate path uses). */
 export function createTransformHandler({ pricer, ...options }: TransformDependencies) {

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { defaultCatalog, Pricer } from "@bedrock-spend/core";
-import { type BatchStats, type BudgetStreamStats, processBatch, processBudgetStream, redrive } from "@bedrock-spend/pipeline";
+import { type BatchStats, type BudgetStreamStats, processBatch, processBudgetStream, redrive, runRepriceStep } from "@bedrock-spend/pipeline";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fromEnvironment as aggregateFromEnvironment, createAggregateHandler } from "../src/aggregate";
 import { fromEnvironment as budgetAlertFromEnvironment, createBudgetAlertHandler } from "../src/budget-alert";
@@ -14,6 +14,7 @@ import { ENV, METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICE_NAME } from "../src/
 import type { Environment } from "../src/lib/env";
 import { logger, metrics } from "../src/lib/powertools";
 import { createRedriveHandler, fromEnvironment as redriveFromEnvironment } from "../src/redrive";
+import { createRepriceHandler, fromEnvironment as repriceFromEnvironment } from "../src/reprice";
 import { fromEnvironment as spendApiFromEnvironment, spendApiObserver } from "../src/spend-api";
 import { createTransformHandler, fromEnvironment as transformFromEnvironment } from "../src/transform";
 import { METRIC_EMITTERS, type MetricEmitter } from "./helpers/metric-emitters";
@@ -25,6 +26,7 @@ vi.mock("@bedrock-spend/pipeline", async (importOriginal) => ({
   processBatch: vi.fn(),
   processBudgetStream: vi.fn(),
   redrive: vi.fn(),
+  runRepriceStep: vi.fn(),
 }));
 
 const SOURCES = join(import.meta.dirname, "../src");
@@ -54,6 +56,10 @@ const INVOKE: Record<MetricEmitter["handler"], () => Promise<unknown>> = {
   redrive: async () => {
     vi.mocked(redrive).mockResolvedValue({ messages: 3, counted: 2, duplicates: 1, resolved: 2, kept: [{ handle: "h", reason: "still invalid" }] });
     return createRedriveHandler({} as never)();
+  },
+  reprice: async () => {
+    vi.mocked(runRepriceStep).mockResolvedValue({ itemsCorrected: 1, invocationsCorrected: 2, lakeDaysRewritten: 3, lakeRowsRewritten: 4 } as never);
+    return createRepriceHandler({ sliceMs: 1000 } as never)({ input: { actor: "a" }, execution: { name: "e", startTime: "2026-12-01T00:00:00Z" } });
   },
   "budget-alert": async () => {
     const counts = [
@@ -119,12 +125,20 @@ const CONFIGURED: Record<string, string> = {
   [ENV.apiAuthMode]: "iam",
   [ENV.jwtTenantClaim]: "tenant_id",
   [ENV.metricsNamespace]: METRICS_NAMESPACE,
+  [ENV.lakeBucket]: "lake",
+  [ENV.glueDatabase]: "bedrock_spend_prod",
+  [ENV.glueTable]: "invocations",
+  [ENV.athenaWorkGroup]: "bedrock-spend-prod",
+  [ENV.athenaResultsBucket]: "results",
+  [ENV.repriceSliceSeconds]: "600",
+  [ENV.repriceSwitchOverSeconds]: "630",
 };
 
 const FROM_ENVIRONMENT: Record<MetricEmitter["handler"], (env: Environment) => unknown> = {
   aggregate: aggregateFromEnvironment,
   transform: transformFromEnvironment,
   redrive: redriveFromEnvironment,
+  reprice: repriceFromEnvironment,
   "budget-alert": budgetAlertFromEnvironment,
   "spend-api": spendApiFromEnvironment,
 };

@@ -12,6 +12,7 @@ import { fromEnvironment as budgetAlert } from "../../functions/src/budget-alert
 import { ENV, METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICE_NAME } from "../../functions/src/lib/contracts";
 import type { Environment } from "../../functions/src/lib/env";
 import { fromEnvironment as redrive } from "../../functions/src/redrive";
+import { fromEnvironment as reprice } from "../../functions/src/reprice";
 import { fromEnvironment as spendApi } from "../../functions/src/spend-api";
 import { fromEnvironment as transform } from "../../functions/src/transform";
 import { METRIC_EMITTERS } from "../../functions/test/helpers/metric-emitters";
@@ -24,6 +25,7 @@ const FROM_ENVIRONMENT: Record<string, (env: Environment) => unknown> = {
   "functions/src/aggregate.handler": aggregate,
   "functions/src/budget-alert.handler": budgetAlert,
   "functions/src/redrive.handler": redrive,
+  "functions/src/reprice.handler": reprice,
   "functions/src/spend-api.handler": spendApi,
   "functions/src/transform.handler": transform,
 };
@@ -127,7 +129,7 @@ function emitted(reference: MetricReference): boolean {
 describe("Stacks and handlers: environment contract", () => {
   it("every function's environment holds contract names only, configures its handler and holds nothing it does not read", () => {
     const functions = projectFunctions();
-    // aggregate, redrive, transform, budget-alert, spend-api (IAM) and spend-api (JWT).
+    // aggregate, redrive, reprice, transform, budget-alert, spend-api (IAM) and spend-api (JWT).
     expect(functions.map((fn) => fn.handler).sort()).toStrictEqual([...Object.keys(FROM_ENVIRONMENT), "functions/src/spend-api.handler"].sort());
     for (const fn of functions) {
       const contract = Object.values(ENV) as string[];

@@ -137,8 +137,8 @@ describe("Stack: Monitoring", () => {
         checked += 1;
       }
     }
-    // aggregate, redrive, transform, budget-alert, spend-api (IAM) and spend-api (JWT).
-    expect(checked).toBeGreaterThanOrEqual(6);
+    // aggregate, redrive, transform, budget-alert, spend-api (IAM), spend-api (JWT) and the reprice step.
+    expect(checked).toBeGreaterThanOrEqual(7);
     expect(alarms().filter((alarm) => alarm.MetricName === "Errors")).toHaveLength(checked);
   });
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const STACKS = ["Ingest", "Processing", "Lake", "Analytics", "Alerts", "Api", "Monitoring"];
+const STACKS = ["Ingest", "Processing", "Lake", "Analytics", "Alerts", "Api", "Reprice", "Monitoring"];
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const env: NodeJS.ProcessEnv = {};

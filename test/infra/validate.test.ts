@@ -65,7 +65,7 @@ for (const [variant, overrides] of Object.entries(VARIANTS)) {
     }, 300_000);
 
     it("synthesizes every stack registered in sst.config.ts", () => {
-      expect(synthesized.stacks.map((stack) => stack.name)).toEqual(["Ingest", "Processing", "Lake", "Analytics", "Alerts", "Api", "Monitoring"]);
+      expect(synthesized.stacks.map((stack) => stack.name)).toEqual(["Ingest", "Processing", "Lake", "Analytics", "Alerts", "Api", "Reprice", "Monitoring"]);
     });
 
     it("runs every Lambda function, the app's and the frameworks' own, on nodejs24.x, and the validator says nothing of a runtime", () => {

@@ -114,6 +114,18 @@ export const BUDGET_ALERT_METRICS = {
   invalidBudgets: { name: "InvalidBudgets" },
 } as const satisfies MetricContracts;
 
+/** The reprice job's metrics, one of each per step, by step result field (`pipeline/reprice-job.ts`). */
+export const REPRICE_METRICS = {
+  /** Settled months' aggregate items corrected by the step. */
+  itemsCorrected: { name: "RepriceItemsCorrected" },
+  /** Open months' invocations corrected by the step. */
+  invocationsCorrected: { name: "RepriceInvocationsCorrected" },
+  /** Lake day partitions rewritten by the step. */
+  lakeDaysRewritten: { name: "RepriceLakeDaysRewritten" },
+  /** Lake rows whose price changed, rewritten by the step. */
+  lakeRowsRewritten: { name: "RepriceLakeRowsRewritten" },
+} as const satisfies MetricContracts;
+
 /** The spend API's metrics, per request: every request, and its client (4xx) or server (5xx) error when it is one. */
 export const SPEND_API_METRICS = {
   requests: { name: "SpendRequests" },
@@ -163,6 +175,18 @@ export enum ENV {
    * wins; the stacks set this to the same `METRICS_NAMESPACE` for anything reading the configuration.
    */
   metricsNamespace = "POWERTOOLS_METRICS_NAMESPACE",
+  /** The lake bucket (reprice). */
+  lakeBucket = "LAKE_BUCKET",
+  /** The Glue database and the usage table in it (reprice). */
+  glueDatabase = "GLUE_DATABASE",
+  glueTable = "GLUE_TABLE",
+  /** The Athena workgroup and the bucket of its results, where a reprice stages rows (reprice). */
+  athenaWorkGroup = "ATHENA_WORKGROUP",
+  athenaResultsBucket = "ATHENA_RESULTS_BUCKET",
+  /** Seconds a reprice step starts new lake days for, optional, default 600 (reprice; the function's timeout is longer). */
+  repriceSliceSeconds = "REPRICE_SLICE_SECONDS",
+  /** Seconds from a reprice's registration until every live consumer prices with it, required (reprice). */
+  repriceSwitchOverSeconds = "REPRICE_SWITCH_OVER_SECONDS",
 }
 
 /** The name of an environment variable in the contract: an `ENV` member, or its string. */

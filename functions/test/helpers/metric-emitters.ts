@@ -9,6 +9,7 @@ import {
   BUDGET_ALERT_METRICS,
   type MetricContracts,
   REDRIVE_METRICS,
+  REPRICE_METRICS,
   SPEND_API_METRICS,
   TRANSFORM_DIMENSIONS,
   TRANSFORM_METRICS,
@@ -17,7 +18,7 @@ import {
 /** One handler's metrics. */
 export interface MetricEmitter {
   /** The handler module, `functions/src/<handler>.ts`. */
-  handler: "aggregate" | "transform" | "redrive" | "budget-alert" | "spend-api";
+  handler: "aggregate" | "transform" | "redrive" | "reprice" | "budget-alert" | "spend-api";
   metrics: MetricContracts;
   /** Dimensions the handler adds to Powertools' `service`. */
   dimensions: Readonly<Record<string, string>>;
@@ -27,6 +28,7 @@ export const METRIC_EMITTERS: readonly MetricEmitter[] = [
   { handler: "aggregate", metrics: AGGREGATE_METRICS, dimensions: {} },
   { handler: "transform", metrics: TRANSFORM_METRICS, dimensions: TRANSFORM_DIMENSIONS },
   { handler: "redrive", metrics: REDRIVE_METRICS, dimensions: {} },
+  { handler: "reprice", metrics: REPRICE_METRICS, dimensions: {} },
   { handler: "budget-alert", metrics: BUDGET_ALERT_METRICS, dimensions: {} },
   { handler: "spend-api", metrics: SPEND_API_METRICS, dimensions: {} },
 ];

@@ -9,6 +9,9 @@
  * - `jwt`: the API Gateway JWT authorizer validated the token; its tenant claim (`tenant_id` by
  *   default) must equal the tenant of the path, exactly. A missing claim is refused.
  * - `none`: local mode on 127.0.0.1 only, and only when the deployment says so explicitly.
+ *
+ * Administrative routes (the reprice audit trail, `ADMIN_OPERATIONS`) are for IAM callers (and
+ * the local operator): a tenant's token is refused whatever its claims.
  */
 import { type ApiAuth, ApiError } from "./http";
 
@@ -40,6 +43,11 @@ export function authenticate(auth: ApiAuth, policy: AuthPolicy): void {
     default:
       throw new ApiError("Forbidden", "unknown authentication");
   }
+}
+
+/** Checks that the caller is an administrator: never a tenant's token. */
+export function authorizeAdmin(auth: ApiAuth): void {
+  if (auth.mode === "jwt") throw new ApiError("Forbidden", "this route is for administrators (IAM callers); a tenant token is not accepted");
 }
 
 /** Checks that the caller may act on `tenantId`: a JWT's tenant claim must be exactly that tenant. */

@@ -5,11 +5,12 @@
  * and log and measure what its observer tells them.
  */
 import { type Budget, type Clock, systemClock } from "@bedrock-spend/core";
-import { type AuthPolicy, authenticate, authorizeTenant } from "./auth";
+import type { RepriceAudit } from "@bedrock-spend/store";
+import { type AuthPolicy, authenticate, authorizeAdmin, authorizeTenant } from "./auth";
 import { ApiError, type ApiRequest, type ApiResponse, errorResponse, jsonResponse } from "./http";
-import { matchRoute } from "./routes";
+import { ADMIN_OPERATIONS, matchRoute } from "./routes";
 import { readBudget, readSpend, removeBudget, type SpendApiStore, writeBudget } from "./service";
-import { parseBudgetBody, parseSpendQuery, parseTenantId, rejectUnknownParameters } from "./validation";
+import { parseBudgetBody, parseRepriceId, parseSpendQuery, parseTenantId, rejectUnknownParameters } from "./validation";
 
 /** What the API reports of a request it answered: enough for one log line and the request metrics. */
 export interface SpendApiRequestInfo {
@@ -30,9 +31,17 @@ export interface SpendApiObserver {
   onRequest(info: SpendApiRequestInfo): void;
 }
 
+/** The reprice audit trail, as the administrators' routes read it. */
+export interface RepriceAuditSource {
+  /** Every audit record, newest first (`listRepriceAudits` of the store). */
+  list(): Promise<RepriceAudit[]>;
+}
+
 /** What the spend API needs. */
 export interface SpendApiDeps {
   store: SpendApiStore;
+  /** The reprice audit trail (`GET /v1/reprices`); without it those routes answer 404. */
+  reprices?: RepriceAuditSource;
   /** Budget of tenants without their own; null when the deployment sets none. */
   defaultBudget: Budget | null;
   /** JWT claim naming the caller's tenant. Default `tenant_id`. */
@@ -77,6 +86,11 @@ async function route(request: ApiRequest, deps: SpendApiDeps, keys: RequestKeys)
   const match = matchRoute(request.method, request.path);
   keys.route = match.name;
   authenticate(request.auth, policy);
+  if (ADMIN_OPERATIONS.has(match.route.operation)) {
+    authorizeAdmin(request.auth);
+    rejectUnknownParameters(request.query, match.route.query);
+    return repriceResponse(match.route.operation, match.params.repriceId, deps);
+  }
   const tenantId = parseTenantId(match.rawTenantId);
   keys.tenantId = tenantId;
   authorizeTenant(request.auth, tenantId, policy);
@@ -100,7 +114,20 @@ async function route(request: ApiRequest, deps: SpendApiDeps, keys: RequestKeys)
       if (!budget) throw new ApiError("NotFound", "the tenant has no budget of its own to delete");
       return jsonResponse(200, budget);
     }
+    default:
+      throw new ApiError("NotFound", `no route for ${match.name}`);
   }
+}
+
+/** `GET /v1/reprices` (newest first) and `GET /v1/reprices/{repriceId}`. */
+async function repriceResponse(operation: string, rawId: string | undefined, deps: SpendApiDeps): Promise<ApiResponse> {
+  const id = operation === "getReprice" ? parseRepriceId(rawId ?? "") : undefined;
+  if (!deps.reprices) throw new ApiError("NotFound", "this deployment serves no reprice history");
+  const audits = await deps.reprices.list();
+  if (id === undefined) return jsonResponse(200, { reprices: audits });
+  const audit = audits.find((candidate) => candidate.id === id);
+  if (!audit) throw new ApiError("NotFound", "no reprice with this id");
+  return jsonResponse(200, audit);
 }
 
 function unknownTenant(): ApiError {

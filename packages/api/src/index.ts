@@ -12,7 +12,7 @@ export {
   type PayloadV2Event,
   type PayloadV2Result,
 } from "./apigw";
-export { handleSpendApi, type SpendApiDeps, type SpendApiObserver, type SpendApiRequestInfo } from "./handler";
+export { handleSpendApi, type RepriceAuditSource, type SpendApiDeps, type SpendApiObserver, type SpendApiRequestInfo } from "./handler";
 export { type ApiAuth, ApiError, type ApiErrorCode, type ApiRequest, type ApiResponse, errorResponse, jsonResponse } from "./http";
-export { SPEND_API_ROUTES, type SpendApiOperation, type SpendApiRoute } from "./routes";
+export { ADMIN_OPERATIONS, SPEND_API_ROUTES, type SpendApiOperation, type SpendApiRoute } from "./routes";
 export type { BudgetResource, SpendApiStore } from "./service";

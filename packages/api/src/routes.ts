@@ -6,7 +6,7 @@
 import { ApiError, quote } from "./http";
 
 /** The operations of the spend API. */
-export type SpendApiOperation = "getSpend" | "getBudget" | "putBudget" | "deleteBudget";
+export type SpendApiOperation = "getSpend" | "getBudget" | "putBudget" | "deleteBudget" | "listReprices" | "getReprice";
 
 /** One route: method, path template (OpenAPI syntax) and the query parameters it accepts. */
 export interface SpendApiRoute {
@@ -22,14 +22,23 @@ export const SPEND_API_ROUTES: readonly SpendApiRoute[] = [
   { method: "GET", path: "/v1/tenants/{tenantId}/budget", operation: "getBudget", query: [] },
   { method: "PUT", path: "/v1/tenants/{tenantId}/budget", operation: "putBudget", query: [] },
   { method: "DELETE", path: "/v1/tenants/{tenantId}/budget", operation: "deleteBudget", query: [] },
+  // Administrators only (IAM callers): the reprice audit trail.
+  { method: "GET", path: "/v1/reprices", operation: "listReprices", query: [] },
+  { method: "GET", path: "/v1/reprices/{repriceId}", operation: "getReprice", query: [] },
 ];
 
-/** A matched route, with the still percent-encoded `{tenantId}` path segment. */
+/** Operations only administrators (IAM callers, never a tenant's token) may call. */
+export const ADMIN_OPERATIONS: ReadonlySet<SpendApiOperation> = new Set(["listReprices", "getReprice"]);
+
+/** A matched route, with its still percent-encoded path parameters. */
 export interface RouteMatch {
   route: SpendApiRoute;
   /** `GET /v1/tenants/{tenantId}/spend`: the route's name in logs. */
   name: string;
+  /** The `{tenantId}` segment ("" on routes without one). */
   rawTenantId: string;
+  /** Every path parameter, by name. */
+  params: Record<string, string>;
 }
 
 function escapeRegExp(text: string): string {
@@ -39,13 +48,20 @@ function escapeRegExp(text: string): string {
 interface CompiledTemplate {
   path: string;
   pattern: RegExp;
+  names: string[];
   routes: SpendApiRoute[];
 }
 
 // One segment per parameter: an encoded `/` (%2F) stays inside it, a literal `/` never does.
 const TEMPLATES: readonly CompiledTemplate[] = [...new Set(SPEND_API_ROUTES.map((route) => route.path))].map((path) => ({
   path,
-  pattern: new RegExp(`^${path.split("{tenantId}").map(escapeRegExp).join("([^/]*)")}$`),
+  pattern: new RegExp(
+    `^${path
+      .split(/\{[A-Za-z]+\}/)
+      .map(escapeRegExp)
+      .join("([^/]*)")}$`,
+  ),
+  names: [...path.matchAll(/\{([A-Za-z]+)\}/g)].map((match) => match[1] as string),
   routes: SPEND_API_ROUTES.filter((route) => route.path === path),
 }));
 
@@ -62,7 +78,8 @@ export function matchRoute(method: string, path: string): RouteMatch {
       const allow = template.routes.map((candidate) => candidate.method).join(", ");
       throw new ApiError("MethodNotAllowed", `${quote(method, 16)} is not allowed on ${template.path}; allowed: ${allow}`, { headers: { allow } });
     }
-    return { route, name: `${route.method} ${route.path}`, rawTenantId: match[1] ?? "" };
+    const params = Object.fromEntries(template.names.map((name, index) => [name, match[index + 1] ?? ""]));
+    return { route, name: `${route.method} ${route.path}`, rawTenantId: params.tenantId ?? "", params };
   }
   throw new ApiError("NotFound", `no route for ${quote(path)}; see docs/openapi.yaml`);
 }

@@ -13,6 +13,12 @@ export const MAX_TENANT_ID_LENGTH = 256;
  * characters of the metadata alphabet. Decoding happens exactly once, so `acme%2523` names
  * `acme%23` (refused: `%` is not a metadata character), never `acme#`.
  */
+/** A reprice id (`20261202T100000123Z-abc123`): 1-128 of `A-Z a-z 0-9 . _ -`. */
+export function parseRepriceId(rawSegment: string): string {
+  if (!/^[A-Za-z0-9._-]{1,128}$/.test(rawSegment)) throw badRequest("repriceId", `the reprice id ${quote(rawSegment)} is not one: 1-128 of A-Z a-z 0-9 . _ -`);
+  return rawSegment;
+}
+
 export function parseTenantId(rawSegment: string): string {
   let tenantId: string;
   try {

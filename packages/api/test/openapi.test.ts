@@ -4,22 +4,25 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { SPEND_API_ROUTES } from "../src/index";
-import { type ApiFixture, freshApi, invocation, request } from "./helpers/fixtures";
+import { type ApiFixture, freshApi, invocation, jwtRequest, repriceAudit, request } from "./helpers/fixtures";
 import { type DocumentedOperation, type Json, loadOpenApi, operationsOf, referencesOf, resolve, responseSchema, validate } from "./helpers/openapi";
 
 const doc = loadOpenApi();
 const operations = operationsOf(doc);
 
+/** A reprice in the fixture's audit trail. */
+const AUDIT = repriceAudit("20261202T100000123Z-1c2d3e4f5a6b");
+
 /** A concrete path of a template. */
 function pathOf(template: string, tenantId = "acme"): string {
-  return template.replace("{tenantId}", encodeURIComponent(tenantId));
+  return template.replace("{tenantId}", encodeURIComponent(tenantId)).replace("{repriceId}", AUDIT.id);
 }
 
 describe("Document: docs/openapi.yaml", () => {
   let api: ApiFixture;
 
   beforeAll(async () => {
-    api = await freshApi({ defaultBudget: { monthlyUsd: "250.00", thresholds: [80, 100] } });
+    api = await freshApi({ defaultBudget: { monthlyUsd: "250.00", thresholds: [80, 100] }, deps: { reprices: { list: async () => [AUDIT] } } });
     await api.write([
       invocation("o1", { tenant: "acme", input: 1000, output: 100, cacheRead: 10 }),
       invocation("o2", { tenant: "acme", model: "us.amazon.nova-lite-v1:0", timestamp: "2026-11-03T00:00:00Z" }),
@@ -69,7 +72,8 @@ describe("Document: docs/openapi.yaml", () => {
 
       // Assess
       expect(query.sort(), `${route.method} ${route.path}`).toStrictEqual([...route.query].sort());
-      expect(operation.parameters.filter((parameter) => parameter.in === "path").map((parameter) => parameter.name)).toStrictEqual(["tenantId"]);
+      const inPath = [...route.path.matchAll(/\{([A-Za-z]+)\}/g)].map((match) => match[1]);
+      expect(operation.parameters.filter((parameter) => parameter.in === "path").map((parameter) => parameter.name)).toStrictEqual(inPath);
     }
   });
 
@@ -117,6 +121,11 @@ describe("Document: docs/openapi.yaml", () => {
     cases.push({ response: await api.call(request("GET", "/v1/tenants/acme/spend", { auth: { mode: "jwt", claims: {} } })), operation: operation("getSpend") });
     cases.push({ response: await api.call(request("GET", "/v1/tenants/nobody/spend")), operation: operation("getSpend") });
     cases.push({ response: await api.call(request("DELETE", "/v1/tenants/nobody/budget")), operation: operation("deleteBudget") });
+    cases.push({ response: await api.call(request("GET", "/v1/reprices")), operation: operation("listReprices") });
+    cases.push({ response: await api.call(request("GET", `/v1/reprices/${AUDIT.id}`)), operation: operation("getReprice") });
+    cases.push({ response: await api.call(request("GET", "/v1/reprices/no%20such")), operation: operation("getReprice") });
+    cases.push({ response: await api.call(jwtRequest("GET", "/v1/reprices", { tenant_id: "acme" })), operation: operation("listReprices") });
+    cases.push({ response: await api.call(request("GET", "/v1/reprices/20260101T000000000Z-none")), operation: operation("getReprice") });
 
     for (const { response, operation: documented } of cases) {
       // Act
@@ -125,7 +134,9 @@ describe("Document: docs/openapi.yaml", () => {
       // Assess
       expect(errors, `${documented.operationId} ${response.statusCode}: ${response.body}`).toStrictEqual([]);
     }
-    expect(cases.map((entry) => entry.response.statusCode)).toStrictEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 400, 403, 404, 404]);
+    expect(cases.map((entry) => entry.response.statusCode)).toStrictEqual([
+      200, 200, 200, 200, 200, 200, 200, 200, 200, 400, 403, 404, 404, 200, 200, 400, 403, 404,
+    ]);
   });
 
   it("has examples that satisfy their schemas", () => {

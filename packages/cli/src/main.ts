@@ -8,6 +8,7 @@ import { ingestCommand } from "./commands/ingest";
 import { priceCommand } from "./commands/price";
 import { pricesCommand } from "./commands/prices";
 import { queryCommand } from "./commands/query";
+import { repriceCommand } from "./commands/reprice";
 import { spendCommand } from "./commands/spend";
 import { startCommand } from "./commands/start";
 import { CommandFailure, EXIT_FAILURE, EXIT_USAGE, UsageError } from "./errors";
@@ -27,6 +28,8 @@ Commands:
   alerts                 budget alerts fired so far
   price <path>...        price invocation logs: one JSON line per invocation, summary on stderr
   prices list|check      show or validate the price catalog (defaults merged with --prices)
+  reprice --from YYYY-MM correct counted months with corrected prices (--prices), exactly once;
+                         --history lists the reprices, --resume finishes one
 
 Common options: --prices FILE, --data-dir DIR (default .bedrock-spend/), --json, --help.
 Exit status: 0 when the input was processed, 2 for usage errors and unreadable inputs.
@@ -43,6 +46,7 @@ const COMMANDS: Record<string, Command> = {
   alerts: alertsCommand,
   price: priceCommand,
   prices: pricesCommand,
+  reprice: repriceCommand,
 };
 
 /** Runs the CLI and returns the exit code. */

@@ -86,7 +86,10 @@ export class LocalLakePartitions {
    */
   async replaceDay(day: DayKey, token: unknown, rows: readonly UsageRecord[], repriceId: string): Promise<void> {
     const { files } = token as DayFiles;
-    await this.writer.write(rows);
+    // The local lake holds each invocation once: a resumed rewrite that read both the old file
+    // and the new one of a crashed rewrite keeps one row per request id.
+    const seen = new Set<string>();
+    await this.writer.write(rows.filter((row) => !seen.has(row.request_id) && seen.add(row.request_id) !== undefined));
     const [year, month, dayOfMonth] = day.split("-") as [string, string, string];
     const target = join(this.historyDir, repriceId, `year=${year}`, `month=${month}`, `day=${dayOfMonth}`);
     await mkdir(target, { recursive: true });

@@ -28,6 +28,8 @@ export interface DataDirLayout {
   kinesis: string;
   lake: string;
   lakeErrors: string;
+  /** Lake files a reprice replaced, kept by reprice id (`lake-history/<id>/year=/month=/day=/`). */
+  lakeHistory: string;
   quarantine: string;
   checkpoints: string;
   lock: string;
@@ -42,6 +44,7 @@ export function dataDirLayout(dataDir: string): DataDirLayout {
     kinesis: join(root, "kinesis"),
     lake: join(root, "lake"),
     lakeErrors: join(root, "lake-errors"),
+    lakeHistory: join(root, "lake-history"),
     quarantine: join(root, "quarantine"),
     checkpoints: join(root, "checkpoints.json"),
     lock: join(root, ".lock"),

@@ -5,4 +5,5 @@ export * from "./aggregate-batch";
 export * from "./budget-alerts";
 export * from "./redrive";
 export * from "./reprice";
+export * from "./reprice-job";
 export * from "./transform-batch";

@@ -84,10 +84,28 @@ export interface RepriceOptions {
   onProgress?: (message: string) => void;
   /** Id of a new reprice. Default: its start time and a random suffix (ids sort by start). */
   newId?: () => string;
+  /**
+   * Asked at the points where a run may stop and be resumed later (`resume` with its audit): after
+   * the registration, before the switch-over (`"registered"`; the caller then waits the
+   * switch-over itself before resuming), and between two lake days once this run has done some
+   * work (`"lake"`). True stops the run there with `done: false`. For a job that works in bounded
+   * slices (the AWS reprice job); never asked in a dry run.
+   */
+  checkpoint?: (stage: "registered" | "lake") => boolean;
+  /**
+   * Resuming at the lake stage: the days before this one are handled already (the `lakeNextDay`
+   * of the run that stopped), and are not read again. Ignored unless the audit is at the lake stage.
+   */
+  lakeFrom?: DayKey;
 }
 
 /** What a reprice did. */
 export interface RepriceResult {
+  /** False when `checkpoint` stopped the run: resume it. */
+  done: boolean;
+  /** When stopped in the lake stage: the first day not handled yet (give it back as `lakeFrom`). */
+  lakeNextDay?: DayKey;
+  /** The report (of what this run planned: empty tenants when it resumed at the lake stage or stopped before planning). */
   report: RepriceReport;
   /** The audit record (null for a dry run). */
   audit: RepriceAudit | null;
@@ -139,7 +157,9 @@ interface Plan {
 /**
  * Reprices `from`..`to`: plans from the lake, records the audit, registers the catalog (the
  * switch-over), corrects the aggregates exactly once and rewrites the lake. A dry run stops after
- * the plan. Resuming redoes every step: each is idempotent.
+ * the plan. Resuming redoes every step: each is idempotent. A reprice resumed at the lake stage
+ * (its aggregates all corrected) goes straight to the lake, and keeps the figures its audit
+ * recorded when it was planned: planned again, the days already rewritten would read as unchanged.
  */
 export async function runReprice(options: RepriceOptions): Promise<RepriceResult> {
   const progress = options.onProgress ?? (() => {});
@@ -187,104 +207,121 @@ export async function runReprice(options: RepriceOptions): Promise<RepriceResult
       source: options.source,
       registeredAt: new Date(options.now()).toISOString(),
     });
+    if (options.checkpoint?.("registered")) return stoppedResult(audit);
     progress(`registered ${priceVersion} for ${options.from}..${options.to}; waiting for the switch-over`);
     await options.switchOver?.();
   }
   const current = audit;
+  // Resumed with its aggregates all corrected: only the lake is left.
+  const atLake = current !== null && options.resume?.stage === "lake";
   try {
-    const plan = await planReprice(options, months);
-    const tallies = [...plan.tallies.values()].sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : a.month < b.month ? -1 : 1));
-    const unreconciled: RepriceAudit["unreconciled"] = [];
-    if (plan.items.size > 0) {
-      const counted = await readMonthInvocations(
-        options.client,
-        options.tableName,
-        [...plan.items.keys()].map((id) => {
-          const tally = plan.tallies.get(id) as TenantMonthTally;
-          return { tenantId: tally.tenantId, month: tally.month };
-        }),
-      );
-      for (const [id, count] of counted) {
-        const lake = plan.lakeCounts.get(id) ?? 0;
-        if (lake === count) continue;
-        const tally = plan.tallies.get(id) as TenantMonthTally;
-        unreconciled.push({ tenantId: tally.tenantId, month: tally.month, lakeInvocations: lake, countedInvocations: count });
-        plan.items.delete(id);
-        // Left as counted: the report says what it would have changed, the audit that it did not.
-      }
-    }
-    const report: RepriceReport = {
-      from: options.from,
-      to: options.to,
-      priceVersion,
-      invocations: plan.invocationCount,
-      changed: plan.changed,
-      tenants: tallies.filter((tally) => options.all || tally.newPico !== tally.oldPico).map(changeOfTally),
-    };
-    const result: RepriceResult = {
-      report,
-      audit: current,
-      notYetCounted: plan.notYetCounted,
-      writeUnits: 0,
-      transactions: 0,
-      itemsCorrected: 0,
-      invocationsCorrected: 0,
-      lakeDaysRewritten: 0,
-      lakeRowsRewritten: 0,
-      tenantDaysChanged: plan.tenantDays.size,
-    };
-    if (!current) return result;
-
-    const before = tallies.reduce((sum, tally) => sum + tally.oldPico, 0n);
-    const after = tallies.reduce((sum, tally) => sum + tally.newPico, 0n);
-    Object.assign(current, {
-      stage: "aggregates",
-      versionsBefore: [...plan.versionsBefore].sort(),
-      totalsBefore: formatUsd(before),
-      totalsAfter: formatUsd(after),
-      invocations: plan.invocationCount,
-      changed: plan.changed,
-      tenantMonths: tallies.filter((tally) => tally.newPico !== tally.oldPico).length,
-      unreconciled,
-    } satisfies Partial<RepriceAudit>);
-    await putRepriceAudit(options.client, options.tableName, current);
-
-    const items = [...plan.items.values()].flatMap((byItem) => [...byItem.values()]);
-    progress(`correcting ${items.length} aggregate items of settled months and ${plan.invocations.length} invocations of open months`);
-    const applied = await writer.applyItemCorrections(current.id, items);
-    result.writeUnits += applied.writeUnits;
-    result.transactions += applied.transactions;
-    result.itemsCorrected += items.length - applied.alreadyApplied - applied.missing.length;
-    let pending = plan.invocations;
-    for (let round = 1; pending.length > 0; round++) {
-      const outcome = await writer.applyInvocationCorrections(pending);
-      result.writeUnits += outcome.writeUnits;
-      result.transactions += outcome.transactions;
-      result.invocationsCorrected += pending.length - outcome.conflicts.length;
-      if (outcome.conflicts.length === 0) break;
-      if (round >= 10) throw new BedrockSpendError(`${outcome.conflicts.length} invocations kept changing under the reprice; resume it`);
-      // A marker changed between the read and the write (a live write, another process): read again.
-      const states = await readCountedStates(
-        options.client,
-        options.tableName,
-        outcome.conflicts.map((correction) => correction.requestId),
-      );
-      pending = outcome.conflicts.flatMap((correction) => {
-        const next = correctionOf(
-          correction.record,
-          states.get(correction.requestId) ?? { kind: "absent" },
-          options,
-          correction.newCostPico,
-          correction.newPriceVersion,
+    let result: RepriceResult;
+    if (atLake) result = stoppedResult(current, true);
+    else {
+      const plan = await planReprice(options, months);
+      const tallies = [...plan.tallies.values()].sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : a.month < b.month ? -1 : 1));
+      const unreconciled: RepriceAudit["unreconciled"] = [];
+      if (plan.items.size > 0) {
+        const counted = await readMonthInvocations(
+          options.client,
+          options.tableName,
+          [...plan.items.keys()].map((id) => {
+            const tally = plan.tallies.get(id) as TenantMonthTally;
+            return { tenantId: tally.tenantId, month: tally.month };
+          }),
         );
-        return next && next.kind === "correct" ? [next.correction] : [];
-      });
-    }
+        for (const [id, count] of counted) {
+          const lake = plan.lakeCounts.get(id) ?? 0;
+          if (lake === count) continue;
+          const tally = plan.tallies.get(id) as TenantMonthTally;
+          unreconciled.push({ tenantId: tally.tenantId, month: tally.month, lakeInvocations: lake, countedInvocations: count });
+          plan.items.delete(id);
+          // Left as counted: the report says what it would have changed, the audit that it did not.
+        }
+      }
+      const report: RepriceReport = {
+        from: options.from,
+        to: options.to,
+        priceVersion,
+        invocations: plan.invocationCount,
+        changed: plan.changed,
+        tenants: tallies.filter((tally) => options.all || tally.newPico !== tally.oldPico).map(changeOfTally),
+      };
+      result = {
+        done: true,
+        report,
+        audit: current,
+        notYetCounted: plan.notYetCounted,
+        writeUnits: 0,
+        transactions: 0,
+        itemsCorrected: 0,
+        invocationsCorrected: 0,
+        lakeDaysRewritten: 0,
+        lakeRowsRewritten: 0,
+        tenantDaysChanged: plan.tenantDays.size,
+      };
+      if (!current) return result;
 
-    current.stage = "lake";
-    await putRepriceAudit(options.client, options.tableName, current);
+      const before = tallies.reduce((sum, tally) => sum + tally.oldPico, 0n);
+      const after = tallies.reduce((sum, tally) => sum + tally.newPico, 0n);
+      Object.assign(current, {
+        stage: "aggregates",
+        versionsBefore: [...plan.versionsBefore].sort(),
+        totalsBefore: formatUsd(before),
+        totalsAfter: formatUsd(after),
+        invocations: plan.invocationCount,
+        changed: plan.changed,
+        tenantMonths: tallies.filter((tally) => tally.newPico !== tally.oldPico).length,
+        unreconciled,
+      } satisfies Partial<RepriceAudit>);
+      await putRepriceAudit(options.client, options.tableName, current);
+
+      const items = [...plan.items.values()].flatMap((byItem) => [...byItem.values()]);
+      progress(`correcting ${items.length} aggregate items of settled months and ${plan.invocations.length} invocations of open months`);
+      const applied = await writer.applyItemCorrections(current.id, items);
+      result.writeUnits += applied.writeUnits;
+      result.transactions += applied.transactions;
+      result.itemsCorrected += items.length - applied.alreadyApplied - applied.missing.length;
+      let pending = plan.invocations;
+      for (let round = 1; pending.length > 0; round++) {
+        const outcome = await writer.applyInvocationCorrections(pending);
+        result.writeUnits += outcome.writeUnits;
+        result.transactions += outcome.transactions;
+        result.invocationsCorrected += pending.length - outcome.conflicts.length;
+        if (outcome.conflicts.length === 0) break;
+        if (round >= 10) throw new BedrockSpendError(`${outcome.conflicts.length} invocations kept changing under the reprice; resume it`);
+        // A marker changed between the read and the write (a live write, another process): read again.
+        const states = await readCountedStates(
+          options.client,
+          options.tableName,
+          outcome.conflicts.map((correction) => correction.requestId),
+        );
+        pending = outcome.conflicts.flatMap((correction) => {
+          const next = correctionOf(
+            correction.record,
+            states.get(correction.requestId) ?? { kind: "absent" },
+            options,
+            correction.newCostPico,
+            correction.newPriceVersion,
+          );
+          return next && next.kind === "correct" ? [next.correction] : [];
+        });
+      }
+
+      current.stage = "lake";
+      await putRepriceAudit(options.client, options.tableName, current);
+    }
+    // Whether this run did work yet: a slice that stops at once would never end.
+    let worked = !atLake;
     for (const month of months) {
-      for await (const { day, rows, token } of readDays(options.lake, month)) {
+      const days = (await options.lake.days(month)).filter((day) => !(atLake && options.lakeFrom !== undefined && day < options.lakeFrom));
+      // A run that may stop between days (a job's slice) reads a day only once it goes on to it.
+      const reader = dayReader(options.lake, days, options.checkpoint === undefined);
+      for (let index = 0; index < days.length; index++) {
+        const day = days[index] as DayKey;
+        if (worked && options.checkpoint?.("lake")) return { ...result, done: false, lakeNextDay: day };
+        worked = true;
+        const { rows, token } = await reader.take(index);
         let changed = 0;
         const next = rows.map((row) => {
           const repriced = repriceRecord(row, options.pricer);
@@ -313,23 +350,40 @@ export async function runReprice(options: RepriceOptions): Promise<RepriceResult
 }
 
 /**
- * The days of a month in the lake, each with what `readDay` read: the next day's read starts as
- * soon as a day is handed out, so that the lake is read while that day is priced, corrected or
- * written. (A read-ahead that fails is reported when its day is reached, never as an unhandled rejection.)
+ * Reads a pass's days of the lake in order (`take(0)`, `take(1)`, ...). With `ahead`, taking a day
+ * starts the next day's read, so that the lake is read while the day taken is priced, corrected
+ * or written; a read ahead that fails does so when its day is taken (never as an unhandled rejection).
  */
-async function* readDays(lake: RepriceLake, month: MonthKey): AsyncGenerator<{ day: DayKey; rows: UsageRecord[]; token: unknown }> {
-  const days = await lake.days(month);
-  const start = (day: DayKey) => {
-    const read = lake.readDay(day);
-    read.catch(() => {});
-    return read;
+function dayReader(lake: RepriceLake, days: readonly DayKey[], ahead: boolean): { take(index: number): ReturnType<RepriceLake["readDay"]> } {
+  let next: ReturnType<RepriceLake["readDay"]> | undefined;
+  return {
+    take(index) {
+      const read = next ?? lake.readDay(days[index] as DayKey);
+      next = undefined;
+      if (ahead && index + 1 < days.length) {
+        next = lake.readDay(days[index + 1] as DayKey);
+        next.catch(() => {});
+      }
+      return read;
+    },
   };
-  let next = days.length > 0 ? start(days[0] as DayKey) : undefined;
-  for (let index = 0; index < days.length; index++) {
-    const read = await (next as ReturnType<RepriceLake["readDay"]>);
-    next = index + 1 < days.length ? start(days[index + 1] as DayKey) : undefined;
-    yield { day: days[index] as DayKey, ...read };
-  }
+}
+
+/** The result of a run that did no planning in this call: the figures are the audit's. */
+function stoppedResult(audit: RepriceAudit, done = false): RepriceResult {
+  return {
+    done,
+    report: { from: audit.from, to: audit.to, priceVersion: audit.priceVersion, invocations: audit.invocations, changed: audit.changed, tenants: [] },
+    audit,
+    notYetCounted: 0,
+    writeUnits: 0,
+    transactions: 0,
+    itemsCorrected: 0,
+    invocationsCorrected: 0,
+    lakeDaysRewritten: 0,
+    lakeRowsRewritten: 0,
+    tenantDaysChanged: 0,
+  };
 }
 
 type Decision = { kind: "pending" } | { kind: "same"; oldPico: bigint | null; version: string } | { kind: "correct"; correction: InvocationCorrection };
@@ -410,7 +464,10 @@ async function planReprice(options: RepriceOptions, months: readonly MonthKey[])
   };
   for (const month of months) {
     const settled = isSettledMonth(month, options.now(), options.settleDays ?? DEFAULT_SETTLE_DAYS);
-    for await (const { rows } of readDays(options.lake, month)) {
+    const days = await options.lake.days(month);
+    const reader = dayReader(options.lake, days, true);
+    for (let index = 0; index < days.length; index++) {
+      const { rows } = await reader.take(index);
       // The lake may hold an invocation twice (Firehose is at least once): each counts once.
       const seen = new Set<string>();
       const unique = rows.filter((row) => !seen.has(row.request_id) && seen.add(row.request_id) !== undefined);

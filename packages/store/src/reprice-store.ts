@@ -475,7 +475,11 @@ export class RepriceWriter {
       const key = dedupKey(correction.requestId);
       const costText = (correction.newCostPico ?? 0n).toString();
       const status = correction.newCostPico === null ? "unpriced" : "priced";
-      const names: Record<string, string> = { "#cost": MARKER_ATTRIBUTES.costPico, "#status": MARKER_ATTRIBUTES.status, "#version": MARKER_ATTRIBUTES.priceVersion };
+      const names: Record<string, string> = {
+        "#cost": MARKER_ATTRIBUTES.costPico,
+        "#status": MARKER_ATTRIBUTES.status,
+        "#version": MARKER_ATTRIBUTES.priceVersion,
+      };
       if (correction.counted.kind === "absent") {
         items.push({
           Put: {
@@ -498,14 +502,12 @@ export class RepriceWriter {
       } else {
         const values: Record<string, AttributeValue> = { ":cost": { N: costText }, ":status": { S: status }, ":version": { S: correction.newPriceVersion } };
         let condition = "attribute_exists(#pk) AND attribute_not_exists(#cost)";
-        if (correction.counted.kind === "marker") {
+        if (correction.counted.kind === "legacy") names["#pk"] = PK;
+        else {
           condition = "#cost = :oldCost AND #status = :oldStatus AND #version = :oldVersion";
           values[":oldCost"] = { N: (correction.counted.costPico ?? 0n).toString() };
           values[":oldStatus"] = { S: correction.counted.costPico === null ? "unpriced" : "priced" };
           values[":oldVersion"] = { S: correction.counted.priceVersion };
-        } else {
-          // DynamoDB rejects an expression attribute name the expressions do not use: #pk only for this condition.
-          names["#pk"] = PK;
         }
         items.push({
           Update: {
@@ -513,6 +515,7 @@ export class RepriceWriter {
             Key: { [PK]: { S: key.pk }, [SK]: { S: key.sk } },
             UpdateExpression: "SET #cost = :cost, #status = :status, #version = :version",
             ConditionExpression: condition,
+            // DynamoDB refuses a name the expressions do not use: #pk only in the legacy marker's condition.
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
           },

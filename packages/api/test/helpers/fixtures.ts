@@ -4,7 +4,7 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Budget } from "@bedrock-spend/core";
-import { AggregatesStore, type InvocationToCount, UsageWriter } from "@bedrock-spend/store";
+import { AggregatesStore, type InvocationToCount, type RepriceAudit, UsageWriter } from "@bedrock-spend/store";
 import { freshTable, invocation } from "../../../store/test/helpers";
 import { type ApiRequest, type ApiResponse, handleSpendApi, type SpendApiDeps, type SpendApiObserver, type SpendApiRequestInfo } from "../../src/index";
 
@@ -81,6 +81,31 @@ export function jwtRequest(method: string, path: string, claims: Record<string, 
 /** The path of a tenant route, the tenant id percent-encoded once. */
 export function tenantPath(tenantId: string, resource: "spend" | "budget"): string {
   return `/v1/tenants/${encodeURIComponent(tenantId)}/${resource}`;
+}
+
+/** An applied reprice's audit record. */
+export function repriceAudit(id: string, overrides: Partial<RepriceAudit> = {}): RepriceAudit {
+  return {
+    id,
+    status: "applied",
+    stage: "done",
+    from: "2026-09",
+    to: "2026-10",
+    priceVersion: "acme-2026-12",
+    catalog: { kind: "overlay", origin: "acme-prices.json" },
+    versionsBefore: ["2026-09-01"],
+    actor: "arn:aws:iam::123456789012:role/ops",
+    startedAt: "2026-12-02T10:00:00.123Z",
+    finishedAt: "2026-12-02T10:41:07.002Z",
+    totalsBefore: "1204.118000",
+    totalsAfter: "1387.402500",
+    invocations: 1840211,
+    changed: 912004,
+    tenantMonths: 311,
+    unreconciled: [{ tenantId: "acme", month: "2026-09", lakeInvocations: 10, countedInvocations: 11 }],
+    error: null,
+    ...overrides,
+  };
 }
 
 /** An observer that keeps what it is told. */

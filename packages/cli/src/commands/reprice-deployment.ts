@@ -1,0 +1,98 @@
+/**
+ * `bedrock-spend reprice --stage NAME ...`: the same reprice on a deployed stage. The CLI starts
+ * the stage's reprice job (Step Functions around the reprice Lambda, stacks/Reprice.ts) with the
+ * caller's ARN as the actor, and follows it to its end unless `--no-wait`; `--history` and
+ * `--resume` read the audit records from the stage's aggregates table (its name from the
+ * Processing stack's outputs).
+ */
+import { randomUUID } from "node:crypto";
+import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { CatalogSource } from "@bedrock-spend/core";
+import type { RepriceJobInput, RepriceStepResult } from "@bedrock-spend/pipeline";
+import { listRepriceAudits, type RepriceAudit } from "@bedrock-spend/store";
+import { APP_NAME, type DeploymentClients, type DeploymentTarget, deploymentClients, repriceStateMachineArn, startJob, waitForJob } from "../deployment";
+import { CommandFailure, UsageError } from "../errors";
+
+/** Clients of a stage's reprice: the job's, plus CloudFormation and DynamoDB for the audit trail. */
+export interface RepriceDeploymentClients extends DeploymentClients {
+  cloudFormation: CloudFormationClient;
+  dynamoDb: DynamoDBClient;
+}
+
+/** What the command asks of the stage. */
+export type RepriceDeploymentRequest =
+  | { kind: "history" }
+  | { kind: "resume"; wait: boolean }
+  | { kind: "reprice"; from: string; to: string; source: CatalogSource; dryRun: boolean; all: boolean; wait: boolean };
+
+/** What `reprice --stage ... --json` prints for a job. */
+export interface RepriceDeploymentOutput {
+  stage: string;
+  executionArn: string;
+  /** The job's last step (null with `--no-wait`). */
+  step: RepriceStepResult | null;
+}
+
+/** The clients of a stage with the SDK's credential chain. */
+export function repriceDeploymentClients(target: DeploymentTarget): RepriceDeploymentClients {
+  const config = target.region ? { region: target.region } : {};
+  return { ...deploymentClients(target), cloudFormation: new CloudFormationClient(config), dynamoDb: new DynamoDBClient(config) };
+}
+
+/** The stage's aggregates table: the `AggregatesTable` output of its Processing stack. */
+export async function stageTableName(target: DeploymentTarget, clients: RepriceDeploymentClients): Promise<string> {
+  const stackName = `${target.stage}-${APP_NAME}-Processing`;
+  let outputs: { OutputKey?: string | undefined; OutputValue?: string | undefined }[] | undefined;
+  try {
+    outputs = (await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0]?.Outputs;
+  } catch (error) {
+    if ((error as Error).name === "ValidationError")
+      throw new UsageError(`--stage ${target.stage}: no stack ${stackName} in this account and Region (deploy with sst deploy --stage ${target.stage})`);
+    throw error;
+  }
+  const table = outputs?.find((output) => output.OutputKey === "AggregatesTable")?.OutputValue;
+  if (!table) throw new CommandFailure(`${stackName} has no AggregatesTable output: deploy this version of bedrock-spend to the stage`);
+  return table;
+}
+
+/** Runs a reprice request against a stage; returns what to print. */
+export async function repriceDeployment(
+  target: DeploymentTarget,
+  request: RepriceDeploymentRequest,
+  clients: RepriceDeploymentClients,
+  options: { now: () => number; onProgress?: (message: string) => void; pollMs?: number; sleep?: (ms: number) => Promise<void> },
+): Promise<RepriceAudit[] | RepriceDeploymentOutput> {
+  if (request.kind === "history") return listRepriceAudits(clients.dynamoDb, await stageTableName(target, clients));
+  const { arn, caller } = await repriceStateMachineArn(target, clients);
+  let input: RepriceJobInput;
+  if (request.kind === "resume") {
+    const unfinished = (await listRepriceAudits(clients.dynamoDb, await stageTableName(target, clients))).find((audit) => audit.status !== "applied");
+    if (!unfinished) throw new UsageError(`reprice --resume: no unfinished reprice on stage ${target.stage}`);
+    input = { resume: unfinished.id, actor: caller };
+  } else {
+    input = {
+      from: request.from,
+      to: request.to,
+      source: request.source,
+      actor: caller,
+      ...(request.dryRun ? { dryRun: true } : {}),
+      ...(request.all ? { all: true } : {}),
+    };
+  }
+  const stamp = new Date(options.now()).toISOString().replace(/[-:.]/g, "");
+  const name = `${request.kind === "reprice" && request.dryRun ? "dry-run" : "reprice"}-${stamp}-${randomUUID().slice(0, 8)}`;
+  const executionArn = await startJob(clients, arn, input, name);
+  options.onProgress?.(`started ${executionArn} (${caller}); it runs in the account, Ctrl-C does not stop it`);
+  if (!request.wait) return { stage: target.stage, executionArn, step: null };
+  let last = "";
+  const output = (await waitForJob(clients, executionArn, {
+    ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    onPoll: (status) => {
+      if (status !== last) options.onProgress?.(`job ${status.toLowerCase()}`);
+      last = status;
+    },
+  })) as { step?: RepriceStepResult } | null;
+  return { stage: target.stage, executionArn, step: output?.step ?? null };
+}

@@ -1,0 +1,79 @@
+/**
+ * A deployed stage, as the CLI drives it: who the caller is (STS), and the reprice job's state
+ * machine (`<app>-<stage>-reprice`, stacks/Reprice.ts), started and followed until it ends. The
+ * job itself runs in the account (Step Functions around the reprice Lambda), so it goes on if
+ * this machine goes away: `--no-wait` leaves it at that.
+ */
+import { DescribeExecutionCommand, type ExecutionStatus, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { BedrockSpendError } from "@bedrock-spend/core";
+
+/** The app name of sst.config.ts: the prefix of every resource name. */
+export const APP_NAME = "bedrock-spend";
+
+/** Which deployment: its stage and Region (the SDK's default Region when not given). */
+export interface DeploymentTarget {
+  stage: string;
+  region?: string;
+}
+
+/** The clients a deployment command uses (injectable for tests). */
+export interface DeploymentClients {
+  sfn: SFNClient;
+  sts: STSClient;
+}
+
+/** A job that did not succeed: its status and Step Functions' error and cause. */
+export class DeploymentJobError extends BedrockSpendError {
+  readonly executionArn: string;
+  readonly status: ExecutionStatus | string;
+  constructor(executionArn: string, status: ExecutionStatus | string, detail: string) {
+    super(`the reprice job ${executionArn} ended ${status}${detail ? `: ${detail}` : ""}`);
+    this.name = "DeploymentJobError";
+    this.executionArn = executionArn;
+    this.status = status;
+  }
+}
+
+/** The clients for a target, with the SDK's credential chain. */
+export function deploymentClients(target: DeploymentTarget): DeploymentClients {
+  const config = target.region ? { region: target.region } : {};
+  return { sfn: new SFNClient(config), sts: new STSClient(config) };
+}
+
+/** The state machine ARN of a stage's reprice job, in the caller's account, partition and Region. */
+export async function repriceStateMachineArn(target: DeploymentTarget, clients: DeploymentClients): Promise<{ arn: string; caller: string }> {
+  const identity = await clients.sts.send(new GetCallerIdentityCommand({}));
+  const caller = identity.Arn ?? "unknown";
+  const partition = caller.split(":")[1] ?? "aws";
+  const region = target.region ?? (await clients.sfn.config.region());
+  return { arn: `arn:${partition}:states:${region}:${identity.Account}:stateMachine:${APP_NAME}-${target.stage}-reprice`, caller };
+}
+
+/** Starts an execution with `input`; returns its ARN. */
+export async function startJob(clients: DeploymentClients, stateMachineArn: string, input: unknown, name: string): Promise<string> {
+  const started = await clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+  if (!started.executionArn) throw new BedrockSpendError(`Step Functions started no execution of ${stateMachineArn}`);
+  return started.executionArn;
+}
+
+/**
+ * Follows an execution until it ends; returns its output (parsed JSON).
+ * @throws DeploymentJobError when it fails, times out or is aborted
+ */
+export async function waitForJob(
+  clients: DeploymentClients,
+  executionArn: string,
+  options: { pollMs?: number; sleep?: (ms: number) => Promise<void>; onPoll?: (status: string) => void } = {},
+): Promise<unknown> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (;;) {
+    const execution = await clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const status = execution.status ?? "UNKNOWN";
+    options.onPoll?.(status);
+    if (status === "SUCCEEDED") return execution.output ? JSON.parse(execution.output) : null;
+    if (status !== "RUNNING" && status !== "PENDING_REDRIVE")
+      throw new DeploymentJobError(executionArn, status, [execution.error, execution.cause].filter(Boolean).join(": "));
+    await sleep(options.pollMs ?? 5_000);
+  }
+}
