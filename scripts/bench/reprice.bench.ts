@@ -588,8 +588,10 @@ async function measurePath(context: BenchContext, kind: "settled" | "open", endp
 const PHASE_LABELS: Record<Phase, string> = { plan: "plan", corrections: "aggregate corrections", lake: "lake rewrite" };
 
 async function run(context: BenchContext): Promise<BenchSection> {
-  const monthTotal = context.quick ? 2_000 : 1_000_000;
-  const openCount = context.quick ? 300 : 20_000;
+  // The quick run: the first 600 invocations of a month of 10,000 (two days of the lake), 100 of them for the open month.
+  const monthTotal = context.quick ? 10_000 : 1_000_000;
+  const settledCount = context.quick ? 600 : monthTotal;
+  const openCount = context.quick ? 100 : 20_000;
   let settled: PathResult;
   let open: PathResult;
   // A fresh DynamoDB Local per path (its in-memory database slows down as it fills), but in the quick run.
@@ -597,7 +599,7 @@ async function run(context: BenchContext): Promise<BenchSection> {
   try {
     const first = shared ?? (await startDynamoDbLocal({ heap: "2g" }));
     try {
-      settled = await measurePath(context, "settled", first.endpoint, monthTotal, monthTotal);
+      settled = await measurePath(context, "settled", first.endpoint, settledCount, monthTotal);
     } finally {
       if (!shared) await first.stop();
     }
