@@ -6,9 +6,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { apiGatewayResultOf, apiRequestOf, type EventAdapterOptions, handleSpendApi, type SpendApiDeps } from "@bedrock-spend/api";
 import { ConfigurationError } from "@bedrock-spend/core";
-import { listRepriceAudits } from "@bedrock-spend/store";
 import type * as lambda from "aws-lambda";
-import { aggregatesStoreFromEnv } from "./lib/adapters";
+import { aggregatesStoreFromEnv, repriceAuditsFromEnv } from "./lib/adapters";
 import { ENV } from "./lib/contracts";
 import { defaultBudgetFromEnv, type Environment, optionalEnv, requireEnv } from "./lib/env";
 import { lambdaHandler } from "./lib/handler";
@@ -34,19 +33,9 @@ export function createSpendApiHandler(deps: SpendApiHandlerDeps): (event: SpendA
 export function spendApiDepsFromEnv(env: Environment = process.env, client: DynamoDBClient = new DynamoDBClient({})): SpendApiHandlerDeps {
   const authMode = requireEnv(ENV.apiAuthMode, env).trim();
   if (authMode !== "iam" && authMode !== "jwt") throw new ConfigurationError(ENV.apiAuthMode, `must be iam or jwt, got "${authMode}"`);
-  const store = aggregatesStoreFromEnv(env, client);
-  const tableName = requireEnv(ENV.tableName, env);
-  // The reprice audit trail, for administrators (IAM callers; a JWT caller is refused by the API).
-  const reprices = { list: () => listRepriceAudits(client, tableName) };
-  return {
-    authMode,
-    store,
-    reprices,
-    defaultBudget: defaultBudgetFromEnv(env),
-    tenantClaim: optionalEnv(ENV.jwtTenantClaim, env) ?? "tenant_id",
-    logger,
-    metrics,
-  };
+  // The reprice audit trail is for administrators: the API refuses it to a JWT caller.
+  const tables = { store: aggregatesStoreFromEnv(env, client), reprices: repriceAuditsFromEnv(env, client) };
+  return { authMode, ...tables, defaultBudget: defaultBudgetFromEnv(env), tenantClaim: optionalEnv(ENV.jwtTenantClaim, env) ?? "tenant_id", logger, metrics };
 }
 
 /** The handler on AWS, from `spendApiDepsFromEnv`. */

@@ -32,6 +32,9 @@ async function appFunctionProps(root: string): Promise<{ runtime?: string; archi
   return props as { runtime?: string; architecture?: string; nodejs?: Record<string, unknown> };
 }
 
+/** Functions that run as jobs, not per event: measured and listed, not held to the targets. */
+const JOB_FUNCTIONS: ReadonlySet<string> = new Set(["reprice"]);
+
 /** The function handlers of the stacks, by name: `functions/src/<name>.handler`. */
 function stackHandlers(root: string): string[] {
   const names = new Set<string>();
@@ -186,8 +189,11 @@ async function run(context: BenchContext): Promise<BenchSection> {
     context.log(`bundles: ${name} ${bytes} bytes, import ${round(median(samples), 1)} ms`);
   }
 
-  const largest = results.reduce((a, b) => (b.bytes > a.bytes ? b : a));
-  const slowest = results.reduce((a, b) => (b.importMs > a.importMs ? b : a));
+  // The targets are about functions on the event path (one cold start can delay spend or a
+  // lookup); the reprice job's step runs a few times per reprice, each for up to 15 minutes.
+  const onEventPath = results.filter((result) => !JOB_FUNCTIONS.has(result.name));
+  const largest = onEventPath.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const slowest = onEventPath.reduce((a, b) => (b.importMs > a.importMs ? b : a));
   const figures: Record<string, number | Record<string, { bytes: number; importMs: number }>> = {
     maxBytes: largest.bytes,
     maxImportMs: slowest.importMs,
@@ -225,7 +231,12 @@ async function run(context: BenchContext): Promise<BenchSection> {
       `${largest.topPackages.map((entry) => `${entry.name} ${kib(entry.bytes)}`).join(", ")}; ` +
       "`@smithy/core` and the credential providers' nested STS/SSO clients come with any SDK client, whatever the function calls. The price catalog " +
       "(packages/core/src/catalog/defaults.json) is bundled into every function that prices. Import time: parsing the bundle and evaluating the SDK's modules; " +
-      `the slowest is \`${slowest.name}\` (${slowest.importMs} ms, limit 150 ms), the transform, with no SDK client, imports in ${results.find((result) => result.name === "transform")?.importMs ?? "-"} ms.`,
+      `the slowest is \`${slowest.name}\` (${slowest.importMs} ms, limit 150 ms); the transform, whose only SDK client reads the reprice registry, imports in ${results.find((result) => result.name === "transform")?.importMs ?? "-"} ms. ` +
+      `The targets (and \`maxBytes\`, \`maxImportMs\`) cover the functions on the event path; ${[...JOB_FUNCTIONS].map((name) => `\`${name}\``).join(", ")}, the reprice job's step (Athena, S3 and DynamoDB clients: ` +
+      `${results
+        .filter((result) => JOB_FUNCTIONS.has(result.name))
+        .map((result) => `${kib(result.bytes)}, ${result.importMs} ms`)
+        .join("; ")}), starts a few times per reprice and runs up to 15 minutes each time: it is listed, not held to them.`,
     "",
     "Before this issue the bundles were 1.0-2.1 MB and imported in 60-200 ms: `zod` (780 KB unminified, 470 KB minified) came into every function through " +
       "`@bedrock-spend/core`, for the invocation-log schema (now checked by hand, with the same messages; packages/core/src/invocation.ts) and the usage-record schema " +

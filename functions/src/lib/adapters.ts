@@ -6,7 +6,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SqsDeadLetterQueue } from "@bedrock-spend/adapters";
 import type { Pricer } from "@bedrock-spend/core";
-import { AggregatesStore, RegistryPricing, UsageWriter } from "@bedrock-spend/store";
+import { AggregatesStore, listRepriceAudits, RegistryPricing, type RepriceAudit, UsageWriter } from "@bedrock-spend/store";
 import { ENV } from "./contracts";
 import { breakdownsFromEnv, dedupRetentionDaysFromEnv, type Environment, requireEnv } from "./env";
 
@@ -28,6 +28,12 @@ export function deadLetterQueueFromEnv(env: Environment): SqsDeadLetterQueue {
 /** The aggregates table's reader and alert state (budget-alert, spend API): `TABLE_NAME`. */
 export function aggregatesStoreFromEnv(env: Environment, client: DynamoDBClient = new DynamoDBClient({})): AggregatesStore {
   return new AggregatesStore(client, requireEnv(ENV.tableName, env));
+}
+
+/** The reprice audit trail (spend API, administrators' routes): `TABLE_NAME`. */
+export function repriceAuditsFromEnv(env: Environment, client: DynamoDBClient = new DynamoDBClient({})): { list(): Promise<RepriceAudit[]> } {
+  const tableName = requireEnv(ENV.tableName, env);
+  return { list: () => listRepriceAudits(client, tableName) };
 }
 
 /**

@@ -92,6 +92,19 @@ export function defaultBudgetFromEnv(env: Environment = process.env): Budget | n
   return result.budget;
 }
 
+/** Whole seconds from 0 to a day; `fallback` when unset (none: required). */
+export function secondsFromEnv(name: EnvironmentVariable, env: Environment = process.env, fallback?: number): number {
+  const value = optionalEnv(name, env);
+  if (value === undefined) {
+    if (fallback === undefined) throw new ConfigurationError(name, "environment variable is required");
+    return fallback;
+  }
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 86_400)
+    throw new ConfigurationError(name, `must be whole seconds from 0 to 86400, got "${value}"`);
+  return seconds;
+}
+
 /** Days a dedup marker lives, `DEDUP_RETENTION_DAYS` (default 35; at least 15, beyond the DLQ's 14 days). */
 export function dedupRetentionDaysFromEnv(env: Environment = process.env): number {
   const value = optionalEnv(ENV.dedupRetentionDays, env);

@@ -112,14 +112,15 @@ describe("bedrock-spend reprice", () => {
     const exited = new Promise((resolve) => start.once("exit", resolve));
     try {
       await waitFor("start to be ready", async () => (startOut.includes("\n") ? true : undefined), 120_000);
-      await scenario();
+      const { url } = JSON.parse(startOut.split("\n")[0] as string) as { url: string };
+      await scenario(url);
     } finally {
       start.kill("SIGINT");
       await exited;
     }
   }, 600_000);
 
-  async function scenario() {
+  async function scenario(url: string) {
     expect((await cli(["ingest", join(root, "samples/logs"), "--data-dir", dataDir])).code).toBe(0);
     const before = await spendOf(TENANT);
 
@@ -209,6 +210,11 @@ describe("bedrock-spend reprice", () => {
     // The replaced files stay, by reprice id, in the lake's layout.
     expect(readdirSync(join(dataDir, "lake-history", applied.repriceId, "year=2026", "month=11"))).toContain("day=27");
 
+    // The spend API of the running start answers the same audit trail.
+    const api = (await (await fetch(`${url}v1/reprices`)).json()) as { reprices: { id: string }[] };
+    expect(api.reprices.map((entry) => entry.id)).toEqual(history.map((entry) => entry.id));
+    const one = await fetch(`${url}v1/reprices/${applied.repriceId}`);
+    expect(one.status).toBe(200);
     const text = await cli(["reprice", "--history", "--data-dir", dataDir]);
     expect(text.stdout).toContain(applied.repriceId);
   }

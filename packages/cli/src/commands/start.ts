@@ -10,7 +10,7 @@ import { randomInt } from "node:crypto";
 import { handleSpendApi } from "@bedrock-spend/api";
 import { formatUsd } from "@bedrock-spend/core";
 import { createDashboardServer, type DashboardServer } from "@bedrock-spend/dashboard";
-import type { FiredAlert } from "@bedrock-spend/store";
+import { type FiredAlert, listRepriceAudits } from "@bedrock-spend/store";
 import { APPLICATION_PROFILES, generateTraffic, gzipStable, type TrafficItem, toSubscriptionPayloads } from "@bedrock-spend/traffic";
 import { parseCommandArgs, priceFileOf } from "../args";
 import { CLOCK_ENV, clockFromEnv } from "../clock";
@@ -226,7 +226,14 @@ export async function startCommand(argv: string[]): Promise<number> {
     try {
       server = createDashboardServer({
         data: stack.dashboardData(),
-        spendApi: (request) => handleSpendApi(request, { store: stack.store, defaultBudget: null, allowUnauthenticated: true, now: clock }),
+        spendApi: (request) =>
+          handleSpendApi(request, {
+            store: stack.store,
+            reprices: { list: () => listRepriceAudits(stack.dynamoDb, stack.tableName) },
+            defaultBudget: null,
+            allowUnauthenticated: true,
+            now: clock,
+          }),
         now: clock,
         onError: (error, request) => log({ level: "error", message: `dashboard ${request.method} ${request.path}: ${(error as Error).message}` }),
       });
