@@ -182,20 +182,31 @@ describe("bedrock-spend reprice", () => {
     expect(alerts.filter((alert) => alert.tenantId === TENANT && alert.month === "2026-11" && alert.threshold === 100)).toHaveLength(1);
 
     // Again: nothing changes, nothing fires again.
-    const again = await json<RepriceReport>(["reprice", "--from", "2026-11", "--to", "2026-11", "--prices", RAISED, "--data-dir", dataDir]);
+    const again = await json<RepriceReport & { repriceId: string }>([
+      "reprice",
+      "--from",
+      "2026-11",
+      "--to",
+      "2026-11",
+      "--prices",
+      RAISED,
+      "--data-dir",
+      dataDir,
+    ]);
     expect(again.changed).toBe(0);
     expect(again.tenants).toEqual([]);
     expect(await spendOf(TENANT)).toBe(planned?.newCostUsd);
 
     // Back to the shipped prices: the spend goes down, the alert stays fired, nothing new fires.
-    const down = await json<RepriceReport>(["reprice", "--from", "2026-11", "--to", "2026-11", "--data-dir", dataDir]);
+    const down = await json<RepriceReport & { repriceId: string }>(["reprice", "--from", "2026-11", "--to", "2026-11", "--data-dir", dataDir]);
     expect(down.tenants.find((entry) => entry.tenantId === TENANT)?.newCostUsd).toBe(before);
     expect(await spendOf(TENANT)).toBe(before);
     expect(await lakeCostOf(TENANT)).toBe(before);
     const after = await json<{ tenantId: string }[]>(["alerts", "--data-dir", dataDir]);
     expect(after).toEqual(alerts);
 
-    // The audit trail: three reprices, newest first, with versions and totals.
+    // The audit trail: three reprices, with versions and totals. (Each CLI process's clock starts
+    // at BEDROCK_SPEND_NOW, so ids, which sort by start time, need not sort in run order here.)
     const history = await json<{ id: string; status: string; versionsBefore: string[]; priceVersion: string; totalsBefore: string; totalsAfter: string }[]>([
       "reprice",
       "--history",
@@ -203,10 +214,12 @@ describe("bedrock-spend reprice", () => {
       dataDir,
     ]);
     expect(history.map((audit) => audit.status)).toEqual(["applied", "applied", "applied"]);
-    expect(history[2]?.id).toBe(applied.repriceId);
-    expect(history[2]?.versionsBefore).toEqual(["2026-12-01"]);
-    expect(history[2]?.priceVersion).toBe(applied.priceVersion);
-    expect(history[0]?.totalsAfter).toBe(history[2]?.totalsBefore);
+    expect(history.map((audit) => audit.id).sort()).toEqual([applied.repriceId, again.repriceId, down.repriceId].sort());
+    const byId = (id: string) => history.find((audit) => audit.id === id);
+    expect(byId(applied.repriceId)?.versionsBefore).toEqual(["2026-12-01"]);
+    expect(byId(applied.repriceId)?.priceVersion).toBe(applied.priceVersion);
+    expect(byId(again.repriceId)?.totalsBefore).toBe(byId(again.repriceId)?.totalsAfter);
+    expect(byId(down.repriceId)?.totalsAfter).toBe(byId(applied.repriceId)?.totalsBefore);
     // The replaced files stay, by reprice id, in the lake's layout.
     expect(readdirSync(join(dataDir, "lake-history", applied.repriceId, "year=2026", "month=11"))).toContain("day=27");
 

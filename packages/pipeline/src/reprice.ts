@@ -281,7 +281,8 @@ export async function runReprice(options: RepriceOptions): Promise<RepriceResult
       const applied = await writer.applyItemCorrections(current.id, items);
       result.writeUnits += applied.writeUnits;
       result.transactions += applied.transactions;
-      result.itemsCorrected += items.length - applied.alreadyApplied - applied.missing.length;
+      // Items whose correction is zero (a new price version only) are not written, nor counted.
+      result.itemsCorrected += items.filter((item) => item.costPico !== 0n || item.unpriced !== 0).length - applied.alreadyApplied - applied.missing.length;
       let pending = plan.invocations;
       for (let round = 1; pending.length > 0; round++) {
         const outcome = await writer.applyInvocationCorrections(pending);
