@@ -29,6 +29,8 @@ const CALLER = "arn:aws:sts::123456789012:assumed-role/finops-admin/alice";
 const TARGET = { stage: "prod", region: "eu-west-1" };
 const STATE_MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:bedrock-spend-prod-reprice";
 const EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:bedrock-spend-prod-reprice:reprice-1";
+/** When the mocked executions started (a fixed instant: nothing here reads the machine clock). */
+const STARTED = new Date("2026-12-01T10:00:00Z");
 
 function clients(tableName = "unused") {
   stsMock.on(GetCallerIdentityCommand).resolves({ UserId: "AROAEXAMPLE:alice", Account: "123456789012", Arn: CALLER });
@@ -99,15 +101,15 @@ function audit(id: string, status: RepriceAudit["status"]): RepriceAudit {
 
 describe("reprice --stage", () => {
   it("starts the stage's job as the caller with the catalog's content, and follows it to its end", async () => {
-    sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: STARTED });
     sfnMock
       .on(DescribeExecutionCommand)
-      .resolvesOnce({ executionArn: EXECUTION, stateMachineArn: STATE_MACHINE, status: "RUNNING", startDate: new Date() })
+      .resolvesOnce({ executionArn: EXECUTION, stateMachineArn: STATE_MACHINE, status: "RUNNING", startDate: STARTED })
       .resolves({
         executionArn: EXECUTION,
         stateMachineArn: STATE_MACHINE,
         status: "SUCCEEDED",
-        startDate: new Date(),
+        startDate: STARTED,
         output: JSON.stringify({ input: {}, step: STEP }),
       });
     const source = { kind: "overlay" as const, json: { version: "corrected", models: [] }, origin: "corrected.json" };
@@ -132,7 +134,7 @@ describe("reprice --stage", () => {
   });
 
   it("with --no-wait returns once the job is started; a dry run is named so", async () => {
-    sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: STARTED });
     const result = await repriceDeployment(
       TARGET,
       { kind: "reprice", from: "2026-10", to: "2026-10", source: { kind: "defaults" }, dryRun: true, all: true, wait: false },
@@ -147,12 +149,12 @@ describe("reprice --stage", () => {
   });
 
   it("says how a job that failed ended, with Step Functions' error and cause", async () => {
-    sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: STARTED });
     sfnMock.on(DescribeExecutionCommand).resolves({
       executionArn: EXECUTION,
       stateMachineArn: STATE_MACHINE,
       status: "FAILED",
-      startDate: new Date(),
+      startDate: STARTED,
       error: "RepriceInProgressError",
       cause: "reprice 20261130-x is unfinished",
     });
@@ -175,7 +177,7 @@ describe("reprice --stage", () => {
     const history = await repriceDeployment(TARGET, { kind: "history" }, clients(table), options);
     expect((history as RepriceAudit[]).map((entry) => entry.id)).toEqual(["20261201T090000000Z-new", "20261101T000000000Z-old"]);
 
-    sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: STARTED });
     await repriceDeployment(TARGET, { kind: "resume", wait: false }, clients(table), options);
     expect(JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? "{}")).toEqual({
       resume: "20261201T090000000Z-new",

@@ -1,5 +1,5 @@
 /** Paging through DynamoDB results (Query, Scan): every page until there is no `LastEvaluatedKey`. */
-import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, BatchGetItemCommand, type BatchGetItemCommandOutput, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 
 type Key = Record<string, AttributeValue>;
 
@@ -12,5 +12,41 @@ export async function allPages(fetch: (start: Key | undefined) => Promise<{ Item
     items.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
   } while (start);
+  return items;
+}
+
+/**
+ * Every item of `keys` that exists (strongly consistent), by BatchGetItem in chunks of 100, the
+ * unprocessed keys of each chunk asked again with a growing pause (10 attempts).
+ */
+export async function batchGetAll(
+  client: DynamoDBClient,
+  tableName: string,
+  keys: readonly Key[],
+  projection?: { expression: string; names: Record<string, string> },
+): Promise<Key[]> {
+  const items: Key[] = [];
+  for (let start = 0; start < keys.length; start += 100) {
+    let batch: Key[] | undefined = keys.slice(start, start + 100);
+    for (let attempt = 1; batch && batch.length > 0; attempt++) {
+      const result: BatchGetItemCommandOutput = await client.send(
+        new BatchGetItemCommand({
+          RequestItems: {
+            [tableName]: {
+              Keys: batch,
+              ConsistentRead: true,
+              ...(projection ? { ProjectionExpression: projection.expression, ExpressionAttributeNames: projection.names } : {}),
+            },
+          },
+        }),
+      );
+      items.push(...(result.Responses?.[tableName] ?? []));
+      batch = result.UnprocessedKeys?.[tableName]?.Keys;
+      if (batch && batch.length > 0) {
+        if (attempt >= 10) throw new Error(`BatchGetItem left ${batch.length} keys unprocessed after ${attempt} attempts`);
+        await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+      }
+    }
+  }
   return items;
 }

@@ -13,8 +13,6 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import {
   type AttributeValue,
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -36,7 +34,7 @@ import {
 } from "@bedrock-spend/core";
 import { dedupKey, monthSk, tenantPk } from "./keys";
 import { COUNTER_ATTRIBUTES, MARKER_ATTRIBUTES, PK, REPRICES_ATTRIBUTE, SK, TTL_ATTRIBUTE } from "./layout";
-import { allPages } from "./pages";
+import { allPages, batchGetAll } from "./pages";
 import { isRetryableWriteError, MAX_TRANSACTION_ACTIONS, markerExpiry } from "./usage-writer";
 
 /** Partition of the pricing registry. */
@@ -62,10 +60,16 @@ export interface RegisteredReprice {
 
 /** The pricing registry: every registered reprice, oldest first (later ones win where months overlap). */
 export async function readRegistry(client: DynamoDBClient, tableName: string): Promise<RegisteredReprice[]> {
-  const result = await client.send(new GetItemCommand({ TableName: tableName, Key: registryKey(), ConsistentRead: true }));
-  const packed = result.Item?.entries?.B;
-  if (!packed) return [];
-  return JSON.parse(gunzipSync(packed).toString("utf8")) as RegisteredReprice[];
+  return entriesOf(await getRegistryItem(client, tableName));
+}
+
+async function getRegistryItem(client: DynamoDBClient, tableName: string): Promise<Record<string, AttributeValue> | undefined> {
+  return (await client.send(new GetItemCommand({ TableName: tableName, Key: registryKey(), ConsistentRead: true }))).Item;
+}
+
+function entriesOf(item: Record<string, AttributeValue> | undefined): RegisteredReprice[] {
+  const packed = item?.entries?.B;
+  return packed ? (JSON.parse(gunzipSync(packed).toString("utf8")) as RegisteredReprice[]) : [];
 }
 
 /**
@@ -75,10 +79,10 @@ export async function readRegistry(client: DynamoDBClient, tableName: string): P
  */
 export async function registerReprice(client: DynamoDBClient, tableName: string, entry: RegisteredReprice): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const current = await client.send(new GetItemCommand({ TableName: tableName, Key: registryKey(), ConsistentRead: true }));
-    const entries = current.Item?.entries?.B ? (JSON.parse(gunzipSync(current.Item.entries.B).toString("utf8")) as RegisteredReprice[]) : [];
+    const current = await getRegistryItem(client, tableName);
+    const entries = entriesOf(current);
     if (entries.some((existing) => existing.id === entry.id)) return;
-    const revision = Number(current.Item?.revision?.N ?? "0");
+    const revision = Number(current?.revision?.N ?? "0");
     try {
       await client.send(
         new PutItemCommand({
@@ -238,32 +242,14 @@ export async function readCountedStates(client: DynamoDBClient, tableName: strin
     byPk.set(dedupKey(requestId).pk, requestId);
     states.set(requestId, { kind: "absent" });
   }
-  const pending = [...byPk.keys()];
-  for (let start = 0; start < pending.length; start += 100) {
-    let keys: Record<string, AttributeValue>[] | undefined = pending.slice(start, start + 100).map((pk) => ({ [PK]: { S: pk }, [SK]: { S: "R" } }));
-    for (let attempt = 1; keys && keys.length > 0; attempt++) {
-      const result: BatchGetItemCommandOutput = await client.send(
-        new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
-      );
-      for (const item of result.Responses?.[tableName] ?? []) {
-        const requestId = byPk.get(item[PK]?.S ?? "");
-        if (requestId === undefined) continue;
-        const cost = item[MARKER_ATTRIBUTES.costPico]?.N;
-        const version = item[MARKER_ATTRIBUTES.priceVersion]?.S;
-        if (cost === undefined || version === undefined) states.set(requestId, { kind: "legacy" });
-        else
-          states.set(requestId, {
-            kind: "marker",
-            costPico: item[MARKER_ATTRIBUTES.status]?.S === "unpriced" ? null : BigInt(cost),
-            priceVersion: version,
-          });
-      }
-      keys = result.UnprocessedKeys?.[tableName]?.Keys;
-      if (keys && keys.length > 0) {
-        if (attempt >= 10) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${attempt} attempts`);
-        await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
-      }
-    }
+  const keys = [...byPk.keys()].map((pk) => ({ [PK]: { S: pk }, [SK]: { S: "R" } }));
+  for (const item of await batchGetAll(client, tableName, keys)) {
+    const requestId = byPk.get(item[PK]?.S ?? "");
+    if (requestId === undefined) continue;
+    const cost = item[MARKER_ATTRIBUTES.costPico]?.N;
+    const version = item[MARKER_ATTRIBUTES.priceVersion]?.S;
+    if (cost === undefined || version === undefined) states.set(requestId, { kind: "legacy" });
+    else states.set(requestId, { kind: "marker", costPico: item[MARKER_ATTRIBUTES.status]?.S === "unpriced" ? null : BigInt(cost), priceVersion: version });
   }
   return states;
 }
@@ -284,32 +270,10 @@ export async function readMonthInvocations(
     ids.set(`${tenantPk(tenantId)}\u0000${monthSk(month)}`, id);
     keys.push({ [PK]: { S: tenantPk(tenantId) }, [SK]: { S: monthSk(month) } });
   }
-  const pending = keys;
-  for (let start = 0; start < pending.length; start += 100) {
-    let batch: Record<string, AttributeValue>[] | undefined = pending.slice(start, start + 100);
-    for (let attempt = 1; batch && batch.length > 0; attempt++) {
-      const result: BatchGetItemCommandOutput = await client.send(
-        new BatchGetItemCommand({
-          RequestItems: {
-            [tableName]: {
-              Keys: batch,
-              ConsistentRead: true,
-              ProjectionExpression: "#pk, #sk, #n",
-              ExpressionAttributeNames: { "#pk": PK, "#sk": SK, "#n": COUNTER_ATTRIBUTES.invocations },
-            },
-          },
-        }),
-      );
-      for (const item of result.Responses?.[tableName] ?? []) {
-        const id = ids.get(`${item[PK]?.S}\u0000${item[SK]?.S}`);
-        if (id !== undefined) counts.set(id, Number(item[COUNTER_ATTRIBUTES.invocations]?.N ?? "0"));
-      }
-      batch = result.UnprocessedKeys?.[tableName]?.Keys;
-      if (batch && batch.length > 0) {
-        if (attempt >= 10) throw new Error(`BatchGetItem left ${batch.length} keys unprocessed after ${attempt} attempts`);
-        await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
-      }
-    }
+  const projection = { expression: "#pk, #sk, #n", names: { "#pk": PK, "#sk": SK, "#n": COUNTER_ATTRIBUTES.invocations } };
+  for (const item of await batchGetAll(client, tableName, keys, projection)) {
+    const id = ids.get(`${item[PK]?.S}\u0000${item[SK]?.S}`);
+    if (id !== undefined) counts.set(id, Number(item[COUNTER_ATTRIBUTES.invocations]?.N ?? "0"));
   }
   return counts;
 }

@@ -3,20 +3,13 @@
  * budget, every fired alert, and which request ids are counted. Scans: fine for a local table,
  * not an access pattern for AWS.
  */
-import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
-  DescribeTableCommand,
-  type DynamoDBClient,
-  ScanCommand,
-} from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, DescribeTableCommand, type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import type { Budget } from "@bedrock-spend/core";
 import { byCodeUnit } from "@bedrock-spend/core";
 import { alertIdOf, budgetFromItem, MalformedBudgetError, type StoredAlert, storedAlertOf } from "./items";
 import { dedupKey } from "./keys";
 import { BUDGET_ATTRIBUTES, KIND_ATTRIBUTE, PK, SK } from "./layout";
-import { allPages } from "./pages";
+import { allPages, batchGetAll } from "./pages";
 import { createAggregatesTable } from "./table";
 
 /** A fired alert with its id and firing time (the dashboard's `AlertItem`). */
@@ -102,27 +95,10 @@ export async function countedRequestIds(client: DynamoDBClient, tableName: strin
   const counted = new Set<string>();
   const byPk = new Map<string, string>();
   for (const requestId of requestIds) byPk.set(dedupKey(requestId).pk, requestId);
-  const pending = [...byPk.keys()];
-  for (let start = 0; start < pending.length; start += 100) {
-    let keys: Record<string, AttributeValue>[] | undefined = pending
-      .slice(start, start + 100)
-      .map((pk) => ({ [PK]: { S: pk }, [SK]: { S: dedupKey(byPk.get(pk) as string).sk } }));
-    for (let attempt = 1; keys && keys.length > 0; attempt++) {
-      const result: BatchGetItemCommandOutput = await client.send(
-        new BatchGetItemCommand({
-          RequestItems: { [tableName]: { Keys: keys, ProjectionExpression: "#pk", ExpressionAttributeNames: { "#pk": PK }, ConsistentRead: true } },
-        }),
-      );
-      for (const item of result.Responses?.[tableName] ?? []) {
-        const requestId = byPk.get(item[PK]?.S ?? "");
-        if (requestId !== undefined) counted.add(requestId);
-      }
-      keys = result.UnprocessedKeys?.[tableName]?.Keys;
-      if (keys && keys.length > 0) {
-        if (attempt >= 10) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${attempt} attempts`);
-        await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
-      }
-    }
+  const keys = [...byPk.keys()].map((pk) => ({ [PK]: { S: pk }, [SK]: { S: dedupKey(byPk.get(pk) as string).sk } }));
+  for (const item of await batchGetAll(client, tableName, keys, { expression: "#pk", names: { "#pk": PK } })) {
+    const requestId = byPk.get(item[PK]?.S ?? "");
+    if (requestId !== undefined) counted.add(requestId);
   }
   return counted;
 }
