@@ -325,16 +325,22 @@ class Meter {
       seconds: round(this.wall[phase], 1),
       nodeCpu: round(this.cpu[phase].node, 1),
       dynamoDbLocalCpu: this.cpu[phase].java === null ? null : round(this.cpu[phase].java as number, 1),
-      lakeRead: round(this.sum(phase, "lake.readDay") + this.sum(phase, "lake.days"), 1),
-      lakeWrite: round(this.sum(phase, "lake.replaceDay"), 1),
+      lakeRead: round(this.sum(phase, "lake.readDay") + this.sum(phase, "lake.days") + this.sum(phase, "lake.invocationsByTenant"), 1),
+      lakeWrite: round(
+        this.sum(phase, "lake.replaceDay") + this.sum(phase, "lake.stageDay") + this.sum(phase, "lake.publishDay") + this.sum(phase, "lake.discardStaged"),
+        1,
+      ),
       dynamoDb: round(this.sum(phase, "ddb."), 1),
     });
     return { plan: of("plan"), corrections: of("corrections"), lake: of("lake") };
   }
 }
 
-/** The lake adapter, timed; its second pass over the month is the lake rewrite. */
-function timedLake(lake: RepriceLake, meter: Meter): RepriceLake {
+/**
+ * The lake adapter, timed. The lake phase starts with the first publication of a staged day (or,
+ * without staging, with the second pass over the month's days).
+ */
+function timedLake(lake: LocalLakePartitions, meter: Meter): RepriceLake {
   let passes = 0;
   return {
     days: async (month) => {
@@ -343,6 +349,13 @@ function timedLake(lake: RepriceLake, meter: Meter): RepriceLake {
     },
     readDay: (day) => meter.time("lake.readDay", () => lake.readDay(day)),
     replaceDay: (day, token, rows, repriceId) => meter.time("lake.replaceDay", () => lake.replaceDay(day, token, rows, repriceId)),
+    invocationsByTenant: (month) => meter.time("lake.invocationsByTenant", () => lake.invocationsByTenant(month)),
+    stageDay: (day, token, rows, repriceId) => meter.time("lake.stageDay", () => lake.stageDay(day, token, rows, repriceId)),
+    publishDay: (day, staged, repriceId) => {
+      if (meter.phase !== "lake") meter.enter("lake");
+      return meter.time("lake.publishDay", () => lake.publishDay(day, staged, repriceId));
+    },
+    discardStaged: (repriceId) => meter.time("lake.discardStaged", () => lake.discardStaged(repriceId)),
   };
 }
 
@@ -384,7 +397,7 @@ async function reprice(context: BenchContext, name: string, setup: Setup): Promi
     now: () => setup.now,
     actor: "bench@reprice",
     onProgress: (message) => {
-      if (message.startsWith("correcting ")) meter.enter("corrections");
+      if (message.startsWith("planned;")) meter.enter("corrections");
       context.log(`reprice (${name}): ${message}`);
     },
   });

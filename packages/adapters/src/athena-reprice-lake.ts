@@ -172,6 +172,20 @@ export class AthenaRepriceLake {
   }
 
   /**
+   * Distinct request ids of each tenant in the month's partitions, by one Athena query (a row
+   * delivered twice, or a replacement half done, counts once).
+   */
+  async invocationsByTenant(month: MonthKey): Promise<Map<string, number>> {
+    const [year, monthNumber] = month.split("-") as [string, string];
+    const execution = await this.query(
+      `SELECT tenant_id, count(DISTINCT request_id) AS invocations FROM ${this.tableName()} WHERE year = '${year}' AND month = '${monthNumber}' GROUP BY tenant_id`,
+    );
+    const counts = new Map<string, number>();
+    for (const row of await this.results(execution.QueryExecutionId as string)) counts.set(row.tenant_id ?? "", Number(row.invocations));
+    return counts;
+  }
+
+  /**
    * Replaces the objects `token` names with `rows`, written as Parquet by Athena, and moves them
    * under `history/<repriceId>/`. Objects delivered since `readDay` are left as they are.
    */

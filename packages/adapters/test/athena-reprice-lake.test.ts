@@ -133,6 +133,29 @@ describe("Class: AthenaRepriceLake — days and reads", () => {
     expect(athena.mock.commandCalls(StartQueryExecutionCommand)).toHaveLength(2);
   });
 
+  it("counts each tenant's distinct request ids of a month in one query over its partitions, a duplicate once", async () => {
+    // Prepare: r1 delivered twice (Firehose is at least once), another month apart.
+    s3.putRows("usage/year=2026/month=11/day=03/part-1", [usage("r1", "2026-11-03T10:00:00Z"), usage("r2", "2026-11-03T11:00:00Z", { tenant: "globex" })]);
+    s3.putRows("usage/year=2026/month=11/day=27/part-1", [usage("r1", "2026-11-03T10:00:00Z"), usage("r3")]);
+    s3.putRows("usage/year=2026/month=12/day=01/part-1", [usage("r4", "2026-12-01T10:00:00Z")]);
+
+    // Act
+    const counts = await lake.invocationsByTenant("2026-11");
+
+    // Assess
+    expect(counts).toStrictEqual(
+      new Map([
+        ["acme", 2],
+        ["globex", 1],
+      ]),
+    );
+    expect(athena.queries).toHaveLength(1);
+    expect(athena.queries[0]?.sql).toBe(
+      `SELECT tenant_id, count(DISTINCT request_id) AS invocations FROM "${DATABASE}"."${TABLE}" WHERE year = '2026' AND month = '11' GROUP BY tenant_id`,
+    );
+    expect(athena.queries[0]).toMatchObject({ workGroup: WORKGROUP, database: DATABASE });
+  });
+
   it("reads an empty partition without a query", async () => {
     // Act
     const result = await lake.readDay("2026-11-27");

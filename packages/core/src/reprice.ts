@@ -49,6 +49,12 @@ export function invocationLogOfRecord(record: UsageRecord): InvocationLog {
   };
 }
 
+/** The usage columns a reprice changes; every other column of a row stays as delivered. */
+export const REPRICED_COLUMNS = ["cost_usd", "status", "reason", "price_version"] as const;
+
+/** What a reprice writes of a row: its request id and the repriced columns. */
+export type RepricedColumns = Pick<UsageRecord, "request_id" | (typeof REPRICED_COLUMNS)[number]>;
+
 /** A record priced again. */
 export interface RepricedRecord {
   /** The record with the new cost, status, reason and price version (everything else as it was). */

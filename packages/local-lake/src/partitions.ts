@@ -1,18 +1,21 @@
 /**
  * The local lake one day partition at a time, as a reprice reads and rewrites it: the rows of a
- * partition's files, and the replacement of exactly those files by new ones. Replaced files are
+ * partition's files, and the replacement of exactly those files by a new one. Replaced files are
  * moved, not deleted, under `<history dir>/<reprice id>/year=/month=/day=/`, where DuckDB (or any
  * Parquet reader) still reads the rows as they were before:
  * `SELECT * FROM read_parquet('<data-dir>/lake-history/<id>/**' || '/*.parquet', hive_partitioning = true)`.
+ * A replacement is written aside first, under `<history dir>/.staged/<reprice id>/<day>/` (outside
+ * every reprice's history), and published by two renames on the same file system.
  */
-import { mkdir, readdir, rename } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { type DayKey, dataColumns, type MonthKey, type UsageRecord } from "@bedrock-spend/core";
+import { type DayKey, dataColumns, type MonthKey, type RepricedColumns, type UsageRecord } from "@bedrock-spend/core";
 import type { LocalAthena } from "./athena";
 import { resolveLakeDir, usageDir } from "./layout";
 import { sqlString } from "./sql";
 import { isoFromMicros, type JsonValue } from "./values";
-import type { LakeWriter } from "./writer";
+import type { LakeRewriter } from "./writer";
 
 /** Data columns of integer type (token counts). */
 const BIGINT_COLUMNS = dataColumns()
@@ -24,6 +27,15 @@ export interface DayFiles {
   files: string[];
 }
 
+/** A day's replacement written aside: the file, and the files it replaces. */
+export interface StagedDay {
+  file: string;
+  replaces: string[];
+}
+
+/** Directory of replacements written aside, under the history directory. */
+const STAGED_DIR = ".staged";
+
 /** The local lake's day partitions, for a reprice. */
 export class LocalLakePartitions {
   private readonly usage: string;
@@ -32,7 +44,7 @@ export class LocalLakePartitions {
     lakeDir: string,
     private readonly historyDir: string,
     private readonly athena: LocalAthena,
-    private readonly writer: LakeWriter,
+    private readonly writer: LakeRewriter,
   ) {
     this.usage = usageDir(resolveLakeDir(lakeDir));
   }
@@ -81,19 +93,67 @@ export class LocalLakePartitions {
   }
 
   /**
-   * Writes `rows` as one new file of the partition, then moves the files `token` names into the
-   * history: rows delivered since `readDay` (other files) are not touched.
+   * Distinct request ids of each tenant in the month's partitions (a row the lake holds twice
+   * counts once), counted by DuckDB over the files.
    */
+  async invocationsByTenant(month: MonthKey): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    if ((await this.days(month)).length === 0) return counts;
+    const [year, monthNumber] = month.split("-") as [string, string];
+    const glob = join(this.usage, `year=${year}`, `month=${monthNumber}`, "day=*", "*.parquet");
+    const { rows } = await this.athena.query(
+      `SELECT tenant_id, count(DISTINCT request_id) AS invocations FROM read_parquet(${sqlString(glob)}, hive_partitioning = false, union_by_name = true) GROUP BY tenant_id`,
+    );
+    for (const row of rows) counts.set(String(row.tenant_id), Number(row.invocations));
+    return counts;
+  }
+
+  /** Replaces the files `token` names with `rows`: `stageDay`, then `publishDay`. */
   async replaceDay(day: DayKey, token: unknown, rows: readonly UsageRecord[], repriceId: string): Promise<void> {
+    await this.publishDay(day, await this.stageDay(day, token, rows, repriceId), repriceId);
+  }
+
+  /**
+   * Writes the replacement of the files `token` names aside: their rows, one per request id, with
+   * the cost, status, reason and price version of `rows` (the same rows, repriced) and every other
+   * value as stored. The lake does not change.
+   */
+  async stageDay(day: DayKey, token: unknown, rows: readonly UsageRecord[], repriceId: string): Promise<StagedDay> {
     const { files } = token as DayFiles;
     // The local lake holds each invocation once: a resumed rewrite that read both the old file
     // and the new one of a crashed rewrite keeps one row per request id.
-    const seen = new Set<string>();
-    await this.writer.write(rows.filter((row) => !seen.has(row.request_id) && seen.add(row.request_id) !== undefined));
+    const changes = new Map<string, RepricedColumns>();
+    for (const row of rows) {
+      if (!changes.has(row.request_id))
+        changes.set(row.request_id, {
+          request_id: row.request_id,
+          cost_usd: row.cost_usd,
+          status: row.status,
+          reason: row.reason,
+          price_version: row.price_version,
+        });
+    }
+    const file = join(this.historyDir, STAGED_DIR, repriceId, day, `part-${randomUUID()}.parquet`);
+    await this.writer.writeReplacement(files, [...changes.values()], file);
+    return { file, replaces: files };
+  }
+
+  /**
+   * Publishes a staged replacement: the new file into the partition, then the files it replaces
+   * into the history. Rows delivered since `readDay` (other files) are not touched.
+   */
+  async publishDay(day: DayKey, staged: unknown, repriceId: string): Promise<void> {
+    const { file, replaces } = staged as StagedDay;
     const [year, month, dayOfMonth] = day.split("-") as [string, string, string];
+    await rename(file, join(this.usage, `year=${year}`, `month=${month}`, `day=${dayOfMonth}`, file.slice(file.lastIndexOf("/") + 1)));
     const target = join(this.historyDir, repriceId, `year=${year}`, `month=${month}`, `day=${dayOfMonth}`);
     await mkdir(target, { recursive: true });
-    for (const file of files) await rename(file, join(target, file.slice(file.lastIndexOf("/") + 1)));
+    for (const replaced of replaces) await rename(replaced, join(target, replaced.slice(replaced.lastIndexOf("/") + 1)));
+  }
+
+  /** Removes the replacements of a reprice that were written aside and not published. */
+  async discardStaged(repriceId: string): Promise<void> {
+    await rm(join(this.historyDir, STAGED_DIR, repriceId), { recursive: true, force: true });
   }
 
   private async filesOf(day: DayKey): Promise<string[]> {

@@ -20,7 +20,16 @@ import { randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
-import { dataColumns, duckDbType, LakeEncodingError, partitionColumns, type UsageColumn, type UsageRecord } from "@bedrock-spend/core";
+import {
+  dataColumns,
+  duckDbType,
+  LakeEncodingError,
+  partitionColumns,
+  REPRICED_COLUMNS,
+  type RepricedColumns,
+  type UsageColumn,
+  type UsageRecord,
+} from "@bedrock-spend/core";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { LakeWriteError } from "./errors";
 import { resolveLakeDir, STAGING_DIR, usageDir } from "./layout";
@@ -38,6 +47,17 @@ export interface LakeWriteResult {
 export interface LakeWriter {
   /** Writes one batch: one new file per partition present in it. An empty batch writes nothing. */
   write(records: readonly UsageRecord[]): Promise<LakeWriteResult>;
+}
+
+/** Rewrites lake files with new values of the columns a reprice changes (the local lake's reprice). */
+export interface LakeRewriter {
+  /**
+   * Writes, as one Parquet file at `target`, the rows of the Parquet files `sources` (one per
+   * request id) with the repriced columns of each taken from `changes` and every other column as
+   * the file holds it. `changes` names each request id of the sources once: a request id missing,
+   * repeated or foreign fails the write, and nothing is written. Returns the rows written.
+   */
+  writeReplacement(sources: readonly string[], changes: readonly RepricedColumns[], target: string): Promise<number>;
 }
 
 /** Options of `DuckDbLakeWriter.open`. */
@@ -136,8 +156,15 @@ const PARTITION_BY = partitionColumns()
   .map((column) => sqlIdentifier(column.name))
   .join(", ");
 
+/** The columns of a replacement's changes, the request id first. */
+const CHANGE_COLUMNS: readonly UsageColumn[] = ["request_id", ...REPRICED_COLUMNS].map(
+  (name) => dataColumns().find((column) => column.name === name) as UsageColumn,
+);
+const CHANGE_JSON_COLUMNS = `{${CHANGE_COLUMNS.map((column) => `${sqlString(column.name)}: ${sqlString(column.type === "decimal" ? "VARCHAR" : duckDbType(column))}`).join(", ")}}`;
+const REPRICED = new Set<string>(REPRICED_COLUMNS);
+
 /** Writes usage records to the lake with an embedded DuckDB. Writes are serialized. */
-export class DuckDbLakeWriter implements LakeWriter {
+export class DuckDbLakeWriter implements LakeWriter, LakeRewriter {
   readonly lakeDir: string;
   readonly usageDir: string;
   private readonly instance: DuckDBInstance;
@@ -233,6 +260,79 @@ export class DuckDbLakeWriter implements LakeWriter {
         files.push(target);
       }
       return { files, rows };
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * A day's replacement for a reprice: DuckDB joins the files' rows with the new values, so that
+   * nothing but the repriced columns travels through JavaScript and every other value is copied
+   * exactly as stored. Written under the staging directory, then renamed to `target` (created
+   * directories included): `target` never holds a partial file.
+   * @throws LakeEncodingError for a change whose values do not fit their columns
+   * @throws LakeWriteError when the changes and the files' request ids do not match one to one, or DuckDB fails
+   */
+  async writeReplacement(sources: readonly string[], changes: readonly RepricedColumns[], target: string): Promise<number> {
+    if (this.closed) throw new LakeWriteError("the lake writer is closed");
+    if (sources.length === 0) throw new LakeWriteError("a replacement needs the files it replaces");
+    const ids = new Set<string>();
+    const lines = changes.map((change) => {
+      const values = change as unknown as Record<string, unknown>;
+      const requestId = typeof values.request_id === "string" ? values.request_id : "<no request_id>";
+      if (ids.has(requestId)) throw new LakeWriteError(`request id ${requestId} is twice in a replacement's changes`);
+      ids.add(requestId);
+      const row: Record<string, unknown> = {};
+      for (const column of CHANGE_COLUMNS) {
+        checkValue(column, values[column.name], requestId);
+        row[column.name] = values[column.name] ?? null;
+      }
+      return JSON.stringify(row);
+    });
+    const run = this.queue.then(() => this.replace(sources, lines.join("\n"), changes.length, target));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async replace(sources: readonly string[], text: string, rows: number, target: string): Promise<number> {
+    const staging = join(this.stagingRoot, randomUUID());
+    const input = join(staging, "changes.json");
+    const output = join(staging, "replacement.parquet");
+    try {
+      await mkdir(staging, { recursive: true });
+      await writeFile(input, text);
+      const source = `read_parquet([${sources.map((file) => sqlString(file)).join(", ")}], hive_partitioning = false, union_by_name = true)`;
+      try {
+        // Files written before a column existed lack it: it is null in the replacement, as a reader sees it.
+        const described = await this.connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
+        const present = new Set(described.getRowObjectsJson().map((row) => String(row.column_name)));
+        const select = dataColumns()
+          .map((column) => {
+            const name = sqlIdentifier(column.name);
+            // A row of the files without a change must not be dropped: the whole copy fails on it.
+            if (column.name === "request_id")
+              return `CASE WHEN c.${name} IS NULL THEN error('request id ' || p.${name} || ' of the replaced files has no change') ELSE p.${name} END AS ${name}`;
+            if (REPRICED.has(column.name)) return column.type === "decimal" ? `CAST(c.${name} AS ${duckDbType(column)}) AS ${name}` : `c.${name} AS ${name}`;
+            return present.has(column.name) ? `p.${name}` : `CAST(NULL AS ${duckDbType(column)}) AS ${name}`;
+          })
+          .join(", ");
+        const copied = await this.connection.runAndReadAll(
+          `COPY (SELECT ${select} FROM (SELECT * FROM ${source} QUALIFY row_number() OVER (PARTITION BY request_id) = 1) p ` +
+            `LEFT JOIN read_json(${sqlString(input)}, format = 'newline_delimited', columns = ${CHANGE_JSON_COLUMNS}) c ON p.request_id = c.request_id) ` +
+            `TO ${sqlString(output)} (FORMAT parquet, COMPRESSION zstd)`,
+        );
+        // Every row of the files had its change (or the copy failed): as many rows as changes means no change was foreign.
+        const count = Number((copied.getRowObjectsJson()[0] as { Count?: unknown } | undefined)?.Count);
+        if (count !== rows) throw new LakeWriteError(`a replacement of ${sources.length} files holding ${count} request ids was given ${rows} changes`);
+      } catch (error) {
+        if (error instanceof LakeWriteError) throw error;
+        throw new LakeWriteError(`writing a replacement of ${sources.length} lake files failed: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        });
+      }
+      await mkdir(dirname(target), { recursive: true });
+      await rename(output, target);
+      return rows;
     } finally {
       await rm(staging, { recursive: true, force: true });
     }

@@ -50,6 +50,21 @@ export interface RepriceLake {
    * recoverable under the reprice's id. Rows delivered since the read are left as they are.
    */
   replaceDay(day: DayKey, token: unknown, rows: readonly UsageRecord[], repriceId: string): Promise<void>;
+  /**
+   * Distinct invocations (request ids) of each tenant in a month's partitions, by tenant id: what
+   * a settled month's month items are checked against before anything of it is corrected.
+   */
+  invocationsByTenant(month: MonthKey): Promise<Map<string, number>>;
+  /**
+   * Optional, with `publishDay`: `replaceDay` in two steps, for a run that rewrites the lake
+   * from its plan's read instead of reading it again. Writes the replacement aside (the lake
+   * does not change) and returns what `publishDay` needs to put it in place.
+   */
+  stageDay?(day: DayKey, token: unknown, rows: readonly UsageRecord[], repriceId: string): Promise<unknown>;
+  /** Publishes a staged replacement: as `replaceDay` would have, at this moment. */
+  publishDay?(day: DayKey, staged: unknown, repriceId: string): Promise<void>;
+  /** Removes whatever a run of this reprice staged and did not publish (a run that crashed or failed). */
+  discardStaged?(repriceId: string): Promise<void>;
 }
 
 /** Options of `runReprice`. */
@@ -141,12 +156,8 @@ export async function unfinishedReprice(client: DynamoDBClient, tableName: strin
 
 interface Plan {
   tallies: Map<string, TenantMonthTally>;
-  /** Settled months: item corrections by tenant-month. */
-  items: Map<string, Map<string, ItemCorrection>>;
-  /** Settled months: lake invocations by tenant-month (checked against the month items). */
-  lakeCounts: Map<string, number>;
-  /** Open months: invocation corrections. */
-  invocations: InvocationCorrection[];
+  /** Settled tenant-months the reprice would change but leaves as counted: their lake and month item disagree. */
+  unreconciled: RepriceAudit["unreconciled"];
   versionsBefore: Set<string>;
   invocationCount: number;
   changed: number;
@@ -155,11 +166,12 @@ interface Plan {
 }
 
 /**
- * Reprices `from`..`to`: plans from the lake, records the audit, registers the catalog (the
- * switch-over), corrects the aggregates exactly once and rewrites the lake. A dry run stops after
- * the plan. Resuming redoes every step: each is idempotent. A reprice resumed at the lake stage
- * (its aggregates all corrected) goes straight to the lake, and keeps the figures its audit
- * recorded when it was planned: planned again, the days already rewritten would read as unchanged.
+ * Reprices `from`..`to`: records the audit, registers the catalog (the switch-over), plans from
+ * the lake day by day while the aggregates are corrected exactly once behind it, and rewrites the
+ * lake once every correction is applied. A dry run only plans. Resuming redoes every step: each
+ * is idempotent. A reprice resumed at the lake stage (its aggregates all corrected) goes straight
+ * to the lake, and keeps the figures its audit recorded when it was planned: planned again, the
+ * days already rewritten would read as unchanged.
  */
 export async function runReprice(options: RepriceOptions): Promise<RepriceResult> {
   const progress = options.onProgress ?? (() => {});
@@ -171,8 +183,11 @@ export async function runReprice(options: RepriceOptions): Promise<RepriceResult
   const priceVersion = options.pricer.catalog.version;
   let audit: RepriceAudit | null = null;
   if (!options.dryRun) {
-    if (options.resume) audit = { ...options.resume, status: "running", error: null };
-    else {
+    if (options.resume) {
+      audit = { ...options.resume, status: "running", error: null };
+      // What a crashed run had written aside is of no use: its plan is redone, or the lake read again.
+      await options.lake.discardStaged?.(audit.id);
+    } else {
       const unfinished = await unfinishedReprice(options.client, options.tableName);
       if (unfinished) throw new RepriceInProgressError(unfinished);
       const startedAt = new Date(options.now()).toISOString();
@@ -214,32 +229,20 @@ export async function runReprice(options: RepriceOptions): Promise<RepriceResult
   const current = audit;
   // Resumed with its aggregates all corrected: only the lake is left.
   const atLake = current !== null && options.resume?.stage === "lake";
+  let applier: RepriceApplier | undefined;
   try {
     let result: RepriceResult;
     if (atLake) result = stoppedResult(current, true);
     else {
-      const plan = await planReprice(options, months);
+      result = resultOf({ from: options.from, to: options.to, priceVersion, invocations: 0, changed: 0, tenants: [] }, current, true);
+      // A run that may stop between lake days (a job's slice) reads the lake again after its
+      // corrections; one that goes to the end writes each day's replacement aside as it plans.
+      const staging = options.checkpoint === undefined && options.lake.stageDay !== undefined && options.lake.publishDay !== undefined;
+      if (current) applier = new RepriceApplier(options, writer, current.id, result, staging);
+      progress(`planning ${options.from}..${options.to} from the lake${applier ? "; correcting the aggregates as it goes" : ""}`);
+      const plan = await planReprice(options, months, applier);
       const tallies = [...plan.tallies.values()].sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : a.month < b.month ? -1 : 1));
-      const unreconciled: RepriceAudit["unreconciled"] = [];
-      if (plan.items.size > 0) {
-        const counted = await readMonthInvocations(
-          options.client,
-          options.tableName,
-          [...plan.items.keys()].map((id) => {
-            const tally = plan.tallies.get(id) as TenantMonthTally;
-            return { tenantId: tally.tenantId, month: tally.month };
-          }),
-        );
-        for (const [id, count] of counted) {
-          const lake = plan.lakeCounts.get(id) ?? 0;
-          if (lake === count) continue;
-          const tally = plan.tallies.get(id) as TenantMonthTally;
-          unreconciled.push({ tenantId: tally.tenantId, month: tally.month, lakeInvocations: lake, countedInvocations: count });
-          plan.items.delete(id);
-          // Left as counted: the report says what it would have changed, the audit that it did not.
-        }
-      }
-      const report: RepriceReport = {
+      result.report = {
         from: options.from,
         to: options.to,
         priceVersion,
@@ -247,20 +250,9 @@ export async function runReprice(options: RepriceOptions): Promise<RepriceResult
         changed: plan.changed,
         tenants: tallies.filter((tally) => options.all || tally.newPico !== tally.oldPico).map(changeOfTally),
       };
-      result = {
-        done: true,
-        report,
-        audit: current,
-        notYetCounted: plan.notYetCounted,
-        writeUnits: 0,
-        transactions: 0,
-        itemsCorrected: 0,
-        invocationsCorrected: 0,
-        lakeDaysRewritten: 0,
-        lakeRowsRewritten: 0,
-        tenantDaysChanged: plan.tenantDays.size,
-      };
-      if (!current) return result;
+      result.notYetCounted = plan.notYetCounted;
+      result.tenantDaysChanged = plan.tenantDays.size;
+      if (!current || !applier) return result;
 
       const before = tallies.reduce((sum, tally) => sum + tally.oldPico, 0n);
       const after = tallies.reduce((sum, tally) => sum + tally.newPico, 0n);
@@ -272,68 +264,26 @@ export async function runReprice(options: RepriceOptions): Promise<RepriceResult
         invocations: plan.invocationCount,
         changed: plan.changed,
         tenantMonths: tallies.filter((tally) => tally.newPico !== tally.oldPico).length,
-        unreconciled,
+        unreconciled: plan.unreconciled,
       } satisfies Partial<RepriceAudit>);
       await putRepriceAudit(options.client, options.tableName, current);
-
-      const items = [...plan.items.values()].flatMap((byItem) => [...byItem.values()]);
-      progress(`correcting ${items.length} aggregate items of settled months and ${plan.invocations.length} invocations of open months`);
-      const applied = await writer.applyItemCorrections(current.id, items);
-      result.writeUnits += applied.writeUnits;
-      result.transactions += applied.transactions;
-      // Items whose correction is zero (a new price version only) are not written, nor counted.
-      result.itemsCorrected += items.filter((item) => item.costPico !== 0n || item.unpriced !== 0).length - applied.alreadyApplied - applied.missing.length;
-      let pending = plan.invocations;
-      for (let round = 1; pending.length > 0; round++) {
-        const outcome = await writer.applyInvocationCorrections(pending);
-        result.writeUnits += outcome.writeUnits;
-        result.transactions += outcome.transactions;
-        result.invocationsCorrected += pending.length - outcome.conflicts.length;
-        if (outcome.conflicts.length === 0) break;
-        if (round >= 10) throw new BedrockSpendError(`${outcome.conflicts.length} invocations kept changing under the reprice; resume it`);
-        // A marker changed between the read and the write (a live write, another process): read again.
-        const states = await readCountedStates(
-          options.client,
-          options.tableName,
-          outcome.conflicts.map((correction) => correction.requestId),
-        );
-        pending = outcome.conflicts.flatMap((correction) => {
-          const next = correctionOf(
-            correction.record,
-            states.get(correction.requestId) ?? { kind: "absent" },
-            options,
-            correction.newCostPico,
-            correction.newPriceVersion,
-          );
-          return next && next.kind === "correct" ? [next.correction] : [];
-        });
-      }
-
+      progress("planned; waiting for the last corrections");
+      await applier.settleCorrections();
       current.stage = "lake";
       await putRepriceAudit(options.client, options.tableName, current);
     }
-    // Whether this run did work yet: a slice that stops at once would never end.
-    let worked = !atLake;
-    for (const month of months) {
-      const days = (await options.lake.days(month)).filter((day) => !(atLake && options.lakeFrom !== undefined && day < options.lakeFrom));
-      // A run that may stop between days (a job's slice) reads a day only once it goes on to it.
-      const reader = dayReader(options.lake, days, options.checkpoint === undefined);
-      for (let index = 0; index < days.length; index++) {
-        const day = days[index] as DayKey;
-        if (worked && options.checkpoint?.("lake")) return { ...result, done: false, lakeNextDay: day };
-        worked = true;
-        const { rows, token } = await reader.take(index);
-        let changed = 0;
-        const next = rows.map((row) => {
-          const repriced = repriceRecord(row, options.pricer);
-          if (repriced.changed) changed++;
-          return repriced.record;
-        });
-        if (changed === 0) continue;
-        await options.lake.replaceDay(day, token, next, current.id);
+    if (applier?.staging) {
+      // Published only now, after every correction: a crash before this point finds the lake as it was.
+      await applier.settleLake();
+      for (const { day, staged, rows } of applier.staged) {
+        await (options.lake.publishDay as NonNullable<RepriceLake["publishDay"]>)(day, staged, current.id);
         result.lakeDaysRewritten++;
-        result.lakeRowsRewritten += changed;
+        result.lakeRowsRewritten += rows;
       }
+      await options.lake.discardStaged?.(current.id);
+    } else {
+      const stopped = await rewriteLake(options, months, current.id, atLake, result);
+      if (stopped) return stopped;
     }
     Object.assign(current, { status: "applied", stage: "done", finishedAt: new Date(options.now()).toISOString() } satisfies Partial<RepriceAudit>);
     await putRepriceAudit(options.client, options.tableName, current);
@@ -342,11 +292,167 @@ export async function runReprice(options: RepriceOptions): Promise<RepriceResult
     );
     return result;
   } catch (error) {
+    // Nothing of this run may still be writing when it reports its failure (a resume may follow at once).
+    await applier?.stop();
     if (current) {
       Object.assign(current, { status: "failed", error: (error as Error).message } satisfies Partial<RepriceAudit>);
       await putRepriceAudit(options.client, options.tableName, current).catch(() => {});
+      await options.lake.discardStaged?.(current.id).catch(() => {});
     }
     throw error;
+  }
+}
+
+/**
+ * The lake pass of a run that did not stage its replacements (a job's slices, a lake without
+ * staging, a run resumed at the lake stage): each day read again, repriced and replaced. Returns
+ * the stopped result when `checkpoint` stops it between two days.
+ */
+async function rewriteLake(
+  options: RepriceOptions,
+  months: readonly MonthKey[],
+  repriceId: string,
+  atLake: boolean,
+  result: RepriceResult,
+): Promise<RepriceResult | undefined> {
+  // Whether this run did work yet: a slice that stops at once would never end.
+  let worked = !atLake;
+  for (const month of months) {
+    const days = (await options.lake.days(month)).filter((day) => !(atLake && options.lakeFrom !== undefined && day < options.lakeFrom));
+    // A run that may stop between days (a job's slice) reads a day only once it goes on to it.
+    const reader = dayReader(options.lake, days, options.checkpoint === undefined);
+    for (let index = 0; index < days.length; index++) {
+      const day = days[index] as DayKey;
+      if (worked && options.checkpoint?.("lake")) return { ...result, done: false, lakeNextDay: day };
+      worked = true;
+      const { rows, token } = await reader.take(index);
+      let changed = 0;
+      const next = rows.map((row) => {
+        const repriced = repriceRecord(row, options.pricer);
+        if (repriced.changed) changed++;
+        return repriced.record;
+      });
+      if (changed === 0) continue;
+      await options.lake.replaceDay(day, token, next, repriceId);
+      result.lakeDaysRewritten++;
+      result.lakeRowsRewritten += changed;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Where the plan hands its work as it goes, so that the aggregates are corrected (DynamoDB) and
+ * the lake's replacements written (the lake's engine) while it reads and prices the next day. Each
+ * kind of work runs one batch at a time, in order; handing a batch over waits for the one before
+ * it, which keeps at most two days of work in memory. The first failure stops the rest and is
+ * thrown to the plan at its next day.
+ */
+class RepriceApplier {
+  /** Days whose replacement is written aside, in plan order, with the rows that change. */
+  readonly staged: { day: DayKey; staged: unknown; rows: number }[] = [];
+  private corrections: Promise<void> = Promise.resolve();
+  private lakeWrites: Promise<void> = Promise.resolve();
+  private failure: { error: unknown } | undefined;
+
+  constructor(
+    private readonly options: RepriceOptions,
+    private readonly writer: RepriceWriter,
+    private readonly repriceId: string,
+    private readonly result: RepriceResult,
+    /** Whether each day's replacement is staged during the plan (and published after the corrections). */
+    readonly staging: boolean,
+  ) {}
+
+  /** Settled months: corrections of aggregate items. */
+  async items(corrections: readonly ItemCorrection[]): Promise<void> {
+    if (corrections.length === 0) return;
+    const previous = this.corrections;
+    this.corrections = this.after(previous, async () => {
+      const applied = await this.writer.applyItemCorrections(this.repriceId, corrections);
+      this.result.writeUnits += applied.writeUnits;
+      this.result.transactions += applied.transactions;
+      // Items whose correction is zero (a new price version only) are not written, nor counted.
+      this.result.itemsCorrected +=
+        corrections.filter((item) => item.costPico !== 0n || item.unpriced !== 0).length - applied.alreadyApplied - applied.missing.length;
+    });
+    await previous;
+  }
+
+  /** Open months: corrections of invocations against their markers (those that conflict are read again and redone). */
+  async invocations(corrections: readonly InvocationCorrection[]): Promise<void> {
+    if (corrections.length === 0) return;
+    const previous = this.corrections;
+    this.corrections = this.after(previous, async () => {
+      let pending = corrections;
+      for (let round = 1; pending.length > 0; round++) {
+        const outcome = await this.writer.applyInvocationCorrections(pending);
+        this.result.writeUnits += outcome.writeUnits;
+        this.result.transactions += outcome.transactions;
+        this.result.invocationsCorrected += pending.length - outcome.conflicts.length;
+        if (outcome.conflicts.length === 0) break;
+        if (round >= 10) throw new BedrockSpendError(`${outcome.conflicts.length} invocations kept changing under the reprice; resume it`);
+        // A marker changed between the read and the write (a live write, another process): read again.
+        const states = await readCountedStates(
+          this.options.client,
+          this.options.tableName,
+          outcome.conflicts.map((correction) => correction.requestId),
+        );
+        pending = outcome.conflicts.flatMap((correction) => {
+          const next = correctionOf(
+            correction.record,
+            states.get(correction.requestId) ?? { kind: "absent" },
+            this.options,
+            correction.newCostPico,
+            correction.newPriceVersion,
+          );
+          return next && next.kind === "correct" ? [next.correction] : [];
+        });
+      }
+    });
+    await previous;
+  }
+
+  /** Writes a day's replacement aside (`stageDay`). */
+  async stage(day: DayKey, token: unknown, rows: readonly UsageRecord[], changed: number): Promise<void> {
+    const stageDay = this.options.lake.stageDay as NonNullable<RepriceLake["stageDay"]>;
+    const previous = this.lakeWrites;
+    this.lakeWrites = this.after(previous, async () => {
+      this.staged.push({ day, staged: await stageDay.call(this.options.lake, day, token, rows, this.repriceId), rows: changed });
+    });
+    await previous;
+  }
+
+  /** Throws the first failure of the work handed over so far. */
+  check(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  async settleCorrections(): Promise<void> {
+    await this.corrections;
+    this.check();
+  }
+
+  async settleLake(): Promise<void> {
+    await this.lakeWrites;
+    this.check();
+  }
+
+  /** Lets the batch in progress end and skips the others. */
+  async stop(): Promise<void> {
+    this.failure ??= { error: new BedrockSpendError("the reprice stopped") };
+    await Promise.all([this.corrections, this.lakeWrites]);
+  }
+
+  private after(previous: Promise<void>, work: () => Promise<void>): Promise<void> {
+    return previous.then(async () => {
+      if (this.failure) return;
+      try {
+        await work();
+      } catch (error) {
+        this.failure ??= { error };
+      }
+    });
   }
 }
 
@@ -372,9 +478,15 @@ function dayReader(lake: RepriceLake, days: readonly DayKey[], ahead: boolean): 
 
 /** The result of a run that did no planning in this call: the figures are the audit's. */
 function stoppedResult(audit: RepriceAudit, done = false): RepriceResult {
+  const { from, to, priceVersion, invocations, changed } = audit;
+  return resultOf({ from, to, priceVersion, invocations, changed, tenants: [] }, audit, done);
+}
+
+/** A result with this report and nothing done yet. */
+function resultOf(report: RepriceReport, audit: RepriceAudit | null, done: boolean): RepriceResult {
   return {
     done,
-    report: { from: audit.from, to: audit.to, priceVersion: audit.priceVersion, invocations: audit.invocations, changed: audit.changed, tenants: [] },
+    report,
     audit,
     notYetCounted: 0,
     writeUnits: 0,
@@ -431,12 +543,49 @@ function correctionOf(
   };
 }
 
-async function planReprice(options: RepriceOptions, months: readonly MonthKey[]): Promise<Plan> {
+/**
+ * Settled tenant-months of `month` whose month item counted another number of invocations than
+ * the lake holds (an invocation lost on one side): left as counted. Checked before the month is
+ * planned, so that its corrections can be applied as the plan goes. The switch-over came first:
+ * whatever reaches the lake or the aggregates after this check is priced at the new prices in
+ * both, and needs no correction.
+ */
+async function disagreements(options: RepriceOptions, month: MonthKey): Promise<Map<string, { lake: number; counted: number }>> {
+  const lake = await options.lake.invocationsByTenant(month);
+  const counted = await readMonthInvocations(
+    options.client,
+    options.tableName,
+    [...lake.keys()].map((tenantId) => ({ tenantId, month })),
+  );
+  const disagreeing = new Map<string, { lake: number; counted: number }>();
+  for (const [tenantId, invocations] of lake) {
+    const id = tenantMonthId(tenantId, month);
+    const count = counted.get(id) ?? 0;
+    if (count !== invocations) disagreeing.set(id, { lake: invocations, counted: count });
+  }
+  return disagreeing;
+}
+
+/** Adds an invocation's cost change to the correction of one item. */
+function addCorrection(corrections: Map<string, ItemCorrection>, key: { pk: string; sk: string }, costPico: bigint, unpriced: number): void {
+  const itemId = `${key.pk}\u0000${key.sk}`;
+  const correction = corrections.get(itemId);
+  if (correction) {
+    correction.costPico += costPico;
+    correction.unpriced += unpriced;
+  } else corrections.set(itemId, { pk: key.pk, sk: key.sk, costPico, unpriced });
+}
+
+/**
+ * Reads the months from the lake a day at a time, reprices each distinct invocation, tallies the
+ * report and, with an applier (not a dry run), hands over each day's corrections: a settled
+ * month's day x model items after their day, its month and breakdown items after the month; an
+ * open month's invocations after their day. With staging, each changed day's replacement too.
+ */
+async function planReprice(options: RepriceOptions, months: readonly MonthKey[], applier: RepriceApplier | undefined): Promise<Plan> {
   const plan: Plan = {
     tallies: new Map(),
-    items: new Map(),
-    lakeCounts: new Map(),
-    invocations: [],
+    unreconciled: [],
     versionsBefore: new Set(),
     invocationCount: 0,
     changed: 0,
@@ -465,64 +614,84 @@ async function planReprice(options: RepriceOptions, months: readonly MonthKey[])
   };
   for (const month of months) {
     const settled = isSettledMonth(month, options.now(), options.settleDays ?? DEFAULT_SETTLE_DAYS);
+    // A dry run writes nothing, and reports what every tenant-month would change.
+    const disagreeing = settled && applier ? await disagreements(options, month) : new Map<string, { lake: number; counted: number }>();
+    const withheld = new Set<string>();
+    const monthItems = new Map<string, ItemCorrection>();
     const days = await options.lake.days(month);
     const reader = dayReader(options.lake, days, true);
     for (let index = 0; index < days.length; index++) {
-      const { rows } = await reader.take(index);
+      applier?.check();
+      const day = days[index] as DayKey;
+      const { rows, token } = await reader.take(index);
       // The lake may hold an invocation twice (Firehose is at least once): each counts once.
       const seen = new Set<string>();
       const unique = rows.filter((row) => !seen.has(row.request_id) && seen.add(row.request_id) !== undefined);
       const repriced = unique.map((row) => repriceRecord(row, options.pricer));
       if (settled) {
+        const dayItems = new Map<string, ItemCorrection>();
         unique.forEach((row, index) => {
           const next = repriced[index] as (typeof repriced)[number];
           const oldPico = recordCostPico(row);
           plan.versionsBefore.add(row.price_version ?? "");
           const id = tally(row, oldPico, next.costPico, next.changed);
-          plan.lakeCounts.set(id, (plan.lakeCounts.get(id) ?? 0) + 1);
           if (!next.changed) return;
+          if (disagreeing.has(id)) {
+            withheld.add(id);
+            return;
+          }
           const cost = (next.costPico ?? 0n) - (oldPico ?? 0n);
           const unpriced = (next.costPico === null ? 1 : 0) - (oldPico === null ? 1 : 0);
-          let byItem = plan.items.get(id);
-          if (!byItem) {
-            byItem = new Map();
-            plan.items.set(id, byItem);
-          }
-          for (const key of aggregateKeysOf(row, aggregation)) {
-            const itemId = `${key.pk}\u0000${key.sk}`;
-            const correction = byItem.get(itemId);
-            if (correction) {
-              correction.costPico += cost;
-              correction.unpriced += unpriced;
-            } else byItem.set(itemId, { pk: key.pk, sk: key.sk, costPico: cost, unpriced });
-          }
+          for (const key of aggregateKeysOf(row, aggregation)) addCorrection(key.attributes.kind === "day-model" ? dayItems : monthItems, key, cost, unpriced);
         });
-        continue;
+        await applier?.items([...dayItems.values()]);
+      } else {
+        const states = await readCountedStates(
+          options.client,
+          options.tableName,
+          unique.map((row) => row.request_id),
+        );
+        const corrections: InvocationCorrection[] = [];
+        unique.forEach((row, index) => {
+          const next = repriced[index] as (typeof repriced)[number];
+          const decision = correctionOf(row, states.get(row.request_id) ?? { kind: "absent" }, options, next.costPico, next.record.price_version ?? "");
+          if (!decision || decision.kind === "pending") {
+            plan.notYetCounted++;
+            return;
+          }
+          if (decision.kind === "same") {
+            plan.versionsBefore.add(decision.version);
+            tally(row, decision.oldPico, next.costPico, false);
+            return;
+          }
+          const { correction } = decision;
+          plan.versionsBefore.add(correction.counted.kind === "marker" ? correction.counted.priceVersion : (row.price_version ?? ""));
+          tally(row, correction.oldCostPico, correction.newCostPico, true);
+          corrections.push(correction);
+        });
+        await applier?.invocations(corrections);
       }
-      const states = await readCountedStates(
-        options.client,
-        options.tableName,
-        unique.map((row) => row.request_id),
-      );
-      unique.forEach((row, index) => {
-        const next = repriced[index] as (typeof repriced)[number];
-        const decision = correctionOf(row, states.get(row.request_id) ?? { kind: "absent" }, options, next.costPico, next.record.price_version ?? "");
-        if (!decision || decision.kind === "pending") {
-          plan.notYetCounted++;
-          return;
-        }
-        if (decision.kind === "same") {
-          plan.versionsBefore.add(decision.version);
-          tally(row, decision.oldPico, next.costPico, false);
-          return;
-        }
-        const { correction } = decision;
-        plan.versionsBefore.add(correction.counted.kind === "marker" ? correction.counted.priceVersion : (row.price_version ?? ""));
-        tally(row, correction.oldCostPico, correction.newCostPico, true);
-        plan.invocations.push(correction);
-      });
+      if (applier?.staging) {
+        const changed = repriced.reduce((count, next) => count + (next.changed ? 1 : 0), 0);
+        // A day holding a row twice is rewritten whatever its prices: the copy not planned may be the stale one.
+        if (changed > 0 || unique.length < rows.length)
+          await applier.stage(
+            day,
+            token,
+            repriced.map((next) => next.record),
+            changed,
+          );
+      }
+    }
+    await applier?.items([...monthItems.values()]);
+    for (const id of withheld) {
+      const tally = plan.tallies.get(id) as TenantMonthTally;
+      const { lake, counted } = disagreeing.get(id) as { lake: number; counted: number };
+      // Left as counted: the report says what it would have changed, the audit that it did not.
+      plan.unreconciled.push({ tenantId: tally.tenantId, month, lakeInvocations: lake, countedInvocations: counted });
     }
     options.onProgress?.(`planned ${month}: ${plan.invocationCount} invocations so far`);
   }
+  plan.unreconciled.sort((a, b) => (a.month < b.month ? -1 : a.month > b.month ? 1 : a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0));
   return plan;
 }

@@ -85,6 +85,12 @@ class MemoryLake implements RepriceLake {
   rows(): UsageRecord[] {
     return [...this.files.values()].flatMap((files) => [...files.values()].flat());
   }
+
+  async invocationsByTenant(month: MonthKey): Promise<Map<string, number>> {
+    const ids = new Map<string, Set<string>>();
+    for (const row of this.rows()) if (row.event_time.startsWith(month)) ids.set(row.tenant_id, (ids.get(row.tenant_id) ?? new Set()).add(row.request_id));
+    return new Map([...ids].map(([tenant, set]) => [tenant, set.size]));
+  }
 }
 
 let client: DynamoDBClient;

@@ -60,10 +60,34 @@ const MODELS = ["global.anthropic.claude-haiku-4-5-20251001-v1:0", "amazon.nova-
 const base = new Pricer({ catalog: defaultCatalog() });
 const corrected = base.withCatalogs(catalogFrom(SOURCE));
 
-/** The lake: files of rows per day partition, as Firehose delivers them. */
+/**
+ * The lake: files of rows per day partition, as Firehose delivers them. With `staging`, a
+ * replacement can also be written aside during the plan and published later (the local lake's way).
+ */
 class MemoryLake implements RepriceLake {
   readonly files = new Map<DayKey, UsageRecord[][]>();
   readonly history: UsageRecord[][] = [];
+  /** Replacements written aside and not published, by reprice id. */
+  readonly staged = new Map<string, number>();
+  stageDay?: RepriceLake["stageDay"];
+  publishDay?: RepriceLake["publishDay"];
+  discardStaged?: RepriceLake["discardStaged"];
+
+  constructor(staging = false) {
+    if (!staging) return;
+    this.stageDay = async (_day, token, rows, repriceId) => {
+      this.staged.set(repriceId, (this.staged.get(repriceId) ?? 0) + 1);
+      return { token, rows: [...rows] };
+    };
+    this.publishDay = async (day, staged, repriceId) => {
+      const { token, rows } = staged as { token: unknown; rows: UsageRecord[] };
+      this.staged.set(repriceId, (this.staged.get(repriceId) ?? 0) - 1);
+      await this.replaceDay(day, token, rows);
+    };
+    this.discardStaged = async (repriceId) => {
+      this.staged.delete(repriceId);
+    };
+  }
 
   deliver(records: readonly UsageRecord[]): void {
     const byDay = new Map<DayKey, UsageRecord[]>();
@@ -92,6 +116,13 @@ class MemoryLake implements RepriceLake {
     const read = token as number;
     this.history.push(...files.slice(0, read));
     this.files.set(day, [[...rows], ...files.slice(read)]);
+  }
+
+  async invocationsByTenant(month: MonthKey): Promise<Map<string, number>> {
+    const ids = new Map<string, Set<string>>();
+    for (const day of await this.days(month))
+      for (const row of (this.files.get(day) ?? []).flat()) ids.set(row.tenant_id, (ids.get(row.tenant_id) ?? new Set()).add(row.request_id));
+    return new Map([...ids].map(([tenant, set]) => [tenant, set.size]));
   }
 }
 
@@ -183,12 +214,12 @@ async function tableItems(client: DynamoDBClient, tableName: string) {
   return items;
 }
 
-async function scenario(specs: Spec[], crashAt: { call: number; committed: boolean } | null, now: Clock, settled: boolean) {
+async function scenario(specs: Spec[], crashAt: { call: number; committed: boolean } | null, now: Clock, settled: boolean, staging: boolean) {
   const endpoint = inject("dynamoDbEndpoint");
   const client = localDynamoDbClient(endpoint);
   const tableName = `reprice-${randomUUID()}`;
   await createAggregatesTable(client, tableName);
-  const lake = new MemoryLake();
+  const lake = new MemoryLake(staging);
   const writer = new UsageWriter({ client, tableName, now });
   // Live consumers read the registry at every batch: the test's switch-over is immediate.
   const live = new RegistryPricing({ client, tableName, base, ttlMs: 0 });
@@ -315,6 +346,9 @@ async function scenario(specs: Spec[], crashAt: { call: number; committed: boole
   for (const row of lake.rows()) expect(row.price_version).toBe(corrected.catalog.version);
   for (const [index, spec] of specs.entries()) if (spec.kind !== "live" || done.has(`lake-${index}`)) expect(lakeIds.has(`req-${index}`)).toBe(true);
 
+  // Nothing written aside is left behind.
+  expect([...lake.staged.values()].filter((count) => count !== 0)).toEqual([]);
+
   // A second reprice with the same prices changes nothing.
   const again = await runReprice({ ...options, client, switchOver: async () => {} });
   expect(again.report.changed).toBe(0);
@@ -331,8 +365,9 @@ describe("reprice, exactly once", () => {
       fc.asyncProperty(
         fc.array(specArbitrary, { minLength: 1, maxLength: 40 }),
         fc.option(fc.record({ call: fc.integer({ min: 1, max: 40 }), committed: fc.boolean() })),
-        async (specs, crashAt) => {
-          await scenario(specs, crashAt, fixedClock("2026-11-28T12:00:00Z"), false);
+        fc.boolean(),
+        async (specs, crashAt, staging) => {
+          await scenario(specs, crashAt, fixedClock("2026-11-28T12:00:00Z"), false, staging);
         },
       ),
       { numRuns: 25 },
@@ -347,8 +382,9 @@ describe("reprice, exactly once", () => {
           { minLength: 1, maxLength: 40 },
         ),
         fc.option(fc.record({ call: fc.integer({ min: 1, max: 30 }), committed: fc.boolean() })),
-        async (specs, crashAt) => {
-          await scenario(specs, crashAt, fixedClock("2027-01-20T00:00:00Z"), true);
+        fc.boolean(),
+        async (specs, crashAt, staging) => {
+          await scenario(specs, crashAt, fixedClock("2027-01-20T00:00:00Z"), true, staging);
         },
       ),
       { numRuns: 25 },

@@ -143,7 +143,7 @@ export class FakeAthena {
   pageSize = 3;
   /** Makes the statement matching fail, with this reason. */
   failWhen: { sql: RegExp; reason: string } | undefined;
-  private readonly executions = new Map<string, { execution: QueryExecution; polls: number; rows: Row[]; failed?: string }>();
+  private readonly executions = new Map<string, Execution>();
 
   constructor(private readonly s3: FakeS3) {
     this.mock.on(StartQueryExecutionCommand).callsFake((input) => {
@@ -173,14 +173,14 @@ export class FakeAthena {
       };
     });
     this.mock.on(GetQueryResultsCommand).callsFake((input) => {
-      const entry = this.executions.get(input.QueryExecutionId as string) as { rows: Row[] };
+      const entry = this.executions.get(input.QueryExecutionId as string) as Execution;
       const start = input.NextToken ? Number(input.NextToken) : 0;
       const size = Math.min(this.pageSize, input.MaxResults ?? 1000);
       const page = entry.rows.slice(start, start + size);
       const more = start + size < entry.rows.length;
       return {
         UpdateCount: 0,
-        ResultSet: { Rows: page, ResultSetMetadata: { ColumnInfo: columnInfo() } },
+        ResultSet: { Rows: page, ResultSetMetadata: { ColumnInfo: columnInfo(entry.columns) } },
         ...(more ? { NextToken: String(start + size) } : {}),
       };
     });
@@ -192,7 +192,7 @@ export class FakeAthena {
     return this.queries.map((query) => query.sql).filter((sql) => pattern.test(sql));
   }
 
-  private run(id: string, sql: string): { execution: QueryExecution; polls: number; rows: Row[]; failed?: string } {
+  private run(id: string, sql: string): Execution {
     const execution: QueryExecution = {
       QueryExecutionId: id,
       Query: sql,
@@ -205,6 +205,31 @@ export class FakeAthena {
       EngineVersion: { SelectedEngineVersion: "AUTO", EffectiveEngineVersion: "Athena engine version 3" },
     };
     if (this.failWhen?.sql.test(sql)) return { execution, polls: 0, rows: [], failed: this.failWhen.reason };
+    const count =
+      /^SELECT tenant_id, count\(DISTINCT request_id\) AS invocations FROM "[^"]+"\."[^"]+" WHERE year = '(\d{4})' AND month = '(\d{2})' GROUP BY tenant_id$/.exec(
+        sql,
+      );
+    if (count) {
+      const prefix = `${LAKE}/usage/year=${count[1]}/month=${count[2]}/`;
+      const ids = new Map<string, Set<string>>();
+      for (const key of this.s3.objects.keys()) {
+        if (!key.startsWith(prefix) || key.slice(key.lastIndexOf("/") + 1).startsWith("_")) continue;
+        for (const record of this.s3.rows(LAKE, key.slice(LAKE.length + 1))) {
+          const set = ids.get(record.tenant_id) ?? new Set<string>();
+          set.add(record.request_id);
+          ids.set(record.tenant_id, set);
+        }
+      }
+      return {
+        execution,
+        polls: 0,
+        columns: [
+          { name: "tenant_id", type: "varchar" },
+          { name: "invocations", type: "bigint" },
+        ],
+        rows: [textRow(["tenant_id", "invocations"]), ...[...ids].map(([tenant, set]) => textRow([tenant, String(set.size)]))],
+      };
+    }
     if (/^SELECT /.test(sql)) {
       const paths = [...(/"\$path" IN \((.*)\)$/.exec(sql)?.[1] ?? "").matchAll(/'s3:\/\/([^/]+)\/([^']+)'/g)];
       const records = paths.flatMap(([, bucket, key]) => this.s3.rows(bucket as string, key as string));
@@ -275,14 +300,23 @@ function athenaText(record: UsageRecord, name: string): string | null {
   return String(value);
 }
 
-function columnInfo() {
-  return dataColumns().map((column) => ({
+/** A query as the fake ran it; `columns` are the result's (default: the usage table's data columns as text or bigint). */
+interface Execution {
+  execution: QueryExecution;
+  polls: number;
+  rows: Row[];
+  columns?: { name: string; type: "varchar" | "bigint" }[];
+  failed?: string;
+}
+
+function columnInfo(columns = dataColumns().map((column) => ({ name: column.name, type: column.type === "bigint" ? "bigint" : "varchar" }))) {
+  return columns.map((column) => ({
     CatalogName: "hive",
     SchemaName: "",
     TableName: "",
     Name: column.name,
     Label: column.name,
-    Type: column.type === "bigint" ? "bigint" : "varchar",
+    Type: column.type,
     Precision: column.type === "bigint" ? 19 : 2147483647,
     Scale: 0,
     Nullable: "UNKNOWN",
