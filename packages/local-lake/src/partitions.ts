@@ -10,6 +10,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { type DayKey, dataColumns, type MonthKey, type RepricedColumns, type UsageRecord } from "@bedrock-spend/core";
 import type { LocalAthena } from "./athena";
 import { resolveLakeDir, usageDir } from "./layout";
@@ -80,6 +81,8 @@ export class LocalLakePartitions {
     );
     const parsed: Record<string, JsonValue>[] = new Array(rows.length);
     for (let index = 0; index < rows.length; index++) {
+      // A day is ~35,000 rows: let the rest of the event loop (a reprice's writes) in between.
+      if (index % 4096 === 4095) await yieldToEventLoop();
       const row = JSON.parse((rows[index] as { row: string }).row) as Record<string, JsonValue>;
       // A count beyond 2^53 would lose digits as a JSON number (the lake writer never writes one): read such a day value by value.
       if (!BIGINT_COLUMNS.every((name) => row[name] === null || row[name] === undefined || Number.isSafeInteger(row[name]))) {

@@ -4,6 +4,7 @@
  * design (switch-over, settled and open months, resuming) is docs/reprice.md. The same function
  * runs from the CLI on a data dir and in the AWS job; the lake and the table come in as adapters.
  */
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   type AttributionDimension,
@@ -18,6 +19,7 @@ import {
   type MonthKey,
   monthsBetween,
   type Pricer,
+  type RepricedRecord,
   type RepriceReport,
   recordCostPico,
   repriceRecord,
@@ -566,6 +568,23 @@ async function disagreements(options: RepriceOptions, month: MonthKey): Promise<
   return disagreeing;
 }
 
+/** Rows handled between two yields to the event loop. */
+const ROWS_PER_SLICE = 2048;
+
+/**
+ * Reprices a day's rows a slice at a time, yielding in between: the corrections and the lake
+ * writes handed over are answered on this event loop, and a day's rows take ~150 ms to reprice.
+ */
+async function repriceAll(rows: readonly UsageRecord[], pricer: Pricer): Promise<RepricedRecord[]> {
+  const repriced: RepricedRecord[] = new Array(rows.length);
+  for (let start = 0; start < rows.length; start += ROWS_PER_SLICE) {
+    if (start > 0) await yieldToEventLoop();
+    const end = Math.min(rows.length, start + ROWS_PER_SLICE);
+    for (let index = start; index < end; index++) repriced[index] = repriceRecord(rows[index] as UsageRecord, pricer);
+  }
+  return repriced;
+}
+
 /** Adds an invocation's cost change to the correction of one item. */
 function addCorrection(corrections: Map<string, ItemCorrection>, key: { pk: string; sk: string }, costPico: bigint, unpriced: number): void {
   const itemId = `${key.pk}\u0000${key.sk}`;
@@ -627,7 +646,7 @@ async function planReprice(options: RepriceOptions, months: readonly MonthKey[],
       // The lake may hold an invocation twice (Firehose is at least once): each counts once.
       const seen = new Set<string>();
       const unique = rows.filter((row) => !seen.has(row.request_id) && seen.add(row.request_id) !== undefined);
-      const repriced = unique.map((row) => repriceRecord(row, options.pricer));
+      const repriced = await repriceAll(unique, options.pricer);
       if (settled) {
         const dayItems = new Map<string, ItemCorrection>();
         unique.forEach((row, index) => {

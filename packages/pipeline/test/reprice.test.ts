@@ -391,3 +391,63 @@ describe("reprice, exactly once", () => {
     );
   }, 240_000);
 });
+
+describe("reprice, a settled tenant-month its lake and aggregates disagree on", () => {
+  it.each([
+    ["reading the lake again after its corrections", false],
+    ["writing each day's replacement aside during its plan", true],
+  ])("is left as counted and reported, the others corrected (%s)", async (_name, staging) => {
+    // Prepare: acme's second invocation reached the lake and was never counted (lost on the way to
+    // the aggregates); globex's are counted and in the lake.
+    const endpoint = inject("dynamoDbEndpoint");
+    const client = localDynamoDbClient(endpoint);
+    const tableName = `reprice-${randomUUID()}`;
+    await createAggregatesTable(client, tableName);
+    const now = fixedClock("2027-01-20T00:00:00Z");
+    const specs: Spec[] = [
+      { tenant: "acme", model: MODELS[0] as string, day: 12, input: 40_000, output: 900, cacheRead: 0, kind: "old", countAt: 0, lakeAt: 0, duplicateAt: null },
+      { tenant: "acme", model: MODELS[0] as string, day: 14, input: 10_000, output: 100, cacheRead: 0, kind: "old", countAt: 0, lakeAt: 0, duplicateAt: null },
+      {
+        tenant: "globex",
+        model: MODELS[0] as string,
+        day: 12,
+        input: 30_000,
+        output: 500,
+        cacheRead: 0,
+        kind: "old",
+        countAt: 0,
+        lakeAt: 0,
+        duplicateAt: null,
+      },
+      { tenant: "globex", model: MODELS[2] as string, day: 20, input: 1_000, output: 100, cacheRead: 0, kind: "old", countAt: 0, lakeAt: 0, duplicateAt: null },
+    ];
+    const logs = specs.map(logOf);
+    const lake = new MemoryLake(staging);
+    lake.deliver(logs.map((log) => base.price(log).record));
+    const writer = new UsageWriter({ client, tableName, now });
+    const counted = [0, 2, 3].map((index) => {
+      const priced = base.price(logs[index] as InvocationLog);
+      return { record: priced.record, costPico: priced.costPico, origin: String(index) };
+    });
+    expect((await writer.write(counted)).failed).toEqual([]);
+    const before = new Map((await tableItems(client, tableName)).map((item) => [`${item.pk?.S}|${item.sk?.S}`, countersFromItem(item)]));
+
+    // Act
+    const result = await runReprice({ from: MONTH, to: MONTH, pricer: corrected, source: SOURCE, lake, client, tableName, now, actor: "test" });
+
+    // Assess
+    expect(result.audit?.unreconciled).toEqual([{ tenantId: "acme", month: MONTH, lakeInvocations: 2, countedInvocations: 1 }]);
+    // The report still says what acme's month would have changed.
+    expect(result.report.tenants.map((tenant) => tenant.tenantId)).toEqual(["acme", "globex"]);
+    const after = new Map((await tableItems(client, tableName)).map((item) => [`${item.pk?.S}|${item.sk?.S}`, countersFromItem(item)]));
+    const globex = [2, 3].reduce((sum, index) => sum + (corrected.price(logs[index] as InvocationLog).costPico ?? 0n), 0n);
+    for (const [key, counters] of after) {
+      if (key.startsWith("T#acme|")) expect(counters).toEqual(before.get(key));
+      if (key === `T#globex|M#${MONTH}`) expect(counters.costPico).toBe(globex);
+    }
+    expect(after.get(`T#globex|M#${MONTH}`)?.unpricedInvocations).toBe(0);
+    // The lake is rewritten whole: its rows are the record of what each invocation costs.
+    for (const row of lake.rows()) expect(row.price_version).toBe(corrected.catalog.version);
+    client.destroy();
+  });
+});

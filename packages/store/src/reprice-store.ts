@@ -323,14 +323,23 @@ export interface ApplyOutcome {
 export class RepriceWriter {
   private readonly now: Clock;
   private readonly retentionSeconds: number;
+  private readonly transactionsInFlight: number;
 
+  /**
+   * @param options.transactionsInFlight item corrections' transactions sent at once (default 4):
+   *   round trips overlap on AWS, and DynamoDB Local always has the next one queued while the
+   *   caller's event loop is busy.
+   */
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
-    options: { now?: Clock; dedupRetentionDays?: number } = {},
+    options: { now?: Clock; dedupRetentionDays?: number; transactionsInFlight?: number } = {},
   ) {
     this.now = options.now ?? systemClock;
     this.retentionSeconds = Math.round((options.dedupRetentionDays ?? 35) * 86_400);
+    this.transactionsInFlight = options.transactionsInFlight ?? 4;
+    if (!Number.isInteger(this.transactionsInFlight) || this.transactionsInFlight < 1)
+      throw new RangeError(`transactionsInFlight must be a positive integer, got ${this.transactionsInFlight}`);
   }
 
   /**
@@ -343,51 +352,72 @@ export class RepriceWriter {
     const outcome: ApplyOutcome = { transactions: 0, writeUnits: 0, alreadyApplied: 0, conflicts: [], missing: [] };
     const now = String(Math.floor(this.now() / 1000));
     const work = corrections.filter((correction) => correction.costPico !== 0n || correction.unpriced !== 0);
-    for (let start = 0; start < work.length; start += MAX_TRANSACTION_ACTIONS) {
-      let pending = work.slice(start, start + MAX_TRANSACTION_ACTIONS);
-      await this.transact(
-        () =>
-          pending.map(
-            (correction): TransactWriteItem => ({
-              Update: {
-                TableName: this.tableName,
-                Key: { [PK]: { S: correction.pk }, [SK]: { S: correction.sk } },
-                UpdateExpression: "ADD #cost :cost, #unpriced :unpriced, #reprices :ids SET updatedAt = :now",
-                ConditionExpression: "attribute_exists(#pk) AND NOT contains(#reprices, :id)",
-                ExpressionAttributeNames: {
-                  "#pk": PK,
-                  "#cost": COUNTER_ATTRIBUTES.costPico,
-                  "#unpriced": COUNTER_ATTRIBUTES.unpricedInvocations,
-                  "#reprices": REPRICES_ATTRIBUTE,
-                },
-                ExpressionAttributeValues: {
-                  ":cost": { N: correction.costPico.toString() },
-                  ":unpriced": { N: String(correction.unpriced) },
-                  ":ids": { SS: [repriceId] },
-                  ":id": { S: repriceId },
-                  ":now": { N: now },
-                },
-              },
-            }),
-          ),
-        async (failed) => {
-          // Each failed condition is an item already corrected (skip it) or one that does not exist.
-          const items = await this.getItems(failed.map((index) => pending[index] as ItemCorrection));
-          for (const index of failed) {
-            const correction = pending[index] as ItemCorrection;
-            const item = items.get(`${correction.pk}\u0000${correction.sk}`);
-            if (item === undefined) outcome.missing.push({ pk: correction.pk, sk: correction.sk });
-            else outcome.alreadyApplied++;
-          }
-          const drop = new Set(failed);
-          pending = pending.filter((_, index) => !drop.has(index));
-          return pending.length;
-        },
-        outcome,
-        () => pending.length * 2,
-      );
-    }
+    const chunks: ItemCorrection[][] = [];
+    for (let start = 0; start < work.length; start += MAX_TRANSACTION_ACTIONS) chunks.push(work.slice(start, start + MAX_TRANSACTION_ACTIONS));
+    // The items of one call are distinct, so its transactions never touch the same item: they can be in flight together.
+    let next = 0;
+    let failed = false;
+    const sender = async () => {
+      while (!failed && next < chunks.length) {
+        try {
+          await this.correctItems(repriceId, chunks[next++] as ItemCorrection[], now, outcome);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }
+    };
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(this.transactionsInFlight, chunks.length) }, sender));
+    // Every sender has stopped before the first failure is thrown: nothing of this call is still writing.
+    const rejected = settled.find((entry): entry is PromiseRejectedResult => entry.status === "rejected");
+    if (rejected) throw rejected.reason;
     return outcome;
+  }
+
+  /** One transaction of item corrections (up to 100), those already applied or missing left out. */
+  private async correctItems(repriceId: string, chunk: readonly ItemCorrection[], now: string, outcome: ApplyOutcome): Promise<void> {
+    let pending = chunk;
+    await this.transact(
+      () =>
+        pending.map(
+          (correction): TransactWriteItem => ({
+            Update: {
+              TableName: this.tableName,
+              Key: { [PK]: { S: correction.pk }, [SK]: { S: correction.sk } },
+              UpdateExpression: "ADD #cost :cost, #unpriced :unpriced, #reprices :ids SET updatedAt = :now",
+              ConditionExpression: "attribute_exists(#pk) AND NOT contains(#reprices, :id)",
+              ExpressionAttributeNames: {
+                "#pk": PK,
+                "#cost": COUNTER_ATTRIBUTES.costPico,
+                "#unpriced": COUNTER_ATTRIBUTES.unpricedInvocations,
+                "#reprices": REPRICES_ATTRIBUTE,
+              },
+              ExpressionAttributeValues: {
+                ":cost": { N: correction.costPico.toString() },
+                ":unpriced": { N: String(correction.unpriced) },
+                ":ids": { SS: [repriceId] },
+                ":id": { S: repriceId },
+                ":now": { N: now },
+              },
+            },
+          }),
+        ),
+      async (failed) => {
+        // Each failed condition is an item already corrected (skip it) or one that does not exist.
+        const items = await this.getItems(failed.map((index) => pending[index] as ItemCorrection));
+        for (const index of failed) {
+          const correction = pending[index] as ItemCorrection;
+          const item = items.get(`${correction.pk}\u0000${correction.sk}`);
+          if (item === undefined) outcome.missing.push({ pk: correction.pk, sk: correction.sk });
+          else outcome.alreadyApplied++;
+        }
+        const drop = new Set(failed);
+        pending = pending.filter((_, index) => !drop.has(index));
+        return pending.length;
+      },
+      outcome,
+      () => pending.length * 2,
+    );
   }
 
   /**
