@@ -163,13 +163,11 @@ export async function repriceCommand(argv: string[]): Promise<number> {
     const found = await lockOrShare(dataDir, "reprice", { onWait: waitNotice, extra: { pricing } });
     const layout = dataDirLayout(dataDir);
     let stack: LocalStack | undefined;
-    let athena: LocalAthena | undefined;
     let client: ReturnType<typeof localDynamoDbClient>;
     let switchOver: () => Promise<void>;
     if (found.kind === "shared") {
       if (!values.json) sharedNotice(found.holder);
       client = localDynamoDbClient(found.holder.endpoints?.dynamodb as string);
-      athena = await LocalAthena.open({ lakeDir: layout.lake, views: [] });
       // The running start reads the registry every REGISTRY_TTL_MS and flushes its Firehose buffer
       // within a second: after both, every invocation it priced the old way is in the lake.
       switchOver = () => new Promise((resolve) => setTimeout(resolve, 2 * REGISTRY_TTL_MS + 2_000));
@@ -191,7 +189,11 @@ export async function repriceCommand(argv: string[]): Promise<number> {
       // Nothing else counts on this data dir: what the stream still holds is counted first.
       switchOver = () => stack?.drain() ?? Promise.resolve();
     }
-    const writer = await DuckDbLakeWriter.open({ lakeDir: layout.lake });
+    // One DuckDB thread each: DynamoDB Local holds a core while the corrections run beside the
+    // plan, and on 2 cores a second DuckDB thread cost more CPU than it saved (a month's plan
+    // alone: 29 s with one thread, 34 s with two).
+    const athena = await LocalAthena.open({ lakeDir: layout.lake, views: [], threads: 1 });
+    const writer = await DuckDbLakeWriter.open({ lakeDir: layout.lake, threads: 1 });
     try {
       let resume: RepriceAudit | undefined;
       if (values.resume) {
@@ -217,7 +219,7 @@ export async function repriceCommand(argv: string[]): Promise<number> {
         to: to as string,
         pricer: pricer.withCatalogs(catalogFrom(source)),
         source,
-        lake: new LocalLakePartitions(layout.lake, layout.lakeHistory, stack?.athena ?? (athena as LocalAthena), writer),
+        lake: new LocalLakePartitions(layout.lake, layout.lakeHistory, athena, writer),
         client,
         tableName: LOCAL_TABLE_NAME,
         now: clock,
@@ -233,7 +235,7 @@ export async function repriceCommand(argv: string[]): Promise<number> {
       return outputOf(result, values["dry-run"] === true);
     } finally {
       await writer.close();
-      await athena?.close();
+      await athena.close();
       if (stack) await stack.stop();
       else client.destroy();
     }
