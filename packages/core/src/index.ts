@@ -4,6 +4,7 @@
 
 export * from "./attribution";
 export * from "./base64";
+export * from "./bill/usage-types";
 export * from "./budget";
 export * from "./catalog";
 export * from "./clock";
