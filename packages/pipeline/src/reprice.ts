@@ -343,17 +343,23 @@ async function rewriteLake(
   return undefined;
 }
 
+/** Batches of corrections handed over and not applied yet, before the plan waits (days of work in memory). */
+const CORRECTIONS_AHEAD = 4;
+
 /**
  * Where the plan hands its work as it goes, so that the aggregates are corrected (DynamoDB) and
- * the lake's replacements written (the lake's engine) while it reads and prices the next day. Each
- * kind of work runs one batch at a time, in order; handing a batch over waits for the one before
- * it, which keeps at most two days of work in memory. The first failure stops the rest and is
- * thrown to the plan at its next day.
+ * the lake's replacements written (the lake's engine) while it reads and prices the next days.
+ * Each kind of work runs one batch at a time, in order. The plan may run a few batches of
+ * corrections ahead (`CORRECTIONS_AHEAD`), so that neither side idles while the other has a slow
+ * day; a replacement waits for the one before it (a day of rows each). The first failure stops
+ * the rest and is thrown to the plan at its next day.
  */
 class RepriceApplier {
   /** Days whose replacement is written aside, in plan order, with the rows that change. */
   readonly staged: { day: DayKey; staged: unknown; rows: number }[] = [];
   private corrections: Promise<void> = Promise.resolve();
+  /** The batches of corrections handed over and not awaited yet, oldest first. */
+  private readonly queued: Promise<void>[] = [];
   private lakeWrites: Promise<void> = Promise.resolve();
   private failure: { error: unknown } | undefined;
 
@@ -369,8 +375,7 @@ class RepriceApplier {
   /** Settled months: corrections of aggregate items. */
   async items(corrections: readonly ItemCorrection[]): Promise<void> {
     if (corrections.length === 0) return;
-    const previous = this.corrections;
-    this.corrections = this.after(previous, async () => {
+    await this.enqueue(async () => {
       const applied = await this.writer.applyItemCorrections(this.repriceId, corrections);
       this.result.writeUnits += applied.writeUnits;
       this.result.transactions += applied.transactions;
@@ -378,14 +383,12 @@ class RepriceApplier {
       this.result.itemsCorrected +=
         corrections.filter((item) => item.costPico !== 0n || item.unpriced !== 0).length - applied.alreadyApplied - applied.missing.length;
     });
-    await previous;
   }
 
   /** Open months: corrections of invocations against their markers (those that conflict are read again and redone). */
   async invocations(corrections: readonly InvocationCorrection[]): Promise<void> {
     if (corrections.length === 0) return;
-    const previous = this.corrections;
-    this.corrections = this.after(previous, async () => {
+    await this.enqueue(async () => {
       let pending = corrections;
       for (let round = 1; pending.length > 0; round++) {
         const outcome = await this.writer.applyInvocationCorrections(pending);
@@ -412,7 +415,13 @@ class RepriceApplier {
         });
       }
     });
-    await previous;
+  }
+
+  /** Queues a batch of corrections after the others; waits while too many are queued. */
+  private async enqueue(work: () => Promise<void>): Promise<void> {
+    this.corrections = this.after(this.corrections, work);
+    this.queued.push(this.corrections);
+    while (this.queued.length > CORRECTIONS_AHEAD) await this.queued.shift();
   }
 
   /** Writes a day's replacement aside (`stageDay`). */
