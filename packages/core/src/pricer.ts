@@ -70,6 +70,11 @@ export class Pricer {
   private readonly aliases: AliasMap | undefined;
   private readonly profiles: ApplicationProfileLookup | undefined;
 
+  /** The application inference profiles this pricer resolves (undefined: none). */
+  get profileLookup(): ApplicationProfileLookup | undefined {
+    return this.profiles;
+  }
+
   constructor(options: PricerOptions) {
     this.catalog = options.catalog;
     this.periods = options.periods ?? [];

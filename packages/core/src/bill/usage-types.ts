@@ -76,12 +76,13 @@ export function usageTypeMap(...overrides: readonly Partial<UsageTypeMap>[]): Us
 /**
  * How a usage was served, as the bill and the logs can both say it, in a fixed order joined by
  * `+`: `global` (cross-Region global inference), then one of `flex`, `priority`, `reserved`,
- * `batch`, `latency-optimized`, then `long-context`, then `1h` (1-hour cache writes). `standard`
- * when none applies.
+ * `batch`, `latency-optimized`, then `long-context`. `standard` when none applies. Cache writes
+ * of either lifetime (5 minutes, 1 hour) are one token class: the logs and the bill both count
+ * them as cache writes, at the rate of their lifetime.
  */
 export type UsageTier = string;
 
-const TIER_ORDER = ["global", "flex", "priority", "reserved", "batch", "latency-optimized", "long-context", "1h"] as const;
+const TIER_ORDER = ["global", "flex", "priority", "reserved", "batch", "latency-optimized", "long-context"] as const;
 type TierPart = (typeof TIER_ORDER)[number];
 
 /** The canonical tier label of a set of parts. */
@@ -130,7 +131,7 @@ const NATIVE_SUFFIXES: readonly [string, TierPart | null][] = [
   ["cross-region-global", "global"],
   ["latency-optimized", "latency-optimized"],
   ["long-context", "long-context"],
-  ["1-hour", "1h"],
+  ["1-hour", null],
   ["flex", "flex"],
   ["priority", "priority"],
   ["reserved", "reserved"],
@@ -142,12 +143,12 @@ const NATIVE_SUFFIXES: readonly [string, TierPart | null][] = [
 const MARKETPLACE = /^([A-Z]{2,4}\d?)-MP:([A-Z]{2,4}\d?)_(.+)-Units$/;
 /** Marketplace token names, CamelCase (`CacheWrite1hInputTokenCount`) or snake_case (`input_tokens`). */
 const MARKETPLACE_CLASSES: readonly [RegExp, TokenClass, TierPart | null][] = [
-  [/^CacheWrite1hInputTokenCount$/, "cacheWrite", "1h"],
+  [/^CacheWrite1hInputTokenCount$/, "cacheWrite", null],
   [/^CacheWriteInputTokenCount$/, "cacheWrite", null],
   [/^CacheReadInputTokenCount$/, "cacheRead", null],
   [/^InputTokenCount$/, "input", null],
   [/^OutputTokenCount$/, "output", null],
-  [/^cache_write_1h_input_tokens$/, "cacheWrite", "1h"],
+  [/^cache_write_1h_input_tokens$/, "cacheWrite", null],
   [/^cache_write_input_tokens$/, "cacheWrite", null],
   [/^cache_read_input_tokens$/, "cacheRead", null],
   [/^input_tokens$/, "input", null],

@@ -1,0 +1,358 @@
+/**
+ * The bill against the logs: CUR 2.0 line items (summed by day and usage type by the reader) and
+ * the logs' tokens and costs, both by day, source Region, model, token class and tier, with the
+ * drift between them and the usual reason for it. Pure: the reader (DuckDB) and the log side
+ * (the lake, or logs priced on the fly) hand their sums in.
+ */
+import { TOKEN_CLASSES, type TokenClass } from "../catalog";
+import { computeCost } from "../cost";
+import { resolveModel } from "../model";
+import { formatUsd } from "../money";
+import type { DayKey } from "../periods";
+import type { Pricer } from "../pricer";
+import { invocationLogOfRecord } from "../reprice";
+import type { UsageRecord } from "../usage";
+import { mapUsageType, type UsageTier, type UsageTypeMap } from "./usage-types";
+
+/** Line item types that are usage at its rate: they make the bill's side of the drift. */
+export const USAGE_LINE_ITEM_TYPES = ["Usage", "DiscountedUsage", "SavingsPlanCoveredUsage"] as const;
+/** Line item types left out of every figure. */
+export const TAX_LINE_ITEM_TYPES = ["Tax"] as const;
+
+/** CUR line items of one day, usage type, product and line item type, summed by the reader. */
+export interface BillGroup {
+  /** UTC day of `line_item_usage_start_date`. */
+  day: DayKey;
+  usageType: string;
+  productCode: string;
+  /** `product['product_name']`. */
+  productName: string | null;
+  billingEntity: string | null;
+  lineItemType: string;
+  pricingUnit: string | null;
+  /** Sum of `line_item_usage_amount`, an exact decimal (in `pricingUnit`s). */
+  usageAmount: string;
+  /** Sum of `line_item_unblended_cost`, pico-dollars (negative for credits). */
+  unblendedCostPico: bigint;
+  /** Sum of `line_item_net_unblended_cost` (the unblended cost where the export has none), pico-dollars. */
+  netCostPico: bigint;
+  /** Distinct `line_item_unblended_rate` values, exact decimals (USD per `pricingUnit`). */
+  rates: readonly string[];
+  /** The latest hour of the day (0-23, UTC) with a line item of this group. */
+  lastHour: number;
+}
+
+/** The logs' tokens and cost of one day, Region, model, token class and tier. */
+export interface LogUsage {
+  day: DayKey;
+  /** Source Region (where the call was made: the bill prices by it). */
+  region: string;
+  /** Base model id. */
+  model: string;
+  tokenClass: TokenClass;
+  tier: UsageTier;
+  tokens: number;
+  costPico: bigint;
+}
+
+/** One line of the reconciliation. */
+export interface ReconcileRow {
+  day: DayKey;
+  region: string;
+  model: string;
+  tokenClass: TokenClass;
+  tier: UsageTier;
+  logTokens: number;
+  billTokens: number;
+  logCostUsd: string;
+  billCostUsd: string;
+  /** `billCostUsd - logCostUsd`: positive when the bill is higher. */
+  driftUsd: string;
+  /** The drift in percent of the bill, two decimals; null when the bill is 0. */
+  driftPct: string | null;
+  likelyCause: string | null;
+}
+
+/** A Bedrock usage line item the map cannot place, summed over its days. */
+export interface UnmappedBillLine {
+  usageType: string;
+  productCode: string;
+  productName: string | null;
+  billCostUsd: string;
+  /** Sum of `line_item_usage_amount` in `pricingUnit`s. */
+  usageAmount: string;
+  pricingUnit: string | null;
+  reason: string;
+}
+
+/** The reconciliation (`reconcile --json`). */
+export interface ReconcileReport {
+  rows: ReconcileRow[];
+  unmapped: UnmappedBillLine[];
+  totals: {
+    /** The logs' cost over every row. */
+    logCostUsd: string;
+    /** Usage line items of Bedrock, placed or not. */
+    billCostUsd: string;
+    /** Of `billCostUsd`, the usage the map could not place. */
+    unmappedCostUsd: string;
+    /** Every Bedrock line item but tax, net of credits, refunds and discounts (EDP, private rates). */
+    netBillCostUsd: string;
+    /** `billCostUsd - unmappedCostUsd - logCostUsd`: the drift of the rows. */
+    driftUsd: string;
+    driftPct: string | null;
+  };
+}
+
+/** Options of `reconcile`. */
+export interface ReconcileOptions {
+  map: UsageTypeMap;
+}
+
+/** An exact signed decimal as an integer scaled by 10^scale (rounded half away from zero beyond it). */
+export function parseSignedDecimal(text: string, scale: number): bigint {
+  const match = /^([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim());
+  if (!match || (match[2] === "" && (match[3] ?? "") === "")) throw new RangeError(`not a decimal number: ${JSON.stringify(text)}`);
+  const exponent = Number(match[4] ?? "0");
+  const digits = `${match[2] ?? ""}${match[3] ?? ""}`;
+  const shift = scale - (match[3] ?? "").length + exponent;
+  let value: bigint;
+  if (shift >= 0) value = BigInt(digits || "0") * 10n ** BigInt(shift);
+  else {
+    const divisor = 10n ** BigInt(-shift);
+    const whole = BigInt(digits || "0");
+    value = whole / divisor + ((whole % divisor) * 2n >= divisor ? 1n : 0n);
+  }
+  return match[1] === "-" ? -value : value;
+}
+
+/** Pico-dollars as a signed exact decimal string. */
+function usd(pico: bigint): string {
+  return pico < 0n ? `-${formatUsd(-pico)}` : formatUsd(pico);
+}
+
+/** `part / whole` in percent with two decimals (rounded half away from zero); null when `whole` is 0. */
+function percent(part: bigint, whole: bigint): string | null {
+  if (whole === 0n) return null;
+  const scaled = (part * 10_000n * 2n) / whole;
+  const rounded = scaled >= 0n ? (scaled + 1n) / 2n : (scaled - 1n) / 2n;
+  const negative = rounded < 0n;
+  const abs = negative ? -rounded : rounded;
+  const text = `${abs / 100n}.${(abs % 100n).toString().padStart(2, "0")}`;
+  return negative ? `-${text}` : text;
+}
+
+interface Cell {
+  day: DayKey;
+  region: string;
+  model: string;
+  tokenClass: TokenClass;
+  tier: UsageTier;
+  logTokens: number;
+  billTokens: number;
+  logCostPico: bigint;
+  billCostPico: bigint;
+  billRates: Set<string>;
+  pricingUnit: string | null;
+}
+
+const keyOf = (day: string, region: string, model: string, tokenClass: string, tier: string) =>
+  `${day}\u0000${region}\u0000${model}\u0000${tokenClass}\u0000${tier}`;
+
+/**
+ * Reconciles the bill with the logs. Usage line items (`USAGE_LINE_ITEM_TYPES`) of placed usage
+ * types make the bill's side of each row; those the map cannot place are listed with the reason;
+ * every other line item but tax counts only in `netBillCostUsd`. Rows are sorted by absolute
+ * drift, largest first, then by day, Region, model, class and tier.
+ */
+export function reconcile(bill: readonly BillGroup[], logs: readonly LogUsage[], options: ReconcileOptions): ReconcileReport {
+  const cells = new Map<string, Cell>();
+  const cellOf = (day: string, region: string, model: string, tokenClass: TokenClass, tier: string): Cell => {
+    const key = keyOf(day, region, model, tokenClass, tier);
+    let cell = cells.get(key);
+    if (!cell) {
+      cell = { day, region, model, tokenClass, tier, logTokens: 0, billTokens: 0, logCostPico: 0n, billCostPico: 0n, billRates: new Set(), pricingUnit: null };
+      cells.set(key, cell);
+    }
+    return cell;
+  };
+  const unmapped = new Map<string, UnmappedBillLine & { costPico: bigint; amountNano: bigint }>();
+  const lastHourOfDay = new Map<DayKey, number>();
+  let billPico = 0n;
+  let unmappedPico = 0n;
+  let netPico = 0n;
+  for (const group of bill) {
+    if ((TAX_LINE_ITEM_TYPES as readonly string[]).includes(group.lineItemType)) continue;
+    netPico += group.netCostPico;
+    if (!(USAGE_LINE_ITEM_TYPES as readonly string[]).includes(group.lineItemType)) continue;
+    lastHourOfDay.set(group.day, Math.max(lastHourOfDay.get(group.day) ?? 0, group.lastHour));
+    billPico += group.unblendedCostPico;
+    const mapped = mapUsageType({ usageType: group.usageType, productName: group.productName, pricingUnit: group.pricingUnit }, options.map);
+    if (!mapped.ok) {
+      unmappedPico += group.unblendedCostPico;
+      const key = `${group.usageType}\u0000${group.productCode}\u0000${group.productName}\u0000${group.pricingUnit}`;
+      const entry = unmapped.get(key) ?? {
+        usageType: group.usageType,
+        productCode: group.productCode,
+        productName: group.productName,
+        billCostUsd: "",
+        usageAmount: "",
+        pricingUnit: group.pricingUnit,
+        reason: mapped.reason,
+        costPico: 0n,
+        amountNano: 0n,
+      };
+      entry.costPico += group.unblendedCostPico;
+      entry.amountNano += parseSignedDecimal(group.usageAmount, 9);
+      unmapped.set(key, entry);
+      continue;
+    }
+    const cell = cellOf(group.day, mapped.region, mapped.model, mapped.tokenClass, mapped.tier);
+    // Tokens are whole: an amount in 1K tokens carries at most three decimals that matter.
+    cell.billTokens += Number((parseSignedDecimal(group.usageAmount, 9) * BigInt(mapped.tokensPerUnit) + 500_000_000n) / 1_000_000_000n);
+    cell.billCostPico += group.unblendedCostPico;
+    for (const rate of group.rates) cell.billRates.add(rate);
+    cell.pricingUnit = group.pricingUnit;
+  }
+  let logPico = 0n;
+  for (const usage of logs) {
+    const cell = cellOf(usage.day, usage.region, usage.model, usage.tokenClass, usage.tier);
+    cell.logTokens += usage.tokens;
+    cell.logCostPico += usage.costPico;
+    logPico += usage.costPico;
+  }
+  const lastBillDay = [...lastHourOfDay.keys()].sort().at(-1);
+  const unfinished = (day: DayKey) => lastBillDay === undefined || day > lastBillDay || (lastHourOfDay.get(day) ?? 0) < 23;
+  const rows = [...cells.values()].map((cell): ReconcileRow & { drift: bigint } => {
+    const drift = cell.billCostPico - cell.logCostPico;
+    return {
+      day: cell.day,
+      region: cell.region,
+      model: cell.model,
+      tokenClass: cell.tokenClass,
+      tier: cell.tier,
+      logTokens: cell.logTokens,
+      billTokens: cell.billTokens,
+      logCostUsd: usd(cell.logCostPico),
+      billCostUsd: usd(cell.billCostPico),
+      driftUsd: usd(drift),
+      driftPct: percent(drift, cell.billCostPico),
+      likelyCause: likelyCause(cell, cells, unfinished(cell.day)),
+      drift,
+    };
+  });
+  rows.sort((a, b) => {
+    const byDrift = (b.drift < 0n ? -b.drift : b.drift) - (a.drift < 0n ? -a.drift : a.drift);
+    if (byDrift !== 0n) return byDrift > 0n ? 1 : -1;
+    return keyOf(a.day, a.region, a.model, a.tokenClass, a.tier) < keyOf(b.day, b.region, b.model, b.tokenClass, b.tier) ? -1 : 1;
+  });
+  const mappedBill = billPico - unmappedPico;
+  return {
+    rows: rows.map(({ drift: _drift, ...row }) => row),
+    unmapped: [...unmapped.values()]
+      .sort((a, b) => (b.costPico > a.costPico ? 1 : b.costPico < a.costPico ? -1 : a.usageType < b.usageType ? -1 : 1))
+      .map(({ costPico, amountNano, ...line }) => ({ ...line, billCostUsd: usd(costPico), usageAmount: formatAmount(amountNano) })),
+    totals: {
+      logCostUsd: usd(logPico),
+      billCostUsd: usd(billPico),
+      unmappedCostUsd: usd(unmappedPico),
+      netBillCostUsd: usd(netPico),
+      driftUsd: usd(mappedBill - logPico),
+      driftPct: percent(mappedBill - logPico, mappedBill),
+    },
+  };
+}
+
+/** A usage amount in billionths as a decimal without trailing zeros. */
+function formatAmount(nano: bigint): string {
+  const negative = nano < 0n;
+  const abs = negative ? -nano : nano;
+  const fraction = (abs % 1_000_000_000n).toString().padStart(9, "0").replace(/0+$/, "");
+  const text = fraction ? `${abs / 1_000_000_000n}.${fraction}` : `${abs / 1_000_000_000n}`;
+  return negative ? `-${text}` : text;
+}
+
+/**
+ * The usual reason for a row's drift, when the numbers fit one (AWS's list: missing logs, another
+ * rate, a tier or cross-Region mismatch, cache tokens, a day the bill has not finished).
+ */
+function likelyCause(cell: Cell, cells: ReadonlyMap<string, Cell>, dayUnfinished: boolean): string | null {
+  if (cell.billCostPico === cell.logCostPico && cell.billTokens === cell.logTokens) return null;
+  const siblings = [...cells.values()].filter(
+    (other) => other !== cell && other.day === cell.day && other.region === cell.region && other.model === cell.model && other.tokenClass === cell.tokenClass,
+  );
+  if (cell.billTokens > cell.logTokens) {
+    const other = siblings.find((sibling) => sibling.logTokens > sibling.billTokens);
+    if (other) return `tier or cross-Region mismatch: the logs count tokens of this day as ${other.tier} that the bill has as ${cell.tier}`;
+    if (cell.logTokens === 0 && (cell.tokenClass === "cacheRead" || cell.tokenClass === "cacheWrite"))
+      return `cache tokens: the bill has ${cell.billTokens} ${cell.tokenClass} tokens the logs do not show`;
+    return `missing log records: the bill has ${cell.billTokens - cell.logTokens} tokens more than the logs`;
+  }
+  if (cell.billTokens < cell.logTokens) {
+    if (dayUnfinished) return "a day the bill has not finished: CUR lags up to a day (and restates the previous month for two weeks)";
+    const other = siblings.find((sibling) => sibling.billTokens > sibling.logTokens);
+    if (other) return `tier or cross-Region mismatch: the bill has tokens of this day as ${other.tier} that the logs count as ${cell.tier}`;
+    return `the logs have ${cell.logTokens - cell.billTokens} tokens more than the bill (another account's bill, or usage the map places elsewhere)`;
+  }
+  const rates = [...cell.billRates];
+  const rate =
+    rates.length === 1 ? `${rates[0]} USD per ${cell.pricingUnit ?? "unit"}` : `${rates.length} rates (${rates.join(", ")}) per ${cell.pricingUnit ?? "unit"}`;
+  return `a rate different from the catalog: the bill's rate is ${rate}`;
+}
+
+/**
+ * What one invocation adds to the logs' side: its tokens and cost by token class, under the
+ * tier the bill would show it in (global cross-Region, service tier, optimized latency, long
+ * context). Priced again with `pricer` (the catalog the user reconciles against), so that the
+ * cost of each class is exact; an invocation the catalog does not price counts its tokens at 0.
+ */
+export function logUsageOf(record: UsageRecord, pricer: Pricer): LogUsage[] {
+  const log = invocationLogOfRecord(record);
+  const priced = pricer.price(log);
+  const resolution = resolveModel(record.model_id, pricer.profileLookup);
+  const parts: string[] = [];
+  if (resolution.ok && resolution.pricingProfile === "global") parts.push("global");
+  if (record.service_tier === "flex" || record.service_tier === "priority" || record.service_tier === "reserved") parts.push(record.service_tier);
+  if (record.latency === "optimized") parts.push("latency-optimized");
+  if (priced.longContext) parts.push("long-context");
+  const tier = parts.length === 0 ? "standard" : parts.join("+");
+  const tokens: Record<TokenClass, number> = {
+    input: record.input_tokens,
+    output: record.output_tokens,
+    cacheRead: record.cache_read_tokens,
+    cacheWrite: record.cache_write_tokens,
+  };
+  let byClass: Readonly<Record<TokenClass, bigint>> | null = null;
+  if (priced.entry !== null && priced.costPico !== null) {
+    const cost = computeCost(priced.entry, { ...tokens, cacheWrite1h: log.cacheWrite1hTokens ?? 0 }, log);
+    if (cost.priced) byClass = cost.byClass;
+  }
+  const day = record.event_time.slice(0, 10);
+  const model = record.model ?? resolution.model ?? record.model_id;
+  const usages: LogUsage[] = [];
+  for (const tokenClass of TOKEN_CLASSES) {
+    if (tokens[tokenClass] === 0) continue;
+    usages.push({ day, region: record.region ?? "unknown", model, tokenClass, tier, tokens: tokens[tokenClass], costPico: byClass?.[tokenClass] ?? 0n });
+  }
+  return usages;
+}
+
+/** Sums log usages by day, Region, model, class and tier. */
+export class LogUsageTally {
+  private readonly cells = new Map<string, LogUsage>();
+
+  add(usages: readonly LogUsage[]): void {
+    for (const usage of usages) {
+      const key = keyOf(usage.day, usage.region, usage.model, usage.tokenClass, usage.tier);
+      const cell = this.cells.get(key);
+      if (cell) {
+        cell.tokens += usage.tokens;
+        cell.costPico += usage.costPico;
+      } else this.cells.set(key, { ...usage });
+    }
+  }
+
+  usages(): LogUsage[] {
+    return [...this.cells.values()];
+  }
+}
