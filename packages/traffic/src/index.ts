@@ -2,6 +2,7 @@
  * @bedrock-spend/traffic: deterministic, realistic multi-tenant Bedrock invocation-log traffic
  * for the reference workload, local mode and the shipped samples. Pure: no I/O.
  */
+export * from "./bill";
 export * from "./bodies";
 export * from "./cloudwatch";
 export * from "./generate";

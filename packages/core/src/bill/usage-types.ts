@@ -160,6 +160,7 @@ const MARKETPLACE_SUFFIXES: Readonly<Record<string, TierPart | null>> = {
   flex: "flex",
   priority: "priority",
   long_ctx: "long-context",
+  longctx: "long-context",
   standard: null,
 };
 
