@@ -8,6 +8,7 @@ import { ingestCommand } from "./commands/ingest";
 import { priceCommand } from "./commands/price";
 import { pricesCommand } from "./commands/prices";
 import { queryCommand } from "./commands/query";
+import { reconcileCommand } from "./commands/reconcile";
 import { repriceCommand } from "./commands/reprice";
 import { spendCommand } from "./commands/spend";
 import { startCommand } from "./commands/start";
@@ -30,6 +31,8 @@ Commands:
   prices list|check      show or validate the price catalog (defaults merged with --prices)
   reprice --from YYYY-MM correct counted months with corrected prices (--prices), exactly once;
                          --history lists the reprices, --resume finishes one
+  reconcile --cur PATH   the AWS bill (CUR 2.0) against the logs: drift per day, model, Region,
+                         token class and tier, and its likely cause
 
 Common options: --prices FILE, --data-dir DIR (default .bedrock-spend/), --json, --help.
 Exit status: 0 when the input was processed, 2 for usage errors and unreadable inputs.
@@ -47,6 +50,7 @@ const COMMANDS: Record<string, Command> = {
   price: priceCommand,
   prices: pricesCommand,
   reprice: repriceCommand,
+  reconcile: reconcileCommand,
 };
 
 /** Runs the CLI and returns the exit code. */

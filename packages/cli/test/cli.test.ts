@@ -7,6 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { writeCurFiles } from "@bedrock-spend/bill";
+import { defaultCatalog, Pricer, parseInvocationLog, StaticProfileMap, type UsageRecord } from "@bedrock-spend/core";
+import { APPLICATION_PROFILES, generateBill, generateTraffic } from "@bedrock-spend/traffic";
 import { describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -409,5 +412,116 @@ describe("bedrock-spend prices", () => {
     ]);
     const shipped = await cli(["prices", "check", "--json"]);
     expect(JSON.parse(shipped.stdout)).toMatchObject({ valid: true, withoutSource: 0, withoutProvenance: [] });
+  });
+});
+
+describe("bedrock-spend reconcile", () => {
+  const NOVA_MICRO = "amazon.nova-micro-v1:0";
+  const pricer = new Pricer({ catalog: defaultCatalog(), profiles: StaticProfileMap.fromJson(APPLICATION_PROFILES) });
+
+  /** Two days of generated traffic as Bedrock's JSON Lines, and its bill with Nova Micro billed 10% above the catalog. */
+  async function billAndLogs(format: "parquet" | "csv.gz"): Promise<{ cur: string; logs: string }> {
+    const lines: string[] = [];
+    const records: UsageRecord[] = [];
+    for (const item of generateTraffic({ seed: "reconcile-cli", count: 1500, start: "2026-11-10T00:00:00Z", ratePerSecond: 0.0125, bodyBytes: 32 })) {
+      if (item.kind !== "record") continue;
+      lines.push(JSON.stringify(item.record));
+      const parsed = parseInvocationLog(item.record);
+      if (parsed.ok) records.push(pricer.price(parsed.log).record);
+    }
+    const logs = tempFile("logs.jsonl", `${lines.join("\n")}\n`);
+    writeFileSync(join(logs, "..", "profiles.json"), JSON.stringify(APPLICATION_PROFILES));
+    const cur = join(mkdtempSync(join(tmpdir(), "bedrock-spend-cur-")), "export");
+    await writeCurFiles(generateBill(records, pricer, { rateDrifts: [{ model: NOVA_MICRO, percent: 10 }], taxUsd: "1" }), cur, { format });
+    return { cur, logs };
+  }
+
+  it("reports the drift per day, Region, model, class and tier as the issue spells it, and names a rate 10% higher", async () => {
+    // Prepare
+    const { cur, logs } = await billAndLogs("parquet");
+
+    // Act
+    const result = await cli(["reconcile", "--cur", cur, "--logs", logs, "--profiles", join(logs, "..", "profiles.json"), "--json"]);
+
+    // Assess
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(Object.keys(report)).toEqual(["rows", "unmapped", "totals"]);
+    expect(Object.keys(report.totals)).toEqual(["logCostUsd", "billCostUsd", "unmappedCostUsd", "netBillCostUsd", "driftUsd", "driftPct"]);
+    expect(Object.keys(report.rows[0])).toEqual([
+      "day",
+      "region",
+      "model",
+      "tokenClass",
+      "tier",
+      "logTokens",
+      "billTokens",
+      "logCostUsd",
+      "billCostUsd",
+      "driftUsd",
+      "driftPct",
+      "likelyCause",
+    ]);
+    // Models the shipped map has no billing name for (embeddings, AI21) are listed, with their usage type.
+    const unplaced = new Set(report.unmapped.map((line: { usageType: string }) => line.usageType.split("-").slice(1, -2).join("-")));
+    for (const line of report.unmapped) expect(line.reason).toMatch(/^unknown billing model name/);
+    for (const row of report.rows) {
+      if (unplaced.has(row.model)) {
+        expect(row.billTokens).toBe(0);
+        continue;
+      }
+      expect(row.billTokens).toBe(row.logTokens);
+      if (row.model === NOVA_MICRO) expect(row.likelyCause).toMatch(/^a rate different from the catalog/);
+      else expect([row.driftUsd, row.likelyCause]).toEqual(["0.000000", null]);
+    }
+    expect(report.rows.some((row: { model: string }) => row.model === NOVA_MICRO)).toBe(true);
+    // Tax counts nowhere: the net bill is the usage.
+    expect(report.totals.netBillCostUsd).toBe(report.totals.billCostUsd);
+  });
+
+  it("reads the logs from a data dir's lake, the same as from the files, keeps the last report there, and prints a table", async () => {
+    // Prepare
+    const { cur, logs } = await billAndLogs("csv.gz");
+    const dataDir = mkdtempSync(join(tmpdir(), "bedrock-spend-reconcile-"));
+    const profiles = join(logs, "..", "profiles.json");
+    const ingest = await cli(["ingest", logs, "--data-dir", dataDir, "--profiles", profiles, "--json"]);
+    expect(ingest.code).toBe(0);
+
+    // Act
+    const fromLake = await cli(["reconcile", "--cur", cur, "--data-dir", dataDir, "--profiles", profiles, "--json"]);
+    const fromLogs = await cli(["reconcile", "--cur", cur, "--logs", logs, "--profiles", profiles, "--json"]);
+    const text = await cli(["reconcile", "--cur", cur, "--data-dir", dataDir, "--profiles", profiles]);
+
+    // Assess
+    expect(fromLake.code).toBe(0);
+    expect(JSON.parse(fromLake.stdout)).toEqual(JSON.parse(fromLogs.stdout));
+    const kept = JSON.parse(readFileSync(join(dataDir, "reconcile", "last.json"), "utf8"));
+    expect(kept).toMatchObject({ ...JSON.parse(fromLake.stdout), cur: [cur] });
+    expect(text.stdout).toMatch(/^day +region +model +class +tier +log tokens +bill tokens +log USD +bill USD +drift USD +drift % +likely cause$/m);
+    expect(text.stdout).toMatch(/a rate different from the catalog/);
+    expect(text.stdout).toMatch(
+      /^unmapped: USE1-amazon\.titan-embed-text-v2:0-input-tokens \(Amazon Bedrock\): [\d.]+ USD, [\d.]+ 1K tokens: unknown billing model name/m,
+    );
+    expect(text.stdout).toMatch(
+      /rows agree; [\d,]+ line items read\. logs [\d.]+ USD, bill [\d.]+ USD \(unmapped [\d.]+\), drift -?[\d.]+ USD \(-?[\d.]+%\); net bill [\d.]+ USD\n$/,
+    );
+  });
+
+  it("refuses a missing bill, a bad day and both log sources, naming the option", async () => {
+    // Act
+    const results = await Promise.all([
+      cli(["reconcile", "--logs", "x.jsonl"]),
+      cli(["reconcile", "--cur", "x", "--from", "2026-13-01"]),
+      cli(["reconcile", "--cur", "x", "--logs", "y", "--data-dir", "z"]),
+      cli(["reconcile", "--cur", join(fixtures, "does-not-exist")]),
+    ]);
+
+    // Assess
+    expect(results.map((result) => result.code)).toEqual([2, 2, 2, 2]);
+    expect(results[0]?.stderr).toMatch(/give the bill with --cur/);
+    expect(results[1]?.stderr).toMatch(/--from must be a UTC day YYYY-MM-DD, got "2026-13-01"/);
+    expect(results[2]?.stderr).toMatch(/--logs and --data-dir are exclusive/);
+    expect(results[3]?.stderr).toMatch(/does-not-exist: no such file or directory/);
   });
 });

@@ -73,7 +73,11 @@ const TIER_SUFFIXES: Readonly<Record<string, string>> = {
   "long-context": "long-context",
 };
 
-/** The usage type AWS bills one model's class and tier under, in the map's names (undefined: the map has no name for it). */
+/**
+ * The usage type AWS bills one model's class and tier under, in the map's names; a model the map
+ * has no billing name for keeps its id (a usage type no map places). Undefined for a Region
+ * without a prefix, or a Marketplace model without a product name.
+ */
 export function usageTypeOf(
   usage: Pick<LogUsage, "region" | "model" | "tokenClass" | "tier">,
   map: UsageTypeMap,
@@ -88,8 +92,8 @@ export function usageTypeOf(
     const suffix = parts.map((part) => `_${MARKETPLACE_TIERS[part] ?? part}`).join("");
     return { usageType: `${prefix}-MP:${prefix}_${MARKETPLACE_WORDS[usage.tokenClass]}${suffix}-Units`, productName };
   }
-  const billingName = Object.keys(map.models).find((name) => map.models[name] === usage.model);
-  if (!billingName) return undefined;
+  // A model the map has no billing name for is billed under a name no map knows: its id.
+  const billingName = Object.keys(map.models).find((name) => map.models[name] === usage.model) ?? usage.model;
   // AWS writes long context before the global marker: `-input-tokens-long-context-cross-region-global`.
   const ordered = [...parts.filter((part) => part === "long-context"), ...parts.filter((part) => part !== "long-context")];
   const suffix = ordered.map((part) => `-${TIER_SUFFIXES[part] ?? part}`).join("");

@@ -1,0 +1,244 @@
+/**
+ * `bedrock-spend reconcile --cur PATH... [--data-dir DIR | --logs PATH...]`: the AWS bill (CUR 2.0
+ * exports, read by DuckDB) against the logs (the local lake, or logs priced on the fly), by day,
+ * source Region, model, token class and tier, with the drift and its likely cause; the Bedrock
+ * usage the usage-type map cannot place is listed, never dropped. The reconciliation itself is
+ * `reconcile` of core; reading the bill is `readCur` of packages/bill.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { CurReadError, readCur } from "@bedrock-spend/bill";
+import {
+  type DayKey,
+  decodeStream,
+  LogUsageTally,
+  logUsageOf,
+  parseUsageTypeMap,
+  priceItems,
+  type ReconcileReport,
+  reconcile,
+  UsageTypeMapError,
+  usageTypeMap,
+} from "@bedrock-spend/core";
+import { DuckDbLakeWriter, LocalAthena, LocalLakePartitions } from "@bedrock-spend/local-lake";
+import { parseCommandArgs, priceFileOf } from "../args";
+import { loadPricer } from "../config";
+import { UsageError } from "../errors";
+import { expandInputPaths, openInput, readJsonFile } from "../io";
+import { dataDirOf, formatTable, grouped, LOCAL_OPTIONS_HELP, localCommand } from "../local";
+import { dataDirLayout } from "../local-mode";
+
+export const RECONCILE_HELP = `Usage: bedrock-spend reconcile --cur PATH... [--data-dir DIR | --logs PATH...] [options]
+
+Compares the AWS bill with the logs, per day, source Region, model, token class (input, output,
+cacheRead, cacheWrite) and tier: tokens and cost on each side, the drift (bill - logs) and its
+likely cause. The bill is one or more CUR 2.0 exports as AWS Data Exports writes them (Parquet or
+gzip CSV, files or directories of BILLING_PERIOD=YYYY-MM/ partitions); the logs are the data
+dir's lake (after "ingest" or "start") or invocation logs priced on the fly (--logs). Bedrock
+usage the usage-type map cannot place is listed with the reason; credits, refunds and discounts
+count only in the net bill, tax nowhere.
+
+Options:
+  --cur PATH...       CUR 2.0 files or directories (repeatable)
+  --logs PATH...      invocation logs to price instead of the data dir's lake (repeatable)
+  --from YYYY-MM-DD   first UTC day (default: the bill's first)
+  --to YYYY-MM-DD     last UTC day (default: the bill's last)
+  --usage-types FILE  usage-type map laid over the shipped one:
+                      {"models": {"<billing name>": "<model id>"}, "products": {"<product name>": "<model id>"},
+                       "regions": {"<prefix>": "<region>"}, "units": {"<pricing_unit>": <tokens per unit>}}
+  --prices FILE       price file laid over the shipped catalog, for the logs' cost
+  --prices-only FILE  price file used alone
+  --json              print the report as JSON
+${LOCAL_OPTIONS_HELP}
+  -h, --help          show this help
+
+With --data-dir (or no --logs), the last report is kept in <data-dir>/reconcile/last.json.`;
+
+const DAY = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+
+/**
+ * `--cur a b --logs c` as parseArgs reads repeated options: every word after `--cur` or `--logs`
+ * up to the next option is one of its values.
+ */
+function expandListOptions(argv: readonly string[], names: readonly string[]): string[] {
+  const out: string[] = [];
+  let current: string | null = null;
+  for (const word of argv) {
+    if (word.startsWith("-") && word !== "-") {
+      current = names.includes(word) ? word : null;
+      if (current === null) out.push(word);
+      continue;
+    }
+    if (current !== null) out.push(current, word);
+    else out.push(word);
+  }
+  // A list option with no value left: let parseArgs say so.
+  if (current !== null && out.at(-2) !== current) out.push(current);
+  return out;
+}
+
+export async function reconcileCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    expandListOptions(argv, ["--cur", "--logs"]),
+    {
+      cur: { type: "string", multiple: true },
+      logs: { type: "string", multiple: true },
+      from: { type: "string" },
+      to: { type: "string" },
+      "usage-types": { type: "string" },
+      profiles: { type: "string" },
+      aliases: { type: "string" },
+    },
+    RECONCILE_HELP,
+  );
+  if (values.help) {
+    process.stdout.write(`${RECONCILE_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`reconcile: unexpected argument "${positionals[0]}"`, { help: RECONCILE_HELP });
+  const cur = values.cur ?? [];
+  if (cur.length === 0) throw new UsageError("reconcile: give the bill with --cur PATH...", { help: RECONCILE_HELP });
+  if (values.logs && values["data-dir"])
+    throw new UsageError("reconcile: --logs and --data-dir are exclusive: the logs come from one or the other", { help: RECONCILE_HELP });
+  for (const name of ["from", "to"] as const) {
+    const value = values[name];
+    if (value !== undefined && !DAY.test(value)) throw new UsageError(`--${name} must be a UTC day YYYY-MM-DD, got "${value}"`, { help: RECONCILE_HELP });
+  }
+  if (values.from && values.to && values.from > values.to) throw new UsageError(`--from ${values.from} is after --to ${values.to}`, { help: RECONCILE_HELP });
+  let map = usageTypeMap();
+  if (values["usage-types"]) {
+    const file = values["usage-types"];
+    try {
+      map = usageTypeMap(parseUsageTypeMap(await readJsonFile(file, "usage-type map"), file));
+    } catch (error) {
+      if (error instanceof UsageTypeMapError) throw new UsageError(error.message, { cause: error });
+      throw error;
+    }
+  }
+  const pricer = await loadPricer({ ...priceFileOf(values), profiles: values.profiles, aliases: values.aliases });
+
+  let bill: Awaited<ReturnType<typeof readCur>>;
+  try {
+    bill = await readCur(cur, { ...(values.from ? { from: values.from } : {}), ...(values.to ? { to: values.to } : {}) });
+  } catch (error) {
+    // An unreadable input is a usage error (exit 2), as for every command.
+    if (error instanceof CurReadError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+  const billDays = bill.groups.map((group) => group.day).sort();
+  const from = values.from ?? billDays[0];
+  const to = values.to ?? billDays.at(-1);
+  const inRange = (day: DayKey) => (from === undefined || day >= from) && (to === undefined || day <= to);
+  const tally = new LogUsageTally();
+  let dataDir: string | undefined;
+  if (values.logs) {
+    for (const file of await expandInputPaths(values.logs)) {
+      const label = file === "-" ? "<stdin>" : file;
+      let chunk = [];
+      for await (const item of decodeStream(openInput(file), { file: label })) {
+        chunk.push(item);
+        if (chunk.length >= 512) {
+          addLogs(priceItems(chunk, pricer).usage, tally, pricer, inRange);
+          chunk = [];
+        }
+      }
+      addLogs(priceItems(chunk, pricer).usage, tally, pricer, inRange);
+    }
+  } else {
+    dataDir = dataDirOf(values["data-dir"]);
+    const layout = dataDirLayout(dataDir);
+    await localCommand(async () => {
+      const athena = await LocalAthena.open({ lakeDir: layout.lake, views: [], threads: 1 });
+      const writer = await DuckDbLakeWriter.open({ lakeDir: layout.lake, threads: 1 });
+      try {
+        const lake = new LocalLakePartitions(layout.lake, layout.lakeHistory, athena, writer);
+        for (const month of monthsOf(from, to)) {
+          for (const day of await lake.days(month)) {
+            if (!inRange(day)) continue;
+            const { rows } = await lake.readDay(day);
+            const seen = new Set<string>();
+            for (const row of rows) {
+              // The lake may hold an invocation twice: the bill counts it once.
+              if (seen.has(row.request_id)) continue;
+              seen.add(row.request_id);
+              tally.add(logUsageOf(row, pricer));
+            }
+          }
+        }
+      } finally {
+        await writer.close();
+        await athena.close();
+      }
+    });
+  }
+  const report = reconcile(bill.groups, tally.usages(), { map });
+  if (dataDir !== undefined) {
+    const directory = join(dataDir, "reconcile");
+    await mkdir(directory, { recursive: true });
+    await writeFile(join(directory, "last.json"), `${JSON.stringify({ from: from ?? null, to: to ?? null, cur, ...report })}\n`);
+  }
+  process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : reportText(report, bill.lineItems));
+  return 0;
+}
+
+function addLogs(
+  usages: readonly { usage: { record: Parameters<typeof logUsageOf>[0] } }[],
+  tally: LogUsageTally,
+  pricer: Parameters<typeof logUsageOf>[1],
+  inRange: (day: DayKey) => boolean,
+): void {
+  for (const { usage } of usages) if (inRange(usage.record.event_time.slice(0, 10))) tally.add(logUsageOf(usage.record, pricer));
+}
+
+/** The months `from`..`to` touch (none without a range: the bill was empty). */
+function monthsOf(from: DayKey | undefined, to: DayKey | undefined): string[] {
+  if (from === undefined || to === undefined) return [];
+  const months: string[] = [];
+  let [year, month] = from.slice(0, 7).split("-").map(Number) as [number, number];
+  for (;;) {
+    const key = `${year}-${String(month).padStart(2, "0")}`;
+    if (key > to.slice(0, 7)) return months;
+    months.push(key);
+    month++;
+    if (month === 13) {
+      month = 1;
+      year++;
+    }
+  }
+}
+
+function reportText(report: ReconcileReport, lineItems: number): string {
+  const lines: string[] = [];
+  const drifting = report.rows.filter((row) => row.driftUsd !== "0.000000" || row.billTokens !== row.logTokens);
+  if (drifting.length > 0)
+    lines.push(
+      formatTable(
+        ["day", "region", "model", "class", "tier", "log tokens", "bill tokens", "log USD", "bill USD", "drift USD", "drift %", "likely cause"],
+        drifting.map((row) => [
+          row.day,
+          row.region,
+          row.model,
+          row.tokenClass,
+          row.tier,
+          grouped(row.logTokens),
+          grouped(row.billTokens),
+          row.logCostUsd,
+          row.billCostUsd,
+          row.driftUsd,
+          row.driftPct ?? "-",
+          row.likelyCause ?? "",
+        ]),
+        [false, false, false, false, false, true, true, true, true, true, true, false],
+      ).trimEnd(),
+    );
+  for (const line of report.unmapped)
+    lines.push(
+      `unmapped: ${line.usageType} (${line.productName ?? line.productCode}): ${line.billCostUsd} USD, ${line.usageAmount} ${line.pricingUnit ?? "units"}: ${line.reason}`,
+    );
+  const t = report.totals;
+  lines.push(
+    `${report.rows.length - drifting.length} of ${report.rows.length} rows agree; ${grouped(lineItems)} line items read. ` +
+      `logs ${t.logCostUsd} USD, bill ${t.billCostUsd} USD (unmapped ${t.unmappedCostUsd}), drift ${t.driftUsd} USD (${t.driftPct ?? "-"}%); net bill ${t.netBillCostUsd} USD`,
+  );
+  return `${lines.join("\n")}\n`;
+}
