@@ -508,6 +508,32 @@ describe("bedrock-spend reconcile", () => {
     );
   });
 
+  it("learns the bill's rates as a price file: prices suggest writes Nova Micro 10% above the catalog, and the file checks", async () => {
+    // Prepare
+    const { cur } = await billAndLogs("parquet");
+
+    // Act
+    const suggested = await cli(["prices", "suggest", "--cur", cur]);
+    const file = tempFile("suggested.json", suggested.stdout);
+    const check = await cli(["prices", "check", file, "--json"]);
+
+    // Assess
+    expect(suggested.code).toBe(0);
+    const overlay = JSON.parse(suggested.stdout);
+    expect(overlay.models.map((entry: { model: string }) => entry.model)).toEqual([NOVA_MICRO]);
+    expect(overlay.models[0]).toMatchObject({
+      profile: "none",
+      region: "us-east-1",
+      input: "0.0385",
+      output: "0.154",
+      source: "CUR 2026-11",
+      confidence: "bill",
+    });
+    expect(suggested.stderr).toMatch(/^1 entry where the bill \(2026-11\) disagrees with the catalog /);
+    expect(check.code).toBe(0);
+    expect(JSON.parse(check.stdout)).toMatchObject({ valid: true, withoutProvenance: [expect.objectContaining({ missing: ["checked"] })] });
+  });
+
   it("refuses a missing bill, a bad day and both log sources, naming the option", async () => {
     // Act
     const results = await Promise.all([

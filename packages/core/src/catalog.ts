@@ -45,8 +45,11 @@ export const PRICED_SERVICE_TIERS = ["flex", "priority", "reserved"] as const;
 /** A service tier with its own rate block. */
 export type PricedServiceTier = (typeof PRICED_SERVICE_TIERS)[number];
 
-/** How the price of an entry is known: read from AWS (pricing page, an AWS doc or AWS's own repository), or from anyone else. */
-export const CONFIDENCE_LEVELS = ["primary", "secondary"] as const;
+/**
+ * How the price of an entry is known: read from AWS (pricing page, an AWS doc or AWS's own
+ * repository), from anyone else, or learned from the account's own bill (`prices suggest`).
+ */
+export const CONFIDENCE_LEVELS = ["primary", "secondary", "bill"] as const;
 /** How the price of an entry is known. */
 export type Confidence = (typeof CONFIDENCE_LEVELS)[number];
 

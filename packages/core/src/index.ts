@@ -5,6 +5,7 @@
 export * from "./attribution";
 export * from "./base64";
 export * from "./bill/reconcile";
+export * from "./bill/suggest";
 export * from "./bill/usage-types";
 export * from "./budget";
 export * from "./catalog";

@@ -78,7 +78,7 @@ describe("Function: PriceCatalog.fromJson() validation", () => {
     [{ tiers: { flex: { input: "-1", output: "2" } } } as never, "models[0].tiers.flex.input: must not be negative"],
     [{ tiers: [] } as never, "models[0].tiers: must be an object keyed by service tier"],
     [{ checked: "last week" }, 'models[0].checked: must be the YYYY-MM-DD date the source was read, got "last week"'],
-    [{ confidence: "high" } as never, 'models[0].confidence: must be "primary" or "secondary", got "high"'],
+    [{ confidence: "high" } as never, 'models[0].confidence: must be "primary" or "secondary" or "bill", got "high"'],
     [{ source: "" }, "models[0].source: must be a non-empty string"],
     [
       { cacheWrite1h: "2.2", longContext: { aboveInputTokens: 200_000, input: "2", output: "7.5", cacheRead: "0.2", cacheWrite: "2.5" } } as never,

@@ -17,20 +17,23 @@ import {
   picoPerTokenToPricePerMillion,
   RATE_CLASSES,
   type Rates,
+  suggestPrices,
 } from "@bedrock-spend/core";
 import { parseCommandArgs, priceFileOf } from "../args";
+import { expandListOptions, readBill, usageTypeMapOf } from "../bill";
 import { loadCatalog } from "../config";
 import { UsageError } from "../errors";
 
-export const PRICES_HELP = `Usage: bedrock-spend prices list [--model TEXT] [--confidence primary|secondary] [--prices FILE | --prices-only FILE] [--json]
+export const PRICES_HELP = `Usage: bedrock-spend prices list [--model TEXT] [--confidence primary|secondary|bill] [--prices FILE | --prices-only FILE] [--json]
        bedrock-spend prices list --explain --model MODEL [--profile P] [--region R] --at DATE [--prices FILE | --prices-only FILE] [--json]
        bedrock-spend prices check [FILE] [--prices FILE | --prices-only FILE] [--json]
+       bedrock-spend prices suggest --cur PATH... [--usage-types FILE] [--prices FILE | --prices-only FILE]
 
 list       Prints the effective catalog: the shipped one with --prices laid over it (the file's
            entries win at the dates they cover, the shipped ones apply at the other dates), or the
            --prices-only file alone. --model keeps entries whose model id contains TEXT;
-           --confidence keeps entries whose price was read from AWS (primary) or elsewhere
-           (secondary). --json prints a catalog file.
+           --confidence keeps entries whose price was read from AWS (primary), elsewhere
+           (secondary) or learned from the bill (bill). --json prints a catalog file.
 --explain  Says which entry prices a call of MODEL (a base model id) at DATE (YYYY-MM-DD or an ISO
            instant) through profile P (none, the default, for an in-Region call, or ${PROFILE_PREFIXES.join(", ")})
            from Region R, and why: its file and position, its selector, its range, and what rules out
@@ -40,14 +43,23 @@ check      Validates the catalog with FILE (or --prices) laid over the shipped o
            negative price, bad dates, overlapping ranges inside one file. Entries without a source,
            a checked date or a confidence are listed (they do not make the file invalid).
 
+suggest    Learns each usage type's unit rate from the AWS bill (CUR 2.0 exports, as reconcile reads
+           them: line_item_unblended_rate, checked against cost / usage) and prints a price file to
+           lay over the catalog (--prices) that differs from the effective catalog only where the bill
+           disagrees: one entry per model, Region and profile, from the first day the bill shows the
+           rate, with source "CUR <billing period>" and confidence "bill". In-Region and global
+           usage are learned; other tiers and unusable rates are listed on stderr.
+
 Precedence: the most specific selector in effect wins (profile and region exact before *); for one
 selector, a laid-over file wins at every date it covers. Prices are USD per million tokens.
 Exit status: 0 when valid, 2 when a file is unreadable or invalid; --explain exits 1 when no entry applies.`;
 
 export async function pricesCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
-    argv,
+    expandListOptions(argv, ["--cur"]),
     {
+      cur: { type: "string", multiple: true },
+      "usage-types": { type: "string" },
       model: { type: "string" },
       confidence: { type: "string" },
       explain: { type: "boolean" },
@@ -59,7 +71,7 @@ export async function pricesCommand(argv: string[]): Promise<number> {
   );
   const [action, ...rest] = positionals;
   if (values.help || action === undefined) {
-    if (!values.help) throw new UsageError("prices: expected list or check", { help: PRICES_HELP });
+    if (!values.help) throw new UsageError("prices: expected list, check or suggest", { help: PRICES_HELP });
     process.stdout.write(`${PRICES_HELP}\n`);
     return 0;
   }
@@ -103,8 +115,26 @@ export async function pricesCommand(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case "suggest": {
+      if (rest.length > 0) throw new UsageError(`prices suggest: unexpected argument "${rest[0]}"`, { help: PRICES_HELP });
+      const cur = values.cur ?? [];
+      if (cur.length === 0) throw new UsageError("prices suggest: give the bill with --cur PATH...", { help: PRICES_HELP });
+      const map = await usageTypeMapOf(values["usage-types"]);
+      const catalog = await loadCatalog(file.prices, file.pricesOnly);
+      const bill = await readBill(cur);
+      const months = [...new Set(bill.groups.map((group) => group.day.slice(0, 7)))].sort();
+      const period = months.length <= 1 ? (months[0] ?? "") : `${months[0]}..${months.at(-1)}`;
+      const { overlay, skipped } = suggestPrices(bill.groups, catalog, map, period);
+      process.stdout.write(`${JSON.stringify(overlay, null, 2)}\n`);
+      process.stderr.write(
+        `${overlay.models.length} entr${overlay.models.length === 1 ? "y" : "ies"} where the bill (${period}) disagrees with the catalog ${catalog.version}; ${skipped.length} rate${skipped.length === 1 ? "" : "s"} not learned\n`,
+      );
+      for (const rate of skipped.slice(0, 20)) process.stderr.write(`  ${rate.day} ${rate.usageType}: ${rate.reason}\n`);
+      if (skipped.length > 20) process.stderr.write(`  ... and ${skipped.length - 20} more\n`);
+      return 0;
+    }
     default:
-      throw new UsageError(`prices: unknown action "${action}"; expected list or check`, { help: PRICES_HELP });
+      throw new UsageError(`prices: unknown action "${action}"; expected list, check or suggest`, { help: PRICES_HELP });
   }
 }
 

@@ -7,24 +7,13 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CurReadError, readCur } from "@bedrock-spend/bill";
-import {
-  type DayKey,
-  decodeStream,
-  LogUsageTally,
-  logUsageOf,
-  parseUsageTypeMap,
-  priceItems,
-  type ReconcileReport,
-  reconcile,
-  UsageTypeMapError,
-  usageTypeMap,
-} from "@bedrock-spend/core";
+import { type DayKey, decodeStream, LogUsageTally, logUsageOf, priceItems, type ReconcileReport, reconcile } from "@bedrock-spend/core";
 import { DuckDbLakeWriter, LocalAthena, LocalLakePartitions } from "@bedrock-spend/local-lake";
 import { parseCommandArgs, priceFileOf } from "../args";
+import { expandListOptions, readBill, usageTypeMapOf } from "../bill";
 import { loadPricer } from "../config";
 import { UsageError } from "../errors";
-import { expandInputPaths, openInput, readJsonFile } from "../io";
+import { expandInputPaths, openInput } from "../io";
 import { dataDirOf, formatTable, grouped, LOCAL_OPTIONS_HELP, localCommand } from "../local";
 import { dataDirLayout } from "../local-mode";
 
@@ -56,27 +45,6 @@ With --data-dir (or no --logs), the last report is kept in <data-dir>/reconcile/
 
 const DAY = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 
-/**
- * `--cur a b --logs c` as parseArgs reads repeated options: every word after `--cur` or `--logs`
- * up to the next option is one of its values.
- */
-function expandListOptions(argv: readonly string[], names: readonly string[]): string[] {
-  const out: string[] = [];
-  let current: string | null = null;
-  for (const word of argv) {
-    if (word.startsWith("-") && word !== "-") {
-      current = names.includes(word) ? word : null;
-      if (current === null) out.push(word);
-      continue;
-    }
-    if (current !== null) out.push(current, word);
-    else out.push(word);
-  }
-  // A list option with no value left: let parseArgs say so.
-  if (current !== null && out.at(-2) !== current) out.push(current);
-  return out;
-}
-
 export async function reconcileCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     expandListOptions(argv, ["--cur", "--logs"]),
@@ -105,26 +73,10 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
     if (value !== undefined && !DAY.test(value)) throw new UsageError(`--${name} must be a UTC day YYYY-MM-DD, got "${value}"`, { help: RECONCILE_HELP });
   }
   if (values.from && values.to && values.from > values.to) throw new UsageError(`--from ${values.from} is after --to ${values.to}`, { help: RECONCILE_HELP });
-  let map = usageTypeMap();
-  if (values["usage-types"]) {
-    const file = values["usage-types"];
-    try {
-      map = usageTypeMap(parseUsageTypeMap(await readJsonFile(file, "usage-type map"), file));
-    } catch (error) {
-      if (error instanceof UsageTypeMapError) throw new UsageError(error.message, { cause: error });
-      throw error;
-    }
-  }
+  const map = await usageTypeMapOf(values["usage-types"]);
   const pricer = await loadPricer({ ...priceFileOf(values), profiles: values.profiles, aliases: values.aliases });
 
-  let bill: Awaited<ReturnType<typeof readCur>>;
-  try {
-    bill = await readCur(cur, { ...(values.from ? { from: values.from } : {}), ...(values.to ? { to: values.to } : {}) });
-  } catch (error) {
-    // An unreadable input is a usage error (exit 2), as for every command.
-    if (error instanceof CurReadError) throw new UsageError(error.message, { cause: error });
-    throw error;
-  }
+  const bill = await readBill(cur, { ...(values.from ? { from: values.from } : {}), ...(values.to ? { to: values.to } : {}) });
   const billDays = bill.groups.map((group) => group.day).sort();
   const from = values.from ?? billDays[0];
   const to = values.to ?? billDays.at(-1);
