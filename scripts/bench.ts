@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import type { BenchContext, Benchmark, Figures, Target } from "./bench/types";
 
 /** Section order in `--json` and BENCHMARKS.md. */
-const ORDER = ["transform", "aggregate", "freshness", "lake", "lookup", "bundles", "awsCost", "price", "reprice"];
+const ORDER = ["transform", "aggregate", "freshness", "lake", "lookup", "bundles", "awsCost", "price", "reprice", "reconcile"];
 
 /** Issue 7's targets. */
 const TARGETS: Target[] = [
@@ -31,6 +31,7 @@ const TARGETS: Target[] = [
   { path: "awsCost.pipelineVsGlue1M", op: "<=", limit: 1, label: "pipeline / Glue-batch cost per million invocations, 1M a month" },
   { path: "awsCost.pipelineVsGlue100M", op: "<=", limit: 1, label: "pipeline / Glue-batch cost per million invocations, 100M a month" },
   { path: "reprice.monthSeconds", op: "<=", limit: 120, label: "a month of 1,000,000 invocations repriced locally (s)" },
+  { path: "reconcile.seconds", op: "<=", limit: 20, label: "1,000,000 CUR rows read and reconciled (s)" },
 ];
 
 const { values } = parseArgs({
