@@ -28,7 +28,9 @@ export async function writeCurFiles<Item extends CurLineItemInput>(
   const byPeriod = new Map<string, Item[]>();
   for (const item of items) {
     const period = item.bill_billing_period_start_date.slice(0, 7);
-    byPeriod.set(period, [...(byPeriod.get(period) ?? []), item]);
+    const lines = byPeriod.get(period);
+    if (lines) lines.push(item);
+    else byPeriod.set(period, [item]);
   }
   const scratch = await mkdtemp(join(tmpdir(), "bedrock-spend-cur-"));
   const instance = await DuckDBInstance.create(":memory:", { autoinstall_known_extensions: "false" });
