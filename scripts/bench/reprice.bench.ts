@@ -769,7 +769,7 @@ async function run(context: BenchContext): Promise<BenchSection> {
       `${grouped(Math.round(settled.lakeFiles / Math.max(1, s.lakeDaysRewritten)))} files a day, and the replacements, ${perDay(sb.plan.lakeWrite)} s a day in flight) and ` +
       `${sb.plan.dynamoDbLocalCpu ?? "?"} CPU s of DynamoDB Local on ${cpus().length} cores. DynamoDB Local does the ${grouped(figures.itemUpdates)} item updates on one core ` +
       `(measured on the repriced table after the run: ${settled.probe.transactionMs} ms an item in transactions of 100, ${settled.probe.updateItemMs} ms as UpdateItems 8 in flight), ` +
-      "the plan and the lake writes take the other: neither waits for the other, and together they keep both cores busy. " +
+      `the plan and the lake writes the other; together they use ${round(((sb.plan.nodeCpu ?? 0) + (sb.plan.dynamoDbLocalCpu ?? 0)) / Math.max(0.1, sb.plan.seconds), 2)} of the ${cpus().length} cores on average. ` +
       `The small files cost a share of the reads: the second reprice, over the replaced lake (one file a day), plans in ${settled.again.meter.breakdown().plan.seconds} s.`,
     `- **Last corrections** (${sb.corrections.seconds} s): the month items, once the month is planned, and whatever of the day items was still queued.`,
     `- **Publication** (${sb.lake.seconds} s): ${s.lakeDaysRewritten} renames of a new file into its partition and of the replaced files into the history.`,
