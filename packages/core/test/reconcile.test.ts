@@ -13,30 +13,15 @@ import {
   reconcile,
   usageTypeMap,
 } from "../src/index";
+import { billGroup } from "./helpers/bill";
 
 const map = usageTypeMap();
 const DAY = "2026-11-12";
 const SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0";
 
-/** A usage group of the bill: `tokens` in 1K-token units at `ratePer1k` USD, all hours of the day. */
+/** A usage group of the bill on DAY. */
 function usage(usageType: string, tokens: number, ratePer1k: string, overrides: Partial<BillGroup> = {}): BillGroup {
-  const amount = (tokens / 1000).toString();
-  const costPico = (BigInt(tokens) * (parseUsd(ratePer1k) as bigint)) / 1000n;
-  return {
-    day: DAY,
-    usageType,
-    productCode: "AmazonBedrock",
-    productName: "Amazon Bedrock",
-    billingEntity: "AWS",
-    lineItemType: "Usage",
-    pricingUnit: "1K tokens",
-    usageAmount: amount,
-    unblendedCostPico: costPico,
-    netCostPico: costPico,
-    rates: [ratePer1k],
-    lastHour: 23,
-    ...overrides,
-  };
+  return billGroup(DAY, usageType, tokens, ratePer1k, overrides);
 }
 
 function logs(tokenClass: LogUsage["tokenClass"], tokens: number, ratePer1k: string, overrides: Partial<LogUsage> = {}): LogUsage {

@@ -1,40 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { type BillGroup, catalogFrom, defaultCatalog, Pricer, parseInvocationLog, suggestPrices, usageTypeMap } from "../src/index";
+import { catalogFrom, defaultCatalog, Pricer, parseInvocationLog, suggestPrices, usageTypeMap } from "../src/index";
+import { billGroup } from "./helpers/bill";
 
 const map = usageTypeMap();
 const catalog = defaultCatalog();
 const MICRO = "amazon.nova-micro-v1:0";
 
-/** A day of one usage type: `tokens` at `ratePer1k` USD, the cost exactly amount x rate. */
-function group(day: string, usageType: string, tokens: number, ratePer1k: string, overrides: Partial<BillGroup> = {}): BillGroup {
-  const [whole, fraction = ""] = ratePer1k.split(".");
-  const ratePico = BigInt(`${whole}${fraction.padEnd(12, "0")}`);
-  const cost = (BigInt(tokens) * ratePico) / 1000n;
-  return {
-    day,
-    usageType,
-    productCode: "AmazonBedrock",
-    productName: "Amazon Bedrock",
-    billingEntity: "AWS",
-    lineItemType: "Usage",
-    pricingUnit: "1K tokens",
-    usageAmount: String(tokens / 1000),
-    unblendedCostPico: cost,
-    netCostPico: cost,
-    rates: [ratePer1k],
-    lastHour: 23,
-    ...overrides,
-  };
-}
-
 describe("Function: suggestPrices", () => {
   it("writes an overlay entry only where the bill disagrees, from the first day it does, with the catalog's rates for the other classes", () => {
     // Prepare: Nova Micro input at the catalog's 0.035 per million; output at 0.154 (10% above 0.14) from the 12th.
     const bill = [
-      group("2026-11-10", "USE1-NovaMicro-input-tokens", 120_000, "0.000035"),
-      group("2026-11-10", "USE1-NovaMicro-output-tokens", 9_000, "0.00014"),
-      group("2026-11-12", "USE1-NovaMicro-output-tokens", 8_000, "0.000154"),
-      group("2026-11-13", "USE1-NovaMicro-output-tokens", 7_000, "0.000154"),
+      billGroup("2026-11-10", "USE1-NovaMicro-input-tokens", 120_000, "0.000035"),
+      billGroup("2026-11-10", "USE1-NovaMicro-output-tokens", 9_000, "0.00014"),
+      billGroup("2026-11-12", "USE1-NovaMicro-output-tokens", 8_000, "0.000154"),
+      billGroup("2026-11-13", "USE1-NovaMicro-output-tokens", 7_000, "0.000154"),
     ];
 
     // Act
@@ -59,7 +38,7 @@ describe("Function: suggestPrices", () => {
 
   it("makes a catalog that prices the bill's way: laid over the shipped one, a call after the date costs the bill's rate, one before the catalog's", () => {
     // Prepare
-    const { overlay } = suggestPrices([group("2026-11-12", "USE1-NovaMicro-output-tokens", 8_000, "0.000154")], catalog, map, "2026-11");
+    const { overlay } = suggestPrices([billGroup("2026-11-12", "USE1-NovaMicro-output-tokens", 8_000, "0.000154")], catalog, map, "2026-11");
     const pricer = new Pricer({ catalog: catalogFrom({ kind: "overlay", json: overlay, origin: "suggested.json" }) });
     const call = (timestamp: string) => {
       const parsed = parseInvocationLog({
@@ -84,10 +63,10 @@ describe("Function: suggestPrices", () => {
     // Act
     const { overlay, skipped } = suggestPrices(
       [
-        group("2026-11-10", "USE1-NovaMicro-input-tokens-cross-region-global", 100_000, "0.00004"),
-        group("2026-11-10", "USE1-NovaMicro-input-tokens-flex", 100_000, "0.00002"),
-        group("2026-11-10", "USE1-NovaMicro-output-tokens", 1_000, "0.00014", { rates: ["0.00014", "0.00015"] }),
-        group("2026-11-11", "USE1-NovaMicro-output-tokens", 1_000, "0.00015", { unblendedCostPico: 1n }),
+        billGroup("2026-11-10", "USE1-NovaMicro-input-tokens-cross-region-global", 100_000, "0.00004"),
+        billGroup("2026-11-10", "USE1-NovaMicro-input-tokens-flex", 100_000, "0.00002"),
+        billGroup("2026-11-10", "USE1-NovaMicro-output-tokens", 1_000, "0.00014", { rates: ["0.00014", "0.00015"] }),
+        billGroup("2026-11-11", "USE1-NovaMicro-output-tokens", 1_000, "0.00015", { unblendedCostPico: 1n }),
       ],
       catalog,
       map,

@@ -27,6 +27,7 @@ import {
   type UsageRecord,
 } from "@bedrock-spend/core";
 import {
+  addItemCorrection,
   aggregateKeysOf,
   type CountedState,
   type InvocationCorrection,
@@ -599,16 +600,6 @@ async function repriceAll(rows: readonly UsageRecord[], pricer: Pricer): Promise
   return repriced;
 }
 
-/** Adds an invocation's cost change to the correction of one item. */
-function addCorrection(corrections: Map<string, ItemCorrection>, key: { pk: string; sk: string }, costPico: bigint, unpriced: number): void {
-  const itemId = `${key.pk}\u0000${key.sk}`;
-  const correction = corrections.get(itemId);
-  if (correction) {
-    correction.costPico += costPico;
-    correction.unpriced += unpriced;
-  } else corrections.set(itemId, { pk: key.pk, sk: key.sk, costPico, unpriced });
-}
-
 /**
  * Reads the months from the lake a day at a time, reprices each distinct invocation, tallies the
  * report and, with an applier (not a dry run), hands over each day's corrections: a settled
@@ -675,7 +666,8 @@ async function planReprice(options: RepriceOptions, months: readonly MonthKey[],
           }
           const cost = (next.costPico ?? 0n) - (oldPico ?? 0n);
           const unpriced = (next.costPico === null ? 1 : 0) - (oldPico === null ? 1 : 0);
-          for (const key of aggregateKeysOf(row, aggregation)) addCorrection(key.attributes.kind === "day-model" ? dayItems : monthItems, key, cost, unpriced);
+          for (const key of aggregateKeysOf(row, aggregation))
+            addItemCorrection(key.attributes.kind === "day-model" ? dayItems : monthItems, key, cost, unpriced);
         });
         await applier?.items([...dayItems.values()]);
       } else {

@@ -283,6 +283,16 @@ export function tenantMonthId(tenantId: string, month: MonthKey): string {
   return `${month}\u0000${tenantId}`;
 }
 
+/** Adds a cost change to the correction of one item in `corrections` (by key), creating it at the first. */
+export function addItemCorrection(corrections: Map<string, ItemCorrection>, key: { pk: string; sk: string }, costPico: bigint, unpriced: number): void {
+  const id = `${key.pk}\u0000${key.sk}`;
+  const correction = corrections.get(id);
+  if (correction) {
+    correction.costPico += costPico;
+    correction.unpriced += unpriced;
+  } else corrections.set(id, { pk: key.pk, sk: key.sk, costPico, unpriced });
+}
+
 /** A correction of one aggregate item. */
 export interface ItemCorrection {
   pk: string;
@@ -464,7 +474,7 @@ export class RepriceWriter {
   private invocationTransaction(corrections: readonly InvocationCorrection[]): TransactWriteItem[] {
     const nowSeconds = Math.floor(this.now() / 1000);
     const items: TransactWriteItem[] = [];
-    const deltas = new Map<string, { pk: string; sk: string; cost: bigint; unpriced: number }>();
+    const deltas = new Map<string, ItemCorrection>();
     for (const correction of corrections) {
       const key = dedupKey(correction.requestId);
       const costText = (correction.newCostPico ?? 0n).toString();
@@ -517,24 +527,21 @@ export class RepriceWriter {
       }
       const cost = (correction.newCostPico ?? 0n) - (correction.oldCostPico ?? 0n);
       const unpriced = (correction.newCostPico === null ? 1 : 0) - (correction.oldCostPico === null ? 1 : 0);
-      for (const item of correction.items) {
-        const id = `${item.pk}\u0000${item.sk}`;
-        const delta = deltas.get(id);
-        if (delta) {
-          delta.cost += cost;
-          delta.unpriced += unpriced;
-        } else deltas.set(id, { pk: item.pk, sk: item.sk, cost, unpriced });
-      }
+      for (const item of correction.items) addItemCorrection(deltas, item, cost, unpriced);
     }
     for (const delta of deltas.values()) {
-      if (delta.cost === 0n && delta.unpriced === 0) continue;
+      if (delta.costPico === 0n && delta.unpriced === 0) continue;
       items.push({
         Update: {
           TableName: this.tableName,
           Key: { [PK]: { S: delta.pk }, [SK]: { S: delta.sk } },
           UpdateExpression: "ADD #cost :cost, #unpriced :unpriced SET updatedAt = :now",
           ExpressionAttributeNames: { "#cost": COUNTER_ATTRIBUTES.costPico, "#unpriced": COUNTER_ATTRIBUTES.unpricedInvocations },
-          ExpressionAttributeValues: { ":cost": { N: delta.cost.toString() }, ":unpriced": { N: String(delta.unpriced) }, ":now": { N: String(nowSeconds) } },
+          ExpressionAttributeValues: {
+            ":cost": { N: delta.costPico.toString() },
+            ":unpriced": { N: String(delta.unpriced) },
+            ":now": { N: String(nowSeconds) },
+          },
         },
       });
     }

@@ -42,26 +42,23 @@ export interface BillGroup {
   lastHour: number;
 }
 
-/** The logs' tokens and cost of one day, Region, model, token class and tier. */
-export interface LogUsage {
-  day: DayKey;
-  /** Source Region (where the call was made: the bill prices by it). */
-  region: string;
-  /** Base model id. */
-  model: string;
-  tokenClass: TokenClass;
-  tier: UsageTier;
+/** The logs' tokens and cost of one day, source Region (the bill prices by it), base model, token class and tier. */
+export interface LogUsage extends UsageCellKey {
   tokens: number;
   costPico: bigint;
 }
 
-/** One line of the reconciliation. */
-export interface ReconcileRow {
+/** What a line of the reconciliation is about: a day, a source Region, a model, a token class, a tier. */
+export interface UsageCellKey {
   day: DayKey;
   region: string;
   model: string;
   tokenClass: TokenClass;
   tier: UsageTier;
+}
+
+/** One line of the reconciliation. */
+export interface ReconcileRow extends UsageCellKey {
   logTokens: number;
   billTokens: number;
   logCostUsd: string;
@@ -142,12 +139,7 @@ function percent(part: bigint, whole: bigint): string | null {
   return negative ? `-${text}` : text;
 }
 
-interface Cell {
-  day: DayKey;
-  region: string;
-  model: string;
-  tokenClass: TokenClass;
-  tier: UsageTier;
+interface Cell extends UsageCellKey {
   logTokens: number;
   billTokens: number;
   logCostPico: bigint;
