@@ -215,6 +215,14 @@ export function reconcile(bill: readonly BillGroup[], logs: readonly LogUsage[],
   }
   const lastBillDay = [...lastHourOfDay.keys()].sort().at(-1);
   const unfinished = (day: DayKey) => lastBillDay === undefined || day > lastBillDay || (lastHourOfDay.get(day) ?? 0) < 23;
+  // The cells of each day, Region, model and class across tiers: where a tier mismatch shows.
+  const tiersOf = new Map<string, Cell[]>();
+  for (const cell of cells.values()) {
+    const key = keyOf(cell.day, cell.region, cell.model, cell.tokenClass, "");
+    const group = tiersOf.get(key);
+    if (group) group.push(cell);
+    else tiersOf.set(key, [cell]);
+  }
   const rows = [...cells.values()].map((cell): ReconcileRow & { drift: bigint } => {
     const drift = cell.billCostPico - cell.logCostPico;
     return {
@@ -229,7 +237,11 @@ export function reconcile(bill: readonly BillGroup[], logs: readonly LogUsage[],
       billCostUsd: usd(cell.billCostPico),
       driftUsd: usd(drift),
       driftPct: percent(drift, cell.billCostPico),
-      likelyCause: likelyCause(cell, cells, unfinished(cell.day)),
+      likelyCause: likelyCause(
+        cell,
+        (tiersOf.get(keyOf(cell.day, cell.region, cell.model, cell.tokenClass, "")) ?? []).filter((other) => other !== cell),
+        unfinished(cell.day),
+      ),
       drift,
     };
   });
@@ -267,12 +279,10 @@ function formatAmount(nano: bigint): string {
 /**
  * The usual reason for a row's drift, when the numbers fit one (AWS's list: missing logs, another
  * rate, a tier or cross-Region mismatch, cache tokens, a day the bill has not finished).
+ * `siblings`: the cells of the same day, Region, model and class under the other tiers.
  */
-function likelyCause(cell: Cell, cells: ReadonlyMap<string, Cell>, dayUnfinished: boolean): string | null {
+function likelyCause(cell: Cell, siblings: readonly Cell[], dayUnfinished: boolean): string | null {
   if (cell.billCostPico === cell.logCostPico && cell.billTokens === cell.logTokens) return null;
-  const siblings = [...cells.values()].filter(
-    (other) => other !== cell && other.day === cell.day && other.region === cell.region && other.model === cell.model && other.tokenClass === cell.tokenClass,
-  );
   if (cell.billTokens > cell.logTokens) {
     const other = siblings.find((sibling) => sibling.logTokens > sibling.billTokens);
     if (other) return `tier or cross-Region mismatch: the logs count tokens of this day as ${other.tier} that the bill has as ${cell.tier}`;
