@@ -135,6 +135,9 @@ export async function runRepriceStep(event: RepriceJobEvent, deps: RepriceJobDep
     ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
   };
 
+  // The catalog a reprice prices with: the deployment's pricer with its registered source laid over.
+  const pricing = (source: CatalogSource) => ({ source, pricer: deps.pricer.withCatalogs(catalogFrom(source)) });
+
   if (input.dryRun) {
     if (input.resume) throw new RepriceJobInputError("a dry run cannot resume a reprice");
     const { from, to, source } = newReprice(input);
@@ -142,8 +145,7 @@ export async function runRepriceStep(event: RepriceJobEvent, deps: RepriceJobDep
       ...common,
       from,
       to,
-      source,
-      pricer: deps.pricer.withCatalogs(catalogFrom(source)),
+      ...pricing(source),
       dryRun: true,
       all: input.all ?? false,
     });
@@ -166,8 +168,7 @@ export async function runRepriceStep(event: RepriceJobEvent, deps: RepriceJobDep
       ...common,
       from: audit.from,
       to: audit.to,
-      source: entry.source,
-      pricer: deps.pricer.withCatalogs(catalogFrom(entry.source)),
+      ...pricing(entry.source),
       resume: audit,
       checkpoint: (stage) => stage === "lake" && deps.shouldStop(),
       ...(event.step?.repriceId === id && event.step.lakeNextDay ? { lakeFrom: event.step.lakeNextDay } : {}),
@@ -180,8 +181,7 @@ export async function runRepriceStep(event: RepriceJobEvent, deps: RepriceJobDep
     ...common,
     from,
     to,
-    source,
-    pricer: deps.pricer.withCatalogs(catalogFrom(source)),
+    ...pricing(source),
     newId: () => id,
     // A new reprice stops once registered: the state machine waits the switch-over.
     checkpoint: (stage) => stage === "registered" || deps.shouldStop(),
