@@ -37,15 +37,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
-import {
-  type AthenaClient,
-  GetQueryExecutionCommand,
-  GetQueryResultsCommand,
-  type GetQueryResultsCommandOutput,
-  type QueryExecution,
-  StartQueryExecutionCommand,
-  StopQueryExecutionCommand,
-} from "@aws-sdk/client-athena";
+import type { AthenaClient, QueryExecution } from "@aws-sdk/client-athena";
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -57,6 +49,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { BedrockSpendError, type DayKey, dataColumns, glueType, type MonthKey, type UsageColumn, type UsageRecord } from "@bedrock-spend/core";
+import { AthenaQueries } from "./athena-queries";
 
 /** Where the lake is and how to query it. */
 export interface AthenaRepriceLakeOptions {
@@ -104,19 +97,6 @@ export interface ReplacementJournal {
   added: { source: string; key: string }[];
 }
 
-/** An Athena query that did not succeed. */
-export class AthenaQueryError extends BedrockSpendError {
-  readonly queryExecutionId: string;
-  readonly state: string;
-
-  constructor(queryExecutionId: string, state: string, reason: string) {
-    super(`Athena query ${queryExecutionId} ${state}: ${reason}`);
-    this.name = "AthenaQueryError";
-    this.queryExecutionId = queryExecutionId;
-    this.state = state;
-  }
-}
-
 /** A day whose replacement cannot be completed (its journal names files that are gone). */
 export class LakeReplacementError extends BedrockSpendError {
   constructor(message: string) {
@@ -133,13 +113,13 @@ export class AthenaRepriceLake {
   private readonly usagePrefix: string;
   private readonly historyPrefix: string;
   private readonly stagingPrefix: string;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly queries: AthenaQueries;
 
   constructor(private readonly options: AthenaRepriceLakeOptions) {
     this.usagePrefix = options.usagePrefix ?? "usage/";
     this.historyPrefix = options.historyPrefix ?? "history/";
     this.stagingPrefix = options.stagingPrefix ?? "reprice/";
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.queries = new AthenaQueries(options);
   }
 
   /** Days of `month` whose partition holds data objects, ascending. */
@@ -289,57 +269,13 @@ export class AthenaRepriceLake {
   }
 
   /** Runs one statement to its end. @throws AthenaQueryError when it fails, is cancelled or times out. */
-  private async query(sql: string): Promise<QueryExecution> {
-    const started = await this.options.athena.send(
-      new StartQueryExecutionCommand({
-        QueryString: sql,
-        WorkGroup: this.options.workGroup,
-        QueryExecutionContext: { Catalog: "AwsDataCatalog", Database: this.options.database },
-      }),
-    );
-    const id = started.QueryExecutionId;
-    if (!id) throw new BedrockSpendError("Athena started a query without an id");
-    const deadline = Date.now() + (this.options.queryTimeoutMs ?? 600_000);
-    let wait = this.options.pollMs ?? 500;
-    for (;;) {
-      const { QueryExecution: execution } = await this.options.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
-      const state = execution?.Status?.State;
-      if (state === "SUCCEEDED") return execution as QueryExecution;
-      if (state === "FAILED" || state === "CANCELLED") {
-        const reason = execution?.Status?.StateChangeReason ?? execution?.Status?.AthenaError?.ErrorMessage ?? "no reason given";
-        throw new AthenaQueryError(id, state, reason);
-      }
-      if (Date.now() > deadline) {
-        await this.options.athena.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => {});
-        throw new AthenaQueryError(id, "TIMED_OUT", `still ${state ?? "unknown"} after ${this.options.queryTimeoutMs ?? 600_000} ms; stopped`);
-      }
-      await this.sleep(wait);
-      wait = Math.min(5000, wait * 2);
-    }
+  private query(sql: string): Promise<QueryExecution> {
+    return this.queries.run(sql);
   }
 
   /** Every result row of a query, by column name (null for SQL NULL). */
-  private async results(queryExecutionId: string): Promise<Record<string, string | null>[]> {
-    const rows: Record<string, string | null>[] = [];
-    let names: string[] | undefined;
-    let nextToken: string | undefined;
-    let first = true;
-    do {
-      const page: GetQueryResultsCommandOutput = await this.options.athena.send(
-        new GetQueryResultsCommand({ QueryExecutionId: queryExecutionId, MaxResults: 1000, NextToken: nextToken }),
-      );
-      names ??= (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((column) => column.Name ?? column.Label ?? "");
-      const pageRows = page.ResultSet?.Rows ?? [];
-      for (const [index, row] of pageRows.entries()) {
-        const values = (row.Data ?? []).map((datum) => (datum.VarCharValue === undefined ? null : datum.VarCharValue));
-        // A SELECT's first page starts with the column names.
-        if (first && index === 0 && values.length === names.length && values.every((value, at) => value === names?.[at])) continue;
-        rows.push(Object.fromEntries(names.map((name, at) => [name, values[at] ?? null])));
-      }
-      first = false;
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return rows;
+  private results(queryExecutionId: string): Promise<Record<string, string | null>[]> {
+    return this.queries.rows(queryExecutionId);
   }
 
   /** The files a CTAS wrote, from its data manifest. */

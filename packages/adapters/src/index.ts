@@ -2,6 +2,7 @@
  * @bedrock-spend/adapters: the I/O behind the handlers' small interfaces, for AWS and for local mode.
  */
 export * from "./alert-publisher";
+export * from "./athena-queries";
 export * from "./athena-reprice-lake";
 export * from "./dead-letter";
 export * from "./file-dead-letter";

@@ -7,7 +7,8 @@ import { gunzipSync } from "node:zlib";
 import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from "@aws-sdk/client-athena";
 import type { UsageRecord } from "@bedrock-spend/core";
 import { beforeEach, describe, expect, it } from "vitest";
-import { AthenaQueryError, AthenaRepriceLake, type AthenaRepriceLake as Lake, LakeReplacementError, usageRecordOf } from "../src/athena-reprice-lake";
+import { AthenaQueryError } from "../src/athena-queries";
+import { AthenaRepriceLake, type AthenaRepriceLake as Lake, LakeReplacementError, usageRecordOf } from "../src/athena-reprice-lake";
 import { DATABASE, FakeAthena, FakeS3, LAKE, RESULTS, TABLE, usage, WORKGROUP } from "./helpers/fake-lake";
 
 const DAY = "usage/year=2026/month=11/day=27/";

@@ -84,9 +84,15 @@ export function usesLongContext(entry: PriceEntry, tokens: TokenCounts): boolean
 /**
  * Prices `tokens` with `entry` under `dimensions`. A class with tokens and no rate makes the whole
  * invocation unpriced (never free, never partially priced), so that the caller flags it.
+ * `longContext` is decided from `tokens` unless given: tokens summed over invocations are priced
+ * with the decision each invocation made (the cost is linear in tokens, the decision is not).
  */
-export function computeCost(entry: PriceEntry, tokens: TokenCounts, dimensions: BillingDimensions = STANDARD_DIMENSIONS): CostResult {
-  const longContext = usesLongContext(entry, tokens);
+export function computeCost(
+  entry: PriceEntry,
+  tokens: TokenCounts,
+  dimensions: BillingDimensions = STANDARD_DIMENSIONS,
+  longContext: boolean = usesLongContext(entry, tokens),
+): CostResult {
   const block = rateBlockOf(entry, dimensions, longContext);
   if (block.rates === null) return { priced: false, missing: [], longContext, block: block.label, noBlock: true };
   const rates = block.rates;

@@ -3,9 +3,14 @@ import { describe, expect, it } from "vitest";
 import {
   type BillGroup,
   defaultCatalog,
+  type InvocationLog,
   type LogUsage,
+  LogUsageGroups,
   LogUsageTally,
   logUsageOf,
+  logUsageOfGroup,
+  longContextThresholds,
+  PriceCatalog,
   Pricer,
   parseInvocationLog,
   parseSignedDecimal,
@@ -14,6 +19,8 @@ import {
   usageTypeMap,
 } from "../src/index";
 import { billGroup } from "./helpers/bill";
+import { catalogJson } from "./helpers/catalogs";
+import { invocationLog } from "./helpers/factories";
 
 const map = usageTypeMap();
 const DAY = "2026-11-12";
@@ -281,6 +288,116 @@ describe("Function: logUsageOf", () => {
     expect(input.map((entry) => [entry.tier, entry.tokens])).toStrictEqual([
       ["global", 2400],
       ["standard", 1200],
+    ]);
+  });
+});
+
+describe("Function: logUsageOfGroup", () => {
+  const HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0";
+  const OPUS = "anthropic.claude-opus-4-5-20251101-v1:0";
+  const NOVA = "amazon.nova-lite-v1:0";
+  // Two long-context thresholds, a flex tier, an optimized-latency block, a model without cache-write rates.
+  const catalog = PriceCatalog.fromJson(
+    catalogJson([
+      {
+        model: HAIKU,
+        longContext: { aboveInputTokens: 1000, input: "2.20", output: "11.00", cacheRead: "0.22", cacheWrite: "2.75", cacheWrite1h: "4.40" },
+        cacheWrite1h: "2.20",
+        tiers: { flex: { input: "0.55", output: "2.75", cacheRead: "0.055", cacheWrite: "0.6875" } },
+      },
+      {
+        model: OPUS,
+        input: "5.00",
+        output: "25.00",
+        cacheRead: "0.50",
+        cacheWrite: "6.25",
+        longContext: { aboveInputTokens: 5000, input: "10.00", output: "37.50", cacheRead: "1.00", cacheWrite: "12.50" },
+        latencyOptimized: { input: "6.00", output: "30.00", cacheRead: "0.60", cacheWrite: "7.50" },
+      },
+      { model: NOVA, input: "0.06", output: "0.24", cacheRead: "0.015", cacheWrite: undefined, effectiveFrom: "2026-11-03" },
+    ]),
+    "test catalog",
+  );
+  const pricer = new Pricer({ catalog });
+  const base = parseInvocationLog(invocationLog());
+  if (!base.ok) throw new Error(base.reason);
+
+  const invocation = fc.record({
+    day: fc.constantFrom("2026-11-02", "2026-11-03", "2026-11-30"),
+    model: fc.constantFrom(HAIKU, `global.${HAIKU}`, `us.${HAIKU}`, OPUS, `global.${OPUS}`, NOVA, "acme.inhouse-v1:0"),
+    region: fc.constantFrom("us-east-1", "eu-west-1", null),
+    serviceTier: fc.constantFrom(null, "default", "flex", "priority"),
+    latency: fc.constantFrom(null, "standard", "optimized"),
+    input: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 8000 })),
+    output: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3000 })),
+    cacheRead: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 6000 })),
+    cacheWrite: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2000 })),
+    oneHourShare: fc.double({ min: 0, max: 1, noNaN: true }),
+  });
+
+  const sorted = (usages: readonly LogUsage[]) => [...usages].map((usage) => JSON.stringify({ ...usage, costPico: String(usage.costPico) })).sort();
+
+  it("adds up, group by group, to exactly what the invocations add one by one", () => {
+    const thresholds = longContextThresholds(pricer);
+    expect(thresholds).toStrictEqual([1000, 5000]);
+    fc.assert(
+      fc.property(fc.array(invocation, { minLength: 1, maxLength: 60 }), (invocations) => {
+        // Prepare
+        const perInvocation = new LogUsageTally();
+        const groups = new LogUsageGroups(thresholds);
+        for (const [index, drawn] of invocations.entries()) {
+          const cacheWrite1h = Math.floor(drawn.cacheWrite * drawn.oneHourShare);
+          const { record } = pricer.price({
+            ...base.log,
+            requestId: `r-${index}`,
+            timestamp: Date.parse(`${drawn.day}T12:00:00Z`),
+            modelId: drawn.model,
+            region: drawn.region,
+            serviceTier: drawn.serviceTier as InvocationLog["serviceTier"],
+            latency: drawn.latency as InvocationLog["latency"],
+            inputTokens: drawn.input,
+            outputTokens: drawn.output,
+            cacheReadTokens: drawn.cacheRead,
+            cacheWriteTokens: drawn.cacheWrite,
+            cacheWrite1hTokens: cacheWrite1h > 0 ? cacheWrite1h : null,
+          });
+          perInvocation.add(logUsageOf(record, pricer));
+          groups.add(record);
+        }
+
+        // Act
+        const perGroup = new LogUsageTally();
+        for (const group of groups.values()) perGroup.add(logUsageOfGroup(group, thresholds, pricer));
+
+        // Assess
+        expect(sorted(perGroup.usages())).toStrictEqual(sorted(perInvocation.usages()));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("keeps apart invocations on either side of a long-context threshold", () => {
+    // Prepare: 900 + 900 input tokens are two short calls, not one long one.
+    const thresholds = longContextThresholds(pricer);
+    const groups = new LogUsageGroups(thresholds);
+    for (const [requestId, input] of [
+      ["a", 900],
+      ["b", 900],
+      ["c", 1500],
+    ] as const)
+      groups.add(
+        pricer.price({ ...base.log, requestId, modelId: HAIKU, timestamp: Date.parse("2026-11-02T08:00:00Z"), inputTokens: input, outputTokens: 10 }).record,
+      );
+
+    // Act
+    const tally = new LogUsageTally();
+    for (const group of groups.values()) tally.add(logUsageOfGroup(group, thresholds, pricer));
+
+    // Assess: 1,800 standard input tokens at $1.10/M, 1,500 long-context ones at $2.20/M.
+    const input = tally.usages().filter((usage) => usage.tokenClass === "input");
+    expect(input.map((usage) => [usage.tier, usage.tokens, usage.costPico])).toStrictEqual([
+      ["standard", 1800, 1800n * 1_100_000n],
+      ["long-context", 1500, 1500n * 2_200_000n],
     ]);
   });
 });

@@ -309,32 +309,194 @@ function likelyCause(cell: Cell, siblings: readonly Cell[], dayUnfinished: boole
  * cost of each class is exact; an invocation the catalog does not price counts its tokens at 0.
  */
 export function logUsageOf(record: UsageRecord, pricer: Pricer): LogUsage[] {
-  const log = invocationLogOfRecord(record);
+  return logUsageWith(record, record, pricer);
+}
+
+/**
+ * Invocations of one day summed by everything that decides their price: the model and Region,
+ * the service tier and latency, which token classes they used, and how many of the catalog's
+ * long-context thresholds (`longContextThresholds`) their context passed. Athena sums the lake
+ * into these on AWS (a day is millions of rows; its groups are a few hundred).
+ */
+export interface LogUsageGroup {
+  day: DayKey;
+  modelId: string;
+  /** The lake's `model` column (the base model an application inference profile resolved to), if any. */
+  model: string | null;
+  region: string | null;
+  serviceTier: string | null;
+  latency: string | null;
+  /** Bits of the classes with tokens in every invocation of the group: 1 input, 2 output, 4 cache read, 8 cache write, 16 one-hour cache write. */
+  classMask: number;
+  /** How many of the sorted thresholds the context (input + cache read + cache write) of each invocation is above. */
+  contextBucket: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  cacheWrite1hTokens: number;
+}
+
+/** The class bits of `LogUsageGroup.classMask`. */
+export const CLASS_BITS = { input: 1, output: 2, cacheRead: 4, cacheWrite: 8, cacheWrite1h: 16 } as const;
+
+/**
+ * The distinct long-context thresholds (`aboveInputTokens`) of every catalog the pricer uses,
+ * ascending: what a group's `contextBucket` counts against.
+ */
+export function longContextThresholds(pricer: Pricer): number[] {
+  const thresholds = new Set<number>();
+  for (const catalog of [pricer.catalog, ...pricer.periods.map((period) => period.catalog)])
+    for (const entry of catalog.entries) if (entry.longContext) thresholds.add(entry.longContext.aboveInputTokens);
+  return [...thresholds].sort((a, b) => a - b);
+}
+
+/**
+ * What a group of invocations adds to the logs' side: exactly the sum of `logUsageOf` over its
+ * invocations. A probe invocation with the group's classes and a context in the group's bucket
+ * decides the entry, the tier and whether it is priced, as each invocation of the group did;
+ * the group's summed tokens are then priced with that decision (the cost is linear in tokens).
+ */
+export function logUsageOfGroup(group: LogUsageGroup, thresholds: readonly number[], pricer: Pricer): LogUsage[] {
+  const has = (bit: number) => (group.classMask & bit) !== 0;
+  // The smallest context in the bucket: just above its threshold, or 0..3 tokens below the first.
+  const context = group.contextBucket === 0 ? 0 : (thresholds[group.contextBucket - 1] ?? 0) + 1;
+  const contextClass = has(CLASS_BITS.input) ? "input" : has(CLASS_BITS.cacheRead) ? "cacheRead" : "cacheWrite";
+  const probeTokens = (tokenClass: "input" | "cacheRead" | "cacheWrite", bit: number) =>
+    !has(bit) ? 0 : context > 0 && tokenClass === contextClass ? context : 1;
+  const base: UsageRecord = {
+    request_id: "",
+    event_time: `${group.day}T00:00:00.000Z`,
+    account_id: null,
+    region: group.region,
+    inference_region: null,
+    operation: null,
+    model_id: group.modelId,
+    model: group.model,
+    profile: "",
+    tenant_id: "",
+    tenant_group: "",
+    department_id: null,
+    user_id: null,
+    application_id: null,
+    principal_arn: null,
+    metadata: {},
+    input_tokens: 0,
+    output_tokens: 0,
+    cache_read_tokens: 0,
+    cache_write_tokens: 0,
+    cost_usd: null,
+    price_version: null,
+    status: "unpriced",
+    reason: null,
+    error_code: null,
+    cache_write_1h_tokens: null,
+    latency: group.latency,
+    service_tier: group.serviceTier,
+    year: group.day.slice(0, 4),
+    month: group.day.slice(5, 7),
+    day: group.day.slice(8, 10),
+  };
+  const probe: UsageRecord = {
+    ...base,
+    input_tokens: probeTokens("input", CLASS_BITS.input),
+    output_tokens: has(CLASS_BITS.output) ? 1 : 0,
+    cache_read_tokens: probeTokens("cacheRead", CLASS_BITS.cacheRead),
+    cache_write_tokens: probeTokens("cacheWrite", CLASS_BITS.cacheWrite),
+    cache_write_1h_tokens: has(CLASS_BITS.cacheWrite1h) ? 1 : null,
+  };
+  const summed: UsageRecord = {
+    ...base,
+    input_tokens: group.inputTokens,
+    output_tokens: group.outputTokens,
+    cache_read_tokens: group.cacheReadTokens,
+    cache_write_tokens: group.cacheWriteTokens,
+    cache_write_1h_tokens: group.cacheWrite1hTokens,
+  };
+  return logUsageWith(probe, summed, pricer);
+}
+
+/**
+ * Sums invocations into `LogUsageGroup`s as the Athena query of the deployed reconciliation does
+ * (`pipeline/reconcile-job.ts`): by day, model id, model, Region, service tier, latency, classes
+ * used and context bucket. The reference the query is tested against.
+ */
+export class LogUsageGroups {
+  private readonly groups = new Map<string, LogUsageGroup>();
+
+  constructor(private readonly thresholds: readonly number[]) {}
+
+  add(record: UsageRecord): void {
+    const oneHour = record.cache_write_1h_tokens ?? 0;
+    const classMask =
+      (record.input_tokens > 0 ? CLASS_BITS.input : 0) |
+      (record.output_tokens > 0 ? CLASS_BITS.output : 0) |
+      (record.cache_read_tokens > 0 ? CLASS_BITS.cacheRead : 0) |
+      (record.cache_write_tokens > 0 ? CLASS_BITS.cacheWrite : 0) |
+      (oneHour > 0 ? CLASS_BITS.cacheWrite1h : 0);
+    const context = record.input_tokens + record.cache_read_tokens + record.cache_write_tokens;
+    const contextBucket = this.thresholds.filter((threshold) => context > threshold).length;
+    const day = record.event_time.slice(0, 10);
+    const key = JSON.stringify([day, record.model_id, record.model, record.region, record.service_tier, record.latency, classMask, contextBucket]);
+    const group = this.groups.get(key);
+    if (group) {
+      group.inputTokens += record.input_tokens;
+      group.outputTokens += record.output_tokens;
+      group.cacheReadTokens += record.cache_read_tokens;
+      group.cacheWriteTokens += record.cache_write_tokens;
+      group.cacheWrite1hTokens += oneHour;
+      return;
+    }
+    this.groups.set(key, {
+      day,
+      modelId: record.model_id,
+      model: record.model,
+      region: record.region,
+      serviceTier: record.service_tier,
+      latency: record.latency,
+      classMask,
+      contextBucket,
+      inputTokens: record.input_tokens,
+      outputTokens: record.output_tokens,
+      cacheReadTokens: record.cache_read_tokens,
+      cacheWriteTokens: record.cache_write_tokens,
+      cacheWrite1hTokens: oneHour,
+    });
+  }
+
+  values(): LogUsageGroup[] {
+    return [...this.groups.values()];
+  }
+}
+
+/** Prices `probe` to decide entry, tier and long context, and counts `tokens`' tokens with that decision. */
+function logUsageWith(probe: UsageRecord, tokensOf: UsageRecord, pricer: Pricer): LogUsage[] {
+  const log = invocationLogOfRecord(probe);
   const priced = pricer.price(log);
-  const resolution = resolveModel(record.model_id, pricer.profileLookup);
+  const resolution = resolveModel(probe.model_id, pricer.profileLookup);
   const parts: string[] = [];
   if (resolution.ok && resolution.pricingProfile === "global") parts.push("global");
-  if (record.service_tier === "flex" || record.service_tier === "priority" || record.service_tier === "reserved") parts.push(record.service_tier);
-  if (record.latency === "optimized") parts.push("latency-optimized");
+  if (probe.service_tier === "flex" || probe.service_tier === "priority" || probe.service_tier === "reserved") parts.push(probe.service_tier);
+  if (probe.latency === "optimized") parts.push("latency-optimized");
   if (priced.longContext) parts.push("long-context");
   const tier = parts.length === 0 ? "standard" : parts.join("+");
   const tokens: Record<TokenClass, number> = {
-    input: record.input_tokens,
-    output: record.output_tokens,
-    cacheRead: record.cache_read_tokens,
-    cacheWrite: record.cache_write_tokens,
+    input: tokensOf.input_tokens,
+    output: tokensOf.output_tokens,
+    cacheRead: tokensOf.cache_read_tokens,
+    cacheWrite: tokensOf.cache_write_tokens,
   };
   let byClass: Readonly<Record<TokenClass, bigint>> | null = null;
   if (priced.entry !== null && priced.costPico !== null) {
-    const cost = computeCost(priced.entry, { ...tokens, cacheWrite1h: log.cacheWrite1hTokens ?? 0 }, log);
+    const cost = computeCost(priced.entry, { ...tokens, cacheWrite1h: tokensOf.cache_write_1h_tokens ?? 0 }, log, priced.longContext);
     if (cost.priced) byClass = cost.byClass;
   }
-  const day = record.event_time.slice(0, 10);
-  const model = record.model ?? resolution.model ?? record.model_id;
+  const day = probe.event_time.slice(0, 10);
+  const model = probe.model ?? resolution.model ?? probe.model_id;
   const usages: LogUsage[] = [];
   for (const tokenClass of TOKEN_CLASSES) {
     if (tokens[tokenClass] === 0) continue;
-    usages.push({ day, region: record.region ?? "unknown", model, tokenClass, tier, tokens: tokens[tokenClass], costPico: byClass?.[tokenClass] ?? 0n });
+    usages.push({ day, region: probe.region ?? "unknown", model, tokenClass, tier, tokens: tokens[tokenClass], costPico: byClass?.[tokenClass] ?? 0n });
   }
   return usages;
 }
