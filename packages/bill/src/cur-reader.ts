@@ -153,6 +153,7 @@ async function linesOf(connection: DuckDBConnection, format: "parquet" | "csv", 
       ? `product['product_name']`
       : `json_extract_string(CAST(product AS VARCHAR), '$.product_name')`;
   // CSV text is cast to decimal exactly; a Parquet double is cast to the nearest decimal of its scale.
+  // Rates are strings in CUR 2.0 (blank on credits and tax): a blank or unreadable one is no rate.
   const decimal = (name: string, scale: number) => `CAST(${name} AS DECIMAL(38,${scale}))`;
   const start = columns.get("line_item_usage_start_date")?.startsWith("TIMESTAMP")
     ? "line_item_usage_start_date"
@@ -161,7 +162,7 @@ async function linesOf(connection: DuckDBConnection, format: "parquet" | "csv", 
       ${productName} AS product_name, ${text("bill_billing_entity")} AS billing_entity, line_item_line_item_type AS line_item_type, ${text("pricing_unit")} AS pricing_unit,
       ${decimal("line_item_usage_amount", 9)} AS amount, ${decimal("line_item_unblended_cost", 12)} AS cost,
       ${columns.has("line_item_net_unblended_cost") ? `coalesce(${decimal("line_item_net_unblended_cost", 12)}, ${decimal("line_item_unblended_cost", 12)})` : decimal("line_item_unblended_cost", 12)} AS net,
-      ${columns.has("line_item_unblended_rate") ? `rtrim(rtrim(CAST(${decimal("line_item_unblended_rate", 12)} AS VARCHAR), '0'), '.')` : "NULL"} AS rate
+      ${columns.has("line_item_unblended_rate") ? `rtrim(rtrim(CAST(TRY_CAST(NULLIF(trim(CAST(line_item_unblended_rate AS VARCHAR)), '') AS DECIMAL(38,12)) AS VARCHAR), '0'), '.')` : "NULL"} AS rate
     FROM ${source}`;
 }
 

@@ -48,7 +48,8 @@ export async function writeCurFiles<Item extends CurLineItemInput>(
       const json = `read_json('${input}', format = 'newline_delimited', columns = {${[...columns, "product"].map((name) => `'${name}': 'VARCHAR'`).join(", ")}})`;
       const typed = (name: string) => {
         if (name.endsWith("_date")) return `CAST(replace(replace(${name}, 'T', ' '), 'Z', '') AS TIMESTAMP) AS ${name}`;
-        if (name === "line_item_usage_amount" || name.endsWith("_cost") || name.endsWith("_rate")) return `TRY_CAST(${name} AS DOUBLE) AS ${name}`;
+        // CUR 2.0 types: amounts and costs are doubles, rates strings (they may be blank).
+        if (name === "line_item_usage_amount" || name.endsWith("_cost")) return `TRY_CAST(${name} AS DOUBLE) AS ${name}`;
         return name;
       };
       const select =
