@@ -3,6 +3,7 @@
  */
 export * from "./alert-publisher";
 export * from "./athena-queries";
+export * from "./athena-reconcile-source";
 export * from "./athena-reprice-lake";
 export * from "./dead-letter";
 export * from "./file-dead-letter";

@@ -7,11 +7,8 @@
  */
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { BedrockSpendError, type BillGroup, type DayKey, parseSignedDecimal } from "@bedrock-spend/core";
+import { BEDROCK_PRODUCT_CODES, BedrockSpendError, type BillGroup, type DayKey, MARKETPLACE_EDITION, parseSignedDecimal } from "@bedrock-spend/core";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-
-/** Product codes of Bedrock usage (AgentCore included: it is Bedrock's bill, though not model inference). */
-export const BEDROCK_PRODUCT_CODES = ["AmazonBedrock", "AmazonBedrockService", "AmazonBedrockFoundationModels", "AmazonBedrockAgentCore"] as const;
 
 /** A CUR export that cannot be read. */
 export class CurReadError extends BedrockSpendError {
@@ -71,7 +68,7 @@ export async function readCur(paths: readonly string[], options: ReadCurOptions 
     const range = [
       options.from ? `day >= DATE ${sqlString(options.from)}` : null,
       options.to ? `day <= DATE ${sqlString(options.to)}` : null,
-      `(product_code IN (${BEDROCK_PRODUCT_CODES.map(sqlString).join(", ")}) OR product_name LIKE '%(Amazon Bedrock Edition)%')`,
+      `(product_code IN (${BEDROCK_PRODUCT_CODES.map(sqlString).join(", ")}) OR product_name LIKE ${sqlString(`%${MARKETPLACE_EDITION}%`)})`,
     ].filter((part) => part !== null);
     const reader = await connection.runAndReadAll(
       `SELECT strftime(day, '%Y-%m-%d') AS day, usage_type, product_code, product_name, billing_entity, line_item_type, pricing_unit,

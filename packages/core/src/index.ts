@@ -4,6 +4,7 @@
 
 export * from "./attribution";
 export * from "./base64";
+export * from "./bill/drift";
 export * from "./bill/reconcile";
 export * from "./bill/suggest";
 export * from "./bill/usage-types";

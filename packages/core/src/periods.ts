@@ -38,3 +38,15 @@ export function monthBounds(month: MonthKey): { start: number; end: number } {
   const [year, monthNumber] = month.split("-").map(Number) as [number, number];
   return { start: Date.UTC(year, monthNumber - 1, 1), end: Date.UTC(year, monthNumber, 1) };
 }
+
+/** The UTC day after `day`. */
+export function nextUtcDay(day: DayKey): DayKey {
+  return utcDayOf(Date.parse(`${day}T00:00:00Z`) + 86_400_000);
+}
+
+/** The UTC days `from`..`to`, both included (none when `from` is after `to`). */
+export function utcDaysBetween(from: DayKey, to: DayKey): DayKey[] {
+  const days: DayKey[] = [];
+  for (let day = from; day <= to; day = nextUtcDay(day)) days.push(day);
+  return days;
+}

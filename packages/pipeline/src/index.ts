@@ -3,6 +3,7 @@
  */
 export * from "./aggregate-batch";
 export * from "./budget-alerts";
+export * from "./reconcile-job";
 export * from "./redrive";
 export * from "./reprice";
 export * from "./reprice-job";

@@ -7,7 +7,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type DayKey, decodeStream, LogUsageTally, logUsageOf, priceItems, type ReconcileReport, reconcile } from "@bedrock-spend/core";
+import { type DayKey, decodeStream, LogUsageTally, logUsageOf, monthsBetween, priceItems, type ReconcileReport, reconcile } from "@bedrock-spend/core";
 import { DuckDbLakeWriter, LocalAthena, LocalLakePartitions } from "@bedrock-spend/local-lake";
 import { parseCommandArgs, priceFileOf } from "../args";
 import { expandListOptions, readBill, usageTypeMapOf } from "../bill";
@@ -104,7 +104,7 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
       const writer = await DuckDbLakeWriter.open({ lakeDir: layout.lake, threads: 1 });
       try {
         const lake = new LocalLakePartitions(layout.lake, layout.lakeHistory, athena, writer);
-        for (const month of monthsOf(from, to)) {
+        for (const month of from === undefined || to === undefined ? [] : monthsBetween(from.slice(0, 7), to.slice(0, 7))) {
           for (const day of await lake.days(month)) {
             if (!inRange(day)) continue;
             const { rows } = await lake.readDay(day);
@@ -140,23 +140,6 @@ function addLogs(
   inRange: (day: DayKey) => boolean,
 ): void {
   for (const { usage } of usages) if (inRange(usage.record.event_time.slice(0, 10))) tally.add(logUsageOf(usage.record, pricer));
-}
-
-/** The months `from`..`to` touch (none without a range: the bill was empty). */
-function monthsOf(from: DayKey | undefined, to: DayKey | undefined): string[] {
-  if (from === undefined || to === undefined) return [];
-  const months: string[] = [];
-  let [year, month] = from.slice(0, 7).split("-").map(Number) as [number, number];
-  for (;;) {
-    const key = `${year}-${String(month).padStart(2, "0")}`;
-    if (key > to.slice(0, 7)) return months;
-    months.push(key);
-    month++;
-    if (month === 13) {
-      month = 1;
-      year++;
-    }
-  }
 }
 
 function reportText(report: ReconcileReport, lineItems: number): string {

@@ -14,6 +14,11 @@ import { invocationLogOfRecord } from "../reprice";
 import type { UsageRecord } from "../usage";
 import { mapUsageType, type UsageTier, type UsageTypeMap } from "./usage-types";
 
+/** Product codes of Bedrock usage in CUR (AgentCore included: it is Bedrock's bill, though not model inference). */
+export const BEDROCK_PRODUCT_CODES = ["AmazonBedrock", "AmazonBedrockService", "AmazonBedrockFoundationModels", "AmazonBedrockAgentCore"] as const;
+/** What the product name of a model sold through AWS Marketplace ends with (`Claude 3 Haiku (Amazon Bedrock Edition)`). */
+export const MARKETPLACE_EDITION = "(Amazon Bedrock Edition)";
+
 /** Line item types that are usage at its rate: they make the bill's side of the drift. */
 export const USAGE_LINE_ITEM_TYPES = ["Usage", "DiscountedUsage", "SavingsPlanCoveredUsage"] as const;
 /** Line item types left out of every figure. */
@@ -129,7 +134,7 @@ function usd(pico: bigint): string {
 }
 
 /** `part / whole` in percent with two decimals (rounded half away from zero); null when `whole` is 0. */
-function percent(part: bigint, whole: bigint): string | null {
+export function percentOf(part: bigint, whole: bigint): string | null {
   if (whole === 0n) return null;
   const scaled = (part * 10_000n * 2n) / whole;
   const rounded = scaled >= 0n ? (scaled + 1n) / 2n : (scaled - 1n) / 2n;
@@ -236,7 +241,7 @@ export function reconcile(bill: readonly BillGroup[], logs: readonly LogUsage[],
       logCostUsd: usd(cell.logCostPico),
       billCostUsd: usd(cell.billCostPico),
       driftUsd: usd(drift),
-      driftPct: percent(drift, cell.billCostPico),
+      driftPct: percentOf(drift, cell.billCostPico),
       likelyCause: likelyCause(
         cell,
         (tiersOf.get(keyOf(cell.day, cell.region, cell.model, cell.tokenClass, "")) ?? []).filter((other) => other !== cell),
@@ -262,7 +267,7 @@ export function reconcile(bill: readonly BillGroup[], logs: readonly LogUsage[],
       unmappedCostUsd: usd(unmappedPico),
       netBillCostUsd: usd(netPico),
       driftUsd: usd(mappedBill - logPico),
-      driftPct: percent(mappedBill - logPico, mappedBill),
+      driftPct: percentOf(mappedBill - logPico, mappedBill),
     },
   };
 }
