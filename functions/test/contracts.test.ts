@@ -6,13 +6,22 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { defaultCatalog, Pricer } from "@bedrock-spend/core";
-import { type BatchStats, type BudgetStreamStats, processBatch, processBudgetStream, redrive, runRepriceStep } from "@bedrock-spend/pipeline";
+import {
+  type BatchStats,
+  type BudgetStreamStats,
+  processBatch,
+  processBudgetStream,
+  redrive,
+  runReconciliation,
+  runRepriceStep,
+} from "@bedrock-spend/pipeline";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fromEnvironment as aggregateFromEnvironment, createAggregateHandler } from "../src/aggregate";
 import { fromEnvironment as budgetAlertFromEnvironment, createBudgetAlertHandler } from "../src/budget-alert";
 import { ENV, METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICE_NAME } from "../src/lib/contracts";
 import type { Environment } from "../src/lib/env";
 import { logger, metrics } from "../src/lib/powertools";
+import { createReconcileHandler, fromEnvironment as reconcileFromEnvironment } from "../src/reconcile";
 import { createRedriveHandler, fromEnvironment as redriveFromEnvironment } from "../src/redrive";
 import { createRepriceHandler, fromEnvironment as repriceFromEnvironment } from "../src/reprice";
 import { fromEnvironment as spendApiFromEnvironment, spendApiObserver } from "../src/spend-api";
@@ -27,6 +36,7 @@ vi.mock("@bedrock-spend/pipeline", async (importOriginal) => ({
   processBudgetStream: vi.fn(),
   redrive: vi.fn(),
   runRepriceStep: vi.fn(),
+  runReconciliation: vi.fn(),
 }));
 
 const SOURCES = join(import.meta.dirname, "../src");
@@ -60,6 +70,26 @@ const INVOKE: Record<MetricEmitter["handler"], () => Promise<unknown>> = {
   reprice: async () => {
     vi.mocked(runRepriceStep).mockResolvedValue({ itemsCorrected: 1, invocationsCorrected: 2, lakeDaysRewritten: 3, lakeRowsRewritten: 4 } as never);
     return createRepriceHandler({ sliceMs: 1000 } as never)({ input: { actor: "a" }, execution: { name: "e", startTime: "2026-12-01T00:00:00Z" } });
+  },
+  reconcile: async () => {
+    const day = { day: "2026-11-30", logCostUsd: "1", billCostUsd: "2", driftUsd: "1", driftPct: "50.00", complete: true };
+    const report = {
+      rows: [],
+      unmapped: [],
+      totals: { logCostUsd: "1", billCostUsd: "2", unmappedCostUsd: "0.5", netBillCostUsd: "2", driftUsd: "1", driftPct: "50.00" },
+    };
+    vi.mocked(runReconciliation).mockResolvedValue({
+      from: day.day,
+      to: day.day,
+      report,
+      days: [day],
+      models: [],
+      lastCompleteDay: day.day,
+      worstDay: day,
+      billGroups: 1,
+      logGroups: 1,
+    });
+    return createReconcileHandler({ saveReport: async () => "s3://results/reconcile/x" } as never)({});
   },
   "budget-alert": async () => {
     const counts = [
@@ -132,6 +162,9 @@ const CONFIGURED: Record<string, string> = {
   [ENV.athenaResultsBucket]: "results",
   [ENV.repriceSliceSeconds]: "600",
   [ENV.repriceSwitchOverSeconds]: "630",
+  [ENV.curTable]: "cur",
+  [ENV.curFormat]: "parquet",
+  [ENV.reconcileWindowDays]: "3",
 };
 
 const FROM_ENVIRONMENT: Record<MetricEmitter["handler"], (env: Environment) => unknown> = {
@@ -139,6 +172,7 @@ const FROM_ENVIRONMENT: Record<MetricEmitter["handler"], (env: Environment) => u
   transform: transformFromEnvironment,
   redrive: redriveFromEnvironment,
   reprice: repriceFromEnvironment,
+  reconcile: reconcileFromEnvironment,
   "budget-alert": budgetAlertFromEnvironment,
   "spend-api": spendApiFromEnvironment,
 };

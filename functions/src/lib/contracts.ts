@@ -25,7 +25,7 @@ export const SERVICE_DIMENSION = "service";
 export const TRANSFORM_DIMENSIONS = { consumer: "transform" } as const;
 
 /** The CloudWatch units the handlers use (values of Powertools' `MetricUnit`). */
-export type MetricUnitName = "Count" | "Milliseconds" | "Bytes";
+export type MetricUnitName = "Count" | "Milliseconds" | "Bytes" | "Percent";
 
 /** One metric a handler emits. */
 export interface MetricContract {
@@ -126,6 +126,33 @@ export const REPRICE_METRICS = {
   lakeRowsRewritten: { name: "RepriceLakeRowsRewritten" },
 } as const satisfies MetricContracts;
 
+/**
+ * The reconcile function's metrics, one of each per run (`pipeline/reconcile-job.ts`). Drifts are
+ * the bill minus the logs (negative when the logs cost more), in whole micro-dollars; percentages
+ * are of the bill. "Last day" is the latest day the bill has finished (no data point when none).
+ */
+export const RECONCILE_METRICS = {
+  /** The last complete day's drift. */
+  lastDayDriftMicroUsd: { name: "ReconcileDriftMicroUSD" },
+  /** The last complete day's absolute drift in percent. */
+  lastDayAbsDriftPercent: { name: "ReconcileAbsDriftPercent", unit: "Percent" },
+  /** The largest absolute daily drift in percent over the complete days of the window (alarmed: CUR restates days). */
+  worstAbsDriftPercent: { name: "ReconcileWorstAbsDriftPercent", unit: "Percent" },
+  /** Bedrock usage of the window the usage-type map cannot place. */
+  unmappedMicroUsd: { name: "ReconcileUnmappedMicroUSD" },
+  /** Days of the window the bill has finished. */
+  completeDays: { name: "ReconcileCompleteDays" },
+} as const satisfies MetricContracts;
+
+/** The reconcile function's per-model metric, one per model of the window's complete days, dimensions `service` and `RECONCILE_MODEL_DIMENSION`. */
+export const RECONCILE_MODEL_METRICS = {
+  /** The model's drift over the complete days of the window. */
+  driftMicroUsd: { name: "ReconcileModelDriftMicroUSD" },
+} as const satisfies MetricContracts;
+
+/** The dimension of the per-model drift: the base model id. */
+export const RECONCILE_MODEL_DIMENSION = "model";
+
 /** The spend API's metrics, per request: every request, and its client (4xx) or server (5xx) error when it is one. */
 export const SPEND_API_METRICS = {
   requests: { name: "SpendRequests" },
@@ -187,6 +214,16 @@ export enum ENV {
   repriceSliceSeconds = "REPRICE_SLICE_SECONDS",
   /** Seconds from a reprice's registration until every live consumer prices with it, required (reprice). */
   repriceSwitchOverSeconds = "REPRICE_SWITCH_OVER_SECONDS",
+  /** The Glue table over the account's CUR 2.0 export, required (reconcile; in `GLUE_DATABASE`). */
+  curTable = "CUR_TABLE",
+  /** The export's format, `parquet` or `csv`, required (reconcile). */
+  curFormat = "CUR_FORMAT",
+  /** A CSV export's columns in file order, comma-separated, required with `csv` (reconcile). */
+  curCsvColumns = "CUR_CSV_COLUMNS",
+  /** Usage-type map laid over the shipped one, as JSON, optional (reconcile). */
+  usageTypes = "USAGE_TYPES",
+  /** Days the scheduled reconciliation covers, ending yesterday, optional, default 3 (reconcile). */
+  reconcileWindowDays = "RECONCILE_WINDOW_DAYS",
 }
 
 /** The name of an environment variable in the contract: an `ENV` member, or its string. */

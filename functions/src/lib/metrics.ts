@@ -36,3 +36,22 @@ export function emitMetrics<K extends string>(
 export function microDollars(pico: bigint): number {
   return Number(pico / 1_000_000n);
 }
+
+/**
+ * Emits `values` under one dimension value each (`dimension` = `key` of `values`): Powertools'
+ * single metrics, each published as its own EMF document with the `service` dimension and that
+ * one (the per-model drift of the reconciliation).
+ */
+export function emitMetricsBy<K extends string>(
+  contracts: Readonly<Record<K, MetricContract>>,
+  dimension: string,
+  values: ReadonlyMap<string, Readonly<Record<K, number>>>,
+): void {
+  for (const [value, counts] of values)
+    for (const key of Object.keys(contracts) as K[]) {
+      // A single metric publishes on addMetric: its dimension goes first.
+      const single = metrics.singleMetric();
+      single.addDimension(dimension, value);
+      single.addMetric(contracts[key].name, contracts[key].unit ?? "Count", counts[key]);
+    }
+}

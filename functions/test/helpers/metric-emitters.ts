@@ -8,6 +8,7 @@ import {
   AGGREGATE_METRICS,
   BUDGET_ALERT_METRICS,
   type MetricContracts,
+  RECONCILE_METRICS,
   REDRIVE_METRICS,
   REPRICE_METRICS,
   SPEND_API_METRICS,
@@ -18,7 +19,7 @@ import {
 /** One handler's metrics. */
 export interface MetricEmitter {
   /** The handler module, `functions/src/<handler>.ts`. */
-  handler: "aggregate" | "transform" | "redrive" | "reprice" | "budget-alert" | "spend-api";
+  handler: "aggregate" | "transform" | "redrive" | "reprice" | "reconcile" | "budget-alert" | "spend-api";
   metrics: MetricContracts;
   /** Dimensions the handler adds to Powertools' `service`. */
   dimensions: Readonly<Record<string, string>>;
@@ -29,6 +30,8 @@ export const METRIC_EMITTERS: readonly MetricEmitter[] = [
   { handler: "transform", metrics: TRANSFORM_METRICS, dimensions: TRANSFORM_DIMENSIONS },
   { handler: "redrive", metrics: REDRIVE_METRICS, dimensions: {} },
   { handler: "reprice", metrics: REPRICE_METRICS, dimensions: {} },
+  // Besides its per-model single metrics (RECONCILE_MODEL_METRICS under RECONCILE_MODEL_DIMENSION), tested in reconcile.test.ts.
+  { handler: "reconcile", metrics: RECONCILE_METRICS, dimensions: {} },
   { handler: "budget-alert", metrics: BUDGET_ALERT_METRICS, dimensions: {} },
   { handler: "spend-api", metrics: SPEND_API_METRICS, dimensions: {} },
 ];

@@ -1,0 +1,93 @@
+/**
+ * What the reconcile function is built from (functions/src/reconcile.ts): both sides through
+ * Athena (the CUR table and the lake's usage table), the deployment's pricing with its registered
+ * reprices, the usage-type map, the window, and where the report is kept. Apart from
+ * lib/adapters.ts so that no other function's bundle carries the Athena client.
+ */
+import { AthenaClient } from "@aws-sdk/client-athena";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { AthenaReconcileSource, type CurTableFormat, REQUIRED_CUR_COLUMNS } from "@bedrock-spend/adapters";
+import { ConfigurationError, parseUsageTypeMap, systemClock, UsageTypeMapError, usageTypeMap } from "@bedrock-spend/core";
+import type { ReconcileJobDeps } from "@bedrock-spend/pipeline";
+import { pricerWithRegistry, readRegistry } from "@bedrock-spend/store";
+import { ENV } from "./contracts";
+import { type Environment, optionalEnv, pricerFromEnv, requireEnv } from "./env";
+
+/** Default of `RECONCILE_WINDOW_DAYS`: the three days ending yesterday (CUR restates recent days). */
+export const DEFAULT_WINDOW_DAYS = 3;
+
+/** The CUR table's format (`CUR_FORMAT`, and `CUR_CSV_COLUMNS` for CSV). */
+export function curFormatFromEnv(env: Environment): CurTableFormat {
+  const format = requireEnv(ENV.curFormat, env);
+  if (format === "parquet") return { kind: "parquet" };
+  if (format !== "csv") throw new ConfigurationError(ENV.curFormat, `must be parquet or csv, got ${JSON.stringify(format)}`);
+  const columns = requireEnv(ENV.curCsvColumns, env)
+    .split(",")
+    .map((column) => column.trim())
+    .filter(Boolean);
+  const missing = REQUIRED_CUR_COLUMNS.filter((column) => !columns.includes(column));
+  if (missing.length > 0) throw new ConfigurationError(ENV.curCsvColumns, `names no ${missing.join(", ")}: it must be the export's CSV header`);
+  return { kind: "csv", columns };
+}
+
+/** The usage-type map: the shipped one with `USAGE_TYPES` laid over it. */
+export function usageTypeMapFromEnv(env: Environment) {
+  const text = optionalEnv(ENV.usageTypes, env);
+  if (text === undefined) return usageTypeMap();
+  try {
+    return usageTypeMap(parseUsageTypeMap(JSON.parse(text), ENV.usageTypes));
+  } catch (error) {
+    const message = error instanceof UsageTypeMapError ? error.message.replace(`${ENV.usageTypes}: `, "") : `is not valid JSON: ${(error as Error).message}`;
+    throw new ConfigurationError(ENV.usageTypes, message, { cause: error });
+  }
+}
+
+/** Days of the scheduled window (`RECONCILE_WINDOW_DAYS`, 1 to 31). */
+export function windowDaysFromEnv(env: Environment): number {
+  const text = optionalEnv(ENV.reconcileWindowDays, env);
+  if (text === undefined) return DEFAULT_WINDOW_DAYS;
+  const days = Number(text);
+  if (!Number.isInteger(days) || days < 1 || days > 31)
+    throw new ConfigurationError(ENV.reconcileWindowDays, `must be a whole number of days from 1 to 31, got ${JSON.stringify(text)}`);
+  return days;
+}
+
+/** The run's dependencies and its report sink. */
+export interface ReconcileHandlerDeps extends ReconcileJobDeps {
+  /** Keeps a report; returns where. */
+  saveReport: (name: string, body: string) => Promise<string>;
+}
+
+/**
+ * The reconciliation's dependencies (reconcile): `ATHENA_WORKGROUP`, `GLUE_DATABASE`, `CUR_TABLE`,
+ * `CUR_FORMAT` (and `CUR_CSV_COLUMNS`), `GLUE_TABLE`, `TABLE_NAME` (the reprice registry),
+ * `USAGE_TYPES`, `RECONCILE_WINDOW_DAYS`, `ATHENA_RESULTS_BUCKET` (reports under `reconcile/`).
+ */
+export function reconcileDepsFromEnv(env: Environment): ReconcileHandlerDeps {
+  const base = pricerFromEnv(env);
+  const tableName = requireEnv(ENV.tableName, env);
+  const bucket = requireEnv(ENV.athenaResultsBucket, env);
+  const dynamodb = new DynamoDBClient({});
+  const s3 = new S3Client({});
+  return {
+    source: new AthenaReconcileSource({
+      athena: new AthenaClient({}),
+      workGroup: requireEnv(ENV.athenaWorkGroup, env),
+      database: requireEnv(ENV.glueDatabase, env),
+      curTable: requireEnv(ENV.curTable, env),
+      curFormat: curFormatFromEnv(env),
+      usageTable: requireEnv(ENV.glueTable, env),
+    }),
+    // Read once per run: the months a reprice registered are priced with its catalog, as the lake is.
+    pricer: async () => pricerWithRegistry(base, await readRegistry(dynamodb, tableName)),
+    map: usageTypeMapFromEnv(env),
+    now: systemClock,
+    windowDays: windowDaysFromEnv(env),
+    saveReport: async (name, body) => {
+      const key = `reconcile/${name}`;
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json" }));
+      return `s3://${bucket}/${key}`;
+    },
+  };
+}
