@@ -8,11 +8,12 @@ import { AthenaClient } from "@aws-sdk/client-athena";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { AthenaReconcileSource, type CurTableFormat, REQUIRED_CUR_COLUMNS } from "@bedrock-spend/adapters";
-import { ConfigurationError, parseUsageTypeMap, systemClock, UsageTypeMapError, usageTypeMap } from "@bedrock-spend/core";
-import type { ReconcileJobDeps } from "@bedrock-spend/pipeline";
+import { ConfigurationError, parseSignedDecimal, parseUsageTypeMap, systemClock, UsageTypeMapError, usageTypeMap } from "@bedrock-spend/core";
+import type { ReconcileJobDeps, ReconcileJobEvent, ReconcileRun } from "@bedrock-spend/pipeline";
 import { pricerWithRegistry, readRegistry } from "@bedrock-spend/store";
-import { ENV } from "./contracts";
+import { ENV, type RECONCILE_METRICS, type RECONCILE_MODEL_METRICS } from "./contracts";
 import { type Environment, optionalEnv, pricerFromEnv, requireEnv } from "./env";
+import { microDollars } from "./metrics";
 
 /** Default of `RECONCILE_WINDOW_DAYS`: the three days ending yesterday (CUR restates recent days). */
 export const DEFAULT_WINDOW_DAYS = 3;
@@ -89,5 +90,65 @@ export function reconcileDepsFromEnv(env: Environment): ReconcileHandlerDeps {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json" }));
       return `s3://${bucket}/${key}`;
     },
+  };
+}
+
+/**
+ * Largest report returned inline (bytes of JSON): Lambda's synchronous response is at most 6 MB.
+ * A larger one is only at `reportLocation`.
+ */
+export const INLINE_REPORT_BYTES = 5_000_000;
+
+/** What a run returns: the daily figures, where the report is, and the report when it fits. */
+export type ReconcileResult = Omit<ReconcileRun, "report"> & {
+  totals: ReconcileRun["report"]["totals"];
+  rows: number;
+  unmapped: number;
+  reportLocation: string;
+  report: ReconcileRun["report"] | null;
+};
+
+/** A scheduled event (EventBridge) or the CLI's `{from, to}`: only the range is read. */
+export type ReconcileEvent = ReconcileJobEvent & Record<string, unknown>;
+
+/** The range an event asks for (none: the default window). */
+export function rangeOf(event: ReconcileEvent | null | undefined): ReconcileJobEvent {
+  const range: ReconcileJobEvent = {};
+  if (typeof event?.from === "string") range.from = event.from;
+  if (typeof event?.to === "string") range.to = event.to;
+  return range;
+}
+
+const absPercent = (pct: string | null | undefined) => (pct === null || pct === undefined ? 0 : Math.abs(Number(pct)));
+const micro = (usd: string) => microDollars(parseSignedDecimal(usd, 12));
+
+/** A run's metrics: the last complete day's, the worst complete day's, the window's; and each model's. */
+export function reconcileMetricsOf(run: ReconcileRun): {
+  overall: Record<keyof typeof RECONCILE_METRICS, number>;
+  byModel: Map<string, Record<keyof typeof RECONCILE_MODEL_METRICS, number>>;
+} {
+  const lastDay = run.days.find((day) => day.day === run.lastCompleteDay);
+  return {
+    overall: {
+      lastDayDriftMicroUsd: lastDay ? micro(lastDay.driftUsd) : 0,
+      lastDayAbsDriftPercent: absPercent(lastDay?.driftPct),
+      worstAbsDriftPercent: absPercent(run.worstDay?.driftPct),
+      unmappedMicroUsd: micro(run.report.totals.unmappedCostUsd),
+      completeDays: run.days.filter((day) => day.complete).length,
+    },
+    byModel: new Map(run.models.map((model) => [model.model, { driftMicroUsd: micro(model.driftUsd) }])),
+  };
+}
+
+/** What the function returns for a run whose report (`body`) is kept at `reportLocation`. */
+export function reconcileResultOf(run: ReconcileRun, body: string, reportLocation: string): ReconcileResult {
+  const { report, ...figures } = run;
+  return {
+    ...figures,
+    totals: report.totals,
+    rows: report.rows.length,
+    unmapped: report.unmapped.length,
+    reportLocation,
+    report: Buffer.byteLength(body) <= INLINE_REPORT_BYTES ? report : null,
   };
 }
