@@ -2,13 +2,13 @@
 // vendored UMD build defines. Every figure comes from the server as JSON: money as exact decimal
 // strings (formatted as text without floating point), converted to numbers only to draw charts.
 
-import { compact, count, exactUsd, percent, usd, usdNumber } from "./format.js";
+import { compact, count, exactUsd, percent, signedPercent, signedUsd, usd, usdNumber } from "./format.js";
 
 const echarts = globalThis.echarts;
 
 /** Poll period: new traffic shows within about one period plus one query. */
 const POLL_MS = 1000;
-/** The filter options (new tenants, models, months) are re-read every this many polls. */
+/** The filter options (new tenants, models, months) and the reconciliation are re-read every this many polls. */
 const FILTERS_EVERY = 5;
 /** A connection with no successful poll for this long is shown as stale. */
 const STALE_MS = 4000;
@@ -122,6 +122,7 @@ const state = {
   timer: 0,
   lastOk: 0,
   renders: 0,
+  reconcileText: "",
 };
 
 function readUrl() {
@@ -925,6 +926,219 @@ function bindLookup() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Bill vs logs: the last reconciliation of the AWS bill with the logs (the whole bill: the
+// filters do not apply). Drift = bill − logs, so positive means the bill is higher.
+
+/** "up" when the bill is higher than the logs, "down" when lower, "zero" when they agree. */
+function driftSign(text) {
+  if (/^-?0*(?:\.0*)?$/.test(text)) return "zero";
+  return text.startsWith("-") ? "down" : "up";
+}
+
+const DRIFT_WORDS = { up: "bill higher than logs", down: "bill lower than logs", zero: "bill matches logs" };
+const RECON_SCOPE = "whole bill, not filtered";
+
+/** `hint` with its `code` spans (between backticks) as code elements. */
+function withCode(text) {
+  return text.split("`").map((part, index) => (index % 2 === 1 ? h("code", {}, part) : part));
+}
+
+function reconTile(id, label, value, title, sub, sign) {
+  return h(
+    "div",
+    { class: "recon-tile", dataset: sign ? { sign } : {} },
+    h("p", { class: "recon-label" }, label),
+    h("p", { class: "recon-value", id, title }, value),
+    h("p", { class: "recon-sub" }, sub),
+  );
+}
+
+function moneyCell(text) {
+  return h("td", { title: exactUsd(text) }, usd(text));
+}
+
+function driftCells(row) {
+  const sign = driftSign(row.driftUsd);
+  return [
+    h("td", { class: "drift", dataset: { sign }, title: exactUsd(row.driftUsd) }, signedUsd(row.driftUsd)),
+    h("td", { class: "drift-pct", dataset: { sign } }, signedPercent(row.driftPct)),
+  ];
+}
+
+/** A table; `headings` entries are a label, or `[label, "text"]` for a left-aligned text column. */
+function reconTable(id, headings, rows) {
+  const cell = (heading) => (Array.isArray(heading) ? h("th", { scope: "col", class: heading[1] }, heading[0]) : h("th", { scope: "col" }, heading));
+  return h("table", { class: "recon-table", id }, h("thead", {}, h("tr", {}, ...headings.map(cell))), h("tbody", {}, ...rows));
+}
+
+/** The drift of each day as a bar from the centre: right when the bill is higher, left when lower. */
+function dayRows(days, spansYears) {
+  const largest = Math.max(0, ...days.map((day) => Math.abs(Number(day.driftUsd))));
+  return days.map((day) => {
+    const sign = driftSign(day.driftUsd);
+    const bar = h("span", { class: "drift-bar", dataset: { sign } });
+    bar.style.width = `${largest > 0 ? (50 * Math.abs(Number(day.driftUsd))) / largest : 0}%`;
+    const date = new Date(`${day.day}T00:00:00Z`);
+    return h(
+      "tr",
+      { dataset: { day: day.day }, title: `${day.rows} rows · tokens: logs ${count(day.logTokens)}, bill ${count(day.billTokens)}` },
+      h("th", { scope: "row", title: day.day }, spansYears ? `${dateUtc.format(date)}, ${day.day.slice(0, 4)}` : dateUtc.format(date)),
+      moneyCell(day.logCostUsd),
+      moneyCell(day.billCostUsd),
+      ...driftCells(day),
+      h("td", { class: "bar-cell", "aria-hidden": "true" }, h("span", { class: "axis" }), bar),
+    );
+  });
+}
+
+function modelRows(models) {
+  const labels = modelLabels(models.map((row) => row.model));
+  return models.map((row, index) =>
+    h(
+      "tr",
+      { dataset: { model: row.model }, title: `${row.rows} rows · tokens: logs ${count(row.logTokens)}, bill ${count(row.billTokens)}` },
+      h("th", { scope: "row", title: row.model }, labels[index]),
+      moneyCell(row.logCostUsd),
+      moneyCell(row.billCostUsd),
+      ...driftCells(row),
+    ),
+  );
+}
+
+function unmappedSection(unmapped) {
+  const head = h(
+    "h3",
+    {},
+    "Unmapped bill usage ",
+    h("span", { class: "recon-unmapped-total", id: "recon-unmapped-total", title: exactUsd(unmapped.costUsd) }, usd(unmapped.costUsd)),
+  );
+  if (unmapped.lines.length === 0)
+    return h("div", { class: "recon-unmapped" }, head, h("p", { class: "recon-note" }, "The usage-type map placed every Bedrock usage line item."));
+  const rows = unmapped.lines.map((line) =>
+    h(
+      "tr",
+      { dataset: { usageType: line.usageType } },
+      h("th", { scope: "row", title: line.usageType }, line.usageType),
+      h("td", { class: "text" }, line.productName ?? line.productCode),
+      moneyCell(line.billCostUsd),
+      h("td", {}, `${line.usageAmount} ${line.pricingUnit ?? "units"}`),
+      h("td", { class: "text reason" }, line.reason),
+    ),
+  );
+  return h(
+    "div",
+    { class: "recon-unmapped" },
+    head,
+    h(
+      "p",
+      { class: "recon-note" },
+      "Bedrock usage on the bill the usage-type map cannot place: in the bill, in no row and in no drift (extend the map with --usage-types).",
+    ),
+    reconTable("recon-unmapped-lines", ["Usage type", ["Product", "text"], "Cost", "Amount", ["Why not placed", "text"]], rows),
+  );
+}
+
+function renderReconcile(answer) {
+  const section = $("recon");
+  const hint = $("recon-hint");
+  const body = $("recon-body");
+  section.hidden = false;
+  if (!answer.loaded) {
+    section.dataset.state = "none";
+    $("recon-period").textContent = `AWS bill (CUR 2.0) against the logs · ${RECON_SCOPE}`;
+    $("recon-period").title = "";
+    hint.replaceChildren("No bill loaded. To compare the AWS bill with these logs, ", ...withCode(answer.hint), ".");
+    if (answer.location) hint.append(h("span", { class: "recon-location" }, `The dashboard reads ${answer.location}.`));
+    hint.hidden = false;
+    body.hidden = true;
+    body.replaceChildren();
+    return;
+  }
+  const t = answer.totals;
+  const sign = driftSign(t.driftUsd);
+  const spansYears = answer.byDay.length > 0 && answer.byDay[0].day.slice(0, 4) !== answer.byDay[answer.byDay.length - 1].day.slice(0, 4);
+  const period = answer.from && answer.to ? `${answer.from} – ${answer.to} UTC` : "empty bill";
+  $("recon-period").textContent = `${period} · ${count(answer.cur.length)} CUR ${answer.cur.length === 1 ? "path" : "paths"} · ${RECON_SCOPE}`;
+  $("recon-period").title = answer.cur.join("\n");
+  section.dataset.state = "loaded";
+  hint.hidden = true;
+  body.hidden = false;
+  body.replaceChildren(
+    h(
+      "div",
+      { class: "recon-totals" },
+      reconTile("recon-logs", "Logs", usd(t.logCostUsd), exactUsd(t.logCostUsd), "priced from the invocation logs"),
+      reconTile("recon-bill", "Bill", usd(t.billCostUsd), exactUsd(t.billCostUsd), `Bedrock usage · ${usd(t.mappedBillCostUsd)} placed`),
+      h(
+        "div",
+        { class: "recon-tile drift-tile", dataset: { sign } },
+        h("p", { class: "recon-label" }, "Drift"),
+        h("p", { class: "recon-value", id: "recon-drift", title: exactUsd(t.driftUsd) }, signedUsd(t.driftUsd)),
+        h("p", { class: "recon-sub" }, h("span", { id: "recon-drift-pct" }, signedPercent(t.driftPct)), ` of the placed bill · ${DRIFT_WORDS[sign]}`),
+      ),
+      reconTile(
+        "recon-unmapped",
+        "Unmapped",
+        usd(t.unmappedCostUsd),
+        exactUsd(t.unmappedCostUsd),
+        `${count(answer.unmapped.lines.length)} usage ${answer.unmapped.lines.length === 1 ? "type" : "types"} not placed`,
+      ),
+      reconTile("recon-net", "Net bill", usd(t.netBillCostUsd), exactUsd(t.netBillCostUsd), "after credits and discounts, no tax"),
+    ),
+    h(
+      "p",
+      { class: "recon-legend" },
+      "Drift = bill − logs, on the usage the map places (bill − unmapped − logs). ",
+      h("span", { class: "drift", dataset: { sign: "up" } }, "+"),
+      " the bill is higher than the logs; ",
+      h("span", { class: "drift", dataset: { sign: "down" } }, "−"),
+      " it is lower. Percentages are of the placed bill.",
+    ),
+    h(
+      "div",
+      { class: "recon-grid" },
+      h(
+        "div",
+        { class: "recon-block" },
+        h("h3", {}, "Drift by day"),
+        h("div", { class: "recon-scroll" }, reconTable("recon-days", ["Day", "Logs", "Bill", "Drift", "%", ""], dayRows(answer.byDay, spansYears))),
+      ),
+      h(
+        "div",
+        { class: "recon-block" },
+        h("h3", {}, "Drift by model"),
+        h("div", { class: "recon-scroll" }, reconTable("recon-models", ["Model", "Logs", "Bill", "Drift", "%"], modelRows(answer.byModel))),
+      ),
+    ),
+    unmappedSection(answer.unmapped),
+  );
+}
+
+function renderReconcileError(message) {
+  const section = $("recon");
+  section.hidden = false;
+  section.dataset.state = "error";
+  $("recon-hint").replaceChildren(h("span", { class: "lookup-error" }, `The last reconciliation cannot be shown: ${message}`));
+  $("recon-hint").hidden = false;
+  $("recon-body").hidden = true;
+}
+
+/** Reads the reconciliation; its failures show in the panel and never mark the page as disconnected. */
+async function loadReconcile() {
+  try {
+    const answer = await getJson("/api/reconcile");
+    const text = JSON.stringify(answer);
+    if (text === state.reconcileText) return;
+    state.reconcileText = text;
+    renderReconcile(answer);
+  } catch (error) {
+    if (!(error instanceof RequestError)) return; // the server is unreachable: the live status says so
+    state.reconcileText = "";
+    renderReconcileError(error.message);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The loop: one poll at a time; a filter change starts a new one at once
 
 async function tick() {
@@ -933,7 +1147,7 @@ async function tick() {
   state.ticks += 1;
   try {
     const tasks = [loadDashboard(seq), loadAlerts(), loadLookup(seq)];
-    if (state.ticks % FILTERS_EVERY === 0) tasks.push(loadFilters());
+    if (state.ticks % FILTERS_EVERY === 0) tasks.push(loadFilters(), loadReconcile());
     await Promise.all(tasks);
     renderLive(true);
   } catch (error) {
@@ -951,11 +1165,13 @@ function refreshNow() {
 async function start() {
   for (const element of document.querySelectorAll("[data-chart]")) charts[element.dataset.chart] = makeChart(element.id);
   const explicitPeriod = readUrl();
+  const reconcile = loadReconcile();
   try {
     await loadFilters();
   } catch {
     // The first poll retries; the selects fill once the server answers.
   }
+  await reconcile;
   if (!explicitPeriod) Object.assign(state.filters, defaultPeriod());
   writeUrl();
   renderFilters();

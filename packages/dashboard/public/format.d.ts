@@ -11,6 +11,10 @@ export declare function usd(text: string | null | undefined): string;
 export declare function exactUsd(text: string | null | undefined): string;
 /** A number of dollars for chart axes and labels (drawing only). */
 export declare function usdNumber(value: number): string;
+/** A drift (exact decimal USD string) with its sign always shown: "+$1.03", "−$0.22", "$0.00"; "–" for null. */
+export declare function signedUsd(text: string | null | undefined): string;
+/** A percentage given as a decimal string with its sign always shown: "+12.80%", "−73.33%", "0.00%"; "–" for null. */
+export declare function signedPercent(text: string | null | undefined): string;
 /** An integer with thousands separators. */
 export declare function count(value: number): string;
 /** A percentage with `digits` decimals. */

@@ -49,6 +49,29 @@ export function usdNumber(value) {
   return smallUsd.format(value);
 }
 
+/** True when an exact decimal string is zero (any sign, any number of zeros). */
+function isZero(text) {
+  return /^-?0*(?:\.0*)?$/.test(text);
+}
+
+/**
+ * A drift (an exact decimal USD string) with its sign always shown: "+$1.03" when positive,
+ * "−$0.22" when negative, "$0.00" for zero; "–" for null.
+ */
+export function signedUsd(text) {
+  if (text === null || text === undefined) return "–";
+  const value = String(text);
+  return value.startsWith("-") || isZero(value) ? usd(value) : `+${usd(value)}`;
+}
+
+/** A percentage given as a decimal string ("12.80", "-73.33") with its sign always shown: "+12.80%", "−73.33%"; "–" for null. */
+export function signedPercent(text) {
+  if (text === null || text === undefined) return "–";
+  const value = String(text);
+  if (value.startsWith("-")) return isZero(value) ? `${value.slice(1)}%` : `−${value.slice(1)}%`;
+  return isZero(value) ? `${value}%` : `+${value}%`;
+}
+
 export function count(value) {
   return integer.format(value);
 }

@@ -12,6 +12,7 @@
  * - `GET /api/filters` -> `FilterResponse` (the options, and the server's clock as `asOf`)
  * - `GET /api/alerts?since=<ISO 8601>` -> `AlertItem[]`
  * - `GET /api/tenants/{tenantId}?month=YYYY-MM` -> `TenantLookup`
+ * - `GET /api/reconcile` -> `ReconcileResponse` (the last reconciliation of the bill with the logs)
  * - `* /v1/...` -> the spend API
  */
 import { readFile, realpath, stat } from "node:fs/promises";
@@ -33,13 +34,31 @@ import {
   thresholdPico,
   utcMonthOf,
 } from "@bedrock-spend/core";
-import type { DashboardData, DashboardErrorBody, DashboardFilters, FilterResponse, SpendApiHandler, TenantLookup, ThresholdState } from "./types";
+import { ReconcileFileError } from "./reconcile-file";
+import { summarizeReconciliation } from "./reconcile-summary";
+import type {
+  DashboardData,
+  DashboardErrorBody,
+  DashboardFilters,
+  FilterResponse,
+  ReconcileNotLoaded,
+  ReconcileResponse,
+  ReconciliationSource,
+  SpendApiHandler,
+  TenantLookup,
+  ThresholdState,
+} from "./types";
 
 /** What the server needs. */
 export interface DashboardServerDeps {
   data: DashboardData;
   /** The spend API: `(request) => handleSpendApi(request, { ...deps, allowUnauthenticated: true })`. */
   spendApi: SpendApiHandler;
+  /**
+   * The last reconciliation of the bill with the logs (`reconcileFileSource(reconcileFileOf(dataDir))`).
+   * Without it, `GET /api/reconcile` answers that no bill is loaded.
+   */
+  reconciliation?: ReconciliationSource;
   /** Clock of the tenant lookup (default month, forecast). */
   now?: Clock;
   /** Directory of the page's files. Default: the package's public/. */
@@ -109,7 +128,7 @@ interface Reply {
   body: string | Buffer;
 }
 
-/** A request the dashboard server answers with an error status (never a 500: those are bugs). */
+/** A request the dashboard server answers with an error status (a 500 only for a known cause, such as a malformed data file; other 500s are bugs). */
 class HttpError extends BedrockSpendError {
   constructor(
     readonly statusCode: number,
@@ -134,6 +153,9 @@ function errorReply(error: HttpError): Reply {
 
 const notFound = (what: string) => new HttpError(404, "NotFound", `no such ${what}`);
 const badRequest = (field: string, message: string) => new HttpError(400, "BadRequest", message, field);
+
+/** What the page shows when no bill is loaded. */
+export const RECONCILE_HINT = "run `bedrock-spend reconcile --cur PATH --data-dir DIR`";
 
 /** Default location of ECharts' minified build (the package's `require` entry is dist/echarts.js). */
 function defaultEchartsFile(): string {
@@ -295,9 +317,26 @@ export function createDashboardServer(deps: DashboardServerDeps): DashboardServe
     return json(200, tenantLookupOf(JSON.parse(response.body) as Spend, month, now()));
   }
 
+  /**
+   * The last reconciliation, summed by day and model. No bill loaded is the usual state, not an
+   * error: it is a 200 (the page asks every few seconds, and a 404 would log a console error each time).
+   */
+  async function reconciliation(): Promise<ReconcileResponse> {
+    const source = deps.reconciliation;
+    const notLoaded: ReconcileNotLoaded = { loaded: false, location: source?.location ?? null, hint: RECONCILE_HINT };
+    if (source === undefined) return notLoaded;
+    try {
+      const snapshot = await source.read();
+      return snapshot === undefined ? notLoaded : summarizeReconciliation(snapshot, source.location);
+    } catch (error) {
+      if (error instanceof ReconcileFileError) throw new HttpError(500, "InvalidReconcileFile", error.message, error.field);
+      throw error;
+    }
+  }
+
   async function api(path: string, rawQuery: string, method: string): Promise<Reply> {
     const tenantMatch = /^\/api\/tenants\/([^/]+)$/.exec(path);
-    const known = tenantMatch !== null || ["/api/dashboard", "/api/filters", "/api/alerts"].includes(path);
+    const known = tenantMatch !== null || ["/api/dashboard", "/api/filters", "/api/alerts", "/api/reconcile"].includes(path);
     if (!known) throw notFound("route");
     if (method !== "GET" && method !== "HEAD")
       throw new HttpError(405, "MethodNotAllowed", `${method} is not allowed on ${path}`, undefined, { allow: "GET, HEAD" });
@@ -308,6 +347,9 @@ export function createDashboardServer(deps: DashboardServerDeps): DashboardServe
       case "/api/filters":
         readQuery(rawQuery, []);
         return json(200, { ...(await deps.data.filters()), asOf: new Date(now()).toISOString() } satisfies FilterResponse);
+      case "/api/reconcile":
+        readQuery(rawQuery, []);
+        return json(200, await reconciliation());
       default: {
         const { since } = readQuery(rawQuery, ["since"]);
         let sinceIso: string | undefined;

@@ -6,7 +6,7 @@
  * convert it to a number only to draw it. Token and invocation counts are exact JSON integers.
  */
 import type { ApiRequest, ApiResponse } from "@bedrock-spend/api";
-import type { Budget, BudgetAlert, Spend, SpendTotals, TokenClass } from "@bedrock-spend/core";
+import type { Budget, BudgetAlert, ReconcileReport, Spend, SpendTotals, TokenClass, UnmappedBillLine } from "@bedrock-spend/core";
 
 /**
  * What the dashboard shows: every field null means "all". Periods are UTC calendar periods;
@@ -189,3 +189,91 @@ export const OTHER_KEY = "(other)";
 
 /** Key of the records that carry no value for the dimension. */
 export const NONE_KEY = "(none)";
+
+/**
+ * The last reconciliation of the bill with the logs, as `bedrock-spend reconcile --data-dir DIR`
+ * keeps it in `<data-dir>/reconcile/last.json`: the report of `reconcile` (core), with the days it
+ * covers and the CUR files it read.
+ */
+export interface ReconcileSnapshot extends ReconcileReport {
+  /** First UTC day, `YYYY-MM-DD`; null when the bill was empty. */
+  from: string | null;
+  /** Last UTC day, `YYYY-MM-DD`; null when the bill was empty. */
+  to: string | null;
+  /** The CUR paths given to `--cur`. */
+  cur: string[];
+}
+
+/** Where the dashboard gets the last reconciliation (in local mode: `reconcileFileSource`). */
+export interface ReconciliationSource {
+  /** What it reads, for the user (the file's path). */
+  location: string;
+  /**
+   * The last reconciliation, read now (the CLI may rewrite it at any time); undefined when there
+   * is none. Rejects with `ReconcileFileError` when it is malformed.
+   */
+  read(): Promise<ReconcileSnapshot | undefined>;
+}
+
+/** Sums of the reconciliation rows of one day or one model. Money is exact decimal USD. */
+export interface DriftSums {
+  /** The logs' cost. */
+  logCostUsd: string;
+  /** The bill's cost of the usage placed on these rows (unmapped usage is in no row). */
+  billCostUsd: string;
+  /** `billCostUsd - logCostUsd`: positive when the bill is higher. */
+  driftUsd: string;
+  /** The drift in percent of `billCostUsd`, two decimals (half away from zero); null when that bill is 0. */
+  driftPct: string | null;
+  logTokens: number;
+  billTokens: number;
+  /** Reconciliation rows summed (day, Region, model, token class, tier). */
+  rows: number;
+}
+
+/** The drift of one UTC day. */
+export interface DayDriftRow extends DriftSums {
+  /** `YYYY-MM-DD`. */
+  day: string;
+}
+
+/** The drift of one base model. */
+export interface ModelDriftRow extends DriftSums {
+  model: string;
+}
+
+/** `GET /api/reconcile` when a reconciliation is loaded: the file's totals and its rows summed by day and by model. */
+export interface ReconcileSummary {
+  loaded: true;
+  /** Where it was read. */
+  location: string;
+  from: string | null;
+  to: string | null;
+  cur: string[];
+  /** Reconciliation rows in the file. */
+  rows: number;
+  /**
+   * The file's totals, and the bill of the placed usage (`billCostUsd - unmappedCostUsd`), which
+   * the rows sum to: `byDay` and `byModel` each sum exactly to `logCostUsd`, `mappedBillCostUsd`
+   * and `driftUsd`.
+   */
+  totals: ReconcileReport["totals"] & { mappedBillCostUsd: string };
+  /** Chronological. */
+  byDay: DayDriftRow[];
+  /** Largest absolute drift first, then by model id. */
+  byModel: ModelDriftRow[];
+  /** The Bedrock usage the usage-type map could not place: its total and its lines (as in the file). */
+  unmapped: { costUsd: string; lines: UnmappedBillLine[] };
+}
+
+/** `GET /api/reconcile` when there is no reconciliation to show. */
+export interface ReconcileNotLoaded {
+  loaded: false;
+  /** Where the server looked; null when it has no source. */
+  location: string | null;
+  /** What to run to load one. */
+  hint: string;
+}
+
+/** `GET /api/reconcile`. */
+export type ReconcileResponse = ReconcileSummary | ReconcileNotLoaded;

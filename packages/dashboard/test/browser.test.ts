@@ -6,17 +6,21 @@
  * Time is pinned: the server and the data run on a fixed clock, and the browser's own clock is
  * set to another year, so the page must take "today" and "this month" from the server. The page
  * is also opened at the edges of months (first and last second, 29 February, 31 December).
+ * The "Bill vs logs" panel is checked against a reconciliation file with known numbers, written
+ * into a data dir while the page is open (test-output/dashboard-reconcile.png).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Clock, fixedClock, utcMonthOf } from "@bedrock-spend/core";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDashboardServer, type DashboardFilters, type DashboardServer, type TenantLookup } from "../src/index";
+import { createDashboardServer, type DashboardFilters, type DashboardServer, reconcileFileOf, reconcileFileSource, type TenantLookup } from "../src/index";
 import { memoryStack, usage, workload } from "./helpers/fixtures";
 import { getJson } from "./helpers/http";
+import { KNOWN_SNAPSHOT, NOVA, SONNET, writeReconcileFile } from "./helpers/reconcile";
 import { expectedUsd } from "./helpers/usd-oracle";
 
 const CHROMIUM = process.env.BEDROCK_SPEND_CHROMIUM ?? "/usr/bin/chromium";
@@ -404,5 +408,123 @@ describe.each(EDGES)("dashboard with the server's clock at $at", ({ at, days, ye
     const times = await edgePage.locator("#alerts-feed li time").allTextContents();
     expect(times).toEqual([at.slice(11, 19), yesterday]);
     expect(edgeProblems).toEqual([]);
+  });
+});
+
+describe("the Bill vs logs panel in headless Chromium", () => {
+  const stackWithBill = memoryStack({ now: clock, records: workload({ now: new Date(NOW - 60_000), count: 200, seed: 5, prefix: "recon" }) });
+  const panelProblems: string[] = [];
+  let panelServer: DashboardServer;
+  let panelPage: Page;
+  let dataDir: string;
+
+  const panelText = async (selector: string) => (await panelPage.locator(selector).textContent()) ?? "";
+  /** Each body row of a table: its key attribute, then the text of its first `cells` cells. */
+  const tableRows = (selector: string, key: string, cells: number) =>
+    panelPage
+      .locator(`${selector} tbody tr`)
+      .evaluateAll((rows, [name, count]) => rows.map((row) => [row.getAttribute(name), ...[...row.children].slice(0, count).map((cell) => cell.textContent)]), [
+        key,
+        cells,
+      ] as const);
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "bedrock-spend-reconcile-page-"));
+    panelServer = createDashboardServer({
+      data: stackWithBill.data,
+      spendApi: stackWithBill.spendApi,
+      reconciliation: reconcileFileSource(reconcileFileOf(dataDir)),
+      now: clock,
+      onError: (error) => panelProblems.push(`server error: ${String(error)}`),
+    });
+    const { url } = await panelServer.listen(0);
+    panelPage = await context.newPage();
+    panelPage.on("console", (message) => {
+      if (message.type() === "error") panelProblems.push(`console error: ${message.text()}`);
+    });
+    panelPage.on("pageerror", (error) => panelProblems.push(`page error: ${error.message}`));
+    panelPage.on("response", (response) => {
+      if (response.status() >= 400) panelProblems.push(`HTTP ${response.status()}: ${response.url()}`);
+    });
+    await panelPage.goto(url);
+    await panelPage.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 15_000 });
+  });
+
+  afterAll(async () => {
+    await panelPage?.close();
+    await panelServer?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("shows what to run, and no figures, while the data dir holds no reconciliation", async () => {
+    expect(await panelPage.locator("#recon").getAttribute("data-state")).toBe("none");
+    expect(await panelPage.locator("#recon").isVisible()).toBe(true);
+    expect(await panelPage.locator("#recon-body").isHidden()).toBe(true);
+    expect(await panelText("#recon-hint code")).toBe("bedrock-spend reconcile --cur PATH --data-dir DIR");
+    expect(await panelText("#recon-hint")).toContain("No bill loaded.");
+    expect(await panelText("#recon-hint .recon-location")).toBe(`The dashboard reads ${reconcileFileOf(dataDir)}.`);
+    expect(await panelPage.locator("#recon-logs").count()).toBe(0);
+  });
+
+  it("shows a reconciliation written while the page is open: totals, drift by day and by model, the unmapped usage", async () => {
+    await writeReconcileFile(dataDir, KNOWN_SNAPSHOT);
+    // The panel re-reads the reconciliation every fifth poll (about 5 s).
+    await panelPage.waitForSelector('#recon[data-state="loaded"]', { timeout: 8000 });
+    expect(await panelPage.locator("#recon-hint").isHidden()).toBe(true);
+
+    // Totals: logs 7.02, bill 9.084567 of which 1.034567 unmapped, drift 8.05 - 7.02 = +1.03 (12.80 % of 8.05).
+    expect(await panelText("#recon-logs")).toBe("$7.02");
+    expect(await panelText("#recon-bill")).toBe("$9.08");
+    expect(await panelPage.locator("#recon-bill").getAttribute("title")).toBe("Exact: $9.084567");
+    expect(await panelText("#recon-drift")).toBe("+$1.03");
+    expect(await panelPage.locator("#recon-drift").getAttribute("title")).toBe("Exact: $1.030000");
+    expect(await panelText("#recon-drift-pct")).toBe("+12.80%");
+    expect(await panelPage.locator(".drift-tile").getAttribute("data-sign")).toBe("up");
+    expect(await panelText(".drift-tile .recon-sub")).toBe("+12.80% of the placed bill · bill higher than logs");
+    expect(await panelText("#recon-unmapped")).toBe("$1.03");
+    expect(await panelText("#recon-net")).toBe("$9.00");
+    expect(await panelText("#recon-period")).toBe("2026-11-01 – 2026-11-02 UTC · 1 CUR path · whole bill, not filtered");
+
+    expect(await tableRows("#recon-days", "data-day", 5)).toStrictEqual([
+      ["2026-11-01", "Nov 1", "$4.90", "$5.55", "+$0.65", "+11.71%"],
+      ["2026-11-02", "Nov 2", "$2.12", "$2.50", "+$0.38", "+15.20%"],
+    ]);
+    const bars = await panelPage
+      .locator("#recon-days .drift-bar")
+      .evaluateAll((elements) =>
+        elements.map((bar) => [bar.getAttribute("data-sign"), /width:\s*([\d.]+%)/.exec(bar.getAttribute("style") ?? "")?.[1] ?? null]),
+      );
+    expect(bars[0]).toStrictEqual(["up", "50%"]);
+    expect(bars[1]?.[0]).toBe("up");
+    expect(Number.parseFloat(bars[1]?.[1] ?? "")).toBeCloseTo((50 * 0.38) / 0.65, 3);
+
+    expect(await tableRows("#recon-models", "data-model", 5)).toStrictEqual([
+      [SONNET, "claude-sonnet-4-5", "$6.50", "$7.75", "+$1.25", "+16.13%"],
+      [NOVA, "nova-lite", "$0.52", "$0.30", "−$0.22", "−73.33%"],
+    ]);
+    expect(await panelPage.locator(`#recon-models tr[data-model="${NOVA}"] .drift`).getAttribute("data-sign")).toBe("down");
+
+    expect(await panelText("#recon-unmapped-total")).toBe("$1.03");
+    expect(await tableRows("#recon-unmapped-lines", "data-usage-type", 4)).toStrictEqual([
+      ["USE1-TitanImageGenerator-images", "USE1-TitanImageGenerator-images", "Amazon Bedrock", "$1.00", "25 Images"],
+      ["USW2-MP:USW2_InputTokenCount-Units", "USW2-MP:USW2_InputTokenCount-Units", "Acme Writer (Amazon Bedrock Edition)", "$0.0346", "1234.5 Units"],
+    ]);
+
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    const shot = join(OUTPUT_DIR, "dashboard-reconcile.png");
+    await panelPage.locator("#recon").screenshot({ path: shot });
+    expect(existsSync(shot)).toBe(true);
+  });
+
+  it("goes back to the hint when the reconciliation is removed", async () => {
+    await unlink(reconcileFileOf(dataDir));
+    await panelPage.waitForSelector('#recon[data-state="none"]', { timeout: 8000 });
+    expect(await panelPage.locator("#recon-body").isHidden()).toBe(true);
+    expect(await panelText("#recon-period")).toBe("AWS bill (CUR 2.0) against the logs · whole bill, not filtered");
+    expect(await panelPage.locator("#recon-logs").count()).toBe(0);
+  });
+
+  it("made no failed or erroring requests and logged no errors", () => {
+    expect(panelProblems).toEqual([]);
   });
 });

@@ -1,12 +1,12 @@
 /**
  * The page's money formatting (public/format.js, the module the page imports) against an
  * independent oracle (ICU's exact-decimal currency formatting): below $1, below $0.01, in the
- * thousands and the millions, and for any pico-dollar amount.
+ * thousands and the millions, and for any pico-dollar amount; drifts with their sign.
  */
 import { formatUsd } from "@bedrock-spend/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { exactUsd, usd } from "../public/format.js";
+import { exactUsd, signedPercent, signedUsd, usd } from "../public/format.js";
 import { expectedUsd } from "./helpers/usd-oracle";
 
 describe("Function: usd() (the dashboard's money text)", () => {
@@ -52,5 +52,41 @@ describe("Function: usd() (the dashboard's money text)", () => {
     expect(exactUsd("0.000320123456")).toBe("Exact: $0.000320123456");
     expect(exactUsd("-3.5")).toBe("Exact: −$3.5");
     expect(usd(null)).toBe("–");
+  });
+});
+
+describe("Function: signedUsd() and signedPercent() (a drift with its sign)", () => {
+  it.each([
+    ["1.030000", "+$1.03"],
+    ["-0.220000", "−$0.22"],
+    ["0.000000", "$0.00"],
+    ["-0.000000", "$0.00"],
+    ["0.000123", "+$0.000123"],
+    ["-1234.565", "−$1,234.57"],
+    [null, "–"],
+  ])("shows the drift %s as %s", (amount, shown) => {
+    expect(signedUsd(amount)).toBe(shown);
+  });
+
+  it("always shows the sign of a non-zero drift, and the same digits as usd()", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 18n), max: 10n ** 18n }), (pico) => {
+        const amount = formatUsd(pico);
+        const shown = signedUsd(amount);
+        if (pico > 0n) expect(shown).toBe(`+${usd(amount)}`);
+        else expect(shown).toBe(usd(amount));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it.each([
+    ["12.80", "+12.80%"],
+    ["-73.33", "−73.33%"],
+    ["0.00", "0.00%"],
+    ["-0.00", "0.00%"],
+    [null, "–"],
+  ])("shows the percentage %s as %s", (value, shown) => {
+    expect(signedPercent(value)).toBe(shown);
   });
 });

@@ -9,7 +9,7 @@
 import { randomInt } from "node:crypto";
 import { handleSpendApi } from "@bedrock-spend/api";
 import { formatUsd } from "@bedrock-spend/core";
-import { createDashboardServer, type DashboardServer } from "@bedrock-spend/dashboard";
+import { createDashboardServer, type DashboardServer, reconcileFileOf, reconcileFileSource } from "@bedrock-spend/dashboard";
 import { type FiredAlert, listRepriceAudits } from "@bedrock-spend/store";
 import { APPLICATION_PROFILES, generateTraffic, gzipStable, type TrafficItem, toSubscriptionPayloads } from "@bedrock-spend/traffic";
 import { parseCommandArgs, priceFileOf } from "../args";
@@ -234,6 +234,7 @@ export async function startCommand(argv: string[]): Promise<number> {
             allowUnauthenticated: true,
             now: clock,
           }),
+        reconciliation: reconcileFileSource(reconcileFileOf(dataDir)),
         now: clock,
         onError: (error, request) => log({ level: "error", message: `dashboard ${request.method} ${request.path}: ${(error as Error).message}` }),
       });
