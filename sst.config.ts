@@ -10,6 +10,7 @@ import { Ingest } from "./stacks/Ingest";
 import { Lake } from "./stacks/Lake";
 import { Monitoring } from "./stacks/Monitoring";
 import { Processing } from "./stacks/Processing";
+import { Reconcile } from "./stacks/Reconcile";
 import { Reprice } from "./stacks/Reprice";
 
 /** The Node.js the functions are tested on: local mode, the tests and CI run Node.js 24 LTS. */
@@ -35,7 +36,10 @@ export default {
       tracing: "active",
       nodejs: { format: "esm", minify: true, esbuild: { keepNames: false, plugins: [gzippedJson(), httpBuiltinsAsCommonJs()] } },
     });
-    app.stack(Ingest).stack(Processing).stack(Lake).stack(Analytics).stack(Alerts).stack(Api).stack(Reprice).stack(Monitoring);
+    app.stack(Ingest).stack(Processing).stack(Lake).stack(Analytics).stack(Alerts).stack(Api).stack(Reprice);
+    // The daily reconciliation with the bill needs the account's CUR 2.0 export (stacks/Reconcile.ts).
+    if (config().curBucket) app.stack(Reconcile);
+    app.stack(Monitoring);
     Aspects.of(app).add(everyNodeFunctionOn(NODE_RUNTIME));
   },
 } satisfies SSTConfig;

@@ -22,6 +22,7 @@ import {
   AGGREGATE_METRICS,
   METRICS_NAMESPACE,
   type MetricContract,
+  RECONCILE_METRICS,
   SERVICE_DIMENSION,
   SERVICE_NAME,
   TRANSFORM_DIMENSIONS,
@@ -33,6 +34,7 @@ import { config } from "./config";
 import { Ingest } from "./Ingest";
 import { Lake } from "./Lake";
 import { Processing } from "./Processing";
+import { Reconcile } from "./Reconcile";
 import { Reprice } from "./Reprice";
 import { removalPolicyOf } from "./storage";
 
@@ -68,6 +70,9 @@ export function Monitoring({ stack, app }: StackContext) {
   // makes the order explicit (the stacks are built before this one).
   use(Api);
   use(Reprice);
+  // The Reconcile stack exists when a CUR export is configured (sst.config.ts).
+  const reconciling = config().curBucket !== undefined;
+  if (reconciling) use(Reconcile);
   const { deliveryStream, transform } = use(Lake);
   const deliveryStreamName = deliveryStreamNameOf(deliveryStream);
 
@@ -215,6 +220,14 @@ export function Monitoring({ stack, app }: StackContext) {
     threshold: 0,
     description: "The transform's output for some records exceeded Firehose's limits: they are kept under the lake's errors/ prefix.",
   });
+
+  // The bill: a complete day whose logs and bill differ by more than the configured percentage.
+  // One data point a day (the daily run); Maximum over a day so that a run's worst day decides.
+  if (reconciling)
+    alarm("ReconcileDrift", emf(RECONCILE_METRICS.worstAbsDriftPercent, AGGREGATE_DIMENSIONS, Duration.days(1), undefined, "Maximum"), {
+      threshold: config().reconcileDriftPercent,
+      description: `A day the bill has finished differs from the logs by more than ${config().reconcileDriftPercent}% (the reconcile function's report, under reconcile/reports/ of the Athena results bucket, or bedrock-spend reconcile --stage, says per model, Region, token class and tier where and why).`,
+    });
 
   // The dashboard of the pipeline itself.
   const fiveMinutes = Duration.minutes(5);

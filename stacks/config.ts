@@ -6,6 +6,8 @@
 import { z } from "zod";
 // By path, not by package name: see Lake.ts.
 import { ENV } from "../functions/src/lib/contracts";
+import { REQUIRED_CUR_COLUMNS } from "../packages/core/src/bill/reconcile";
+import { parseUsageTypeMap } from "../packages/core/src/bill/usage-types";
 import { catalogFrom } from "../packages/core/src/defaults";
 
 const csv = z.string().transform((value) =>
@@ -60,6 +62,29 @@ export const ConfigSchema = z
     quickSightPrincipalArn: z.string().startsWith("arn:").optional(),
     /** BEDROCK_SPEND_ATHENA_BYTES_SCANNED_CUTOFF: per-query scan limit of the Athena workgroup (default 10 GB). */
     athenaBytesScannedCutoff: z.coerce.number().int().min(10_000_000).default(10_000_000_000),
+    /** BEDROCK_SPEND_CUR_BUCKET: the bucket of an existing CUR 2.0 export (AWS Data Exports); set, the daily reconciliation with the bill is deployed. */
+    curBucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name")
+      .optional(),
+    /** BEDROCK_SPEND_CUR_PREFIX: the key prefix that holds the export's BILLING_PERIOD=YYYY-MM/ folders, e.g. cur/bedrock/data (default: the bucket's root). */
+    curPrefix: z
+      .string()
+      .transform((value) => value.replace(/^\/+|\/+$/g, ""))
+      .refine((value) => !/BILLING_PERIOD=/.test(value), "must end before the BILLING_PERIOD=YYYY-MM/ folders")
+      .default(""),
+    /** BEDROCK_SPEND_CUR_FORMAT: the export's format, parquet or csv (gzip CSV) (default parquet). */
+    curFormat: z.enum(["parquet", "csv"]).default("parquet"),
+    /** BEDROCK_SPEND_CUR_CSV_COLUMNS: a CSV export's header, comma-separated (Athena maps CSV columns by position). */
+    curCsvColumns: csv.optional(),
+    /** BEDROCK_SPEND_CUR_KMS_KEY_ARN: the KMS key the export is encrypted with, when not SSE-S3. */
+    curKmsKeyArn: z.string().startsWith("arn:").optional(),
+    /** BEDROCK_SPEND_RECONCILE_DRIFT_PERCENT: alarm when a complete day's absolute drift from the bill exceeds this percentage (default 1). */
+    reconcileDriftPercent: z.coerce.number().positive().max(1000).default(1),
+    /** BEDROCK_SPEND_RECONCILE_DAYS: days the daily reconciliation covers, ending yesterday (default 3: CUR restates recent days). */
+    reconcileDays: z.coerce.number().int().min(1).max(31).default(3),
+    /** BEDROCK_SPEND_USAGE_TYPES: JSON usage-type map laid over the shipped one ({"models": {...}, "products": {...}, "regions": {...}, "units": {...}}). */
+    usageTypes: z.string().optional(),
   })
   .superRefine((settings, context) => {
     // A price file that cannot be used stops the deploy here, not every cold start after it.
@@ -69,6 +94,27 @@ export const ConfigSchema = z
     if (settings.priceOverlay) {
       const problem = catalogProblem(settings.priceOverlay, settings.pricesOnly);
       if (problem) context.addIssue({ code: "custom", path: ["priceOverlay"], message: problem });
+    }
+    // The bill's settings mean nothing without the bill.
+    if (!settings.curBucket)
+      for (const key of ["curCsvColumns", "curKmsKeyArn", "usageTypes"] as const)
+        if (settings[key] !== undefined)
+          context.addIssue({ code: "custom", path: [key], message: "needs BEDROCK_SPEND_CUR_BUCKET, the CUR 2.0 export to reconcile with" });
+    if (settings.curBucket && settings.curFormat === "csv") {
+      const missing = REQUIRED_CUR_COLUMNS.filter((column) => !(settings.curCsvColumns ?? []).includes(column));
+      if (missing.length > 0)
+        context.addIssue({
+          code: "custom",
+          path: ["curCsvColumns"],
+          message: `must be the CSV export's header (Athena reads CSV columns by position); it names no ${missing.join(", ")}`,
+        });
+    }
+    if (settings.usageTypes) {
+      try {
+        parseUsageTypeMap(JSON.parse(settings.usageTypes), "BEDROCK_SPEND_USAGE_TYPES");
+      } catch (error) {
+        context.addIssue({ code: "custom", path: ["usageTypes"], message: (error as Error).message.replace("BEDROCK_SPEND_USAGE_TYPES: ", "") });
+      }
     }
   });
 
@@ -109,6 +155,14 @@ const ENVIRONMENT: Record<keyof Config, string> = {
   jwtTenantClaim: "BEDROCK_SPEND_JWT_TENANT_CLAIM",
   quickSightPrincipalArn: "BEDROCK_SPEND_QUICKSIGHT_PRINCIPAL_ARN",
   athenaBytesScannedCutoff: "BEDROCK_SPEND_ATHENA_BYTES_SCANNED_CUTOFF",
+  curBucket: "BEDROCK_SPEND_CUR_BUCKET",
+  curPrefix: "BEDROCK_SPEND_CUR_PREFIX",
+  curFormat: "BEDROCK_SPEND_CUR_FORMAT",
+  curCsvColumns: "BEDROCK_SPEND_CUR_CSV_COLUMNS",
+  curKmsKeyArn: "BEDROCK_SPEND_CUR_KMS_KEY_ARN",
+  reconcileDriftPercent: "BEDROCK_SPEND_RECONCILE_DRIFT_PERCENT",
+  reconcileDays: "BEDROCK_SPEND_RECONCILE_DAYS",
+  usageTypes: "BEDROCK_SPEND_USAGE_TYPES",
 };
 
 /** Reads and validates the configuration from environment variables; throws naming the variable. */

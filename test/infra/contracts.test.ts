@@ -11,6 +11,7 @@ import { fromEnvironment as aggregate } from "../../functions/src/aggregate";
 import { fromEnvironment as budgetAlert } from "../../functions/src/budget-alert";
 import { ENV, METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICE_NAME } from "../../functions/src/lib/contracts";
 import type { Environment } from "../../functions/src/lib/env";
+import { fromEnvironment as reconcile } from "../../functions/src/reconcile";
 import { fromEnvironment as redrive } from "../../functions/src/redrive";
 import { fromEnvironment as reprice } from "../../functions/src/reprice";
 import { fromEnvironment as spendApi } from "../../functions/src/spend-api";
@@ -26,6 +27,7 @@ const FROM_ENVIRONMENT: Record<string, (env: Environment) => unknown> = {
   "functions/src/budget-alert.handler": budgetAlert,
   "functions/src/redrive.handler": redrive,
   "functions/src/reprice.handler": reprice,
+  "functions/src/reconcile.handler": reconcile,
   "functions/src/spend-api.handler": spendApi,
   "functions/src/transform.handler": transform,
 };
@@ -47,6 +49,17 @@ beforeAll(async () => {
     jwtAudience: ["spend-api"],
     defaultBudgetUsd: "100",
     breakdowns: ["departmentId"],
+    curBucket: "acme-cur-exports",
+    curFormat: "csv",
+    curCsvColumns: [
+      "line_item_usage_start_date",
+      "line_item_product_code",
+      "line_item_usage_type",
+      "line_item_line_item_type",
+      "line_item_usage_amount",
+      "line_item_unblended_cost",
+    ],
+    usageTypes: '{"models":{"AcmeModel":"acme.model-v1"}}',
   });
 }, 300_000);
 

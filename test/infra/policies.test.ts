@@ -82,14 +82,22 @@ function isScoped(resource: string): boolean {
 let found: ReturnType<typeof collect>;
 beforeAll(async () => {
   found = collect(
-    await synthesize({ jwtIssuer: "https://login.example.com/", jwtAudience: ["spend-api"], alertEmail: "finance@example.com", defaultBudgetUsd: "100" }),
+    await synthesize({
+      jwtIssuer: "https://login.example.com/",
+      jwtAudience: ["spend-api"],
+      alertEmail: "finance@example.com",
+      defaultBudgetUsd: "100",
+      curBucket: "acme-cur-exports",
+      curPrefix: "cur/bedrock-spend/data",
+      curKmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    }),
   );
 }, 300_000);
 
 describe("IAM least privilege, over every stack", () => {
   it("finds the policies of every stack", () => {
     const stacks = new Set(found.identity.map(({ where }) => where.split("/")[0]));
-    for (const stack of ["Ingest", "Processing", "Lake", "Alerts", "Api"]) expect(stacks, stack).toContain(stack);
+    for (const stack of ["Ingest", "Processing", "Lake", "Alerts", "Api", "Reconcile"]) expect(stacks, stack).toContain(stack);
     expect(found.identity.length).toBeGreaterThan(20);
   });
 

@@ -49,6 +49,20 @@ const VARIANTS: Record<string, Partial<Config>> = {
     defaultBudgetUsd: "100",
   },
   "existing log group, Bedrock logging off": { existingLogGroupName: "/aws/bedrock/shared-invocations", configureBedrockLogging: false },
+  "reconciliation with a gzip CSV CUR export under a KMS key": {
+    curBucket: "acme-cur-exports",
+    curPrefix: "cur/bedrock-spend/data",
+    curFormat: "csv",
+    curCsvColumns: [
+      "line_item_usage_start_date",
+      "line_item_product_code",
+      "line_item_usage_type",
+      "line_item_line_item_type",
+      "line_item_usage_amount",
+      "line_item_unblended_cost",
+    ],
+    curKmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+  },
 };
 
 it("the validator reports schema errors (it is not vacuously green)", () => {
@@ -65,7 +79,18 @@ for (const [variant, overrides] of Object.entries(VARIANTS)) {
     }, 300_000);
 
     it("synthesizes every stack registered in sst.config.ts", () => {
-      expect(synthesized.stacks.map((stack) => stack.name)).toEqual(["Ingest", "Processing", "Lake", "Analytics", "Alerts", "Api", "Reprice", "Monitoring"]);
+      const reconciling = overrides.curBucket !== undefined ? ["Reconcile"] : [];
+      expect(synthesized.stacks.map((stack) => stack.name)).toEqual([
+        "Ingest",
+        "Processing",
+        "Lake",
+        "Analytics",
+        "Alerts",
+        "Api",
+        "Reprice",
+        ...reconciling,
+        "Monitoring",
+      ]);
     });
 
     it("runs every Lambda function, the app's and the frameworks' own, on nodejs24.x, and the validator says nothing of a runtime", () => {

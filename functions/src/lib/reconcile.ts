@@ -7,8 +7,16 @@
 import { AthenaClient } from "@aws-sdk/client-athena";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { AthenaReconcileSource, type CurTableFormat, REQUIRED_CUR_COLUMNS } from "@bedrock-spend/adapters";
-import { ConfigurationError, parseSignedDecimal, parseUsageTypeMap, systemClock, UsageTypeMapError, usageTypeMap } from "@bedrock-spend/core";
+import { AthenaReconcileSource, type CurTableFormat } from "@bedrock-spend/adapters";
+import {
+  ConfigurationError,
+  parseSignedDecimal,
+  parseUsageTypeMap,
+  REQUIRED_CUR_COLUMNS,
+  systemClock,
+  UsageTypeMapError,
+  usageTypeMap,
+} from "@bedrock-spend/core";
 import type { ReconcileJobDeps, ReconcileJobEvent, ReconcileRun } from "@bedrock-spend/pipeline";
 import { pricerWithRegistry, readRegistry } from "@bedrock-spend/store";
 import { ENV, type RECONCILE_METRICS, type RECONCILE_MODEL_METRICS } from "./contracts";

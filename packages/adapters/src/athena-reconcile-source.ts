@@ -50,16 +50,6 @@ export class ReconcileQueryError extends BedrockSpendError {
   }
 }
 
-/** Columns a CUR table must have (the CSV header must name them). */
-export const REQUIRED_CUR_COLUMNS = [
-  "line_item_usage_start_date",
-  "line_item_product_code",
-  "line_item_usage_type",
-  "line_item_line_item_type",
-  "line_item_usage_amount",
-  "line_item_unblended_cost",
-] as const;
-
 /** Optional columns the query reads when the table has them. */
 export const OPTIONAL_CUR_COLUMNS = ["bill_billing_entity", "pricing_unit", "line_item_net_unblended_cost", "line_item_unblended_rate", "product"] as const;
 

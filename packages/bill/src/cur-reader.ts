@@ -7,7 +7,15 @@
  */
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { BEDROCK_PRODUCT_CODES, BedrockSpendError, type BillGroup, type DayKey, MARKETPLACE_EDITION, parseSignedDecimal } from "@bedrock-spend/core";
+import {
+  BEDROCK_PRODUCT_CODES,
+  BedrockSpendError,
+  type BillGroup,
+  type DayKey,
+  MARKETPLACE_EDITION,
+  parseSignedDecimal,
+  REQUIRED_CUR_COLUMNS,
+} from "@bedrock-spend/core";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 
 /** A CUR export that cannot be read. */
@@ -37,15 +45,6 @@ export interface CurRead {
   /** Line items read (Bedrock's, in the day range). */
   lineItems: number;
 }
-
-const REQUIRED = [
-  "line_item_usage_start_date",
-  "line_item_product_code",
-  "line_item_usage_type",
-  "line_item_line_item_type",
-  "line_item_usage_amount",
-  "line_item_unblended_cost",
-] as const;
 
 /**
  * Reads the Bedrock line items of CUR 2.0 files and directories (searched recursively for
@@ -138,7 +137,7 @@ async function linesOf(connection: DuckDBConnection, format: "parquet" | "csv", 
       : `read_csv(${list}, header = true, all_varchar = true, union_by_name = true, compression = 'auto')`;
   const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
   const columns = new Map(described.getRowObjectsJson().map((row) => [String(row.column_name), String(row.column_type)]));
-  const missing = REQUIRED.filter((name) => !columns.has(name));
+  const missing = REQUIRED_CUR_COLUMNS.filter((name) => !columns.has(name));
   if (missing.length > 0) throw new CurReadError(files[0] as string, `not a CUR 2.0 export: no column ${missing.join(", ")}`);
   const text = (name: string) => (columns.has(name) ? `CAST(${name} AS VARCHAR)` : "NULL");
   const productType = columns.get("product") ?? "";

@@ -19,6 +19,16 @@ export const BEDROCK_PRODUCT_CODES = ["AmazonBedrock", "AmazonBedrockService", "
 /** What the product name of a model sold through AWS Marketplace ends with (`Claude 3 Haiku (Amazon Bedrock Edition)`). */
 export const MARKETPLACE_EDITION = "(Amazon Bedrock Edition)";
 
+/** The CUR 2.0 columns a reconciliation cannot do without. */
+export const REQUIRED_CUR_COLUMNS = [
+  "line_item_usage_start_date",
+  "line_item_product_code",
+  "line_item_usage_type",
+  "line_item_line_item_type",
+  "line_item_usage_amount",
+  "line_item_unblended_cost",
+] as const;
+
 /** Line item types that are usage at its rate: they make the bill's side of the drift. */
 export const USAGE_LINE_ITEM_TYPES = ["Usage", "DiscountedUsage", "SavingsPlanCoveredUsage"] as const;
 /** Line item types left out of every figure. */
