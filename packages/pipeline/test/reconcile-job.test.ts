@@ -35,7 +35,6 @@ const DATABASE = "bedrock_spend_test";
 const pricer = new Pricer({ catalog: defaultCatalog(), profiles: StaticProfileMap.fromJson(APPLICATION_PROFILES) });
 const map = usageTypeMap({ units: { Units: 1_000_000 } });
 const NOVA_MICRO = "amazon.nova-micro-v1:0";
-const NOVA_LITE = "amazon.nova-lite-v1:0";
 const HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0";
 
 let dir: string;
