@@ -59,7 +59,7 @@ describe("Stack: Reconcile — the CUR table", () => {
       "projection.billing_period.range": "2023-11,NOW",
       "projection.billing_period.interval": "1",
       "projection.billing_period.interval.unit": "MONTHS",
-      "storage.location.template": "s3://acme-cur-exports/cur/bedrock-spend/data/BILLING_PERIOD=${billing_period}/",
+      "storage.location.template": `s3://acme-cur-exports/cur/bedrock-spend/data/BILLING_PERIOD=\${billing_period}/`,
     });
     expect(input.StorageDescriptor).toMatchObject({
       Location: "s3://acme-cur-exports/cur/bedrock-spend/data/",
@@ -78,7 +78,7 @@ describe("Stack: Reconcile — the CUR table", () => {
     expect(input.parameters).toMatchObject({
       classification: "csv",
       "skip.header.line.count": "1",
-      "storage.location.template": "s3://acme-cur-exports/BILLING_PERIOD=${billing_period}/",
+      "storage.location.template": `s3://acme-cur-exports/BILLING_PERIOD=\${billing_period}/`,
     });
     const descriptor = input.storageDescriptor as { columns: { name: string; type: string }[]; serdeInfo: { serializationLibrary: string }; location: string };
     expect(descriptor.columns).toStrictEqual(CSV_HEADER.split(",").map((name) => ({ name, type: "string" })));
@@ -116,21 +116,21 @@ describe("Stack: Reconcile — the function", () => {
       Condition: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [PRICING_PARTITION] } },
     });
     expect(bySid.GlueTables?.Resource).toStrictEqual([
-      "arn:${AWS::Partition}:glue:us-east-1:123456789012:catalog",
-      "arn:${AWS::Partition}:glue:us-east-1:123456789012:database/bedrock_spend_test",
-      "arn:${AWS::Partition}:glue:us-east-1:123456789012:table/bedrock_spend_test/invocations",
-      "arn:${AWS::Partition}:glue:us-east-1:123456789012:table/bedrock_spend_test/cur",
+      `arn:\${AWS::Partition}:glue:us-east-1:123456789012:catalog`,
+      `arn:\${AWS::Partition}:glue:us-east-1:123456789012:database/bedrock_spend_test`,
+      `arn:\${AWS::Partition}:glue:us-east-1:123456789012:table/bedrock_spend_test/invocations`,
+      `arn:\${AWS::Partition}:glue:us-east-1:123456789012:table/bedrock_spend_test/cur`,
     ]);
     expect(bySid.CurList).toStrictEqual({
       Sid: "CurList",
       Action: "s3:ListBucket",
-      Resource: ["arn:${AWS::Partition}:s3:::acme-cur-exports"],
+      Resource: [`arn:\${AWS::Partition}:s3:::acme-cur-exports`],
       Condition: { StringLike: { "s3:prefix": ["cur/bedrock-spend/data/*"] } },
     });
     expect(bySid.CurObjects).toStrictEqual({
       Sid: "CurObjects",
       Action: "s3:GetObject",
-      Resource: ["arn:${AWS::Partition}:s3:::acme-cur-exports/cur/bedrock-spend/data/*"],
+      Resource: [`arn:\${AWS::Partition}:s3:::acme-cur-exports/cur/bedrock-spend/data/*`],
     });
     expect(bySid.CurKey).toStrictEqual({
       Sid: "CurKey",
