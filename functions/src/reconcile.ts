@@ -5,23 +5,13 @@
  * `bedrock-spend reconcile --stage` with a range. Publishes the drift metrics (the alarm watches
  * the worst complete day), keeps the report in the results bucket, and returns it.
  */
-import { runReconciliation } from "@bedrock-spend/pipeline";
+import { type ReconcileResult, reconcileResultOf, runReconciliation } from "@bedrock-spend/pipeline";
 import { RECONCILE_METRICS, RECONCILE_MODEL_DIMENSION, RECONCILE_MODEL_METRICS } from "./lib/contracts";
 import type { Environment } from "./lib/env";
 import { lambdaHandler } from "./lib/handler";
 import { emitMetrics, emitMetricsBy } from "./lib/metrics";
 import { logger } from "./lib/powertools";
-import {
-  type ReconcileEvent,
-  type ReconcileHandlerDeps,
-  type ReconcileResult,
-  rangeOf,
-  reconcileDepsFromEnv,
-  reconcileMetricsOf,
-  reconcileResultOf,
-} from "./lib/reconcile";
-
-export { INLINE_REPORT_BYTES, type ReconcileResult } from "./lib/reconcile";
+import { type ReconcileEvent, type ReconcileHandlerDeps, rangeOf, reconcileDepsFromEnv, reconcileMetricsOf } from "./lib/reconcile";
 
 /** Builds the handler around its dependencies. */
 export function createReconcileHandler(deps: ReconcileHandlerDeps) {
@@ -33,7 +23,7 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
     emitMetrics(RECONCILE_METRICS, overall);
     emitMetricsBy(RECONCILE_MODEL_METRICS, RECONCILE_MODEL_DIMENSION, byModel);
     logger.info("reconciliation", { from: run.from, to: run.to, totals: run.report.totals, worstDay: run.worstDay, reportLocation });
-    return reconcileResultOf(run, body, reportLocation);
+    return reconcileResultOf(run, Buffer.byteLength(body), reportLocation);
   };
 }
 

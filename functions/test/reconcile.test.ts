@@ -5,11 +5,12 @@
  * configuration.
  */
 import { type BillGroup, ConfigurationError, defaultCatalog, fixedClock, type LogUsageGroup, Pricer, usageTypeMap } from "@bedrock-spend/core";
+import { INLINE_REPORT_BYTES } from "@bedrock-spend/pipeline";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ENV } from "../src/lib/contracts";
 import { metrics } from "../src/lib/powertools";
 import { curFormatFromEnv, DEFAULT_WINDOW_DAYS, usageTypeMapFromEnv, windowDaysFromEnv } from "../src/lib/reconcile";
-import { createReconcileHandler, INLINE_REPORT_BYTES } from "../src/reconcile";
+import { createReconcileHandler } from "../src/reconcile";
 import { captureStdio } from "./helpers/stdio";
 
 const pricer = new Pricer({ catalog: defaultCatalog() });

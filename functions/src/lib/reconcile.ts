@@ -101,21 +101,6 @@ export function reconcileDepsFromEnv(env: Environment): ReconcileHandlerDeps {
   };
 }
 
-/**
- * Largest report returned inline (bytes of JSON): Lambda's synchronous response is at most 6 MB.
- * A larger one is only at `reportLocation`.
- */
-export const INLINE_REPORT_BYTES = 5_000_000;
-
-/** What a run returns: the daily figures, where the report is, and the report when it fits. */
-export type ReconcileResult = Omit<ReconcileRun, "report"> & {
-  totals: ReconcileRun["report"]["totals"];
-  rows: number;
-  unmapped: number;
-  reportLocation: string;
-  report: ReconcileRun["report"] | null;
-};
-
 /** A scheduled event (EventBridge) or the CLI's `{from, to}`: only the range is read. */
 export type ReconcileEvent = ReconcileJobEvent & Record<string, unknown>;
 
@@ -145,18 +130,5 @@ export function reconcileMetricsOf(run: ReconcileRun): {
       completeDays: run.days.filter((day) => day.complete).length,
     },
     byModel: new Map(run.models.map((model) => [model.model, { driftMicroUsd: micro(model.driftUsd) }])),
-  };
-}
-
-/** What the function returns for a run whose report (`body`) is kept at `reportLocation`. */
-export function reconcileResultOf(run: ReconcileRun, body: string, reportLocation: string): ReconcileResult {
-  const { report, ...figures } = run;
-  return {
-    ...figures,
-    totals: report.totals,
-    rows: report.rows.length,
-    unmapped: report.unmapped.length,
-    reportLocation,
-    report: Buffer.byteLength(body) <= INLINE_REPORT_BYTES ? report : null,
   };
 }

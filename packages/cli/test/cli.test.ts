@@ -498,6 +498,12 @@ describe("bedrock-spend reconcile", () => {
     expect(JSON.parse(fromLake.stdout)).toEqual(JSON.parse(fromLogs.stdout));
     const kept = JSON.parse(readFileSync(join(dataDir, "reconcile", "last.json"), "utf8"));
     expect(kept).toMatchObject({ ...JSON.parse(fromLake.stdout), cur: [cur] });
+    // With the days the bill had finished: every day but its last (CUR lags up to a day).
+    const days = [...new Set(JSON.parse(fromLake.stdout).rows.map((row: { day: string }) => row.day))].sort();
+    expect(kept.days.map((day: { day: string; complete: boolean }) => [day.day, day.complete])).toEqual(
+      days.map((day, index) => [day, index < days.length - 1]),
+    );
+    expect(kept.lastCompleteDay).toBe(days.at(-2));
     expect(text.stdout).toMatch(/^day +region +model +class +tier +log tokens +bill tokens +log USD +bill USD +drift USD +drift % +likely cause$/m);
     expect(text.stdout).toMatch(/a rate different from the catalog/);
     expect(text.stdout).toMatch(
@@ -541,10 +547,14 @@ describe("bedrock-spend reconcile", () => {
       cli(["reconcile", "--cur", "x", "--from", "2026-13-01"]),
       cli(["reconcile", "--cur", "x", "--logs", "y", "--data-dir", "z"]),
       cli(["reconcile", "--cur", join(fixtures, "does-not-exist")]),
+      cli(["reconcile", "--stage", "prod", "--cur", "x"]),
+      cli(["reconcile", "--cur", "x", "--region", "eu-west-1"]),
     ]);
 
     // Assess
-    expect(results.map((result) => result.code)).toEqual([2, 2, 2, 2]);
+    expect(results.map((result) => result.code)).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(results[4]?.stderr).toMatch(/--cur is not for --stage: the stage reconciles its own CUR export and lake/);
+    expect(results[5]?.stderr).toMatch(/--region is for a deployed stage \(--stage\)/);
     expect(results[0]?.stderr).toMatch(/give the bill with --cur/);
     expect(results[1]?.stderr).toMatch(/--from must be a UTC day YYYY-MM-DD, got "2026-13-01"/);
     expect(results[2]?.stderr).toMatch(/--logs and --data-dir are exclusive/);

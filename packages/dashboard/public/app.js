@@ -982,7 +982,12 @@ function dayRows(days, spansYears) {
     return h(
       "tr",
       { dataset: { day: day.day }, title: `${day.rows} rows · tokens: logs ${count(day.logTokens)}, bill ${count(day.billTokens)}` },
-      h("th", { scope: "row", title: day.day }, spansYears ? `${dateUtc.format(date)}, ${day.day.slice(0, 4)}` : dateUtc.format(date)),
+      h(
+        "th",
+        { scope: "row", title: day.complete === false ? `${day.day}: the bill has not finished this day (CUR lags up to a day)` : day.day },
+        spansYears ? `${dateUtc.format(date)}, ${day.day.slice(0, 4)}` : dateUtc.format(date),
+        day.complete === false ? h("span", { class: "recon-open" }, " (open)") : null,
+      ),
       moneyCell(day.logCostUsd),
       moneyCell(day.billCostUsd),
       ...driftCells(day),

@@ -79,6 +79,8 @@ const snapshotSchema = z.object({
     driftUsd: usd,
     driftPct: percent,
   }),
+  /** Which days the bill had finished (written by the CLI since it keeps them; absent in older files). */
+  days: z.array(z.object({ day, complete: z.boolean() })).optional(),
 });
 
 /** A field whose amount disagrees with the others. */

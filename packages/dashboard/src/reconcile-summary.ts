@@ -64,7 +64,10 @@ export function summarizeReconciliation(snapshot: ReconcileSnapshot, location: s
     accumulate(days, row.day, row);
     accumulate(models, row.model, row);
   }
-  const byDay: DayDriftRow[] = [...days.entries()].sort(([a], [b]) => byCodeUnit(a, b)).map(([day, sums]) => ({ day, ...driftSums(sums) }));
+  const finished = new Map((snapshot.days ?? []).map((entry) => [entry.day, entry.complete]));
+  const byDay: DayDriftRow[] = [...days.entries()]
+    .sort(([a], [b]) => byCodeUnit(a, b))
+    .map(([day, sums]) => ({ day, ...driftSums(sums), complete: finished.get(day) ?? null }));
   const byModel: ModelDriftRow[] = [...models.entries()]
     .sort(([modelA, a], [modelB, b]) => {
       const larger = absolute(b.driftPico) - absolute(a.driftPico);

@@ -202,6 +202,8 @@ export interface ReconcileSnapshot extends ReconcileReport {
   to: string | null;
   /** The CUR paths given to `--cur`. */
   cur: string[];
+  /** Which days the bill had finished; absent in files of an older CLI. */
+  days?: { day: string; complete: boolean }[];
 }
 
 /** Where the dashboard gets the last reconciliation (in local mode: `reconcileFileSource`). */
@@ -235,6 +237,8 @@ export interface DriftSums {
 export interface DayDriftRow extends DriftSums {
   /** `YYYY-MM-DD`. */
   day: string;
+  /** Whether the bill had finished the day (CUR lags up to a day); null when the file does not say. */
+  complete: boolean | null;
 }
 
 /** The drift of one base model. */

@@ -487,8 +487,13 @@ describe("the Bill vs logs panel in headless Chromium", () => {
 
     expect(await tableRows("#recon-days", "data-day", 5)).toStrictEqual([
       ["2026-11-01", "Nov 1", "$4.90", "$5.55", "+$0.65", "+11.71%"],
-      ["2026-11-02", "Nov 2", "$2.12", "$2.50", "+$0.38", "+15.20%"],
+      // The bill's last day, unfinished: marked, its drift CUR's lag.
+      ["2026-11-02", "Nov 2 (open)", "$2.12", "$2.50", "+$0.38", "+15.20%"],
     ]);
+    expect(await panelPage.locator('#recon-days tr[data-day="2026-11-02"] th').getAttribute("title")).toBe(
+      "2026-11-02: the bill has not finished this day (CUR lags up to a day)",
+    );
+    expect(await panelPage.locator("#recon-days .recon-open").count()).toBe(1);
     const bars = await panelPage
       .locator("#recon-days .drift-bar")
       .evaluateAll((elements) =>

@@ -98,6 +98,7 @@ describe("GET /api/reconcile", () => {
           logTokens: 7_766_667,
           billTokens: 6_150_000,
           rows: 3,
+          complete: true,
         },
         {
           day: "2026-11-02",
@@ -108,6 +109,7 @@ describe("GET /api/reconcile", () => {
           logTokens: 1_166_667,
           billTokens: 833_333,
           rows: 2,
+          complete: false,
         },
       ],
       byModel: [

@@ -32,6 +32,7 @@ describe("Function: summarizeReconciliation", () => {
         logTokens: 7_766_667,
         billTokens: 6_150_000,
         rows: 3,
+        complete: true,
       },
       {
         day: "2026-11-02",
@@ -42,6 +43,7 @@ describe("Function: summarizeReconciliation", () => {
         logTokens: 1_166_667,
         billTokens: 833_333,
         rows: 2,
+        complete: false,
       },
     ]);
     expect(summary.byModel).toStrictEqual([
@@ -319,5 +321,21 @@ describe("Property: the summary of any reconciliation adds up", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("Function: summarizeReconciliation — days the bill has not finished", () => {
+  it("says nothing of a day's completeness when the file does not (an older CLI's file)", () => {
+    // Prepare
+    const { days: _days, ...older } = KNOWN_SNAPSHOT;
+
+    // Act
+    const summary = summarizeReconciliation(older, FILE);
+
+    // Assess
+    expect(summary.byDay.map((day) => [day.day, day.complete])).toStrictEqual([
+      ["2026-11-01", null],
+      ["2026-11-02", null],
+    ]);
   });
 });

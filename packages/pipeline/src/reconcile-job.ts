@@ -108,3 +108,33 @@ export async function runReconciliation(event: ReconcileJobEvent, deps: Reconcil
   const report = reconcile(bill, tally.usages(), { map: deps.map });
   return { from, to, report, ...summarizeDrift(report, bill), billGroups: bill.length, logGroups: logGroups.length };
 }
+
+/**
+ * Largest report a run returns inline (bytes of JSON): a Lambda's synchronous response is at most
+ * 6 MB. A larger one is only at `reportLocation`.
+ */
+export const INLINE_REPORT_BYTES = 5_000_000;
+
+/** What a deployed run returns (the reconcile function; `reconcile --stage` reads it): the daily figures, where the report is kept, and the report when it fits. */
+export type ReconcileResult = Omit<ReconcileRun, "report"> & {
+  totals: ReconcileReport["totals"];
+  rows: number;
+  unmapped: number;
+  /** `s3://<bucket>/<key>` of the whole report (`{from, to, rows, unmapped, totals}`). */
+  reportLocation: string;
+  /** Null when larger than `INLINE_REPORT_BYTES`: read it at `reportLocation`. */
+  report: ReconcileReport | null;
+};
+
+/** What a run whose report (`reportBytes` of JSON) is kept at `reportLocation` returns. */
+export function reconcileResultOf(run: ReconcileRun, reportBytes: number, reportLocation: string): ReconcileResult {
+  const { report, ...figures } = run;
+  return {
+    ...figures,
+    totals: report.totals,
+    rows: report.rows.length,
+    unmapped: report.unmapped.length,
+    reportLocation,
+    report: reportBytes <= INLINE_REPORT_BYTES ? report : null,
+  };
+}

@@ -5,9 +5,20 @@
  * usage the usage-type map cannot place is listed, never dropped. The reconciliation itself is
  * `reconcile` of core; reading the bill is `readCur` of packages/bill.
  */
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { type DayKey, decodeStream, LogUsageTally, logUsageOf, monthsBetween, priceItems, type ReconcileReport, reconcile } from "@bedrock-spend/core";
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import {
+  type DayKey,
+  decodeStream,
+  LogUsageTally,
+  logUsageOf,
+  monthsBetween,
+  priceItems,
+  type ReconcileReport,
+  reconcile,
+  summarizeDrift,
+} from "@bedrock-spend/core";
+import { reconcileFileOf } from "@bedrock-spend/dashboard";
 import { DuckDbLakeWriter, LocalAthena, LocalLakePartitions } from "@bedrock-spend/local-lake";
 import { parseCommandArgs, priceFileOf } from "../args";
 import { expandListOptions, readBill, usageTypeMapOf } from "../bill";
@@ -16,8 +27,10 @@ import { UsageError } from "../errors";
 import { expandInputPaths, openInput } from "../io";
 import { dataDirOf, formatTable, grouped, LOCAL_OPTIONS_HELP, localCommand } from "../local";
 import { dataDirLayout } from "../local-mode";
+import { reconcileDeployment, reconcileDeploymentClients } from "./reconcile-deployment";
 
 export const RECONCILE_HELP = `Usage: bedrock-spend reconcile --cur PATH... [--data-dir DIR | --logs PATH...] [options]
+       bedrock-spend reconcile --stage NAME [--region R] [--from YYYY-MM-DD --to YYYY-MM-DD] [--json]
 
 Compares the AWS bill with the logs, per day, source Region, model, token class (input, output,
 cacheRead, cacheWrite) and tier: tokens and cost on each side, the drift (bill - logs) and its
@@ -38,6 +51,11 @@ Options:
   --prices FILE       price file laid over the shipped catalog, for the logs' cost
   --prices-only FILE  price file used alone
   --json              print the report as JSON
+  --stage NAME        reconcile the deployed stage NAME instead: its reconcile function runs the
+                      same queries as its daily run (Athena over its CUR table and its lake, its
+                      catalog and usage-type map) over --from..--to (default: its window, ending
+                      yesterday); needs lambda:InvokeFunction on bedrock-spend-NAME-reconcile
+  --region R          the stage's Region (default: the AWS SDK's)
 ${LOCAL_OPTIONS_HELP}
   -h, --help          show this help
 
@@ -56,6 +74,8 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
       "usage-types": { type: "string" },
       profiles: { type: "string" },
       aliases: { type: "string" },
+      stage: { type: "string" },
+      region: { type: "string" },
     },
     RECONCILE_HELP,
   );
@@ -64,15 +84,17 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`reconcile: unexpected argument "${positionals[0]}"`, { help: RECONCILE_HELP });
-  const cur = values.cur ?? [];
-  if (cur.length === 0) throw new UsageError("reconcile: give the bill with --cur PATH...", { help: RECONCILE_HELP });
-  if (values.logs && values["data-dir"])
-    throw new UsageError("reconcile: --logs and --data-dir are exclusive: the logs come from one or the other", { help: RECONCILE_HELP });
   for (const name of ["from", "to"] as const) {
     const value = values[name];
     if (value !== undefined && !DAY.test(value)) throw new UsageError(`--${name} must be a UTC day YYYY-MM-DD, got "${value}"`, { help: RECONCILE_HELP });
   }
   if (values.from && values.to && values.from > values.to) throw new UsageError(`--from ${values.from} is after --to ${values.to}`, { help: RECONCILE_HELP });
+  if (values.stage !== undefined) return stageCommand(values);
+  if (values.region !== undefined) throw new UsageError("reconcile: --region is for a deployed stage (--stage)", { help: RECONCILE_HELP });
+  const cur = values.cur ?? [];
+  if (cur.length === 0) throw new UsageError("reconcile: give the bill with --cur PATH...", { help: RECONCILE_HELP });
+  if (values.logs && values["data-dir"])
+    throw new UsageError("reconcile: --logs and --data-dir are exclusive: the logs come from one or the other", { help: RECONCILE_HELP });
   const map = await usageTypeMapOf(values["usage-types"]);
   const pricer = await loadPricer({ ...priceFileOf(values), profiles: values.profiles, aliases: values.aliases });
 
@@ -125,9 +147,13 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
   }
   const report = reconcile(bill.groups, tally.usages(), { map });
   if (dataDir !== undefined) {
-    const directory = join(dataDir, "reconcile");
-    await mkdir(directory, { recursive: true });
-    await writeFile(join(directory, "last.json"), `${JSON.stringify({ from: from ?? null, to: to ?? null, cur, ...report })}\n`);
+    const file = reconcileFileOf(dataDir);
+    await mkdir(dirname(file), { recursive: true });
+    // Whole or not at all: the dashboard reads it while it may be rewritten.
+    const summary = summarizeDrift(report, bill.groups);
+    const kept = { from: from ?? null, to: to ?? null, cur, ...report, days: summary.days, lastCompleteDay: summary.lastCompleteDay };
+    await writeFile(`${file}.tmp`, `${JSON.stringify(kept)}\n`);
+    await rename(`${file}.tmp`, file);
   }
   process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : reportText(report, bill.lineItems));
   return 0;
@@ -142,7 +168,33 @@ function addLogs(
   for (const { usage } of usages) if (inRange(usage.record.event_time.slice(0, 10))) tally.add(logUsageOf(usage.record, pricer));
 }
 
-function reportText(report: ReconcileReport, lineItems: number): string {
+/** `reconcile --stage`: the deployed stage's reconcile function runs it. */
+async function stageCommand(values: Record<string, unknown>): Promise<number> {
+  for (const option of ["cur", "logs", "data-dir", "usage-types", "prices", "prices-only", "profiles", "aliases"])
+    if (values[option] !== undefined)
+      throw new UsageError(`reconcile: --${option} is not for --stage: the stage reconciles its own CUR export and lake, with its own configuration`, {
+        help: RECONCILE_HELP,
+      });
+  const stage = String(values.stage).trim();
+  if (stage === "") throw new UsageError("--stage must not be empty", { help: RECONCILE_HELP });
+  const target = { stage, ...(typeof values.region === "string" ? { region: values.region } : {}) };
+  const range = { ...(typeof values.from === "string" ? { from: values.from } : {}), ...(typeof values.to === "string" ? { to: values.to } : {}) };
+  const { result, report } = await reconcileDeployment(target, range, reconcileDeploymentClients(target));
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return 0;
+  }
+  const days = result.days.map(
+    (day) =>
+      `  ${day.day}  logs ${day.logCostUsd} USD, bill ${day.billCostUsd} USD, drift ${day.driftUsd} USD (${day.driftPct ?? "-"}%)${day.complete ? "" : "  (the bill has not finished this day)"}`,
+  );
+  process.stdout.write(
+    `${reportText(report, null)}stage ${stage}, ${result.from}..${result.to} (report: ${result.reportLocation})\n${days.join("\n")}${days.length > 0 ? "\n" : ""}`,
+  );
+  return 0;
+}
+
+function reportText(report: ReconcileReport, lineItems: number | null): string {
   const lines: string[] = [];
   const drifting = report.rows.filter((row) => row.driftUsd !== "0.000000" || row.billTokens !== row.logTokens);
   if (drifting.length > 0)
@@ -172,7 +224,7 @@ function reportText(report: ReconcileReport, lineItems: number): string {
     );
   const t = report.totals;
   lines.push(
-    `${report.rows.length - drifting.length} of ${report.rows.length} rows agree; ${grouped(lineItems)} line items read. ` +
+    `${report.rows.length - drifting.length} of ${report.rows.length} rows agree${lineItems === null ? "" : `; ${grouped(lineItems)} line items read`}. ` +
       `logs ${t.logCostUsd} USD, bill ${t.billCostUsd} USD (unmapped ${t.unmappedCostUsd}), drift ${t.driftUsd} USD (${t.driftPct ?? "-"}%); net bill ${t.netBillCostUsd} USD`,
   );
   return `${lines.join("\n")}\n`;

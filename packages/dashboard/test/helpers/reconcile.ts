@@ -117,6 +117,11 @@ export const KNOWN_SNAPSHOT: ReconcileSnapshot = {
     driftUsd: "1.030000",
     driftPct: "12.80",
   },
+  // The bill's last day is unfinished (CUR lags up to a day).
+  days: [
+    { day: "2026-11-01", complete: true },
+    { day: "2026-11-02", complete: false },
+  ],
 };
 
 /** Writes `content` (JSON of it, or the text as is) where the CLI keeps the last reconciliation of `dataDir`; returns the file. */
