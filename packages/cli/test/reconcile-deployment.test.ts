@@ -57,7 +57,8 @@ const RESULT: ReconcileResult = {
   reportLocation: "s3://prod-results/reconcile/reports/2026-11-28_2026-11-30.json",
   report: REPORT,
 };
-const payload = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+/** A response payload: the SDK's blob adapter is a Uint8Array, which is all the command reads. */
+const payload = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)) as never;
 
 describe("reconcile --stage", () => {
   it("invokes the stage's reconcile function with the range and returns its report", async () => {
