@@ -322,6 +322,24 @@ export function Monitoring({ stack, app }: StackContext) {
     }),
     new cloudwatch.AlarmStatusWidget({ title: "Alarms", width: 12, alarms }),
   );
+  if (reconciling)
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: "Bill vs logs: drift of the finished days (%)",
+        width: 12,
+        left: (["lastDayAbsDriftPercent", "worstAbsDriftPercent"] as const).map((name) =>
+          emf(RECONCILE_METRICS[name], AGGREGATE_DIMENSIONS, Duration.days(1), RECONCILE_METRICS[name].name, "Maximum"),
+        ),
+        leftAnnotations: [{ value: config().reconcileDriftPercent, label: "alarm", color: "#d62728" }],
+      }),
+      new cloudwatch.GraphWidget({
+        title: "Bill vs logs: last finished day's drift and unmapped usage (micro-USD)",
+        width: 12,
+        left: (["lastDayDriftMicroUsd", "unmappedMicroUsd"] as const).map((name) =>
+          emf(RECONCILE_METRICS[name], AGGREGATE_DIMENSIONS, Duration.days(1), RECONCILE_METRICS[name].name, "Maximum"),
+        ),
+      }),
+    );
 
   stack.addOutputs({ OpsTopic: topic.topicArn, Dashboard: dashboard.dashboardName });
   return { topic, alarms, dashboard };

@@ -175,6 +175,14 @@ describe("Stack: Monitoring — the drift alarm", () => {
       Dimensions: [{ Name: "service", Value: "bedrock-spend" }],
     });
     expect(String(alarm.Properties.AlarmDescription)).toContain("more than 2.5%");
+    // And the pipeline dashboard draws it, with the alarm's line.
+    const [, board] = only(monitoring, "AWS::CloudWatch::Dashboard");
+    const body = flatten(board.Properties.DashboardBody);
+    expect(body).toContain('"title":"Bill vs logs: drift of the finished days (%)"');
+    expect(body).toMatch(
+      /"BedrockSpend","ReconcileWorstAbsDriftPercent","service","bedrock-spend",\{"label":"ReconcileWorstAbsDriftPercent","period":86400,"stat":"Maximum"\}/,
+    );
+    expect(body).toContain('{"value":2.5,"label":"alarm"');
   });
 });
 
