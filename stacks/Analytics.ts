@@ -26,6 +26,7 @@ import { Duration } from "aws-cdk-lib";
 import * as athena from "aws-cdk-lib/aws-athena";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as quicksight from "aws-cdk-lib/aws-quicksight";
+import type * as s3 from "aws-cdk-lib/aws-s3";
 import { dependsOn, type StackContext, use } from "sst/constructs";
 // By path, not "@bedrock-spend/core": see Lake.ts.
 import { createViewStatement, DASHBOARD_VIEWS, dashboardView, USAGE_TABLE, type ViewColumnType } from "../packages/core/src/views";
@@ -108,6 +109,22 @@ export const DASHBOARD_FILTERS = [
   { id: "tenant", columnName: "tenant_id", title: "Tenant" },
   { id: "model", columnName: "model", title: "Model" },
 ] as const;
+
+/** What a role that runs Athena queries in the workgroup needs of its results bucket: Athena writes the results as the caller. */
+export function resultsAccess(results: s3.IBucket): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: "ResultsBucket",
+      actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+      resources: [results.bucketArn],
+    }),
+    new iam.PolicyStatement({
+      sid: "ResultsObjects",
+      actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+      resources: [results.arnForObjects("*")],
+    }),
+  ];
+}
 
 /**
  * The analysis (and dashboard) definition: the seed's four visuals (token usage by tenant group as
@@ -348,16 +365,7 @@ export function Analytics({ stack, app }: StackContext) {
           }),
           new iam.PolicyStatement({ sid: "LakeBucket", actions: ["s3:GetBucketLocation", "s3:ListBucket"], resources: [bucket.bucketArn] }),
           new iam.PolicyStatement({ sid: "LakeObjects", actions: ["s3:GetObject"], resources: [bucket.arnForObjects(`${USAGE_PREFIX}*`)] }),
-          new iam.PolicyStatement({
-            sid: "ResultsBucket",
-            actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-            resources: [results.bucketArn],
-          }),
-          new iam.PolicyStatement({
-            sid: "ResultsObjects",
-            actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-            resources: [results.arnForObjects("*")],
-          }),
+          ...resultsAccess(results),
         ],
       }),
     },

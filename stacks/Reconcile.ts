@@ -30,7 +30,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
 // By path, not by package name: see Lake.ts.
 import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
-import { Analytics } from "./Analytics";
+import { Analytics, resultsAccess } from "./Analytics";
 import { type Config, config, pricingEnvironment } from "./config";
 import { Lake, USAGE_PREFIX } from "./Lake";
 import { Processing } from "./Processing";
@@ -183,16 +183,7 @@ export function Reconcile({ stack, app }: StackContext) {
       actions: ["s3:GetObject"],
       resources: [`${curBucketArn}/${settings.curPrefix ? `${settings.curPrefix}/` : ""}*`],
     }),
-    new iam.PolicyStatement({
-      sid: "ResultsBucket",
-      actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-      resources: [results.bucketArn],
-    }),
-    new iam.PolicyStatement({
-      sid: "ResultsObjects",
-      actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-      resources: [results.arnForObjects("*")],
-    }),
+    ...resultsAccess(results),
   ];
   if (settings.curKmsKeyArn)
     statements.push(

@@ -31,7 +31,7 @@ import { Function as SstFunction, type StackContext, use } from "sst/constructs"
 // By path, not by package name: see Lake.ts.
 import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
 import { dedupKey, tenantPk } from "../packages/store/src/keys";
-import { Analytics } from "./Analytics";
+import { Analytics, resultsAccess } from "./Analytics";
 import { config, pricingEnvironment } from "./config";
 import { Lake, USAGE_PREFIX } from "./Lake";
 import { Processing } from "./Processing";
@@ -124,16 +124,7 @@ export function Reprice({ stack, app }: StackContext) {
       actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
       resources: [bucket.arnForObjects(`${USAGE_PREFIX}*`), bucket.arnForObjects(`${HISTORY_PREFIX}*`)],
     }),
-    new iam.PolicyStatement({
-      sid: "ResultsBucket",
-      actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-      resources: [results.bucketArn],
-    }),
-    new iam.PolicyStatement({
-      sid: "ResultsObjects",
-      actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-      resources: [results.arnForObjects("*")],
-    }),
+    ...resultsAccess(results),
   ])
     fn.addToRolePolicy(statement);
 

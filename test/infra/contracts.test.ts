@@ -17,6 +17,7 @@ import { fromEnvironment as reprice } from "../../functions/src/reprice";
 import { fromEnvironment as spendApi } from "../../functions/src/spend-api";
 import { fromEnvironment as transform } from "../../functions/src/transform";
 import { METRIC_EMITTERS } from "../../functions/test/helpers/metric-emitters";
+import { REQUIRED_CUR_COLUMNS } from "../../packages/core/src/bill/reconcile";
 import { Monitoring } from "../../stacks/Monitoring";
 import { flatten, resources } from "./helpers";
 import { type SynthesizedApp, synthesize } from "./synth";

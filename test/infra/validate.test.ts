@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REQUIRED_CUR_COLUMNS } from "../../packages/core/src/bill/reconcile";
 import type { Config } from "../../stacks/config";
 import { type SynthesizedApp, synthesize } from "./synth";
 
