@@ -113,14 +113,12 @@ describe("reconcile --stage", () => {
 
   it("says how to deploy the reconciliation when the stage has none", async () => {
     // Prepare
-    lambdaMock
-      .on(InvokeCommand)
-      .rejects(
-        new ResourceNotFoundException({
-          message: "Function not found: arn:aws:lambda:eu-west-1:123456789012:function:bedrock-spend-prod-reconcile",
-          $metadata: {},
-        }),
-      );
+    lambdaMock.on(InvokeCommand).rejects(
+      new ResourceNotFoundException({
+        message: "Function not found: arn:aws:lambda:eu-west-1:123456789012:function:bedrock-spend-prod-reconcile",
+        $metadata: {},
+      }),
+    );
 
     // Act
     const failure = await reconcileDeployment(TARGET, {}, clients()).catch((error: unknown) => error);
