@@ -252,7 +252,9 @@ export function Lake({ stack, app }: StackContext) {
       dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: 300 } },
       dataFormatConversionConfiguration: {
         enabled: true,
-        inputFormatConfiguration: { deserializer: { openXJsonSerDe: { caseInsensitive: true } } },
+        // Case-sensitive: a case-insensitive SerDe lowercases JSON keys, and metadata map keys (costCenter) must keep
+        // their case. Every column name the transform writes is lowercase already.
+        inputFormatConfiguration: { deserializer: { openXJsonSerDe: { caseInsensitive: false } } },
         outputFormatConfiguration: { serializer: { parquetSerDe: { compression: "SNAPPY" } } },
         schemaConfiguration: {
           catalogId: stack.account,

@@ -33,7 +33,7 @@ async function appFunctionProps(root: string): Promise<{ runtime?: string; archi
 }
 
 /** Functions that run as jobs, not per event: measured and listed, not held to the targets. */
-const JOB_FUNCTIONS: ReadonlySet<string> = new Set(["reprice"]);
+const JOB_FUNCTIONS: ReadonlySet<string> = new Set(["reprice", "reconcile"]);
 
 /** The function handlers of the stacks, by name: `functions/src/<name>.handler`. */
 function stackHandlers(root: string): string[] {
@@ -232,11 +232,11 @@ async function run(context: BenchContext): Promise<BenchSection> {
       "`@smithy/core` and the credential providers' nested STS/SSO clients come with any SDK client, whatever the function calls. The price catalog " +
       "(packages/core/src/catalog/defaults.json) is bundled into every function that prices. Import time: parsing the bundle and evaluating the SDK's modules; " +
       `the slowest is \`${slowest.name}\` (${slowest.importMs} ms, limit 150 ms); the transform, whose only SDK client reads the reprice registry, imports in ${results.find((result) => result.name === "transform")?.importMs ?? "-"} ms. ` +
-      `The targets (and \`maxBytes\`, \`maxImportMs\`) cover the functions on the event path; ${[...JOB_FUNCTIONS].map((name) => `\`${name}\``).join(", ")}, the reprice job's step (Athena, S3 and DynamoDB clients: ` +
+      `The targets (and \`maxBytes\`, \`maxImportMs\`) cover the functions on the event path; ${[...JOB_FUNCTIONS].map((name) => `\`${name}\``).join(", ")} (the reprice job's step and the daily reconciliation, with Athena, S3 and DynamoDB clients: ` +
       `${results
         .filter((result) => JOB_FUNCTIONS.has(result.name))
         .map((result) => `${kib(result.bytes)}, ${result.importMs} ms`)
-        .join("; ")}), starts a few times per reprice and runs up to 15 minutes each time: it is listed, not held to them.`,
+        .join("; ")}), start a few times per reprice or once a day and run for minutes: they are listed, not held to them.`,
     "",
     "Before this issue the bundles were 1.0-2.1 MB and imported in 60-200 ms: `zod` (780 KB unminified, 470 KB minified) came into every function through " +
       "`@bedrock-spend/core`, for the invocation-log schema (now checked by hand, with the same messages; packages/core/src/invocation.ts) and the usage-record schema " +

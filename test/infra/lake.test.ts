@@ -188,7 +188,7 @@ describe("Stack: Lake — transform and Firehose", () => {
       ExtendedS3DestinationConfiguration: Match.objectLike({
         DataFormatConversionConfiguration: {
           Enabled: true,
-          InputFormatConfiguration: { Deserializer: { OpenXJsonSerDe: { CaseInsensitive: true } } },
+          InputFormatConfiguration: { Deserializer: { OpenXJsonSerDe: { CaseInsensitive: false } } },
           OutputFormatConfiguration: { Serializer: { ParquetSerDe: { Compression: "SNAPPY" } } },
           SchemaConfiguration: {
             CatalogId: "123456789012",

@@ -245,3 +245,19 @@ describe("Function: decodeLakeDocuments()", () => {
     expect(noKey).toThrow(/lake document 1: has no partition key day/);
   });
 });
+
+describe("Lake documents under Firehose's case-sensitive OpenX JSON SerDe (stacks/Lake.ts)", () => {
+  it("name every column exactly as the Glue table does, and keep the case of metadata keys", () => {
+    // Prepare: metadata keys in camelCase, as callers send them.
+    const { record } = priced(invocationLog({ requestMetadata: { tenantId: "acme", costCenter: "CC-7", ProjectCode: "Apollo" } }));
+
+    // Act
+    const document = JSON.parse(toLakeLine(record)) as Record<string, unknown>;
+
+    // Assess: top-level keys are the data columns' names (all lowercase: nothing for a case-insensitive SerDe to fold).
+    const dataColumns = USAGE_COLUMNS.filter((column) => !("partition" in column && column.partition)).map((column) => column.name);
+    expect(Object.keys(document).sort()).toStrictEqual([...dataColumns].sort());
+    expect(dataColumns.every((name) => name === name.toLowerCase())).toBe(true);
+    expect(document.metadata).toMatchObject({ tenantId: "acme", costCenter: "CC-7", ProjectCode: "Apollo" });
+  });
+});
