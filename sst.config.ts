@@ -4,8 +4,8 @@ import type { SSTConfig } from "sst";
 import { Alerts } from "./stacks/Alerts";
 import { Analytics } from "./stacks/Analytics";
 import { Api } from "./stacks/Api";
-import { gzippedJson, httpBuiltinsAsCommonJs } from "./stacks/bundling";
-import { config } from "./stacks/config";
+import { deployedPricing, gzippedJson, httpBuiltinsAsCommonJs } from "./stacks/bundling";
+import { config, deployedPricingOf } from "./stacks/config";
 import { Ingest } from "./stacks/Ingest";
 import { Lake } from "./stacks/Lake";
 import { Monitoring } from "./stacks/Monitoring";
@@ -25,7 +25,7 @@ export default {
     return { name: "bedrock-spend", region: process.env.AWS_REGION ?? "us-east-1" };
   },
   stacks(app) {
-    config();
+    const settings = config();
     // Minified, without esbuild's keepNames (SST's default turns it on): the functions bundle the AWS
     // SDK, and names kept cost the largest bundle (redrive) 27 KB and ~30 ms of cold start. SST uploads
     // the source maps; nothing bundled depends on a function's or class's name (errors set `name`
@@ -34,7 +34,7 @@ export default {
       runtime: NODE_RUNTIME,
       architecture: "arm_64",
       tracing: "active",
-      nodejs: { format: "esm", minify: true, esbuild: { keepNames: false, plugins: [gzippedJson(), httpBuiltinsAsCommonJs()] } },
+      nodejs: { format: "esm", minify: true, esbuild: { keepNames: false, plugins: [gzippedJson(), deployedPricing(deployedPricingOf(settings)), httpBuiltinsAsCommonJs()] } },
     });
     app.stack(Ingest).stack(Processing).stack(Lake).stack(Analytics).stack(Alerts).stack(Api).stack(Reprice);
     // The daily reconciliation with the bill needs the account's CUR 2.0 export (stacks/Reconcile.ts).

@@ -36,7 +36,7 @@ import { Function as SstFunction, type StackContext, use } from "sst/constructs"
 import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
 import { dataColumns, glueType, partitionColumns } from "../packages/core/src/usage";
 import { USAGE_TABLE } from "../packages/core/src/views";
-import { config, pricingEnvironment } from "./config";
+import { config } from "./config";
 import { Ingest } from "./Ingest";
 import { Processing } from "./Processing";
 import { registryRead } from "./pricing-registry";
@@ -155,14 +155,12 @@ export function Lake({ stack, app }: StackContext) {
   });
   table.addDependency(database);
 
-  const pricing = pricingEnvironment(settings);
-
   const transform = new SstFunction(stack, "Transform", {
     handler: "functions/src/transform.handler",
     timeout: 60,
     memorySize: 1024,
     // TABLE_NAME: the transform prices repriced months with the catalog the registry holds for them.
-    environment: { ...pricing, [ENV.tableName]: aggregates.tableName, [ENV.metricsNamespace]: METRICS_NAMESPACE },
+    environment: { [ENV.tableName]: aggregates.tableName, [ENV.metricsNamespace]: METRICS_NAMESPACE },
   });
   transform.addToRolePolicy(registryRead(aggregates.tableArn));
 

@@ -4,14 +4,15 @@
  */
 import { Duration } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { KinesisEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
 // By path, not by package name: see Lake.ts.
 import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
-import { PK, SK, TTL_ATTRIBUTE } from "../packages/store/src/layout";
-import { config, pricingEnvironment } from "./config";
+import { PK, SK, TTL_ATTRIBUTE, UNDELIVERED_ALERTS_INDEX } from "../packages/store/src/layout";
+import { config } from "./config";
 import { Ingest } from "./Ingest";
 import { registryRead } from "./pricing-registry";
 import { removalPolicyOf } from "./storage";
@@ -30,6 +31,20 @@ export function Processing({ stack, app }: StackContext) {
     stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
     removalPolicy: removalPolicyOf(app.stage),
   });
+  // Sparse: only alert markers fired and not yet published carry its partition key (the alert sweep's).
+  table.addGlobalSecondaryIndex({
+    indexName: UNDELIVERED_ALERTS_INDEX.name,
+    partitionKey: { name: UNDELIVERED_ALERTS_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+    sortKey: { name: UNDELIVERED_ALERTS_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
+    projectionType: dynamodb.ProjectionType.INCLUDE,
+    nonKeyAttributes: [...UNDELIVERED_ALERTS_INDEX.projected],
+  });
+  // The writers' actions on the table alone: `table.grant` would add its indexes (`index/*`) now that it has one.
+  const tableWrites = () =>
+    new iam.PolicyStatement({
+      actions: ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+      resources: [table.tableArn],
+    });
 
   const deadLetters = new sqs.Queue(stack, "DeadLetters", {
     encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -38,21 +53,18 @@ export function Processing({ stack, app }: StackContext) {
     visibilityTimeout: Duration.minutes(6),
   });
 
-  const pricing = pricingEnvironment(settings);
-
   const aggregate = new SstFunction(stack, "Aggregate", {
     handler: "functions/src/aggregate.handler",
     timeout: 60,
     memorySize: 1024,
     environment: {
-      ...pricing,
       [ENV.tableName]: table.tableName,
       [ENV.deadLetterQueueUrl]: deadLetters.queueUrl,
       [ENV.aggregateBreakdowns]: settings.breakdowns.join(","),
       [ENV.metricsNamespace]: METRICS_NAMESPACE,
     },
   });
-  table.grant(aggregate, "dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem");
+  aggregate.addToRolePolicy(tableWrites());
   // The live pricing reads the reprice registry (functions/src/lib/adapters.ts, livePricingFromEnv).
   aggregate.addToRolePolicy(registryRead(table.tableArn));
   deadLetters.grantSendMessages(aggregate);
@@ -75,14 +87,13 @@ export function Processing({ stack, app }: StackContext) {
     timeout: 300,
     memorySize: 1024,
     environment: {
-      ...pricing,
       [ENV.tableName]: table.tableName,
       [ENV.deadLetterQueueUrl]: deadLetters.queueUrl,
       [ENV.streamArn]: stream.streamArn,
       [ENV.aggregateBreakdowns]: settings.breakdowns.join(","),
     },
   });
-  table.grant(redrive, "dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem");
+  redrive.addToRolePolicy(tableWrites());
   redrive.addToRolePolicy(registryRead(table.tableArn));
   deadLetters.grantConsumeMessages(redrive);
   stream.grantRead(redrive);

@@ -31,7 +31,7 @@ import { Function as SstFunction, type StackContext, use } from "sst/constructs"
 // By path, not by package name: see Lake.ts.
 import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
 import { Analytics, resultsAccess } from "./Analytics";
-import { type Config, config, pricingEnvironment } from "./config";
+import { type Config, config } from "./config";
 import { Lake, USAGE_PREFIX } from "./Lake";
 import { Processing } from "./Processing";
 import { registryRead } from "./pricing-registry";
@@ -129,7 +129,6 @@ export function Reconcile({ stack, app }: StackContext) {
     timeout: 900,
     memorySize: 1024,
     environment: {
-      ...pricingEnvironment(settings),
       [ENV.tableName]: table.tableName,
       [ENV.glueDatabase]: databaseName,
       [ENV.glueTable]: tableName,

@@ -32,7 +32,7 @@ import { Function as SstFunction, type StackContext, use } from "sst/constructs"
 import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
 import { dedupKey, tenantPk } from "../packages/store/src/keys";
 import { Analytics, resultsAccess } from "./Analytics";
-import { config, pricingEnvironment } from "./config";
+import { config } from "./config";
 import { Lake, USAGE_PREFIX } from "./Lake";
 import { Processing } from "./Processing";
 import { PRICING_PARTITION, REPRICE_PARTITION } from "./pricing-registry";
@@ -75,7 +75,6 @@ export function Reprice({ stack, app }: StackContext) {
     timeout: 900,
     memorySize: 2048,
     environment: {
-      ...pricingEnvironment(settings),
       [ENV.tableName]: table.tableName,
       [ENV.aggregateBreakdowns]: settings.breakdowns.join(","),
       [ENV.lakeBucket]: bucket.bucketName,

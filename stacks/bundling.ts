@@ -1,6 +1,7 @@
 /**
  * How the Lambda functions are bundled beyond SST's defaults: the price catalog travels gzipped,
- * and the HTTP built-ins are loaded as CommonJS.
+ * the deployment's pricing configuration is bundled in, and the HTTP built-ins are loaded as
+ * CommonJS.
  *
  * The shipped catalog carries a source, a checked date and a note on every entry, which doubled
  * its size; as a JSON module it would push the largest function past its 500 KiB budget. Gzipped
@@ -11,6 +12,7 @@
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import type { Plugin } from "esbuild";
+import type { DeployedPricing } from "../functions/src/lib/deployed-pricing";
 
 /** The JSON modules that travel gzipped: the shipped price catalog. */
 export const GZIPPED_JSON = /[\\/]packages[\\/]core[\\/]src[\\/]catalog[\\/]defaults\.json$/;
@@ -29,6 +31,29 @@ export function gzippedJson(filter: RegExp = GZIPPED_JSON): Plugin {
           contents: `import { gunzipSync } from "node:zlib";\nexport default JSON.parse(gunzipSync(Buffer.from(${JSON.stringify(packed)}, "base64")).toString("utf8"));\n`,
         };
       });
+    },
+  };
+}
+
+/** The module the deployment's pricing replaces in every bundle (functions/src/lib/deployed-pricing.ts). */
+export const DEPLOYED_PRICING_MODULE = /[\\/]functions[\\/]src[\\/]lib[\\/]deployed-pricing\.ts$/;
+
+/**
+ * An esbuild plugin that bundles the deployment's pricing configuration (the price file, the
+ * profile map, the aliases; validated at synth by stacks/config.ts) into every function, gzipped:
+ * a function's environment holds 4 KB in all, a real price overlay more. Null leaves the module
+ * as it is (null: the functions read their environment).
+ */
+export function deployedPricing(pricing: DeployedPricing | null): Plugin {
+  return {
+    name: "bedrock-spend-deployed-pricing",
+    setup(build) {
+      if (pricing === null) return;
+      const packed = gzipSync(JSON.stringify(pricing), { level: 9 }).toString("base64");
+      build.onLoad({ filter: DEPLOYED_PRICING_MODULE }, () => ({
+        loader: "js",
+        contents: `import { gunzipSync } from "node:zlib";\nexport const DEPLOYED_PRICING = JSON.parse(gunzipSync(Buffer.from(${JSON.stringify(packed)}, "base64")).toString("utf8"));\n`,
+      }));
     },
   };
 }

@@ -3,12 +3,17 @@
  * environment variables at `sst deploy` time (or the defaults below), validated once; a bad value
  * stops the deploy with a message naming it.
  */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { z } from "zod";
 // By path, not by package name: see Lake.ts.
-import { ENV } from "../functions/src/lib/contracts";
+import type { DeployedPricing } from "../functions/src/lib/deployed-pricing";
+import { isScopeToken } from "../packages/api/src/scopes";
+import { aliasMapFrom } from "../packages/core/src/attribution";
 import { REQUIRED_CUR_COLUMNS } from "../packages/core/src/bill/reconcile";
 import { parseUsageTypeMap } from "../packages/core/src/bill/usage-types";
 import { catalogFrom } from "../packages/core/src/defaults";
+import { StaticProfileMap } from "../packages/core/src/model";
 
 const csv = z.string().transform((value) =>
   value
@@ -18,6 +23,25 @@ const csv = z.string().transform((value) =>
 );
 
 const boolean = z.enum(["true", "false"]).transform((value) => value === "true");
+
+/**
+ * A JSON setting given inline (it starts with `{` or `[`) or as the path of a JSON file, read at
+ * synth (relative to the directory `sst deploy` runs in): the JSON text.
+ */
+const jsonOrFile = z.string().transform((value, context) => {
+  const text = value.trim();
+  if (text.startsWith("{") || text.startsWith("[")) return text;
+  const path = resolve(text);
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    context.addIssue({
+      code: "custom",
+      message: `is neither inline JSON nor a readable file: ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    });
+    return z.NEVER;
+  }
+});
 
 /** The configuration schema; each field documents its environment variable. */
 export const ConfigSchema = z
@@ -30,14 +54,14 @@ export const ConfigSchema = z
     logRetentionDays: z.coerce.number().int().positive().default(30),
     /** BEDROCK_SPEND_LAKE_RETENTION_DAYS: days the Parquet lake keeps data; 0 keeps it forever (default 0). */
     lakeRetentionDays: z.coerce.number().int().nonnegative().default(0),
-    /** BEDROCK_SPEND_METADATA_ALIASES: JSON alias map, e.g. {"tenantId":["acct"]}. */
-    metadataAliases: z.string().optional(),
-    /** BEDROCK_SPEND_PRICE_OVERLAY: JSON price catalog overlay (negotiated prices), laid over the shipped catalog. */
-    priceOverlay: z.string().optional(),
+    /** BEDROCK_SPEND_METADATA_ALIASES: alias map, inline JSON (e.g. {"tenantId":["acct"]}) or the path of a JSON file. */
+    metadataAliases: jsonOrFile.optional(),
+    /** BEDROCK_SPEND_PRICE_OVERLAY: price catalog overlay (negotiated prices) laid over the shipped catalog, inline JSON or the path of a price file. */
+    priceOverlay: jsonOrFile.optional(),
     /** BEDROCK_SPEND_PRICES_ONLY: true makes BEDROCK_SPEND_PRICE_OVERLAY the whole catalog instead of an overlay (default false). */
     pricesOnly: boolean.default(false),
-    /** BEDROCK_SPEND_PROFILE_MAP: JSON application-inference-profile map. */
-    profileMap: z.string().optional(),
+    /** BEDROCK_SPEND_PROFILE_MAP: application-inference-profile map, inline JSON or the path of a JSON file. */
+    profileMap: jsonOrFile.optional(),
     /** BEDROCK_SPEND_BREAKDOWNS: extra per-month aggregate breakdowns, e.g. departmentId. */
     breakdowns: csv.default([]),
     /** BEDROCK_SPEND_DEFAULT_BUDGET_USD: budget for tenants without one (unset: none). */
@@ -58,6 +82,8 @@ export const ConfigSchema = z
     jwtIssuer: z.string().url().optional(),
     jwtAudience: csv.optional(),
     jwtTenantClaim: z.string().min(1).default("tenant_id"),
+    /** BEDROCK_SPEND_JWT_ADMIN_SCOPE: the scope (in a token's `scope` or `scp` claim) that lets a token write budgets, of any tenant; unset, tokens only read. */
+    jwtAdminScope: z.string().refine(isScopeToken, "must be one OAuth 2.0 scope (no spaces, quotes, backslashes or brackets)").optional(),
     /** BEDROCK_SPEND_QUICKSIGHT_PRINCIPAL_ARN: build the QuickSight data source, dataset, analysis and dashboard for this principal (needs a QuickSight subscription). */
     quickSightPrincipalArn: z.string().startsWith("arn:").optional(),
     /** BEDROCK_SPEND_ATHENA_BYTES_SCANNED_CUTOFF: per-query scan limit of the Athena workgroup (default 10 GB). */
@@ -95,6 +121,19 @@ export const ConfigSchema = z
       const problem = catalogProblem(settings.priceOverlay, settings.pricesOnly);
       if (problem) context.addIssue({ code: "custom", path: ["priceOverlay"], message: problem });
     }
+    // The validators the CLI uses: a bad map fails the synth naming the entry, not every cold start.
+    for (const [key, check] of [
+      ["profileMap", (json: unknown) => StaticProfileMap.fromJson(json, "BEDROCK_SPEND_PROFILE_MAP")],
+      ["metadataAliases", (json: unknown) => aliasMapFrom(json, "BEDROCK_SPEND_METADATA_ALIASES")],
+    ] as const) {
+      const text = settings[key];
+      if (text === undefined) continue;
+      const problem = jsonProblem(text, check);
+      if (problem) context.addIssue({ code: "custom", path: [key], message: problem });
+    }
+    // A scope without the JWT API would guard nothing, and could be taken for a guard.
+    if (settings.jwtAdminScope !== undefined && !settings.jwtIssuer)
+      context.addIssue({ code: "custom", path: ["jwtAdminScope"], message: "needs BEDROCK_SPEND_JWT_ISSUER, the JWT API whose budget writes it allows" });
     // The bill's settings mean nothing without the bill.
     if (!settings.curBucket)
       for (const key of ["curCsvColumns", "curKmsKeyArn", "usageTypes"] as const)
@@ -117,6 +156,22 @@ export const ConfigSchema = z
       }
     }
   });
+
+/** What is wrong with a JSON setting for `check` (its message without the variable's name), if anything. */
+function jsonProblem(text: string, check: (json: unknown) => unknown): string | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return `is not valid JSON: ${(error as Error).message}`;
+  }
+  try {
+    check(json);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.replace(/^BEDROCK_SPEND_[A-Z_]+: /, "");
+  }
+}
 
 function catalogProblem(text: string, only: boolean): string | undefined {
   let json: unknown;
@@ -153,6 +208,7 @@ const ENVIRONMENT: Record<keyof Config, string> = {
   jwtIssuer: "BEDROCK_SPEND_JWT_ISSUER",
   jwtAudience: "BEDROCK_SPEND_JWT_AUDIENCE",
   jwtTenantClaim: "BEDROCK_SPEND_JWT_TENANT_CLAIM",
+  jwtAdminScope: "BEDROCK_SPEND_JWT_ADMIN_SCOPE",
   quickSightPrincipalArn: "BEDROCK_SPEND_QUICKSIGHT_PRINCIPAL_ARN",
   athenaBytesScannedCutoff: "BEDROCK_SPEND_ATHENA_BYTES_SCANNED_CUTOFF",
   curBucket: "BEDROCK_SPEND_CUR_BUCKET",
@@ -182,15 +238,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
 }
 
 /**
- * Environment of every function that prices (transform, aggregate, redrive): the same overlay,
- * profile map and aliases everywhere, so that the lake and the aggregates never disagree.
+ * The pricing configuration every function that prices is bundled with (stacks/bundling.ts
+ * `deployedPricing`; read by functions/src/lib/env.ts `pricerFromEnv`): the same overlay, profile
+ * map and aliases everywhere, so that the lake and the aggregates never disagree. Bundled, not in
+ * environment variables: a function's environment is 4 KB in all, and a real overlay is larger.
+ * Null when nothing is configured.
  */
-export function pricingEnvironment(settings: Config): Record<string, string> {
-  const environment: Record<string, string> = {};
-  if (settings.priceOverlay) environment[settings.pricesOnly ? ENV.priceCatalog : ENV.priceOverlay] = settings.priceOverlay;
-  if (settings.profileMap) environment[ENV.profileMap] = settings.profileMap;
-  if (settings.metadataAliases) environment[ENV.metadataAliases] = settings.metadataAliases;
-  return environment;
+export function deployedPricingOf(settings: Config): DeployedPricing | null {
+  const pricing: DeployedPricing = {};
+  if (settings.priceOverlay) pricing[settings.pricesOnly ? "catalog" : "overlay"] = JSON.parse(settings.priceOverlay);
+  if (settings.profileMap) pricing.profiles = JSON.parse(settings.profileMap);
+  if (settings.metadataAliases) pricing.aliases = JSON.parse(settings.metadataAliases);
+  return Object.keys(pricing).length === 0 ? null : pricing;
 }
 
 let current: Config | undefined;

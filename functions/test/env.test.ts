@@ -36,6 +36,26 @@ describe("Handler configuration from the environment", () => {
     );
   });
 
+  it("prices with the bundled pricing of a deployed function, not with its environment", () => {
+    // Prepare
+    const bundled = {
+      version: "acme-bundled",
+      currency: "USD",
+      unit: "per_million_tokens",
+      models: [{ model: "acme.bundled-v1", profile: "*", region: "*", effectiveFrom: "2026-01-01", effectiveTo: null, input: "1", output: "2" }],
+    };
+    const fromEnvironment = { ...bundled, version: "acme-environment", models: [{ ...bundled.models[0], model: "acme.environment-v1" }] };
+
+    // Act
+    const pricer = pricerFromEnv({ PRICE_OVERLAY: JSON.stringify(fromEnvironment) }, { catalog: bundled, aliases: { tenantId: ["acct"] } });
+
+    // Assess
+    expect(pricer.catalog.version).toBe("acme-bundled");
+    expect(pricer.catalog.knowsModel("acme.bundled-v1")).toBe(true);
+    expect(pricer.catalog.knowsModel("acme.environment-v1")).toBe(false);
+    expect(() => pricerFromEnv({}, { overlay: { ...bundled, unit: "per_thousand_tokens" } })).toThrow(/bundled PRICE_OVERLAY/);
+  });
+
   it("reads breakdowns, the default budget and the dedup retention, refusing bad values", () => {
     expect(breakdownsFromEnv({ AGGREGATE_BREAKDOWNS: "departmentId, applicationId" })).toEqual(["departmentId", "applicationId"]);
     expect(() => breakdownsFromEnv({ AGGREGATE_BREAKDOWNS: "department" })).toThrow(/unknown dimension "department"/);

@@ -11,7 +11,8 @@ import { pathToFileURL } from "node:url";
 import esbuild from "esbuild";
 import { describe, expect, it } from "vitest";
 import sstConfig from "../../sst.config";
-import { GZIPPED_JSON, gzippedJson, httpBuiltinsAsCommonJs } from "../../stacks/bundling";
+import { deployedPricing, GZIPPED_JSON, gzippedJson, httpBuiltinsAsCommonJs } from "../../stacks/bundling";
+import { synthesize } from "./synth";
 
 const root = join(import.meta.dirname, "../..");
 const catalogPath = join(root, "packages/core/src/catalog/defaults.json");
@@ -30,7 +31,11 @@ function functionProps(): { nodejs: { esbuild: { plugins?: esbuild.Plugin[] } } 
 
 describe("Function bundling", () => {
   it("is configured in sst.config.ts for every function", () => {
-    expect(functionProps().nodejs.esbuild.plugins?.map((plugin) => plugin.name)).toEqual(["bedrock-spend-gzipped-json", "bedrock-spend-http-builtins-cjs"]);
+    expect(functionProps().nodejs.esbuild.plugins?.map((plugin) => plugin.name)).toEqual([
+      "bedrock-spend-gzipped-json",
+      "bedrock-spend-deployed-pricing",
+      "bedrock-spend-http-builtins-cjs",
+    ]);
     expect(GZIPPED_JSON.test(catalogPath)).toBe(true);
     expect(GZIPPED_JSON.test(join(root, "packages/core/test/fixtures/manifest.json"))).toBe(false);
   });
@@ -111,4 +116,73 @@ export async function listTables(endpoint) {
       server.close();
     }
   });
+
+  it("deploys a 40 KB price overlay: no function's environment carries it, and the bundle prices with it", async () => {
+    // Prepare: 220 negotiated entries, about 40 KB of JSON.
+    const models = Array.from({ length: 220 }, (_, index) => ({
+      model: `acme.negotiated-model-${String(index).padStart(3, "0")}-v1:0`,
+      profile: "*",
+      region: "*",
+      effectiveFrom: "2026-01-01",
+      effectiveTo: null,
+      input: `${(index + 1) / 100}`,
+      output: `${(index + 1) / 20}`,
+      source: "https://contracts.example.com/acme/bedrock-private-offer-2026",
+      checked: "2026-11-30",
+      confidence: "primary",
+    }));
+    const overlay = JSON.stringify({ version: "acme-private-offer-2026", currency: "USD", unit: "per_million_tokens", models });
+    expect(overlay.length).toBeGreaterThan(40_000);
+    const dir = mkdtempSync(join(tmpdir(), "bedrock-spend-bundling-"));
+    const entry = join(dir, "entry.ts");
+    writeFileSync(
+      entry,
+      `export { pricerFromEnv } from ${JSON.stringify(join(root, "functions/src/lib/env.ts"))};\nexport { parseInvocationLog } from ${JSON.stringify(join(root, "packages/core/src/invocation.ts"))};\n`,
+    );
+
+    // Act
+    const synthesized = await synthesize({ priceOverlay: overlay });
+    const build = await esbuild.build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      minify: true,
+      outfile: join(dir, "priced.mjs"),
+      plugins: [gzippedJson(), deployedPricing({ overlay: JSON.parse(overlay) }), httpBuiltinsAsCommonJs()],
+      metafile: true,
+    });
+    const bundled = (await import(pathToFileURL(join(dir, "priced.mjs")).href)) as {
+      pricerFromEnv: typeof import("../../functions/src/lib/env").pricerFromEnv;
+      parseInvocationLog: typeof import("../../packages/core/src/invocation").parseInvocationLog;
+    };
+
+    // Assess: every function's environment far below Lambda's 4 KB, none with a price file in it.
+    for (const { template } of synthesized.stacks)
+      for (const [id, resource] of Object.entries(template.findResources("AWS::Lambda::Function"))) {
+        const variables = ((resource as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties.Environment?.Variables ??
+          {}) as Record<string, unknown>;
+        expect(Object.keys(variables), id).not.toContain("PRICE_OVERLAY");
+        expect(JSON.stringify(variables).length, id).toBeLessThan(2_048);
+      }
+    // The bundle carries the overlay gzipped and prices with it, without any environment.
+    expect(Object.values(build.metafile?.outputs ?? {}).reduce((sum, output) => sum + output.bytes, 0)).toBeGreaterThan(0);
+    const parsed = bundled.parseInvocationLog({
+      schemaType: "ModelInvocationLog",
+      schemaVersion: "1.0",
+      timestamp: "2026-11-27T10:00:00Z",
+      accountId: "123456789012",
+      region: "us-east-1",
+      requestId: "r-40kb",
+      operation: "Converse",
+      modelId: "acme.negotiated-model-137-v1:0",
+      requestMetadata: { tenantId: "acme" },
+      input: { inputTokenCount: 1_000_000 },
+      output: { outputTokenCount: 1_000_000 },
+    });
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const priced = bundled.pricerFromEnv({}).price(parsed.log);
+    // Entry 137: 1.38 USD per million input tokens, 6.90 per million output tokens.
+    expect(priced.record.cost_usd).toBe("8.280000");
+  }, 300_000);
 });

@@ -16,6 +16,7 @@ import {
   validateBudget,
 } from "@bedrock-spend/core";
 import { ENV, type EnvironmentVariable } from "./contracts";
+import { DEPLOYED_PRICING, type DeployedPricing } from "./deployed-pricing";
 
 /** The environment a handler is configured from (`process.env` in Lambda). */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -43,28 +44,32 @@ function parseJsonEnv(name: EnvironmentVariable, env: Environment): unknown | un
 }
 
 /**
- * The pricer of a handler: the shipped catalog overlaid with `PRICE_OVERLAY`, or `PRICE_CATALOG`
- * alone (each a catalog file as JSON; both at once is a configuration error), application-profile
- * map `PROFILE_MAP`, metadata aliases `METADATA_ALIASES`.
+ * The pricer of a handler. Deployed, from the pricing bundled into the function
+ * (lib/deployed-pricing.ts, validated at synth); otherwise from the environment: the shipped
+ * catalog overlaid with `PRICE_OVERLAY`, or `PRICE_CATALOG` alone (each a catalog file as JSON;
+ * both at once is a configuration error), application-profile map `PROFILE_MAP`, metadata aliases
+ * `METADATA_ALIASES`.
  */
-export function pricerFromEnv(env: Environment = process.env): Pricer {
-  const overlay = parseJsonEnv(ENV.priceOverlay, env);
-  const only = parseJsonEnv(ENV.priceCatalog, env);
-  if (overlay !== undefined && only !== undefined)
+export function pricerFromEnv(env: Environment = process.env, deployed: DeployedPricing | null = DEPLOYED_PRICING): Pricer {
+  const setting = (key: keyof DeployedPricing, name: EnvironmentVariable) =>
+    deployed ? { value: deployed[key], origin: `bundled ${name}` } : { value: parseJsonEnv(name, env), origin: name };
+  const overlay = setting("overlay", ENV.priceOverlay);
+  const only = setting("catalog", ENV.priceCatalog);
+  if (overlay.value !== undefined && only.value !== undefined)
     throw new ConfigurationError(ENV.priceCatalog, `and ${ENV.priceOverlay} are exclusive: one replaces the shipped catalog, the other is laid over it`);
   const catalog = catalogFrom(
-    only !== undefined
-      ? { kind: "only", json: only, origin: ENV.priceCatalog }
-      : overlay !== undefined
-        ? { kind: "overlay", json: overlay, origin: ENV.priceOverlay }
+    only.value !== undefined
+      ? { kind: "only", json: only.value, origin: only.origin }
+      : overlay.value !== undefined
+        ? { kind: "overlay", json: overlay.value, origin: overlay.origin }
         : { kind: "defaults" },
   );
-  const profiles = parseJsonEnv(ENV.profileMap, env);
-  const aliases = parseJsonEnv(ENV.metadataAliases, env);
-  const aliasMap: AliasMap | undefined = aliases === undefined ? undefined : aliasMapFrom(aliases, ENV.metadataAliases);
+  const profiles = setting("profiles", ENV.profileMap);
+  const aliases = setting("aliases", ENV.metadataAliases);
+  const aliasMap: AliasMap | undefined = aliases.value === undefined ? undefined : aliasMapFrom(aliases.value, aliases.origin);
   return new Pricer({
     catalog,
-    ...(profiles === undefined ? {} : { profiles: StaticProfileMap.fromJson(profiles, ENV.profileMap) }),
+    ...(profiles.value === undefined ? {} : { profiles: StaticProfileMap.fromJson(profiles.value, profiles.origin) }),
     ...(aliasMap ? { aliases: aliasMap } : {}),
   });
 }
