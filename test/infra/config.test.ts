@@ -42,7 +42,7 @@ describe("Deployment configuration: prices", () => {
       return join(dir, name);
     };
     const profiles = JSON.stringify({
-      "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123": { modelId: "anthropic.claude-3-haiku-20240307-v1:0" },
+      "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123": "anthropic.claude-3-haiku-20240307-v1:0",
     });
     const aliases = JSON.stringify({ tenantId: ["acct"] });
 
@@ -67,7 +67,9 @@ describe("Deployment configuration: prices", () => {
     expect(() => loadConfig({ BEDROCK_SPEND_PRICE_OVERLAY: "./no/such/prices.json" })).toThrow(
       /^BEDROCK_SPEND_PRICE_OVERLAY: is neither inline JSON nor a readable file: .*no\/such\/prices\.json \(ENOENT\)/,
     );
-    expect(() => loadConfig({ BEDROCK_SPEND_PROFILE_MAP: '{"not-an-arn": {"modelId": "x"}}' })).toThrow(/^BEDROCK_SPEND_PROFILE_MAP: .*not-an-arn/);
+    expect(() => loadConfig({ BEDROCK_SPEND_PROFILE_MAP: '{"not-an-arn": "anthropic.claude-3-haiku-20240307-v1:0"}' })).toThrow(
+      /^BEDROCK_SPEND_PROFILE_MAP: .*not-an-arn/,
+    );
     expect(() => loadConfig({ BEDROCK_SPEND_METADATA_ALIASES: '{"tenantId": "acct"}' })).toThrow(/^BEDROCK_SPEND_METADATA_ALIASES: .*tenantId/);
     expect(() => loadConfig({ BEDROCK_SPEND_METADATA_ALIASES: "[1," })).toThrow(/^BEDROCK_SPEND_METADATA_ALIASES: is not valid JSON/);
   });
