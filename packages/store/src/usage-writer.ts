@@ -18,6 +18,7 @@ import { randomUUID } from "node:crypto";
 import {
   type AttributeValue,
   type DynamoDBClient,
+  IdempotentParameterMismatchException,
   TransactionCanceledException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
@@ -62,7 +63,10 @@ export interface UsageWriterOptions extends AggregationOptions {
   /** Days a dedup item lives after it is written. Default 35: longer than every retry path (Kinesis 7 d, DLQ 14 d). */
   dedupRetentionDays?: number;
   retry?: Partial<RetryPolicy>;
-  /** Clock of the dedup items' `countedAt` and TTL, and of `updatedAt`. Default the machine's. */
+  /**
+   * Clock of the dedup items' `countedAt` and TTL, and of `updatedAt`, read once per transaction
+   * token (retries under the token resend that time). Default the machine's.
+   */
   now?: Clock;
 }
 
@@ -85,6 +89,13 @@ export interface WriteOutcome<Origin = string> {
   writeUnits: number;
   /** DynamoDB calls made, including those that failed. */
   calls: number;
+}
+
+/** One transaction and the token it is sent under: every send of the token sends these items. */
+interface PreparedTransaction {
+  token: string;
+  items: TransactWriteItem[];
+  size: number;
 }
 
 interface Group<Origin> {
@@ -186,27 +197,30 @@ export class UsageWriter {
   private async writeGroup<Origin>(group: Group<Origin>, outcome: WriteOutcome<Origin>): Promise<void> {
     let pending = group.invocations;
     let attempt = 0;
-    // The token is fresh for each write and after each cancellation (a cancelled transaction did
-    // not commit). After an ambiguous failure (timeout, 5xx) it is kept, so that a commit whose
-    // answer was lost makes the retry a no-op instead of a second count. Across writes, replays are
-    // caught by the dedup conditions, which also tell which invocations were duplicates.
-    let token = randomUUID();
+    // A token is fresh for each write and after each cancellation (a cancelled transaction did not
+    // commit). After an ambiguous failure (timeout, 5xx) it is kept, so that a commit whose answer
+    // was lost makes the retry a no-op instead of a second count. DynamoDB compares a retry with
+    // the first request of its token, and answers IdempotentParameterMismatch if anything differs:
+    // so the items are built once per token, at the time the token was drawn, and a retry resends
+    // them as they were, even when the clock has moved on during the backoff. Across writes,
+    // replays are caught by the dedup conditions, which also tell which invocations were duplicates.
+    let prepared = this.prepare(pending);
+    // Whether the next send repeats a request that DynamoDB may already have seen under its token.
+    let resend = false;
     for (;;) {
       if (pending.length === 0) return;
-      const { items, size } = this.transaction(pending);
       attempt++;
       outcome.calls++;
       try {
-        await this.client.send(new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: token }));
+        await this.client.send(new TransactWriteItemsCommand({ TransactItems: prepared.items, ClientRequestToken: prepared.token }));
         outcome.transactions++;
         // Computed by DynamoDB's rule rather than read from ConsumedCapacity: DynamoDB Local reports
         // 2 units for a whole transaction, whatever its size, which would make local figures lie.
-        outcome.writeUnits += size;
+        outcome.writeUnits += prepared.size;
         outcome.counted.push(...pending);
         return;
       } catch (error) {
         if (error instanceof TransactionCanceledException || (error as Error).name === "TransactionCanceledException") {
-          token = randomUUID();
           const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
           // Items are laid out as [dedup puts of pending..., updates...]: a failed condition on a
           // dedup put means that invocation was already counted.
@@ -227,6 +241,8 @@ export class UsageWriter {
           if (already.size > 0) {
             outcome.duplicates.push(...pending.filter((_, index) => already.has(index)));
             pending = pending.filter((_, index) => !already.has(index));
+            prepared = this.prepare(pending);
+            resend = false;
             // Progress was made: retry the rest at once, without counting an attempt.
             attempt--;
             continue;
@@ -235,7 +251,20 @@ export class UsageWriter {
             this.fail(pending, outcome, error as Error);
             return;
           }
-        } else if (!isRetryableWriteError(error)) {
+          prepared = this.prepare(pending);
+          resend = false;
+        } else if (resend && isIdempotentParameterMismatch(error)) {
+          // The token's first request had other parameters. That does not prove it committed: DynamoDB
+          // says only that it saw the token, not that the transaction succeeded, and taking it as
+          // counted could lose the group. Resending under a new token is what is safe: the group's
+          // dedup puts are in the same transaction as its counter updates, so if the first request
+          // did commit, every put fails its condition, the transaction is cancelled as a whole and the
+          // group is reported as duplicates, counted once; if it did not, this resend counts it.
+          prepared = this.prepare(pending);
+          resend = false;
+        } else if (isRetryableWriteError(error)) {
+          resend = true;
+        } else {
           this.fail(pending, outcome, error as Error);
           return;
         }
@@ -256,6 +285,11 @@ export class UsageWriter {
     const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
     const delay = Math.floor((this.retry.random ?? Math.random)() * ceiling);
     await (this.retry.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(delay);
+  }
+
+  /** A group's transaction under a fresh token, built once, at the time the token is drawn. */
+  private prepare(invocations: readonly CountableInvocation[]): PreparedTransaction {
+    return { token: randomUUID(), ...this.transaction(invocations) };
   }
 
   /** Builds the transaction for a group: dedup puts first (their index is the invocation's), then updates. */
@@ -350,6 +384,14 @@ function writeUnits(item: Record<string, AttributeValue>): number {
 export function markerExpiry(record: Pick<UsageRecord, "year" | "month">, nowSeconds: number, retentionSeconds: number): number {
   const settled = Math.floor(monthBounds(`${record.year}-${record.month}`).end / 1000) + (DEFAULT_SETTLE_DAYS + 1) * 86_400;
   return Math.max(nowSeconds + retentionSeconds, settled);
+}
+
+/**
+ * Whether DynamoDB refused a request because its client token was first used with other
+ * parameters (TransactWriteItems' idempotency window is 10 minutes).
+ */
+export function isIdempotentParameterMismatch(error: unknown): boolean {
+  return error instanceof IdempotentParameterMismatchException || (error as Error | undefined)?.name === "IdempotentParameterMismatchException";
 }
 
 /** Whether a DynamoDB error may go away if the same write is retried (throttling, 5xx, connection). */

@@ -6,8 +6,11 @@
 import { gunzipSync } from "node:zlib";
 import { decodeCanonicalBase64, hasOnlyBase64Characters } from "../base64";
 import { CONTROL_MESSAGE_PREFIX, isSubscriptionPayload, readSubscriptionPayload } from "../subscription";
-import type { DecodedItem, SourceRef } from "./items";
+import { clipUtf8 } from "./clip";
+import type { DecodedItem, RawClipping, SourceRef } from "./items";
 import { type Segment, segmentText } from "./segmenter";
+
+export { type ClippedText, clipUtf8 } from "./clip";
 
 /** The one plain-text event Bedrock writes when logging is enabled. Not JSON; skipped. */
 export const PERMISSIONS_LINE_PREFIX = "Permissions are correctly set for Amazon Bedrock logs";
@@ -21,8 +24,12 @@ export interface ClassifyOptions {
 const DEFAULT_MAX_RECORD_CHARS = 4 * 1024 * 1024;
 /** Envelopes inside base64 inside envelopes: deeper than this is not something AWS produces. */
 const MAX_NESTING = 3;
-/** How much raw text an invalid item keeps when its input was enormous. */
-const RAW_KEEP_CHARS = 64 * 1024;
+/**
+ * How much raw text an invalid item keeps when its input was enormous, in UTF-8 bytes: the
+ * quarantine's messages are limited in bytes (SQS: 256 KiB per message by default), and JSON
+ * escaping in the message can still grow what is kept.
+ */
+export const RAW_KEEP_BYTES = 64 * 1024;
 
 interface Context {
   file: string | undefined;
@@ -30,12 +37,19 @@ interface Context {
   nesting: number;
 }
 
-function clip(raw: string): string {
-  return raw.length > RAW_KEEP_CHARS ? `${raw.slice(0, RAW_KEEP_CHARS)}...[${raw.length - RAW_KEEP_CHARS} more characters]` : raw;
+/** Raw text within `RAW_KEEP_BYTES`, with a marker of what was cut when it was clipped. */
+function clip(raw: string): { raw: string; rawClipped?: RawClipping } {
+  const kept = clipUtf8(raw, RAW_KEEP_BYTES);
+  if (!kept.clipped) return { raw };
+  return {
+    // The marker stays in the text: it is what reaches the quarantine, which keeps only the text.
+    raw: `${kept.text}...[clipped: ${kept.originalBytes - kept.bytes} more bytes, ${kept.originalBytes} in all]`,
+    rawClipped: { keptBytes: kept.bytes, originalBytes: kept.originalBytes },
+  };
 }
 
 function invalid(field: string, reason: string, raw: string, source: SourceRef): DecodedItem {
-  return { kind: "invalid", field, reason, raw: clip(raw), source };
+  return { kind: "invalid", field, reason, ...clip(raw), source };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -235,7 +249,7 @@ function classifyBase64Field(data: string, raw: string, source: SourceRef, conte
 
 function classifySubscriptionPayload(payload: Record<string, unknown>, raw: string, source: SourceRef, context: Context, out: DecodedItem[]): void {
   const reading = readSubscriptionPayload(payload);
-  if (reading.kind === "control") out.push({ kind: "skipped", skip: "control-message", raw: clip(raw), source });
+  if (reading.kind === "control") out.push({ kind: "skipped", skip: "control-message", raw: clip(raw).raw, source });
   else if (reading.kind === "invalid") out.push(invalid(reading.field, reading.reason, raw, source));
   else classifyLogEvents(reading.logEvents, "logEvents", source, context, out);
 }

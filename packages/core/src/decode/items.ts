@@ -15,6 +15,12 @@ export interface SourceRef {
   eventId?: string;
 }
 
+/** How an invalid item's raw text was clipped: a prefix of `keptBytes` of the `originalBytes` (UTF-8) received. */
+export interface RawClipping {
+  keptBytes: number;
+  originalBytes: number;
+}
+
 /** Why an item is skipped on purpose. Skipped items are counted, never priced. */
 export type SkipReason = "control-message" | "permissions-line";
 
@@ -36,7 +42,10 @@ export type DecodedItem =
       /** What was wrong, by field: a record field path, or `gzip`, `base64`, `json`, `logEvents`, `record`. */
       field: string;
       reason: string;
+      /** The raw content; for an enormous input, its first `RAW_KEEP_BYTES` and a marker of the rest. */
       raw: string;
+      /** Present when `raw` was clipped. */
+      rawClipped?: RawClipping;
       source: SourceRef;
     };
 
