@@ -34,7 +34,11 @@ export default {
       runtime: NODE_RUNTIME,
       architecture: "arm_64",
       tracing: "active",
-      nodejs: { format: "esm", minify: true, esbuild: { keepNames: false, plugins: [gzippedJson(), deployedPricing(deployedPricingOf(settings)), httpBuiltinsAsCommonJs()] } },
+      nodejs: {
+        format: "esm",
+        minify: true,
+        esbuild: { keepNames: false, plugins: [gzippedJson(), deployedPricing(deployedPricingOf(settings)), httpBuiltinsAsCommonJs()] },
+      },
     });
     app.stack(Ingest).stack(Processing).stack(Lake).stack(Analytics).stack(Alerts).stack(Api).stack(Reprice);
     // The daily reconciliation with the bill needs the account's CUR 2.0 export (stacks/Reconcile.ts).

@@ -8,7 +8,9 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { fromEnvironment as aggregate } from "../../functions/src/aggregate";
+import { fromEnvironment as alertSweep } from "../../functions/src/alert-sweep";
 import { fromEnvironment as budgetAlert } from "../../functions/src/budget-alert";
+import { fromEnvironment as bedrockLogging } from "../../functions/src/custom-resources/bedrock-logging";
 import { ENV, METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICE_NAME } from "../../functions/src/lib/contracts";
 import type { Environment } from "../../functions/src/lib/env";
 import { fromEnvironment as reconcile } from "../../functions/src/reconcile";
@@ -25,7 +27,10 @@ import { type SynthesizedApp, synthesize } from "./synth";
 /** Each handler's configuration from the environment, by the function's `Handler`. */
 const FROM_ENVIRONMENT: Record<string, (env: Environment) => unknown> = {
   "functions/src/aggregate.handler": aggregate,
+  "functions/src/alert-sweep.handler": alertSweep,
   "functions/src/budget-alert.handler": budgetAlert,
+  // Ingest's custom resource over Bedrock's logging setting: it reads the resource's properties, no variable.
+  "functions/src/custom-resources/bedrock-logging.handler": bedrockLogging,
   "functions/src/redrive.handler": redrive,
   "functions/src/reprice.handler": reprice,
   "functions/src/reconcile.handler": reconcile,
@@ -48,18 +53,12 @@ beforeAll(async () => {
   synthesized = await synthesize({
     jwtIssuer: "https://login.example.com/",
     jwtAudience: ["spend-api"],
+    jwtAdminScope: "spend:admin",
     defaultBudgetUsd: "100",
     breakdowns: ["departmentId"],
     curBucket: "acme-cur-exports",
     curFormat: "csv",
-    curCsvColumns: [
-      "line_item_usage_start_date",
-      "line_item_product_code",
-      "line_item_usage_type",
-      "line_item_line_item_type",
-      "line_item_usage_amount",
-      "line_item_unblended_cost",
-    ],
+    curCsvColumns: [...REQUIRED_CUR_COLUMNS],
     usageTypes: '{"models":{"AcmeModel":"acme.model-v1"}}',
   });
 }, 300_000);
@@ -143,7 +142,7 @@ function emitted(reference: MetricReference): boolean {
 describe("Stacks and handlers: environment contract", () => {
   it("every function's environment holds contract names only, configures its handler and holds nothing it does not read", () => {
     const functions = projectFunctions();
-    // aggregate, redrive, reprice, transform, budget-alert, spend-api (IAM) and spend-api (JWT).
+    // aggregate, redrive, reprice, transform, budget-alert, alert-sweep, spend-api (IAM) and spend-api (JWT).
     expect(functions.map((fn) => fn.handler).sort()).toStrictEqual([...Object.keys(FROM_ENVIRONMENT), "functions/src/spend-api.handler"].sort());
     for (const fn of functions) {
       const contract = Object.values(ENV) as string[];

@@ -54,14 +54,7 @@ const VARIANTS: Record<string, Partial<Config>> = {
     curBucket: "acme-cur-exports",
     curPrefix: "cur/bedrock-spend/data",
     curFormat: "csv",
-    curCsvColumns: [
-      "line_item_usage_start_date",
-      "line_item_product_code",
-      "line_item_usage_type",
-      "line_item_line_item_type",
-      "line_item_usage_amount",
-      "line_item_unblended_cost",
-    ],
+    curCsvColumns: [...REQUIRED_CUR_COLUMNS],
     curKmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
   },
 };
