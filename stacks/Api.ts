@@ -2,7 +2,9 @@
  * Api: the spend API (docs/openapi.yaml). Service callers reach it through a Lambda Function URL
  * with IAM (SigV4) authentication; with BEDROCK_SPEND_JWT_ISSUER set, a second function serves it
  * through an HTTP API whose JWT authorizer checks issuer and audience, the handler then checking
- * the tenant claim against the path.
+ * the tenant claim against the path. Budget writes take IAM or, with BEDROCK_SPEND_JWT_ADMIN_SCOPE
+ * set, a token with that scope: the HTTP API requires the scope on its write routes, and the handler
+ * checks it again (a tenant's token only reads).
  */
 import * as iam from "aws-cdk-lib/aws-iam";
 import { Api as HttpApi, Function as SstFunction, type StackContext, use } from "sst/constructs";
@@ -22,6 +24,9 @@ export const SPEND_API_ROUTES = [
   "PUT /v1/tenants/{tenantId}/budget",
   "DELETE /v1/tenants/{tenantId}/budget",
 ] as const;
+
+/** One route of the JWT HTTP API. */
+export type SpendApiRoute = (typeof SPEND_API_ROUTES)[number];
 
 export function Api({ stack }: StackContext) {
   const { table } = use(Processing);
@@ -64,8 +69,17 @@ export function Api({ stack }: StackContext) {
       handler: "functions/src/spend-api.handler",
       timeout: 10,
       memorySize: 512,
-      environment: { ...environment, [ENV.apiAuthMode]: "jwt", [ENV.jwtTenantClaim]: settings.jwtTenantClaim },
+      environment: {
+        ...environment,
+        [ENV.apiAuthMode]: "jwt",
+        [ENV.jwtTenantClaim]: settings.jwtTenantClaim,
+        ...(settings.jwtAdminScope ? { [ENV.jwtAdminScope]: settings.jwtAdminScope } : {}),
+      },
     });
+    // Reads stay open to every valid token (the handler checks the tenant claim); a write without the
+    // admin scope is refused before it reaches the function. Without an admin scope, writes stay routed
+    // so that the handler answers why they are refused.
+    const scopesOf = (route: SpendApiRoute) => (settings.jwtAdminScope && !route.startsWith("GET ") ? { authorizationScopes: [settings.jwtAdminScope] } : {});
     tableAccess(handler);
     const jwtApi = new HttpApi(stack, "SpendHttpApi", {
       authorizers: { jwt: { type: "jwt", jwt: { issuer: settings.jwtIssuer, audience: settings.jwtAudience } } },
@@ -73,7 +87,7 @@ export function Api({ stack }: StackContext) {
       // Service callers with bearer tokens; a browser front end would need CORS configured for its origin.
       cors: false,
       accessLog: { retention: "one_month" },
-      routes: Object.fromEntries(SPEND_API_ROUTES.map((route) => [route, { function: handler }])),
+      routes: Object.fromEntries(SPEND_API_ROUTES.map((route) => [route, { function: handler, ...scopesOf(route) }])),
     });
     spendApiJwt = handler;
     jwtApiUrl = jwtApi.url;

@@ -154,6 +154,7 @@ const CONFIGURED: Record<string, string> = {
   [ENV.eventBusName]: "bedrock-spend",
   [ENV.apiAuthMode]: "iam",
   [ENV.jwtTenantClaim]: "tenant_id",
+  [ENV.jwtAdminScope]: "spend:admin",
   [ENV.metricsNamespace]: METRICS_NAMESPACE,
   [ENV.lakeBucket]: "lake",
   [ENV.glueDatabase]: "bedrock_spend_prod",

@@ -86,6 +86,47 @@ describe("Function: createSpendApiHandler()", () => {
       expect([other.statusCode, missing.statusCode, noAuthorizer.statusCode]).toStrictEqual([403, 403, 403]);
     });
 
+    it("refuses a budget write by the tenant's own token, and serves one by a token with the admin scope as API Gateway passes it", async () => {
+      // Prepare: API Gateway passes every claim as a string, an array claim as "[a b]".
+      const adminHandler = createSpendApiHandler({ ...api.deps, authMode: "jwt", adminScope: "spend:admin", logger: silentLogger() });
+      const body = '{"monthlyUsd":"9000.00"}';
+      await api.store.putBudget("acme", { monthlyUsd: "10.00", thresholds: [100] }, new Date("2026-11-01T00:00:00Z"));
+
+      // Act
+      const tenant = await adminHandler(httpApiJwtEvent("PUT", "/v1/tenants/acme/budget", { tenant_id: "acme", scope: "openid profile" }, { body }));
+      const tenantDelete = await adminHandler(httpApiJwtEvent("DELETE", "/v1/tenants/acme/budget", { tenant_id: "acme" }));
+      const unchanged = await api.store.getBudget("acme");
+      const scope = await adminHandler(httpApiJwtEvent("PUT", "/v1/tenants/acme/budget", { sub: "ops", scope: "openid spend:admin" }, { body }));
+      const scp = await adminHandler(httpApiJwtEvent("DELETE", "/v1/tenants/acme/budget", { sub: "ops", scp: "[openid spend:admin]" }));
+
+      // Assess
+      expect(tenant.statusCode).toBe(403);
+      expect(JSON.parse(tenant.body as string)).toStrictEqual({
+        error: { code: "Forbidden", message: "budget writes need IAM or the admin scope spend:admin" },
+      });
+      expect(tenantDelete.statusCode).toBe(403);
+      expect(unchanged).toStrictEqual({ monthlyUsd: "10.00", thresholds: [100] });
+      expect(scope.statusCode).toBe(200);
+      expect(JSON.parse(scope.body as string)).toStrictEqual({
+        tenantId: "acme",
+        budget: { monthlyUsd: "9000.00", thresholds: [50, 80, 100] },
+        source: "tenant",
+      });
+      expect(scp.statusCode).toBe(200);
+      expect(await api.store.getBudget("acme")).toBeUndefined();
+    });
+
+    it("refuses a budget write by any token when no admin scope is configured", async () => {
+      // Act
+      const result = await jwtHandler()(
+        httpApiJwtEvent("PUT", "/v1/tenants/acme/budget", { tenant_id: "acme", scope: "spend:admin" }, { body: '{"monthlyUsd":"1.00"}' }),
+      );
+
+      // Assess
+      expect(result.statusCode).toBe(403);
+      expect(JSON.parse(result.body as string)).toMatchObject({ error: { code: "Forbidden" } });
+    });
+
     it("strips a named stage from the path", async () => {
       // Act
       const result = await jwtHandler()(httpApiJwtEvent("GET", "/prod/v1/tenants/acme/spend", { tenant_id: "acme" }, { stage: "prod" }));
@@ -240,6 +281,8 @@ describe("Function: spendApiDepsFromEnv()", () => {
     { name: "an unknown API_AUTH_MODE", env: { TABLE_NAME: "t", API_AUTH_MODE: "none" }, origin: "API_AUTH_MODE" },
     { name: "no TABLE_NAME", env: { API_AUTH_MODE: "iam" }, origin: "TABLE_NAME" },
     { name: "a malformed default budget", env: { TABLE_NAME: "t", API_AUTH_MODE: "jwt", DEFAULT_BUDGET_USD: "lots" }, origin: "DEFAULT_BUDGET_USD" },
+    { name: "an admin scope of two scopes", env: { TABLE_NAME: "t", API_AUTH_MODE: "jwt", JWT_ADMIN_SCOPE: "spend:admin openid" }, origin: "JWT_ADMIN_SCOPE" },
+    { name: "a bracketed admin scope", env: { TABLE_NAME: "t", API_AUTH_MODE: "jwt", JWT_ADMIN_SCOPE: "[spend:admin]" }, origin: "JWT_ADMIN_SCOPE" },
   ])("fails closed on $name", ({ env, origin }) => {
     // Act
     const act = () => spendApiDepsFromEnv(env);
@@ -262,6 +305,18 @@ describe("Function: spendApiDepsFromEnv()", () => {
     // Assess
     expect(deps).toMatchObject({ authMode: "jwt", tenantClaim: "custom:tenant", defaultBudget: { monthlyUsd: "250.00", thresholds: [80, 100] } });
     expect(spendApiDepsFromEnv({ TABLE_NAME: "t", API_AUTH_MODE: "iam" })).toMatchObject({ authMode: "iam", tenantClaim: "tenant_id", defaultBudget: null });
+  });
+
+  it("reads the admin scope, trimmed, and none when unset or blank", () => {
+    // Act
+    const scoped = spendApiDepsFromEnv({ TABLE_NAME: "t", API_AUTH_MODE: "jwt", JWT_ADMIN_SCOPE: " spend:admin " });
+    const unset = spendApiDepsFromEnv({ TABLE_NAME: "t", API_AUTH_MODE: "jwt" });
+    const blank = spendApiDepsFromEnv({ TABLE_NAME: "t", API_AUTH_MODE: "jwt", JWT_ADMIN_SCOPE: " " });
+
+    // Assess
+    expect(scoped.adminScope).toBe("spend:admin");
+    expect(unset.adminScope).toBeUndefined();
+    expect(blank.adminScope).toBeUndefined();
   });
 });
 

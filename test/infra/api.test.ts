@@ -48,10 +48,17 @@ describe("Stack: Api (IAM only: no JWT issuer configured)", () => {
   });
 });
 
-describe("Stack: Api with a JWT issuer", () => {
+describe("Stack: Api with a JWT issuer and an admin scope", () => {
   let template: Template;
   beforeAll(async () => {
-    template = (await synthesize({ jwtIssuer: "https://login.example.com/", jwtAudience: ["spend-api", "dashboard"], jwtTenantClaim: "org_id" })).template(Api);
+    template = (
+      await synthesize({
+        jwtIssuer: "https://login.example.com/",
+        jwtAudience: ["spend-api", "dashboard"],
+        jwtTenantClaim: "org_id",
+        jwtAdminScope: "spend:admin",
+      })
+    ).template(Api);
   }, 300_000);
 
   it("keeps the IAM Function URL", () => {
@@ -63,6 +70,23 @@ describe("Stack: Api with a JWT issuer", () => {
     const functionId = functionWithHandler(template, HANDLER, { API_AUTH_MODE: "jwt" });
     expect(environmentOf(template, functionId)).toMatchObject({ API_AUTH_MODE: "jwt", JWT_TENANT_CLAIM: "org_id", TABLE_NAME: expect.anything() });
     expectTableAccess(template, functionId);
+  });
+
+  it("gives the admin scope to the JWT function only: the IAM function has no tokens to check", () => {
+    expect(environmentOf(template, functionWithHandler(template, HANDLER, { API_AUTH_MODE: "jwt" }))).toMatchObject({ JWT_ADMIN_SCOPE: "spend:admin" });
+    expect(environmentOf(template, functionWithHandler(template, HANDLER, { API_AUTH_MODE: "iam" }))).not.toHaveProperty("JWT_ADMIN_SCOPE");
+  });
+
+  it("requires the admin scope on the budget write routes, and no scope on the tenants' read routes", () => {
+    const scopes = Object.fromEntries(
+      Object.values(resources(template, "AWS::ApiGatewayV2::Route")).map((route) => [route.Properties.RouteKey, route.Properties.AuthorizationScopes]),
+    );
+    expect(scopes).toStrictEqual({
+      "GET /v1/tenants/{tenantId}/spend": undefined,
+      "GET /v1/tenants/{tenantId}/budget": undefined,
+      "PUT /v1/tenants/{tenantId}/budget": ["spend:admin"],
+      "DELETE /v1/tenants/{tenantId}/budget": ["spend:admin"],
+    });
   });
 
   it("puts it behind an HTTP API whose JWT authorizer checks issuer and audience", () => {
@@ -109,6 +133,20 @@ describe("Stack: Api with a JWT issuer", () => {
   it("outputs both URLs", () => {
     template.hasOutput("SpendApiFunctionUrl", {});
     template.hasOutput("SpendHttpApiUrl", {});
+  });
+});
+
+describe("Stack: Api with a JWT issuer and no admin scope", () => {
+  let template: Template;
+  beforeAll(async () => {
+    template = (await synthesize({ jwtIssuer: "https://login.example.com/", jwtAudience: ["spend-api"] })).template(Api);
+  }, 300_000);
+
+  it("routes the writes without scopes, for the handler to refuse every token, and sets no admin scope", () => {
+    const routes = Object.values(resources(template, "AWS::ApiGatewayV2::Route")).map((route) => route.Properties);
+    expect(routes.map((route) => route.RouteKey).sort()).toEqual([...SPEND_API_ROUTES].sort());
+    for (const route of routes) expect(route).not.toHaveProperty("AuthorizationScopes");
+    expect(environmentOf(template, functionWithHandler(template, HANDLER, { API_AUTH_MODE: "jwt" }))).not.toHaveProperty("JWT_ADMIN_SCOPE");
   });
 });
 

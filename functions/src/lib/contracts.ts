@@ -197,6 +197,8 @@ export enum ENV {
   apiAuthMode = "API_AUTH_MODE",
   /** The JWT claim holding the caller's tenant id, default `tenant_id` (spend API). */
   jwtTenantClaim = "JWT_TENANT_CLAIM",
+  /** The JWT scope that lets a token write budgets (of any tenant), optional: without it tokens only read (spend API). */
+  jwtAdminScope = "JWT_ADMIN_SCOPE",
   /**
    * Powertools' own namespace variable. The handlers give `Metrics` the namespace in code, which
    * wins; the stacks set this to the same `METRICS_NAMESPACE` for anything reading the configuration.

@@ -8,6 +8,9 @@
  * tenant id is decoded exactly once either way. Through an HTTP API, a tenant id holding `/` cannot
  * be addressed (its request gets a 404, or a 403 in JWT mode, never another tenant's data): call
  * the Function URL for such tenants.
+ *
+ * An HTTP API passes the token's claims as strings, an array claim as `"[a b]"`; they are handed on
+ * as they arrive, and the scopes are read from them by scopes.ts, which knows both forms.
  */
 import type { ApiAuth, ApiRequest, ApiResponse } from "./http";
 

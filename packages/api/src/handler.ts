@@ -6,9 +6,9 @@
  */
 import { type Budget, type Clock, systemClock } from "@bedrock-spend/core";
 import type { RepriceAudit } from "@bedrock-spend/store";
-import { type AuthPolicy, authenticate, authorizeAdmin, authorizeTenant } from "./auth";
+import { type AuthPolicy, authenticate, authorizeAdmin, authorizeTenant, authorizeWrite } from "./auth";
 import { ApiError, type ApiRequest, type ApiResponse, errorResponse, jsonResponse } from "./http";
-import { ADMIN_OPERATIONS, matchRoute } from "./routes";
+import { ADMIN_OPERATIONS, matchRoute, WRITE_OPERATIONS } from "./routes";
 import { readBudget, readSpend, removeBudget, type SpendApiStore, writeBudget } from "./service";
 import { parseBudgetBody, parseRepriceId, parseSpendQuery, parseTenantId, rejectUnknownParameters } from "./validation";
 
@@ -46,6 +46,11 @@ export interface SpendApiDeps {
   defaultBudget: Budget | null;
   /** JWT claim naming the caller's tenant. Default `tenant_id`. */
   tenantClaim?: string;
+  /**
+   * JWT scope (in the token's `scope` or `scp` claim) that lets a token write budgets, of any tenant,
+   * as an IAM caller may. Default none: tokens only read, and only their own tenant.
+   */
+  adminScope?: string;
   /** Serve `auth.mode: "none"` requests: for the local server on 127.0.0.1 only. Default false. */
   allowUnauthenticated?: boolean;
   /** Clock: the default month is the current UTC month. Default the machine's. */
@@ -82,7 +87,11 @@ export async function handleSpendApi(request: ApiRequest, deps: SpendApiDeps): P
 }
 
 async function route(request: ApiRequest, deps: SpendApiDeps, keys: RequestKeys): Promise<ApiResponse> {
-  const policy: AuthPolicy = { tenantClaim: deps.tenantClaim ?? "tenant_id", allowUnauthenticated: deps.allowUnauthenticated ?? false };
+  const policy: AuthPolicy = {
+    tenantClaim: deps.tenantClaim ?? "tenant_id",
+    adminScope: deps.adminScope,
+    allowUnauthenticated: deps.allowUnauthenticated ?? false,
+  };
   const match = matchRoute(request.method, request.path);
   keys.route = match.name;
   authenticate(request.auth, policy);
@@ -91,6 +100,8 @@ async function route(request: ApiRequest, deps: SpendApiDeps, keys: RequestKeys)
     rejectUnknownParameters(request.query, match.route.query);
     return repriceResponse(match.route.operation, match.params.repriceId, deps);
   }
+  // Before any input is read: a tenant's write is refused whatever its path and body hold.
+  if (WRITE_OPERATIONS.has(match.route.operation)) authorizeWrite(request.auth, policy);
   const tenantId = parseTenantId(match.rawTenantId);
   keys.tenantId = tenantId;
   authorizeTenant(request.auth, tenantId, policy);

@@ -27,8 +27,16 @@ export const SPEND_API_ROUTES: readonly SpendApiRoute[] = [
   { method: "GET", path: "/v1/reprices/{repriceId}", operation: "getReprice", query: [] },
 ];
 
-/** Operations only administrators (IAM callers, never a tenant's token) may call. */
+/** Operations only administrators (IAM callers, never a token) may call. */
 export const ADMIN_OPERATIONS: ReadonlySet<SpendApiOperation> = new Set(["listReprices", "getReprice"]);
+
+/**
+ * Operations that change data (today `putBudget` and `deleteBudget`): every route whose method is not
+ * GET, so that a route added later is a write unless it only reads. A tenant's token may not call them.
+ */
+export const WRITE_OPERATIONS: ReadonlySet<SpendApiOperation> = new Set(
+  SPEND_API_ROUTES.filter((route) => route.method !== "GET").map((route) => route.operation),
+);
 
 /** A matched route, with its still percent-encoded path parameters. */
 export interface RouteMatch {
