@@ -1,15 +1,16 @@
 /**
- * Ingest: the invocation log group Bedrock writes to (or an existing one), Bedrock model
- * invocation logging pointed at it, and the CloudWatch Logs subscription that feeds every log
- * event into the Kinesis stream both consumers (Firehose and the aggregate function) read.
+ * Ingest: the invocation log group Bedrock writes to (or an existing one), the log group added to
+ * the account's Bedrock model invocation logging (keeping what the setting already has, and giving
+ * it back on removal), and the CloudWatch Logs subscription that feeds every log event into the
+ * Kinesis stream both consumers (Firehose and the aggregate function) read.
  */
-import { ArnFormat, Duration, type Stack } from "aws-cdk-lib";
+import { ArnFormat, CustomResource, Duration, type Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kinesis from "aws-cdk-lib/aws-kinesis";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as cr from "aws-cdk-lib/custom-resources";
-import type { StackContext } from "sst/constructs";
+import { Function as SstFunction, type StackContext } from "sst/constructs";
 import { config } from "./config";
 import { removalPolicyOf } from "./storage";
 
@@ -106,43 +107,59 @@ export function Ingest({ stack, app }: StackContext) {
       },
     });
 
-    const loggingConfiguration: cr.AwsSdkCall = {
-      service: "bedrock",
-      action: "PutModelInvocationLoggingConfiguration",
-      parameters: {
-        loggingConfig: {
-          cloudWatchConfig: { logGroupName: logGroup.logGroupName, roleArn: bedrockRole.roleArn },
-          // Explicit: the token counts and requestMetadata come with the text records; no other modality is logged.
-          textDataDeliveryEnabled: true,
-          imageDataDeliveryEnabled: false,
-          embeddingDataDeliveryEnabled: false,
-          videoDataDeliveryEnabled: false,
-          audioDataDeliveryEnabled: false,
-        },
-      },
-      // One configuration per account and Region, so one fixed id: an update never replaces the
-      // resource (a replacement would be followed by the old resource's delete, which switches logging off).
-      physicalResourceId: cr.PhysicalResourceId.of(`bedrock-model-invocation-logging-${stack.region}`),
-    };
+    // Our own handler (functions/src/custom-resources/bedrock-logging.ts) behind CDK's provider
+    // framework, not an AwsCustomResource: the setting is one per account and Region, so it must be
+    // read and merged rather than put blind, and what was found given back at removal, which no
+    // single SDK call per event can do. The framework answers CloudFormation on every path (a
+    // thrown error fails the deploy at once, with the handler's message, instead of after an hour)
+    // and ignores the delete CloudFormation sends after a failed create.
+    const loggingFunction = new SstFunction(stack, "BedrockLogging", {
+      handler: "functions/src/custom-resources/bedrock-logging.handler",
+      description: "Adds the invocation log group to the account's Bedrock model invocation logging, and gives back what it found on removal",
+      // The put waits out IAM propagation for up to a minute (PutRetry).
+      timeout: 120,
+    });
+    loggingFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        // These actions have no resource type: IAM only accepts "*" for them.
+        actions: [
+          "bedrock:GetModelInvocationLoggingConfiguration",
+          "bedrock:PutModelInvocationLoggingConfiguration",
+          "bedrock:DeleteModelInvocationLoggingConfiguration",
+        ],
+        resources: ["*"],
+      }),
+    );
+    loggingFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["iam:PassRole"],
+        resources: [bedrockRole.roleArn],
+        conditions: { StringEquals: { "iam:PassedToService": "bedrock.amazonaws.com" } },
+      }),
+    );
+    const loggingProvider = new cr.Provider(stack, "BedrockLoggingProvider", { onEventHandler: loggingFunction });
+    new CustomResource(stack, "BedrockModelInvocationLogging", {
+      serviceToken: loggingProvider.serviceToken,
+      resourceType: "Custom::BedrockInvocationLogging",
+      properties: { LogGroupName: logGroup.logGroupName, RoleArn: bedrockRole.roleArn },
+    });
+
+    // The AwsCustomResource the resource above replaces, kept with calls that change nothing. A
+    // custom resource cannot change provider under the same id, and removing it would run the
+    // delete call stacks deployed before recorded with it (DeleteModelInvocationLoggingConfiguration),
+    // after the new resource has set logging up. Same id, type and physical id: an update in place,
+    // whose call (and create's, on a new stack) only reads the setting, and no call on delete.
     new cr.AwsCustomResource(stack, "BedrockInvocationLogging", {
       resourceType: "Custom::BedrockModelInvocationLogging",
-      onCreate: loggingConfiguration,
-      onUpdate: loggingConfiguration,
-      onDelete: { service: "bedrock", action: "DeleteModelInvocationLoggingConfiguration" },
-      // The Lambda runtime's SDK has the Bedrock client: no npm install at deploy time.
+      onUpdate: {
+        service: "bedrock",
+        action: "GetModelInvocationLoggingConfiguration",
+        physicalResourceId: cr.PhysicalResourceId.of(`bedrock-model-invocation-logging-${stack.region}`),
+      },
       installLatestAwsSdk: false,
       timeout: Duration.minutes(2),
       policy: cr.AwsCustomResourcePolicy.fromStatements([
-        new iam.PolicyStatement({
-          // These two actions have no resource type: IAM only accepts "*" for them.
-          actions: ["bedrock:PutModelInvocationLoggingConfiguration", "bedrock:DeleteModelInvocationLoggingConfiguration"],
-          resources: ["*"],
-        }),
-        new iam.PolicyStatement({
-          actions: ["iam:PassRole"],
-          resources: [bedrockRole.roleArn],
-          conditions: { StringEquals: { "iam:PassedToService": "bedrock.amazonaws.com" } },
-        }),
+        new iam.PolicyStatement({ actions: ["bedrock:GetModelInvocationLoggingConfiguration"], resources: ["*"] }),
       ]),
     });
   }

@@ -1,17 +1,21 @@
 import { Match, type Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BEDROCK_LOG_STREAM, Ingest } from "../../stacks/Ingest";
-import { flatten, only, resources, roleStatements } from "./helpers";
+import { flatten, functionWithHandler, list, only, resources, roleOfFunction, roleStatements } from "./helpers";
 import { ACCOUNT, REGION, synthesize } from "./synth";
 
 const LOG_GROUP = "/bedrock-spend/test/model-invocations";
 const EXISTING = "/aws/bedrock/shared-invocations";
 const ARN = (service: string, rest: string) => `arn:\${AWS::Partition}:${service}:${REGION}:${ACCOUNT}:${rest}`;
 
-/** The custom resource's SDK call for an event, parsed (tokens in Fn::Sub notation). */
-function sdkCall(template: Template, event: "Create" | "Update" | "Delete"): Record<string, unknown> {
-  const [, resource] = only(template, "Custom::BedrockModelInvocationLogging");
-  return JSON.parse(flatten(resource.Properties[event])) as Record<string, unknown>;
+/** The custom resource over Bedrock's logging setting, and its handler. */
+const LOGGING_TYPE = "Custom::BedrockInvocationLogging";
+const LOGGING_HANDLER = "functions/src/custom-resources/bedrock-logging.handler";
+
+/** The logical id of the provider framework's function, the custom resource's service token. */
+function frameworkFunctionId(template: Template): string {
+  const [, resource] = only(template, LOGGING_TYPE);
+  return (resource.Properties.ServiceToken as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
 }
 
 function subscriptionRoleId(template: Template): string {
@@ -55,51 +59,68 @@ describe("Stack: Ingest (own log group, Bedrock logging on: the defaults)", () =
     expect(flatten(condition["kms:EncryptionContext:aws:logs:arn"])).toBe(ARN("logs", `log-group:${LOG_GROUP}`));
   });
 
-  it("points Bedrock model invocation logging at the log group on create and update, text only, explicitly", () => {
+  it("adds the log group and the logging role to Bedrock's logging through its own custom resource, not an SDK call that replaces the setting", () => {
     const [logGroupId] = only(template, "AWS::Logs::LogGroup");
-    const create = sdkCall(template, "Create");
-    expect(create).toMatchObject({
-      service: "bedrock",
-      action: "PutModelInvocationLoggingConfiguration",
-      parameters: {
-        loggingConfig: {
-          cloudWatchConfig: { logGroupName: `\${${logGroupId}}`, roleArn: `\${${bedrockRoleId(template)}.Arn}` },
-          textDataDeliveryEnabled: true,
-          imageDataDeliveryEnabled: false,
-          embeddingDataDeliveryEnabled: false,
-          videoDataDeliveryEnabled: false,
-        },
-      },
+    const [, resource] = only(template, LOGGING_TYPE);
+    expect(resource.Properties).toStrictEqual({
+      ServiceToken: { "Fn::GetAtt": [frameworkFunctionId(template), "Arn"] },
+      LogGroupName: { Ref: logGroupId },
+      RoleArn: { "Fn::GetAtt": [bedrockRoleId(template), "Arn"] },
     });
-    // A fixed physical id: an update never replaces the resource (whose delete would switch logging off).
-    expect(create.physicalResourceId).toEqual({ id: `bedrock-model-invocation-logging-${REGION}` });
-    expect(sdkCall(template, "Update")).toEqual(create);
+    // The replaced resource calls nothing that writes: neither a put nor a delete anywhere in the stack.
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/"action\\?":\\?"(Put|Delete)ModelInvocationLoggingConfiguration/);
   });
 
-  it("deletes the logging configuration when the stack is deleted, without installing an SDK at deploy time", () => {
-    expect(sdkCall(template, "Delete")).toMatchObject({ service: "bedrock", action: "DeleteModelInvocationLoggingConfiguration" });
-    template.hasResourceProperties("Custom::BedrockModelInvocationLogging", { InstallLatestAwsSdk: false });
+  it("runs the custom resource's handler on nodejs24.x, behind the provider framework's function, also on nodejs24.x", () => {
+    const functions = resources(template, "AWS::Lambda::Function");
+    const handlerId = functionWithHandler(template, LOGGING_HANDLER);
+    expect(functions[handlerId]?.Properties).toMatchObject({ Runtime: "nodejs24.x", Timeout: 120 });
+    expect(functions[frameworkFunctionId(template)]?.Properties).toMatchObject({
+      Runtime: "nodejs24.x",
+      Environment: { Variables: { USER_ON_EVENT_FUNCTION_ARN: { "Fn::GetAtt": [handlerId, "Arn"] } } },
+    });
   });
 
-  it("lets the custom resource put and delete the configuration and pass only the logging role to Bedrock", () => {
-    const roleId = bedrockRoleId(template);
-    template.hasResourceProperties("AWS::IAM::Policy", {
-      PolicyDocument: {
-        Statement: [
-          {
-            Effect: "Allow",
-            Action: ["bedrock:PutModelInvocationLoggingConfiguration", "bedrock:DeleteModelInvocationLoggingConfiguration"],
-            Resource: "*",
-          },
-          {
-            Effect: "Allow",
-            Action: "iam:PassRole",
-            Resource: { "Fn::GetAtt": [roleId, "Arn"] },
-            Condition: { StringEquals: { "iam:PassedToService": "bedrock.amazonaws.com" } },
-          },
+  it("lets the handler read, put and delete the logging setting and pass only the logging role, to Bedrock only", () => {
+    const statements = roleStatements(template, roleOfFunction(template, functionWithHandler(template, LOGGING_HANDLER)));
+    expect(statements.filter((statement) => !list(statement.Action).every((action) => String(action).startsWith("xray:")))).toStrictEqual([
+      {
+        Effect: "Allow",
+        Action: [
+          "bedrock:GetModelInvocationLoggingConfiguration",
+          "bedrock:PutModelInvocationLoggingConfiguration",
+          "bedrock:DeleteModelInvocationLoggingConfiguration",
         ],
+        Resource: "*",
       },
+      {
+        Effect: "Allow",
+        Action: "iam:PassRole",
+        Resource: { "Fn::GetAtt": [bedrockRoleId(template), "Arn"] },
+        Condition: { StringEquals: { "iam:PassedToService": "bedrock.amazonaws.com" } },
+      },
+    ]);
+  });
+
+  it("keeps the replaced AwsCustomResource under its id and physical id, only reading the setting, with no call on delete", () => {
+    const [id, legacy] = only(template, "Custom::BedrockModelInvocationLogging");
+    // Its removal would run the delete call that stacks deployed before recorded (DeleteModelInvocationLoggingConfiguration).
+    expect(id).toMatch(/^BedrockInvocationLogging[0-9A-F]{8}$/);
+    const update = JSON.parse(flatten(legacy.Properties.Update)) as Record<string, unknown>;
+    expect(update).toMatchObject({
+      service: "bedrock",
+      action: "GetModelInvocationLoggingConfiguration",
+      physicalResourceId: { id: `bedrock-model-invocation-logging-${REGION}` },
     });
+    expect(JSON.parse(flatten(legacy.Properties.Create))).toStrictEqual(update);
+    expect(legacy.Properties).not.toHaveProperty("Delete");
+    // Its provider's policy: reading the setting, nothing else.
+    const readOnly = Object.values(resources(template, "AWS::IAM::Policy")).filter(
+      (policy) =>
+        JSON.stringify(policy.Properties.PolicyDocument) ===
+        JSON.stringify({ Statement: [{ Action: "bedrock:GetModelInvocationLoggingConfiguration", Effect: "Allow", Resource: "*" }], Version: "2012-10-17" }),
+    );
+    expect(readOnly).toHaveLength(1);
   });
 
   it("has Bedrock assume its logging role only from this account and Region (confused deputy)", () => {
@@ -171,7 +192,7 @@ describe("Stack: Ingest with an existing log group", () => {
   });
 
   it("points Bedrock logging at the existing log group, the role writing only its modelinvocations stream", () => {
-    expect(sdkCall(template, "Create")).toMatchObject({ parameters: { loggingConfig: { cloudWatchConfig: { logGroupName: EXISTING } } } });
+    template.hasResourceProperties(LOGGING_TYPE, { LogGroupName: EXISTING });
     const [statement] = roleStatements(template, bedrockRoleId(template));
     expect(flatten(statement?.Resource)).toBe(ARN("logs", `log-group:${EXISTING}:log-stream:${BEDROCK_LOG_STREAM}`));
   });
@@ -184,7 +205,9 @@ describe("Stack: Ingest with Bedrock logging switched off (the account already l
   }, 300_000);
 
   it("leaves Bedrock's logging configuration alone: no custom resource, no logging role, no provider function", () => {
+    template.resourceCountIs(LOGGING_TYPE, 0);
     template.resourceCountIs("Custom::BedrockModelInvocationLogging", 0);
+    expect(Object.values(resources(template, "AWS::Lambda::Function")).filter((fn) => fn.Properties.Handler === LOGGING_HANDLER)).toHaveLength(0);
     const bedrockRoles = Object.values(resources(template, "AWS::IAM::Role")).filter((role) =>
       JSON.stringify(role.Properties).includes("bedrock.amazonaws.com"),
     );

@@ -15,6 +15,8 @@ import { type SynthesizedApp, synthesize } from "./synth";
 const STAR_RESOURCE_ALLOWED: Record<string, string> = {
   "xray:PutTraceSegments": "X-Ray has no resource-level permissions; every function has active tracing (sst.config.ts)",
   "xray:PutTelemetryRecords": "X-Ray has no resource-level permissions; every function has active tracing (sst.config.ts)",
+  "bedrock:GetModelInvocationLoggingConfiguration":
+    "an account-and-Region setting with no resource type in IAM (Ingest's custom resource reads it before changing it; the replaced AwsCustomResource only reads it)",
   "bedrock:PutModelInvocationLoggingConfiguration": "an account-and-Region setting with no resource type in IAM (Ingest's custom resource)",
   "bedrock:DeleteModelInvocationLoggingConfiguration": "an account-and-Region setting with no resource type in IAM (Ingest's custom resource)",
   "dynamodb:ListStreams": "no resource type in IAM; part of the DynamoDB-stream event source mapping's permissions (budget-alert)",
