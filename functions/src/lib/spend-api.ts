@@ -1,0 +1,42 @@
+/**
+ * What the spend API function is built from (functions/src/spend-api.ts): the tables, how callers
+ * are authenticated and who may write budgets, from the environment.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { isScopeToken } from "@bedrock-spend/api";
+import { ConfigurationError } from "@bedrock-spend/core";
+import type { SpendApiHandlerDeps } from "../spend-api";
+import { aggregatesStoreFromEnv, repriceAuditsFromEnv } from "./adapters";
+import { ENV } from "./contracts";
+import { defaultBudgetFromEnv, type Environment, optionalEnv, requireEnv } from "./env";
+import { logger, metrics } from "./powertools";
+
+/**
+ * From the environment: `TABLE_NAME`, `API_AUTH_MODE` (`iam` or `jwt`, required: never guessed),
+ * `JWT_TENANT_CLAIM` (default `tenant_id`), `JWT_ADMIN_SCOPE` (one scope token; unset, tokens only
+ * read), the default budget.
+ */
+export function spendApiDepsFromEnv(env: Environment = process.env, client: DynamoDBClient = new DynamoDBClient({})): SpendApiHandlerDeps {
+  const authMode = requireEnv(ENV.apiAuthMode, env).trim();
+  if (authMode !== "iam" && authMode !== "jwt") throw new ConfigurationError(ENV.apiAuthMode, `must be iam or jwt, got "${authMode}"`);
+  // The reprice audit trail is for administrators: the API refuses it to a JWT caller.
+  const tables = { store: aggregatesStoreFromEnv(env, client), reprices: repriceAuditsFromEnv(env, client) };
+  return {
+    authMode,
+    ...tables,
+    defaultBudget: defaultBudgetFromEnv(env),
+    tenantClaim: optionalEnv(ENV.jwtTenantClaim, env) ?? "tenant_id",
+    ...adminScopeFromEnv(env),
+    logger,
+    metrics,
+  };
+}
+
+/** `JWT_ADMIN_SCOPE`, when set: a single scope token, else the cold start fails rather than match no token or the wrong one. */
+function adminScopeFromEnv(env: Environment): { adminScope?: string } {
+  const scope = optionalEnv(ENV.jwtAdminScope, env);
+  if (scope === undefined) return {};
+  if (!isScopeToken(scope))
+    throw new ConfigurationError(ENV.jwtAdminScope, `must be one OAuth 2.0 scope (no spaces, quotes, backslashes or brackets), got "${scope}"`);
+  return { adminScope: scope };
+}
