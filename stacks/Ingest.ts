@@ -17,6 +17,15 @@ import { removalPolicyOf } from "./storage";
 /** The log stream Bedrock writes every invocation record to (one stream for the whole log group). */
 export const BEDROCK_LOG_STREAM = "aws/bedrock/modelinvocations";
 
+/**
+ * How long the stream keeps records, and the aggregate path's dead-letter queue its messages
+ * (stacks/Processing.ts): an on-failure message holds only the shard and sequence range of a
+ * batch, so a redrive needs the records still in the stream for as long as the message lives.
+ * 14 days also leaves a replay window (`bedrock-spend replay`); beyond 7 days Kinesis bills the
+ * records at its long-term retention rate.
+ */
+export const STREAM_RETENTION = Duration.days(14);
+
 /** Retention periods CloudWatch Logs accepts (any other number fails the deploy). */
 const RETENTION_DAYS = new Set(Object.values(logs.RetentionDays).filter((value): value is number => typeof value === "number"));
 
@@ -34,7 +43,7 @@ export function Ingest({ stack, app }: StackContext) {
   const stream = new kinesis.Stream(stack, "Invocations", {
     streamMode: kinesis.StreamMode.ON_DEMAND,
     encryption: kinesis.StreamEncryption.MANAGED,
-    retentionPeriod: Duration.hours(168),
+    retentionPeriod: STREAM_RETENTION,
   });
 
   // The log group: an existing one (Bedrock already logs there), or our own, KMS-encrypted with a

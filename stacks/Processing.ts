@@ -13,9 +13,12 @@ import { Function as SstFunction, type StackContext, use } from "sst/constructs"
 import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
 import { PK, SK, TTL_ATTRIBUTE, UNDELIVERED_ALERTS_INDEX } from "../packages/store/src/layout";
 import { config } from "./config";
-import { Ingest } from "./Ingest";
+import { Ingest, STREAM_RETENTION } from "./Ingest";
 import { registryRead } from "./pricing-registry";
 import { removalPolicyOf } from "./storage";
+
+/** The dead-letter queue's largest message, the size `SqsDeadLetterQueue` clips and batches for. */
+export const DEAD_LETTER_MESSAGE_BYTES = 262_144;
 
 export function Processing({ stack, app }: StackContext) {
   const { stream } = use(Ingest);
@@ -49,7 +52,11 @@ export function Processing({ stack, app }: StackContext) {
   const deadLetters = new sqs.Queue(stack, "DeadLetters", {
     encryption: sqs.QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
-    retentionPeriod: Duration.days(14),
+    // As long as the stream keeps the records its on-failure messages point at.
+    retentionPeriod: STREAM_RETENTION,
+    // Stated, not left to the default (1 MiB for new queues, 256 KiB for older ones): the size the
+    // adapter clips and batches for (SQS_DEFAULT_MESSAGE_BYTES of adapters/sqs-dead-letter.ts).
+    maxMessageSizeBytes: DEAD_LETTER_MESSAGE_BYTES,
     visibilityTimeout: Duration.minutes(6),
   });
 

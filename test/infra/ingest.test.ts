@@ -1,6 +1,6 @@
 import { Match, type Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BEDROCK_LOG_STREAM, Ingest } from "../../stacks/Ingest";
+import { BEDROCK_LOG_STREAM, Ingest, STREAM_RETENTION } from "../../stacks/Ingest";
 import { flatten, functionWithHandler, list, only, resources, roleOfFunction, roleStatements } from "./helpers";
 import { ACCOUNT, REGION, synthesize } from "./synth";
 
@@ -41,6 +41,11 @@ describe("Stack: Ingest (own log group, Bedrock logging on: the defaults)", () =
       StreamModeDetails: { StreamMode: "ON_DEMAND" },
       StreamEncryption: { EncryptionType: "KMS", KeyId: "alias/aws/kinesis" },
     });
+  });
+
+  it("keeps records 14 days: as long as the dead-letter queue keeps the on-failure messages that point at them", () => {
+    template.hasResourceProperties("AWS::Kinesis::Stream", { RetentionPeriodHours: 14 * 24 });
+    expect(STREAM_RETENTION.toSeconds()).toBe(1_209_600);
   });
 
   it("creates the invocation log group with the configured retention, encrypted with its own key", () => {

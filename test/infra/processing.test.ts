@@ -1,6 +1,8 @@
 import { Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
+import { SQS_DEFAULT_MESSAGE_BYTES } from "../../packages/adapters/src/sqs-dead-letter";
 import { Processing } from "../../stacks/Processing";
+import { functionWithHandler, list, resources, roleOfFunction, roleStatements } from "./helpers";
 import { type SynthesizedApp, synthesize } from "./synth";
 
 let synthesized: SynthesizedApp;
@@ -23,6 +25,43 @@ describe("Stack: Processing", () => {
     });
   });
 
+  it("indexes the alert markers fired and not yet published in a sparse GSI: undelivered, by firedAt, with leaseUntil", () => {
+    const template = synthesized.template(Processing);
+    template.hasResourceProperties("AWS::DynamoDB::Table", {
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: "undelivered", AttributeType: "S" },
+        { AttributeName: "firedAt", AttributeType: "S" },
+      ]),
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: "undelivered-alerts",
+          KeySchema: [
+            { AttributeName: "undelivered", KeyType: "HASH" },
+            { AttributeName: "firedAt", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: ["leaseUntil"] },
+        },
+      ],
+    });
+  });
+
+  it("grants the aggregate and redrive functions their writes on the table alone, not on its index", () => {
+    const template = synthesized.template(Processing);
+    const [tableId] = Object.keys(resources(template, "AWS::DynamoDB::Table"));
+    for (const handler of ["functions/src/aggregate.handler", "functions/src/redrive.handler"]) {
+      const writes = roleStatements(template, roleOfFunction(template, functionWithHandler(template, handler))).filter((statement) =>
+        list(statement.Action).includes("dynamodb:TransactWriteItems"),
+      );
+      expect(writes, handler).toEqual([
+        {
+          Effect: "Allow",
+          Action: ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+          Resource: { "Fn::GetAtt": [tableId, "Arn"] },
+        },
+      ]);
+    }
+  });
+
   it("maps the stream to the aggregate function with bisection, partial batch responses, finite retries and a DLQ", () => {
     const template = synthesized.template(Processing);
     template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
@@ -34,7 +73,12 @@ describe("Stack: Processing", () => {
       MaximumRecordAgeInSeconds: 86400,
       DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
     });
-    template.hasResourceProperties("AWS::SQS::Queue", { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true });
+    // As long as the stream keeps the records its on-failure messages point at (14 days), at the size the adapter batches for.
+    template.hasResourceProperties("AWS::SQS::Queue", {
+      MessageRetentionPeriod: 1_209_600,
+      MaximumMessageSize: SQS_DEFAULT_MESSAGE_BYTES,
+      SqsManagedSseEnabled: true,
+    });
   });
 
   it("bundles the real handlers on nodejs24.x", () => {
