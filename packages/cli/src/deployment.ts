@@ -1,12 +1,15 @@
 /**
- * A deployed stage, as the CLI drives it: who the caller is (STS), and the reprice job's state
- * machine (`<app>-<stage>-reprice`, stacks/Reprice.ts), started and followed until it ends. The
- * job itself runs in the account (Step Functions around the reprice Lambda), so it goes on if
- * this machine goes away: `--no-wait` leaves it at that.
+ * A deployed stage, as the CLI drives it: who the caller is (STS), its stacks' outputs
+ * (CloudFormation), and the reprice job's state machine (`<app>-<stage>-reprice`,
+ * stacks/Reprice.ts), started and followed until it ends. The job itself runs in the account
+ * (Step Functions around the reprice Lambda), so it goes on if this machine goes away:
+ * `--no-wait` leaves it at that.
  */
+import { type CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import { DescribeExecutionCommand, type ExecutionStatus, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { BedrockSpendError } from "@bedrock-spend/core";
+import { UsageError } from "./errors";
 
 /** The app name of sst.config.ts: the prefix of every resource name. */
 export const APP_NAME = "bedrock-spend";
@@ -32,6 +35,32 @@ export class DeploymentJobError extends BedrockSpendError {
     this.name = "DeploymentJobError";
     this.executionArn = executionArn;
     this.status = status;
+  }
+}
+
+/** The CloudFormation stack SST deploys a stage's stack as: `<stage>-bedrock-spend-<stack>` (e.g. `prod-bedrock-spend-Ingest`). */
+export function stageStackName(stage: string, stack: string): string {
+  return `${stage}-${APP_NAME}-${stack}`;
+}
+
+/**
+ * The outputs of one of a stage's stacks, by key (an output without a value is left out).
+ * @throws UsageError when the stage has no such stack in the account and Region
+ */
+export async function stageStackOutputs(target: DeploymentTarget, stack: string, cloudFormation: CloudFormationClient): Promise<Map<string, string>> {
+  const stackName = stageStackName(target.stage, stack);
+  try {
+    const described = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    const outputs = new Map<string, string>();
+    for (const output of described.Stacks?.[0]?.Outputs ?? []) if (output.OutputKey && output.OutputValue) outputs.set(output.OutputKey, output.OutputValue);
+    return outputs;
+  } catch (error) {
+    // DescribeStacks answers a stack that does not exist with a ValidationError.
+    if ((error as Error).name === "ValidationError")
+      throw new UsageError(`--stage ${target.stage}: no stack ${stackName} in this account and Region (deploy with sst deploy --stage ${target.stage})`, {
+        cause: error,
+      });
+    throw error;
   }
 }
 

@@ -9,6 +9,7 @@ import { priceCommand } from "./commands/price";
 import { pricesCommand } from "./commands/prices";
 import { queryCommand } from "./commands/query";
 import { reconcileCommand } from "./commands/reconcile";
+import { replayCommand } from "./commands/replay";
 import { repriceCommand } from "./commands/reprice";
 import { spendCommand } from "./commands/spend";
 import { startCommand } from "./commands/start";
@@ -33,6 +34,8 @@ Commands:
                          --history lists the reprices, --resume finishes one
   reconcile --cur PATH   the AWS bill (CUR 2.0) against the logs: drift per day, model, Region,
                          token class and tier, and its likely cause
+  replay --stage NAME    put a deployed stage's invocation logs of --from..--to into its stream
+                         again: backfills the lake, the aggregates count each invocation once
 
 Common options: --prices FILE, --data-dir DIR (default .bedrock-spend/), --json, --help.
 Exit status: 0 when the input was processed, 2 for usage errors and unreadable inputs.
@@ -51,6 +54,7 @@ const COMMANDS: Record<string, Command> = {
   prices: pricesCommand,
   reprice: repriceCommand,
   reconcile: reconcileCommand,
+  replay: replayCommand,
 };
 
 /** Runs the CLI and returns the exit code. */

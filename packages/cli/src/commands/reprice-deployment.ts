@@ -6,12 +6,21 @@
  * Processing stack's outputs).
  */
 import { randomUUID } from "node:crypto";
-import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
+import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { CatalogSource } from "@bedrock-spend/core";
 import type { RepriceJobInput, RepriceStepResult } from "@bedrock-spend/pipeline";
 import { listRepriceAudits, type RepriceAudit } from "@bedrock-spend/store";
-import { APP_NAME, type DeploymentClients, type DeploymentTarget, deploymentClients, repriceStateMachineArn, startJob, waitForJob } from "../deployment";
+import {
+  type DeploymentClients,
+  type DeploymentTarget,
+  deploymentClients,
+  repriceStateMachineArn,
+  stageStackName,
+  stageStackOutputs,
+  startJob,
+  waitForJob,
+} from "../deployment";
 import { CommandFailure, UsageError } from "../errors";
 
 /** Clients of a stage's reprice: the job's, plus CloudFormation and DynamoDB for the audit trail. */
@@ -42,17 +51,9 @@ export function repriceDeploymentClients(target: DeploymentTarget): RepriceDeplo
 
 /** The stage's aggregates table: the `AggregatesTable` output of its Processing stack. */
 export async function stageTableName(target: DeploymentTarget, clients: RepriceDeploymentClients): Promise<string> {
-  const stackName = `${target.stage}-${APP_NAME}-Processing`;
-  let outputs: { OutputKey?: string | undefined; OutputValue?: string | undefined }[] | undefined;
-  try {
-    outputs = (await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0]?.Outputs;
-  } catch (error) {
-    if ((error as Error).name === "ValidationError")
-      throw new UsageError(`--stage ${target.stage}: no stack ${stackName} in this account and Region (deploy with sst deploy --stage ${target.stage})`);
-    throw error;
-  }
-  const table = outputs?.find((output) => output.OutputKey === "AggregatesTable")?.OutputValue;
-  if (!table) throw new CommandFailure(`${stackName} has no AggregatesTable output: deploy this version of bedrock-spend to the stage`);
+  const table = (await stageStackOutputs(target, "Processing", clients.cloudFormation)).get("AggregatesTable");
+  if (!table)
+    throw new CommandFailure(`${stageStackName(target.stage, "Processing")} has no AggregatesTable output: deploy this version of bedrock-spend to the stage`);
   return table;
 }
 
