@@ -27,6 +27,7 @@ const DATE_SENSITIVE = [
   "packages/core/test/clock.test.ts",
   "packages/store/test/usage-writer.test.ts",
   "packages/pipeline/test/budget-alerts.test.ts",
+  "packages/pipeline/test/alert-sweep.test.ts",
   // Not packages/pipeline/test/reprice.test.ts: its markers expire by its injected clock (November
   // 2026), and DynamoDB Local, which reads the machine's clock, treats them as expired in 2028.
   "packages/core/test/reprice.test.ts",
@@ -35,6 +36,7 @@ const DATE_SENSITIVE = [
   "packages/local-mode/test",
   "packages/sdk/test/guard.test.ts",
   "functions/test/budget-alert.test.ts",
+  "functions/test/alert-sweep.test.ts",
 ];
 /** The faked machine time (UTC): the first minute of a month, after a 29 February. */
 const FAKE_TIME = process.env.BEDROCK_SPEND_FAKETIME ?? "2028-03-01 00:00:05";

@@ -1,9 +1,11 @@
 /**
- * Alerts: the budget-alert function on the aggregates table's stream, and where its alerts go: an
+ * Alerts: the budget-alert function on the aggregates table's stream, the alert-sweep function on
+ * a schedule (it delivers the alerts fired and never published), and where their alerts go: an
  * SNS topic (KMS-encrypted, optional e-mail subscription) and a custom EventBridge bus.
  */
 import { Duration } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as lambda from "aws-cdk-lib/aws-lambda";
@@ -14,8 +16,8 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
 // By path, not by package name: see Lake.ts.
 import { ENV } from "../functions/src/lib/contracts";
-import { BUDGET_SK, monthSk } from "../packages/store/src/keys";
-import { SK } from "../packages/store/src/layout";
+import { BUDGET_SK, monthSk, tenantPk } from "../packages/store/src/keys";
+import { SK, UNDELIVERED_ALERTS_INDEX } from "../packages/store/src/layout";
 import { config } from "./config";
 import { Processing } from "./Processing";
 import { removalPolicyOf } from "./storage";
@@ -31,6 +33,12 @@ export const BUDGET_ALERT_FILTER = {
   // monthSk("") is the prefix every month total's sort key shares.
   dynamodb: { Keys: { [SK]: { S: [{ prefix: monthSk("") }, BUDGET_SK] } } },
 };
+
+/**
+ * How often the alert sweep runs: an alert the stream path could not deliver goes out at most this
+ * long after the sweep's grace period (15 minutes after firing), so within about half an hour.
+ */
+export const ALERT_SWEEP_SCHEDULE = "rate(15 minutes)";
 
 export function Alerts({ stack, app }: StackContext) {
   const { table } = use(Processing);
@@ -69,12 +77,18 @@ export function Alerts({ stack, app }: StackContext) {
       [ENV.defaultBudgetThresholds]: settings.defaultBudgetThresholds,
     },
   });
-  // Reads (budget, month total, alert markers) and the conditional writes of alert markers.
-  table.grant(budgetAlert, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem");
-  budgetAlert.addToRolePolicy(new iam.PolicyStatement({ actions: ["sns:Publish"], resources: [topic.topicArn] }));
-  // What SNS needs of a publisher to an encrypted topic, on this key only (topic.grantPublish would grant kms:GenerateDataKey*).
-  budgetAlert.addToRolePolicy(new iam.PolicyStatement({ actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: [topicKey.keyArn] }));
-  bus.grantPutEventsTo(budgetAlert);
+  // Reads (budget, month total, alert markers) and the conditional writes of alert markers, on the
+  // table alone (`table.grant` would add its indexes).
+  budgetAlert.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [table.tableArn] }),
+  );
+  const grantPublishing = (fn: SstFunction) => {
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["sns:Publish"], resources: [topic.topicArn] }));
+    // What SNS needs of a publisher to an encrypted topic, on this key only (topic.grantPublish would grant kms:GenerateDataKey*).
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: [topicKey.keyArn] }));
+    bus.grantPutEventsTo(fn);
+  };
+  grantPublishing(budgetAlert);
   budgetAlert.addEventSource(
     new DynamoEventSource(table, {
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
@@ -89,6 +103,38 @@ export function Alerts({ stack, app }: StackContext) {
     }),
   );
 
+  // The alerts fired and never published (their publish kept failing until the stream's retries ran
+  // out, and the tenant's month did not change again): found in the table's undelivered-alerts
+  // index, delivered through the same publisher (packages/pipeline/src/alert-sweep.ts).
+  const alertSweep = new SstFunction(stack, "AlertSweep", {
+    handler: "functions/src/alert-sweep.handler",
+    // Well under the 15-minute lease a swept alert is taken for, so that no one takes it over while this run delivers it.
+    timeout: 300,
+    memorySize: 256,
+    // A failed run (an alert not delivered) is retried by the next scheduled one; its errors are alarmed with every function's (stacks/Monitoring.ts).
+    retryAttempts: 0,
+    environment: {
+      [ENV.tableName]: table.tableName,
+      [ENV.alertTopicArn]: topic.topicArn,
+      [ENV.eventBusName]: bus.eventBusName,
+    },
+  });
+  // The index's entries, and the conditional updates of alert markers (take over, record, give back) in tenant partitions only.
+  alertSweep.addToRolePolicy(new iam.PolicyStatement({ actions: ["dynamodb:Query"], resources: [`${table.tableArn}/index/${UNDELIVERED_ALERTS_INDEX.name}`] }));
+  alertSweep.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ["dynamodb:UpdateItem"],
+      resources: [table.tableArn],
+      conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${tenantPk("")}*`] } },
+    }),
+  );
+  grantPublishing(alertSweep);
+  const sweepSchedule = new events.Rule(stack, "AlertSweepSchedule", {
+    description: "bedrock-spend: deliver the budget alerts fired and never published",
+    schedule: events.Schedule.expression(ALERT_SWEEP_SCHEDULE),
+  });
+  sweepSchedule.addTarget(new targets.LambdaFunction(alertSweep, { retryAttempts: 2 }));
+
   stack.addOutputs({ AlertTopic: topic.topicArn, AlertBus: bus.eventBusName, AlertFailureQueue: failures.queueUrl });
-  return { topic, bus, budgetAlert, failures };
+  return { topic, bus, budgetAlert, failures, alertSweep, sweepSchedule };
 }

@@ -5,14 +5,12 @@
  * the environment, logs and measures what it reports, and answers with the record to retry from.
  */
 
-import { awsAlertPublisher } from "@bedrock-spend/adapters";
-import { ConfigurationError } from "@bedrock-spend/core";
 import { type BudgetStreamDependencies, processBudgetStream } from "@bedrock-spend/pipeline";
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
-import { aggregatesStoreFromEnv } from "./lib/adapters";
+import { aggregatesStoreFromEnv, alertPublisherFromEnv } from "./lib/adapters";
 import { partialBatchResponse } from "./lib/batch";
-import { BUDGET_ALERT_METRICS, ENV } from "./lib/contracts";
-import { defaultBudgetFromEnv, type Environment, optionalEnv } from "./lib/env";
+import { BUDGET_ALERT_METRICS } from "./lib/contracts";
+import { defaultBudgetFromEnv, type Environment } from "./lib/env";
 import { lambdaHandler } from "./lib/handler";
 import { emitMetrics } from "./lib/metrics";
 import { logBudgetStreamEvent } from "./observers/budget-alert";
@@ -32,10 +30,7 @@ export function createBudgetAlertHandler(deps: BudgetAlertDependencies): (event:
 /** From the environment: TABLE_NAME; ALERT_TOPIC_ARN and/or EVENT_BUS_NAME; DEFAULT_BUDGET_USD, DEFAULT_BUDGET_THRESHOLDS. */
 export function fromEnvironment(env: Environment): (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse> {
   const store = aggregatesStoreFromEnv(env);
-  const topicArn = optionalEnv(ENV.alertTopicArn, env);
-  const eventBusName = optionalEnv(ENV.eventBusName, env);
-  if (!topicArn && !eventBusName) throw new ConfigurationError(ENV.alertTopicArn, `or ${ENV.eventBusName} is required: alerts need somewhere to go`);
-  return createBudgetAlertHandler({ store, publisher: awsAlertPublisher({ topicArn, eventBusName }), defaultBudget: defaultBudgetFromEnv(env) });
+  return createBudgetAlertHandler({ store, publisher: alertPublisherFromEnv(env), defaultBudget: defaultBudgetFromEnv(env) });
 }
 
 /** The Lambda entry point (event source mapping with `ReportBatchItemFailures`). */

@@ -14,9 +14,11 @@ import {
   redrive,
   runReconciliation,
   runRepriceStep,
+  sweepUndeliveredAlerts,
 } from "@bedrock-spend/pipeline";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fromEnvironment as aggregateFromEnvironment, createAggregateHandler } from "../src/aggregate";
+import { fromEnvironment as alertSweepFromEnvironment, createAlertSweepHandler } from "../src/alert-sweep";
 import { fromEnvironment as budgetAlertFromEnvironment, createBudgetAlertHandler } from "../src/budget-alert";
 import { ENV, METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICE_NAME } from "../src/lib/contracts";
 import type { Environment } from "../src/lib/env";
@@ -37,6 +39,7 @@ vi.mock("@bedrock-spend/pipeline", async (importOriginal) => ({
   redrive: vi.fn(),
   runRepriceStep: vi.fn(),
   runReconciliation: vi.fn(),
+  sweepUndeliveredAlerts: vi.fn(),
 }));
 
 const SOURCES = join(import.meta.dirname, "../src");
@@ -108,6 +111,10 @@ const INVOKE: Record<MetricEmitter["handler"], () => Promise<unknown>> = {
     vi.mocked(processBudgetStream).mockResolvedValue({ retryFrom: undefined, stats });
     return createBudgetAlertHandler({} as never)({ Records: [] });
   },
+  "alert-sweep": async () => {
+    vi.mocked(sweepUndeliveredAlerts).mockResolvedValue({ stats: { found: 2, taken: 2, published: 1, failures: 1 }, error: undefined });
+    return createAlertSweepHandler({} as never)();
+  },
   "spend-api": async () => {
     const observer = spendApiObserver({ info: () => undefined, error: () => undefined }, metrics);
     for (const statusCode of [200, 404, 500]) observer.onRequest({ method: "GET", statusCode, ...(statusCode === 500 ? { error: new Error("down") } : {}) });
@@ -175,6 +182,7 @@ const FROM_ENVIRONMENT: Record<MetricEmitter["handler"], (env: Environment) => u
   reprice: repriceFromEnvironment,
   reconcile: reconcileFromEnvironment,
   "budget-alert": budgetAlertFromEnvironment,
+  "alert-sweep": alertSweepFromEnvironment,
   "spend-api": spendApiFromEnvironment,
 };
 

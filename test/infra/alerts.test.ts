@@ -1,10 +1,11 @@
 import { Match, type Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Alerts, BUDGET_ALERT_FILTER } from "../../stacks/Alerts";
-import { environmentOf, functionWithHandler, only, roleOfFunction, roleStatements } from "./helpers";
+import { ALERT_SWEEP_SCHEDULE, Alerts, BUDGET_ALERT_FILTER } from "../../stacks/Alerts";
+import { environmentOf, flatten, functionWithHandler, list, only, resources, roleOfFunction, roleStatements } from "./helpers";
 import { synthesize } from "./synth";
 
 const HANDLER = "functions/src/budget-alert.handler";
+const SWEEP_HANDLER = "functions/src/alert-sweep.handler";
 
 /**
  * Lambda event filtering, as far as this filter uses it: a field's array matches when any of its
@@ -115,7 +116,8 @@ describe("Stack: Alerts (defaults: no e-mail, no default budget)", () => {
         {
           Effect: "Allow",
           Action: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-          Resource: [{ "Fn::ImportValue": expect.stringMatching(/Processing:.*AggregatesDCEBC1D6Arn/) }, { Ref: "AWS::NoValue" }],
+          // The table alone, not its index.
+          Resource: { "Fn::ImportValue": expect.stringMatching(/Processing:.*AggregatesDCEBC1D6Arn/) },
         },
         { Effect: "Allow", Action: "sns:Publish", Resource: { Ref: topicId } },
         { Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: { "Fn::GetAtt": [keyId, "Arn"] } },
@@ -142,6 +144,72 @@ describe("Stack: Alerts (defaults: no e-mail, no default budget)", () => {
       "kms:Decrypt",
       "events:PutEvents",
     ]);
+  });
+});
+
+describe("Stack: Alerts, the alert sweep", () => {
+  let template: Template;
+  beforeAll(async () => {
+    template = (await synthesize()).template(Alerts);
+  }, 300_000);
+
+  it("runs the alert-sweep function every 15 minutes, within the 15-minute lease, with the next run as its only retry", () => {
+    const functionId = functionWithHandler(template, SWEEP_HANDLER);
+    expect(ALERT_SWEEP_SCHEDULE).toBe("rate(15 minutes)");
+    template.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "rate(15 minutes)",
+      State: "ENABLED",
+      Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [functionId, "Arn"] }, RetryPolicy: { MaximumRetryAttempts: 2 } })],
+    });
+    template.hasResourceProperties("AWS::Lambda::Permission", {
+      Action: "lambda:InvokeFunction",
+      FunctionName: { "Fn::GetAtt": [functionId, "Arn"] },
+      Principal: "events.amazonaws.com",
+    });
+    template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", { FunctionName: { Ref: functionId }, MaximumRetryAttempts: 0 });
+    const fn = resources(template, "AWS::Lambda::Function")[functionId];
+    expect(fn?.Properties.Timeout).toBe(300);
+    // Only the budget-alert function reads the stream.
+    const [, mapping] = only(template, "AWS::Lambda::EventSourceMapping");
+    expect(mapping.Properties.FunctionName).toEqual({ Ref: functionWithHandler(template, HANDLER) });
+  });
+
+  it("configures it with the table, the topic and the bus, and no budget", () => {
+    const functionId = functionWithHandler(template, SWEEP_HANDLER);
+    const [topicId] = only(template, "AWS::SNS::Topic");
+    const [busId] = only(template, "AWS::Events::EventBus");
+    const environment = environmentOf(template, functionId);
+    expect(environment).toMatchObject({
+      TABLE_NAME: { "Fn::ImportValue": expect.stringMatching(/Processing:.*Aggregates/) },
+      ALERT_TOPIC_ARN: { Ref: topicId },
+      EVENT_BUS_NAME: { Ref: busId },
+    });
+    expect(Object.keys(environment).filter((name) => name.startsWith("DEFAULT_BUDGET"))).toEqual([]);
+  });
+
+  it("grants Query on the undelivered-alerts index, UpdateItem in tenant partitions, publish on the topic (with its key) and PutEvents on the bus: nothing more", () => {
+    const functionId = functionWithHandler(template, SWEEP_HANDLER);
+    const [topicId] = only(template, "AWS::SNS::Topic");
+    const [keyId] = only(template, "AWS::KMS::Key");
+    const [busId] = only(template, "AWS::Events::EventBus");
+    const statements = roleStatements(template, roleOfFunction(template, functionId));
+    const table = /^\$\{ImportValue:.*Processing:.*AggregatesDCEBC1D6Arn.*\}$/;
+    const dynamodb = statements.filter((statement) => list(statement.Action).some((action) => String(action).startsWith("dynamodb:")));
+    expect(dynamodb.map((statement) => [statement.Action, flatten(statement.Resource), statement.Condition])).toEqual([
+      ["dynamodb:Query", expect.stringMatching(/^\$\{ImportValue:.*AggregatesDCEBC1D6Arn.*\}\/index\/undelivered-alerts$/), undefined],
+      ["dynamodb:UpdateItem", expect.stringMatching(table), { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["T#*"] } }],
+    ]);
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        { Effect: "Allow", Action: "sns:Publish", Resource: { Ref: topicId } },
+        { Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: { "Fn::GetAtt": [keyId, "Arn"] } },
+        { Effect: "Allow", Action: "events:PutEvents", Resource: { "Fn::GetAtt": [busId, "Arn"] } },
+      ]),
+    );
+    const actions = statements.flatMap((statement) => list(statement.Action).map(String));
+    expect(actions.filter((action) => !action.startsWith("xray:")).sort()).toEqual(
+      ["dynamodb:Query", "dynamodb:UpdateItem", "events:PutEvents", "kms:Decrypt", "kms:GenerateDataKey", "sns:Publish"].sort(),
+    );
   });
 });
 

@@ -4,11 +4,11 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { SqsDeadLetterQueue } from "@bedrock-spend/adapters";
-import type { Pricer } from "@bedrock-spend/core";
+import { type AlertPublisher, awsAlertPublisher, SqsDeadLetterQueue } from "@bedrock-spend/adapters";
+import { ConfigurationError, type Pricer } from "@bedrock-spend/core";
 import { AggregatesStore, listRepriceAudits, RegistryPricing, type RepriceAudit, UsageWriter } from "@bedrock-spend/store";
 import { ENV } from "./contracts";
-import { breakdownsFromEnv, dedupRetentionDaysFromEnv, type Environment, requireEnv } from "./env";
+import { breakdownsFromEnv, dedupRetentionDaysFromEnv, type Environment, optionalEnv, requireEnv } from "./env";
 
 /** The aggregates table's writer (aggregate, redrive): `TABLE_NAME`, `AGGREGATE_BREAKDOWNS`, `DEDUP_RETENTION_DAYS`. */
 export function usageWriterFromEnv(env: Environment): UsageWriter {
@@ -28,6 +28,14 @@ export function deadLetterQueueFromEnv(env: Environment): SqsDeadLetterQueue {
 /** The aggregates table's reader and alert state (budget-alert, spend API): `TABLE_NAME`. */
 export function aggregatesStoreFromEnv(env: Environment, client: DynamoDBClient = new DynamoDBClient({})): AggregatesStore {
   return new AggregatesStore(client, requireEnv(ENV.tableName, env));
+}
+
+/** Where budget alerts go (budget-alert, alert-sweep): `ALERT_TOPIC_ARN` and/or `EVENT_BUS_NAME`, one at least. */
+export function alertPublisherFromEnv(env: Environment): AlertPublisher {
+  const topicArn = optionalEnv(ENV.alertTopicArn, env);
+  const eventBusName = optionalEnv(ENV.eventBusName, env);
+  if (!topicArn && !eventBusName) throw new ConfigurationError(ENV.alertTopicArn, `or ${ENV.eventBusName} is required: alerts need somewhere to go`);
+  return awsAlertPublisher({ topicArn, eventBusName });
 }
 
 /** The reprice audit trail (spend API, administrators' routes): `TABLE_NAME`. */

@@ -114,6 +114,16 @@ export const BUDGET_ALERT_METRICS = {
   invalidBudgets: { name: "InvalidBudgets" },
 } as const satisfies MetricContracts;
 
+/** The alert sweep's metrics, one of each per run (a zero too: a data point says the sweep ran), by alert sweep stats field. */
+export const ALERT_SWEEP_METRICS = {
+  /** Alerts fired, not published, and past the grace period, found in the undelivered-alerts index. */
+  found: { name: "AlertsSwept" },
+  /** Of those, published by the sweep. */
+  published: { name: "AlertsSweepPublished" },
+  /** Alerts the sweep could not deliver (the function's invocation fails too, for its errors alarm). */
+  failures: { name: "AlertSweepFailures" },
+} as const satisfies MetricContracts;
+
 /** The reprice job's metrics, one of each per step, by step result field (`pipeline/reprice-job.ts`). */
 export const REPRICE_METRICS = {
   /** Settled months' aggregate items corrected by the step. */
@@ -167,7 +177,7 @@ export const SPEND_API_METRICS = {
  * a size budget) carries the names it reads and not the whole list.
  */
 export enum ENV {
-  /** The aggregates table's name (aggregate, redrive, budget-alert, spend API). */
+  /** The aggregates table's name (aggregate, redrive, budget-alert, alert-sweep, spend API). */
   tableName = "TABLE_NAME",
   /** URL of the aggregate path's dead-letter queue (aggregate, redrive). */
   deadLetterQueueUrl = "DEAD_LETTER_QUEUE_URL",
@@ -189,9 +199,9 @@ export enum ENV {
   defaultBudgetUsd = "DEFAULT_BUDGET_USD",
   /** Alert thresholds of that default budget, comma-separated percentages (budget-alert, spend API). */
   defaultBudgetThresholds = "DEFAULT_BUDGET_THRESHOLDS",
-  /** SNS topic budget alerts are published to (budget-alert; this and/or `eventBusName`). */
+  /** SNS topic budget alerts are published to (budget-alert, alert-sweep; this and/or `eventBusName`). */
   alertTopicArn = "ALERT_TOPIC_ARN",
-  /** EventBridge bus budget alerts are put on (budget-alert; this and/or `alertTopicArn`). */
+  /** EventBridge bus budget alerts are put on (budget-alert, alert-sweep; this and/or `alertTopicArn`). */
   eventBusName = "EVENT_BUS_NAME",
   /** How callers are authenticated, `iam` or `jwt`, required (spend API). */
   apiAuthMode = "API_AUTH_MODE",

@@ -6,6 +6,7 @@
  */
 import {
   AGGREGATE_METRICS,
+  ALERT_SWEEP_METRICS,
   BUDGET_ALERT_METRICS,
   type MetricContracts,
   RECONCILE_METRICS,
@@ -19,7 +20,7 @@ import {
 /** One handler's metrics. */
 export interface MetricEmitter {
   /** The handler module, `functions/src/<handler>.ts`. */
-  handler: "aggregate" | "transform" | "redrive" | "reprice" | "reconcile" | "budget-alert" | "spend-api";
+  handler: "aggregate" | "transform" | "redrive" | "reprice" | "reconcile" | "budget-alert" | "alert-sweep" | "spend-api";
   metrics: MetricContracts;
   /** Dimensions the handler adds to Powertools' `service`. */
   dimensions: Readonly<Record<string, string>>;
@@ -33,5 +34,6 @@ export const METRIC_EMITTERS: readonly MetricEmitter[] = [
   // Besides its per-model single metrics (RECONCILE_MODEL_METRICS under RECONCILE_MODEL_DIMENSION), tested in reconcile.test.ts.
   { handler: "reconcile", metrics: RECONCILE_METRICS, dimensions: {} },
   { handler: "budget-alert", metrics: BUDGET_ALERT_METRICS, dimensions: {} },
+  { handler: "alert-sweep", metrics: ALERT_SWEEP_METRICS, dimensions: {} },
   { handler: "spend-api", metrics: SPEND_API_METRICS, dimensions: {} },
 ];

@@ -4,6 +4,9 @@
  * in its own lane, as on AWS, where they poll independently: the aggregates never wait for a
  * Firehose delivery or an alert evaluation. After each round the consumers' positions are saved in
  * `<data-dir>/checkpoints.json`, so that a restart neither redoes nor skips.
+ *
+ * Beside them, what AWS runs on a schedule: the alert sweep (alerts fired and never published),
+ * once when the loops start and then every `alertSweep.intervalMs`.
  */
 import type { Chaos } from "./chaos";
 import { type StackCheckpoints, saveCheckpoints } from "./checkpoints";
@@ -50,6 +53,8 @@ export interface ConsumerLoopsOptions {
   onRound?: ((round: ConsumerRound) => void) | undefined;
   /** Told what went wrong, for the user (rounds are retried, the rest is read again at the next start). */
   onLog: (level: "warn" | "error", message: string) => void;
+  /** The alert sweep (the alert-sweep handler; it resolves to the alerts it delivered), run every `intervalMs` while looping. */
+  alertSweep?: { run: () => Promise<number>; intervalMs: number } | undefined;
 }
 
 /** What one round of the Kinesis -> aggregate mapping did. */
@@ -68,6 +73,8 @@ export class ConsumerLoops {
   };
   /** Checkpoint saves, one at a time (they share a temporary file). */
   private saving: Promise<unknown> = Promise.resolve();
+  /** Alert sweeps, one at a time (the loop's and `sweepAlerts`'). */
+  private sweeping: Promise<unknown> = Promise.resolve();
   private looping: Promise<void> | undefined;
   private readonly wakers = new Set<() => void>();
   private stopping = false;
@@ -107,11 +114,12 @@ export class ConsumerLoops {
    */
   loop(intervalMs: number): void {
     if (this.looping || this.stopping) return;
-    const run = async (name: string, step: () => Promise<number>) => {
+    // `every`: wait `intervalMs` after each round, busy or not (a schedule), rather than only when idle (a poller).
+    const run = async (name: string, step: () => Promise<number>, every?: number) => {
       while (!this.stopping) {
         let busy = false;
         try {
-          busy = (await step()) > 0;
+          busy = (await step()) > 0 && every === undefined;
           await this.persist();
         } catch (error) {
           if (this.stopping) break;
@@ -125,16 +133,27 @@ export class ConsumerLoops {
               this.wakers.delete(wake);
               resolve();
             };
-            const timer = setTimeout(wake, intervalMs);
+            const timer = setTimeout(wake, every ?? intervalMs);
             this.wakers.add(wake);
           });
       }
     };
+    const sweep = this.options.alertSweep;
     this.looping = Promise.all([
       run("aggregate", () => this.aggregateRound()),
       run("Firehose", () => this.firehoseRound(false)),
       run("budget-alert", () => this.alertRound()),
+      ...(sweep ? [run("alert sweep", () => this.sweepAlerts(), sweep.intervalMs)] : []),
     ]).then(() => undefined);
+  }
+
+  /** One alert sweep, after any under way; the alerts it delivered (0 without a sweep). */
+  sweepAlerts(): Promise<number> {
+    const sweep = this.options.alertSweep;
+    if (!sweep) return Promise.resolve(0);
+    const run = this.sweeping.then(() => sweep.run());
+    this.sweeping = run.catch(() => undefined);
+    return run;
   }
 
   /**

@@ -7,6 +7,8 @@
  *   on-failure records to the dead-letter queue), the local Firehose (buffering, the transform
  *   handler, Parquet by DuckDB under `<data-dir>/lake/`, failures under `<data-dir>/lake-errors/`),
  *   and the table stream -> budget-alert mapping;
+ * - the alert sweep, the real alert-sweep handler every minute while the consumers loop (on AWS an
+ *   EventBridge schedule runs it every 15 minutes), for alerts fired and never published;
  * - the dead-letter queue as files under `<data-dir>/quarantine/`;
  * - LocalAthena over the lake, and the fired alerts, for the dashboard and `query`;
  * - consumer checkpoints saved after each round in `<data-dir>/checkpoints.json`, so that a
@@ -105,6 +107,8 @@ export interface LocalStackOptions {
   lock?: DataDirLock;
   /** Stop the stack on SIGINT/SIGTERM and exit (130/143). Default true. */
   handleSignals?: boolean;
+  /** How often the alert sweep runs while the consumers loop, ms. Default 60,000. */
+  alertSweepIntervalMs?: number;
   /** Records per aggregate handler invocation. Default 100 (the Processing stack's). */
   batchSize?: number;
   /** Firehose buffering interval, ms. Default 1000. */
@@ -152,12 +156,14 @@ export interface StackStats {
 type AggregateModule = typeof import("@bedrock-spend/functions/aggregate");
 type TransformModule = typeof import("@bedrock-spend/functions/transform");
 type BudgetAlertModule = typeof import("@bedrock-spend/functions/budget-alert");
+type AlertSweepModule = typeof import("@bedrock-spend/functions/alert-sweep");
 type PowertoolsModule = typeof import("@bedrock-spend/functions/lib/powertools");
 
 interface Handlers {
   aggregate: AggregateModule;
   transform: TransformModule;
   budgetAlert: BudgetAlertModule;
+  alertSweep: AlertSweepModule;
   powertools: PowertoolsModule;
 }
 
@@ -167,13 +173,14 @@ interface Handlers {
  */
 async function loadHandlers(): Promise<Handlers> {
   process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
-  const [aggregate, transform, budgetAlert, powertools] = await Promise.all([
+  const [aggregate, transform, budgetAlert, alertSweep, powertools] = await Promise.all([
     import("@bedrock-spend/functions/aggregate"),
     import("@bedrock-spend/functions/transform"),
     import("@bedrock-spend/functions/budget-alert"),
+    import("@bedrock-spend/functions/alert-sweep"),
     import("@bedrock-spend/functions/lib/powertools"),
   ]);
-  return { aggregate, transform, budgetAlert, powertools };
+  return { aggregate, transform, budgetAlert, alertSweep, powertools };
 }
 
 /** A usage writer that tells what each write did. */
@@ -211,6 +218,9 @@ async function settleAll<T extends readonly unknown[]>(
 
 /** Default of `LocalStackOptions.registryTtlMs`: a reprice's switch-over waits this long, plus the Firehose buffer. */
 export const REGISTRY_TTL_MS = 1000;
+
+/** Default of `LocalStackOptions.alertSweepIntervalMs`: alerts left undelivered go out a minute after the sweep's grace period. */
+export const ALERT_SWEEP_INTERVAL_MS = 60_000;
 
 export class LocalStack {
   readonly layout: DataDirLayout;
@@ -404,6 +414,7 @@ export class LocalStack {
         },
       },
     );
+    const alertSweep = quiet(handlers.alertSweep.createAlertSweepHandler({ store: this.store, publisher, now: this.clock }));
     this.consumers = new ConsumerLoops({
       aggregateMapping,
       aggregateConsumer,
@@ -422,6 +433,7 @@ export class LocalStack {
       },
       onRound: options.onRound,
       onLog: (level, message) => this.log(level, message),
+      alertSweep: { run: async () => (await alertSweep({})).published, intervalMs: options.alertSweepIntervalMs ?? ALERT_SWEEP_INTERVAL_MS },
     });
   }
 
@@ -506,9 +518,18 @@ export class LocalStack {
   }
 
   /**
+   * One run of the alert sweep (the alert-sweep handler): delivers the alerts fired more than its
+   * grace period (15 minutes by the stack's clock) ago and never published. Resolves to how many it
+   * delivered; rejects with the handler's `AlertSweepError` when one could not be delivered.
+   */
+  sweepAlerts(): Promise<number> {
+    return this.consumers.sweepAlerts();
+  }
+
+  /**
    * Runs the consumers in the background until `stop()`, each in its own loop as on AWS, where the
    * Kinesis -> aggregate mapping, the Firehose and the table stream -> budget-alert mapping poll
-   * independently (`ConsumerLoops.loop`).
+   * independently (`ConsumerLoops.loop`); and the alert sweep every `alertSweepIntervalMs`.
    */
   loop(intervalMs = 200): void {
     if (!this.stopping) this.consumers.loop(intervalMs);

@@ -20,6 +20,9 @@
  *    update of its lease, so only one evaluation does) and publishes the alert stored in it. If the
  *    winner dies between firing and publishing (timeout, crash), its claim lapses after the lease
  *    (15 minutes, the longest a Lambda runs) and the next evaluation of that month delivers it.
+ *    When no evaluation comes (the stream's retries ran out and the tenant's month does not change
+ *    again), the scheduled sweep (`alert-sweep.ts`) finds the marker in the undelivered-alerts
+ *    index and delivers it the same way. Both deliver through `deliverAlert`.
  *
  * So an alert fires once and is never lost; its notification is delivered at least once (twice
  * only when a publish succeeded but recording it did not, or a fan-out publish failed on one
@@ -42,6 +45,7 @@ import {
   validateBudget,
 } from "@bedrock-spend/core";
 import { type AggregatesStore, type Item, MalformedBudgetError, type TableChange, tableChangeOf } from "@bedrock-spend/store";
+import { type AlertDeliveryEvent, deliverAlert } from "./alert-delivery";
 
 /**
  * One record of the aggregates table's change stream, as far as it is read here. Lambda's
@@ -74,12 +78,8 @@ export type BudgetAlertStore = Pick<
 /** What the alert path reports for the caller to log, each about one tenant's month. */
 export type BudgetStreamEvent = { tenantId: string; month: string } & (
   | { type: "alert-redelivering"; alert: BudgetAlert }
-  | { type: "alert-published"; alert: BudgetAlert }
-  | { type: "alert-publish-failed"; alert: BudgetAlert; error: Error }
-  /** The claim of a failed publish could not be given back: it lapses by itself after the lease. */
-  | { type: "claim-release-failed"; alert: BudgetAlert; error: Error }
-  /** Published, not recorded as published: published again once its claim lapses (at least once). */
-  | { type: "delivery-confirm-failed"; alert: BudgetAlert; error: Error }
+  /** Published, failed (its claim given back, or not), or published but not recorded: `deliverAlert`'s events. */
+  | AlertDeliveryEvent
   /** The tenant's stored budget does not validate (or cannot be read as a budget): no alerts evaluated. */
   | { type: "invalid-budget"; field: string; reason: string }
   /** The month's records are reported failed, to be retried: a `BudgetAlertError` when alerts were not delivered, else what the store threw. */
@@ -202,23 +202,12 @@ async function evaluate(evaluation: Evaluation, deps: BudgetStreamDependencies, 
   /** Publishes a fired alert and records it; on failure gives the claim back and throws. */
   async function deliver(alert: BudgetAlert, leaseUntil: number | undefined): Promise<void> {
     try {
-      await deps.publisher.publish(alert);
+      await deliverAlert(alert, leaseUntil, { store: deps.store, publisher: deps.publisher, clock, emit });
     } catch (error) {
       stats.publishFailures++;
-      emit({ type: "alert-publish-failed", alert, error: error as Error });
-      await deps.store.releaseAlertClaim(alert, leaseUntil, clock()).catch((releaseError: unknown) => {
-        // The claim then lapses by itself after the lease.
-        emit({ type: "claim-release-failed", alert, error: releaseError as Error });
-      });
       throw error;
     }
     stats.published++;
-    emit({ type: "alert-published", alert });
-    await deps.store.confirmAlertDelivery(alert, clock()).catch((error: unknown) => {
-      // Published: not a failure of the record. The marker stays undelivered and is published
-      // again once its claim lapses (at least once, deduplicated by alertId downstream).
-      emit({ type: "delivery-confirm-failed", alert, error: error as Error });
-    });
   }
 
   const fired = await deps.store.firedAlerts(tenantId, month);

@@ -2,6 +2,8 @@
  * @bedrock-spend/pipeline: orchestration shared by the handlers, local mode and the CLI.
  */
 export * from "./aggregate-batch";
+export * from "./alert-delivery";
+export * from "./alert-sweep";
 export * from "./budget-alerts";
 export * from "./reconcile-job";
 export * from "./redrive";

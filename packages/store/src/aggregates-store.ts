@@ -4,7 +4,8 @@
  *
  * This class is the one owner of the alert-marker items (`A#<month>#<threshold>`): firing
  * (`markAlertFired`), reading (`firedAlerts`, `alerts`) and their delivery state
- * (`takeUndeliveredAlerts`, `confirmAlertDelivery`, `releaseAlertClaim`).
+ * (`takeUndeliveredAlerts`, `undeliveredAlerts`, `takeUndeliveredAlert`, `confirmAlertDelivery`,
+ * `releaseAlertClaim`).
  */
 
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
@@ -31,7 +32,7 @@ import {
   tenantFromPk,
   tenantPk,
 } from "./keys";
-import { ALERT_ATTRIBUTES, BUDGET_ATTRIBUTES, KIND_ATTRIBUTE, PK, SK } from "./layout";
+import { ALERT_ATTRIBUTES, BUDGET_ATTRIBUTES, KIND_ATTRIBUTE, PK, SK, UNDELIVERED_ALERTS_INDEX } from "./layout";
 import { allPages } from "./pages";
 
 /** How long a claim on an alert's delivery holds by default: the longest a Lambda invocation can run. */
@@ -41,6 +42,20 @@ export const DEFAULT_DELIVERY_LEASE_MS = 15 * 60 * 1000;
 export interface TakenAlert {
   alert: BudgetAlert;
   leaseUntil: number;
+}
+
+/**
+ * An alert marker the undelivered-alerts index lists (`AggregatesStore.undeliveredAlerts`), as the
+ * index last saw it: eventually consistent, so possibly published or taken over since.
+ */
+export interface UndeliveredAlertRef {
+  tenantId: string;
+  /** The marker's sort key (`A#<month>#<threshold>`). */
+  sk: string;
+  /** When it fired, ISO 8601 UTC. */
+  firedAt: string;
+  /** The lease the index saw (epoch ms, as stored); undefined while the firer's own claim stands. */
+  leaseUntil: string | undefined;
 }
 
 /** Options of an `AggregatesStore`. */
@@ -176,6 +191,7 @@ export class AggregatesStore {
             [KIND_ATTRIBUTE]: { S: "alert" },
             [ALERT_ATTRIBUTES.alert]: { S: JSON.stringify(alert) },
             [ALERT_ATTRIBUTES.firedAt]: { S: now.toISOString() },
+            [ALERT_ATTRIBUTES.undelivered]: { S: UNDELIVERED_ALERTS_INDEX.partition },
           },
           ConditionExpression: "attribute_not_exists(#pk)",
           ExpressionAttributeNames: { "#pk": PK },
@@ -191,16 +207,17 @@ export class AggregatesStore {
   // Delivery state of fired alerts, on their markers: `publishedAt` once published, `leaseUntil`
   // (epoch ms) while an evaluation that took the marker over delivers it. A marker has neither
   // between its firing and its first publish; its firer's claim then lasts `firedAt` + the lease.
+  // `undelivered` lists the marker in the undelivered-alerts index until `publishedAt` is set.
 
-  /** Records that the alert was published (`now`: epoch ms). */
+  /** Records that the alert was published (`now`: epoch ms), which takes it out of the undelivered-alerts index. */
   async confirmAlertDelivery(alert: BudgetAlert, now: number): Promise<void> {
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: this.alertKey(alert),
-        UpdateExpression: "SET publishedAt = :at REMOVE leaseUntil",
+        UpdateExpression: "SET publishedAt = :at REMOVE leaseUntil, #undelivered",
         ConditionExpression: "attribute_exists(#pk)",
-        ExpressionAttributeNames: { "#pk": PK },
+        ExpressionAttributeNames: { "#pk": PK, "#undelivered": ALERT_ATTRIBUTES.undelivered },
         ExpressionAttributeValues: { ":at": { S: new Date(now).toISOString() } },
       }),
     );
@@ -249,28 +266,57 @@ export class AggregatesStore {
     const taken: TakenAlert[] = [];
     // At most 11 markers per tenant and month (10 thresholds and the forecast): one page.
     for (const item of result.Items ?? []) {
-      const seen = item.leaseUntil?.N;
-      const claimedUntil = seen === undefined ? Date.parse(item.firedAt?.S ?? "") + this.alertLeaseMs : Number(seen);
-      // An unreadable firedAt (NaN) counts as lapsed: delivering twice beats never.
-      if (claimedUntil > now) continue;
-      const leaseUntil = now + this.alertLeaseMs;
-      try {
-        await this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { [PK]: item[PK] ?? { S: "" }, [SK]: item[SK] ?? { S: "" } },
-            UpdateExpression: "SET leaseUntil = :until ADD deliveryAttempts :one",
-            ConditionExpression: `attribute_not_exists(publishedAt) AND ${seen === undefined ? "attribute_not_exists(leaseUntil)" : "leaseUntil = :seen"}`,
-            ExpressionAttributeValues: { ":until": { N: String(leaseUntil) }, ":one": { N: "1" }, ...(seen === undefined ? {} : { ":seen": { N: seen } }) },
-          }),
-        );
-      } catch (error) {
-        if (isConditionalCheckFailure(error)) continue;
-        throw error;
-      }
-      taken.push({ alert: JSON.parse(item.alert?.S ?? "{}") as BudgetAlert, leaseUntil });
+      const alert = await this.takeOver({ [PK]: item[PK] ?? { S: "" }, [SK]: item[SK] ?? { S: "" } }, item.leaseUntil?.N, item.firedAt?.S, now);
+      if (alert) taken.push(alert);
     }
     return taken;
+  }
+
+  /**
+   * Fired alerts not yet published, fired from `firedFrom` to `firedUntil` (epoch ms, both
+   * included), oldest first, at most `limit`: a Query of the sparse undelivered-alerts index, which
+   * holds nothing else, so that its cost follows the undelivered alerts, not the table (half a read
+   * unit when there are none). Eventually consistent: an alert published a moment ago may still be
+   * listed; `takeUndeliveredAlert` then refuses it.
+   */
+  async undeliveredAlerts(range: { firedFrom: number; firedUntil: number; limit: number }): Promise<UndeliveredAlertRef[]> {
+    const refs: UndeliveredAlertRef[] = [];
+    if (range.limit < 1) return refs;
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: UNDELIVERED_ALERTS_INDEX.name,
+          KeyConditionExpression: "#partition = :partition AND #firedAt BETWEEN :from AND :until",
+          ExpressionAttributeNames: { "#partition": UNDELIVERED_ALERTS_INDEX.partitionKey, "#firedAt": UNDELIVERED_ALERTS_INDEX.sortKey },
+          ExpressionAttributeValues: {
+            ":partition": { S: UNDELIVERED_ALERTS_INDEX.partition },
+            ":from": { S: new Date(range.firedFrom).toISOString() },
+            ":until": { S: new Date(range.firedUntil).toISOString() },
+          },
+          Limit: range.limit - refs.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const tenantId = tenantFromPk(item[PK]?.S ?? "");
+        if (tenantId === undefined) continue;
+        refs.push({ tenantId, sk: item[SK]?.S ?? "", firedAt: item.firedAt?.S ?? "", leaseUntil: item.leaseUntil?.N });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start && refs.length < range.limit);
+    return refs;
+  }
+
+  /**
+   * Takes over one alert `undeliveredAlerts` listed, as `takeUndeliveredAlerts` does (the same
+   * conditional update): when its claim has lapsed at `now`, it is leased to the caller until `now`
+   * + the lease. Undefined when it is still claimed, or was published or taken over since the
+   * index saw it.
+   */
+  async takeUndeliveredAlert(ref: UndeliveredAlertRef, now: number): Promise<TakenAlert | undefined> {
+    return this.takeOver(this.key(tenantPk(ref.tenantId), ref.sk), ref.leaseUntil, ref.firedAt, now);
   }
 
   /** Alerts fired for a tenant (all months, newest first). */
@@ -282,6 +328,47 @@ export class AggregatesStore {
   /** The tenant a partition key belongs to (for stream readers). */
   static tenantOf(pk: string): string | undefined {
     return tenantFromPk(pk);
+  }
+
+  /**
+   * Leases an undelivered marker to the caller when its claim has lapsed at `now`: `seen` is the
+   * lease read (undefined: the firer's claim, until `firedAt` + the lease). The update is
+   * conditional on that lease being unchanged, so that of concurrent takers (stream evaluations,
+   * sweeps) exactly one wins. It lists the marker in the undelivered-alerts index too, for markers
+   * fired before the index existed.
+   */
+  private async takeOver(
+    key: Record<string, AttributeValue>,
+    seen: string | undefined,
+    firedAt: string | undefined,
+    now: number,
+  ): Promise<TakenAlert | undefined> {
+    const claimedUntil = seen === undefined ? Date.parse(firedAt ?? "") + this.alertLeaseMs : Number(seen);
+    // An unreadable firedAt (NaN) counts as lapsed: delivering twice beats never.
+    if (claimedUntil > now) return undefined;
+    const leaseUntil = now + this.alertLeaseMs;
+    try {
+      const result = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: "SET leaseUntil = :until, #undelivered = :undelivered ADD deliveryAttempts :one",
+          ConditionExpression: `attribute_exists(#pk) AND attribute_not_exists(publishedAt) AND ${seen === undefined ? "attribute_not_exists(leaseUntil)" : "leaseUntil = :seen"}`,
+          ExpressionAttributeNames: { "#pk": PK, "#undelivered": ALERT_ATTRIBUTES.undelivered },
+          ExpressionAttributeValues: {
+            ":until": { N: String(leaseUntil) },
+            ":undelivered": { S: UNDELIVERED_ALERTS_INDEX.partition },
+            ":one": { N: "1" },
+            ...(seen === undefined ? {} : { ":seen": { N: seen } }),
+          },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return { alert: JSON.parse(result.Attributes?.[ALERT_ATTRIBUTES.alert]?.S ?? "{}") as BudgetAlert, leaseUntil };
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return undefined;
+      throw error;
+    }
   }
 
   private key(pk: string, sk: string): Record<string, AttributeValue> {

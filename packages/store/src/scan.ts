@@ -10,7 +10,7 @@ import { alertIdOf, budgetFromItem, MalformedBudgetError, type StoredAlert, stor
 import { dedupKey } from "./keys";
 import { BUDGET_ATTRIBUTES, KIND_ATTRIBUTE, PK, SK } from "./layout";
 import { allPages, batchGetAll } from "./pages";
-import { createAggregatesTable } from "./table";
+import { createAggregatesTable, ensureUndeliveredAlertsIndex } from "./table";
 
 /** A fired alert with its id and firing time (the dashboard's `AlertItem`). */
 export interface FiredAlert extends StoredAlert {
@@ -75,9 +75,15 @@ export async function tableExists(client: DynamoDBClient, tableName: string): Pr
   }
 }
 
-/** Creates the aggregates table unless it exists. Returns whether it was created. */
+/**
+ * Creates the aggregates table unless it exists; a table of an earlier version gets the
+ * undelivered-alerts index it lacks (`ensureUndeliveredAlertsIndex`). Returns whether it was created.
+ */
 export async function ensureAggregatesTable(client: DynamoDBClient, tableName: string): Promise<boolean> {
-  if (await tableExists(client, tableName)) return false;
+  if (await tableExists(client, tableName)) {
+    await ensureUndeliveredAlertsIndex(client, tableName);
+    return false;
+  }
   try {
     await createAggregatesTable(client, tableName);
     return true;

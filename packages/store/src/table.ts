@@ -1,30 +1,122 @@
 /**
- * The aggregates table's definition for DynamoDB Local and the tests; the CDK stack declares the
- * same keys, stream and TTL from `items.ts`.
+ * The aggregates table's definition for DynamoDB Local and the tests; the CDK stack
+ * (stacks/Processing.ts) declares the same keys, index, stream and TTL from `layout.ts`.
  */
 
-import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
-import { PK, SK, TTL_ATTRIBUTE } from "./layout";
+import {
+  type AttributeDefinition,
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  type GlobalSecondaryIndex,
+  ScanCommand,
+  UpdateItemCommand,
+  UpdateTableCommand,
+  UpdateTimeToLiveCommand,
+} from "@aws-sdk/client-dynamodb";
+import { ALERT_ATTRIBUTES, KIND_ATTRIBUTE, PK, SK, TTL_ATTRIBUTE, UNDELIVERED_ALERTS_INDEX } from "./layout";
+import { allPages } from "./pages";
+
+/** The key attributes of the undelivered-alerts index, as a table declares them. */
+const INDEX_ATTRIBUTES: AttributeDefinition[] = [
+  { AttributeName: UNDELIVERED_ALERTS_INDEX.partitionKey, AttributeType: "S" },
+  { AttributeName: UNDELIVERED_ALERTS_INDEX.sortKey, AttributeType: "S" },
+];
+
+/** The undelivered-alerts index (`UNDELIVERED_ALERTS_INDEX`), on-demand like its table. */
+const UNDELIVERED_INDEX: GlobalSecondaryIndex = {
+  IndexName: UNDELIVERED_ALERTS_INDEX.name,
+  KeySchema: [
+    { AttributeName: UNDELIVERED_ALERTS_INDEX.partitionKey, KeyType: "HASH" },
+    { AttributeName: UNDELIVERED_ALERTS_INDEX.sortKey, KeyType: "RANGE" },
+  ],
+  Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [...UNDELIVERED_ALERTS_INDEX.projected] },
+};
 
 /**
- * Creates the table (on-demand, stream with new and old images, TTL on dedup items), as the CDK
- * stack does on AWS. For DynamoDB Local and tests.
+ * Creates the table (on-demand, stream with new and old images, TTL on dedup items, the
+ * undelivered-alerts index), as the CDK stack does on AWS. For DynamoDB Local and tests.
  */
 export async function createAggregatesTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
-      AttributeDefinitions: [
-        { AttributeName: PK, AttributeType: "S" },
-        { AttributeName: SK, AttributeType: "S" },
-      ],
+      AttributeDefinitions: [{ AttributeName: PK, AttributeType: "S" }, { AttributeName: SK, AttributeType: "S" }, ...INDEX_ATTRIBUTES],
       KeySchema: [
         { AttributeName: PK, KeyType: "HASH" },
         { AttributeName: SK, KeyType: "RANGE" },
       ],
       BillingMode: "PAY_PER_REQUEST",
       StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" },
+      GlobalSecondaryIndexes: [UNDELIVERED_INDEX],
     }),
   );
   await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } }));
+}
+
+/**
+ * Adds the undelivered-alerts index to a table created without it (a local data dir of an earlier
+ * version), lists in it the alerts that table holds fired and not yet published (a scan of the
+ * table, once: fine locally, not how a deployed table is migrated), and waits until the index is
+ * active (30 s at most). Returns whether the index was added.
+ */
+export async function ensureUndeliveredAlertsIndex(client: DynamoDBClient, tableName: string, pollMs = 100): Promise<boolean> {
+  const indexes = async () => (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.GlobalSecondaryIndexes ?? [];
+  if ((await indexes()).some((index) => index.IndexName === UNDELIVERED_ALERTS_INDEX.name)) return false;
+  try {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: INDEX_ATTRIBUTES,
+        GlobalSecondaryIndexUpdates: [{ Create: UNDELIVERED_INDEX }],
+      }),
+    );
+  } catch (error) {
+    // Another process is adding it: wait for it below.
+    if ((error as Error).name !== "ResourceInUseException") throw error;
+  }
+  // DynamoDB Local reports the index CREATING for a second or two, and fails writes to the table meanwhile.
+  for (let attempt = 1; ; attempt++) {
+    const index = (await indexes()).find((candidate) => candidate.IndexName === UNDELIVERED_ALERTS_INDEX.name);
+    if (index?.IndexStatus === "ACTIVE") break;
+    if (attempt * pollMs >= 30_000) throw new Error(`${tableName}: the index ${UNDELIVERED_ALERTS_INDEX.name} is still ${index?.IndexStatus ?? "missing"}`);
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+  const undelivered = await allPages((start) =>
+    client.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: "#kind = :alert AND attribute_not_exists(#published) AND attribute_not_exists(#undelivered)",
+        ExpressionAttributeNames: {
+          "#kind": KIND_ATTRIBUTE,
+          "#published": ALERT_ATTRIBUTES.publishedAt,
+          "#undelivered": ALERT_ATTRIBUTES.undelivered,
+          "#pk": PK,
+          "#sk": SK,
+        },
+        ExpressionAttributeValues: { ":alert": { S: "alert" } },
+        ProjectionExpression: "#pk, #sk",
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    ),
+  );
+  for (const key of undelivered) {
+    try {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: "SET #undelivered = :partition",
+          ConditionExpression: "attribute_exists(#pk) AND attribute_not_exists(#published)",
+          ExpressionAttributeNames: { "#undelivered": ALERT_ATTRIBUTES.undelivered, "#pk": PK, "#published": ALERT_ATTRIBUTES.publishedAt },
+          ExpressionAttributeValues: { ":partition": { S: UNDELIVERED_ALERTS_INDEX.partition } },
+        }),
+      );
+    } catch (error) {
+      // Published since the scan read it: nothing to list.
+      if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
+    }
+  }
+  return true;
 }
