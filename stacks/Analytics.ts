@@ -22,7 +22,7 @@
  *   this workgroup, the lake's Glue table and bucket, and the results bucket, instead of the
  *   account-wide QuickSight service role.
  */
-import { Duration } from "aws-cdk-lib";
+import { Duration, type Stack } from "aws-cdk-lib";
 import * as athena from "aws-cdk-lib/aws-athena";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as quicksight from "aws-cdk-lib/aws-quicksight";
@@ -109,6 +109,15 @@ export const DASHBOARD_FILTERS = [
   { id: "tenant", columnName: "tenant_id", title: "Tenant" },
   { id: "model", columnName: "model", title: "Model" },
 ] as const;
+
+/** What a role needs to run queries in the workgroup (its results bucket: `resultsAccess`). */
+export function workGroupAccess(stack: Stack, workGroupName: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: "AthenaWorkGroup",
+    actions: ["athena:GetWorkGroup", "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"],
+    resources: [stack.formatArn({ service: "athena", resource: "workgroup", resourceName: workGroupName })],
+  });
+}
 
 /** What a role that runs Athena queries in the workgroup needs of its results bucket: Athena writes the results as the caller. */
 export function resultsAccess(results: s3.IBucket): iam.PolicyStatement[] {

@@ -30,7 +30,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
 // By path, not by package name: see Lake.ts.
 import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
-import { Analytics, resultsAccess } from "./Analytics";
+import { Analytics, resultsAccess, workGroupAccess } from "./Analytics";
 import { type Config, config } from "./config";
 import { Lake, USAGE_PREFIX } from "./Lake";
 import { Processing } from "./Processing";
@@ -147,11 +147,7 @@ export function Reconcile({ stack, app }: StackContext) {
   const curBucketArn = `arn:${stack.partition}:s3:::${settings.curBucket}`;
   const statements = [
     registryRead(table.tableArn),
-    new iam.PolicyStatement({
-      sid: "AthenaWorkGroup",
-      actions: ["athena:GetWorkGroup", "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"],
-      resources: [stack.formatArn({ service: "athena", resource: "workgroup", resourceName: workGroupName })],
-    }),
+    workGroupAccess(stack, workGroupName),
     new iam.PolicyStatement({
       sid: "GlueTables",
       actions: ["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"],

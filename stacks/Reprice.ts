@@ -31,7 +31,7 @@ import { Function as SstFunction, type StackContext, use } from "sst/constructs"
 // By path, not by package name: see Lake.ts.
 import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
 import { dedupKey, tenantPk } from "../packages/store/src/keys";
-import { Analytics, resultsAccess } from "./Analytics";
+import { Analytics, resultsAccess, workGroupAccess } from "./Analytics";
 import { config } from "./config";
 import { Lake, USAGE_PREFIX } from "./Lake";
 import { Processing } from "./Processing";
@@ -96,11 +96,7 @@ export function Reprice({ stack, app }: StackContext) {
       resources: [table.tableArn],
       conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": REPRICE_LEADING_KEYS } },
     }),
-    new iam.PolicyStatement({
-      sid: "AthenaWorkGroup",
-      actions: ["athena:GetWorkGroup", "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"],
-      resources: [stack.formatArn({ service: "athena", resource: "workgroup", resourceName: workGroupName })],
-    }),
+    workGroupAccess(stack, workGroupName),
     new iam.PolicyStatement({
       sid: "GlueUsageTable",
       actions: ["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"],

@@ -118,7 +118,10 @@ export const ConfigSchema = z
       context.addIssue({ code: "custom", path: ["pricesOnly"], message: "needs BEDROCK_SPEND_PRICE_OVERLAY, the catalog to use alone" });
     }
     if (settings.priceOverlay) {
-      const problem = catalogProblem(settings.priceOverlay, settings.pricesOnly);
+      const origin = "BEDROCK_SPEND_PRICE_OVERLAY";
+      const problem = jsonProblem(settings.priceOverlay, (json) =>
+        catalogFrom(settings.pricesOnly ? { kind: "only", json, origin } : { kind: "overlay", json, origin }),
+      );
       if (problem) context.addIssue({ code: "custom", path: ["priceOverlay"], message: problem });
     }
     // The validators the CLI uses: a bad map fails the synth naming the entry, not every cold start.
@@ -149,11 +152,8 @@ export const ConfigSchema = z
         });
     }
     if (settings.usageTypes) {
-      try {
-        parseUsageTypeMap(JSON.parse(settings.usageTypes), "BEDROCK_SPEND_USAGE_TYPES");
-      } catch (error) {
-        context.addIssue({ code: "custom", path: ["usageTypes"], message: (error as Error).message.replace("BEDROCK_SPEND_USAGE_TYPES: ", "") });
-      }
+      const problem = jsonProblem(settings.usageTypes, (json) => parseUsageTypeMap(json, "BEDROCK_SPEND_USAGE_TYPES"));
+      if (problem) context.addIssue({ code: "custom", path: ["usageTypes"], message: problem });
     }
   });
 
@@ -170,21 +170,6 @@ function jsonProblem(text: string, check: (json: unknown) => unknown): string | 
     return undefined;
   } catch (error) {
     return (error as Error).message.replace(/^BEDROCK_SPEND_[A-Z_]+: /, "");
-  }
-}
-
-function catalogProblem(text: string, only: boolean): string | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    return `is not valid JSON: ${(error as Error).message}`;
-  }
-  try {
-    catalogFrom(only ? { kind: "only", json, origin: "BEDROCK_SPEND_PRICE_OVERLAY" } : { kind: "overlay", json, origin: "BEDROCK_SPEND_PRICE_OVERLAY" });
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
   }
 }
 
