@@ -480,6 +480,7 @@ describe("bedrock-spend reconcile", () => {
     expect(report.totals.netBillCostUsd).toBe(report.totals.billCostUsd);
   });
 
+  // Four CLI processes, one of them the local stack (ingest): ~25 s alone, over 60 s beside the rest of the suite on 2 cores.
   it("reads the logs from a data dir's lake, the same as from the files, keeps the last report there, and prints a table", async () => {
     // Prepare
     const { cur, logs } = await billAndLogs("csv.gz");
@@ -512,7 +513,7 @@ describe("bedrock-spend reconcile", () => {
     expect(text.stdout).toMatch(
       /rows agree; [\d,]+ line items read\. logs [\d.]+ USD, bill [\d.]+ USD \(unmapped [\d.]+\), drift -?[\d.]+ USD \(-?[\d.]+%\); net bill [\d.]+ USD\n$/,
     );
-  });
+  }, 180_000);
 
   it("learns the bill's rates as a price file: prices suggest writes Nova Micro 10% above the catalog, and the file checks", async () => {
     // Prepare
