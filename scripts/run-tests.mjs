@@ -55,12 +55,21 @@ const steps = [
   ["benchmark smoke run", "pnpm", ["bench", "--quick"]],
 ];
 
+/** The first line of a failure message, without the colour codes. */
+const firstLine = (message) =>
+  (message ?? "no message")
+    .replace(/\u001b\[[0-9;]*m/g, "")
+    .split("\n")[0]
+    .slice(0, 300);
+
 mkdirSync("test-output", { recursive: true });
 process.stderr.write(`== Node.js ${process.version} (${process.execPath})\n`);
 process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 let failedStep;
 let passed = 0;
 let failed = 0;
+/** Names of the failed tests, repeated at the end so that a log's last lines say what failed. */
+const failures = [];
 for (const [name, command, args, report, env] of steps) {
   process.stderr.write(`\n== ${name}: ${command} ${args.join(" ")}\n`);
   const result = spawnSync(command, args, { stdio: "inherit", env: { ...process.env, ...env } });
@@ -71,10 +80,18 @@ for (const [name, command, args, report, env] of steps) {
     if (!report) break;
   }
   if (!report) continue;
+  const failedBefore = failures.length;
   try {
     const summary = JSON.parse(readFileSync(`test-output/${report}`, "utf8"));
     passed += summary.numPassedTests ?? 0;
-    failed += (summary.numFailedTests ?? 0) + (summary.numFailedTestSuites ?? 0);
+    // Vitest counts a describe block holding a failed test as a failed suite too, so suites are
+    // counted only when a file failed with no failed test in it (an import or hook error).
+    for (const file of summary.testResults ?? []) {
+      const failedTests = (file.assertionResults ?? []).filter((test) => test.status === "failed");
+      for (const test of failedTests) failures.push(`${name}: ${file.name}: ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
+      if (file.status === "failed" && failedTests.length === 0) failures.push(`${name}: ${file.name}: ${firstLine(file.message)}`);
+    }
+    failed += failures.length - failedBefore;
     if ((summary.numPendingTests ?? 0) + (summary.numTodoTests ?? 0) > 0) {
       process.stderr.write(`== ${summary.numPendingTests + summary.numTodoTests} tests were skipped: skipped tests are defects here\n`);
       failedStep ??= "skipped tests";
@@ -84,5 +101,6 @@ for (const [name, command, args, report, env] of steps) {
   }
 }
 if (failedStep && failed === 0) failed = 1;
+for (const failure of failures) process.stdout.write(`\nFAILED ${failure}`);
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
 process.exit(failedStep ? 1 : 0);

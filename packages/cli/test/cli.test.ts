@@ -420,10 +420,13 @@ describe("bedrock-spend reconcile", () => {
   const pricer = new Pricer({ catalog: defaultCatalog(), profiles: StaticProfileMap.fromJson(APPLICATION_PROFILES) });
 
   /** Two days of generated traffic as Bedrock's JSON Lines, and its bill with Nova Micro billed 10% above the catalog. */
-  async function billAndLogs(format: "parquet" | "csv.gz"): Promise<{ cur: string; logs: string }> {
+  /** A bill and its logs over the same two days (the bill's last day open): `count` invocations. */
+  async function billAndLogs(format: "parquet" | "csv.gz", count = 1500): Promise<{ cur: string; logs: string }> {
     const lines: string[] = [];
     const records: UsageRecord[] = [];
-    for (const item of generateTraffic({ seed: "reconcile-cli", count: 1500, start: "2026-11-10T00:00:00Z", ratePerSecond: 0.0125, bodyBytes: 32 })) {
+    // 1,500 invocations at 0.0125/s span 33 hours from midnight: the rate keeps that span for any count.
+    const ratePerSecond = (0.0125 * count) / 1500;
+    for (const item of generateTraffic({ seed: "reconcile-cli", count, start: "2026-11-10T00:00:00Z", ratePerSecond, bodyBytes: 32 })) {
       if (item.kind !== "record") continue;
       lines.push(JSON.stringify(item.record));
       const parsed = parseInvocationLog(item.record);
@@ -482,8 +485,8 @@ describe("bedrock-spend reconcile", () => {
 
   // Four CLI processes, one of them the local stack (ingest): ~25 s alone, over 60 s beside the rest of the suite on 2 cores.
   it("reads the logs from a data dir's lake, the same as from the files, keeps the last report there, and prints a table", async () => {
-    // Prepare
-    const { cur, logs } = await billAndLogs("csv.gz");
+    // Prepare: fewer invocations, since ingest runs them through DynamoDB Local (about 130 a second)
+    const { cur, logs } = await billAndLogs("csv.gz", 400);
     const dataDir = mkdtempSync(join(tmpdir(), "bedrock-spend-reconcile-"));
     const profiles = join(logs, "..", "profiles.json");
     const ingest = await cli(["ingest", logs, "--data-dir", dataDir, "--profiles", profiles, "--json"]);
@@ -513,7 +516,7 @@ describe("bedrock-spend reconcile", () => {
     expect(text.stdout).toMatch(
       /rows agree; [\d,]+ line items read\. logs [\d.]+ USD, bill [\d.]+ USD \(unmapped [\d.]+\), drift -?[\d.]+ USD \(-?[\d.]+%\); net bill [\d.]+ USD\n$/,
     );
-  }, 180_000);
+  }, 120_000);
 
   it("learns the bill's rates as a price file: prices suggest writes Nova Micro 10% above the catalog, and the file checks", async () => {
     // Prepare
