@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { MemoryRawFailureStore } from "@bedrock-spend/adapters";
 import { defaultCatalog, Pricer } from "@bedrock-spend/core";
 import {
   type BatchStats,
@@ -65,7 +66,8 @@ const INVOKE: Record<MetricEmitter["handler"], () => Promise<unknown>> = {
     vi.mocked(processBatch).mockResolvedValue({ retryFrom: "7", stats, outcome: {} as never });
     return createAggregateHandler({} as never)({ Records: [] });
   },
-  transform: () => createTransformHandler({ pricer: new Pricer({ catalog: defaultCatalog() }) })(firehoseEvent([controlMessageData()])),
+  transform: () =>
+    createTransformHandler({ pricer: new Pricer({ catalog: defaultCatalog() }), failures: new MemoryRawFailureStore() })(firehoseEvent([controlMessageData()])),
   redrive: async () => {
     vi.mocked(redrive).mockResolvedValue({ messages: 3, counted: 2, duplicates: 1, resolved: 2, kept: [{ handle: "h", reason: "still invalid" }] });
     return createRedriveHandler({} as never)();
@@ -173,6 +175,8 @@ const CONFIGURED: Record<string, string> = {
   [ENV.curTable]: "cur",
   [ENV.curFormat]: "parquet",
   [ENV.reconcileWindowDays]: "3",
+  [ENV.rawFailureBucket]: "raw-failures",
+  [ENV.lakeRedriveStream]: "lake-redrive",
 };
 
 const FROM_ENVIRONMENT: Record<MetricEmitter["handler"], (env: Environment) => unknown> = {

@@ -1,8 +1,11 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { MemoryRawFailureStore } from "@bedrock-spend/adapters";
 import { decodeBytes, defaultCatalog, Pricer, parseUsd, USAGE_COLUMNS, type UsageRecord } from "@bedrock-spend/core";
 import { applicationProfileMap, encodeKinesisData, gzipStable, type TrafficItem } from "@bedrock-spend/traffic";
 import type { FirehoseTransformationResultRecord } from "aws-lambda";
+import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { pricerFromEnv } from "../src/lib/env";
 import { logger, metrics } from "../src/lib/powertools";
@@ -52,8 +55,12 @@ describe("Function: createTransformHandler()", () => {
   let addMetric: MockInstance<Metrics["addMetric"]>;
   let info: MockInstance<Logger["info"]>;
   let warn: MockInstance<Logger["warn"]>;
+  let error: MockInstance<Logger["error"]>;
+  let store: MemoryRawFailureStore;
 
   beforeEach(() => {
+    store = new MemoryRawFailureStore();
+    error = vi.spyOn(logger, "error").mockImplementation(() => undefined);
     addMetric = vi.spyOn(metrics, "addMetric").mockReturnValue(metrics);
     vi.spyOn(metrics, "addDimension").mockReturnValue(metrics);
     info = vi.spyOn(logger, "info").mockImplementation(() => undefined);
@@ -64,16 +71,46 @@ describe("Function: createTransformHandler()", () => {
     vi.restoreAllMocks();
   });
 
-  it("answers every record of a Kinesis-sourced event once, in order, with the contract's result", async () => {
+  it("answers every record of a Kinesis-sourced event once, in order, and keeps the failures as received in the store, answered Dropped", async () => {
     // Prepare
     const event = firehoseEvent(EVENT_DATA);
-    const handler = createTransformHandler({ pricer });
+    const handler = createTransformHandler({ pricer, failures: store });
 
     // Act
     const response = await handler(event);
 
     // Assess
     expect(response.records.map((record) => record.recordId)).toEqual(event.records.map((record) => record.recordId));
+    expect(response.records.map((record) => record.result)).toEqual([...trafficData.map(() => "Ok"), "Dropped", "Dropped", "Dropped", "Dropped"]);
+    for (const record of response.records) {
+      if (record.result === "Dropped") expect(record.data).toBe("");
+      // Only the contract's fields: nothing of the input's Kinesis metadata leaks back.
+      expect(Object.keys(record).every((key) => ["recordId", "result", "data", "metadata"].includes(key))).toBe(true);
+    }
+    // The three failures, with their content as received, their reason and where they came from: one batch, the invocation's.
+    expect([...store.batches.keys()]).toEqual([event.invocationId]);
+    const failed = event.records.slice(-3);
+    expect(store.all()).toEqual(
+      failed.map((record, index) => ({
+        recordId: record.recordId,
+        data: record.data,
+        reason: ["base64", "invalid", "invalid"][index],
+        fields: [["data"], ["gzip"], ["json"]][index],
+        failedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        source: `kinesis:${record.kinesisRecordMetadata?.shardId}:${record.kinesisRecordMetadata?.sequenceNumber}`,
+      })),
+    );
+  });
+
+  it("answers the failures ProcessingFailed as received when the store is down (Firehose then keeps them), logging an error", async () => {
+    // Prepare
+    const event = firehoseEvent(EVENT_DATA);
+    store.failWith = new Error("AccessDenied: kms:GenerateDataKey");
+
+    // Act
+    const response = await createTransformHandler({ pricer, failures: store })(event);
+
+    // Assess
     expect(response.records.map((record) => record.result)).toEqual([
       ...trafficData.map(() => "Ok"),
       "Dropped",
@@ -83,15 +120,41 @@ describe("Function: createTransformHandler()", () => {
     ]);
     response.records.forEach((record, index) => {
       if (record.result === "ProcessingFailed") expect(record.data).toBe(event.records[index]?.data);
-      // Only the contract's fields: nothing of the input's Kinesis metadata leaks back.
-      expect(Object.keys(record).every((key) => ["recordId", "result", "data", "metadata"].includes(key))).toBe(true);
     });
+    expect(addMetric).toHaveBeenCalledWith("RawFailuresUnkept", "Count", 3);
+    expect(addMetric).toHaveBeenCalledWith("RawFailuresKept", "Count", 0);
+    expect(error).toHaveBeenCalledWith(
+      "records transformed, failures not all kept",
+      expect.objectContaining({ storeError: "AccessDenied: kms:GenerateDataKey", kept: 0, unkept: 3 }),
+    );
+  });
+
+  it("keeps every record of a batch the transform throws on (a defect), reason transform-error, and answers them Dropped", async () => {
+    // Prepare: a pricer that breaks, as a defect would
+    const broken = new Pricer({ catalog: defaultCatalog() });
+    vi.spyOn(broken, "price").mockImplementation(() => {
+      throw new TypeError("cannot read properties of undefined");
+    });
+    const event = firehoseEvent(trafficData.slice(0, 3));
+
+    // Act
+    const response = await createTransformHandler({ pricer: broken, failures: store })(event);
+
+    // Assess
+    expect(response.records.map((record) => record.result)).toEqual(["Dropped", "Dropped", "Dropped"]);
+    expect(store.all().map((failure) => [failure.data, failure.reason, failure.fields])).toEqual(
+      event.records.map((record) => [record.data, "transform-error", ["TypeError"]]),
+    );
+    expect(error).toHaveBeenCalledWith(
+      "records transformed, failures not all kept",
+      expect.objectContaining({ transformError: "TypeError: cannot read properties of undefined", kept: 3, unkept: 0 }),
+    );
   });
 
   it("writes the documents, costs and partition keys the Pricer computes, and no body text", async () => {
     // Prepare
     const event = firehoseEvent(EVENT_DATA);
-    const handler = createTransformHandler({ pricer });
+    const handler = createTransformHandler({ pricer, failures: store });
 
     // Act
     const response = await handler(event);
@@ -123,7 +186,7 @@ describe("Function: createTransformHandler()", () => {
   it("measures the invocation with EMF metrics and logs its counts with the invocation id", async () => {
     // Prepare
     const event = firehoseEvent(EVENT_DATA);
-    const handler = createTransformHandler({ pricer });
+    const handler = createTransformHandler({ pricer, failures: store });
     const usage = trafficData.flatMap((data) => usageOf(data));
     const costPico = usage.reduce((sum, record) => sum + (record.cost_usd === null ? 0n : (parseUsd(record.cost_usd) as bigint)), 0n);
     const malformed = traffic.items.filter((item) => item.kind === "malformed").length;
@@ -140,6 +203,8 @@ describe("Function: createTransformHandler()", () => {
       Dropped: 1,
       ProcessingFailed: 3,
       OversizeFailed: 0,
+      RawFailuresKept: 3,
+      RawFailuresUnkept: 0,
       CostMicroUSD: Number(costPico / 1_000_000n),
     });
     // The malformed lines, plus one invalid item for each of the truncated gzip and the non-JSON text.
@@ -150,7 +215,7 @@ describe("Function: createTransformHandler()", () => {
     expect(info).not.toHaveBeenCalled();
     expect(warn).toHaveBeenCalledTimes(1);
     const [message, summary] = warn.mock.calls[0] as [string, Record<string, unknown>];
-    expect(message).toMatch(/failed/);
+    expect(message).toBe("records transformed, some failed and were kept");
     expect(summary).toMatchObject({ invocationId: event.invocationId, recordsIn: EVENT_DATA.length, processingFailed: 3, costPico: costPico.toString() });
     expect(summary.failures).toEqual([
       { recordId: event.records.at(-3)?.recordId, reason: "base64", fields: ["data"] },
@@ -163,17 +228,17 @@ describe("Function: createTransformHandler()", () => {
 
   it("logs at info level when every record is transformed", async () => {
     // Act
-    await createTransformHandler({ pricer })(firehoseEvent([trafficData[2] as string, controlMessageData()]));
+    await createTransformHandler({ pricer, failures: store })(firehoseEvent([trafficData[2] as string, controlMessageData()]));
 
     // Assess
     expect(warn).not.toHaveBeenCalled();
     expect(info).toHaveBeenCalledWith("records transformed", expect.objectContaining({ ok: 1, dropped: 1, processingFailed: 0 }));
   });
 
-  it("keeps its response under the configured budget and fails the overflow as received", async () => {
+  it("keeps its response under the configured budget and keeps the overflow as received (reason oversize)", async () => {
     // Prepare
     const event = firehoseEvent(trafficData);
-    const full = await createTransformHandler({ pricer })(event);
+    const full = await createTransformHandler({ pricer, failures: store })(event);
     const asReceived = Buffer.byteLength(
       JSON.stringify({ records: event.records.map(({ recordId, data }) => ({ recordId, result: "ProcessingFailed", data })) }),
     );
@@ -181,13 +246,16 @@ describe("Function: createTransformHandler()", () => {
     addMetric.mockClear();
 
     // Act
-    const response = await createTransformHandler({ pricer, maxResponseBytes })(event);
+    const response = await createTransformHandler({ pricer, failures: store, maxResponseBytes })(event);
 
     // Assess
     expect(Buffer.byteLength(JSON.stringify(response))).toBeLessThanOrEqual(maxResponseBytes);
-    const overflow = response.records.filter((record) => record.result === "ProcessingFailed");
+    const overflow = response.records.filter((record) => record.result === "Dropped");
     expect(overflow.length).toBeGreaterThan(0);
-    for (const record of overflow) expect(record.data).toBe(event.records.find((input) => input.recordId === record.recordId)?.data);
+    expect(response.records.some((record) => record.result === "ProcessingFailed")).toBe(false);
+    expect(store.all().map((failure) => [failure.recordId, failure.reason, failure.data])).toEqual(
+      overflow.map((record) => [record.recordId, "oversize", event.records.find((input) => input.recordId === record.recordId)?.data]),
+    );
     expect(addMetric).toHaveBeenCalledWith("OversizeFailed", "Count", overflow.length);
     expect(addMetric).toHaveBeenCalledWith("ProcessingFailed", "Count", 0);
   });
@@ -195,10 +263,14 @@ describe("Function: createTransformHandler()", () => {
 
 describe("Function: handler", () => {
   const env = { ...process.env };
+  const s3 = mockClient(S3Client);
   let output: string[];
 
   beforeEach(() => {
     vi.resetModules();
+    s3.reset();
+    s3.on(PutObjectCommand).resolves({ ETag: '"e"' });
+    process.env.RAW_FAILURE_BUCKET = "bedrock-spend-raw-failures";
     delete process.env.PRICE_OVERLAY;
     delete process.env.PROFILE_MAP;
     delete process.env.METADATA_ALIASES;
@@ -257,8 +329,38 @@ describe("Function: handler", () => {
       Dropped: 1,
       ProcessingFailed: 3,
     });
-    const log = json.find((line) => line.message === "records transformed, some failed");
-    expect(log).toMatchObject({ level: "WARN", invocationId: event.invocationId, function_name: "bedrock-spend-transform", usageRows: expected.length });
+    const log = json.find((line) => line.message === "records transformed, some failed and were kept");
+    expect(log).toMatchObject({
+      level: "WARN",
+      invocationId: event.invocationId,
+      function_name: "bedrock-spend-transform",
+      usageRows: expected.length,
+      kept: 3,
+    });
+    // The three failures, in one object of the raw failure bucket, filed by day and invocation.
+    const puts = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
+    expect(puts).toHaveLength(1);
+    expect(puts[0]).toMatchObject({
+      Bucket: "bedrock-spend-raw-failures",
+      Key: expect.stringMatching(new RegExp(`^\\d{4}/\\d\\d/\\d\\d/${event.invocationId}\\.jsonl$`)),
+    });
+    expect(
+      String(puts[0]?.Body)
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line).data),
+    ).toEqual(event.records.slice(-3).map((record) => record.data));
+  });
+
+  it("fails closed on the first invocation without its raw failure bucket", async () => {
+    // Prepare
+    delete process.env.RAW_FAILURE_BUCKET;
+
+    // Act
+    const { handler } = await import("../src/transform");
+
+    // Assess
+    await expect(handler(firehoseEvent([controlMessageData()]), lambdaContext())).rejects.toThrow(/RAW_FAILURE_BUCKET/);
   });
 
   it("imports without configuration and fails closed on the first invocation when it is wrong", async () => {

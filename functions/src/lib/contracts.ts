@@ -74,10 +74,14 @@ export const TRANSFORM_METRICS = {
   invalidRecords: { name: "InvalidRecords" },
   /** Firehose records dropped on purpose (control messages). */
   dropped: { name: "Dropped" },
-  /** Records returned `ProcessingFailed` for their content (kept under the lake's error prefix). */
+  /** Records that failed for their content (kept in the raw failure bucket). */
   processingFailed: { name: "ProcessingFailed" },
   /** Records returned `ProcessingFailed` because the response would exceed Firehose's limit. */
   oversizeFailed: { name: "OversizeFailed" },
+  /** Failed records kept with their raw content in the raw failure bucket (answered `Dropped`), for `lake-redrive`. */
+  rawFailuresKept: { name: "RawFailuresKept" },
+  /** Failed records the raw failure bucket did not take: Firehose wrote them, prompts included, under the lake's error prefix (alarmed). */
+  rawFailuresUnkept: { name: "RawFailuresUnkept" },
   /** Rows written under another day's partition than their own (a payload across midnight UTC). */
   crossPartitionRows: { name: "CrossPartitionRows" },
   /** Size of the response to Firehose. */
@@ -236,6 +240,10 @@ export enum ENV {
   usageTypes = "USAGE_TYPES",
   /** Days the scheduled reconciliation covers, ending yesterday, optional, default 3 (reconcile). */
   reconcileWindowDays = "RECONCILE_WINDOW_DAYS",
+  /** The bucket (under a customer-managed key) of the lake's raw failures, required (transform, lake-redrive). */
+  rawFailureBucket = "RAW_FAILURE_BUCKET",
+  /** The Direct PUT delivery stream a lake redrive sends raw failures to, required (lake-redrive). */
+  lakeRedriveStream = "LAKE_REDRIVE_STREAM",
 }
 
 /** The name of an environment variable in the contract: an `ENV` member, or its string. */

@@ -7,6 +7,8 @@ export * from "./athena-reconcile-source";
 export * from "./athena-reprice-lake";
 export * from "./dead-letter";
 export * from "./file-dead-letter";
+export * from "./firehose-redrive";
 export * from "./kinesis-reader";
 export * from "./memory-dead-letter";
+export * from "./raw-failures";
 export * from "./sqs-dead-letter";

@@ -81,33 +81,55 @@ export class LocalFirehose {
     if (batch.length === 0) return;
     this.buffer = [];
     this.bufferedBytes = 0;
-    const byId = new Map<string, ConsumedRecord>();
+    await this.transformAndDeliver(
+      batch.map((record, index) => ({
+        recordId: `${String(index).padStart(6, "0")}-${record.sequenceNumber}`,
+        approximateArrivalTimestamp: record.arrivedAt,
+        data: encodeBase64(record.data),
+        kinesisRecordMetadata: {
+          shardId: record.shardId,
+          partitionKey: record.partitionKey,
+          approximateArrivalTimestamp: record.arrivedAt,
+          sequenceNumber: record.sequenceNumber,
+          subsequenceNumber: "0",
+        },
+      })),
+    );
+    this.stats.flushes++;
+    // Records are in sequence order within a shard: the last one of each shard is its checkpoint.
+    for (const record of batch) this.consumer.commit(record.shardId, record.sequenceNumber);
+  }
+
+  /**
+   * Sends records (base64 data, as kept in the lake's raw failures) through the transform and the
+   * delivery, as the redrive delivery stream (Direct PUT) does on AWS: no stream, no checkpoint.
+   */
+  async redrive(records: readonly { data: string }[]): Promise<void> {
+    const now = this.options.now();
+    await this.transformAndDeliver(
+      records.map((record, index) => ({ recordId: `redrive-${String(index).padStart(6, "0")}`, approximateArrivalTimestamp: now, data: record.data })),
+    );
+  }
+
+  private async transformAndDeliver(records: FirehoseTransformationEvent["records"]): Promise<void> {
     const event: FirehoseTransformationEvent = {
       invocationId: randomUUID(),
       deliveryStreamArn: this.options.deliveryStreamArn,
-      sourceKinesisStreamArn: this.options.sourceStreamArn,
+      ...(records[0]?.kinesisRecordMetadata ? { sourceKinesisStreamArn: this.options.sourceStreamArn } : {}),
       region: this.options.region,
-      records: batch.map((record, index) => {
-        const recordId = `${String(index).padStart(6, "0")}-${record.sequenceNumber}`;
-        byId.set(recordId, record);
-        return {
-          recordId,
-          approximateArrivalTimestamp: record.arrivedAt,
-          data: encodeBase64(record.data),
-          kinesisRecordMetadata: {
-            shardId: record.shardId,
-            partitionKey: record.partitionKey,
-            approximateArrivalTimestamp: record.arrivedAt,
-            sequenceNumber: record.sequenceNumber,
-            subsequenceNumber: "0",
-          },
-        };
-      }),
+      records: [...records],
     };
+    const byId = new Map(records.map((record) => [record.recordId, record]));
     const result = await this.transform(event);
     const rows: UsageRecord[] = [];
     const failures: FirehoseFailure[] = [];
     const now = new Date(this.options.now()).toISOString();
+    const failed = (record: FirehoseTransformationEvent["records"][number]): FirehoseFailure => ({
+      recordId: record.recordId,
+      data: record.data,
+      source: record.kinesisRecordMetadata ? kinesisSource(record.kinesisRecordMetadata.shardId, record.kinesisRecordMetadata.sequenceNumber) : "redrive",
+      failedAt: now,
+    });
     for (const output of result.records) {
       const source = byId.get(output.recordId);
       if (!source) throw new Error(`transform returned an unknown recordId ${output.recordId}`);
@@ -120,29 +142,14 @@ export class LocalFirehose {
       } else if (output.result === "Dropped") {
         this.stats.dropped++;
       } else {
-        failures.push({
-          recordId: output.recordId,
-          data: encodeBase64(source.data),
-          source: kinesisSource(source.shardId, source.sequenceNumber),
-          failedAt: now,
-        });
+        failures.push(failed(source));
       }
     }
     // Firehose counts a recordId the transform did not return as failed.
-    for (const [recordId, record] of byId) {
-      failures.push({
-        recordId,
-        data: encodeBase64(record.data),
-        source: kinesisSource(record.shardId, record.sequenceNumber),
-        failedAt: now,
-      });
-    }
+    for (const record of byId.values()) failures.push(failed(record));
     if (rows.length > 0) await this.options.deliver(rows);
     if (failures.length > 0) await this.options.fail(failures);
-    this.stats.flushes++;
     this.stats.rows += rows.length;
     this.stats.failed += failures.length;
-    // Records are in sequence order within a shard: the last one of each shard is its checkpoint.
-    for (const record of batch) this.consumer.commit(record.shardId, record.sequenceNumber);
   }
 }

@@ -13,6 +13,7 @@ export * from "./firehose";
 export * from "./kinesis-consumer";
 export * from "./kinesis-put";
 export * from "./lake-delivery";
+export * from "./lake-errors";
 export * from "./local-stack";
 export * from "./local-table";
 export * from "./lock";

@@ -50,7 +50,7 @@ import {
   startKinesalite,
 } from "@bedrock-spend/emulators";
 import { DuckDbLakeWriter, LocalAthena } from "@bedrock-spend/local-lake";
-import type { KinesisBatchInfo } from "@bedrock-spend/pipeline";
+import { type KinesisBatchInfo, type LakeRedriveResult, redriveLakeFailures } from "@bedrock-spend/pipeline";
 import {
   AggregatesStore,
   alertIdOf,
@@ -72,6 +72,7 @@ import { LocalFirehose } from "./firehose";
 import { KinesisConsumer } from "./kinesis-consumer";
 import { ensureStream, type PutReceipt, putPayloadRecords } from "./kinesis-put";
 import { LakeDelivery, lakeRequestIds } from "./lake-delivery";
+import { FileRawFailureStore, LocalLakeErrors } from "./lake-errors";
 import { acquireLock, type DataDirLock, type LockInfo } from "./lock";
 import { onShutdownSignal } from "./shutdown";
 
@@ -239,6 +240,8 @@ export class LocalStack {
   private readonly alertsById = new Map<string, FiredAlert>();
   private readonly chaos: Chaos | null;
   private readonly consumers: ConsumerLoops;
+  /** The local Firehose and its delivery, for the lake redrive. */
+  private readonly lake: { firehose: LocalFirehose; delivery: LakeDelivery };
   private stopping = false;
   private stopped: Promise<void> | undefined;
   private removeSignal: () => void = () => {};
@@ -383,13 +386,19 @@ export class LocalStack {
       stats: this.stats,
       onError: (message) => this.log("error", message),
     });
-    const firehose = new LocalFirehose(firehoseConsumer, quiet(handlers.transform.createTransformHandler({ pricer: livePricing })), {
+    // The transform keeps what it cannot turn into rows under lake-errors/ (on AWS, the raw failure bucket).
+    const rawFailures = new FileRawFailureStore(this.layout.lakeErrors, (count) => {
+      this.stats.lakeErrors += count;
+    });
+    const transform = handlers.transform.createTransformHandler({ pricer: livePricing, failures: rawFailures, now: () => new Date(this.clock()) });
+    const firehose = new LocalFirehose(firehoseConsumer, quiet(transform), {
       deliveryStreamArn: "arn:aws:firehose:us-east-1:000000000000:deliverystream/bedrock-spend-local",
       sourceStreamArn: streamArn,
       bufferIntervalMs: options.firehoseIntervalMs ?? 1000,
       deliver: (rows) => delivery.deliver(rows),
       fail: (failures) => delivery.fail(failures),
     });
+    this.lake = { firehose, delivery };
     const streams = localDynamoDbStreamsClient(dynamo.endpoint);
     this.clients.push(streams);
     const streamReader = new DynamoDbStreamReader({
@@ -510,6 +519,17 @@ export class LocalStack {
   /** One round of everything: aggregate mapping, Firehose (flushing when due, or now with `force`), budget alerts; then the checkpoints are saved. */
   pump(options: { force?: boolean } = {}): Promise<PumpRound> {
     return this.consumers.pump(options.force ?? false);
+  }
+
+  /**
+   * `bedrock-spend redrive --lake-errors`: every raw failure under `lake-errors/` through the
+   * transform again, into the lake, as the lake-redrive function does on AWS; rows the lake writer
+   * had failed to write are written. What fails again is kept again, in a new file.
+   */
+  redriveLakeErrors(): Promise<LakeRedriveResult> {
+    const { firehose, delivery } = this.lake;
+    const errors = new LocalLakeErrors(this.layout.lakeErrors, (rows) => delivery.deliver(rows));
+    return redriveLakeFailures([errors], { send: (failures) => firehose.redrive(failures) });
   }
 
   /** Pumps until nothing new arrives (the Firehose flushed each round): what `ingest` waits for. */

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { CreateStreamCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
-import { MemoryAlertPublisher, MemoryDeadLetterQueue, type QuarantinedRecord } from "@bedrock-spend/adapters";
+import { MemoryAlertPublisher, MemoryDeadLetterQueue, MemoryRawFailureStore, type QuarantinedRecord } from "@bedrock-spend/adapters";
 import { defaultCatalog, fixedClock, Pricer, parseInvocationLog, parseUsd, type UsageRecord } from "@bedrock-spend/core";
 import {
   DynamoDbStreamReader,
@@ -61,7 +61,7 @@ describe("Local pipeline with the real handlers", () => {
       { streamArn, batchSize: 7, onFailure: (info) => deadLetters.sendRaw({ KinesisBatchInfo: info }) },
     );
     const lake: UsageRecord[] = [];
-    const firehose = new LocalFirehose(new KinesisConsumer(kinesis, streamName), createTransformHandler({ pricer }), {
+    const firehose = new LocalFirehose(new KinesisConsumer(kinesis, streamName), createTransformHandler({ pricer, failures: new MemoryRawFailureStore() }), {
       deliveryStreamArn: "arn:aws:firehose:us-east-1:000000000000:deliverystream/local",
       sourceStreamArn: streamArn,
       bufferRecords: 6,

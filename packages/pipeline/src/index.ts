@@ -5,6 +5,7 @@ export * from "./aggregate-batch";
 export * from "./alert-delivery";
 export * from "./alert-sweep";
 export * from "./budget-alerts";
+export * from "./lake-failures";
 export * from "./reconcile-job";
 export * from "./redrive";
 export * from "./reprice";
