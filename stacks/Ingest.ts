@@ -4,7 +4,7 @@
  * it back on removal), and the CloudWatch Logs subscription that feeds every log event into the
  * Kinesis stream both consumers (Firehose and the aggregate function) read.
  */
-import { ArnFormat, CustomResource, Duration, type Stack } from "aws-cdk-lib";
+import { ArnFormat, CustomResource, Duration, type RemovalPolicy, type Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kinesis from "aws-cdk-lib/aws-kinesis";
 import * as kms from "aws-cdk-lib/aws-kms";
@@ -38,11 +38,13 @@ export function Ingest({ stack, app }: StackContext) {
   const settings = config();
   const removalPolicy = removalPolicyOf(app.stage);
 
-  // On-demand, encrypted with the AWS-managed key (alias/aws/kinesis): producers (CloudWatch Logs)
-  // and consumers (Lambda, Firehose) then need no KMS permissions of their own.
+  // On-demand, encrypted with a key of the stage's own (not alias/aws/kinesis, which every
+  // principal of the account with kinesis:GetRecords can decrypt): the records hold whole prompts.
+  const streamKey = streamEncryptionKey(stack, app.stage, removalPolicy);
   const stream = new kinesis.Stream(stack, "Invocations", {
     streamMode: kinesis.StreamMode.ON_DEMAND,
-    encryption: kinesis.StreamEncryption.MANAGED,
+    encryption: kinesis.StreamEncryption.KMS,
+    encryptionKey: streamKey,
     retentionPeriod: STREAM_RETENTION,
   });
 
@@ -183,8 +185,11 @@ export function Ingest({ stack, app }: StackContext) {
     // Inline: CloudWatch Logs tests the destination when the filter (which references the role) is created.
     inlinePolicies: {
       PutRecords: new iam.PolicyDocument({
-        // The stream uses the AWS-managed key: no KMS permission is needed to write to it.
-        statements: [new iam.PolicyStatement({ actions: ["kinesis:PutRecord", "kinesis:PutRecords"], resources: [stream.streamArn] })],
+        statements: [
+          new iam.PolicyStatement({ actions: ["kinesis:PutRecord", "kinesis:PutRecords"], resources: [stream.streamArn] }),
+          // A producer of an encrypted stream: Kinesis asks KMS for a data key on its behalf.
+          new iam.PolicyStatement({ actions: ["kms:GenerateDataKey"], resources: [streamKey.keyArn] }),
+        ],
       }),
     },
   });
@@ -196,6 +201,78 @@ export function Ingest({ stack, app }: StackContext) {
     distribution: "Random",
   });
 
-  stack.addOutputs({ InvocationLogGroup: logGroup.logGroupName, InvocationStream: stream.streamName });
-  return { stream, logGroup };
+  stack.addOutputs({ InvocationLogGroup: logGroup.logGroupName, InvocationStream: stream.streamName, InvocationStreamKey: streamKey.keyArn });
+  return { stream, streamKey, logGroup };
+}
+
+/**
+ * What the account may do with a key without being granted its use: administer it, which is what
+ * CloudFormation and the account's administrators need, and nothing that decrypts. Listed, not
+ * `kms:*`: the key's use is granted apart, narrower.
+ */
+export const KEY_ADMINISTRATION_ACTIONS = [
+  "kms:DescribeKey",
+  "kms:GetKeyPolicy",
+  "kms:PutKeyPolicy",
+  "kms:GetKeyRotationStatus",
+  "kms:EnableKeyRotation",
+  "kms:DisableKeyRotation",
+  "kms:ListResourceTags",
+  "kms:TagResource",
+  "kms:UntagResource",
+  "kms:UpdateKeyDescription",
+  "kms:EnableKey",
+  "kms:DisableKey",
+  "kms:ListGrants",
+  "kms:RevokeGrant",
+  "kms:ScheduleKeyDeletion",
+  "kms:CancelKeyDeletion",
+] as const;
+
+/**
+ * A customer-managed key whose use is delegated to IAM through one AWS service only: the account
+ * administers it, and a principal of the account encrypts or decrypts with it only through
+ * `service` (kms:ViaService) and only with an IAM policy that grants it this key's actions. No
+ * principal can call KMS with it directly, so a record's body can be read only by reading the
+ * stream (or bucket) with a role granted the key.
+ */
+export function serviceOnlyKey(
+  stack: Stack,
+  id: string,
+  props: { description: string; service: string; actions: string[]; removalPolicy: RemovalPolicy },
+): kms.Key {
+  const account = new iam.AccountRootPrincipal();
+  return new kms.Key(stack, id, {
+    description: props.description,
+    enableKeyRotation: true,
+    removalPolicy: props.removalPolicy,
+    // Given whole: CDK's default policy grants the account root kms:*, which would let any principal
+    // with kms:Decrypt on "*" read the bodies outside the service.
+    policy: new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({ sid: "AdministerByTheAccount", principals: [account], actions: [...KEY_ADMINISTRATION_ACTIONS], resources: ["*"] }),
+        new iam.PolicyStatement({
+          sid: `UseThrough${props.service.replace(/^./, (first) => first.toUpperCase())}Only`,
+          principals: [account],
+          actions: props.actions,
+          resources: ["*"],
+          conditions: { StringEquals: { "kms:ViaService": `${props.service}.${stack.region}.amazonaws.com`, "kms:CallerAccount": stack.account } },
+        }),
+      ],
+    }),
+  });
+}
+
+/**
+ * The stream's key. Producers need kms:GenerateDataKey (the subscription's role, and whoever runs
+ * `bedrock-spend replay`), consumers kms:Decrypt (the aggregate and redrive functions, Firehose),
+ * each granted on this key alone in its own policy.
+ */
+function streamEncryptionKey(stack: Stack, stage: string, removalPolicy: RemovalPolicy): kms.Key {
+  return serviceOnlyKey(stack, "InvocationStreamKey", {
+    description: `Encrypts the records of the bedrock-spend ${stage} invocation stream (prompts and responses)`,
+    service: "kinesis",
+    actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+    removalPolicy,
+  });
 }

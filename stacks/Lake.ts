@@ -24,7 +24,7 @@
  *   A hung invocation should fail fast and be retried by Firehose, not hold the shard for the
  *   5 minutes Firehose allows.
  */
-import { Duration } from "aws-cdk-lib";
+import { Duration, type RemovalPolicy, type Stack } from "aws-cdk-lib";
 import * as glue from "aws-cdk-lib/aws-glue";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as firehose from "aws-cdk-lib/aws-kinesisfirehose";
@@ -33,20 +33,24 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
 // By path, not "@bedrock-spend/core": SST bundles sst.config.ts with every package.json dependency
 // external, and the workspace package exports TypeScript that Node cannot load.
-import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
+import { ENV, LAKE_PROCESSING_FAILED_PREFIX, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
 import { dataColumns, glueType, partitionColumns } from "../packages/core/src/usage";
 import { USAGE_TABLE } from "../packages/core/src/views";
 import { config } from "./config";
-import { Ingest } from "./Ingest";
+import { Ingest, serviceOnlyKey } from "./Ingest";
 import { Processing } from "./Processing";
 import { registryRead } from "./pricing-registry";
 import { privateBucket, removalPolicyOf } from "./storage";
 
 /** Key prefix of the Parquet usage records (the Glue table's location). */
 export const USAGE_PREFIX = "usage/";
-/** Key prefix of records Firehose could not process or convert, with their raw content. */
+/** Key prefix of records Firehose could not process or convert. */
 export const ERROR_PREFIX = "errors/";
-/** Days the error prefix keeps failed records (time to inspect and redrive them). */
+/**
+ * Days the error prefix keeps records Firehose could not convert or partition (lake documents, no
+ * bodies), for someone to look at. Its `processing-failed/` part, raw records with their prompts
+ * that the transform never answered, expires with the raw failures (`rawFailureRetentionDays`).
+ */
 export const ERROR_RETENTION_DAYS = 90;
 /** Days before usage records move to S3 Intelligent-Tiering (dashboards mostly read the current month). */
 export const INTELLIGENT_TIERING_AFTER_DAYS = 30;
@@ -59,6 +63,8 @@ export const FIREHOSE_PREFIX = `${USAGE_PREFIX}${partitionColumns()
   .join("/")}/`;
 /** Firehose's error prefix: by error type (processing-failed, format-conversion-failed, ...) and arrival day. */
 export const FIREHOSE_ERROR_PREFIX = `${ERROR_PREFIX}!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/`;
+if (LAKE_PROCESSING_FAILED_PREFIX !== `${ERROR_PREFIX}processing-failed/`)
+  throw new Error(`LAKE_PROCESSING_FAILED_PREFIX (${LAKE_PROCESSING_FAILED_PREFIX}) must be the processing-failed type under ${ERROR_PREFIX}`);
 
 /** A Glue database name from the app and stage: lower case letters, digits and underscores (Athena-safe). */
 export function glueDatabaseName(app: string, stage: string): string {
@@ -114,6 +120,8 @@ export function Lake({ stack, app }: StackContext) {
     lifecycleRules: [
       { id: "abort-incomplete-multipart-uploads", abortIncompleteMultipartUploadAfter: Duration.days(1) },
       { id: "errors-retention", prefix: ERROR_PREFIX, expiration: Duration.days(ERROR_RETENTION_DAYS) },
+      // Raw records with their prompts (what the transform never answered): as short-lived as the raw failures.
+      { id: "raw-errors-retention", prefix: LAKE_PROCESSING_FAILED_PREFIX, expiration: Duration.days(settings.rawFailureRetentionDays) },
       usageLifecycleRule(settings.lakeRetentionDays),
     ],
   });
@@ -155,14 +163,19 @@ export function Lake({ stack, app }: StackContext) {
   });
   table.addDependency(database);
 
+  const { rawFailures, rawFailuresKey } = rawFailureBucket(stack, app.stage, removalPolicy, settings.rawFailureRetentionDays);
+
   const transform = new SstFunction(stack, "Transform", {
     handler: "functions/src/transform.handler",
     timeout: 60,
     memorySize: 1024,
     // TABLE_NAME: the transform prices repriced months with the catalog the registry holds for them.
-    environment: { [ENV.tableName]: aggregates.tableName, [ENV.metricsNamespace]: METRICS_NAMESPACE },
+    environment: { [ENV.tableName]: aggregates.tableName, [ENV.metricsNamespace]: METRICS_NAMESPACE, [ENV.rawFailureBucket]: rawFailures.bucketName },
   });
   transform.addToRolePolicy(registryRead(aggregates.tableArn));
+  // Writes raw failures, no reading them back: SSE-KMS PutObject asks KMS for a data key.
+  transform.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:PutObject"], resources: [rawFailures.arnForObjects("*")] }));
+  transform.addToRolePolicy(new iam.PolicyStatement({ actions: ["kms:GenerateDataKey"], resources: [rawFailuresKey.keyArn] }));
 
   const deliveryLogs = new logs.LogGroup(stack, "DeliveryLogs", { retention: logs.RetentionDays.ONE_MONTH, removalPolicy });
   const deliveryLogStream = new logs.LogStream(stack, "DeliveryLogStream", { logGroup: deliveryLogs, logStreamName: "DestinationDelivery", removalPolicy });
@@ -220,53 +233,133 @@ export function Lake({ stack, app }: StackContext) {
     },
   });
 
+  // The destination of both delivery streams: the stream-fed one, and the redrive's (Direct PUT).
+  const destination: firehose.CfnDeliveryStream.ExtendedS3DestinationConfigurationProperty = {
+    bucketArn: bucket.bucketArn,
+    roleArn: deliveryRole.roleArn,
+    prefix: FIREHOSE_PREFIX,
+    errorOutputPrefix: FIREHOSE_ERROR_PREFIX,
+    // Format conversion needs at least 64 MB; Firehose compresses the Parquet itself.
+    bufferingHints: { sizeInMBs: 128, intervalInSeconds: 300 },
+    compressionFormat: "UNCOMPRESSED",
+    s3BackupMode: "Disabled",
+    cloudWatchLoggingOptions: { enabled: true, logGroupName: deliveryLogs.logGroupName, logStreamName: deliveryLogStream.logStreamName },
+    processingConfiguration: {
+      enabled: true,
+      processors: [
+        {
+          type: "Lambda",
+          parameters: [
+            { parameterName: "LambdaArn", parameterValue: transform.functionArn },
+            { parameterName: "BufferSizeInMBs", parameterValue: "0.5" },
+            { parameterName: "BufferIntervalInSeconds", parameterValue: "60" },
+            { parameterName: "NumberOfRetries", parameterValue: "3" },
+          ],
+        },
+      ],
+    },
+    dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: 300 } },
+    dataFormatConversionConfiguration: {
+      enabled: true,
+      // Case-sensitive: a case-insensitive SerDe lowercases JSON keys, and metadata map keys (costCenter) must keep
+      // their case. Every column name the transform writes is lowercase already.
+      inputFormatConfiguration: { deserializer: { openXJsonSerDe: { caseInsensitive: false } } },
+      outputFormatConfiguration: { serializer: { parquetSerDe: { compression: "SNAPPY" } } },
+      schemaConfiguration: {
+        catalogId: stack.account,
+        databaseName,
+        tableName: USAGE_TABLE,
+        region: stack.region,
+        roleArn: deliveryRole.roleArn,
+        versionId: "LATEST",
+      },
+    },
+  };
   const deliveryStream = new firehose.CfnDeliveryStream(stack, "DeliveryStream", {
     deliveryStreamType: "KinesisStreamAsSource",
     kinesisStreamSourceConfiguration: { kinesisStreamArn: stream.streamArn, roleArn: deliveryRole.roleArn },
-    extendedS3DestinationConfiguration: {
-      bucketArn: bucket.bucketArn,
-      roleArn: deliveryRole.roleArn,
-      prefix: FIREHOSE_PREFIX,
-      errorOutputPrefix: FIREHOSE_ERROR_PREFIX,
-      // Format conversion needs at least 64 MB; Firehose compresses the Parquet itself.
-      bufferingHints: { sizeInMBs: 128, intervalInSeconds: 300 },
-      compressionFormat: "UNCOMPRESSED",
-      s3BackupMode: "Disabled",
-      cloudWatchLoggingOptions: { enabled: true, logGroupName: deliveryLogs.logGroupName, logStreamName: deliveryLogStream.logStreamName },
-      processingConfiguration: {
-        enabled: true,
-        processors: [
-          {
-            type: "Lambda",
-            parameters: [
-              { parameterName: "LambdaArn", parameterValue: transform.functionArn },
-              { parameterName: "BufferSizeInMBs", parameterValue: "0.5" },
-              { parameterName: "BufferIntervalInSeconds", parameterValue: "60" },
-              { parameterName: "NumberOfRetries", parameterValue: "3" },
-            ],
-          },
-        ],
-      },
-      dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: 300 } },
-      dataFormatConversionConfiguration: {
-        enabled: true,
-        // Case-sensitive: a case-insensitive SerDe lowercases JSON keys, and metadata map keys (costCenter) must keep
-        // their case. Every column name the transform writes is lowercase already.
-        inputFormatConfiguration: { deserializer: { openXJsonSerDe: { caseInsensitive: false } } },
-        outputFormatConfiguration: { serializer: { parquetSerDe: { compression: "SNAPPY" } } },
-        schemaConfiguration: {
-          catalogId: stack.account,
-          databaseName,
-          tableName: USAGE_TABLE,
-          region: stack.region,
-          roleArn: deliveryRole.roleArn,
-          versionId: "LATEST",
-        },
-      },
-    },
+    extendedS3DestinationConfiguration: destination,
   });
   deliveryStream.addDependency(table);
+  // A Kinesis-sourced delivery stream takes no PutRecord: the lake redrive puts raw failures here,
+  // through the same transform into the same lake, and never through the aggregate path.
+  const redriveStream = new firehose.CfnDeliveryStream(stack, "RedriveDeliveryStream", {
+    deliveryStreamType: "DirectPut",
+    extendedS3DestinationConfiguration: destination,
+  });
+  redriveStream.addDependency(table);
 
-  stack.addOutputs({ LakeBucket: bucket.bucketName, DeliveryStream: deliveryStream.ref, GlueDatabase: databaseName, GlueTable: USAGE_TABLE });
-  return { bucket, deliveryStream, transform, database, table, databaseName, tableName: USAGE_TABLE, deliveryRole };
+  const lakeRedrive = new SstFunction(stack, "LakeRedrive", {
+    handler: "functions/src/lake-redrive.handler",
+    description: "Sends the lake's raw failures (the raw failure bucket, Firehose's processing-failed output) back through the transform",
+    timeout: 900,
+    memorySize: 1024,
+    environment: {
+      [ENV.rawFailureBucket]: rawFailures.bucketName,
+      [ENV.lakeBucket]: bucket.bucketName,
+      [ENV.lakeRedriveStream]: redriveStream.ref,
+      [ENV.metricsNamespace]: METRICS_NAMESPACE,
+    },
+  });
+  lakeRedrive.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:ListBucket"], resources: [rawFailures.bucketArn] }));
+  lakeRedrive.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:GetObject", "s3:DeleteObject"], resources: [rawFailures.arnForObjects("*")] }));
+  lakeRedrive.addToRolePolicy(new iam.PolicyStatement({ actions: ["kms:Decrypt"], resources: [rawFailuresKey.keyArn] }));
+  lakeRedrive.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ["s3:ListBucket"],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { "s3:prefix": [`${LAKE_PROCESSING_FAILED_PREFIX}*`] } },
+    }),
+  );
+  lakeRedrive.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ["s3:GetObject", "s3:DeleteObject"], resources: [bucket.arnForObjects(`${LAKE_PROCESSING_FAILED_PREFIX}*`)] }),
+  );
+  lakeRedrive.addToRolePolicy(new iam.PolicyStatement({ actions: ["firehose:PutRecordBatch"], resources: [redriveStream.attrArn] }));
+
+  stack.addOutputs({
+    LakeBucket: bucket.bucketName,
+    DeliveryStream: deliveryStream.ref,
+    GlueDatabase: databaseName,
+    GlueTable: USAGE_TABLE,
+    RawFailureBucket: rawFailures.bucketName,
+    LakeRedriveFunction: lakeRedrive.functionName,
+  });
+  return {
+    bucket,
+    deliveryStream,
+    redriveStream,
+    transform,
+    lakeRedrive,
+    rawFailures,
+    rawFailuresKey,
+    database,
+    table,
+    databaseName,
+    tableName: USAGE_TABLE,
+    deliveryRole,
+  };
+}
+
+/**
+ * Where the transform keeps the records it cannot turn into lake rows, whole prompts included: a
+ * bucket of their own under a customer-managed key usable only through S3 (kms:ViaService), by
+ * the roles granted it (the transform writes, the lake redrive reads), expiring objects after
+ * `retentionDays`. Not versioned, so that the expiry deletes for real.
+ */
+function rawFailureBucket(stack: Stack, stage: string, removalPolicy: RemovalPolicy, retentionDays: number) {
+  const rawFailuresKey = serviceOnlyKey(stack, "RawFailuresKey", {
+    description: `Encrypts the raw failures of the bedrock-spend ${stage} lake (invocation records with prompts and responses)`,
+    service: "s3",
+    actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+    removalPolicy,
+  });
+  const rawFailures = privateBucket(stack, "RawFailures", {
+    encryptionKey: rawFailuresKey,
+    removalPolicy,
+    lifecycleRules: [
+      { id: "raw-failures-retention", expiration: Duration.days(retentionDays) },
+      { id: "abort-incomplete-multipart-uploads", abortIncompleteMultipartUploadAfter: Duration.days(1) },
+    ],
+  });
+  return { rawFailures, rawFailuresKey };
 }

@@ -214,11 +214,17 @@ export function Monitoring({ stack, app }: StackContext) {
   });
   alarm("TransformProcessingFailed", emf(TRANSFORM_METRICS.processingFailed, TRANSFORM_METRIC_DIMENSIONS, Duration.minutes(15)), {
     threshold: 0,
-    description: "The transform returned records as ProcessingFailed: they are kept under the lake's errors/ prefix.",
+    description:
+      "The transform could not turn some records into lake rows: they are kept, with their raw content, in the raw failure bucket (invoke the lake-redrive function once the cause is fixed).",
   });
   alarm("TransformOversizeFailed", emf(TRANSFORM_METRICS.oversizeFailed, TRANSFORM_METRIC_DIMENSIONS, Duration.minutes(15)), {
     threshold: 0,
-    description: "The transform's output for some records exceeded Firehose's limits: they are kept under the lake's errors/ prefix.",
+    description: "The transform's output for some records exceeded Firehose's limits: they are kept in the raw failure bucket (invoke the lake-redrive function).",
+  });
+  alarm("RawFailuresUnkept", emf(TRANSFORM_METRICS.rawFailuresUnkept, TRANSFORM_METRIC_DIMENSIONS, Duration.minutes(5)), {
+    threshold: 0,
+    description:
+      "The raw failure bucket refused some failed records (S3 or its KMS key): Firehose wrote them, prompts included, under the lake bucket's errors/processing-failed/ (SSE-S3). Fix the bucket or key, then invoke the lake-redrive function, which moves them out.",
   });
 
   // The bill: a complete day whose logs and bill differ by more than the configured percentage.

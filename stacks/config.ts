@@ -54,6 +54,8 @@ export const ConfigSchema = z
     logRetentionDays: z.coerce.number().int().positive().default(30),
     /** BEDROCK_SPEND_LAKE_RETENTION_DAYS: days the Parquet lake keeps data; 0 keeps it forever (default 0). */
     lakeRetentionDays: z.coerce.number().int().nonnegative().default(0),
+    /** BEDROCK_SPEND_RAW_FAILURE_RETENTION_DAYS: days the records the lake could not take are kept, with their prompts, under a customer-managed key, for a redrive (default 14). */
+    rawFailureRetentionDays: z.coerce.number().int().min(1).max(365).default(14),
     /** BEDROCK_SPEND_METADATA_ALIASES: alias map, inline JSON (e.g. {"tenantId":["acct"]}) or the path of a JSON file. */
     metadataAliases: jsonOrFile.optional(),
     /** BEDROCK_SPEND_PRICE_OVERLAY: price catalog overlay (negotiated prices) laid over the shipped catalog, inline JSON or the path of a price file. */
@@ -181,6 +183,7 @@ const ENVIRONMENT: Record<keyof Config, string> = {
   configureBedrockLogging: "BEDROCK_SPEND_CONFIGURE_BEDROCK_LOGGING",
   logRetentionDays: "BEDROCK_SPEND_LOG_RETENTION_DAYS",
   lakeRetentionDays: "BEDROCK_SPEND_LAKE_RETENTION_DAYS",
+  rawFailureRetentionDays: "BEDROCK_SPEND_RAW_FAILURE_RETENTION_DAYS",
   metadataAliases: "BEDROCK_SPEND_METADATA_ALIASES",
   priceOverlay: "BEDROCK_SPEND_PRICE_OVERLAY",
   pricesOnly: "BEDROCK_SPEND_PRICES_ONLY",

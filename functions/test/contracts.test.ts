@@ -21,6 +21,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fromEnvironment as aggregateFromEnvironment, createAggregateHandler } from "../src/aggregate";
 import { fromEnvironment as alertSweepFromEnvironment, createAlertSweepHandler } from "../src/alert-sweep";
 import { fromEnvironment as budgetAlertFromEnvironment, createBudgetAlertHandler } from "../src/budget-alert";
+import { createLakeRedriveHandler, fromEnvironment as lakeRedriveFromEnvironment } from "../src/lake-redrive";
 import { ENV, METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICE_NAME } from "../src/lib/contracts";
 import type { Environment } from "../src/lib/env";
 import { logger, metrics } from "../src/lib/powertools";
@@ -71,6 +72,18 @@ const INVOKE: Record<MetricEmitter["handler"], () => Promise<unknown>> = {
   redrive: async () => {
     vi.mocked(redrive).mockResolvedValue({ messages: 3, counted: 2, duplicates: 1, resolved: 2, kept: [{ handle: "h", reason: "still invalid" }] });
     return createRedriveHandler({} as never)();
+  },
+  "lake-redrive": async () => {
+    const source = new MemoryRawFailureStore();
+    await source.keep("good", [{ recordId: "1", data: "H4sI", reason: "oversize", fields: [], failedAt: "2026-12-01T00:00:00.000Z" }]);
+    await source.keep("bad", [{ recordId: "2", data: "H4sI", reason: "invalid", fields: ["gzip"], failedAt: "2026-12-01T00:00:00.000Z" }]);
+    // One batch accepted, one refused: every count non-zero.
+    const target = {
+      send: async (failures: readonly { recordId: string }[]) => {
+        if (failures[0]?.recordId === "2") throw new Error("ServiceUnavailableException");
+      },
+    };
+    return createLakeRedriveHandler({ sources: [source], target })();
   },
   reprice: async () => {
     vi.mocked(runRepriceStep).mockResolvedValue({ itemsCorrected: 1, invocationsCorrected: 2, lakeDaysRewritten: 3, lakeRowsRewritten: 4 } as never);
@@ -183,6 +196,7 @@ const FROM_ENVIRONMENT: Record<MetricEmitter["handler"], (env: Environment) => u
   aggregate: aggregateFromEnvironment,
   transform: transformFromEnvironment,
   redrive: redriveFromEnvironment,
+  "lake-redrive": lakeRedriveFromEnvironment,
   reprice: repriceFromEnvironment,
   reconcile: reconcileFromEnvironment,
   "budget-alert": budgetAlertFromEnvironment,

@@ -146,8 +146,8 @@ describe("Function: createTransformHandler()", () => {
       event.records.map((record) => [record.data, "transform-error", ["TypeError"]]),
     );
     expect(error).toHaveBeenCalledWith(
-      "records transformed, failures not all kept",
-      expect.objectContaining({ transformError: "TypeError: cannot read properties of undefined", kept: 3, unkept: 0 }),
+      "transform failed on the batch, every record kept",
+      expect.objectContaining({ transformError: "TypeError: cannot read properties of undefined", kept: 3 }),
     );
   });
 

@@ -13,6 +13,7 @@ import { fromEnvironment as budgetAlert } from "../../functions/src/budget-alert
 import { fromEnvironment as bedrockLogging } from "../../functions/src/custom-resources/bedrock-logging";
 import { ENV, METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICE_NAME } from "../../functions/src/lib/contracts";
 import type { Environment } from "../../functions/src/lib/env";
+import { fromEnvironment as lakeRedrive } from "../../functions/src/lake-redrive";
 import { fromEnvironment as reconcile } from "../../functions/src/reconcile";
 import { fromEnvironment as redrive } from "../../functions/src/redrive";
 import { fromEnvironment as reprice } from "../../functions/src/reprice";
@@ -32,6 +33,7 @@ const FROM_ENVIRONMENT: Record<string, (env: Environment) => unknown> = {
   // Ingest's custom resource over Bedrock's logging setting: it reads the resource's properties, no variable.
   "functions/src/custom-resources/bedrock-logging.handler": bedrockLogging,
   "functions/src/redrive.handler": redrive,
+  "functions/src/lake-redrive.handler": lakeRedrive,
   "functions/src/reprice.handler": reprice,
   "functions/src/reconcile.handler": reconcile,
   "functions/src/spend-api.handler": spendApi,
@@ -142,7 +144,7 @@ function emitted(reference: MetricReference): boolean {
 describe("Stacks and handlers: environment contract", () => {
   it("every function's environment holds contract names only, configures its handler and holds nothing it does not read", () => {
     const functions = projectFunctions();
-    // aggregate, redrive, reprice, transform, budget-alert, alert-sweep, spend-api (IAM) and spend-api (JWT).
+    // aggregate, redrive, lake-redrive, reprice, transform, budget-alert, alert-sweep, spend-api (IAM) and spend-api (JWT).
     expect(functions.map((fn) => fn.handler).sort()).toStrictEqual([...Object.keys(FROM_ENVIRONMENT), "functions/src/spend-api.handler"].sort());
     for (const fn of functions) {
       const contract = Object.values(ENV) as string[];

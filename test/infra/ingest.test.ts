@@ -1,6 +1,6 @@
 import { Match, type Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BEDROCK_LOG_STREAM, Ingest, STREAM_RETENTION } from "../../stacks/Ingest";
+import { BEDROCK_LOG_STREAM, Ingest, KEY_ADMINISTRATION_ACTIONS, STREAM_RETENTION } from "../../stacks/Ingest";
 import { flatten, functionWithHandler, list, only, resources, roleOfFunction, roleStatements } from "./helpers";
 import { ACCOUNT, REGION, synthesize } from "./synth";
 
@@ -23,6 +23,19 @@ function subscriptionRoleId(template: Template): string {
   return (filter.Properties.RoleArn as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
 }
 
+/** The stream's key: the one the stream is encrypted with. */
+function streamKey(template: Template): [string, { Properties: Record<string, unknown> }] {
+  const [, stream] = only(template, "AWS::Kinesis::Stream");
+  const keyId = ((stream.Properties.StreamEncryption as { KeyId: { "Fn::GetAtt": [string, string] } }).KeyId["Fn::GetAtt"] ?? [])[0] as string;
+  return [keyId, template.toJSON().Resources[keyId]];
+}
+
+/** The log group's key (own log group only). */
+function logGroupKeyId(template: Template): string {
+  const [, logGroup] = only(template, "AWS::Logs::LogGroup");
+  return (logGroup.Properties.KmsKeyId as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+}
+
 function bedrockRoleId(template: Template): string {
   const [id] = only(template, "AWS::IAM::Role", {
     AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: "bedrock.amazonaws.com" } })] }),
@@ -36,11 +49,35 @@ describe("Stack: Ingest (own log group, Bedrock logging on: the defaults)", () =
     template = (await synthesize()).template(Ingest);
   }, 300_000);
 
-  it("keeps the on-demand Kinesis stream, encrypted with KMS", () => {
+  it("keeps the on-demand Kinesis stream, encrypted with a customer-managed key of its own, not alias/aws/kinesis", () => {
+    const [keyId, key] = streamKey(template);
     template.hasResourceProperties("AWS::Kinesis::Stream", {
       StreamModeDetails: { StreamMode: "ON_DEMAND" },
-      StreamEncryption: { EncryptionType: "KMS", KeyId: "alias/aws/kinesis" },
+      StreamEncryption: { EncryptionType: "KMS", KeyId: { "Fn::GetAtt": [keyId, "Arn"] } },
     });
+    expect(key.Properties).toMatchObject({ EnableKeyRotation: true });
+    expect(keyId).not.toBe(logGroupKeyId(template));
+    template.hasOutput("InvocationStreamKey", { Value: { "Fn::GetAtt": [keyId, "Arn"] } });
+  });
+
+  it("lets the account administer the stream key, and use it only through Kinesis of this Region: no kms:* and no direct decrypt", () => {
+    const [, key] = streamKey(template);
+    const statements = (key.Properties.KeyPolicy as { Statement: Array<Record<string, unknown>> }).Statement;
+    const root = { AWS: `arn:\${AWS::Partition}:iam::${ACCOUNT}:root` };
+    expect(statements.map((statement) => ({ ...statement, Principal: flatten((statement.Principal as { AWS: unknown }).AWS) }))).toEqual([
+      { Sid: "AdministerByTheAccount", Effect: "Allow", Principal: root.AWS, Action: [...KEY_ADMINISTRATION_ACTIONS], Resource: "*" },
+      {
+        Sid: "UseThroughKinesisOnly",
+        Effect: "Allow",
+        Principal: root.AWS,
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+        Resource: "*",
+        Condition: { StringEquals: { "kms:ViaService": `kinesis.${REGION}.amazonaws.com`, "kms:CallerAccount": ACCOUNT } },
+      },
+    ]);
+    // Administration never includes the actions that read or write data.
+    for (const action of ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:CreateGrant"])
+      expect(KEY_ADMINISTRATION_ACTIONS as readonly string[]).not.toContain(action);
   });
 
   it("keeps records 14 days: as long as the dead-letter queue keeps the on-failure messages that point at them", () => {
@@ -49,12 +86,12 @@ describe("Stack: Ingest (own log group, Bedrock logging on: the defaults)", () =
   });
 
   it("creates the invocation log group with the configured retention, encrypted with its own key", () => {
-    const [keyId] = only(template, "AWS::KMS::Key");
+    const keyId = logGroupKeyId(template);
     template.hasResourceProperties("AWS::Logs::LogGroup", { LogGroupName: LOG_GROUP, RetentionInDays: 30, KmsKeyId: { "Fn::GetAtt": [keyId, "Arn"] } });
   });
 
   it("rotates the key and lets only CloudWatch Logs of this Region use it, only for this log group", () => {
-    const [, key] = only(template, "AWS::KMS::Key", { EnableKeyRotation: true });
+    const key = template.toJSON().Resources[logGroupKeyId(template)];
     const statements = (key.Properties.KeyPolicy as { Statement: Array<Record<string, unknown>> }).Statement;
     const logs = statements.filter((statement) => JSON.stringify(statement.Principal) === JSON.stringify({ Service: `logs.${REGION}.amazonaws.com` }));
     expect(logs).toHaveLength(1);
@@ -168,10 +205,12 @@ describe("Stack: Ingest (own log group, Bedrock logging on: the defaults)", () =
     expect(flatten(trust.Condition.StringLike["aws:SourceArn"])).toBe(ARN("logs", "*"));
   });
 
-  it("lets the subscription role put records into the stream and nothing else", () => {
+  it("lets the subscription role put records into the stream, with the data key a producer of an encrypted stream needs, and nothing else", () => {
     const [streamId] = only(template, "AWS::Kinesis::Stream");
+    const [keyId] = streamKey(template);
     expect(roleStatements(template, subscriptionRoleId(template))).toEqual([
       { Effect: "Allow", Action: ["kinesis:PutRecord", "kinesis:PutRecords"], Resource: { "Fn::GetAtt": [streamId, "Arn"] } },
+      { Effect: "Allow", Action: "kms:GenerateDataKey", Resource: { "Fn::GetAtt": [keyId, "Arn"] } },
     ]);
   });
 
@@ -187,9 +226,10 @@ describe("Stack: Ingest with an existing log group", () => {
     template = (await synthesize({ existingLogGroupName: EXISTING })).template(Ingest);
   }, 300_000);
 
-  it("creates no log group and no key", () => {
+  it("creates no log group and no key but the stream's", () => {
     template.resourceCountIs("AWS::Logs::LogGroup", 0);
-    template.resourceCountIs("AWS::KMS::Key", 0);
+    const [keyId] = streamKey(template);
+    expect(Object.keys(template.findResources("AWS::KMS::Key"))).toEqual([keyId]);
   });
 
   it("subscribes the existing log group to the stream", () => {

@@ -15,6 +15,13 @@ beforeAll(async () => {
   lake = (await import("sst/constructs")).use(Lake);
 }, 300_000);
 
+/** The delivery stream that reads the Ingest stream (the other one is the redrive's, Direct PUT). */
+function streamFedDelivery(): Record<string, unknown> {
+  const found = Object.values(template.findResources("AWS::KinesisFirehose::DeliveryStream", { Properties: { DeliveryStreamType: "KinesisStreamAsSource" } }));
+  expect(found).toHaveLength(1);
+  return (found[0] as { Properties: Record<string, unknown> }).Properties;
+}
+
 /** The single resource of a type, by its properties. */
 function only(type: string): Record<string, unknown> {
   const resources = Object.values(template.findResources(type));
@@ -31,6 +38,7 @@ const transformArn = { "Fn::GetAtt": [Match.stringLikeRegexp("^Transform"), "Arn
 describe("Stack: Lake — bucket", () => {
   it("blocks public access, enforces TLS 1.2+, encrypts with SSE-S3, owner-enforced, unversioned", () => {
     template.hasResourceProperties("AWS::S3::Bucket", {
+      LifecycleConfiguration: Match.objectLike({ Rules: Match.arrayWith([Match.objectLike({ Prefix: "usage/" })]) }),
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] },
       OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
@@ -46,12 +54,13 @@ describe("Stack: Lake — bucket", () => {
     });
   });
 
-  it("aborts incomplete uploads, expires errors/ after 90 days, tiers usage/ after 30 days and keeps it by default", () => {
+  it("aborts incomplete uploads, expires errors/ after 90 days and its raw processing-failed/ after 14, tiers usage/ after 30 days and keeps it by default", () => {
     template.hasResourceProperties("AWS::S3::Bucket", {
       LifecycleConfiguration: {
         Rules: [
           { Id: "abort-incomplete-multipart-uploads", Status: "Enabled", AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
           { Id: "errors-retention", Status: "Enabled", Prefix: "errors/", ExpirationInDays: 90 },
+          { Id: "raw-errors-retention", Status: "Enabled", Prefix: "errors/processing-failed/", ExpirationInDays: 14 },
           {
             Id: "usage-tiering-and-retention",
             Status: "Enabled",
@@ -155,8 +164,7 @@ describe("Stack: Lake — transform and Firehose", () => {
       }),
     });
     // The prefix's partition keys are the partition columns, in path order.
-    const prefix = (only("AWS::KinesisFirehose::DeliveryStream") as { ExtendedS3DestinationConfiguration: { Prefix: string } })
-      .ExtendedS3DestinationConfiguration.Prefix;
+    const prefix = (streamFedDelivery() as { ExtendedS3DestinationConfiguration: { Prefix: string } }).ExtendedS3DestinationConfiguration.Prefix;
     expect([...prefix.matchAll(/(\w+)=!\{partitionKeyFromLambda:(\w+)\}/g)].map((match) => [match[1], match[2]])).toEqual(
       partitionColumns().map((column) => [column.name, column.name]),
     );
@@ -226,6 +234,12 @@ describe("Stack: Lake — transform and Firehose", () => {
                 Effect: "Allow",
                 Action: ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards"],
                 Resource: { "Fn::ImportValue": Match.stringLikeRegexp("Ingest.*Invocations") },
+              },
+              {
+                Sid: "DecryptSourceStream",
+                Effect: "Allow",
+                Action: "kms:Decrypt",
+                Resource: { "Fn::ImportValue": Match.stringLikeRegexp("Ingest.*InvocationStreamKey") },
               },
               {
                 Sid: "LakeBucket",

@@ -143,7 +143,9 @@ describe("Stack: Monitoring", () => {
   });
 
   it("alarms on Firehose delivery: data freshness and S3 delivery success", () => {
-    const stream = [{ Name: "DeliveryStreamName", Value: imported(Lake, "AWS::KinesisFirehose::DeliveryStream") }];
+    const stream = [
+      { Name: "DeliveryStreamName", Value: imported(Lake, "AWS::KinesisFirehose::DeliveryStream", { DeliveryStreamType: "KinesisStreamAsSource" }) },
+    ];
     expect(alarmOn("AWS/Firehose", "DeliveryToS3.DataFreshness", stream)).toMatchObject({
       Statistic: "Maximum",
       Period: 300,
@@ -158,12 +160,12 @@ describe("Stack: Monitoring", () => {
     });
   });
 
-  it("alarms on the transform's ProcessingFailed and OversizeFailed records", () => {
+  it("alarms on the transform's ProcessingFailed and OversizeFailed records, and on failures the raw failure bucket did not take", () => {
     const dimensions = [
       { Name: "consumer", Value: "transform" },
       { Name: "service", Value: "bedrock-spend" },
     ];
-    for (const metric of ["ProcessingFailed", "OversizeFailed"]) {
+    for (const metric of ["ProcessingFailed", "OversizeFailed", "RawFailuresUnkept"]) {
       expect(alarmOn("BedrockSpend", metric, dimensions)).toMatchObject({ Statistic: "Sum", Threshold: 0, ComparisonOperator: "GreaterThanThreshold" });
     }
   });

@@ -102,6 +102,23 @@ export const REDRIVE_METRICS = {
   kept: { name: "RedriveKept" },
 } as const satisfies MetricContracts;
 
+/**
+ * Where Firehose writes, in the lake bucket, the records the transform never answered (a timeout,
+ * a crash): its error prefix (stacks/Lake.ts) for the `processing-failed` error type. The
+ * lake-redrive function reads them; the bucket expires them with the raw failures' retention.
+ */
+export const LAKE_PROCESSING_FAILED_PREFIX = "errors/processing-failed/";
+
+/** The lake-redrive function's metrics, one of each per run, by lake redrive result field. */
+export const LAKE_REDRIVE_METRICS = {
+  /** Stored batches of raw failures read (the raw failure bucket's objects and Firehose's error output). */
+  batches: { name: "LakeRedriveBatches" },
+  /** Records sent back through the transform. */
+  redriven: { name: "LakeRedriveRecords" },
+  /** Batches left where they were (unreadable, or not accepted by the delivery stream). */
+  kept: { name: "LakeRedriveKept" },
+} as const satisfies MetricContracts;
+
 /** The budget-alert function's metrics, each sent only when its count is not zero, by budget stream stats field. */
 export const BUDGET_ALERT_METRICS = {
   /** Alerts fired (their marker won). */

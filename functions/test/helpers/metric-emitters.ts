@@ -8,6 +8,7 @@ import {
   AGGREGATE_METRICS,
   ALERT_SWEEP_METRICS,
   BUDGET_ALERT_METRICS,
+  LAKE_REDRIVE_METRICS,
   type MetricContracts,
   RECONCILE_METRICS,
   REDRIVE_METRICS,
@@ -20,7 +21,7 @@ import {
 /** One handler's metrics. */
 export interface MetricEmitter {
   /** The handler module, `functions/src/<handler>.ts`. */
-  handler: "aggregate" | "transform" | "redrive" | "reprice" | "reconcile" | "budget-alert" | "alert-sweep" | "spend-api";
+  handler: "aggregate" | "transform" | "redrive" | "lake-redrive" | "reprice" | "reconcile" | "budget-alert" | "alert-sweep" | "spend-api";
   metrics: MetricContracts;
   /** Dimensions the handler adds to Powertools' `service`. */
   dimensions: Readonly<Record<string, string>>;
@@ -30,6 +31,7 @@ export const METRIC_EMITTERS: readonly MetricEmitter[] = [
   { handler: "aggregate", metrics: AGGREGATE_METRICS, dimensions: {} },
   { handler: "transform", metrics: TRANSFORM_METRICS, dimensions: TRANSFORM_DIMENSIONS },
   { handler: "redrive", metrics: REDRIVE_METRICS, dimensions: {} },
+  { handler: "lake-redrive", metrics: LAKE_REDRIVE_METRICS, dimensions: {} },
   { handler: "reprice", metrics: REPRICE_METRICS, dimensions: {} },
   // Besides its per-model single metrics (RECONCILE_MODEL_METRICS under RECONCILE_MODEL_DIMENSION), tested in reconcile.test.ts.
   { handler: "reconcile", metrics: RECONCILE_METRICS, dimensions: {} },
