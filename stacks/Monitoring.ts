@@ -219,7 +219,8 @@ export function Monitoring({ stack, app }: StackContext) {
   });
   alarm("TransformOversizeFailed", emf(TRANSFORM_METRICS.oversizeFailed, TRANSFORM_METRIC_DIMENSIONS, Duration.minutes(15)), {
     threshold: 0,
-    description: "The transform's output for some records exceeded Firehose's limits: they are kept in the raw failure bucket (invoke the lake-redrive function).",
+    description:
+      "The transform's output for some records exceeded Firehose's limits: they are kept in the raw failure bucket (invoke the lake-redrive function).",
   });
   alarm("RawFailuresUnkept", emf(TRANSFORM_METRICS.rawFailuresUnkept, TRANSFORM_METRIC_DIMENSIONS, Duration.minutes(5)), {
     threshold: 0,
