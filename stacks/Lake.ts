@@ -291,6 +291,8 @@ export function Lake({ stack, app }: StackContext) {
 
   const lakeRedrive = new SstFunction(stack, "LakeRedrive", {
     handler: "functions/src/lake-redrive.handler",
+    // Named, so that `bedrock-spend redrive --lake-errors --stage NAME` finds it.
+    functionName: `${app.name}-${app.stage}-lake-redrive`,
     description: "Sends the lake's raw failures (the raw failure bucket, Firehose's processing-failed output) back through the transform",
     timeout: 900,
     memorySize: 1024,

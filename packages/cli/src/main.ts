@@ -9,6 +9,7 @@ import { priceCommand } from "./commands/price";
 import { pricesCommand } from "./commands/prices";
 import { queryCommand } from "./commands/query";
 import { reconcileCommand } from "./commands/reconcile";
+import { redriveCommand } from "./commands/redrive";
 import { replayCommand } from "./commands/replay";
 import { repriceCommand } from "./commands/reprice";
 import { spendCommand } from "./commands/spend";
@@ -36,6 +37,8 @@ Commands:
                          token class and tier, and its likely cause
   replay --stage NAME    put a deployed stage's invocation logs of --from..--to into its stream
                          again: backfills the lake, the aggregates count each invocation once
+  redrive --lake-errors  send the lake's raw failures through the transform again (locally, or
+                         a deployed stage's with --stage)
 
 Common options: --prices FILE, --data-dir DIR (default .bedrock-spend/), --json, --help.
 Exit status: 0 when the input was processed, 2 for usage errors and unreadable inputs.
@@ -55,6 +58,7 @@ const COMMANDS: Record<string, Command> = {
   reprice: repriceCommand,
   reconcile: reconcileCommand,
   replay: replayCommand,
+  redrive: (argv) => redriveCommand(argv),
 };
 
 /** Runs the CLI and returns the exit code. */
