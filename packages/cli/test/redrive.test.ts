@@ -78,7 +78,7 @@ describe("redrive --lake-errors on a data dir", () => {
     );
     writeFileSync(
       join(errors, "2026-11-26.jsonl"),
-      [
+      `${[
         JSON.stringify({
           kind: "processing-failed",
           recordId: "000001-9",
@@ -87,7 +87,7 @@ describe("redrive --lake-errors on a data dir", () => {
           failedAt: "2026-11-26T08:02:00.000Z",
         }),
         ...rows.map((row) => JSON.stringify({ kind: "delivery-failed", error: "IO Error: No space left on device", row })),
-      ].join("\n") + "\n",
+      ].join("\n")}\n`,
     );
 
     // Act
