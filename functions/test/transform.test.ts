@@ -1,11 +1,9 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { MemoryRawFailureStore } from "@bedrock-spend/adapters";
 import { decodeBytes, defaultCatalog, Pricer, parseUsd, USAGE_COLUMNS, type UsageRecord } from "@bedrock-spend/core";
 import { applicationProfileMap, encodeKinesisData, gzipStable, type TrafficItem } from "@bedrock-spend/traffic";
 import type { FirehoseTransformationResultRecord } from "aws-lambda";
-import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { pricerFromEnv } from "../src/lib/env";
 import { logger, metrics } from "../src/lib/powertools";
@@ -263,13 +261,23 @@ describe("Function: createTransformHandler()", () => {
 
 describe("Function: handler", () => {
   const env = { ...process.env };
-  const s3 = mockClient(S3Client);
   let output: string[];
+  /** The raw failure bucket's PUTs: S3 has no local implementation, so fetch answers as S3 does (200, empty body). */
+  let puts: { url: string; init: RequestInit }[];
 
   beforeEach(() => {
     vi.resetModules();
-    s3.reset();
-    s3.on(PutObjectCommand).resolves({ ETag: '"e"' });
+    puts = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (url, init) => {
+      puts.push({ url: String(url), init: init ?? {} });
+      return new Response("", { status: 200 });
+    });
+    Object.assign(process.env, {
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
+      AWS_SECRET_ACCESS_KEY: "secret",
+      AWS_SESSION_TOKEN: "token",
+    });
     process.env.RAW_FAILURE_BUCKET = "bedrock-spend-raw-failures";
     delete process.env.PRICE_OVERLAY;
     delete process.env.PROFILE_MAP;
@@ -337,15 +345,19 @@ describe("Function: handler", () => {
       usageRows: expected.length,
       kept: 3,
     });
-    // The three failures, in one object of the raw failure bucket, filed by day and invocation.
-    const puts = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
+    // The three failures, in one signed PUT of one object of the raw failure bucket, filed by day and invocation.
     expect(puts).toHaveLength(1);
-    expect(puts[0]).toMatchObject({
-      Bucket: "bedrock-spend-raw-failures",
-      Key: expect.stringMatching(new RegExp(`^\\d{4}/\\d\\d/\\d\\d/${event.invocationId}\\.jsonl$`)),
-    });
+    expect(puts[0]?.url).toMatch(
+      new RegExp(`^https://bedrock-spend-raw-failures\\.s3\\.us-east-1\\.amazonaws\\.com/\\d{4}/\\d\\d/\\d\\d/${event.invocationId}\\.jsonl$`),
+    );
+    const [put] = puts as [{ url: string; init: RequestInit }];
+    expect(put.init.method).toBe("PUT");
+    expect((put.init.headers as Record<string, string>).authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE\/\d{8}\/us-east-1\/s3\/aws4_request/,
+    );
     expect(
-      String(puts[0]?.Body)
+      new TextDecoder()
+        .decode(put.init.body as Uint8Array)
         .trim()
         .split("\n")
         .map((line) => JSON.parse(line).data),

@@ -3,9 +3,8 @@
  * on a missing setting like every other reader of lib/env.ts.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { type AlertPublisher, awsAlertPublisher, S3RawFailureStore, SqsDeadLetterQueue } from "@bedrock-spend/adapters";
+import { type AlertPublisher, awsAlertPublisher, type ObjectWriter, RawFailureObjectStore, SignedS3Put, SqsDeadLetterQueue } from "@bedrock-spend/adapters";
 import { ConfigurationError, type Pricer } from "@bedrock-spend/core";
 import { AggregatesStore, listRepriceAudits, RegistryPricing, type RepriceAudit, UsageWriter } from "@bedrock-spend/store";
 import { ENV } from "./contracts";
@@ -56,7 +55,10 @@ export function livePricingFromEnv(env: Environment, base: Pricer, client: Dynam
   return new RegistryPricing({ client, tableName, base });
 }
 
-/** Where the transform keeps the records it cannot turn into lake rows: `RAW_FAILURE_BUCKET`. */
-export function rawFailureStoreFromEnv(env: Environment, s3: S3Client = new S3Client({})): S3RawFailureStore {
-  return new S3RawFailureStore({ s3, bucket: requireEnv(ENV.rawFailureBucket, env), prefix: "" });
+/**
+ * Where the transform keeps the records it cannot turn into lake rows: `RAW_FAILURE_BUCKET`, written
+ * by a signed PUT rather than the S3 client, which would add ~145 KB to the transform's bundle.
+ */
+export function rawFailureStoreFromEnv(env: Environment, writer: ObjectWriter = new SignedS3Put()): RawFailureObjectStore {
+  return new RawFailureObjectStore({ writer, bucket: requireEnv(ENV.rawFailureBucket, env), prefix: "" });
 }

@@ -69,6 +69,11 @@ export class FirehoseRedriveTarget implements LakeRedriveTarget {
       const entries: PutRecordBatchResponseEntry[] = response.RequestResponses ?? [];
       const failed = pending.filter((_, index) => entries[index]?.ErrorCode !== undefined);
       const codes = [...new Set(entries.map((entry) => entry.ErrorCode).filter(Boolean))].join(", ");
+      // FailedPutCount without the failed entries (never seen; the API answers one entry per record): nothing to resend.
+      if (failed.length === 0)
+        throw new Error(
+          `${this.options.deliveryStreamName} reported ${response.FailedPutCount} failed records without saying which (${entries.length} entries for ${pending.length} records)`,
+        );
       if (attempt >= this.maxAttempts)
         throw new Error(`${failed.length} of ${pending.length} records not accepted by ${this.options.deliveryStreamName} after ${attempt} calls (${codes})`);
       pending = failed;

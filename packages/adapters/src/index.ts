@@ -11,4 +11,5 @@ export * from "./firehose-redrive";
 export * from "./kinesis-reader";
 export * from "./memory-dead-letter";
 export * from "./raw-failures";
+export * from "./s3-signed-put";
 export * from "./sqs-dead-letter";

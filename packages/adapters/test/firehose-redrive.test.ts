@@ -160,4 +160,18 @@ describe("Class: FirehoseRedriveTarget (contract with Firehose PutRecordBatch)",
     );
     expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(0);
   });
+
+  it("stops at once on a response that counts failures without naming them, instead of sending empty calls", async () => {
+    // Prepare: FailedPutCount without RequestResponses (the API always answers one entry per record; this guards the loop)
+    firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 1 });
+
+    // Act
+    const error = await target()
+      .send(failures(2, 10))
+      .catch((caught: unknown) => caught);
+
+    // Assess
+    expect((error as Error).message).toBe(`${STREAM} reported 1 failed records without saying which (0 entries for 2 records)`);
+    expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(1);
+  });
 });

@@ -196,6 +196,18 @@ describe("Class: S3FirehoseErrorBatches", () => {
     expect(failures).toEqual([{ recordId: "rec-7", data: "AA==", reason: "firehose:unknown", fields: [], failedAt: "2026-12-01T00:00:00.000Z" }]);
     expect(unreadable).toEqual([2]);
   });
+
+  it("keeps a record whose attemptEndingTimestamp is out of the Date range, with the reading time", () => {
+    // Act
+    const { failures, unreadable } = firehoseErrorFailures(
+      `${JSON.stringify({ rawData: "AA==", errorCode: "X", attemptEndingTimestamp: 1e20 })}\n`,
+      "2026-12-01T00:00:00.000Z",
+    );
+
+    // Assess
+    expect(unreadable).toEqual([]);
+    expect(failures).toEqual([expect.objectContaining({ data: "AA==", reason: "firehose:X", failedAt: "2026-12-01T00:00:00.000Z" })]);
+  });
 });
 
 describe("Function: parseRawFailures()", () => {

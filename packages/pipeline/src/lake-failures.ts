@@ -141,8 +141,10 @@ export interface LakeRedriveResult {
  * Sends every stored batch of raw failures back through the transform, and forgets each batch
  * once the target has accepted all of its records. A batch that cannot be read or sent stays, with
  * its reason in `kept`; the others go on. A record that fails again is kept again by the transform
- * (as a new batch): a redrive never loses one. The lake may then hold an invocation twice only if
- * the target accepted a batch whose removal failed (the next redrive sends it again).
+ * (as a new batch): a redrive never loses one. It can repeat one: a batch kept after the target
+ * accepted part of it (a partial failure, or a later call of a large batch) or whose removal failed
+ * is sent whole by the next redrive. The lake on AWS is at least once anyway (exact queries read
+ * each request_id once); the local lake drops a request id it holds.
  */
 export async function redriveLakeFailures(sources: readonly RawFailureBatches[], target: LakeRedriveTarget): Promise<LakeRedriveResult> {
   const result: LakeRedriveResult = { batches: 0, redriven: 0, kept: [], reasons: {} };
