@@ -107,3 +107,12 @@ describe("Deployment configuration: the JWT admin scope", () => {
     );
   });
 });
+
+describe("Deployment configuration: the raw failures' retention", () => {
+  it("keeps raw failures 14 days by default, and takes 1 to 365 days, naming the variable otherwise", () => {
+    expect(loadConfig({}).rawFailureRetentionDays).toBe(14);
+    expect(loadConfig({ BEDROCK_SPEND_RAW_FAILURE_RETENTION_DAYS: "3" }).rawFailureRetentionDays).toBe(3);
+    for (const bad of ["0", "366", "1.5", "two weeks"])
+      expect(() => loadConfig({ BEDROCK_SPEND_RAW_FAILURE_RETENTION_DAYS: bad }), bad).toThrow(/^BEDROCK_SPEND_RAW_FAILURE_RETENTION_DAYS: /);
+  });
+});

@@ -86,7 +86,7 @@ export interface TransformStats extends TransformItemCounts {
   dropped: number;
   /** Failed for their content (reasons `base64`, `invalid`, `unencodable`). */
   processingFailed: number;
-  /** Failed unprocessed by the response-size guard (reason `oversize`); a redrive of the error prefix processes them. */
+  /** Failed unprocessed by the response-size guard (reason `oversize`); kept by `transformKeepingFailures`, the lake redrive processes them. */
   oversizeFailed: number;
   /** Size of the response as JSON, bytes. */
   responseBytes: number;
@@ -219,11 +219,12 @@ function transformOne(record: FirehoseInputRecord, pricer: Pricer, bytes: Buffer
  *   permissions line, an empty payload).
  * - `ProcessingFailed`, data as received: the payload yields no usage record but some invalid
  *   item (bad base64, gzip or JSON, or malformed events only), or a row that does not fit the
- *   lake columns. Firehose writes it under the error prefix with its raw content.
+ *   lake columns. `transformKeepingFailures` (lake-failures.ts) keeps it, raw content included, in
+ *   the raw failure store and answers it `Dropped`, so that Firehose does not write it to the lake bucket.
  *
  * The response stays within `maxResponseBytes` as serialized JSON: a record whose `Ok` result
  * would break the budget, and every record after it, comes back `ProcessingFailed` with its
- * original data (reason `oversize`), for a redrive of the error prefix to process. The budget
+ * original data (reason `oversize`), kept like the others for the lake redrive to process. The budget
  * reserves room to return every later record as received, so the guard itself always fits,
  * unless the records as received exceed the budget on their own. That cannot happen with the
  * default: Firehose buffers at most 3 MB for the Lambda, 4 MB as base64, well under the budget.
