@@ -12,4 +12,5 @@ export * from "./kinesis-reader";
 export * from "./memory-dead-letter";
 export * from "./raw-failures";
 export * from "./s3-signed-put";
+export * from "./signed-fetch";
 export * from "./sqs-dead-letter";

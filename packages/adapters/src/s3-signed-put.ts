@@ -8,19 +8,12 @@
  * one thing: a single-part PUT of a small object (a transformation's failures: at most a few MB)
  * to a bucket whose default encryption applies, retried on throttling and server errors.
  */
-import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
+import { createHash } from "node:crypto";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { BedrockSpendError, ConfigurationError } from "@bedrock-spend/core";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { ObjectWriter } from "./raw-failure-format";
-
-/** AWS credentials, as the credential chain gives them. */
-interface Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-  expiration?: Date;
-}
+import { type Credentials, Sha256 } from "./signed-fetch";
 
 /** A PUT that S3 refused, or that never got an answer: the status (0 without one) and S3's error code. */
 export class S3PutError extends BedrockSpendError {
@@ -35,29 +28,6 @@ export class S3PutError extends BedrockSpendError {
     this.key = key;
     this.status = status;
     this.code = code;
-  }
-}
-
-/** The signer's data: text, or bytes in any of their shapes. */
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-
-function bytesOf(data: SourceData): string | Uint8Array {
-  if (typeof data === "string") return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-/** SHA-256 (or its HMAC with a secret) on node:crypto, in the shape the signer expects. */
-class Sha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", bytesOf(secret));
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytesOf(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
   }
 }
 

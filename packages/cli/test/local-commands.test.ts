@@ -151,6 +151,7 @@ describe("bedrock-spend local commands: arguments, unreadable inputs, an empty d
       [["spend", "--tenant", "acme", "--month", "2026-11", "--day", "2026-11-02", "--data-dir", dataDir], /either --month or --day/],
       [["spend", "--tenant", "acme", "--by", "tenant", "--data-dir", dataDir], /--by must be model or day, got "tenant"/],
       [["spend", "--tenant", "acme", "--colour", "red", "--data-dir", dataDir], /--colour/],
+      [["spend", "--tenant", "acme", "--region", "eu-west-1", "--data-dir", dataDir], /--region is for a deployed stage \(--stage\)/],
       [["ingest", join(dataDir, "missing.json.gz"), "--data-dir", dataDir], /cannot read .*missing\.json\.gz: no such file or directory/],
       [["ingest", "--data-dir", dataDir], /no input paths given/],
       [["ingest", SAMPLES, "--chaos", "1.5", "--data-dir", dataDir], /--chaos must be a rate between 0 and 1/],
@@ -186,7 +187,7 @@ describe("bedrock-spend local commands: arguments, unreadable inputs, an empty d
       expect(result.stderr, args.join(" ")).toMatch(message);
     });
     expect(existsSync(dataDir)).toBe(false);
-  });
+  }, 180_000); // 22 CLI processes, 3 at a time: 35-52 s alone, over 60 s when the machine is busy
 
   it("answer clearly and exit 0 on an empty data dir, and every command has --help", async () => {
     // Prepare

@@ -3,14 +3,18 @@
  * aggregates table of the data dir. `set` and `rm` go through the spend API's handler (the same
  * validation and the same answer as `PUT|DELETE /v1/tenants/{tenantId}/budget`).
  */
+import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { validateBudget } from "@bedrock-spend/core";
 import { scanBudgets, type TenantBudget } from "@bedrock-spend/store";
 import { parseCommandArgs } from "../args";
 import { clockFromEnv } from "../clock";
-import { UsageError } from "../errors";
+import { type DeploymentTarget, stageStackName, stageStackOutputs } from "../deployment";
+import { CommandFailure, UsageError } from "../errors";
 import { dataDirOf, formatTable, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
 import { openLocalTable } from "../local-mode";
-import { callSpendApi } from "./spend";
+import { type SpendApiCaller, stageSpendApi } from "../stage-api";
+import { callSpendApi, localSpendApi, stageOf } from "./spend";
 
 export const BUDGETS_HELP = `Usage: bedrock-spend budgets set --tenant T --monthly-usd N [--thresholds 50,80,100] [options]
        bedrock-spend budgets list [--tenant T] [options]
@@ -26,6 +30,9 @@ Options:
   --tenant T            the tenant id
   --monthly-usd N       the budget, USD per calendar month
   --thresholds LIST     comma-separated percentages, e.g. 50,80,100
+  --stage NAME          the deployed stage NAME instead of the data dir: set and rm through its
+                        spend API (lambda:InvokeFunctionUrl), list from its table (dynamodb:Scan)
+  --region R            the stage's Region (default: the AWS SDK's)
 ${LOCAL_OPTIONS_HELP}
 
 Exit status: 0, or 2 for usage errors (a missing or invalid option is named).`;
@@ -47,7 +54,7 @@ function describe(budget: { monthlyUsd: string; thresholds: number[] }): string 
 export async function budgetsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
-    { tenant: { type: "string" }, "monthly-usd": { type: "string" }, thresholds: { type: "string" } },
+    { tenant: { type: "string" }, "monthly-usd": { type: "string" }, thresholds: { type: "string" }, stage: { type: "string" }, region: { type: "string" } },
     BUDGETS_HELP,
   );
   const [action, ...rest] = positionals;
@@ -57,9 +64,25 @@ export async function budgetsCommand(argv: string[]): Promise<number> {
   }
   if (action === undefined) throw new UsageError("budgets: expected set, list or rm", { help: BUDGETS_HELP });
   if (rest.length > 0) throw new UsageError(`budgets ${action}: unexpected argument "${rest[0]}"`, { help: BUDGETS_HELP });
+  const target = stageOf(values, BUDGETS_HELP);
   const dataDir = dataDirOf(values["data-dir"]);
   const clock = clockFromEnv();
   const tenant = values.tenant;
+  /** Runs `call` on the stage's spend API or the data dir's (`missing` when the data dir has no table). */
+  const withApi = <T>(create: boolean, missing: T, call: (api: SpendApiCaller) => Promise<T>): Promise<T> =>
+    localCommand(async () => {
+      if (target) return call(await stageSpendApi(target));
+      const table = await openLocalTable({ dataDir, role: "budgets", create, onWait: waitNotice });
+      if (!table) {
+        if (create) throw new Error("the aggregates table could not be created");
+        return missing;
+      }
+      try {
+        return await call(localSpendApi(table, clock));
+      } finally {
+        await table.close();
+      }
+    });
   const needTenant = () => {
     if (tenant === undefined || tenant.length === 0) throw new UsageError(`budgets ${action}: --tenant is required`, { help: BUDGETS_HELP });
     return tenant;
@@ -78,17 +101,13 @@ export async function budgetsCommand(argv: string[]): Promise<number> {
       if (!valid.ok)
         throw new UsageError(`${valid.field === "thresholds" ? "--thresholds" : "--monthly-usd"}: ${valid.field} ${valid.reason}`, { help: BUDGETS_HELP });
       const body = JSON.stringify(input);
-      const result = await localCommand(async () => {
-        const table = await openLocalTable({ dataDir, role: "budgets", create: true, onWait: waitNotice });
-        if (!table) throw new Error("the aggregates table could not be created");
-        try {
-          return (await callSpendApi(table, { method: "PUT", path: path(tenantId), body }, BUDGETS_HELP, clock)).body as unknown as {
-            budget: TenantBudget["budget"];
-          };
-        } finally {
-          await table.close();
-        }
-      });
+      const result = await withApi(
+        true,
+        undefined,
+        async (api) =>
+          (await callSpendApi(api, { method: "PUT", path: path(tenantId), body }, BUDGETS_HELP)).body as unknown as { budget: TenantBudget["budget"] },
+      );
+      if (!result) throw new Error("the aggregates table could not be created");
       process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `budget of ${tenantId}: ${describe(result.budget)}\n`);
       return 0;
     }
@@ -96,6 +115,7 @@ export async function budgetsCommand(argv: string[]): Promise<number> {
       if (values["monthly-usd"] !== undefined || values.thresholds !== undefined)
         throw new UsageError("budgets list: --monthly-usd and --thresholds are for budgets set", { help: BUDGETS_HELP });
       const budgets = await localCommand(async () => {
+        if (target) return stageBudgets(target);
         const table = await openLocalTable({ dataDir, role: "budgets", create: false, onWait: waitNotice });
         if (!table) return [];
         try {
@@ -106,7 +126,8 @@ export async function budgetsCommand(argv: string[]): Promise<number> {
       });
       const shown = budgets.filter((entry) => tenant === undefined || entry.tenantId === tenant);
       if (values.json) process.stdout.write(`${JSON.stringify(shown)}\n`);
-      else if (shown.length === 0) process.stdout.write(`no budgets set${tenant === undefined ? "" : ` for ${tenant}`} in ${dataDir}\n`);
+      else if (shown.length === 0)
+        process.stdout.write(`no budgets set${tenant === undefined ? "" : ` for ${tenant}`} in ${target ? `stage ${target.stage}` : dataDir}\n`);
       else
         process.stdout.write(
           formatTable(
@@ -121,20 +142,36 @@ export async function budgetsCommand(argv: string[]): Promise<number> {
       const tenantId = needTenant();
       if (values["monthly-usd"] !== undefined || values.thresholds !== undefined)
         throw new UsageError("budgets rm: --monthly-usd and --thresholds are for budgets set", { help: BUDGETS_HELP });
-      const removed = await localCommand(async () => {
-        const table = await openLocalTable({ dataDir, role: "budgets", create: false, onWait: waitNotice });
-        if (!table) return false;
-        try {
-          return (await callSpendApi(table, { method: "DELETE", path: path(tenantId), body: null }, BUDGETS_HELP, clock)).statusCode === 200;
-        } finally {
-          await table.close();
-        }
-      });
+      const removed = await withApi(
+        false,
+        false,
+        async (api) => (await callSpendApi(api, { method: "DELETE", path: path(tenantId), body: null }, BUDGETS_HELP)).statusCode === 200,
+      );
       if (values.json) process.stdout.write(`${JSON.stringify({ tenantId, removed })}\n`);
       else process.stdout.write(removed ? `budget of ${tenantId} removed\n` : `${tenantId} has no budget of its own: nothing removed\n`);
       return 0;
     }
     default:
       throw new UsageError(`budgets: unknown action "${action}"; expected set, list or rm`, { help: BUDGETS_HELP });
+  }
+}
+
+/** Every budget of a deployed stage, read from its aggregates table (the Processing stack's `AggregatesTable` output). */
+async function stageBudgets(target: DeploymentTarget): Promise<TenantBudget[]> {
+  const config = target.region ? { region: target.region } : {};
+  const outputs = await stageStackOutputs(target, "Processing", new CloudFormationClient(config));
+  const tableName = outputs.get("AggregatesTable");
+  if (!tableName) throw new CommandFailure(`--stage ${target.stage}: ${stageStackName(target.stage, "Processing")} has no AggregatesTable output`);
+  const client = new DynamoDBClient(config);
+  try {
+    return await scanBudgets(client, tableName);
+  } catch (error) {
+    if ((error as Error).name === "AccessDeniedException")
+      throw new CommandFailure(`budgets list --stage ${target.stage}: the caller needs dynamodb:Scan on the table ${tableName}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    throw error;
+  } finally {
+    client.destroy();
   }
 }

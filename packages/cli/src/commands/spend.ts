@@ -7,9 +7,11 @@ import { type ApiRequest, handleSpendApi } from "@bedrock-spend/api";
 import { type Clock, emptyCounters, isDayKey, isMonthKey, type Spend, spendOf, utcMonthOf } from "@bedrock-spend/core";
 import { parseCommandArgs } from "../args";
 import { CLOCK_ENV, clockFromEnv } from "../clock";
-import { UsageError } from "../errors";
+import type { DeploymentTarget } from "../deployment";
+import { CommandFailure, UsageError } from "../errors";
 import { dataDirOf, formatTable, grouped, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
 import { type LocalTable, openLocalTable } from "../local-mode";
+import { type SpendApiCaller, type SpendApiRequest, stageSpendApi } from "../stage-api";
 
 export const SPEND_HELP = `Usage: bedrock-spend spend --tenant T [--month YYYY-MM | --day YYYY-MM-DD] [--by model|day] [options]
 
@@ -24,6 +26,9 @@ Options:
   --month YYYY-MM   a UTC calendar month (default: the current one)
   --day YYYY-MM-DD  a UTC calendar day instead of a month
   --by model|day    add a breakdown
+  --stage NAME      ask the deployed stage NAME instead: its spend API (IAM Function URL), signed
+                    with your AWS credentials (needs lambda:InvokeFunctionUrl on it)
+  --region R        the stage's Region (default: the AWS SDK's)
 ${LOCAL_OPTIONS_HELP}
 
 Uses the DynamoDB Local of a running "bedrock-spend start" on the data dir, or starts one.
@@ -34,24 +39,35 @@ usage errors.`;
 /** Maps the API's field names to this command's options. */
 const OPTION_OF: Readonly<Record<string, string>> = { tenantId: "--tenant", month: "--month", day: "--day", by: "--by" };
 
-/** Answers a spend API request from the data dir's table; a 400 becomes a usage error naming the option. */
-export async function callSpendApi(
-  table: LocalTable,
-  request: Omit<ApiRequest, "auth" | "query"> & { query?: ApiRequest["query"] },
-  help: string,
-  clock: Clock,
-) {
-  const response = await handleSpendApi(
-    { query: {}, ...request, auth: { mode: "none" } },
-    { store: table.store, defaultBudget: null, allowUnauthenticated: true, now: clock },
-  );
-  const body = JSON.parse(response.body) as { error?: { code: string; message: string; field?: string } };
+/** The spend API over the data dir's table: the handler itself, in process. */
+export function localSpendApi(table: LocalTable, clock: Clock): SpendApiCaller {
+  return async (request) => {
+    const response = await handleSpendApi({ query: {}, ...request, auth: { mode: "none" } } as ApiRequest, {
+      store: table.store,
+      defaultBudget: null,
+      allowUnauthenticated: true,
+      now: clock,
+    });
+    return { statusCode: response.statusCode, body: response.body };
+  };
+}
+
+/** Answers a spend API request (the data dir's, or a stage's); a 400 becomes a usage error naming the option. */
+export async function callSpendApi(api: SpendApiCaller, request: SpendApiRequest, help: string) {
+  const response = await api(request);
+  let body: { error?: { code: string; message: string; field?: string } };
+  try {
+    body = JSON.parse(response.body);
+  } catch {
+    throw new Error(`the spend API answered ${response.statusCode} with a body that is not JSON: ${response.body.slice(0, 200)}`);
+  }
   if (response.statusCode === 400) {
     const option =
       OPTION_OF[body.error?.field ?? ""] ??
       (body.error?.field === "monthlyUsd" ? "--monthly-usd" : body.error?.field === "thresholds" ? "--thresholds" : undefined);
     throw new UsageError(`${option ? `${option}: ` : ""}${body.error?.message ?? "bad request"}`, { help });
   }
+  if (response.statusCode === 403) throw new CommandFailure(`the spend API refused: ${body.error?.message ?? response.body}`);
   if (response.statusCode >= 500) throw new Error(`the spend API failed: ${response.body}`);
   return { statusCode: response.statusCode, body };
 }
@@ -59,7 +75,14 @@ export async function callSpendApi(
 export async function spendCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
-    { tenant: { type: "string" }, month: { type: "string" }, day: { type: "string" }, by: { type: "string" } },
+    {
+      tenant: { type: "string" },
+      month: { type: "string" },
+      day: { type: "string" },
+      by: { type: "string" },
+      stage: { type: "string" },
+      region: { type: "string" },
+    },
     SPEND_HELP,
   );
   if (values.help) {
@@ -76,6 +99,7 @@ export async function spendCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--day must be a UTC calendar day YYYY-MM-DD, got "${values.day}"`, { help: SPEND_HELP });
   if (values.by !== undefined && values.by !== "model" && values.by !== "day")
     throw new UsageError(`--by must be model or day, got "${values.by}"`, { help: SPEND_HELP });
+  const target = stageOf(values, SPEND_HELP);
   const dataDir = dataDirOf(values["data-dir"]);
   const clock = clockFromEnv();
   // The month is read off the clock once, here: the API call comes later (after DynamoDB Local
@@ -83,16 +107,18 @@ export async function spendCommand(argv: string[]): Promise<number> {
   const period = values.day ?? values.month ?? utcMonthOf(clock());
   const query: Record<string, string | undefined> = { month: values.day === undefined ? period : undefined, day: values.day, by: values.by };
 
+  const request: SpendApiRequest = { method: "GET", path: `/v1/tenants/${encodeURIComponent(tenant)}/spend`, query, body: null };
   const { spend, known, latestMonth } = await localCommand(async () => {
+    if (target) {
+      const { statusCode, body } = await callSpendApi(await stageSpendApi(target), request, SPEND_HELP);
+      return statusCode === 404
+        ? { spend: undefined, known: false, latestMonth: undefined }
+        : { spend: body as unknown as Spend, known: true, latestMonth: undefined };
+    }
     const table = await openLocalTable({ dataDir, role: "spend", create: false, onWait: waitNotice });
     if (!table) return { spend: undefined, known: false, latestMonth: undefined };
     try {
-      const { statusCode, body } = await callSpendApi(
-        table,
-        { method: "GET", path: `/v1/tenants/${encodeURIComponent(tenant)}/spend`, query, body: null },
-        SPEND_HELP,
-        clock,
-      );
+      const { statusCode, body } = await callSpendApi(localSpendApi(table, clock), request, SPEND_HELP);
       if (statusCode === 404) return { spend: undefined, known: false, latestMonth: undefined };
       const found = body as unknown as Spend;
       // The default month is the current one: say where the usage is when it has none (logs of an
@@ -104,7 +130,7 @@ export async function spendCommand(argv: string[]): Promise<number> {
     }
   });
   const result = spend ?? spendOf({ tenantId: tenant, period, totals: emptyCounters(), budget: null, ...(values.by ? { breakdown: [] } : {}) });
-  if (!known) process.stderr.write(`bedrock-spend: no usage or budget is recorded for tenant "${tenant}" in ${dataDir}\n`);
+  if (!known) process.stderr.write(`bedrock-spend: no usage or budget is recorded for tenant "${tenant}" in ${target ? `stage ${target.stage}` : dataDir}\n`);
   if (latestMonth !== undefined && latestMonth !== result.period)
     process.stderr.write(
       `bedrock-spend: tenant "${tenant}" has no usage in ${result.period} (the current month); its latest month with usage is ${latestMonth}: add --month ${latestMonth}\n`,
@@ -144,4 +170,22 @@ export function formatSpend(spend: Spend): string {
     )}`;
   }
   return text;
+}
+
+/**
+ * The deployed stage of `--stage NAME [--region R]`, or undefined for the data dir; `--data-dir`
+ * with `--stage`, or `--region` without it, is a usage error.
+ */
+export function stageOf(
+  values: { stage?: string | undefined; region?: string | undefined; "data-dir"?: string | undefined },
+  help: string,
+): DeploymentTarget | undefined {
+  if (values.stage === undefined) {
+    if (values.region !== undefined) throw new UsageError("--region is for a deployed stage (--stage)", { help });
+    return undefined;
+  }
+  if (values["data-dir"] !== undefined) throw new UsageError("--data-dir and --stage are exclusive: a data dir is local, a stage is deployed", { help });
+  const stage = values.stage.trim();
+  if (stage === "") throw new UsageError("--stage must not be empty", { help });
+  return { stage, ...(values.region ? { region: values.region } : {}) };
 }

@@ -1,0 +1,233 @@
+/**
+ * `spend --stage` and `budgets set|rm --stage`: the deployed stage's spend API found from its Api
+ * stack's outputs (CloudFormation mocked with DescribeStacks' response shape: no local
+ * CloudFormation) and called through a local HTTP server standing in for the IAM Function URL. The
+ * server checks each request's SigV4 signature as Lambda would (it signs what it received again
+ * with the caller's credentials and compares), answers 403 `{"Message":"Forbidden"}` as a Function
+ * URL does when IAM refuses, and otherwise runs the real API handler over DynamoDB Local. What the
+ * commands print with --stage is what the API answers, the same object the local commands print.
+ */
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { CloudFormationClient, CloudFormationServiceException, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
+import { Sha256 } from "@bedrock-spend/adapters";
+import { handleSpendApi } from "@bedrock-spend/api";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { type ApiFixture, freshApi, invocationOf } from "../../api/test/helpers/fixtures";
+import { budgetsCommand } from "../src/commands/budgets";
+import { spendCommand } from "../src/commands/spend";
+import { CommandFailure, UsageError } from "../src/errors";
+import { functionUrlRegion, stageSpendApi } from "../src/stage-api";
+
+const KEYS = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
+const FUNCTION_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:bedrock-spend-prod-SpendApi";
+const OPERATOR = "arn:aws:sts::123456789012:assumed-role/operator/alice";
+const cloudFormation = mockClient(CloudFormationClient);
+
+let api: ApiFixture;
+let server: Server;
+let url: string;
+/** Who the server saw, by the access key of each request it let through. */
+let callers: string[];
+
+/** Lambda's check of a Function URL request: the signature of what arrived, with the caller's key. */
+async function signatureMatches(request: IncomingMessage, body: Buffer): Promise<boolean> {
+  const authorization = String(request.headers.authorization ?? "");
+  const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(";") ?? [];
+  const date = String(request.headers["x-amz-date"] ?? "");
+  if (!/^\d{8}T\d{6}Z$/.test(date)) return false;
+  const headers: Record<string, string> = {};
+  for (const name of signedHeaders) headers[name] = String(request.headers[name]);
+  const address = new URL(request.url ?? "/", url);
+  const signer = new SignatureV4({ service: "lambda", region: "eu-west-1", credentials: KEYS, sha256: Sha256 });
+  const again = await signer.sign(
+    {
+      method: request.method ?? "",
+      protocol: "http:",
+      hostname: address.hostname,
+      port: Number(address.port),
+      path: address.pathname,
+      query: Object.fromEntries(address.searchParams),
+      headers,
+      ...(body.length > 0 ? { body } : {}),
+    },
+    { signingDate: new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`) },
+  );
+  return again.headers.authorization === authorization;
+}
+
+beforeAll(async () => {
+  api = await freshApi({ now: new Date("2026-11-27T12:00:00Z") });
+  await api.write([invocationOf("acme", "req-1", { input: 1000, output: 200 }), invocationOf("acme", "req-2", { input: 50, output: 5 })]);
+  server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", async () => {
+      const body = Buffer.concat(chunks);
+      if (!(await signatureMatches(request, body))) {
+        response.writeHead(403, { "content-type": "application/json" }).end('{"Message":"Forbidden"}');
+        return;
+      }
+      callers.push(/Credential=([^/]+)/.exec(String(request.headers.authorization))?.[1] ?? "");
+      const address = new URL(request.url ?? "/", url);
+      const answer = await handleSpendApi(
+        {
+          method: request.method ?? "GET",
+          path: address.pathname,
+          query: Object.fromEntries(address.searchParams),
+          body: body.length > 0 ? body.toString("utf8") : null,
+          auth: { mode: "iam", iamPrincipal: OPERATOR },
+        },
+        api.deps,
+      );
+      response.writeHead(answer.statusCode, { "content-type": "application/json" }).end(answer.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+
+beforeEach(() => {
+  callers = [];
+  cloudFormation.reset();
+  cloudFormation.on(DescribeStacksCommand, { StackName: "prod-bedrock-spend-Api" }).resolves({
+    Stacks: [
+      {
+        StackName: "prod-bedrock-spend-Api",
+        StackStatus: "UPDATE_COMPLETE",
+        CreationTime: new Date("2026-11-01T00:00:00Z"),
+        Outputs: [
+          { OutputKey: "SpendApiFunctionUrl", OutputValue: url },
+          { OutputKey: "SpendApiFunctionArn", OutputValue: FUNCTION_ARN },
+        ],
+      },
+    ],
+  });
+  vi.stubEnv("AWS_ACCESS_KEY_ID", KEYS.accessKeyId);
+  vi.stubEnv("AWS_SECRET_ACCESS_KEY", KEYS.secretAccessKey);
+  vi.stubEnv("AWS_REGION", "eu-west-1");
+});
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+/** Runs a command, returning its exit code and what it printed on stdout. */
+async function run(command: (argv: string[]) => Promise<number>, argv: string[]): Promise<{ code: number; stdout: string }> {
+  const printed: string[] = [];
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+    printed.push(String(chunk));
+    return true;
+  });
+  const code = await command(argv);
+  vi.mocked(process.stdout.write).mockRestore();
+  return { code, stdout: printed.join("") };
+}
+
+describe("spend --stage", () => {
+  it("prints, with --json, exactly what the stage's API answers, signed with the caller's credentials", async () => {
+    // Act
+    const { code, stdout } = await run(spendCommand, [
+      "--tenant",
+      "acme",
+      "--month",
+      "2026-11",
+      "--by",
+      "model",
+      "--stage",
+      "prod",
+      "--region",
+      "eu-west-1",
+      "--json",
+    ]);
+
+    // Assess
+    expect(code).toBe(0);
+    const direct = await api.call({
+      method: "GET",
+      path: "/v1/tenants/acme/spend",
+      query: { month: "2026-11", by: "model" },
+      body: null,
+      auth: { mode: "iam", iamPrincipal: OPERATOR },
+    });
+    expect(stdout).toBe(`${JSON.stringify(direct.json)}\n`);
+    expect(direct.json.invocations).toBe(2);
+    expect(callers).toEqual([KEYS.accessKeyId]);
+  });
+
+  it("says which permission is missing when the Function URL refuses the caller", async () => {
+    // Prepare: credentials the server does not recognize
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "not-the-secret");
+
+    // Act
+    const failure = await spendCommand(["--tenant", "acme", "--stage", "prod", "--region", "eu-west-1"]).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(CommandFailure);
+    expect((failure as Error).message).toBe(
+      `${url.replace(/\/$/, "")}: 403 {"Message":"Forbidden"}: the caller needs lambda:InvokeFunctionUrl on ${FUNCTION_ARN}, with credentials that have not expired`,
+    );
+  });
+
+  it("names the stack when the stage is not deployed, and refuses --data-dir with --stage", async () => {
+    // Prepare
+    cloudFormation.on(DescribeStacksCommand, { StackName: "dev-bedrock-spend-Api" }).rejects(
+      new CloudFormationServiceException({
+        name: "ValidationError",
+        $fault: "client",
+        $metadata: {},
+        message: "Stack with id dev-bedrock-spend-Api does not exist",
+      }),
+    );
+
+    // Act
+    const missing = await spendCommand(["--tenant", "acme", "--stage", "dev"]).catch((error: unknown) => error);
+    const both = await spendCommand(["--tenant", "acme", "--stage", "prod", "--data-dir", "x"]).catch((error: unknown) => error);
+
+    // Assess
+    expect(missing).toBeInstanceOf(UsageError);
+    expect((missing as Error).message).toMatch(/--stage dev: no stack dev-bedrock-spend-Api in this account and Region/);
+    expect((both as Error).message).toBe("--data-dir and --stage are exclusive: a data dir is local, a stage is deployed");
+  });
+});
+
+describe("budgets --stage", () => {
+  it("sets and removes a tenant's budget through the stage's API, as the local command does", async () => {
+    // Act
+    const set = await run(budgetsCommand, ["set", "--tenant", "acme", "--monthly-usd", "250", "--thresholds", "50,90", "--stage", "prod", "--json"]);
+    const after = await api.call({ method: "GET", path: "/v1/tenants/acme/budget", query: {}, body: null, auth: { mode: "iam", iamPrincipal: OPERATOR } });
+    const removed = await run(budgetsCommand, ["rm", "--tenant", "acme", "--stage", "prod"]);
+    const gone = await api.call({ method: "GET", path: "/v1/tenants/acme/budget", query: {}, body: null, auth: { mode: "iam", iamPrincipal: OPERATOR } });
+
+    // Assess
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ budget: { monthlyUsd: "250.00", thresholds: [50, 90] } });
+    expect(after.json).toMatchObject({ budget: { monthlyUsd: "250.00", thresholds: [50, 90] } });
+    expect(removed.stdout).toBe("budget of acme removed\n");
+    expect(gone.statusCode).toBe(200);
+    expect(gone.json.budget).toBeNull();
+  });
+
+  it("names the option of a budget the API refuses", async () => {
+    const failure = await budgetsCommand(["set", "--tenant", "acme", "--monthly-usd", "ten", "--stage", "prod"]).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(UsageError);
+    expect((failure as Error).message).toMatch(/^--monthly-usd: /);
+  });
+});
+
+describe("Function: functionUrlRegion()", () => {
+  it("reads the Region of a Function URL, and nothing from another host", async () => {
+    expect(functionUrlRegion("https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.ap-southeast-2.on.aws/")).toBe("ap-southeast-2");
+    expect(functionUrlRegion("http://127.0.0.1:8080/")).toBeUndefined();
+    await expect(
+      stageSpendApi({ stage: "prod", region: "eu-west-1" }, { cloudFormation: new CloudFormationClient({ region: "eu-west-1" }) }),
+    ).resolves.toBeTypeOf("function");
+  });
+});
