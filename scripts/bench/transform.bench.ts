@@ -273,6 +273,10 @@ async function run(context: BenchContext): Promise<BenchSection> {
   process.env.POWERTOOLS_METRICS_NAMESPACE ??= "BedrockSpend";
   // The reference workload calls one application inference profile: deployed with its map, as README's BEDROCK_SPEND_PROFILE_MAP.
   process.env.PROFILE_MAP = JSON.stringify(applicationProfileMap());
+  // Where failures would be kept: the reference workload has none, so nothing is written (a record
+  // that failed would find no S3 here, come back ProcessingFailed, and fail the check below).
+  process.env.RAW_FAILURE_BUCKET = "bedrock-spend-bench-raw-failures";
+  process.env.AWS_REGION ??= "us-east-1";
   const { handler } = (await import("../../functions/src/transform")) as unknown as { handler: Handler };
   const { logger } = await import("../../functions/src/lib/powertools");
   // In case another benchmark imported the handler first, with the default INFO level.
