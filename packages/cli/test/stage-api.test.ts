@@ -14,12 +14,14 @@ import { Sha256 } from "@bedrock-spend/adapters";
 import { handleSpendApi } from "@bedrock-spend/api";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { type ApiFixture, freshApi, invocationOf } from "../../api/test/helpers/fixtures";
+import { alertsCommand } from "../src/commands/alerts";
 import { budgetsCommand } from "../src/commands/budgets";
 import { spendCommand } from "../src/commands/spend";
 import { CommandFailure, UsageError } from "../src/errors";
 import { functionUrlRegion, stageSpendApi } from "../src/stage-api";
+import { readStageTable } from "../src/stage-table";
 
 const KEYS = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
 const FUNCTION_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:bedrock-spend-prod-SpendApi";
@@ -219,6 +221,79 @@ describe("budgets --stage", () => {
     const failure = await budgetsCommand(["set", "--tenant", "acme", "--monthly-usd", "ten", "--stage", "prod"]).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(UsageError);
     expect((failure as Error).message).toMatch(/^--monthly-usd: /);
+  });
+});
+
+describe("budgets list --stage and alerts --stage", () => {
+  beforeEach(() => {
+    // The stage's table is a DynamoDB Local table: the SDK's own endpoint override (AWS_ENDPOINT_URL_DYNAMODB) points there.
+    vi.stubEnv("AWS_ENDPOINT_URL_DYNAMODB", inject("dynamoDbEndpoint"));
+    // DynamoDB Local keeps a database per access key and Region: those the fixture's table was made with.
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "local");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "local");
+    cloudFormation.on(DescribeStacksCommand, { StackName: "prod-bedrock-spend-Processing" }).resolves({
+      Stacks: [
+        {
+          StackName: "prod-bedrock-spend-Processing",
+          StackStatus: "UPDATE_COMPLETE",
+          CreationTime: new Date("2026-11-01T00:00:00Z"),
+          Outputs: [{ OutputKey: "AggregatesTable", OutputValue: api.tableName }],
+        },
+      ],
+    });
+  });
+
+  it("list the stage's budgets and fired alerts from its table, as the local commands print them", async () => {
+    // Prepare
+    await api.store.putBudget("globex", { monthlyUsd: "40.00", thresholds: [80] }, new Date("2026-11-20T00:00:00Z"));
+    const alert = {
+      kind: "threshold" as const,
+      threshold: 80,
+      tenantId: "globex",
+      month: "2026-11",
+      spendUsd: "32.50",
+      budgetUsd: "40.00",
+      forecastUsd: "61.00",
+    };
+    await api.store.markAlertFired(alert, new Date("2026-11-26T09:00:00Z"));
+
+    // Act
+    const budgets = await run(budgetsCommand, ["list", "--tenant", "globex", "--stage", "prod", "--region", "us-east-1", "--json"]);
+    const alerts = await run(alertsCommand, ["--tenant", "globex", "--stage", "prod", "--region", "us-east-1", "--json"]);
+    const none = await run(alertsCommand, ["--tenant", "initech", "--stage", "prod", "--region", "us-east-1"]);
+
+    // Assess
+    expect(JSON.parse(budgets.stdout)).toEqual([expect.objectContaining({ tenantId: "globex", budget: { monthlyUsd: "40.00", thresholds: [80] } })]);
+    expect(JSON.parse(alerts.stdout)).toEqual([expect.objectContaining({ ...alert, firedAt: "2026-11-26T09:00:00.000Z" })]);
+    expect(none.stdout).toBe("no alerts fired in stage prod for this selection\n");
+  });
+
+  it("name the DynamoDB action a refused caller lacks, and an expired session", async () => {
+    // Prepare: DynamoDB's refusals as the SDK raises them (DynamoDB Local has no IAM to refuse with)
+    const refused = (name: string, message: string) => async () => {
+      throw Object.assign(new Error(message), { name });
+    };
+
+    // Act
+    const denied = await readStageTable(
+      { stage: "prod", region: "us-east-1" },
+      "dynamodb:Scan",
+      refused("AccessDeniedException", "User: arn:aws:sts::123456789012:assumed-role/viewer/bob is not authorized to perform: dynamodb:Scan"),
+    ).catch((error: unknown) => error);
+    const expired = await readStageTable(
+      { stage: "prod", region: "us-east-1" },
+      "dynamodb:Scan",
+      refused("ExpiredTokenException", "The security token included in the request is expired"),
+    ).catch((error: unknown) => error);
+
+    // Assess
+    expect(denied).toBeInstanceOf(CommandFailure);
+    expect((denied as Error).message).toBe(
+      `stage prod: the caller needs dynamodb:Scan on the table ${api.tableName}: User: arn:aws:sts::123456789012:assumed-role/viewer/bob is not authorized to perform: dynamodb:Scan`,
+    );
+    expect((expired as Error).message).toMatch(
+      /^stage prod: the AWS credentials were refused \(ExpiredTokenException: The security token included in the request is expired\); refresh the session/,
+    );
   });
 });
 

@@ -8,6 +8,8 @@ import { parseCommandArgs } from "../args";
 import { UsageError } from "../errors";
 import { dataDirOf, formatTable, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
 import { openLocalTable } from "../local-mode";
+import { readStageTable } from "../stage-table";
+import { stageOf } from "./spend";
 
 export const ALERTS_HELP = `Usage: bedrock-spend alerts [--tenant T] [--month YYYY-MM] [options]
 
@@ -18,10 +20,16 @@ fires once per tenant, month and threshold. Set budgets with "bedrock-spend budg
 Options:
   --tenant T        only this tenant's alerts
   --month YYYY-MM   only this month's alerts
+  --stage NAME      the deployed stage NAME instead: its table (needs dynamodb:Scan on it)
+  --region R        the stage's Region (default: the AWS SDK's)
 ${LOCAL_OPTIONS_HELP}`;
 
 export async function alertsCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { tenant: { type: "string" }, month: { type: "string" } }, ALERTS_HELP);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    { tenant: { type: "string" }, month: { type: "string" }, stage: { type: "string" }, region: { type: "string" } },
+    ALERTS_HELP,
+  );
   if (values.help) {
     process.stdout.write(`${ALERTS_HELP}\n`);
     return 0;
@@ -29,8 +37,10 @@ export async function alertsCommand(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`alerts: unexpected argument "${positionals[0]}"`, { help: ALERTS_HELP });
   if (values.month !== undefined && !isMonthKey(values.month))
     throw new UsageError(`--month must be a UTC calendar month YYYY-MM, got "${values.month}"`, { help: ALERTS_HELP });
+  const target = stageOf(values, ALERTS_HELP);
   const dataDir = dataDirOf(values["data-dir"]);
   const alerts = await localCommand(async (): Promise<FiredAlert[]> => {
+    if (target) return readStageTable(target, "dynamodb:Scan", scanAlerts);
     const table = await openLocalTable({ dataDir, role: "alerts", create: false, onWait: waitNotice });
     if (!table) return [];
     try {
@@ -47,7 +57,7 @@ export async function alertsCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (shown.length === 0) {
-    process.stdout.write(`no alerts fired in ${dataDir}${values.tenant || values.month ? " for this selection" : ""}\n`);
+    process.stdout.write(`no alerts fired in ${target ? `stage ${target.stage}` : dataDir}${values.tenant || values.month ? " for this selection" : ""}\n`);
     return 0;
   }
   process.stdout.write(

@@ -3,17 +3,15 @@
  * aggregates table of the data dir. `set` and `rm` go through the spend API's handler (the same
  * validation and the same answer as `PUT|DELETE /v1/tenants/{tenantId}/budget`).
  */
-import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { validateBudget } from "@bedrock-spend/core";
 import { scanBudgets, type TenantBudget } from "@bedrock-spend/store";
 import { parseCommandArgs } from "../args";
 import { clockFromEnv } from "../clock";
-import { type DeploymentTarget, stageStackName, stageStackOutputs } from "../deployment";
-import { CommandFailure, UsageError } from "../errors";
+import { UsageError } from "../errors";
 import { dataDirOf, formatTable, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
 import { openLocalTable } from "../local-mode";
 import { type SpendApiCaller, stageSpendApi } from "../stage-api";
+import { readStageTable } from "../stage-table";
 import { callSpendApi, localSpendApi, stageOf } from "./spend";
 
 export const BUDGETS_HELP = `Usage: bedrock-spend budgets set --tenant T --monthly-usd N [--thresholds 50,80,100] [options]
@@ -115,7 +113,7 @@ export async function budgetsCommand(argv: string[]): Promise<number> {
       if (values["monthly-usd"] !== undefined || values.thresholds !== undefined)
         throw new UsageError("budgets list: --monthly-usd and --thresholds are for budgets set", { help: BUDGETS_HELP });
       const budgets = await localCommand(async () => {
-        if (target) return stageBudgets(target);
+        if (target) return readStageTable(target, "dynamodb:Scan", scanBudgets);
         const table = await openLocalTable({ dataDir, role: "budgets", create: false, onWait: waitNotice });
         if (!table) return [];
         try {
@@ -153,25 +151,5 @@ export async function budgetsCommand(argv: string[]): Promise<number> {
     }
     default:
       throw new UsageError(`budgets: unknown action "${action}"; expected set, list or rm`, { help: BUDGETS_HELP });
-  }
-}
-
-/** Every budget of a deployed stage, read from its aggregates table (the Processing stack's `AggregatesTable` output). */
-async function stageBudgets(target: DeploymentTarget): Promise<TenantBudget[]> {
-  const config = target.region ? { region: target.region } : {};
-  const outputs = await stageStackOutputs(target, "Processing", new CloudFormationClient(config));
-  const tableName = outputs.get("AggregatesTable");
-  if (!tableName) throw new CommandFailure(`--stage ${target.stage}: ${stageStackName(target.stage, "Processing")} has no AggregatesTable output`);
-  const client = new DynamoDBClient(config);
-  try {
-    return await scanBudgets(client, tableName);
-  } catch (error) {
-    if ((error as Error).name === "AccessDeniedException")
-      throw new CommandFailure(`budgets list --stage ${target.stage}: the caller needs dynamodb:Scan on the table ${tableName}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    throw error;
-  } finally {
-    client.destroy();
   }
 }
