@@ -41,6 +41,8 @@ export interface AthenaQueriesOptions {
   queryTimeoutMs?: number;
   /** Waits (tests replace it). */
   sleep?: (ms: number) => Promise<void>;
+  /** Told of each poll's execution (its state and statistics): progress for a caller that shows it. */
+  onPoll?: (execution: QueryExecution) => void;
 }
 
 /** Runs statements in one workgroup and database. */
@@ -68,6 +70,7 @@ export class AthenaQueries {
     for (;;) {
       const { QueryExecution: execution } = await this.options.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
       const state = execution?.Status?.State;
+      if (execution) this.options.onPoll?.(execution);
       if (state === "SUCCEEDED") return execution as QueryExecution;
       if (state === "FAILED" || state === "CANCELLED") {
         const reason = execution?.Status?.StateChangeReason ?? execution?.Status?.AthenaError?.ErrorMessage ?? "no reason given";

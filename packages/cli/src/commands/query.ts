@@ -2,12 +2,16 @@
  * `bedrock-spend query "<SQL>"`: Athena-dialect SQL over the local lake, with DuckDB as the local
  * Athena (table `invocations`, the dashboard views, Trino function shims). Read-only.
  */
+import { AthenaClient } from "@aws-sdk/client-athena";
+import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { DASHBOARD_VIEWS } from "@bedrock-spend/core";
 import { hasUsageFiles, LocalAthena, type QueryResult } from "@bedrock-spend/local-lake";
 import { parseCommandArgs } from "../args";
 import { UsageError } from "../errors";
 import { dataDirOf, formatTable, LOCAL_OPTIONS_HELP, localCommand } from "../local";
 import { dataDirLayout } from "../local-mode";
+import { type QueryProgress, stageQuery } from "../stage-query";
+import { stageOf } from "./spend";
 
 export const QUERY_HELP = `Usage: bedrock-spend query "<SQL>" [options]
 
@@ -22,6 +26,9 @@ Example:
   bedrock-spend query "SELECT tenant_id, sum(cost_usd) AS cost FROM invocations GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
 
 Options:
+  --stage NAME      run it in the deployed stage NAME's Athena workgroup over its lake instead
+                    (progress on stderr: state, bytes scanned); Athena's own SQL and limits apply
+  --region R        the stage's Region (default: the AWS SDK's)
 ${LOCAL_OPTIONS_HELP}
 
 With --json: {"columns":[{"name","type"}],"rows":[{...}]}, decimals as exact strings.
@@ -46,7 +53,7 @@ export function formatResult(result: QueryResult): string {
 }
 
 export async function queryCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {}, QUERY_HELP);
+  const { values, positionals } = parseCommandArgs(argv, { stage: { type: "string" }, region: { type: "string" } }, QUERY_HELP);
   if (values.help) {
     process.stdout.write(`${QUERY_HELP}\n`);
     return 0;
@@ -56,6 +63,17 @@ export async function queryCommand(argv: string[]): Promise<number> {
   if (positionals.length > 1)
     throw new UsageError(`query: give the SQL as one argument, in quotes (got ${positionals.length} arguments)`, { help: QUERY_HELP });
   const sql = positionals[0] as string;
+  const target = stageOf(values, QUERY_HELP);
+  if (target) {
+    const config = target.region ? { region: target.region } : {};
+    const result = await localCommand(() =>
+      stageQuery(target, sql, { athena: new AthenaClient(config), cloudFormation: new CloudFormationClient(config) }, (progress) =>
+        process.stderr.write(progressLine(progress)),
+      ),
+    );
+    process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatResult(result as QueryResult));
+    return 0;
+  }
   const dataDir = dataDirOf(values["data-dir"]);
   const lakeDir = dataDirLayout(dataDir).lake;
   const result = await localCommand(async () => {
@@ -69,4 +87,10 @@ export async function queryCommand(argv: string[]): Promise<number> {
   if (!(await hasUsageFiles(lakeDir))) process.stderr.write(`bedrock-spend: the lake of ${dataDir} is empty: nothing was ingested yet\n`);
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatResult(result));
   return 0;
+}
+
+/** A query's progress, one line: its id, state, bytes scanned and time so far. */
+export function progressLine(progress: QueryProgress): string {
+  const mb = progress.bytesScanned / 1_000_000;
+  return `query ${progress.queryExecutionId}: ${progress.state}, ${mb < 10 ? mb.toFixed(2) : Math.round(mb)} MB scanned, ${(progress.elapsedMs / 1000).toFixed(1)} s\n`;
 }
