@@ -84,7 +84,7 @@ export async function stageQuery(
   const database = lake.get("GlueDatabase");
   if (!workGroup || !database)
     throw new CommandFailure(
-      `--stage ${target.stage}: no ${workGroup ? "GlueDatabase output in " + stageStackName(target.stage, "Lake") : "AthenaWorkGroup output in " + stageStackName(target.stage, "Analytics")}`,
+      `--stage ${target.stage}: no ${workGroup ? `GlueDatabase output in ${stageStackName(target.stage, "Lake")}` : `AthenaWorkGroup output in ${stageStackName(target.stage, "Analytics")}`}`,
     );
   const started = Date.now();
   const queries = new AthenaQueries({

@@ -7,8 +7,11 @@
  * URL does when IAM refuses, and otherwise runs the real API handler over DynamoDB Local. What the
  * commands print with --stage is what the API answers, the same object the local commands print.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { CloudFormationClient, CloudFormationServiceException, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import { Sha256 } from "@bedrock-spend/adapters";
 import { handleSpendApi } from "@bedrock-spend/api";
@@ -162,6 +165,28 @@ describe("spend --stage", () => {
     expect(stdout).toBe(`${JSON.stringify(direct.json)}\n`);
     expect(direct.json.invocations).toBe(2);
     expect(callers).toEqual([KEYS.accessKeyId]);
+  });
+
+  it("signs with the credentials of --profile, from the AWS config files, when the environment has none", async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), "bedrock-spend-aws-"));
+    writeFileSync(join(dir, "credentials"), `[ops]\naws_access_key_id = ${KEYS.accessKeyId}\naws_secret_access_key = ${KEYS.secretAccessKey}\n`);
+    writeFileSync(join(dir, "config"), "[profile ops]\nregion = eu-west-1\n");
+    vi.stubEnv("AWS_ACCESS_KEY_ID", undefined);
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", undefined);
+    vi.stubEnv("AWS_SHARED_CREDENTIALS_FILE", join(dir, "credentials"));
+    vi.stubEnv("AWS_CONFIG_FILE", join(dir, "config"));
+    vi.stubEnv("AWS_PROFILE", "default-that-does-not-exist");
+
+    // Act
+    const { code, stdout } = await run(spendCommand, ["--tenant", "acme", "--month", "2026-11", "--stage", "prod", "--profile", "ops", "--json"]);
+    const without = await spendCommand(["--tenant", "acme", "--profile", "ops"]).catch((error: unknown) => error);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ tenantId: "acme", invocations: 2 });
+    expect(callers).toEqual([KEYS.accessKeyId]);
+    expect((without as Error).message).toBe("--profile is for a deployed stage (--stage)");
   });
 
   it("says which permission is missing when the Function URL refuses the caller", async () => {

@@ -9,7 +9,7 @@ import { UsageError } from "../errors";
 import { dataDirOf, formatTable, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
 import { openLocalTable } from "../local-mode";
 import { readStageTable } from "../stage-table";
-import { stageOf } from "./spend";
+import { STAGE_OPTIONS, stageOf } from "./spend";
 
 export const ALERTS_HELP = `Usage: bedrock-spend alerts [--tenant T] [--month YYYY-MM] [options]
 
@@ -22,14 +22,11 @@ Options:
   --month YYYY-MM   only this month's alerts
   --stage NAME      the deployed stage NAME instead: its table (needs dynamodb:Scan on it)
   --region R        the stage's Region (default: the AWS SDK's)
+  --profile P       the AWS profile to call it with (default: the SDK's chain, AWS_PROFILE)
 ${LOCAL_OPTIONS_HELP}`;
 
 export async function alertsCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    { tenant: { type: "string" }, month: { type: "string" }, stage: { type: "string" }, region: { type: "string" } },
-    ALERTS_HELP,
-  );
+  const { values, positionals } = parseCommandArgs(argv, { tenant: { type: "string" }, month: { type: "string" }, ...STAGE_OPTIONS }, ALERTS_HELP);
   if (values.help) {
     process.stdout.write(`${ALERTS_HELP}\n`);
     return 0;

@@ -12,7 +12,7 @@ import { dataDirOf, formatTable, LOCAL_OPTIONS_HELP, localCommand, waitNotice } 
 import { openLocalTable } from "../local-mode";
 import { type SpendApiCaller, stageSpendApi } from "../stage-api";
 import { readStageTable } from "../stage-table";
-import { callSpendApi, localSpendApi, stageOf } from "./spend";
+import { callSpendApi, localSpendApi, STAGE_OPTIONS, stageOf } from "./spend";
 
 export const BUDGETS_HELP = `Usage: bedrock-spend budgets set --tenant T --monthly-usd N [--thresholds 50,80,100] [options]
        bedrock-spend budgets list [--tenant T] [options]
@@ -31,6 +31,7 @@ Options:
   --stage NAME          the deployed stage NAME instead of the data dir: set and rm through its
                         spend API (lambda:InvokeFunctionUrl), list from its table (dynamodb:Scan)
   --region R            the stage's Region (default: the AWS SDK's)
+  --profile P           the AWS profile to call it with (default: the SDK's chain, AWS_PROFILE)
 ${LOCAL_OPTIONS_HELP}
 
 Exit status: 0, or 2 for usage errors (a missing or invalid option is named).`;
@@ -52,7 +53,7 @@ function describe(budget: { monthlyUsd: string; thresholds: number[] }): string 
 export async function budgetsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
-    { tenant: { type: "string" }, "monthly-usd": { type: "string" }, thresholds: { type: "string" }, stage: { type: "string" }, region: { type: "string" } },
+    { tenant: { type: "string" }, "monthly-usd": { type: "string" }, thresholds: { type: "string" }, ...STAGE_OPTIONS },
     BUDGETS_HELP,
   );
   const [action, ...rest] = positionals;

@@ -11,7 +11,7 @@ import { UsageError } from "../errors";
 import { dataDirOf, formatTable, LOCAL_OPTIONS_HELP, localCommand } from "../local";
 import { dataDirLayout } from "../local-mode";
 import { type QueryProgress, stageQuery } from "../stage-query";
-import { stageOf } from "./spend";
+import { STAGE_OPTIONS, stageOf } from "./spend";
 
 export const QUERY_HELP = `Usage: bedrock-spend query "<SQL>" [options]
 
@@ -29,6 +29,7 @@ Options:
   --stage NAME      run it in the deployed stage NAME's Athena workgroup over its lake instead
                     (progress on stderr: state, bytes scanned); Athena's own SQL and limits apply
   --region R        the stage's Region (default: the AWS SDK's)
+  --profile P       the AWS profile to call it with (default: the SDK's chain, AWS_PROFILE)
 ${LOCAL_OPTIONS_HELP}
 
 With --json: {"columns":[{"name","type"}],"rows":[{...}]}, decimals as exact strings.
@@ -53,7 +54,7 @@ export function formatResult(result: QueryResult): string {
 }
 
 export async function queryCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { stage: { type: "string" }, region: { type: "string" } }, QUERY_HELP);
+  const { values, positionals } = parseCommandArgs(argv, { ...STAGE_OPTIONS }, QUERY_HELP);
   if (values.help) {
     process.stdout.write(`${QUERY_HELP}\n`);
     return 0;
