@@ -106,3 +106,13 @@ export async function waitForJob(
     await sleep(options.pollMs ?? 5_000);
   }
 }
+
+/** The message of a function's failed invocation: Lambda's error document (`errorType: errorMessage`), or its text when it is not one (a timeout). */
+export function lambdaFailureMessage(payload: string): string {
+  try {
+    const failure = JSON.parse(payload) as { errorType?: string; errorMessage?: string };
+    return `${failure.errorType ?? "Error"}: ${failure.errorMessage ?? payload}`;
+  } catch {
+    return payload;
+  }
+}

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatUsd, parseUsd, type Spend } from "@bedrock-spend/core";
 import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "./helpers/run-cli";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const SAMPLES = join(root, "samples/logs");
@@ -33,23 +34,7 @@ interface Result {
 
 /** Runs the CLI to completion (asynchronously, so that independent commands can run side by side), its clock at `now`. */
 function cli(args: string[], now: string = SAMPLES_NOW): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX, MAIN, ...args], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, BEDROCK_SPEND_NOW: now },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args, now);
 }
 
 /** Runs `tasks` at most `limit` at a time (each CLI process compiles the CLI: a burst of them starves a 2-core machine). */

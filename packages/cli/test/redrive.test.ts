@@ -6,11 +6,9 @@
  * a stage, the lake-redrive function invoked through the Lambda API (mocked: no local Lambda),
  * whose side is tested in functions/test/lake-redrive.test.ts.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { InvokeCommand, LambdaClient, ResourceNotFoundException } from "@aws-sdk/client-lambda";
 import { decodeAndPrice, defaultCatalog, Pricer, parseInvocationLog, type UsageRecord } from "@bedrock-spend/core";
 import type { LakeRedriveResult } from "@bedrock-spend/pipeline";
@@ -18,30 +16,12 @@ import { encodeKinesisData, generateTraffic, toSubscriptionPayloads } from "@bed
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { formatLakeRedrive, lakeRedriveFunctionName, redriveCommand } from "../src/commands/redrive";
+import { type CliResult, runCli } from "./helpers/run-cli";
 
-const root = fileURLToPath(new URL("../../../", import.meta.url));
-const TSX = join(root, "node_modules/tsx/dist/cli.mjs");
-const MAIN = join(root, "packages/cli/src/main.ts");
 const NOW = "2026-11-27T12:00:00Z";
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX, MAIN, ...args], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, BEDROCK_SPEND_NOW: NOW },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<CliResult> {
+  return runCli(args, NOW);
 }
 
 /** Real-shaped payloads (gzip, base64) of generated traffic, and the request ids each carries. */

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatUsd, parseUsd, type RepriceReport } from "@bedrock-spend/core";
 import { afterAll, describe, expect, it } from "vitest";
+import { type CliResult, runCli } from "./helpers/run-cli";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const TSX = join(root, "node_modules/tsx/dist/cli.mjs");
@@ -20,24 +21,8 @@ const MAIN = join(root, "packages/cli/src/main.ts");
 const NOW = "2027-02-15T00:00:00Z";
 const TENANT = "polar-health-0grnhia";
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX, MAIN, ...args], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, BEDROCK_SPEND_NOW: NOW },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<CliResult> {
+  return runCli(args, NOW);
 }
 
 async function json<T>(args: string[]): Promise<T> {

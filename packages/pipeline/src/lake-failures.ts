@@ -14,7 +14,14 @@
  */
 import type { LakeRedriveTarget, RawFailureBatches, RawFailureStore, RawLakeFailure } from "@bedrock-spend/adapters";
 import { kinesisSource, type Pricer } from "@bedrock-spend/core";
-import { type FirehoseInputRecord, type FirehoseOutputRecord, type TransformOptions, type TransformStats, transformFirehoseRecords } from "./transform-batch";
+import {
+  emptyTransformStats,
+  type FirehoseInputRecord,
+  type FirehoseOutputRecord,
+  type TransformOptions,
+  type TransformStats,
+  transformFirehoseRecords,
+} from "./transform-batch";
 
 /** A Firehose transformation input record with the Kinesis metadata Firehose adds for a stream source. */
 export interface FirehoseSourceRecord extends FirehoseInputRecord {
@@ -46,26 +53,6 @@ function sourceOf(record: FirehoseSourceRecord): string | undefined {
   return metadata?.shardId && metadata.sequenceNumber ? kinesisSource(metadata.shardId, metadata.sequenceNumber) : undefined;
 }
 
-/** Counts of a transformation that threw: every record failed, none processed. */
-function thrownStats(records: readonly FirehoseSourceRecord[]): TransformStats {
-  return {
-    recordsIn: records.length,
-    ok: 0,
-    dropped: 0,
-    processingFailed: records.length,
-    oversizeFailed: 0,
-    usageRows: 0,
-    unpricedRows: 0,
-    invalidRecords: 0,
-    skipped: 0,
-    crossPartitionRows: 0,
-    costPico: 0n,
-    responseBytes: 0,
-    // The reason of each (transform-error) is the store's; the thrown error is logged apart.
-    failures: [],
-  };
-}
-
 /**
  * The transform of a batch (`transformFirehoseRecords`), with its `ProcessingFailed` records kept
  * in `store` and answered `Dropped`, so that Firehose writes no raw content to the lake bucket.
@@ -91,7 +78,8 @@ export async function transformKeepingFailures(
   } catch (error) {
     transformError = error instanceof Error ? error : new Error(String(error));
     outputs = records.map((record) => ({ recordId: record.recordId, result: "ProcessingFailed", data: record.data }));
-    stats = thrownStats(records);
+    // Every record failed and none was processed; the reason of each (transform-error) is the store's.
+    stats = { ...emptyTransformStats(records.length), processingFailed: records.length };
   }
   const failed = outputs.filter((output) => output.result === "ProcessingFailed");
   if (failed.length === 0) return { records: outputs, stats, failures: { kept: 0, unkept: 0 } };

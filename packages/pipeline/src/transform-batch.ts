@@ -93,6 +93,25 @@ export interface TransformStats extends TransformItemCounts {
   failures: TransformFailure[];
 }
 
+/** The counts of a transformation of `recordsIn` records before any is answered. */
+export function emptyTransformStats(recordsIn: number): TransformStats {
+  return {
+    recordsIn,
+    ok: 0,
+    dropped: 0,
+    processingFailed: 0,
+    oversizeFailed: 0,
+    usageRows: 0,
+    unpricedRows: 0,
+    invalidRecords: 0,
+    skipped: 0,
+    crossPartitionRows: 0,
+    costPico: 0n,
+    responseBytes: 0,
+    failures: [],
+  };
+}
+
 /** Options of `transformFirehoseRecords`. */
 export interface TransformOptions {
   /** Budget of the whole response as JSON, bytes. Default `DEFAULT_MAX_RESPONSE_BYTES`. */
@@ -240,21 +259,7 @@ export function transformFirehoseRecords(
   if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes <= 0) {
     throw new RangeError(`maxResponseBytes must be a positive integer, got ${maxResponseBytes}`);
   }
-  const stats: TransformStats = {
-    recordsIn: records.length,
-    ok: 0,
-    dropped: 0,
-    processingFailed: 0,
-    oversizeFailed: 0,
-    usageRows: 0,
-    unpricedRows: 0,
-    invalidRecords: 0,
-    skipped: 0,
-    crossPartitionRows: 0,
-    costPico: 0n,
-    responseBytes: 0,
-    failures: [],
-  };
+  const stats = emptyTransformStats(records.length);
   // reserve[i]: bytes to return records i.. as received, with the commas before them.
   const reserve: number[] = new Array(records.length + 1).fill(0);
   const receivedBytes: number[] = new Array(records.length).fill(0);

@@ -9,7 +9,7 @@ import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from "@aws-sdk/
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { BedrockSpendError, type DayKey, type ReconcileReport } from "@bedrock-spend/core";
 import type { ReconcileResult } from "@bedrock-spend/pipeline";
-import { APP_NAME, type DeploymentTarget } from "../deployment";
+import { APP_NAME, type DeploymentTarget, lambdaFailureMessage } from "../deployment";
 
 /** The clients `reconcile --stage` uses (injectable for tests). */
 export interface ReconcileDeploymentClients {
@@ -70,13 +70,7 @@ export async function reconcileDeployment(
   }
   const text = response.Payload ? new TextDecoder().decode(response.Payload) : "";
   if (response.FunctionError) {
-    let message = text;
-    try {
-      const failure = JSON.parse(text) as { errorType?: string; errorMessage?: string };
-      message = `${failure.errorType ?? "Error"}: ${failure.errorMessage ?? text}`;
-    } catch {
-      // Not JSON: Lambda's own failure text.
-    }
+    const message = lambdaFailureMessage(text);
     throw new DeploymentReconcileError(functionName, `the reconciliation failed (${response.FunctionError}): ${message}`);
   }
   const result = JSON.parse(text) as ReconcileResult;

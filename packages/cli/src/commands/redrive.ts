@@ -12,7 +12,7 @@ import type { LakeRedriveResult } from "@bedrock-spend/pipeline";
 import { parseCommandArgs, priceFileOf } from "../args";
 import { clockFromEnv } from "../clock";
 import { loadPricer } from "../config";
-import { APP_NAME, type DeploymentTarget } from "../deployment";
+import { APP_NAME, type DeploymentTarget, lambdaFailureMessage } from "../deployment";
 import { CommandFailure, UsageError } from "../errors";
 import { dataDirOf, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf } from "../local";
 import { LocalStack, lockOrShare } from "../local-mode";
@@ -63,13 +63,7 @@ export async function redriveDeployment(target: DeploymentTarget, lambda: Lambda
   }
   const text = response.Payload ? new TextDecoder().decode(response.Payload) : "";
   if (response.FunctionError) {
-    let message = text;
-    try {
-      const failure = JSON.parse(text) as { errorType?: string; errorMessage?: string };
-      message = `${failure.errorType ?? "Error"}: ${failure.errorMessage ?? text}`;
-    } catch {
-      // Not JSON: Lambda's own failure text (a timeout, for one).
-    }
+    const message = lambdaFailureMessage(text);
     throw new CommandFailure(
       `${functionName}: the redrive failed (${response.FunctionError}): ${message}. Batches it finished are gone; run it again for the rest`,
     );
