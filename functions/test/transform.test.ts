@@ -9,7 +9,7 @@ import { pricerFromEnv } from "../src/lib/env";
 import { logger, metrics } from "../src/lib/powertools";
 import { createTransformHandler } from "../src/transform";
 import { captureStdio } from "./helpers/stdio";
-import { controlMessageData, firehoseEvent, lambdaContext, trafficPayloads } from "./helpers/transform-events";
+import { controlMessageData, firehoseEvent, lambdaContext, trafficPayloads, unreadableData } from "./helpers/transform-events";
 
 const DATA_COLUMN_NAMES = USAGE_COLUMNS.filter((column) => !("partition" in column && column.partition)).map((column) => column.name);
 const pricer = new Pricer({ catalog: defaultCatalog() });
@@ -17,11 +17,7 @@ const pricer = new Pricer({ catalog: defaultCatalog() });
 // A day's start of real-shaped traffic: the permissions line, malformed lines, unpriced models.
 const traffic = trafficPayloads({ seed: 11, count: 150, malformedFraction: 0.04, unpricedFraction: 0.04 });
 const trafficData = traffic.payloads.map(encodeKinesisData);
-const BAD_BASE64 = "H4sIAAAAAAAA/this is not base64";
-const TRUNCATED_GZIP = Buffer.from(trafficData[1] as string, "base64")
-  .subarray(0, 200)
-  .toString("base64");
-const NOT_JSON = gzipStable("Task timed out after 3.00 seconds").toString("base64");
+const { badBase64: BAD_BASE64, truncatedGzip: TRUNCATED_GZIP, notJson: NOT_JSON } = unreadableData(trafficData[1] as string);
 const EVENT_DATA = [...trafficData, controlMessageData(), BAD_BASE64, TRUNCATED_GZIP, NOT_JSON];
 
 function lines(record: FirehoseTransformationResultRecord): string[] {

@@ -7,6 +7,7 @@ import {
   controlMessagePayload,
   encodeKinesisData,
   generateTraffic,
+  gzipStable,
   type SubscriptionPayload,
   type TrafficItem,
   type TrafficOptions,
@@ -74,4 +75,16 @@ export function lambdaContext(functionName = "bedrock-spend-transform"): Context
     fail: () => undefined,
     succeed: () => undefined,
   } as Context;
+}
+
+/**
+ * The unreadable records a transform meets, as record data: not base64, a gzip cut short (the
+ * first 200 bytes of `sample`, a real payload), gzip of text that is not JSON (a Lambda timeout line).
+ */
+export function unreadableData(sample: string): { badBase64: string; truncatedGzip: string; notJson: string } {
+  return {
+    badBase64: "H4sIAAAAAAAA/this is not base64",
+    truncatedGzip: Buffer.from(sample, "base64").subarray(0, 200).toString("base64"),
+    notJson: gzipStable("Task timed out after 3.00 seconds").toString("base64"),
+  };
 }

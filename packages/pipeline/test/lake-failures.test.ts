@@ -8,7 +8,7 @@ import { defaultCatalog, Pricer } from "@bedrock-spend/core";
 import { encodeKinesisData, gzipStable } from "@bedrock-spend/traffic";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { controlMessageData, firehoseEvent, trafficPayloads } from "../../../functions/test/helpers/transform-events";
+import { controlMessageData, firehoseEvent, trafficPayloads, unreadableData } from "../../../functions/test/helpers/transform-events";
 import { type FirehoseSourceRecord, redriveLakeFailures, transformKeepingFailures } from "../src/lake-failures";
 import { transformFirehoseRecords } from "../src/transform-batch";
 
@@ -17,11 +17,7 @@ const NOW = new Date("2026-11-27T10:00:07.250Z");
 
 const traffic = trafficPayloads({ seed: 16, count: 120, malformedFraction: 0.05, unpricedFraction: 0.05 });
 const trafficData = traffic.payloads.map(encodeKinesisData);
-const BAD_BASE64 = "H4sIAAAAAAAA/this is not base64";
-const TRUNCATED_GZIP = Buffer.from(trafficData[1] as string, "base64")
-  .subarray(0, 200)
-  .toString("base64");
-const NOT_JSON = gzipStable("Task timed out after 3.00 seconds").toString("base64");
+const { badBase64: BAD_BASE64, truncatedGzip: TRUNCATED_GZIP, notJson: NOT_JSON } = unreadableData(trafficData[1] as string);
 const EVENT_DATA = [trafficData[0] as string, BAD_BASE64, ...trafficData.slice(1), controlMessageData(), TRUNCATED_GZIP, NOT_JSON];
 
 function records(datas: readonly string[]): FirehoseSourceRecord[] {
