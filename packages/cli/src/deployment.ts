@@ -116,3 +116,31 @@ export function lambdaFailureMessage(payload: string): string {
     return payload;
   }
 }
+
+/** The options of a command that can act on a deployed stage. */
+export const STAGE_OPTIONS = { stage: { type: "string" }, region: { type: "string" }, profile: { type: "string" } } as const;
+
+/**
+ * The deployed stage of `--stage NAME [--region R] [--profile P]`, or undefined for the data dir;
+ * `--data-dir` with `--stage`, or `--region` or `--profile` without it, is a usage error.
+ * `--profile` selects the named profile of the AWS config files for every client of the command.
+ */
+export function stageOf(
+  values: { stage?: string | undefined; region?: string | undefined; profile?: string | undefined; "data-dir"?: string | undefined },
+  help: string,
+): DeploymentTarget | undefined {
+  if (values.stage === undefined) {
+    for (const option of ["region", "profile"] as const)
+      if (values[option] !== undefined) throw new UsageError(`--${option} is for a deployed stage (--stage)`, { help });
+    return undefined;
+  }
+  if (values["data-dir"] !== undefined) throw new UsageError("--data-dir and --stage are exclusive: a data dir is local, a stage is deployed", { help });
+  const stage = values.stage.trim();
+  if (stage === "") throw new UsageError("--stage must not be empty", { help });
+  if (values.profile !== undefined) {
+    if (values.profile.trim() === "") throw new UsageError("--profile must not be empty", { help });
+    // The SDK's credential chain and Region resolution read it when each client is built.
+    process.env.AWS_PROFILE = values.profile.trim();
+  }
+  return { stage, ...(values.region ? { region: values.region } : {}) };
+}

@@ -159,6 +159,17 @@ function payloadOf(data: Uint8Array): { payload: SubscriptionPayload; jsonBytes:
 const asSubscriptionEvent = (event: FilteredEvent): SubscriptionLogEvent => ({ id: event.eventId, timestamp: event.timestamp, message: event.message });
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
+/** A mocked Kinesis client that accepts every record of every PutRecords: for the request-limit tests, which read the requests themselves. */
+function acceptingKinesis() {
+  const kinesis = new KinesisClient({ region: "eu-west-1" });
+  const kinesisMock = mockClient(kinesis);
+  kinesisMock.on(PutRecordsCommand).callsFake((input: { Records: PutRecordsRequestEntry[] }) => ({
+    FailedRecordCount: 0,
+    Records: input.Records.map(() => ({ SequenceNumber: "49660000000000000000000000000000000000000000000000000001", ShardId: "shardId-000000000000" })),
+  }));
+  return { kinesis, kinesisMock };
+}
+
 describe("replay --stage", () => {
   it("puts every event of the window into the stream as subscription payloads, one log stream and one UTC day each, under 1 MiB", async () => {
     // Prepare: 400 events, 3 s apart from 23:45 UTC (so across midnight), alternating between two
@@ -338,12 +349,7 @@ describe("replay --stage", () => {
     const large = Array.from({ length: 16 }, (_, index) => ({ ...logEvent(2_000 + index, "large", FROM + 10_000 + index), message: noise(700_000) }));
     pagesOf([small, large]);
     stage();
-    const kinesis = new KinesisClient({ region: "eu-west-1" });
-    const kinesisMock = mockClient(kinesis);
-    kinesisMock.on(PutRecordsCommand).callsFake((input: { Records: PutRecordsRequestEntry[] }) => ({
-      FailedRecordCount: 0,
-      Records: input.Records.map(() => ({ SequenceNumber: "49660000000000000000000000000000000000000000000000000001", ShardId: "shardId-000000000000" })),
-    }));
+    const { kinesis, kinesisMock } = acceptingKinesis();
 
     // Act
     const summary = await replayStage(
@@ -384,12 +390,7 @@ describe("replay --stage", () => {
     const huge = { ...logEvent(2, BEDROCK_STREAM, FROM + 2_000), message: bytes.toString("latin1") };
     pagesOf([[logEvent(1, BEDROCK_STREAM, FROM + 1_000), huge, logEvent(3, BEDROCK_STREAM, FROM + 3_000)]]);
     stage();
-    const kinesis = new KinesisClient({ region: "eu-west-1" });
-    const kinesisMock = mockClient(kinesis);
-    kinesisMock.on(PutRecordsCommand).callsFake((input: { Records: PutRecordsRequestEntry[] }) => ({
-      FailedRecordCount: 0,
-      Records: input.Records.map(() => ({ SequenceNumber: "49660000000000000000000000000000000000000000000000000001", ShardId: "shardId-000000000000" })),
-    }));
+    const { kinesis, kinesisMock } = acceptingKinesis();
 
     // Act
     const summary = await replayStage({ stage: "prod", stream: "Invocations" }, { from: FROM, to: TO, dryRun: false }, clients(kinesis), sleepless);

@@ -5,11 +5,11 @@
 import { isMonthKey } from "@bedrock-spend/core";
 import { type FiredAlert, scanAlerts } from "@bedrock-spend/store";
 import { parseCommandArgs } from "../args";
+import { STAGE_OPTIONS, stageOf } from "../deployment";
 import { UsageError } from "../errors";
 import { dataDirOf, formatTable, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
 import { openLocalTable } from "../local-mode";
 import { readStageTable } from "../stage-table";
-import { STAGE_OPTIONS, stageOf } from "./spend";
 
 export const ALERTS_HELP = `Usage: bedrock-spend alerts [--tenant T] [--month YYYY-MM] [options]
 

@@ -7,12 +7,13 @@ import { validateBudget } from "@bedrock-spend/core";
 import { scanBudgets, type TenantBudget } from "@bedrock-spend/store";
 import { parseCommandArgs } from "../args";
 import { clockFromEnv } from "../clock";
+import { STAGE_OPTIONS, stageOf } from "../deployment";
 import { UsageError } from "../errors";
 import { dataDirOf, formatTable, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
 import { openLocalTable } from "../local-mode";
 import { type SpendApiCaller, stageSpendApi } from "../stage-api";
 import { readStageTable } from "../stage-table";
-import { callSpendApi, localSpendApi, STAGE_OPTIONS, stageOf } from "./spend";
+import { callSpendApi, localSpendApi } from "./spend";
 
 export const BUDGETS_HELP = `Usage: bedrock-spend budgets set --tenant T --monthly-usd N [--thresholds 50,80,100] [options]
        bedrock-spend budgets list [--tenant T] [options]

@@ -7,11 +7,11 @@ import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { DASHBOARD_VIEWS } from "@bedrock-spend/core";
 import { hasUsageFiles, LocalAthena, type QueryResult } from "@bedrock-spend/local-lake";
 import { parseCommandArgs } from "../args";
+import { STAGE_OPTIONS, stageOf } from "../deployment";
 import { UsageError } from "../errors";
 import { dataDirOf, formatTable, LOCAL_OPTIONS_HELP, localCommand } from "../local";
 import { dataDirLayout } from "../local-mode";
 import { type QueryProgress, stageQuery } from "../stage-query";
-import { STAGE_OPTIONS, stageOf } from "./spend";
 
 export const QUERY_HELP = `Usage: bedrock-spend query "<SQL>" [options]
 

@@ -12,7 +12,7 @@ import type { LakeRedriveResult } from "@bedrock-spend/pipeline";
 import { parseCommandArgs, priceFileOf } from "../args";
 import { clockFromEnv } from "../clock";
 import { loadPricer } from "../config";
-import { APP_NAME, type DeploymentTarget, lambdaFailureMessage } from "../deployment";
+import { APP_NAME, type DeploymentTarget, lambdaFailureMessage, STAGE_OPTIONS, stageOf } from "../deployment";
 import { CommandFailure, UsageError } from "../errors";
 import { dataDirOf, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf } from "../local";
 import { LocalStack, lockOrShare } from "../local-mode";
@@ -35,6 +35,7 @@ Options:
                     redriven by the stage's redrive function)
   --stage NAME      redrive the deployed stage NAME instead (needs lambda:InvokeFunction on it)
   --region R        the stage's Region (default: the AWS SDK's)
+  --profile P       the AWS profile to call it with (default: the SDK's chain, AWS_PROFILE)
   --prices FILE     price file laid over the shipped catalog (local only)
   --prices-only FILE  price file used as the whole catalog (local only)
   --profiles FILE   application-inference-profile map (local only)
@@ -89,7 +90,7 @@ export function formatLakeRedrive(result: LakeRedriveResult, where: string): str
 export async function redriveCommand(argv: string[], lambda?: LambdaClient): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
-    { "lake-errors": { type: "boolean" }, stage: { type: "string" }, region: { type: "string" }, profiles: { type: "string" }, aliases: { type: "string" } },
+    { "lake-errors": { type: "boolean" }, ...STAGE_OPTIONS, profiles: { type: "string" }, aliases: { type: "string" } },
     REDRIVE_HELP,
   );
   if (values.help) {
@@ -109,18 +110,17 @@ export async function redriveCommand(argv: string[], lambda?: LambdaClient): Pro
     return result.kept.length > 0 ? 1 : 0;
   };
 
-  if (values.stage !== undefined) {
-    for (const option of ["data-dir", "prices", "prices-only", "profiles", "aliases"] as const)
+  if (values.stage !== undefined)
+    for (const option of ["prices", "prices-only", "profiles", "aliases"] as const)
       if (values[option] !== undefined)
         throw new UsageError(`redrive: --${option} is not for --stage: the stage's function redrives with the stage's own configuration`, {
           help: REDRIVE_HELP,
         });
-    const stage = values.stage.trim();
-    if (stage === "") throw new UsageError("--stage must not be empty", { help: REDRIVE_HELP });
-    const client = lambda ?? new LambdaClient(values.region ? { region: values.region } : {});
-    return finish(await redriveDeployment({ stage, ...(values.region ? { region: values.region } : {}) }, client), `stage ${stage}`);
+  const target = stageOf(values, REDRIVE_HELP);
+  if (target) {
+    const client = lambda ?? new LambdaClient(target.region ? { region: target.region } : {});
+    return finish(await redriveDeployment(target, client), `stage ${target.stage}`);
   }
-  if (values.region !== undefined) throw new UsageError("redrive: --region is for a deployed stage (--stage)", { help: REDRIVE_HELP });
 
   const dataDir = dataDirOf(values["data-dir"]);
   const pricer = await loadPricer({ ...priceFileOf(values), profiles: values.profiles, aliases: values.aliases });
