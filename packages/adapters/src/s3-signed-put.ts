@@ -8,12 +8,9 @@
  * one thing: a single-part PUT of a small object (a transformation's failures: at most a few MB)
  * to a bucket whose default encryption applies, retried on throttling and server errors.
  */
-import { createHash } from "node:crypto";
-import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { BedrockSpendError, ConfigurationError } from "@bedrock-spend/core";
-import { SignatureV4 } from "@smithy/signature-v4";
 import type { ObjectWriter } from "./raw-failure-format";
-import { type Credentials, Sha256 } from "./signed-fetch";
+import { type Credentials, signedFetch } from "./signed-fetch";
 
 /** A PUT that S3 refused, or that never got an answer: the status (0 without one) and S3's error code. */
 export class S3PutError extends BedrockSpendError {
@@ -56,68 +53,48 @@ function s3Error(text: string): { code: string; message: string } {
 
 /** Single-part PUTs, signed with SigV4 (service `s3`, payload hash in `x-amz-content-sha256`). */
 export class SignedS3Put implements ObjectWriter {
-  private readonly signer: SignatureV4;
+  private readonly send: ReturnType<typeof signedFetch>;
   private readonly maxAttempts: number;
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly fetch: typeof fetch;
-
   private readonly region: string;
 
   /** The Region is read here, and its absence reported at the first PUT (Lambda always sets AWS_REGION). */
   constructor(private readonly options: SignedS3PutOptions = {}) {
     this.region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "";
-    // S3 signs the path as sent (no double escaping) and wants the payload's hash.
-    this.signer = new SignatureV4({
+    this.send = signedFetch({
       service: "s3",
-      region: async () => {
-        if (!this.region) throw new ConfigurationError("AWS_REGION", "is required to sign S3 requests (Lambda sets it)");
-        return this.region;
-      },
-      credentials: options.credentials ?? defaultProvider(),
-      sha256: Sha256,
-      uriEscapePath: false,
-      applyChecksum: true,
+      s3: true,
+      region: async () => this.regionOrFail(),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     this.maxAttempts = options.maxAttempts ?? 3;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.fetch = options.fetch ?? fetch;
+  }
+
+  private regionOrFail(): string {
+    if (!this.region) throw new ConfigurationError("AWS_REGION", "is required to sign S3 requests (Lambda sets it)");
+    return this.region;
   }
 
   async put(bucket: string, key: string, body: string, contentType: string): Promise<void> {
-    if (!this.region) throw new ConfigurationError("AWS_REGION", "is required to sign S3 requests (Lambda sets it)");
-    const bytes = new TextEncoder().encode(body);
+    const region = this.regionOrFail();
     const path = `/${key.split("/").map(encodeURIComponent).join("/")}`;
-    const custom = this.options.endpoint ? new URL(this.options.endpoint) : undefined;
     // Virtual-hosted style, except for bucket names with dots (their certificate would not match).
-    const pathStyle = custom !== undefined || bucket.includes(".");
-    const hostname = custom ? custom.hostname : pathStyle ? `s3.${this.region}.amazonaws.com` : `${bucket}.s3.${this.region}.amazonaws.com`;
-    const host = custom?.port ? `${hostname}:${custom.port}` : hostname;
-    const request = {
-      method: "PUT",
-      protocol: custom?.protocol ?? "https:",
-      hostname,
-      ...(custom?.port ? { port: Number(custom.port) } : {}),
-      path: pathStyle ? `/${bucket}${path}` : path,
-      query: {},
-      headers: {
-        host,
-        "content-type": contentType,
-        "content-length": String(bytes.length),
-        "x-amz-content-sha256": createHash("sha256").update(bytes).digest("hex"),
-      },
-      body: bytes,
-    };
+    const url = this.options.endpoint
+      ? `${this.options.endpoint.replace(/\/$/, "")}/${bucket}${path}`
+      : bucket.includes(".")
+        ? `https://s3.${region}.amazonaws.com/${bucket}${path}`
+        : `https://${bucket}.s3.${region}.amazonaws.com${path}`;
     for (let attempt = 1; ; attempt++) {
-      const signed = await this.signer.sign(request);
       let status = 0;
       let failure: { code: string; message: string };
       let cause: unknown;
       try {
-        const response = await this.fetch(`${request.protocol}//${host}${request.path}`, { method: "PUT", headers: signed.headers, body: bytes });
+        const response = await this.send(url, { method: "PUT", headers: { "content-type": contentType }, body });
         status = response.status;
-        const text = await response.text();
-        if (response.ok) return;
-        failure = s3Error(text);
+        if (status >= 200 && status < 300) return;
+        failure = s3Error(response.text);
       } catch (error) {
         cause = error;
         failure = { code: (error as Error).name, message: (error as Error).message };

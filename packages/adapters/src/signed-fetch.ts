@@ -47,7 +47,13 @@ export interface SignedResponse {
 /** Options of `signedFetch`. */
 export interface SignedFetchOptions {
   service: string;
-  region: string;
+  /** The Region, or where to read it when the first request is signed. */
+  region: string | (() => Promise<string>);
+  /**
+   * S3's signing: the path signed as sent (every other service signs it escaped twice) and the
+   * payload's hash required. Default false.
+   */
+  s3?: boolean;
   /** Default: the SDK's credential chain (environment, profile, SSO, instance role). */
   credentials?: Credentials | (() => Promise<Credentials>);
   fetch?: typeof fetch;
@@ -62,6 +68,7 @@ export function signedFetch(
     region: options.region,
     credentials: options.credentials ?? defaultProvider(),
     sha256: Sha256,
+    ...(options.s3 ? { uriEscapePath: false, applyChecksum: true } : {}),
   });
   const send = options.fetch ?? fetch;
   return async (url, init) => {
