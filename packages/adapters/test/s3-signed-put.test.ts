@@ -5,13 +5,14 @@
  * fetch dropped or changed breaks the match), the payload hash is the body's, keys are escaped
  * per segment, S3's error document becomes a typed error, throttling and server errors are retried.
  */
-import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { RawFailureObjectStore } from "../src/raw-failure-format";
 import { S3PutError, SignedS3Put } from "../src/s3-signed-put";
+import { Sha256 } from "../src/signed-fetch";
 
 const CREDENTIALS = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", sessionToken: "session-token" };
 
@@ -35,7 +36,7 @@ async function resign(request: IncomingMessage, body: Buffer): Promise<string> {
     service: "s3",
     region: "eu-west-1",
     credentials: CREDENTIALS,
-    sha256: ShaForTest,
+    sha256: Sha256,
     uriEscapePath: false,
     applyChecksum: true,
   });
@@ -50,24 +51,6 @@ async function resign(request: IncomingMessage, body: Buffer): Promise<string> {
     { signingDate },
   );
   return String(again.headers.authorization);
-}
-
-/** The server's own SHA-256 for re-signing. */
-class ShaForTest {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", ShaForTest.bytes(secret));
-  }
-  static bytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
-    if (typeof data === "string") return data;
-    return data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(ShaForTest.bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
 }
 
 beforeAll(async () => {
