@@ -45,8 +45,18 @@ export interface LakeWriteResult {
 
 /** Writes batches of usage records to the lake (a Firehose delivery, locally or in tests). */
 export interface LakeWriter {
-  /** Writes one batch: one new file per partition present in it. An empty batch writes nothing. */
-  write(records: readonly UsageRecord[]): Promise<LakeWriteResult>;
+  /**
+   * Writes one batch: one new file per partition present in it. An empty batch writes nothing.
+   * With `fileName`, each partition's file is `<fileName>_0.parquet`, replacing a file of that name
+   * (a backfill rewriting an hour it had written before a crash); otherwise a new unique name.
+   */
+  write(records: readonly UsageRecord[], options?: LakeWriteOptions): Promise<LakeWriteResult>;
+}
+
+/** Options of one lake write. */
+export interface LakeWriteOptions {
+  /** The files' base name in each partition (letters, digits, `-` and `_`): deterministic, so that writing it again replaces it. */
+  fileName?: string;
 }
 
 /** Rewrites lake files with new values of the columns a reprice changes (the local lake's reprice). */
@@ -210,8 +220,10 @@ export class DuckDbLakeWriter implements LakeWriter, LakeRewriter {
    * @throws LakeWriteError when DuckDB or the file system fails (nothing of the batch is published,
    *   unless the failure happens while renaming files into place)
    */
-  async write(records: readonly UsageRecord[]): Promise<LakeWriteResult> {
+  async write(records: readonly UsageRecord[], options: LakeWriteOptions = {}): Promise<LakeWriteResult> {
     if (this.closed) throw new LakeWriteError("the lake writer is closed");
+    if (options.fileName !== undefined && !/^[A-Za-z0-9_-]{1,200}$/.test(options.fileName))
+      throw new LakeWriteError(`a lake file name must be 1-200 letters, digits, "-" or "_", got ${JSON.stringify(options.fileName)}`);
     if (records.length === 0) return { files: [], rows: 0 };
     const partitions = new Set<string>();
     const lines: string[] = new Array(records.length);
@@ -221,12 +233,13 @@ export class DuckDbLakeWriter implements LakeWriter, LakeRewriter {
       partitions.add(`${record.year}/${record.month}/${record.day}`);
     }
     const text = lines.join("\n");
-    const run = this.queue.then(() => this.writeStaged(text, records.length, partitions.size));
+    const pattern = options.fileName === undefined ? "part-{uuid}" : `${options.fileName}_{i}`;
+    const run = this.queue.then(() => this.writeStaged(text, records.length, partitions.size, pattern));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async writeStaged(text: string, rows: number, partitionCount: number): Promise<LakeWriteResult> {
+  private async writeStaged(text: string, rows: number, partitionCount: number, pattern: string): Promise<LakeWriteResult> {
     const staging = join(this.stagingRoot, randomUUID());
     const input = join(staging, "batch.json");
     const output = join(staging, "out");
@@ -239,7 +252,7 @@ export class DuckDbLakeWriter implements LakeWriter, LakeRewriter {
         await this.connection.run(`SET partitioned_write_max_open_files = ${Math.max(100, partitionCount + 1)}`);
         const reader = await this.connection.runAndReadAll(
           `COPY (SELECT ${SELECT_LIST} FROM read_json(${sqlString(input)}, format = 'newline_delimited', columns = ${JSON_COLUMNS}))\n` +
-            `TO ${sqlString(output)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (${PARTITION_BY}), FILENAME_PATTERN 'part-{uuid}', RETURN_FILES true)`,
+            `TO ${sqlString(output)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (${PARTITION_BY}), FILENAME_PATTERN ${sqlString(pattern)}, RETURN_FILES true)`,
         );
         const row = reader.getRowObjectsJson()[0] as { Count?: unknown; Files?: unknown } | undefined;
         written = Array.isArray(row?.Files) ? (row.Files as string[]) : [];

@@ -3,6 +3,7 @@
  * and the local stack that runs them on a data dir.
  */
 
+export * from "./backfill-lake";
 export * from "./chaos";
 export * from "./checkpoints";
 export * from "./consumer-loops";

@@ -71,7 +71,7 @@ export interface AggregateDependencies {
 }
 
 /** An invalid outcome as the dead-letter queue keeps it: raw content, reason, field and location. */
-function quarantinedOutcome(outcome: InvalidOutcome, now: number): QuarantinedRecord {
+export function quarantinedOutcome(outcome: InvalidOutcome, now: number): QuarantinedRecord {
   const entry: Omit<QuarantinedRecord, "id" | "quarantinedAt"> = {
     reason: outcome.reason,
     field: outcome.field,

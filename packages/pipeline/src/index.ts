@@ -4,6 +4,7 @@
 export * from "./aggregate-batch";
 export * from "./alert-delivery";
 export * from "./alert-sweep";
+export * from "./backfill";
 export * from "./budget-alerts";
 export * from "./lake-failures";
 export * from "./reconcile-job";

@@ -4,6 +4,7 @@
  */
 export * from "./aggregates-store";
 export * from "./aggregation";
+export * from "./backfill-store";
 export * from "./items";
 export * from "./keys";
 export * from "./layout";

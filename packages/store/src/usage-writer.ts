@@ -323,45 +323,68 @@ export class UsageWriter {
   }
 
   private update(delta: AggregateDelta, nowSeconds: number): { update: NonNullable<TransactWriteItem["Update"]>; units: number } {
-    const values: Record<string, AttributeValue> = {
-      ":invocations": { N: String(delta.counters.invocations) },
-      ":unpriced": { N: String(delta.counters.unpricedInvocations) },
-      ":input": { N: String(delta.counters.inputTokens) },
-      ":output": { N: String(delta.counters.outputTokens) },
-      ":cacheRead": { N: String(delta.counters.cacheReadTokens) },
-      ":cacheWrite": { N: String(delta.counters.cacheWriteTokens) },
-      ":cost": { N: delta.counters.costPico.toString() },
-      ":now": { N: String(nowSeconds) },
-    };
-    const names: Record<string, string> = {
-      "#invocations": COUNTER_ATTRIBUTES.invocations,
-      "#unpriced": COUNTER_ATTRIBUTES.unpricedInvocations,
-      "#input": COUNTER_ATTRIBUTES.inputTokens,
-      "#output": COUNTER_ATTRIBUTES.outputTokens,
-      "#cacheRead": COUNTER_ATTRIBUTES.cacheReadTokens,
-      "#cacheWrite": COUNTER_ATTRIBUTES.cacheWriteTokens,
-      "#cost": COUNTER_ATTRIBUTES.costPico,
-      "#updatedAt": "updatedAt",
-    };
-    const sets = ["#updatedAt = :now"];
-    Object.entries(delta.attributes).forEach(([name, value], index) => {
-      names[`#a${index}`] = name;
-      values[`:a${index}`] = { S: value };
-      sets.push(`#a${index} = :a${index}`);
-    });
-    const expression = `ADD #invocations :invocations, #unpriced :unpriced, #input :input, #output :output, #cacheRead :cacheRead, #cacheWrite :cacheWrite, #cost :cost SET ${sets.join(", ")}`;
     // An aggregate item is ~200-300 bytes: 1 KB, i.e. 2 transactional write units.
-    return {
-      update: {
-        TableName: this.tableName,
-        Key: { [PK]: { S: delta.pk }, [SK]: { S: delta.sk } },
-        UpdateExpression: expression,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      },
-      units: 2,
-    };
+    return { update: counterUpdate(this.tableName, delta, nowSeconds), units: 2 };
   }
+}
+
+/** What a caller adds to a counter update: more `ADD` terms, a condition, their names and values. */
+export interface CounterUpdateExtras {
+  /** Terms appended to the `ADD` clause, e.g. `#backfills :tokens`. */
+  add?: string;
+  condition?: string;
+  names?: Record<string, string>;
+  values?: Record<string, AttributeValue>;
+}
+
+/**
+ * The update that adds a pre-aggregated delta to one aggregate item (creating it at the first),
+ * and sets its descriptive attributes and `updatedAt`: what live counting, the backfill and the
+ * tests write, so that every writer of the counters writes them alike.
+ */
+export function counterUpdate(
+  tableName: string,
+  delta: AggregateDelta,
+  nowSeconds: number,
+  extras: CounterUpdateExtras = {},
+): NonNullable<TransactWriteItem["Update"]> {
+  const values: Record<string, AttributeValue> = {
+    ":invocations": { N: String(delta.counters.invocations) },
+    ":unpriced": { N: String(delta.counters.unpricedInvocations) },
+    ":input": { N: String(delta.counters.inputTokens) },
+    ":output": { N: String(delta.counters.outputTokens) },
+    ":cacheRead": { N: String(delta.counters.cacheReadTokens) },
+    ":cacheWrite": { N: String(delta.counters.cacheWriteTokens) },
+    ":cost": { N: delta.counters.costPico.toString() },
+    ":now": { N: String(nowSeconds) },
+    ...extras.values,
+  };
+  const names: Record<string, string> = {
+    "#invocations": COUNTER_ATTRIBUTES.invocations,
+    "#unpriced": COUNTER_ATTRIBUTES.unpricedInvocations,
+    "#input": COUNTER_ATTRIBUTES.inputTokens,
+    "#output": COUNTER_ATTRIBUTES.outputTokens,
+    "#cacheRead": COUNTER_ATTRIBUTES.cacheReadTokens,
+    "#cacheWrite": COUNTER_ATTRIBUTES.cacheWriteTokens,
+    "#cost": COUNTER_ATTRIBUTES.costPico,
+    "#updatedAt": "updatedAt",
+    ...extras.names,
+  };
+  const sets = ["#updatedAt = :now"];
+  Object.entries(delta.attributes).forEach(([name, value], index) => {
+    names[`#a${index}`] = name;
+    values[`:a${index}`] = { S: value };
+    sets.push(`#a${index} = :a${index}`);
+  });
+  const add = `#invocations :invocations, #unpriced :unpriced, #input :input, #output :output, #cacheRead :cacheRead, #cacheWrite :cacheWrite, #cost :cost${extras.add ? `, ${extras.add}` : ""}`;
+  return {
+    TableName: tableName,
+    Key: { [PK]: { S: delta.pk }, [SK]: { S: delta.sk } },
+    UpdateExpression: `ADD ${add} SET ${sets.join(", ")}`,
+    ...(extras.condition ? { ConditionExpression: extras.condition } : {}),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
 }
 
 /** Actions of a group's transaction: a dedup put per invocation and an update per aggregate item. */

@@ -12,35 +12,17 @@
  * dedup marker was absent before and present after (the marker is written in the transaction that
  * counts it), a "duplicate" when it was counted before or repeated in the input.
  */
-import { readFile, stat } from "node:fs/promises";
-import { setTimeout as sleep } from "node:timers/promises";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { stat } from "node:fs/promises";
 import { type DecodedItem, decodeStream, formatSource, formatUsd, type Pricer, priceItems, utcMonthOf } from "@bedrock-spend/core";
-import { localDynamoDbClient, localKinesisClient } from "@bedrock-spend/emulators";
 import { countedRequestIds } from "@bedrock-spend/store";
-import { APPLICATION_PROFILES } from "@bedrock-spend/traffic";
 import { parseCommandArgs, priceFileOf } from "../args";
 import { clockFromEnv } from "../clock";
 import { loadPricer } from "../config";
-import { CommandFailure, UsageError } from "../errors";
+import { UsageError } from "../errors";
 import { expandInputPaths, openInput, STDIN_PATH } from "../io";
-import { dataDirOf, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf, sharedNotice, waitNotice } from "../local";
-import {
-  checkpointCovers,
-  dataDirLayout,
-  highestPerShard,
-  LOCAL_STREAM_NAME,
-  LOCAL_TABLE_NAME,
-  LocalStack,
-  type LockInfo,
-  loadCheckpoints,
-  lockOrShare,
-  type PackStats,
-  processAlive,
-  putPayloadRecords,
-  type StackStats,
-  subscriptionPayloadsOf,
-} from "../local-mode";
+import { dataDirOf, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf } from "../local";
+import { dataDirLayout, LOCAL_TABLE_NAME, type PackStats, type StackStats, subscriptionPayloadsOf } from "../local-mode";
+import { openLocalPipeline, type PipelineSink } from "../pipeline-sink";
 import { Progress, type ProgressMode } from "../progress";
 
 export const INGEST_HELP = `Usage: bedrock-spend ingest <path>... [options]
@@ -98,18 +80,6 @@ export interface IngestSummary {
   chaos: (NonNullable<StackStats["chaos"]> & { rate: number }) | null;
 }
 
-/** Where the payloads go, and how to wait for them. */
-interface Sink {
-  client: DynamoDBClient;
-  put(payloads: Uint8Array[]): Promise<void>;
-  /** After each chunk: let the pipeline run. */
-  step(): Promise<void>;
-  /** Until the pipeline has handled everything put. */
-  finish(onPhase: (phase: string) => void): Promise<void>;
-  close(): Promise<void>;
-  stats(): StackStats | undefined;
-}
-
 const CHUNK_ITEMS = 2_000;
 
 function parseRate(text: string | undefined): number {
@@ -118,54 +88,6 @@ function parseRate(text: string | undefined): number {
   if (text.trim() === "" || !Number.isFinite(rate) || rate < 0 || rate > 1)
     throw new UsageError(`--chaos must be a rate between 0 and 1, got "${text}"`, { help: INGEST_HELP });
   return rate;
-}
-
-async function ownSink(stack: LocalStack): Promise<Sink> {
-  return {
-    client: stack.dynamoDb,
-    put: async (payloads) => {
-      await stack.putPayloads(payloads);
-    },
-    step: async () => {
-      await stack.pump();
-    },
-    finish: async (onPhase) => {
-      onPhase("finishing the pipeline");
-      await stack.drain();
-    },
-    close: () => stack.stop(),
-    stats: () => stack.stats,
-  };
-}
-
-function sharedSink(holder: LockInfo, dataDir: string): Sink {
-  const endpoints = holder.endpoints as NonNullable<LockInfo["endpoints"]>;
-  const client = localDynamoDbClient(endpoints.dynamodb);
-  const kinesis = localKinesisClient(endpoints.kinesis);
-  const highest: Record<string, string> = {};
-  return {
-    client,
-    put: async (payloads) => {
-      highestPerShard(await putPayloadRecords(kinesis, LOCAL_STREAM_NAME, payloads), highest);
-    },
-    step: async () => {},
-    finish: async (onPhase) => {
-      onPhase("waiting for the running start's pipeline");
-      const path = dataDirLayout(dataDir).checkpoints;
-      for (;;) {
-        const checkpoints = await loadCheckpoints(path);
-        if (checkpointCovers(checkpoints.aggregate, highest) && checkpointCovers(checkpoints.firehose, highest)) return;
-        if (!processAlive(holder.pid))
-          throw new CommandFailure(`the running bedrock-spend start (pid ${holder.pid}) stopped before it handled these records: ingest them again`);
-        await sleep(100);
-      }
-    },
-    close: async () => {
-      client.destroy();
-      kinesis.destroy();
-    },
-    stats: () => undefined,
-  };
 }
 
 export async function ingestCommand(argv: string[]): Promise<number> {
@@ -197,48 +119,9 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   const started = Date.now();
 
   return localCommand(async () => {
-    const found = await lockOrShare(dataDir, "ingest", { onWait: waitNotice, extra: { pricing } });
-    let sink: Sink;
-    if (found.kind === "shared") {
-      const holder = found.holder;
-      if (chaos > 0)
-        throw new UsageError(
-          `--chaos injects faults into ingest's own pipeline, but bedrock-spend start (pid ${holder.pid}) runs the pipeline of ${holder.dataDir}: stop it, or give --chaos to start`,
-        );
-      const theirs = holder.pricing ?? { prices: null, pricesOnly: false, profiles: null, aliases: null };
-      const conflict = await pricingConflict(pricing, theirs);
-      if (conflict)
-        throw new UsageError(
-          `--${conflict}: the running bedrock-spend start (pid ${holder.pid}) prices with ${theirs[conflict] === null ? `no --${conflict}` : `--${conflict} ${theirs[conflict]}`}, and its pipeline prices these records: give start the same --${conflict}, or stop it`,
-        );
-      // The summary's costs with the prices of the pipeline that counts them: the start's.
-      const given = (path: string | null) => path ?? undefined;
-      pricer = await loadPricer(
-        { prices: given(theirs.prices), pricesOnly: theirs.pricesOnly === true, profiles: given(theirs.profiles), aliases: given(theirs.aliases) },
-        APPLICATION_PROFILES,
-      );
-      if (!values.json) sharedNotice(holder);
-      sink = sharedSink(holder, dataDir);
-    } else {
-      const stack = await LocalStack.start({
-        dataDir,
-        pricer,
-        lock: found.lock,
-        role: "ingest",
-        pricing,
-        chaos,
-        chaosSeed: Date.now() % 1_000_000,
-        clock,
-        onLog: (log) => progress.line(`bedrock-spend: ${log.level === "info" ? "" : `${log.level}: `}${log.message}`),
-        onAlert: (alert) =>
-          progress.line(
-            alert.kind === "forecast"
-              ? `alert: ${alert.tenantId} is forecast to spend ${alert.forecastUsd} USD in ${alert.month}, above its ${alert.budgetUsd} USD budget`
-              : `alert: ${alert.tenantId} reached ${alert.threshold}% of its ${alert.budgetUsd} USD budget for ${alert.month} (spend ${alert.spendUsd} USD)`,
-          ),
-      });
-      sink = await ownSink(stack);
-    }
+    const opened = await openLocalPipeline({ dataDir, role: "ingest", pricing, pricer, chaos, clock, json: values.json === true, progress });
+    const { sink, found } = opened;
+    pricer = opened.pricer;
     try {
       progress.begin();
       const summary = await run(files, pricer, sink, progress, maxWarnings);
@@ -283,43 +166,8 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   });
 }
 
-async function jsonOf(path: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(path, "utf8"));
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Which pricing option of this ingest disagrees with the running start's (whose pipeline prices
- * the records), if any: a price or alias file must have the same content; a profile map must map
- * each of its ARNs as the start does (the start's map includes the generated traffic's profiles).
- */
-async function pricingConflict(
-  mine: NonNullable<LockInfo["pricing"]>,
-  theirs: NonNullable<LockInfo["pricing"]>,
-): Promise<"prices" | "profiles" | "aliases" | undefined> {
-  if (mine.prices !== null && (mine.pricesOnly === true) !== (theirs.pricesOnly === true)) return "prices";
-  for (const key of ["prices", "aliases"] as const) {
-    const path = mine[key];
-    if (path === null || path === theirs[key]) continue;
-    if (theirs[key] === null || JSON.stringify(await jsonOf(path)) !== JSON.stringify(await jsonOf(theirs[key] as string))) return key;
-  }
-  if (mine.profiles !== null && mine.profiles !== theirs.profiles) {
-    const own = (await jsonOf(mine.profiles)) as Record<string, unknown> | undefined;
-    const effective: Record<string, unknown> = {
-      ...APPLICATION_PROFILES,
-      ...((theirs.profiles === null ? {} : await jsonOf(theirs.profiles)) as Record<string, unknown>),
-    };
-    if (!own || typeof own !== "object" || Object.entries(own).some(([arn, entry]) => JSON.stringify(entry) !== JSON.stringify(effective[arn])))
-      return "profiles";
-  }
-  return undefined;
-}
-
 /** Reads, classifies and puts every input; returns the counts and the request ids not counted before (with their cost). */
-async function run(files: readonly string[], pricer: Pricer, sink: Sink, progress: Progress, maxWarnings: number) {
+async function run(files: readonly string[], pricer: Pricer, sink: PipelineSink, progress: Progress, maxWarnings: number) {
   const state = { read: 0, bytes: 0, duplicates: 0, quarantined: 0, dropped: 0, fresh: new Map<string, bigint | null>(), months: new Set<string>() };
   const seen = new Set<string>();
   const packStats: PackStats = { items: 0, events: 0, payloads: 0, controlMessages: 0 };
