@@ -8,6 +8,7 @@ export * from "./athena-reprice-lake";
 export * from "./dead-letter";
 export * from "./file-dead-letter";
 export * from "./firehose-redrive";
+export * from "./invocation-log-source";
 export * from "./kinesis-reader";
 export * from "./memory-dead-letter";
 export * from "./raw-failures";

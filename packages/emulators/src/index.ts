@@ -5,3 +5,4 @@ export * from "./dynamodb-local";
 export * from "./dynamodb-stream";
 export * from "./kinesalite";
 export * from "./ports";
+export * from "./s3-loopback";
