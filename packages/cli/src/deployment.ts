@@ -3,13 +3,14 @@
  * (CloudFormation), and the reprice job's state machine (`<app>-<stage>-reprice`,
  * stacks/Reprice.ts), started and followed until it ends. The job itself runs in the account
  * (Step Functions around the reprice Lambda), so it goes on if this machine goes away:
- * `--no-wait` leaves it at that.
+ * `--no-wait` leaves it at that. Also what the stage commands share: their options (`--stage`,
+ * `--region`, `--profile`) and what a refused AWS call says the caller lacks (awsCallFailure).
  */
 import { type CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import { DescribeExecutionCommand, type ExecutionStatus, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { BedrockSpendError } from "@bedrock-spend/core";
-import { UsageError } from "./errors";
+import { CommandFailure, UsageError } from "./errors";
 
 /** The app name of sst.config.ts: the prefix of every resource name. */
 export const APP_NAME = "bedrock-spend";
@@ -27,7 +28,7 @@ export interface DeploymentClients {
 }
 
 /** A job that did not succeed: its status and Step Functions' error and cause. */
-export class DeploymentJobError extends BedrockSpendError {
+export class DeploymentJobError extends CommandFailure {
   readonly executionArn: string;
   readonly status: ExecutionStatus | string;
   constructor(executionArn: string, status: ExecutionStatus | string, detail: string) {
@@ -60,7 +61,7 @@ export async function stageStackOutputs(target: DeploymentTarget, stack: string,
       throw new UsageError(`--stage ${target.stage}: no stack ${stackName} in this account and Region (deploy with sst deploy --stage ${target.stage})`, {
         cause: error,
       });
-    throw error;
+    throw awsCallFailure("cloudformation:DescribeStacks", `the stack ${stackName}`, error);
   }
 }
 
@@ -72,16 +73,25 @@ export function deploymentClients(target: DeploymentTarget): DeploymentClients {
 
 /** The state machine ARN of a stage's reprice job, in the caller's account, partition and Region. */
 export async function repriceStateMachineArn(target: DeploymentTarget, clients: DeploymentClients): Promise<{ arn: string; caller: string }> {
-  const identity = await clients.sts.send(new GetCallerIdentityCommand({}));
+  const identity = await clients.sts.send(new GetCallerIdentityCommand({})).catch((error: unknown) => {
+    throw awsCallFailure("sts:GetCallerIdentity", "STS", error);
+  });
   const caller = identity.Arn ?? "unknown";
   const partition = caller.split(":")[1] ?? "aws";
   const region = target.region ?? (await clients.sfn.config.region());
   return { arn: `arn:${partition}:states:${region}:${identity.Account}:stateMachine:${APP_NAME}-${target.stage}-reprice`, caller };
 }
 
-/** Starts an execution with `input`; returns its ARN. */
+/**
+ * Starts an execution with `input`; returns its ARN.
+ * @throws UsageError when the state machine does not exist; CommandFailure when the caller may not start it
+ */
 export async function startJob(clients: DeploymentClients, stateMachineArn: string, input: unknown, name: string): Promise<string> {
-  const started = await clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+  const started = await clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })).catch((error: unknown) => {
+    if ((error as Error).name === "StateMachineDoesNotExist")
+      throw new UsageError(`no state machine ${stateMachineArn} in this account and Region: deploy the stage with sst deploy`, { cause: error });
+    throw awsCallFailure("states:StartExecution", `the state machine ${stateMachineArn}`, error);
+  });
   if (!started.executionArn) throw new BedrockSpendError(`Step Functions started no execution of ${stateMachineArn}`);
   return started.executionArn;
 }
@@ -97,7 +107,9 @@ export async function waitForJob(
 ): Promise<unknown> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   for (;;) {
-    const execution = await clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const execution = await clients.sfn.send(new DescribeExecutionCommand({ executionArn })).catch((error: unknown) => {
+      throw awsCallFailure("states:DescribeExecution", `the execution ${executionArn}`, error);
+    });
     const status = execution.status ?? "UNKNOWN";
     options.onPoll?.(status);
     if (status === "SUCCEEDED") return execution.output ? JSON.parse(execution.output) : null;
@@ -137,10 +149,53 @@ export function stageOf(
   if (values["data-dir"] !== undefined) throw new UsageError("--data-dir and --stage are exclusive: a data dir is local, a stage is deployed", { help });
   const stage = values.stage.trim();
   if (stage === "") throw new UsageError("--stage must not be empty", { help });
+  const region = values.region?.trim();
+  if (region === "") throw new UsageError("--region must not be empty", { help });
   if (values.profile !== undefined) {
     if (values.profile.trim() === "") throw new UsageError("--profile must not be empty", { help });
     // The SDK's credential chain and Region resolution read it when each client is built.
     process.env.AWS_PROFILE = values.profile.trim();
   }
-  return { stage, ...(values.region ? { region: values.region } : {}) };
+  return { stage, ...(region ? { region } : {}) };
+}
+
+/** AWS error names of a session whose credentials have expired. */
+const EXPIRED_ERRORS = new Set(["ExpiredToken", "ExpiredTokenException", "RequestExpired"]);
+/** AWS error names of a refused call that name no permission (S3's `AccessDenied`). */
+const DENIED_ERRORS = new Set(["AccessDenied", "AccessDeniedException"]);
+/** AWS and SDK error names of credentials that are missing, unknown or wrong. */
+const CREDENTIAL_ERRORS = new Set([
+  "CredentialsProviderError",
+  "TokenProviderError",
+  "UnrecognizedClientException",
+  "InvalidClientTokenId",
+  "InvalidSignatureException",
+  "SignatureDoesNotMatch",
+]);
+
+/**
+ * What the caller lacks, from an AWS error of `action` (an IAM action, e.g. `states:StartExecution`)
+ * on `resource` (e.g. `the state machine arn:...`): an expired session, a permission (the one
+ * AWS's message names, else `action`), or usable credentials, as a CommandFailure; any other error
+ * as it is.
+ */
+export function awsCallFailure(action: string, resource: string, error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const said = `${error.name}: ${error.message}`;
+  if (EXPIRED_ERRORS.has(error.name) || /\b(security token|session)\b.*\bexpired\b/i.test(error.message))
+    return new CommandFailure(
+      `${action} on ${resource}: the AWS session has expired (${said}); renew it (aws sso login, or new keys for the profile) and run the command again`,
+      { cause: error },
+    );
+  const needed = /is not authorized to perform: ([\w-]+:[\w*]+)/.exec(error.message)?.[1];
+  if (needed !== undefined || DENIED_ERRORS.has(error.name))
+    return new CommandFailure(`the caller lacks ${needed === undefined || needed === action ? action : `${needed} (for ${action})`} on ${resource} (${said})`, {
+      cause: error,
+    });
+  if (CREDENTIAL_ERRORS.has(error.name))
+    return new CommandFailure(
+      `${action} on ${resource}: no usable AWS credentials (${said}); give --profile, set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run aws sso login`,
+      { cause: error },
+    );
+  return error;
 }

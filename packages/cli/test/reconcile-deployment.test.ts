@@ -3,15 +3,18 @@
  * report too large for Lambda's response read where the function kept it. Lambda and S3 here have
  * no local implementation for a function's invocation: their clients are mocked with the
  * responses the APIs return (a `FunctionError` with Lambda's error document, a
- * `ResourceNotFoundException`), and the function's side is tested in functions/test/reconcile.test.ts.
+ * `ResourceNotFoundException`, a refusal), and the function's side is tested in
+ * functions/test/reconcile.test.ts. The command itself runs in this process, with the credentials
+ * of a named profile (--profile) from AWS config files of its own.
  */
-import { InvokeCommand, LambdaClient, ResourceNotFoundException } from "@aws-sdk/client-lambda";
+import { InvokeCommand, LambdaClient, LambdaServiceException, ResourceNotFoundException } from "@aws-sdk/client-lambda";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { ReconcileReport } from "@bedrock-spend/core";
 import type { ReconcileResult } from "@bedrock-spend/pipeline";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { DeploymentReconcileError, reconcileDeployment, reconcileFunctionName } from "../src/commands/reconcile-deployment";
+import { onlyTheOpsProfile, PROFILE, runStageCli, signingOf } from "./helpers/stage-cli";
 
 const lambdaMock = mockClient(LambdaClient);
 const s3Mock = mockClient(S3Client);
@@ -127,5 +130,70 @@ describe("reconcile --stage", () => {
     expect(failure).toBeInstanceOf(DeploymentReconcileError);
     expect((failure as Error).message).toMatch(/stage prod has no reconcile function: deploy it with BEDROCK_SPEND_CUR_BUCKET/);
     expect(reconcileFunctionName("staging")).toBe("bedrock-spend-staging-reconcile");
+  });
+});
+
+describe("bedrock-spend reconcile --stage (the command)", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("invokes the stage's function with the credentials and the Region of the --profile", async () => {
+    // Prepare: the profile's keys are the only credentials the SDK can find
+    onlyTheOpsProfile();
+    const signing: { accessKeyId: string; region: string }[] = [];
+    lambdaMock.on(InvokeCommand).callsFake(async (_input, getClient) => {
+      signing.push(await signingOf(getClient()));
+      return { StatusCode: 200, Payload: payload(RESULT) };
+    });
+
+    // Act
+    const result = await runStageCli(["reconcile", "--stage", "prod", "--profile", PROFILE.name, "--from", "2026-11-28", "--to", "2026-11-30", "--json"]);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toStrictEqual(REPORT);
+    expect(signing).toEqual([{ accessKeyId: PROFILE.accessKeyId, region: PROFILE.region }]);
+    expect(process.env.AWS_PROFILE).toBe(PROFILE.name);
+  });
+
+  it("exits 2 for --profile or --region without --stage, an empty --profile, and local options with --stage", async () => {
+    // Act
+    const results = [];
+    for (const args of [
+      ["reconcile", "--cur", "cur/", "--profile", "ops"],
+      ["reconcile", "--cur", "cur/", "--region", "eu-west-1"],
+      ["reconcile", "--stage", "prod", "--profile", ""],
+      ["reconcile", "--stage", "prod", "--profile", "ops", "--cur", "cur/"],
+    ])
+      results.push(await runStageCli(args));
+
+    // Assess
+    expect(results.map(({ code, stderr }) => [code, stderr.split("\n")[0]])).toEqual([
+      [2, "bedrock-spend: error: --profile is for a deployed stage (--stage)"],
+      [2, "bedrock-spend: error: --region is for a deployed stage (--stage)"],
+      [2, "bedrock-spend: error: --profile must not be empty"],
+      [2, "bedrock-spend: error: reconcile: --cur is not for --stage: the stage reconciles its own CUR export and lake, with its own configuration"],
+    ]);
+    for (const { stderr } of results) expect(stderr).toContain("  --profile P         the AWS profile to call it with");
+    expect(lambdaMock.calls()).toHaveLength(0);
+  });
+
+  it("says which permission the caller lacks (exit status 1)", async () => {
+    // Prepare: Lambda's answer to a caller without lambda:InvokeFunction
+    const refusal =
+      "User: arn:aws:sts::123456789012:assumed-role/ops/me is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:eu-west-1:123456789012:function:bedrock-spend-prod-reconcile because no identity-based policy allows the lambda:InvokeFunction action";
+    lambdaMock
+      .on(InvokeCommand)
+      .rejects(new LambdaServiceException({ name: "AccessDeniedException", $fault: "client", $metadata: { httpStatusCode: 403 }, message: refusal }));
+
+    // Act
+    const result = await runStageCli(["reconcile", "--stage", "prod", "--region", "eu-west-1"]);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `bedrock-spend: error: the caller lacks lambda:InvokeFunction on the function bedrock-spend-prod-reconcile (AccessDeniedException: ${refusal})\n`,
+    );
   });
 });

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import {
+  AccessDeniedException,
   CloudWatchLogsClient,
   FilterLogEventsCommand,
   type FilterLogEventsCommandInput,
@@ -24,6 +25,7 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   KinesisClient,
+  KMSAccessDeniedException,
   ListShardsCommand,
   PutRecordsCommand,
   type PutRecordsRequestEntry,
@@ -46,6 +48,7 @@ import {
 } from "../src/commands/replay";
 import { CommandFailure, UsageError } from "../src/errors";
 import { MAIN_HELP, run } from "../src/main";
+import { onlyTheOpsProfile, PROFILE, signingOf } from "./helpers/stage-cli";
 
 const logsMock = mockClient(CloudWatchLogsClient);
 const cfnMock = mockClient(CloudFormationClient);
@@ -473,6 +476,37 @@ describe("replay --stage", () => {
     // December's invocations keep their markers until 23 January.
     await expect(replay("2026-12-25T00:00:00Z")).resolves.toMatchObject({ events: 0 });
   });
+
+  it("says which permission the caller lacks: the action refused, or the key's behind it", async () => {
+    // Prepare: CloudWatch Logs' answer to a caller without logs:FilterLogEvents, and Kinesis's to one
+    // whose PutRecords needs kms:GenerateDataKey on the stream's key
+    const logsRefusal = `User: arn:aws:sts::${ACCOUNT}:assumed-role/ops/me is not authorized to perform: logs:FilterLogEvents on resource: arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:${LOG_GROUP}:log-stream: because no identity-based policy allows the logs:FilterLogEvents action`;
+    const keyRefusal = `User: arn:aws:sts::${ACCOUNT}:assumed-role/ops/me is not authorized to perform: kms:GenerateDataKey on resource: arn:aws:kms:eu-west-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab because no identity-based policy allows the kms:GenerateDataKey action`;
+    stage();
+    const kinesis = new KinesisClient({ region: "eu-west-1" });
+    mockClient(kinesis)
+      .on(PutRecordsCommand)
+      .rejects(new KMSAccessDeniedException({ $metadata: { httpStatusCode: 400 }, message: keyRefusal }));
+    const replay = () =>
+      replayStage({ stage: "prod", stream: "Invocations", logGroup: LOG_GROUP }, { from: FROM, to: TO, dryRun: false }, clients(kinesis), sleepless).catch(
+        (error: unknown) => error,
+      );
+
+    // Act
+    logsMock.on(FilterLogEventsCommand).rejects(new AccessDeniedException({ $metadata: { httpStatusCode: 400 }, message: logsRefusal }));
+    const noRead = await replay();
+    logsMock.reset();
+    pagesOf([[logEvent(1, BEDROCK_STREAM, FROM + 1_000)]]);
+    const noKey = await replay();
+
+    // Assess
+    expect(noRead).toBeInstanceOf(CommandFailure);
+    expect((noRead as Error).message).toBe(`the caller lacks logs:FilterLogEvents on ${LOG_GROUP} (AccessDeniedException: ${logsRefusal})`);
+    expect(noKey).toBeInstanceOf(CommandFailure);
+    expect((noKey as Error).message).toBe(
+      `the caller lacks kms:GenerateDataKey (for kinesis:PutRecords) on Invocations (KMSAccessDeniedException: ${keyRefusal})`,
+    );
+  });
 });
 
 describe("bedrock-spend replay (usage)", () => {
@@ -553,6 +587,58 @@ describe("bedrock-spend replay (usage)", () => {
     expect(json.code).toBe(0);
     expect(json.stderr).toBe("");
     expect(JSON.parse(json.stdout)).toMatchObject({ stage: "prod", dryRun: true, events: 2, logStreams: 2, records: 2, putRequests: 0, tooLarge: [] });
+  });
+
+  it("calls the stage with the credentials and the Region of the --profile", async () => {
+    // Prepare: the profile's keys are the only credentials the SDK can find
+    vi.stubEnv("BEDROCK_SPEND_NOW", "2026-11-28T02:00:00Z");
+    onlyTheOpsProfile();
+    stage({ InvocationLogGroup: LOG_GROUP, InvocationStream: "prod-bedrock-spend-Ingest-InvocationsABC" });
+    const signing: { accessKeyId: string; region: string }[] = [];
+    stsMock.on(GetCallerIdentityCommand).callsFake(async (_input, getClient) => {
+      signing.push(await signingOf(getClient()));
+      return { UserId: "AROAEXAMPLE:ops", Account: ACCOUNT, Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/ops/alice` };
+    });
+    pagesOf([[logEvent(1, BEDROCK_STREAM, FROM + 1_000)]]);
+
+    // Act
+    const result = await replay([
+      "--stage",
+      "prod",
+      "--profile",
+      PROFILE.name,
+      "--from",
+      "2026-11-27T23:00:00Z",
+      "--to",
+      "2026-11-28T01:00:00Z",
+      "--dry-run",
+      "--json",
+    ]);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ stage: "prod", dryRun: true, events: 1 });
+    expect(signing).toEqual([{ accessKeyId: PROFILE.accessKeyId, region: PROFILE.region }]);
+    expect(process.env.AWS_PROFILE).toBe(PROFILE.name);
+  });
+
+  it("exits 2 for an empty --profile or --region, and for --profile without the --stage it requires", async () => {
+    vi.stubEnv("BEDROCK_SPEND_NOW", "2026-11-28T02:00:00Z");
+    const window = ["--from", "2026-11-28T00:00:00Z", "--to", "2026-11-28T01:00:00Z"];
+    const results = [];
+    for (const args of [
+      ["--stage", "prod", "--profile", "", ...window],
+      ["--stage", "prod", "--region", " ", ...window],
+      ["--profile", "ops", ...window],
+    ])
+      results.push(await replay(args));
+    expect(results.map(({ code, stderr }) => [code, stderr.split("\n")[0]])).toEqual([
+      [2, "bedrock-spend: error: --profile must not be empty"],
+      [2, "bedrock-spend: error: --region must not be empty"],
+      [2, "bedrock-spend: error: replay: --stage is required (the deployed stage whose logs to replay)"],
+    ]);
+    for (const { stderr } of results) expect(stderr).toContain("  --profile P       the AWS profile to call it with");
+    expect([...cfnMock.calls(), ...logsMock.calls(), ...stsMock.calls()]).toHaveLength(0);
   });
 
   it("exits 2 as a process too, and is listed in the main help", async () => {

@@ -1,20 +1,24 @@
 /**
  * `reprice --stage`: the deployed stage's reprice job started and followed through the AWS SDK.
  * Step Functions, STS and CloudFormation have no local implementation: their clients are mocked
- * with the response shapes the APIs return; the audit trail is read from DynamoDB Local.
+ * with the response shapes the APIs return (their errors too: a refused call, an expired session);
+ * the audit trail is read from DynamoDB Local. The command itself runs in this process, with the
+ * credentials of a named profile (--profile) from AWS config files of its own.
  */
 import { randomUUID } from "node:crypto";
 import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { DynamoDBClient, DynamoDBServiceException, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { DescribeExecutionCommand, SFNClient, SFNServiceException, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { GetCallerIdentityCommand, STSClient, STSServiceException } from "@aws-sdk/client-sts";
 import { localDynamoDbClient } from "@bedrock-spend/emulators";
 import type { RepriceStepResult } from "@bedrock-spend/pipeline";
 import { createAggregatesTable, putRepriceAudit, type RepriceAudit } from "@bedrock-spend/store";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { type RepriceDeploymentOutput, repriceDeployment } from "../src/commands/reprice-deployment";
 import { DeploymentJobError } from "../src/deployment";
-import { UsageError } from "../src/errors";
+import { CommandFailure, UsageError } from "../src/errors";
+import { onlyTheOpsProfile, PROFILE, runStageCli, signingOf } from "./helpers/stage-cli";
 
 const sfnMock = mockClient(SFNClient);
 const stsMock = mockClient(STSClient);
@@ -195,6 +199,117 @@ describe("reprice --stage", () => {
     await expect(missing).rejects.toBeInstanceOf(UsageError);
     await expect(missing).rejects.toThrow(
       "--stage prod: no stack prod-bedrock-spend-Processing in this account and Region (deploy with sst deploy --stage prod)",
+    );
+  });
+});
+
+describe("bedrock-spend reprice --stage (the command)", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+  const reprice = ["reprice", "--from", "2026-10", "--to", "2026-10", "--stage", "prod"];
+
+  it("calls the stage with the credentials and the Region of the --profile", async () => {
+    // Prepare: the profile's keys are the only credentials the SDK can find
+    onlyTheOpsProfile();
+    const signing: { accessKeyId: string; region: string }[] = [];
+    stsMock.on(GetCallerIdentityCommand).callsFake(async (_input, getClient) => {
+      signing.push(await signingOf(getClient()));
+      return { UserId: "AROAEXAMPLE:alice", Account: "123456789012", Arn: CALLER };
+    });
+    sfnMock.on(StartExecutionCommand).callsFake(async (_input, getClient) => {
+      signing.push(await signingOf(getClient()));
+      return { executionArn: EXECUTION, startDate: STARTED };
+    });
+
+    // Act
+    const result = await runStageCli([...reprice, "--profile", PROFILE.name, "--no-wait", "--json"]);
+
+    // Assess: the state machine of the profile's Region (no --region given)
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ stage: "prod", executionArn: EXECUTION, step: null });
+    expect(sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.stateMachineArn).toBe(STATE_MACHINE);
+    expect(signing).toEqual([
+      { accessKeyId: PROFILE.accessKeyId, region: PROFILE.region },
+      { accessKeyId: PROFILE.accessKeyId, region: PROFILE.region },
+    ]);
+    expect(process.env.AWS_PROFILE).toBe(PROFILE.name);
+  });
+
+  it("exits 2 for --profile, --region or --no-wait without --stage and for an empty --profile, before any AWS call", async () => {
+    // Act
+    const results = [];
+    for (const args of [
+      ["reprice", "--from", "2026-10", "--profile", "ops"],
+      ["reprice", "--history", "--region", "eu-west-1"],
+      ["reprice", "--from", "2026-10", "--no-wait"],
+      ["reprice", "--history", "--stage", "prod", "--profile", " "],
+      [...reprice, "--data-dir", ".bedrock-spend"],
+    ])
+      results.push(await runStageCli(args));
+
+    // Assess
+    expect(results.map(({ code, stderr }) => [code, stderr.split("\n")[0]])).toEqual([
+      [2, "bedrock-spend: error: --profile is for a deployed stage (--stage)"],
+      [2, "bedrock-spend: error: --region is for a deployed stage (--stage)"],
+      [2, "bedrock-spend: error: reprice: --no-wait is for a deployed stage (--stage)"],
+      [2, "bedrock-spend: error: --profile must not be empty"],
+      [2, "bedrock-spend: error: --data-dir and --stage are exclusive: a data dir is local, a stage is deployed"],
+    ]);
+    for (const { stderr } of results) expect(stderr).toContain("  --profile P       the AWS profile to call it with");
+    expect([...stsMock.calls(), ...sfnMock.calls(), ...cfnMock.calls()]).toHaveLength(0);
+  });
+
+  it("says which permission the caller lacks, and when its session has expired (exit status 1)", async () => {
+    // Prepare: Step Functions' answer to a caller without states:StartExecution
+    clients();
+    const refusal =
+      "User: arn:aws:sts::123456789012:assumed-role/ops/me is not authorized to perform: states:StartExecution on resource: " +
+      `${STATE_MACHINE} because no identity-based policy allows the states:StartExecution action`;
+    sfnMock
+      .on(StartExecutionCommand)
+      .rejects(new SFNServiceException({ name: "AccessDeniedException", $fault: "client", $metadata: { httpStatusCode: 400 }, message: refusal }));
+
+    // Act
+    const denied = await runStageCli([...reprice, "--region", "eu-west-1"]);
+    stsMock.reset();
+    stsMock.on(GetCallerIdentityCommand).rejects(
+      new STSServiceException({
+        name: "ExpiredToken",
+        $fault: "client",
+        $metadata: { httpStatusCode: 403 },
+        message: "The security token included in the request is expired",
+      }),
+    );
+    const expired = await runStageCli([...reprice, "--region", "eu-west-1"]);
+
+    // Assess
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toBe(
+      `bedrock-spend: error: the caller lacks states:StartExecution on the state machine ${STATE_MACHINE} (AccessDeniedException: ${refusal})\n`,
+    );
+    expect(expired.code).toBe(1);
+    expect(expired.stderr).toBe(
+      "bedrock-spend: error: sts:GetCallerIdentity on STS: the AWS session has expired (ExpiredToken: The security token included in the request is expired); renew it (aws sso login, or new keys for the profile) and run the command again\n",
+    );
+  });
+
+  it("says which permission reading the audit trail lacks", async () => {
+    // Prepare: DynamoDB's refusal of a Query on the stage's table
+    const mocked = { ...clients("prod-bedrock-spend-Processing-AggregatesDCEBC1D6-1A2B3C4D5E6F"), dynamoDb: new DynamoDBClient({ region: "eu-west-1" }) };
+    const refusal =
+      "User: arn:aws:sts::123456789012:assumed-role/ops/me is not authorized to perform: dynamodb:Query on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/prod-bedrock-spend-Processing-AggregatesDCEBC1D6-1A2B3C4D5E6F because no identity-based policy allows the dynamodb:Query action";
+    mockClient(mocked.dynamoDb)
+      .on(QueryCommand)
+      .rejects(new DynamoDBServiceException({ name: "AccessDeniedException", $fault: "client", $metadata: { httpStatusCode: 400 }, message: refusal }));
+
+    // Act
+    const failure = await repriceDeployment(TARGET, { kind: "history" }, mocked, options).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(CommandFailure);
+    expect((failure as Error).message).toBe(
+      `the caller lacks dynamodb:Query on the table prod-bedrock-spend-Processing-AggregatesDCEBC1D6-1A2B3C4D5E6F (AccessDeniedException: ${refusal})`,
     );
   });
 });

@@ -7,9 +7,10 @@
  */
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from "@aws-sdk/client-lambda";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { BedrockSpendError, type DayKey, type ReconcileReport } from "@bedrock-spend/core";
+import type { DayKey, ReconcileReport } from "@bedrock-spend/core";
 import type { ReconcileResult } from "@bedrock-spend/pipeline";
-import { APP_NAME, type DeploymentTarget, lambdaFailureMessage } from "../deployment";
+import { APP_NAME, awsCallFailure, type DeploymentTarget, lambdaFailureMessage } from "../deployment";
+import { CommandFailure } from "../errors";
 
 /** The clients `reconcile --stage` uses (injectable for tests). */
 export interface ReconcileDeploymentClients {
@@ -18,7 +19,7 @@ export interface ReconcileDeploymentClients {
 }
 
 /** A stage's reconciliation that did not run: the function's error, or no function. */
-export class DeploymentReconcileError extends BedrockSpendError {
+export class DeploymentReconcileError extends CommandFailure {
   readonly functionName: string;
   constructor(functionName: string, message: string, options?: { cause?: unknown }) {
     super(`${functionName}: ${message}`, options);
@@ -66,7 +67,7 @@ export async function reconcileDeployment(
         `stage ${target.stage} has no reconcile function: deploy it with BEDROCK_SPEND_CUR_BUCKET naming the account's CUR 2.0 export`,
         { cause: error },
       );
-    throw error;
+    throw awsCallFailure("lambda:InvokeFunction", `the function ${functionName}`, error);
   }
   const text = response.Payload ? new TextDecoder().decode(response.Payload) : "";
   if (response.FunctionError) {
@@ -82,7 +83,9 @@ export async function reconcileDeployment(
 async function reportAt(location: string, s3: S3Client, functionName: string): Promise<ReconcileReport> {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
   if (!match) throw new DeploymentReconcileError(functionName, `returned no report and no S3 location for it (${JSON.stringify(location)})`);
-  const object = await s3.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
+  const object = await s3.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] })).catch((error: unknown) => {
+    throw awsCallFailure("s3:GetObject", `the report ${location}`, error);
+  });
   const kept = JSON.parse((await object.Body?.transformToString()) ?? "{}") as ReconcileReport & { from?: string; to?: string };
   return { rows: kept.rows, unmapped: kept.unmapped, totals: kept.totals };
 }

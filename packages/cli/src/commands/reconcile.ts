@@ -23,6 +23,7 @@ import { DuckDbLakeWriter, LocalAthena, LocalLakePartitions } from "@bedrock-spe
 import { parseCommandArgs, priceFileOf } from "../args";
 import { expandListOptions, readBill, usageTypeMapOf } from "../bill";
 import { loadPricer } from "../config";
+import { type DeploymentTarget, STAGE_OPTIONS, stageOf } from "../deployment";
 import { UsageError } from "../errors";
 import { expandInputPaths, openInput } from "../io";
 import { dataDirOf, formatTable, grouped, LOCAL_OPTIONS_HELP, localCommand } from "../local";
@@ -30,7 +31,7 @@ import { dataDirLayout } from "../local-mode";
 import { reconcileDeployment, reconcileDeploymentClients } from "./reconcile-deployment";
 
 export const RECONCILE_HELP = `Usage: bedrock-spend reconcile --cur PATH... [--data-dir DIR | --logs PATH...] [options]
-       bedrock-spend reconcile --stage NAME [--region R] [--from YYYY-MM-DD --to YYYY-MM-DD] [--json]
+       bedrock-spend reconcile --stage NAME [--region R] [--profile P] [--from YYYY-MM-DD --to YYYY-MM-DD] [--json]
 
 Compares the AWS bill with the logs, per day, source Region, model, token class (input, output,
 cacheRead, cacheWrite) and tier: tokens and cost on each side, the drift (bill - logs) and its
@@ -56,6 +57,7 @@ Options:
                       catalog and usage-type map) over --from..--to (default: its window, ending
                       yesterday); needs lambda:InvokeFunction on bedrock-spend-NAME-reconcile
   --region R          the stage's Region (default: the AWS SDK's)
+  --profile P         the AWS profile to call it with (default: the SDK's chain, AWS_PROFILE)
 ${LOCAL_OPTIONS_HELP}
   -h, --help          show this help
 
@@ -74,8 +76,7 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
       "usage-types": { type: "string" },
       profiles: { type: "string" },
       aliases: { type: "string" },
-      stage: { type: "string" },
-      region: { type: "string" },
+      ...STAGE_OPTIONS,
     },
     RECONCILE_HELP,
   );
@@ -89,8 +90,14 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
     if (value !== undefined && !DAY.test(value)) throw new UsageError(`--${name} must be a UTC day YYYY-MM-DD, got "${value}"`, { help: RECONCILE_HELP });
   }
   if (values.from && values.to && values.from > values.to) throw new UsageError(`--from ${values.from} is after --to ${values.to}`, { help: RECONCILE_HELP });
-  if (values.stage !== undefined) return stageCommand(values);
-  if (values.region !== undefined) throw new UsageError("reconcile: --region is for a deployed stage (--stage)", { help: RECONCILE_HELP });
+  if (values.stage !== undefined)
+    for (const option of ["cur", "logs", "data-dir", "usage-types", "prices", "prices-only", "profiles", "aliases"] as const)
+      if (values[option] !== undefined)
+        throw new UsageError(`reconcile: --${option} is not for --stage: the stage reconciles its own CUR export and lake, with its own configuration`, {
+          help: RECONCILE_HELP,
+        });
+  const target = stageOf(values, RECONCILE_HELP);
+  if (target) return stageCommand(target, values);
   const cur = values.cur ?? [];
   if (cur.length === 0) throw new UsageError("reconcile: give the bill with --cur PATH...", { help: RECONCILE_HELP });
   if (values.logs && values["data-dir"])
@@ -169,16 +176,11 @@ function addLogs(
 }
 
 /** `reconcile --stage`: the deployed stage's reconcile function runs it. */
-async function stageCommand(values: Record<string, unknown>): Promise<number> {
-  for (const option of ["cur", "logs", "data-dir", "usage-types", "prices", "prices-only", "profiles", "aliases"])
-    if (values[option] !== undefined)
-      throw new UsageError(`reconcile: --${option} is not for --stage: the stage reconciles its own CUR export and lake, with its own configuration`, {
-        help: RECONCILE_HELP,
-      });
-  const stage = String(values.stage).trim();
-  if (stage === "") throw new UsageError("--stage must not be empty", { help: RECONCILE_HELP });
-  const target = { stage, ...(typeof values.region === "string" ? { region: values.region } : {}) };
-  const range = { ...(typeof values.from === "string" ? { from: values.from } : {}), ...(typeof values.to === "string" ? { to: values.to } : {}) };
+async function stageCommand(
+  target: DeploymentTarget,
+  values: { from?: string | undefined; to?: string | undefined; json?: boolean | undefined },
+): Promise<number> {
+  const range = { ...(values.from !== undefined ? { from: values.from } : {}), ...(values.to !== undefined ? { to: values.to } : {}) };
   const { result, report } = await reconcileDeployment(target, range, reconcileDeploymentClients(target));
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -189,7 +191,7 @@ async function stageCommand(values: Record<string, unknown>): Promise<number> {
       `  ${day.day}  logs ${day.logCostUsd} USD, bill ${day.billCostUsd} USD, drift ${day.driftUsd} USD (${day.driftPct ?? "-"}%)${day.complete ? "" : "  (the bill has not finished this day)"}`,
   );
   process.stdout.write(
-    `${reportText(report, null)}stage ${stage}, ${result.from}..${result.to} (report: ${result.reportLocation})\n${days.join("\n")}${days.length > 0 ? "\n" : ""}`,
+    `${reportText(report, null)}stage ${target.stage}, ${result.from}..${result.to} (report: ${result.reportLocation})\n${days.join("\n")}${days.length > 0 ? "\n" : ""}`,
   );
   return 0;
 }

@@ -12,7 +12,7 @@ import type { LakeRedriveResult } from "@bedrock-spend/pipeline";
 import { parseCommandArgs, priceFileOf } from "../args";
 import { clockFromEnv } from "../clock";
 import { loadPricer } from "../config";
-import { APP_NAME, type DeploymentTarget, lambdaFailureMessage, STAGE_OPTIONS, stageOf } from "../deployment";
+import { APP_NAME, awsCallFailure, type DeploymentTarget, lambdaFailureMessage, STAGE_OPTIONS, stageOf } from "../deployment";
 import { CommandFailure, UsageError } from "../errors";
 import { dataDirOf, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf } from "../local";
 import { LocalStack, lockOrShare } from "../local-mode";
@@ -60,7 +60,7 @@ export async function redriveDeployment(target: DeploymentTarget, lambda: Lambda
   } catch (error) {
     if ((error as { name?: string }).name === "ResourceNotFoundException")
       throw new CommandFailure(`${functionName}: stage ${target.stage} has no lake-redrive function (deploy it: sst deploy --stage ${target.stage})`);
-    throw error;
+    throw awsCallFailure("lambda:InvokeFunction", `the function ${functionName}`, error);
   }
   const text = response.Payload ? new TextDecoder().decode(response.Payload) : "";
   if (response.FunctionError) {

@@ -18,10 +18,10 @@ import { encodeSubscriptionPayload, parseInstant, type SubscriptionLogEvent, typ
 import { markerExpiry } from "@bedrock-spend/store";
 import { parseCommandArgs } from "../args";
 import { CLOCK_ENV, clockFromEnv } from "../clock";
-import { type DeploymentTarget, stageStackName, stageStackOutputs } from "../deployment";
+import { awsCallFailure, type DeploymentTarget, STAGE_OPTIONS, stageOf, stageStackName, stageStackOutputs } from "../deployment";
 import { CommandFailure, UsageError } from "../errors";
 
-export const REPLAY_HELP = `Usage: bedrock-spend replay --stage NAME --from ISO --to ISO [--region R] [--log-group NAME] [--stream NAME] [--dry-run] [--json]
+export const REPLAY_HELP = `Usage: bedrock-spend replay --stage NAME --from ISO --to ISO [--region R] [--profile P] [--log-group NAME] [--stream NAME] [--dry-run] [--json]
 
 Puts the invocation log events a deployed stage logged in [--from, --to) into its Kinesis stream
 again, packed as its CloudWatch Logs subscription packs them. The backfill of the lake: Firehose
@@ -36,6 +36,7 @@ Options:
   --from ISO        first instant, included (ISO 8601 with a zone, e.g. 2026-11-27T10:00:00Z)
   --to ISO          end instant, excluded
   --region R        the stage's Region (default: the AWS SDK's)
+  --profile P       the AWS profile to call it with (default: the SDK's chain, AWS_PROFILE)
   --log-group NAME  the invocation log group (default: the Ingest stack's InvocationLogGroup output)
   --stream NAME     the stream, by name or ARN (default: the Ingest stack's InvocationStream output)
   --dry-run         read and pack the events, put nothing
@@ -273,11 +274,17 @@ function isAwsError(error: unknown): error is Error & { $metadata: unknown } {
   return error instanceof Error && "$metadata" in error;
 }
 
-/** Turns an AWS error into what the CLI reports: a usage error for a name that does not exist, a failure otherwise. */
-function replayFailure(action: string, resource: string, option: string, error: unknown): unknown {
+/**
+ * Turns an AWS error of `iamAction` (e.g. `logs:FilterLogEvents`) into what the CLI reports: a usage
+ * error for a name that does not exist, what the caller lacks (awsCallFailure), a ReplayError otherwise.
+ */
+function replayFailure(iamAction: string, resource: string, option: string, error: unknown): unknown {
   if (!isAwsError(error)) return error;
+  const action = iamAction.slice(iamAction.indexOf(":") + 1);
   if (error.name === "ResourceNotFoundException")
     return new UsageError(`${action}: ${resource} does not exist in this account and Region (${option}): ${error.message}`, { cause: error });
+  const lacking = awsCallFailure(iamAction, resource, error);
+  if (lacking !== error) return lacking;
   return new ReplayError(action, resource, error.name, `${error.name}: ${error.message}`, { cause: error });
 }
 
@@ -317,7 +324,7 @@ async function* logEventsOf(logs: CloudWatchLogsClient, logGroup: string, reques
       }
     }
   } catch (error) {
-    throw replayFailure("FilterLogEvents", logGroup, "--log-group", error);
+    throw replayFailure("logs:FilterLogEvents", logGroup, "--log-group", error);
   }
 }
 
@@ -361,7 +368,7 @@ class RecordPutter {
         this.counts.putRequests++;
         response = await this.kinesis.send(new PutRecordsCommand({ ...streamOf(this.stream), Records: pending.map((record) => record.entry) }));
       } catch (error) {
-        throw replayFailure("PutRecords", this.stream, "--stream", error);
+        throw replayFailure("kinesis:PutRecords", this.stream, "--stream", error);
       }
       if (!response.FailedRecordCount) return;
       // The answer lists one result per entry, in order: the failed ones carry an ErrorCode.
@@ -393,7 +400,9 @@ class RecordPutter {
 export async function replayStage(target: ReplayTarget, request: ReplayRequest, clients: ReplayClients, options: ReplayOptions): Promise<ReplaySummary> {
   checkReplayWindow(request, options.now);
   const { logGroup, stream } = await resolveNames(target, clients);
-  const identity = await clients.sts.send(new GetCallerIdentityCommand({}));
+  const identity = await clients.sts.send(new GetCallerIdentityCommand({})).catch((error: unknown) => {
+    throw awsCallFailure("sts:GetCallerIdentity", "STS", error);
+  });
   const packer = new SubscriptionPacker({ owner: identity.Account ?? "", logGroup, subscriptionFilters: [REPLAY_SUBSCRIPTION_FILTER] }, MAX_PAYLOAD_JSON_BYTES);
   const putter = new RecordPutter(clients.kinesis, stream, request.dryRun, {
     sleep: options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
@@ -464,10 +473,9 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
     {
-      stage: { type: "string" },
+      ...STAGE_OPTIONS,
       from: { type: "string" },
       to: { type: "string" },
-      region: { type: "string" },
       "log-group": { type: "string" },
       stream: { type: "string" },
       "dry-run": { type: "boolean" },
@@ -482,10 +490,9 @@ export async function replayCommand(argv: string[]): Promise<number> {
   for (const option of ["prices", "prices-only", "data-dir"] as const)
     if (values[option] !== undefined)
       throw new UsageError(`replay: --${option} does not apply: the stage's functions price what is replayed`, { help: REPLAY_HELP });
-  const stage = values.stage?.trim();
-  if (stage === undefined) throw new UsageError("replay: --stage is required (the deployed stage whose logs to replay)", { help: REPLAY_HELP });
-  if (stage === "") throw new UsageError("--stage must not be empty", { help: REPLAY_HELP });
-  for (const option of ["region", "log-group", "stream"] as const)
+  if (values.stage === undefined) throw new UsageError("replay: --stage is required (the deployed stage whose logs to replay)", { help: REPLAY_HELP });
+  const deployed = stageOf(values, REPLAY_HELP) as DeploymentTarget;
+  for (const option of ["log-group", "stream"] as const)
     if (values[option]?.trim() === "") throw new UsageError(`--${option} must not be empty`, { help: REPLAY_HELP });
   const from = instantOption("from", values.from);
   const to = instantOption("to", values.to);
@@ -493,8 +500,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const request = { from, to, dryRun: values["dry-run"] === true };
 
   const target: ReplayTarget = {
-    stage,
-    ...(values.region ? { region: values.region.trim() } : {}),
+    ...deployed,
     ...(values["log-group"] ? { logGroup: values["log-group"].trim() } : {}),
     ...(values.stream ? { stream: values.stream.trim() } : {}),
   };

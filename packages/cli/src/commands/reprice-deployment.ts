@@ -12,6 +12,7 @@ import type { CatalogSource } from "@bedrock-spend/core";
 import type { RepriceJobInput, RepriceStepResult } from "@bedrock-spend/pipeline";
 import { listRepriceAudits, type RepriceAudit } from "@bedrock-spend/store";
 import {
+  awsCallFailure,
   type DeploymentClients,
   type DeploymentTarget,
   deploymentClients,
@@ -57,6 +58,16 @@ export async function stageTableName(target: DeploymentTarget, clients: RepriceD
   return table;
 }
 
+/** The audit records of the stage's table, newest first. */
+async function stageAudits(target: DeploymentTarget, clients: RepriceDeploymentClients): Promise<RepriceAudit[]> {
+  const table = await stageTableName(target, clients);
+  try {
+    return await listRepriceAudits(clients.dynamoDb, table);
+  } catch (error) {
+    throw awsCallFailure("dynamodb:Query", `the table ${table}`, error);
+  }
+}
+
 /** Runs a reprice request against a stage; returns what to print. */
 export async function repriceDeployment(
   target: DeploymentTarget,
@@ -64,11 +75,11 @@ export async function repriceDeployment(
   clients: RepriceDeploymentClients,
   options: { now: () => number; onProgress?: (message: string) => void; pollMs?: number; sleep?: (ms: number) => Promise<void> },
 ): Promise<RepriceAudit[] | RepriceDeploymentOutput> {
-  if (request.kind === "history") return listRepriceAudits(clients.dynamoDb, await stageTableName(target, clients));
+  if (request.kind === "history") return stageAudits(target, clients);
   const { arn, caller } = await repriceStateMachineArn(target, clients);
   let input: RepriceJobInput;
   if (request.kind === "resume") {
-    const unfinished = (await listRepriceAudits(clients.dynamoDb, await stageTableName(target, clients))).find((audit) => audit.status !== "applied");
+    const unfinished = (await stageAudits(target, clients)).find((audit) => audit.status !== "applied");
     if (!unfinished) throw new UsageError(`reprice --resume: no unfinished reprice on stage ${target.stage}`);
     input = { resume: unfinished.id, actor: caller };
   } else {

@@ -15,6 +15,7 @@ import { APPLICATION_PROFILES } from "@bedrock-spend/traffic";
 import { parseCommandArgs, priceFileOf } from "../args";
 import { CLOCK_ENV, clockFromEnv } from "../clock";
 import { loadPricer } from "../config";
+import { STAGE_OPTIONS, stageOf } from "../deployment";
 import { UsageError } from "../errors";
 import { readJsonFile } from "../io";
 import { dataDirOf, formatTable, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf, sharedNotice, waitNotice } from "../local";
@@ -47,6 +48,7 @@ Options:
   --stage NAME      reprice the deployed stage NAME instead of the data dir: starts its reprice
                     job (Step Functions) as the caller, and follows it to the end
   --region R        the stage's Region (default: the AWS SDK's)
+  --profile P       the AWS profile to call it with (default: the SDK's chain, AWS_PROFILE)
   --no-wait         with --stage: start the job and return (it goes on in the account)
 ${LOCAL_OPTIONS_HELP}
 
@@ -76,8 +78,7 @@ export async function repriceCommand(argv: string[]): Promise<number> {
       all: { type: "boolean" },
       history: { type: "boolean" },
       resume: { type: "boolean" },
-      stage: { type: "string" },
-      region: { type: "string" },
+      ...STAGE_OPTIONS,
       "no-wait": { type: "boolean" },
     },
     REPRICE_HELP,
@@ -94,17 +95,16 @@ export async function repriceCommand(argv: string[]): Promise<number> {
   if (modes === 0) throw new UsageError("reprice: --from is required (or --history, or --resume)", { help: REPRICE_HELP });
   const { prices, pricesOnly } = priceFileOf(values);
 
-  if (values.stage === undefined && (values.region !== undefined || values["no-wait"] !== undefined))
-    throw new UsageError(`reprice: --${values.region !== undefined ? "region" : "no-wait"} is for a deployed stage (--stage)`, { help: REPRICE_HELP });
-  if (values.stage !== undefined && values.stage.trim() === "") throw new UsageError("--stage must not be empty", { help: REPRICE_HELP });
+  if (values.stage === undefined && values["no-wait"] !== undefined)
+    throw new UsageError("reprice: --no-wait is for a deployed stage (--stage)", { help: REPRICE_HELP });
+  const target = stageOf(values, REPRICE_HELP);
 
   if (values.history) {
     for (const name of ["to", "dry-run", "all"] as const)
       if (values[name] !== undefined) throw new UsageError(`reprice --history: --${name} is for a reprice`, { help: REPRICE_HELP });
-    if (values.stage !== undefined) {
-      const target = { stage: values.stage, ...(values.region ? { region: values.region } : {}) };
+    if (target) {
       const audits = (await repriceDeployment(target, { kind: "history" }, repriceDeploymentClients(target), { now: clock })) as RepriceAudit[];
-      process.stdout.write(values.json ? `${JSON.stringify(audits)}\n` : historyText(audits, `stage ${values.stage}`));
+      process.stdout.write(values.json ? `${JSON.stringify(audits)}\n` : historyText(audits, `stage ${target.stage}`));
       return 0;
     }
     const audits = await localCommand(async () => {
@@ -143,8 +143,7 @@ export async function repriceCommand(argv: string[]): Promise<number> {
     }
     source = { kind: pricesOnly ? "only" : "overlay", json, origin: prices };
   }
-  if (values.stage !== undefined) {
-    const target = { stage: values.stage, ...(values.region ? { region: values.region } : {}) };
+  if (target) {
     const wait = values["no-wait"] !== true;
     const request = values.resume
       ? ({ kind: "resume", wait } as const)
