@@ -3,6 +3,7 @@
  * (2 for usage errors and unreadable inputs, 1 for bugs).
  */
 import { alertsCommand } from "./commands/alerts";
+import { backfillCommand } from "./commands/backfill";
 import { budgetsCommand } from "./commands/budgets";
 import { ingestCommand } from "./commands/ingest";
 import { priceCommand } from "./commands/price";
@@ -37,6 +38,8 @@ Commands:
                          token class and tier, and its likely cause
   replay --stage NAME    put a deployed stage's invocation logs of --from..--to into its stream
                          again: backfills the lake, the aggregates count each invocation once
+  backfill s3://B/P|DIR  count Bedrock's S3 invocation logs of past hours (--from, --to) into the
+                         data dir, each invocation once, resumably
   redrive --lake-errors  send the lake's raw failures through the transform again (locally, or
                          a deployed stage's with --stage)
 
@@ -58,6 +61,7 @@ const COMMANDS: Record<string, Command> = {
   reprice: repriceCommand,
   reconcile: reconcileCommand,
   replay: replayCommand,
+  backfill: backfillCommand,
   redrive: (argv) => redriveCommand(argv),
 };
 

@@ -8,6 +8,7 @@ export * from "./cloudwatch";
 export * from "./generate";
 export * from "./models";
 export * from "./prng";
+export * from "./s3-layout";
 export * from "./tenants";
 export * from "./text";
 export * from "./zipf";
