@@ -3,6 +3,7 @@
  * them, turning local-mode errors into exit codes, and plain-text tables.
  */
 import { resolve } from "node:path";
+import { InvalidLogSourceError, LogSourceError } from "@bedrock-spend/adapters";
 import { LocalServiceError } from "@bedrock-spend/emulators";
 import { QueryError } from "@bedrock-spend/local-lake";
 import { priceFileOf } from "./args";
@@ -46,6 +47,8 @@ export function sharedNotice(holder: LockInfo): void {
 export function asCliError(error: unknown): unknown {
   if (error instanceof DataDirBusyError) return new UsageError(error.message, { cause: error });
   if (error instanceof QueryError) return new UsageError(`query: ${error.message}`, { cause: error });
+  // A log source that cannot be listed or read is an unreadable input.
+  if (error instanceof InvalidLogSourceError || error instanceof LogSourceError) return new UsageError(error.message, { cause: error });
   if (error instanceof LocalServiceError) return new CommandFailure(error.message, { cause: error });
   if (error instanceof MappingStoppedError)
     return new CommandFailure("interrupted: what was not counted yet stays in the stream and is counted by the next command on this data dir", {

@@ -109,6 +109,8 @@ export interface BackfillOptions {
   onInvalid?: (outcome: InvalidOutcome) => void;
   /** Checked between hours: when aborted, the run stops after the hour it is in, everything it did checkpointed. */
   signal?: AbortSignal;
+  /** Hours to read at most in this run (a long backfill cut into bounded runs); the rest is left for the next. */
+  maxHours?: number;
 }
 
 /** What a backfill did. `read = counted + alreadyCounted + quarantined + dropped + notCounted` for the hours this run read. */
@@ -289,7 +291,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       progress.hoursDone++;
       continue;
     }
-    if (options.signal?.aborted) {
+    if (options.signal?.aborted || (options.maxHours !== undefined && result.hoursRead >= options.maxHours)) {
       result.interrupted = true;
       break;
     }

@@ -48,6 +48,8 @@ Options:
   --prices-only FILE  price file used as the whole catalog
   --profiles FILE   application-inference-profile map
   --aliases FILE    metadata key aliases
+  --max-hours N     read at most N hours in this run, then stop with everything checkpointed (a
+                    long backfill in bounded runs: run it again to go on)
   --max-warnings N  invalid records described on stderr (default 20)
 ${LOCAL_OPTIONS_HELP}
 
@@ -56,7 +58,8 @@ for an S3-compatible server) and needs s3:ListBucket on the bucket and s3:GetObj
 Shows a progress bar on a terminal (hours, objects, records/s, ETA), plain lines otherwise. The
 summary adds up: read = counted + already counted + quarantined + dropped (+ not counted, when
 the pipeline gave a batch up). Exit status: 0 when every hour in range was done, 1 when
-interrupted or when the pipeline could not count everything, 2 for usage errors.`;
+interrupted (or stopped by --max-hours) or when the pipeline could not count everything, 2 for
+usage errors and a source that cannot be read.`;
 
 /** A day option. */
 function dayOption(name: string, value: string | undefined): string | undefined {
@@ -195,6 +198,7 @@ export async function backfillCommand(argv: string[]): Promise<number> {
       profiles: { type: "string" },
       aliases: { type: "string" },
       "max-warnings": { type: "string" },
+      "max-hours": { type: "string" },
     },
     BACKFILL_HELP,
   );
@@ -215,7 +219,9 @@ export async function backfillCommand(argv: string[]): Promise<number> {
   if (from !== undefined && to !== undefined && from > to) throw new UsageError(`--from ${from} is after --to ${to}`, { help: BACKFILL_HELP });
   const maxWarnings = values["max-warnings"] === undefined ? 20 : Number(values["max-warnings"]);
   if (!Number.isInteger(maxWarnings) || maxWarnings < 0) throw new UsageError(`--max-warnings must be a non-negative integer, got "${values["max-warnings"]}"`);
-  const source = logSourceOf(positionals[0] as string);
+  const maxHours = values["max-hours"] === undefined ? undefined : Number(values["max-hours"]);
+  if (maxHours !== undefined && (!Number.isInteger(maxHours) || maxHours < 1))
+    throw new UsageError(`--max-hours must be a positive integer, got "${values["max-hours"]}"`, { help: BACKFILL_HELP });
   const dataDir = dataDirOf(values["data-dir"]);
   const clock = clockFromEnv();
   const pricing = pricingOf(values);
@@ -224,6 +230,7 @@ export async function backfillCommand(argv: string[]): Promise<number> {
   const started = performance.now();
 
   return localCommand(async () => {
+    const source = logSourceOf(positionals[0] as string);
     const ownPricer = await loadPricer({ ...priceFileOf(values), profiles: values.profiles, aliases: values.aliases });
     const { sink, pricer } = await openLocalPipeline({
       dataDir,
@@ -277,6 +284,7 @@ export async function backfillCommand(argv: string[]): Promise<number> {
           if (warned++ < maxWarnings) progress.line(`warning: ${formatSource(outcome.source)}: invalid record, quarantined: ${outcome.reason}`);
         },
         signal: controller.signal,
+        ...(maxHours !== undefined ? { maxHours } : {}),
       });
       progress.finish();
       if (warned > maxWarnings) process.stderr.write(`warning: ... ${warned - maxWarnings} more invalid records not described\n`);
