@@ -2,7 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { MemoryRawFailureStore } from "@bedrock-spend/adapters";
 import { decodeBytes, defaultCatalog, Pricer, parseUsd, USAGE_COLUMNS, type UsageRecord } from "@bedrock-spend/core";
-import { applicationProfileMap, encodeKinesisData, gzipStable, type TrafficItem } from "@bedrock-spend/traffic";
+import { applicationProfileMap, encodeKinesisData, type TrafficItem } from "@bedrock-spend/traffic";
 import type { FirehoseTransformationResultRecord } from "aws-lambda";
 import { afterAll, afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { pricerFromEnv } from "../src/lib/env";
