@@ -1,7 +1,7 @@
 /**
  * `bedrock-spend backfill s3://...` as users run it, against an S3-compatible server on loopback
  * holding Bedrock's S3 layout (settled and open months, malformed lines, the permission line, an
- * offloaded body under data/): part of the history ingested live first, a run stopped after a few
+ * offloaded body under data/, an object whose first line was cut off): part of the history ingested live first, a run stopped after a few
  * hours, a second run that continues, a third that reads nothing; spend and the lake agree with
  * the ground truth over distinct request ids.
  */
@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { decodeText, defaultCatalog, formatUsd, Pricer, priceItems, recordCostPico, type UsageRecord, utcMonthOf } from "@bedrock-spend/core";
 import { type S3Loopback, startS3Loopback } from "@bedrock-spend/emulators";
 import { generateTraffic, itemLine, s3LogObjects, type TrafficItem } from "@bedrock-spend/traffic";
@@ -63,9 +64,14 @@ describe("bedrock-spend backfill against an S3-compatible server", () => {
       permissionsLine: false,
     }),
   ];
+  // An object whose first line was cut off: the lines after it are records all the same.
+  const afterCut = [
+    ...generateTraffic({ seed: 23, count: 2, tenants: 25, start: "2026-09-30T20:10:00Z", bodyBytes: 200, malformedFraction: 0, permissionsLine: false }),
+  ];
+  const cutObject = `{"schemaType":"ModelInvocationLog","requestId":"cut-off\n${afterCut.map(itemLine).join("\n")}\n`;
   const pricer = new Pricer({ catalog: defaultCatalog() });
   const usage: UsageRecord[] = priceItems(
-    items.flatMap((item) => decodeText(itemLine(item))),
+    [...items, ...afterCut].flatMap((item) => decodeText(itemLine(item))),
     pricer,
   ).usage.map((outcome) => outcome.usage.record);
   const distinct = new Map(usage.map((record) => [record.request_id, record]));
@@ -74,6 +80,7 @@ describe("bedrock-spend backfill against an S3-compatible server", () => {
     s3 = await startS3Loopback({ buckets: ["bedrock-logs"] });
     for (const object of s3LogObjects(items, { prefix: "logs/", linesPerObject: 50 })) s3.put("bedrock-logs", object.key, object.body);
     s3.put("bedrock-logs", "logs/AWSLogs/123456789012/BedrockModelInvocationLogs/us-east-1/2026/09/30/19/data/offloaded.json", '{"not":"a record"}');
+    s3.put("bedrock-logs", "logs/AWSLogs/123456789012/BedrockModelInvocationLogs/us-east-1/2026/09/30/20/20260930T201000000Z_cut.json.gz", gzipSync(cutObject));
     root = await mkdtemp(join(tmpdir(), "backfill-cli-"));
     env = { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local", AWS_REGION: "us-east-1" };
   });
@@ -107,9 +114,9 @@ describe("bedrock-spend backfill against an S3-compatible server", () => {
     expect(two.hoursRead + two.hoursResumed).toBe(two.hours);
     expect(two.read).toBe(two.counted + two.alreadyCounted + two.quarantined + two.dropped);
     // Every record read once over the two runs; what live traffic counted is "already counted".
-    expect(one.read + two.read).toBe(items.length);
+    expect(one.read + two.read).toBe(items.length + 1 + afterCut.length);
     expect(one.counted + two.counted).toBe(distinct.size - liveCounted);
-    expect(one.quarantined + two.quarantined).toBe(items.filter((item) => item.kind === "malformed").length);
+    expect(one.quarantined + two.quarantined).toBe(items.filter((item) => item.kind === "malformed").length + 1);
     expect(one.dropped + two.dropped).toBe(1);
     expect(two.countedSettled + one.countedSettled).toBeGreaterThan(0);
     expect(two.countedLive + one.countedLive).toBeGreaterThan(0);

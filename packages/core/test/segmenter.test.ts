@@ -67,6 +67,26 @@ describe("Class: JsonSegmenter", () => {
     expect((segments[1] as { reason: string }).reason).toContain("truncated line");
   });
 
+  it("reports a first line cut off as one line when the input is known to be JSON Lines, and keeps the lines after it", () => {
+    // Prepare: Bedrock's S3 objects are JSON Lines; here the very first line is cut, outside and inside a string
+    const outside = '{"a":[1,\n{"b":2}\n{"c":3}\n';
+    const inside = '{"a":"cut\n{"b":2}\n';
+
+    // Act
+    const known = segmentText(outside, { jsonLines: true });
+    const guessed = segmentText(outside);
+
+    // Assess: known, each line stands alone; guessed, the cut value takes the lines after it (why the option exists)
+    expect(known.map((segment) => [segment.kind, segment.line])).toEqual([
+      ["error", 1],
+      ["json", 2],
+      ["json", 3],
+    ]);
+    expect(known[0]).toMatchObject({ text: '{"a":[1,' });
+    expect(segmentText(inside, { jsonLines: true }).map((segment) => segment.kind)).toEqual(["error", "json"]);
+    expect(guessed.map((segment) => segment.kind)).toEqual(["error"]);
+  });
+
   it("reports a value truncated by the end of input", () => {
     const segments = segmentText('{"a":1}\n{"b":{"c":');
     expect(segments[1]).toMatchObject({ kind: "error", line: 2, text: '{"b":{"c":' });

@@ -389,7 +389,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
           yield piece;
         }
       };
-      for await (const item of decodeStream(counting(source.open(object)), { file: object.key })) {
+      for await (const item of decodeStream(counting(source.open(object)), { file: object.key, jsonLines: true })) {
         tally.read++;
         progress.records++;
         chunk.push(item);

@@ -31,6 +31,13 @@ export interface SegmenterOptions {
   maxSegmentChars?: number;
   /** Deepest nesting accepted. Default 512: Bedrock records nest a few dozen levels at most. */
   maxDepth?: number;
+  /**
+   * The input is known to be JSON Lines (Bedrock's S3 delivery): every line is one value, so a line
+   * cut off is one invalid segment even when it is the first. Detected otherwise from the first
+   * complete line, and until then a value may span lines: a first line cut off would take the
+   * lines after it into the same invalid segment.
+   */
+  jsonLines?: boolean;
 }
 
 const DEFAULT_MAX_SEGMENT_CHARS = 64 * 1024 * 1024;
@@ -103,6 +110,7 @@ export class JsonSegmenter {
   constructor(options: SegmenterOptions = {}) {
     this.maxSegmentChars = options.maxSegmentChars ?? DEFAULT_MAX_SEGMENT_CHARS;
     this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.linesMode = options.jsonLines === true;
   }
 
   /** Feeds the next chunk of text and returns the segments it completed. */
