@@ -271,157 +271,171 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   const lakeDays = new Map<string, Map<string, string>>();
   let pending: PendingDay | undefined;
 
+  // One application in flight while the next day is read: DynamoDB writes one day while this process decodes and prices the next.
+  let inFlight: Promise<void> | undefined;
   const flushDay = async () => {
     if (!pending) return;
     const day = pending;
     pending = undefined;
+    // Applications go one after another: they share the month items.
+    await inFlight;
     const application = { id: `${String(++applicationCount).padStart(6, "0")}-${day.day}`, token: "", hours: day.hours.map((checkpoint) => checkpoint.key) };
     application.token = applicationToken(store.sourceId, application.id);
-    report(`counting ${day.day}`);
     await store.beginApplication(application);
-    await apply(application, day.hours, [...day.deltas.values()]);
-    // Days before the one being read are not looked up again: their ids can go.
-    for (const cached of lakeDays.keys()) if (cached < day.day) lakeDays.delete(cached);
+    const running = apply(application, day.hours, [...day.deltas.values()]).then(() => {
+      // Days before the one applied are not looked up again: their ids can go.
+      for (const cached of lakeDays.keys()) if (cached < day.day) lakeDays.delete(cached);
+    });
+    // Awaited before the next application or at the end; a failure is thrown there.
+    running.catch(() => undefined);
+    inFlight = running;
   };
 
-  for (const hour of hours) {
-    if (state.hours.has(hour.key)) {
-      result.hoursResumed++;
-      progress.hoursResumed++;
-      progress.hoursDone++;
-      continue;
-    }
-    if (options.signal?.aborted || (options.maxHours !== undefined && result.hoursRead >= options.maxHours)) {
-      result.interrupted = true;
-      break;
-    }
-    const day = hour.hour.slice(0, 10);
-    if (pending && pending.day !== day) await flushDay();
-    const fileName = hourFileName(store.sourceId, hour);
-    hourFiles.set(hour.key, fileName);
-    const tally = emptyTally();
-    const settledRows: UsageRecord[] = [];
-    const objects = await source.objects(hour);
-    progress.hourObjects = objects.length;
-    progress.hourObjectsDone = 0;
+  try {
+    for (const hour of hours) {
+      if (state.hours.has(hour.key)) {
+        result.hoursResumed++;
+        progress.hoursResumed++;
+        progress.hoursDone++;
+        continue;
+      }
+      if (options.signal?.aborted || (options.maxHours !== undefined && result.hoursRead >= options.maxHours)) {
+        result.interrupted = true;
+        break;
+      }
+      const day = hour.hour.slice(0, 10);
+      if (pending && pending.day !== day) await flushDay();
+      const fileName = hourFileName(store.sourceId, hour);
+      hourFiles.set(hour.key, fileName);
+      const tally = emptyTally();
+      const settledRows: UsageRecord[] = [];
+      const objects = await source.objects(hour);
+      progress.hourObjects = objects.length;
+      progress.hourObjectsDone = 0;
 
-    const handle = async (chunk: DecodedItem[]) => {
-      const priced = priceItems(chunk, pricer);
-      tally.dropped += priced.skipped;
-      if (priced.invalid.length > 0) {
-        tally.quarantined += priced.invalid.length;
-        await options.quarantine.send(priced.invalid.map((outcome) => quarantinedOutcome(outcome, now)));
-        for (const outcome of priced.invalid) options.onInvalid?.(outcome);
-      }
-      const liveItems: DecodedItem[] = [];
-      const liveIds: string[] = [];
-      const settled: { record: UsageRecord; costPico: bigint | null }[] = [];
-      for (let index = 0; index < priced.usage.length; index++) {
-        const { usage } = priced.usage[index] as (typeof priced.usage)[number];
-        const requestId = usage.record.request_id;
-        const month = utcMonthOf(Date.parse(usage.record.event_time));
-        months.add(month);
-        if (seen.has(requestId)) {
-          tally.alreadyCounted++;
-          continue;
+      const handle = async (chunk: DecodedItem[]) => {
+        const priced = priceItems(chunk, pricer);
+        tally.dropped += priced.skipped;
+        if (priced.invalid.length > 0) {
+          tally.quarantined += priced.invalid.length;
+          await options.quarantine.send(priced.invalid.map((outcome) => quarantinedOutcome(outcome, now)));
+          for (const outcome of priced.invalid) options.onInvalid?.(outcome);
         }
-        seen.add(requestId);
-        if (isBackfillSettled(month, now)) settled.push(usage);
-        else {
-          liveIds.push(requestId);
-          liveCosts.set(requestId, usage.costPico);
-        }
-      }
-      if (liveIds.length > 0) {
-        const marked = await options.markers(liveIds);
-        const wanted = new Set(liveIds.filter((id) => !marked.has(id)));
-        tally.alreadyCounted += marked.size;
-        for (const item of chunk) {
-          if (item.kind !== "record") continue;
-          const id = requestIdOf(item.value);
-          if (id !== undefined && wanted.has(id)) {
-            wanted.delete(id);
-            liveItems.push(item);
-            livePut.add(id);
-            const cost = liveCosts.get(id);
-            tally.counted++;
-            if (cost === null || cost === undefined) tally.unpriced++;
-            else tally.costPico += cost;
-          }
-        }
-        if (liveItems.length > 0) await live.put(liveItems);
-        result.countedLive += liveItems.length;
-      }
-      if (settled.length > 0) {
-        const recent = settled
-          .filter((usage) => markersMayRemain(utcMonthOf(Date.parse(usage.record.event_time)), now))
-          .map((usage) => usage.record.request_id);
-        const marked = recent.length > 0 ? await options.markers(recent) : new Set<string>();
-        for (const usage of settled) {
-          const record = usage.record;
-          const partition = `${record.year}-${record.month}-${record.day}`;
-          let ids = lakeDays.get(partition);
-          if (!ids) {
-            ids = await lake.requestIdsOfDay(partition);
-            lakeDays.set(partition, ids);
-          }
-          const holder = ids.get(record.request_id);
-          // The hour's own file is what a crashed run of this very hour wrote: not counted yet.
-          if ((holder !== undefined && holder !== fileName) || marked.has(record.request_id)) {
+        const liveItems: DecodedItem[] = [];
+        const liveIds: string[] = [];
+        const settled: { record: UsageRecord; costPico: bigint | null }[] = [];
+        for (let index = 0; index < priced.usage.length; index++) {
+          const { usage } = priced.usage[index] as (typeof priced.usage)[number];
+          const requestId = usage.record.request_id;
+          const month = utcMonthOf(Date.parse(usage.record.event_time));
+          months.add(month);
+          if (seen.has(requestId)) {
             tally.alreadyCounted++;
             continue;
           }
-          settledRows.push(record);
-          tally.counted++;
-          if (usage.costPico === null) tally.unpriced++;
-          else tally.costPico += usage.costPico;
+          seen.add(requestId);
+          if (isBackfillSettled(month, now)) settled.push(usage);
+          else {
+            liveIds.push(requestId);
+            liveCosts.set(requestId, usage.costPico);
+          }
         }
-      }
-    };
-
-    for (const object of objects) {
-      tally.objects++;
-      let chunk: DecodedItem[] = [];
-      const counting = async function* (bytes: AsyncIterable<Uint8Array>) {
-        for await (const piece of bytes) {
-          tally.bytes += piece.length;
-          progress.bytes += piece.length;
-          yield piece;
+        if (liveIds.length > 0) {
+          const marked = await options.markers(liveIds);
+          const wanted = new Set(liveIds.filter((id) => !marked.has(id)));
+          tally.alreadyCounted += marked.size;
+          for (const item of chunk) {
+            if (item.kind !== "record") continue;
+            const id = requestIdOf(item.value);
+            if (id !== undefined && wanted.has(id)) {
+              wanted.delete(id);
+              liveItems.push(item);
+              livePut.add(id);
+              const cost = liveCosts.get(id);
+              tally.counted++;
+              if (cost === null || cost === undefined) tally.unpriced++;
+              else tally.costPico += cost;
+            }
+          }
+          if (liveItems.length > 0) await live.put(liveItems);
+          result.countedLive += liveItems.length;
+        }
+        if (settled.length > 0) {
+          const recent = settled
+            .filter((usage) => markersMayRemain(utcMonthOf(Date.parse(usage.record.event_time)), now))
+            .map((usage) => usage.record.request_id);
+          const marked = recent.length > 0 ? await options.markers(recent) : new Set<string>();
+          for (const usage of settled) {
+            const record = usage.record;
+            const partition = `${record.year}-${record.month}-${record.day}`;
+            let ids = lakeDays.get(partition);
+            if (!ids) {
+              ids = await lake.requestIdsOfDay(partition);
+              lakeDays.set(partition, ids);
+            }
+            const holder = ids.get(record.request_id);
+            // The hour's own file is what a crashed run of this very hour wrote: not counted yet.
+            if ((holder !== undefined && holder !== fileName) || marked.has(record.request_id)) {
+              tally.alreadyCounted++;
+              continue;
+            }
+            settledRows.push(record);
+            tally.counted++;
+            if (usage.costPico === null) tally.unpriced++;
+            else tally.costPico += usage.costPico;
+          }
         }
       };
-      for await (const item of decodeStream(counting(source.open(object)), { file: object.key, jsonLines: true })) {
-        tally.read++;
-        progress.records++;
-        chunk.push(item);
-        if (chunk.length >= CHUNK_ITEMS) {
-          await handle(chunk);
-          chunk = [];
+
+      for (const object of objects) {
+        tally.objects++;
+        let chunk: DecodedItem[] = [];
+        const counting = async function* (bytes: AsyncIterable<Uint8Array>) {
+          for await (const piece of bytes) {
+            tally.bytes += piece.length;
+            progress.bytes += piece.length;
+            yield piece;
+          }
+        };
+        for await (const item of decodeStream(counting(source.open(object)), { file: object.key, jsonLines: true })) {
+          tally.read++;
+          progress.records++;
+          chunk.push(item);
+          if (chunk.length >= CHUNK_ITEMS) {
+            await handle(chunk);
+            chunk = [];
+          }
         }
+        if (chunk.length > 0) await handle(chunk);
+        progress.objects++;
+        progress.hourObjectsDone++;
+        report(hour.key);
       }
-      if (chunk.length > 0) await handle(chunk);
-      progress.objects++;
-      progress.hourObjectsDone++;
+
+      await lake.writeHour(settledRows, fileName);
+      for (const record of settledRows) {
+        const partition = `${record.year}-${record.month}-${record.day}`;
+        const ids = lakeDays.get(partition);
+        if (ids) ids.set(record.request_id, ids.has(record.request_id) ? "*" : fileName);
+      }
+      const checkpoint: HourCheckpoint = { key: hour.key, status: "staged", tally, settledRows: settledRows.length };
+      await store.stageHour(checkpoint);
+      result.countedSettled += settledRows.length;
+      pending ??= { day, hours: [], deltas: new Map() };
+      pending.hours.push(checkpoint);
+      mergeDeltas(pending.deltas, preAggregate(rowsAsInvocations(settledRows), aggregation));
+      addTally(result.tally, tally);
+      result.hoursRead++;
+      progress.hoursDone++;
       report(hour.key);
     }
-
-    await lake.writeHour(settledRows, fileName);
-    for (const record of settledRows) {
-      const partition = `${record.year}-${record.month}-${record.day}`;
-      const ids = lakeDays.get(partition);
-      if (ids) ids.set(record.request_id, ids.has(record.request_id) ? "*" : fileName);
-    }
-    const checkpoint: HourCheckpoint = { key: hour.key, status: "staged", tally, settledRows: settledRows.length };
-    await store.stageHour(checkpoint);
-    result.countedSettled += settledRows.length;
-    pending ??= { day, hours: [], deltas: new Map() };
-    pending.hours.push(checkpoint);
-    mergeDeltas(pending.deltas, preAggregate(rowsAsInvocations(settledRows), aggregation));
-    addTally(result.tally, tally);
-    result.hoursRead++;
-    progress.hoursDone++;
-    report(hour.key);
+    await flushDay();
+  } catch (error) {
+    // Let the application in flight end (it is resumable either way) before the error goes up.
+    await inFlight?.catch(() => undefined);
+    throw error;
   }
-  await flushDay();
+  await inFlight;
 
   report("waiting for the pipeline");
   const verified = await live.finish(livePut);
