@@ -1,6 +1,6 @@
 /**
  * A small S3-compatible server on 127.0.0.1, for tests and benchmarks: path-style requests,
- * objects held in memory (`put`), ListObjectsV2 and GetObject/HeadObject answered as S3 answers
+ * objects held in memory (`put`, or PutObject), ListObjectsV2, GetObject/HeadObject and PutObject answered as S3 answers
  * them (XML documents, error codes, UTF-8 binary key order, continuation tokens). It refuses
  * unsigned requests but does not verify signatures. It records the requests it got, and can be
  * told to fail the next ones (throttling, server errors, access denied, expired token).
@@ -18,7 +18,7 @@ export interface S3LoopbackRequest {
   key?: string;
   /** The query parameters (the SDK's `x-id` included). */
   query: Record<string, string>;
-  /** `ListObjectsV2`, `GetObject`, `HeadObject`, or `Unsupported`. */
+  /** `ListObjectsV2`, `GetObject`, `HeadObject`, `PutObject`, or `Unsupported`. */
   operation: string;
   /** The status answered. */
   status: number;
@@ -46,6 +46,10 @@ export interface S3Loopback {
   createBucket(bucket: string): void;
   /** Stores an object (creating its bucket), replacing any object of that key. */
   put(bucket: string, key: string, body: Uint8Array | string, options?: { lastModified?: Date }): void;
+  /** The bytes of an object (put here or by PutObject), if there is one. */
+  get(bucket: string, key: string): Buffer | undefined;
+  /** Every key of a bucket, sorted. */
+  keys(bucket: string): string[];
   /** Answers the next `count` requests with `fault` (default `SlowDown`, 503), before any other check. */
   failNext(count: number, fault?: S3LoopbackFault): void;
   /** Stops the server, dropping open connections. */
@@ -199,7 +203,18 @@ export async function startS3Loopback(options: S3LoopbackOptions = {}): Promise<
     response.end(body);
   };
 
-  const handle = (request: IncomingMessage, response: ServerResponse) => {
+  const putObject = (bucketName: string, key: string, bytes: Buffer, lastModified?: Date) => {
+    const bucket = createBucket(bucketName);
+    if (!bucket.objects.has(key)) bucket.sorted = undefined;
+    bucket.objects.set(key, {
+      body: bytes,
+      etag: `"${createHash("md5").update(bytes).digest("hex")}"`,
+      // S3 keeps whole seconds.
+      lastModified: new Date(Math.floor((lastModified ?? new Date()).getTime() / 1000) * 1000),
+    });
+  };
+
+  const handle = (request: IncomingMessage, response: ServerResponse, body: Buffer) => {
     requestCount++;
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
     const method = request.method ?? "GET";
@@ -219,7 +234,9 @@ export async function startS3Loopback(options: S3LoopbackOptions = {}): Promise<
         ? "GetObject"
         : key !== undefined && method === "HEAD"
           ? "HeadObject"
-          : "Unsupported";
+          : key !== undefined && method === "PUT" && request.headers["x-amz-copy-source"] === undefined
+            ? "PutObject"
+            : "Unsupported";
     const record: S3LoopbackRequest = { method, path, query: Object.fromEntries(url.searchParams), operation, status: 0 };
     if (bucketName !== undefined) record.bucket = bucketName;
     if (key !== undefined) record.key = key;
@@ -251,6 +268,16 @@ export async function startS3Loopback(options: S3LoopbackOptions = {}): Promise<
       listObjectsV2(response, bucketName, bucket, url.searchParams);
       return;
     }
+    if (operation === "PutObject") {
+      if (body.length === 0 && Number(request.headers["content-length"] ?? "0") > 0) {
+        sendError(response, 400, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header.");
+        return;
+      }
+      putObject(bucketName, key as string, body);
+      response.writeHead(200, { etag: (bucket.objects.get(key as string) as { etag: string }).etag, "content-length": 0 });
+      response.end();
+      return;
+    }
     const object = bucket.objects.get(key as string);
     if (!object) {
       sendError(response, 404, "NoSuchKey", "The specified key does not exist.", { Key: key as string });
@@ -267,9 +294,10 @@ export async function startS3Loopback(options: S3LoopbackOptions = {}): Promise<
   };
 
   const server = createServer((request, response) => {
-    // The request body (none for the operations served) is drained so that keep-alive connections stay usable.
-    request.resume();
-    request.on("end", () => handle(request, response));
+    // The body is read whole (PutObject's; drained for the others, so that keep-alive connections stay usable).
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => handle(request, response, Buffer.concat(chunks)));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -284,17 +312,10 @@ export async function startS3Loopback(options: S3LoopbackOptions = {}): Promise<
     createBucket: (bucket) => {
       createBucket(bucket);
     },
-    put: (bucketName, key, body, putOptions = {}) => {
-      const bucket = createBucket(bucketName);
-      const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(body);
-      if (!bucket.objects.has(key)) bucket.sorted = undefined;
-      bucket.objects.set(key, {
-        body: bytes,
-        etag: `"${createHash("md5").update(bytes).digest("hex")}"`,
-        // S3 keeps whole seconds.
-        lastModified: new Date(Math.floor((putOptions.lastModified ?? new Date()).getTime() / 1000) * 1000),
-      });
-    },
+    put: (bucketName, key, body, putOptions = {}) =>
+      putObject(bucketName, key, typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(body), putOptions.lastModified),
+    get: (bucketName, key) => buckets.get(bucketName)?.objects.get(key)?.body,
+    keys: (bucketName) => [...(buckets.get(bucketName)?.objects.keys() ?? [])].sort(),
     failNext: (count, fault = "SlowDown") => {
       for (let i = 0; i < count; i++) faults.push(fault);
     },

@@ -57,8 +57,9 @@ export class LocalBackfillLake implements BackfillLake {
     if (rows.length > 0) await this.writer.write(rows, { fileName });
   }
 
-  async rowsOfFiles(fileNames: readonly string[]): Promise<UsageRecord[]> {
-    const wanted = new Set(fileNames);
+  async rowsOfFiles(files: readonly { fileName: string; days: readonly string[] }[]): Promise<UsageRecord[]> {
+    // The whole lake is walked (a resume only): a file is found wherever it is, whatever days it recorded.
+    const wanted = new Set(files.map((file) => file.fileName));
     const rows: UsageRecord[] = [];
     for (const year of await subdirectories(this.usage, /^year=(\d{4})$/)) {
       for (const month of await subdirectories(join(this.usage, year.name), /^month=(\d{2})$/)) {

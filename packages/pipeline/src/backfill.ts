@@ -69,8 +69,8 @@ export interface BackfillLake {
   requestIdsOfDay(day: string): Promise<Map<string, string>>;
   /** Writes an hour's new rows under `fileName` in each day partition, replacing what a crashed run wrote there. */
   writeHour(rows: readonly UsageRecord[], fileName: string): Promise<void>;
-  /** The rows of these hours' files (a resumed application counts them again). */
-  rowsOfFiles(fileNames: readonly string[]): Promise<UsageRecord[]>;
+  /** The rows of these hours' files, in the day partitions each was written to (a resumed application counts them again). */
+  rowsOfFiles(files: readonly { fileName: string; days: readonly string[] }[]): Promise<UsageRecord[]>;
 }
 
 /** Progress, after each object and each hour. */
@@ -244,7 +244,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     if (application.status === "applied") continue;
     const checkpoints = application.hours.map((key) => state.hours.get(key)).filter((entry): entry is HourCheckpoint => entry !== undefined);
     for (const key of application.hours) covered.add(key);
-    const rows = await lake.rowsOfFiles(application.hours.map(fileOfKey));
+    const rows = await lake.rowsOfFiles(checkpoints.map((checkpoint) => ({ fileName: fileOfKey(checkpoint.key), days: checkpoint.days })));
     await apply(application, checkpoints, preAggregate(rowsAsInvocations(rows), aggregation));
     result.applicationsResumed++;
     for (const checkpoint of checkpoints) checkpoint.status = "done";
@@ -252,7 +252,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   const leftStaged = [...state.hours.values()].filter((checkpoint) => checkpoint.status === "staged" && !covered.has(checkpoint.key));
   if (leftStaged.length > 0) {
     const withRows = leftStaged.filter((checkpoint) => checkpoint.settledRows > 0);
-    const rows = withRows.length > 0 ? await lake.rowsOfFiles(withRows.map((checkpoint) => fileOfKey(checkpoint.key))) : [];
+    const rows = withRows.length > 0 ? await lake.rowsOfFiles(withRows.map((checkpoint) => ({ fileName: fileOfKey(checkpoint.key), days: checkpoint.days }))) : [];
     const application = { id: `${String(++applicationCount).padStart(6, "0")}-resumed`, token: "", hours: leftStaged.map((checkpoint) => checkpoint.key) };
     application.token = applicationToken(store.sourceId, application.id);
     await store.beginApplication(application);
@@ -418,7 +418,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
         const ids = lakeDays.get(partition);
         if (ids) ids.set(record.request_id, ids.has(record.request_id) ? "*" : fileName);
       }
-      const checkpoint: HourCheckpoint = { key: hour.key, status: "staged", tally, settledRows: settledRows.length };
+      const days = [...new Set(settledRows.map((record) => `${record.year}-${record.month}-${record.day}`))].sort();
+    const checkpoint: HourCheckpoint = { key: hour.key, status: "staged", tally, settledRows: settledRows.length, days };
       await store.stageHour(checkpoint);
       result.countedSettled += settledRows.length;
       pending ??= { day, hours: [], deltas: new Map() };

@@ -80,6 +80,8 @@ export interface HourCheckpoint {
   tally: BackfillTally;
   /** Whether the hour wrote settled records to the lake (then an application must count them). */
   settledRows: number;
+  /** The day partitions (`YYYY-MM-DD`) its settled records were written to. */
+  days: string[];
 }
 
 /** One application of settled records to the aggregates. */
@@ -161,6 +163,7 @@ export class BackfillStore {
             status: item.status?.S === "done" ? "done" : "staged",
             tally: tallyOf(item),
             settledRows: Number(item.settledRows?.N ?? "0"),
+            days: (item.days?.L ?? []).map((value) => value.S ?? ""),
           });
         } else if (sk.startsWith("A#"))
           state.applications.push({
@@ -182,7 +185,12 @@ export class BackfillStore {
 
   /** The hour's records are on the stream or in the lake: a resumed run does not read it again. */
   async stageHour(checkpoint: Omit<HourCheckpoint, "status">): Promise<void> {
-    await this.put(`H#${checkpoint.key}`, { status: { S: "staged" }, settledRows: { N: String(checkpoint.settledRows) }, ...tallyItem(checkpoint.tally) });
+    await this.put(`H#${checkpoint.key}`, {
+      status: { S: "staged" },
+      settledRows: { N: String(checkpoint.settledRows) },
+      days: { L: checkpoint.days.map((day) => ({ S: day })) },
+      ...tallyItem(checkpoint.tally),
+    });
   }
 
   /** Writes the application before it touches the aggregates. */
@@ -203,6 +211,7 @@ export class BackfillStore {
           [SK]: { S: `H#${checkpoint.key}` },
           status: { S: "done" },
           settledRows: { N: String(checkpoint.settledRows) },
+          days: { L: checkpoint.days.map((day) => ({ S: day })) },
           updatedAt: { N: String(Math.floor(this.now() / 1000)) },
           ...tallyItem(checkpoint.tally),
         },

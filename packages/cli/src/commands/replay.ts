@@ -186,13 +186,13 @@ export function checkReplayWindow(request: Pick<ReplayRequest, "from" | "to">, n
 }
 
 /** An event to pack: a FilterLogEvents event with the fields a subscription payload carries. */
-interface ReplayEvent {
+export interface ReplayEvent {
   logStream: string;
   event: SubscriptionLogEvent;
 }
 
 /** A packed payload, as a PutRecords entry and what it holds. */
-interface PackedRecord {
+export interface PackedRecord {
   entry: PutRecordsRequestEntry & { Data: Uint8Array; PartitionKey: string };
   /** Data and partition key bytes: what counts toward the record and request limits. */
   size: number;
@@ -215,7 +215,7 @@ const utf8Length = (text: string) => Buffer.byteLength(text, "utf8");
  * `maxJsonBytes` and at a UTC day change: the transform files a record's rows under the day of
  * its first row, so a payload that straddled midnight would put rows under the wrong day.
  */
-class SubscriptionPacker {
+export class SubscriptionPacker {
   private readonly open = new Map<string, OpenPayload>();
 
   constructor(
@@ -278,7 +278,7 @@ function isAwsError(error: unknown): error is Error & { $metadata: unknown } {
  * Turns an AWS error of `iamAction` (e.g. `logs:FilterLogEvents`) into what the CLI reports: a usage
  * error for a name that does not exist, what the caller lacks (awsCallFailure), a ReplayError otherwise.
  */
-function replayFailure(iamAction: string, resource: string, option: string, error: unknown): unknown {
+export function replayFailure(iamAction: string, resource: string, option: string, error: unknown): unknown {
   if (!isAwsError(error)) return error;
   const action = iamAction.slice(iamAction.indexOf(":") + 1);
   if (error.name === "ResourceNotFoundException")
@@ -329,7 +329,7 @@ async function* logEventsOf(logs: CloudWatchLogsClient, logGroup: string, reques
 }
 
 /** Puts records in PutRecords batches; retries a partial failure's failed entries, only those, with backoff. */
-class RecordPutter {
+export class RecordPutter {
   private batch: PackedRecord[] = [];
   private batchBytes = 0;
   readonly counts = { records: 0, bytes: 0, events: 0, putRequests: 0, retriedEntries: 0 };
