@@ -93,14 +93,17 @@ function dayOption(name: string, value: string | undefined): string | undefined 
   return day;
 }
 
+/** An S3 client; a custom endpoint (an S3-compatible server) is addressed by path, as such servers expect. */
+function s3ClientOf(config: { region?: string }): S3Client {
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+  return new S3Client({ ...config, followRegionRedirects: true, ...(endpoint ? { forcePathStyle: true } : {}) });
+}
+
 /** The source of a positional: `s3://...` or a directory. */
 export function logSourceOf(location: string): InvocationLogSource {
   if (location.startsWith("s3://")) {
     const { bucket, prefix } = parseS3Url(location);
-    // A custom endpoint (an S3-compatible server) is addressed by path, as such servers expect.
-    const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
-    const client = new S3Client({ followRegionRedirects: true, ...(endpoint ? { forcePathStyle: true } : {}) });
-    return new S3InvocationLogSource({ client, bucket, prefix });
+    return new S3InvocationLogSource({ client: s3ClientOf({}), bucket, prefix });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) throw new UsageError(`backfill reads s3://BUCKET/PREFIX or a local directory, got "${location}"`);
   return new DirectoryInvocationLogSource({ directory: location });
@@ -308,7 +311,7 @@ export async function backfillCommand(argv: string[]): Promise<number> {
     const identity = await new STSClient(config).send(new GetCallerIdentityCommand({})).catch((error: unknown) => {
       throw awsCallFailure("sts:GetCallerIdentity", "the caller", error);
     });
-    const lake = await StageBackfillLake.open({ athena: new AthenaClient(config), s3: new S3Client(config), resources });
+    const lake = await StageBackfillLake.open({ athena: new AthenaClient(config), s3: s3ClientOf(config), resources });
     const table = resources.tableName;
     try {
       const pricer = pricerWithRegistry(await ownPricer(), await readRegistry(dynamoDb, table));
