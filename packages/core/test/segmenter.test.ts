@@ -76,7 +76,7 @@ describe("Class: JsonSegmenter", () => {
     const known = segmentText(outside, { jsonLines: true });
     const guessed = segmentText(outside);
 
-    // Assess: known, each line stands alone; guessed, the cut value takes the lines after it (why the option exists)
+    // Assess: known or guessed (the next line opens a value at its first column), each line stands alone
     expect(known.map((segment) => [segment.kind, segment.line])).toEqual([
       ["error", 1],
       ["json", 2],
@@ -84,7 +84,35 @@ describe("Class: JsonSegmenter", () => {
     ]);
     expect(known[0]).toMatchObject({ text: '{"a":[1,' });
     expect(segmentText(inside, { jsonLines: true }).map((segment) => segment.kind)).toEqual(["error", "json"]);
-    expect(guessed.map((segment) => segment.kind)).toEqual(["error"]);
+    expect(guessed.map((segment) => [segment.kind, segment.line])).toEqual([
+      ["error", 1],
+      ["json", 2],
+      ["json", 3],
+    ]);
+  });
+
+  it("reads again line by line the JSON Lines after a first line cut off, whatever the chunks, and leaves a cut pretty-printed document whole", () => {
+    // Prepare: JSON Lines whose first line lost its end (a gzip object's first record cut), fed in chunks of any size
+    const lines = '{"requestId":"cut\n{"requestId":"a"}\n{"requestId":"b"}\n';
+    const pretty = '{\n  "logEvents": [\n    {"id": "1"},\n    {"id": "2"';
+
+    // Act
+    const chunked = (text: string, size: number) => {
+      const segmenter = new JsonSegmenter();
+      const out: Segment[] = [];
+      for (let at = 0; at < text.length; at += size) out.push(...segmenter.push(text.slice(at, at + size)));
+      return [...out, ...segmenter.end()];
+    };
+
+    // Assess
+    for (const size of [1, 3, 7, lines.length]) {
+      expect(chunked(lines, size).map((segment) => [segment.kind, segment.line, segment.text])).toEqual([
+        ["error", 1, '{"requestId":"cut'],
+        ["json", 2, '{"requestId":"a"}'],
+        ["json", 3, '{"requestId":"b"}'],
+      ]);
+    }
+    expect(segmentText(pretty).map((segment) => [segment.kind, segment.line])).toEqual([["error", 1]]);
   });
 
   it("reports a value truncated by the end of input", () => {

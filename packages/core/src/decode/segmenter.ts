@@ -130,7 +130,7 @@ export class JsonSegmenter {
     this.scan(out);
     switch (this.mode) {
       case "value":
-        out.push(this.errorSegment(this.truncatedReason()));
+        out.push(...this.truncatedValue());
         break;
       case "primitive":
         this.emitPrimitive(out, this.buf.length);
@@ -450,6 +450,22 @@ export class JsonSegmenter {
     }
     this.linesMode = true;
     this.finishSegment(end);
+  }
+
+  /**
+   * The value the input ended in. When it is the first line of what reads as JSON Lines (cut off
+   * before JSON Lines could be recognized, with the next line opening a value at its first
+   * column), the text is read again line by line, so that the lines after the cut are not lost
+   * inside one invalid segment. A pretty-printed document cut off stays one segment.
+   */
+  private truncatedValue(): Segment[] {
+    const text = this.buf;
+    const newline = text.indexOf("\n");
+    if (this.oversize || this.inRootArray || this.linesMode || newline < 0 || text.charCodeAt(newline + 1) !== OPEN_BRACE)
+      return [this.errorSegment(this.truncatedReason())];
+    const again = new JsonSegmenter({ maxSegmentChars: this.maxSegmentChars, maxDepth: this.maxDepth, jsonLines: true });
+    const offset = this.segmentLine - 1;
+    return [...again.push(text), ...again.end()].map((segment) => ({ ...segment, line: segment.line + offset }));
   }
 
   private oversizeSegment(end: number): Extract<Segment, { kind: "error" }> {
