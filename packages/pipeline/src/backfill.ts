@@ -161,8 +161,9 @@ function applicationToken(sourceId: string, id: string): string {
   return `${sourceId.slice(0, 8)}:${id}`;
 }
 
-interface PendingDay {
-  day: string;
+/** The settled records of a month's hours, read and in the lake, not counted in the aggregates yet. */
+interface PendingMonth {
+  month: string;
   hours: HourCheckpoint[];
   deltas: Map<string, AggregateDelta>;
 }
@@ -252,7 +253,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   const leftStaged = [...state.hours.values()].filter((checkpoint) => checkpoint.status === "staged" && !covered.has(checkpoint.key));
   if (leftStaged.length > 0) {
     const withRows = leftStaged.filter((checkpoint) => checkpoint.settledRows > 0);
-    const rows = withRows.length > 0 ? await lake.rowsOfFiles(withRows.map((checkpoint) => ({ fileName: fileOfKey(checkpoint.key), days: checkpoint.days }))) : [];
+    const rows =
+      withRows.length > 0 ? await lake.rowsOfFiles(withRows.map((checkpoint) => ({ fileName: fileOfKey(checkpoint.key), days: checkpoint.days }))) : [];
     const application = { id: `${String(++applicationCount).padStart(6, "0")}-resumed`, token: "", hours: leftStaged.map((checkpoint) => checkpoint.key) };
     application.token = applicationToken(store.sourceId, application.id);
     await store.beginApplication(application);
@@ -269,23 +271,27 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   const livePut = new Set<string>();
   const liveCosts = new Map<string, bigint | null>();
   const lakeDays = new Map<string, Map<string, string>>();
-  let pending: PendingDay | undefined;
+  let pending: PendingMonth | undefined;
+  let currentDay: string | undefined;
 
-  // One application in flight while the next day is read: DynamoDB writes one day while this process decodes and prices the next.
+  // An application per month: a month item is then written once per application, not once per day
+  // (the day x model items are written once either way). One application in flight while the next
+  // month is read: DynamoDB writes while this process decodes and prices.
   let inFlight: Promise<void> | undefined;
-  const flushDay = async () => {
+  const flushMonth = async () => {
     if (!pending) return;
-    const day = pending;
+    const month = pending;
     pending = undefined;
-    // Applications go one after another: they share the month items.
+    // Applications go one after another: a late record can put two of them on the same items.
     await inFlight;
-    const application = { id: `${String(++applicationCount).padStart(6, "0")}-${day.day}`, token: "", hours: day.hours.map((checkpoint) => checkpoint.key) };
+    const application = {
+      id: `${String(++applicationCount).padStart(6, "0")}-${month.month}`,
+      token: "",
+      hours: month.hours.map((checkpoint) => checkpoint.key),
+    };
     application.token = applicationToken(store.sourceId, application.id);
     await store.beginApplication(application);
-    const running = apply(application, day.hours, [...day.deltas.values()]).then(() => {
-      // Days before the one applied are not looked up again: their ids can go.
-      for (const cached of lakeDays.keys()) if (cached < day.day) lakeDays.delete(cached);
-    });
+    const running = apply(application, month.hours, [...month.deltas.values()]);
     // Awaited before the next application or at the end; a failure is thrown there.
     running.catch(() => undefined);
     inFlight = running;
@@ -304,7 +310,13 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
         break;
       }
       const day = hour.hour.slice(0, 10);
-      if (pending && pending.day !== day) await flushDay();
+      const month = hour.hour.slice(0, 7);
+      if (pending && pending.month !== month) await flushMonth();
+      if (day !== currentDay) {
+        // The lake's ids of days before the previous one are not looked up again (a late record is hours late, not days).
+        for (const cached of lakeDays.keys()) if (currentDay !== undefined && cached < currentDay) lakeDays.delete(cached);
+        currentDay = day;
+      }
       const fileName = hourFileName(store.sourceId, hour);
       hourFiles.set(hour.key, fileName);
       const tally = emptyTally();
@@ -419,10 +431,10 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
         if (ids) ids.set(record.request_id, ids.has(record.request_id) ? "*" : fileName);
       }
       const days = [...new Set(settledRows.map((record) => `${record.year}-${record.month}-${record.day}`))].sort();
-    const checkpoint: HourCheckpoint = { key: hour.key, status: "staged", tally, settledRows: settledRows.length, days };
+      const checkpoint: HourCheckpoint = { key: hour.key, status: "staged", tally, settledRows: settledRows.length, days };
       await store.stageHour(checkpoint);
       result.countedSettled += settledRows.length;
-      pending ??= { day, hours: [], deltas: new Map() };
+      pending ??= { month, hours: [], deltas: new Map() };
       pending.hours.push(checkpoint);
       mergeDeltas(pending.deltas, preAggregate(rowsAsInvocations(settledRows), aggregation));
       addTally(result.tally, tally);
@@ -430,7 +442,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       progress.hoursDone++;
       report(hour.key);
     }
-    await flushDay();
+    await flushMonth();
   } catch (error) {
     // Let the application in flight end (it is resumable either way) before the error goes up.
     await inFlight?.catch(() => undefined);
