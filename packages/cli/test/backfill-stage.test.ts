@@ -12,14 +12,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from "@aws-sdk/client-athena";
 import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
-import { DynamoDBClient, ScanCommand, type ScanCommandOutput } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { decodeBytes, decodeText, defaultCatalog, Pricer, priceItems, recordCostPico, utcMonthOf } from "@bedrock-spend/core";
 import { type S3Loopback, startS3Loopback } from "@bedrock-spend/emulators";
 import { LocalAthena } from "@bedrock-spend/local-lake";
-import { countersFromItem, createAggregatesTable, UsageWriter } from "@bedrock-spend/store";
+import { createAggregatesTable, scanMonthTotals, UsageWriter } from "@bedrock-spend/store";
 import { generateTraffic, itemLine, s3LogObjects, type TrafficItem } from "@bedrock-spend/traffic";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
@@ -32,19 +32,10 @@ const kinesis = mockClient(KinesisClient);
 const athena = mockClient(AthenaClient);
 const sqs = mockClient(SQSClient);
 
+/** Each tenant-month's invocations and cost, as the table holds them. */
 async function monthItems(client: DynamoDBClient, tableName: string): Promise<Map<string, { invocations: number; costPico: bigint }>> {
-  const found = new Map<string, { invocations: number; costPico: bigint }>();
-  let start: ScanCommandOutput["LastEvaluatedKey"];
-  do {
-    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
-    for (const item of page.Items ?? []) {
-      if (item.kind?.S !== "month") continue;
-      const counters = countersFromItem(item as never);
-      found.set(`${item.tenantId?.S}|${item.period?.S}`, { invocations: counters.invocations, costPico: counters.costPico });
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return found;
+  const totals = await scanMonthTotals(client, tableName);
+  return new Map([...totals].map(([key, counters]) => [key, { invocations: counters.invocations, costPico: counters.costPico }]));
 }
 
 describe("bedrock-spend backfill --stage", () => {

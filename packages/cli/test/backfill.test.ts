@@ -5,7 +5,6 @@
  * hours, a second run that continues, a third that reads nothing; spend and the lake agree with
  * the ground truth over distinct request ids.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,31 +13,10 @@ import { decodeText, defaultCatalog, formatUsd, Pricer, priceItems, recordCostPi
 import { type S3Loopback, startS3Loopback } from "@bedrock-spend/emulators";
 import { generateTraffic, itemLine, s3LogObjects, type TrafficItem } from "@bedrock-spend/traffic";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "./helpers/run-cli";
+import { runCli } from "./helpers/run-cli";
 
 const NOW = "2026-12-02T09:00:00Z";
-const TSX = join(ROOT, "node_modules/tsx/dist/cli.mjs");
-const MAIN = join(ROOT, "packages/cli/src/main.ts");
-
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX, MAIN, ...args], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, BEDROCK_SPEND_NOW: NOW, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string>) => runCli(args, NOW, env);
 
 describe("bedrock-spend backfill against an S3-compatible server", () => {
   let s3: S3Loopback;

@@ -159,15 +159,20 @@ export class LocalLakePartitions {
     await rm(join(this.historyDir, STAGED_DIR, repriceId), { recursive: true, force: true });
   }
 
-  private async filesOf(day: DayKey): Promise<string[]> {
-    const [year, month, dayOfMonth] = day.split("-") as [string, string, string];
-    const directory = join(this.usage, `year=${year}`, `month=${month}`, `day=${dayOfMonth}`);
-    const names = await readdir(directory).catch(() => [] as string[]);
-    return names
-      .filter((name) => name.endsWith(".parquet"))
-      .sort()
-      .map((name) => join(directory, name));
+  private filesOf(day: DayKey): Promise<string[]> {
+    return dayPartitionFiles(this.usage, day);
   }
+}
+
+/** The Parquet files of a day partition (`YYYY-MM-DD`) under the lake's usage directory, sorted; none when it has no directory. */
+export async function dayPartitionFiles(usage: string, day: string): Promise<string[]> {
+  const [year, month, dayOfMonth] = day.split("-") as [string, string, string];
+  const directory = join(usage, `year=${year}`, `month=${month}`, `day=${dayOfMonth}`);
+  const names = await readdir(directory).catch(() => [] as string[]);
+  return names
+    .filter((name) => name.endsWith(".parquet"))
+    .sort()
+    .map((name) => join(directory, name));
 }
 
 /** A usage record from a lake row read back by DuckDB (values as `LocalAthena.query` gives them). */

@@ -6,7 +6,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { UsageRecord } from "@bedrock-spend/core";
-import { DuckDbLakeWriter, LocalAthena, resolveLakeDir, sqlString, usageDir, usageRecordOfRow } from "@bedrock-spend/local-lake";
+import { DuckDbLakeWriter, dayPartitionFiles, LocalAthena, resolveLakeDir, sqlString, usageDir, usageRecordOfRow } from "@bedrock-spend/local-lake";
 import type { BackfillLake } from "@bedrock-spend/pipeline";
 
 /** Base name of a lake file (`<name>_0.parquet` -> `<name>`, `part-<uuid>.parquet` -> `part-<uuid>`). */
@@ -39,7 +39,7 @@ export class LocalBackfillLake implements BackfillLake {
   }
 
   async requestIdsOfDay(day: string): Promise<Map<string, string>> {
-    const files = await this.filesOfDay(day);
+    const files = await dayPartitionFiles(this.usage, day);
     const ids = new Map<string, string>();
     if (files.length === 0) return ids;
     const { rows } = await this.athena.query(
@@ -78,16 +78,6 @@ export class LocalBackfillLake implements BackfillLake {
 
   async close(): Promise<void> {
     await Promise.allSettled([this.writer.close(), this.athena.close()]);
-  }
-
-  private async filesOfDay(day: string): Promise<string[]> {
-    const [year, month, dayOfMonth] = day.split("-") as [string, string, string];
-    const directory = join(this.usage, `year=${year}`, `month=${month}`, `day=${dayOfMonth}`);
-    const names = await readdir(directory).catch(() => [] as string[]);
-    return names
-      .filter((name) => name.endsWith(".parquet"))
-      .sort()
-      .map((name) => join(directory, name));
   }
 }
 

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { type DynamoDBClient, ScanCommand, type ScanCommandOutput } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DirectoryInvocationLogSource, MemoryDeadLetterQueue } from "@bedrock-spend/adapters";
 import { type DecodedItem, decodeText, defaultCatalog, Pricer, priceItems, recordCostPico, type UsageRecord, utcMonthOf } from "@bedrock-spend/core";
 import { localDynamoDbClient } from "@bedrock-spend/emulators";
@@ -20,8 +20,8 @@ import {
   BackfillStore,
   countBackfillDeltas,
   countedRequestIds,
-  countersFromItem,
   createAggregatesTable,
+  scanMonthTotals,
   UsageWriter,
 } from "@bedrock-spend/store";
 import { generateTraffic, itemLine, s3LogObjects, type TrafficItem } from "@bedrock-spend/traffic";
@@ -68,19 +68,10 @@ function usageOf(items: readonly TrafficItem[]): UsageRecord[] {
 
 const costPicoOf = (record: UsageRecord) => recordCostPico(record) ?? 0n;
 
+/** Each tenant-month's invocations and cost, as the table holds them. */
 async function monthItems(client: DynamoDBClient, tableName: string): Promise<Map<string, { invocations: number; costPico: bigint }>> {
-  const found = new Map<string, { invocations: number; costPico: bigint }>();
-  let start: ScanCommandOutput["LastEvaluatedKey"];
-  do {
-    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
-    for (const item of page.Items ?? []) {
-      if (item.kind?.S !== "month") continue;
-      const counters = countersFromItem(item as never);
-      found.set(`${item.tenantId?.S}|${item.period?.S}`, { invocations: counters.invocations, costPico: counters.costPico });
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return found;
+  const totals = await scanMonthTotals(client, tableName);
+  return new Map([...totals].map(([key, counters]) => [key, { invocations: counters.invocations, costPico: counters.costPico }]));
 }
 
 function expectAddsUp(result: BackfillResult): void {

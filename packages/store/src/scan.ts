@@ -1,12 +1,12 @@
 /**
  * Table-wide reads the per-tenant store does not offer, for the local CLI and dashboard: every
- * budget, every fired alert, and which request ids are counted. Scans: fine for a local table,
+ * budget, every fired alert, every month total, and which request ids are counted. Scans: fine for a local table,
  * not an access pattern for AWS.
  */
 import { type AttributeValue, DescribeTableCommand, type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
-import type { Budget } from "@bedrock-spend/core";
+import type { Budget, UsageCounters } from "@bedrock-spend/core";
 import { byCodeUnit } from "@bedrock-spend/core";
-import { alertIdOf, budgetFromItem, MalformedBudgetError, type StoredAlert, storedAlertOf } from "./items";
+import { alertIdOf, budgetFromItem, countersFromItem, MalformedBudgetError, type StoredAlert, storedAlertOf } from "./items";
 import { dedupKey } from "./keys";
 import { BUDGET_ATTRIBUTES, KIND_ATTRIBUTE, PK, SK } from "./layout";
 import { allPages, batchGetAll } from "./pages";
@@ -62,6 +62,13 @@ export async function scanBudgets(client: DynamoDBClient, tableName: string): Pr
     }
   }
   return budgets.sort((a, b) => byCodeUnit(a.tenantId, b.tenantId));
+}
+
+/** Every tenant's month totals, keyed `<tenant>|<YYYY-MM>`: what a backfill or a reprice is checked against. */
+export async function scanMonthTotals(client: DynamoDBClient, tableName: string): Promise<Map<string, UsageCounters>> {
+  const totals = new Map<string, UsageCounters>();
+  for (const item of await scanKind(client, tableName, "month")) totals.set(`${item.tenantId?.S}|${item.period?.S}`, countersFromItem(item));
+  return totals;
 }
 
 /** Whether the table exists. */

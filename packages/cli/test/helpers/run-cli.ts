@@ -18,13 +18,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the CLI to completion (asynchronously, so that independent commands can run side by side), its clock at `now`. */
-export function runCli(args: string[], now: string): Promise<CliResult> {
+/** Runs the CLI to completion (asynchronously, so that independent commands can run side by side), its clock at `now`, with `env` added to the environment. */
+export function runCli(args: string[], now: string, env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [TSX, MAIN, ...args], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, BEDROCK_SPEND_NOW: now },
+      env: { ...process.env, BEDROCK_SPEND_NOW: now, ...env },
     });
     let stdout = "";
     let stderr = "";
