@@ -450,7 +450,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   }
   await inFlight;
 
-  report("waiting for the pipeline");
+  if (livePut.size > 0) report("waiting for the pipeline");
   const verified = await live.finish(livePut);
   if (verified === undefined) result.liveVerified = false;
   else {
