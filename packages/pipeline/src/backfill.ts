@@ -14,6 +14,7 @@
  * finishes every application an earlier run left unfinished, from the lake files of its hours.
  */
 
+import { randomUUID } from "node:crypto";
 import type { DayRange, DeadLetterQueue, InvocationLogSource, LogHour } from "@bedrock-spend/adapters";
 import {
   addCounters,
@@ -33,6 +34,7 @@ import {
   type AggregateDelta,
   type AggregationOptions,
   addTally,
+  BACKFILL_LEASE_MS,
   type BackfillApplication,
   type BackfillStore,
   type BackfillTally,
@@ -177,11 +179,27 @@ function mergeDeltas(into: Map<string, AggregateDelta>, deltas: readonly Aggrega
   }
 }
 
-/** Runs a backfill over the hours of `range` not done yet; finishes an earlier run's applications first. */
+/**
+ * Runs a backfill over the hours of `range` not done yet; finishes an earlier run's applications
+ * first. Holds the table's backfill lease meanwhile.
+ * @throws BackfillLeaseError when another source's backfill is running on the table
+ */
 export async function runBackfill(options: BackfillOptions): Promise<BackfillResult> {
+  const { source, store } = options;
+  const runId = randomUUID();
+  await store.acquireLease(runId, source.description);
+  try {
+    return await backfillUnderLease(options, runId);
+  } finally {
+    await store.releaseLease(runId);
+  }
+}
+
+async function backfillUnderLease(options: BackfillOptions, runId: string): Promise<BackfillResult> {
   const { source, store, pricer, clock, live, lake } = options;
   const now = clock();
   const aggregation = options.aggregation ?? {};
+  let leaseRenewed = clock();
   const state = await store.load();
   if (state.description === undefined) await store.describe(source.description);
   const result: BackfillResult = {
@@ -433,6 +451,10 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       const days = [...new Set(settledRows.map((record) => `${record.year}-${record.month}-${record.day}`))].sort();
       const checkpoint: HourCheckpoint = { key: hour.key, status: "staged", tally, settledRows: settledRows.length, days };
       await store.stageHour(checkpoint);
+      if (clock() - leaseRenewed > BACKFILL_LEASE_MS / 3) {
+        await store.renewLease(runId);
+        leaseRenewed = clock();
+      }
       result.countedSettled += settledRows.length;
       pending ??= { month, hours: [], deltas: new Map() };
       pending.hours.push(checkpoint);

@@ -328,6 +328,20 @@ export class UsageWriter {
   }
 }
 
+/**
+ * A whole aggregate item holding one delta: what `counterUpdate` makes of an item that does not
+ * exist yet, attribute for attribute (every counter, zeros included, the descriptive attributes,
+ * `updatedAt`), plus `extra`.
+ */
+export function counterItem(delta: AggregateDelta, nowSeconds: number, extra: Record<string, AttributeValue> = {}): Record<string, AttributeValue> {
+  const item: Record<string, AttributeValue> = { [PK]: { S: delta.pk }, [SK]: { S: delta.sk } };
+  for (const [field, attribute] of Object.entries(COUNTER_ATTRIBUTES))
+    item[attribute] = { N: String(delta.counters[field as keyof typeof COUNTER_ATTRIBUTES]) };
+  for (const [name, value] of Object.entries(delta.attributes)) item[name] = { S: value };
+  item.updatedAt = { N: String(nowSeconds) };
+  return { ...item, ...extra };
+}
+
 /** What a caller adds to a counter update: more `ADD` terms, a condition, their names and values. */
 export interface CounterUpdateExtras {
   /** Terms appended to the `ADD` clause, e.g. `#backfills :tokens`. */
