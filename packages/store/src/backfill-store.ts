@@ -348,6 +348,10 @@ export interface CountOutcome {
  * item that exists without the token gets its delta and the token in one update conditional on
  * the token not being there (transactions of up to 100); an item with the token is left alone.
  *
+ * `createWithPuts: false` sends every item through the conditional update instead: DynamoDB Local
+ * on disk (a data dir) commits each put on its own, 2.3 ms an item against 1.6 in a transaction
+ * of 100; on DynamoDB a put costs 1 write unit against 2 for a transactional update.
+ *
  * The puts rely on nothing else creating these items meanwhile: they are items of settled months,
  * which live traffic no longer reaches and a reprice only updates; other backfills are kept out
  * by the table's backfill lease (`acquireBackfillLease`).
@@ -357,9 +361,18 @@ export async function countBackfillDeltas(
   tableName: string,
   token: string,
   deltas: readonly AggregateDelta[],
-  options: { now?: Clock; inFlight?: number } = {},
+  options: { now?: Clock; inFlight?: number; createWithPuts?: boolean } = {},
 ): Promise<CountOutcome> {
   const outcome: CountOutcome = { transactions: 0, items: 0, created: 0, alreadyApplied: 0 };
+  if (options.createWithPuts === false) {
+    await runInFlight(
+      chunksOf(deltas, MAX_TRANSACTION_ACTIONS).map(
+        (chunk) => () => countChunk(client, tableName, token, chunk, Math.floor((options.now ?? systemClock)() / 1000), outcome),
+      ),
+      options.inFlight ?? 4,
+    );
+    return outcome;
+  }
   const nowSeconds = Math.floor((options.now ?? systemClock)() / 1000);
   const existing = new Map<string, boolean>();
   const found = await batchGetAll(
@@ -386,13 +399,17 @@ export async function countBackfillDeltas(
   );
   outcome.items += absent.length;
   outcome.created += absent.length;
-  const chunks: AggregateDelta[][] = [];
-  for (let start = 0; start < present.length; start += MAX_TRANSACTION_ACTIONS) chunks.push(present.slice(start, start + MAX_TRANSACTION_ACTIONS));
   await runInFlight(
-    chunks.map((chunk) => () => countChunk(client, tableName, token, chunk, nowSeconds, outcome)),
+    chunksOf(present, MAX_TRANSACTION_ACTIONS).map((chunk) => () => countChunk(client, tableName, token, chunk, nowSeconds, outcome)),
     options.inFlight ?? 4,
   );
   return outcome;
+}
+
+function chunksOf<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
 }
 
 /** Runs the tasks, `limit` at a time; the first failure is thrown once every started task has ended. */

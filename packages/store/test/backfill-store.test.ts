@@ -64,7 +64,7 @@ describe("BackfillStore lease", () => {
 });
 
 describe("countBackfillDeltas", () => {
-  it("creates missing items whole, adds to existing ones, and counts nothing twice for one token", async () => {
+  it.each([true, false])("creates missing items (with puts: %s), adds to existing ones, and counts nothing twice for one token", async (createWithPuts) => {
     const { client, tableName } = await freshTable();
     // An item live traffic counted before: it gets the delta added, not replaced.
     const existing = delta("acme", "M#2026-09", 5, 500n);
@@ -75,11 +75,11 @@ describe("countBackfillDeltas", () => {
     ];
 
     // A crashed first attempt counted a third of the items.
-    const first = await countBackfillDeltas(client, tableName, "tok-1", deltas.slice(0, 44), { now: () => T0 });
-    expect(first).toMatchObject({ items: 44, created: 43, alreadyApplied: 0 });
-    const resumed = await countBackfillDeltas(client, tableName, "tok-1", deltas, { now: () => T0 });
-    expect(resumed).toMatchObject({ items: 87, created: 87, alreadyApplied: 44 });
-    const again = await countBackfillDeltas(client, tableName, "tok-1", deltas, { now: () => T0 });
+    const first = await countBackfillDeltas(client, tableName, "tok-1", deltas.slice(0, 44), { now: () => T0, createWithPuts });
+    expect(first).toMatchObject({ items: 44, created: createWithPuts ? 43 : 0, alreadyApplied: 0 });
+    const resumed = await countBackfillDeltas(client, tableName, "tok-1", deltas, { now: () => T0, createWithPuts });
+    expect(resumed).toMatchObject({ items: 87, created: createWithPuts ? 87 : 0, alreadyApplied: 44 });
+    const again = await countBackfillDeltas(client, tableName, "tok-1", deltas, { now: () => T0, createWithPuts });
     expect(again).toMatchObject({ items: 0, alreadyApplied: 131 });
 
     const read = async (pk: string) =>
@@ -93,7 +93,7 @@ describe("countBackfillDeltas", () => {
     expect(Object.keys(created ?? {}).sort()).toEqual(Object.keys(acme ?? {}).sort());
 
     // Another application (another token) adds again.
-    await countBackfillDeltas(client, tableName, "tok-2", [delta("acme", "M#2026-09", 1, 100n)], { now: () => T0 });
+    await countBackfillDeltas(client, tableName, "tok-2", [delta("acme", "M#2026-09", 1, 100n)], { now: () => T0, createWithPuts });
     expect(countersFromItem((await read("T#acme")) as never)).toMatchObject({ invocations: 9, costPico: 900n });
   });
 });

@@ -383,7 +383,8 @@ export async function backfillCommand(argv: string[]): Promise<number> {
             },
             lake,
             markers: (requestIds) => countedRequestIds(sink.client, LOCAL_TABLE_NAME, requestIds),
-            count: (token, deltas) => countBackfillDeltas(sink.client, LOCAL_TABLE_NAME, token, deltas, { now: clock }),
+            // DynamoDB Local on the data dir's disk commits a transaction of 100 faster than 100 puts.
+            count: (token, deltas) => countBackfillDeltas(sink.client, LOCAL_TABLE_NAME, token, deltas, { now: clock, createWithPuts: false }),
             quarantine: new FileDeadLetterQueue(dataDirLayout(dataDir).quarantine),
             signal,
           }),
