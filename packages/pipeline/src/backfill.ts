@@ -285,7 +285,10 @@ async function backfillUnderLease(options: BackfillOptions, runId: string): Prom
   const hours = await source.hours(options.range);
   result.hours = hours.length;
   progress.hours = hours.length;
-  const seen = new Set<string>();
+  // Request ids met by this run, for the current and the previous day only (memory stays flat over
+  // a year): a record repeated further apart is caught by the lake (settled) or its marker (open).
+  let seen = new Set<string>();
+  let seenBefore = new Set<string>();
   const livePut = new Set<string>();
   const liveCosts = new Map<string, bigint | null>();
   const lakeDays = new Map<string, Map<string, string>>();
@@ -334,6 +337,8 @@ async function backfillUnderLease(options: BackfillOptions, runId: string): Prom
         // The lake's ids of days before the previous one are not looked up again (a late record is hours late, not days).
         for (const cached of lakeDays.keys()) if (currentDay !== undefined && cached < currentDay) lakeDays.delete(cached);
         currentDay = day;
+        seenBefore = seen;
+        seen = new Set();
       }
       const fileName = hourFileName(store.sourceId, hour);
       hourFiles.set(hour.key, fileName);
@@ -359,7 +364,7 @@ async function backfillUnderLease(options: BackfillOptions, runId: string): Prom
           const requestId = usage.record.request_id;
           const month = utcMonthOf(Date.parse(usage.record.event_time));
           months.add(month);
-          if (seen.has(requestId)) {
+          if (seen.has(requestId) || seenBefore.has(requestId)) {
             tally.alreadyCounted++;
             continue;
           }
