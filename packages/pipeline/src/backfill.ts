@@ -36,6 +36,7 @@ import {
   addTally,
   BACKFILL_LEASE_MS,
   type BackfillApplication,
+  type BackfillState,
   type BackfillStore,
   type BackfillTally,
   type CountOutcome,
@@ -189,39 +190,20 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   const runId = randomUUID();
   await store.acquireLease(runId, source.description);
   try {
-    return await backfillUnderLease(options, runId);
+    return await new BackfillRun(options, runId).run();
   } finally {
     await store.releaseLease(runId);
   }
 }
 
-async function backfillUnderLease(options: BackfillOptions, runId: string): Promise<BackfillResult> {
-  const { source, store, pricer, clock, live, lake } = options;
-  const now = clock();
-  const aggregation = options.aggregation ?? {};
-  let leaseRenewed = clock();
-  const state = await store.load();
-  if (state.description === undefined) await store.describe(source.description);
-  const result: BackfillResult = {
-    source: source.description,
-    sourceId: store.sourceId,
-    range: options.range,
-    hours: 0,
-    hoursRead: 0,
-    hoursResumed: 0,
-    tally: emptyTally(),
-    countedLive: 0,
-    countedSettled: 0,
-    notCounted: 0,
-    liveVerified: true,
-    applications: 0,
-    applicationsResumed: 0,
-    itemsUpdated: 0,
-    interrupted: false,
-    months: [],
-  };
-  const months = new Set<string>();
-  const progress: BackfillProgress = {
+/** One run of a backfill, under the table's lease: its state, and the steps of `runBackfill`. */
+class BackfillRun {
+  private readonly now: number;
+  private readonly aggregation: AggregationOptions;
+  private leaseRenewed: number;
+  private applicationCount = 0;
+  readonly result: BackfillResult;
+  private readonly progress: BackfillProgress = {
     hours: 0,
     hoursDone: 0,
     hoursResumed: 0,
@@ -232,267 +214,333 @@ async function backfillUnderLease(options: BackfillOptions, runId: string): Prom
     bytes: 0,
     phase: "",
   };
-  const report = (phase: string) => {
-    progress.phase = phase;
-    options.onProgress?.(progress);
-  };
+  private readonly months = new Set<string>();
+  // Request ids met by this run, for the current and the previous day only (memory stays flat over
+  // a year): a record repeated further apart is caught by the lake (settled) or its marker (open).
+  private seen = new Set<string>();
+  private seenBefore = new Set<string>();
+  private currentDay: string | undefined;
+  /** Open months' invocations put on the stream, with their cost (to take back those the pipeline did not count). */
+  private readonly livePut = new Map<string, bigint | null>();
+  /** The lake's request ids of the day partitions in use, with the file holding each. */
+  private readonly lakeDays = new Map<string, Map<string, string>>();
+  private pending: PendingMonth | undefined;
+  private inFlight: Promise<void> | undefined;
 
-  const apply = async (application: Omit<BackfillApplication, "status">, checkpoints: readonly HourCheckpoint[], deltas: readonly AggregateDelta[]) => {
-    const counted = await options.count(application.token, deltas);
-    result.itemsUpdated += counted.items;
-    result.applications++;
-    await store.finishApplication(application, checkpoints);
-  };
-
-  // What an earlier run left: applications begun, and hours staged without one. Their rows are read back from their lake files.
-  report("finishing what an earlier run left");
-  const hourFiles = new Map<string, string>();
-  const fileOfKey = (key: string) => {
-    const [account, region, year, month, day, hour] = key.split("/");
-    return hourFileName(store.sourceId, {
-      key,
-      account: account ?? "",
-      region: region ?? "",
-      hour: `${year}-${month}-${day}T${hour}`,
-      location: "",
-    });
-  };
-  const covered = new Set<string>();
-  let applicationCount = state.applications.length;
-  for (const application of state.applications) {
-    if (application.status === "applied") continue;
-    const checkpoints = application.hours.map((key) => state.hours.get(key)).filter((entry): entry is HourCheckpoint => entry !== undefined);
-    for (const key of application.hours) covered.add(key);
-    const rows = await lake.rowsOfFiles(checkpoints.map((checkpoint) => ({ fileName: fileOfKey(checkpoint.key), days: checkpoint.days })));
-    await apply(application, checkpoints, preAggregate(rowsAsInvocations(rows), aggregation));
-    result.applicationsResumed++;
-    for (const checkpoint of checkpoints) checkpoint.status = "done";
+  constructor(
+    private readonly options: BackfillOptions,
+    private readonly runId: string,
+  ) {
+    this.now = options.clock();
+    this.leaseRenewed = this.now;
+    this.aggregation = options.aggregation ?? {};
+    this.result = {
+      source: options.source.description,
+      sourceId: options.store.sourceId,
+      range: options.range,
+      hours: 0,
+      hoursRead: 0,
+      hoursResumed: 0,
+      tally: emptyTally(),
+      countedLive: 0,
+      countedSettled: 0,
+      notCounted: 0,
+      liveVerified: true,
+      applications: 0,
+      applicationsResumed: 0,
+      itemsUpdated: 0,
+      interrupted: false,
+      months: [],
+    };
   }
-  const leftStaged = [...state.hours.values()].filter((checkpoint) => checkpoint.status === "staged" && !covered.has(checkpoint.key));
-  if (leftStaged.length > 0) {
-    const withRows = leftStaged.filter((checkpoint) => checkpoint.settledRows > 0);
-    const rows =
-      withRows.length > 0 ? await lake.rowsOfFiles(withRows.map((checkpoint) => ({ fileName: fileOfKey(checkpoint.key), days: checkpoint.days }))) : [];
-    const application = { id: `${String(++applicationCount).padStart(6, "0")}-resumed`, token: "", hours: leftStaged.map((checkpoint) => checkpoint.key) };
-    application.token = applicationToken(store.sourceId, application.id);
-    await store.beginApplication(application);
-    await apply(application, leftStaged, preAggregate(rowsAsInvocations(rows), aggregation));
-    result.applicationsResumed++;
+
+  async run(): Promise<BackfillResult> {
+    const { source, store } = this.options;
+    const state = await store.load();
+    if (state.description === undefined) await store.describe(source.description);
+    this.applicationCount = state.applications.length;
+    this.report("finishing what an earlier run left");
+    await this.finishEarlierRun(state);
+
+    this.report("listing the hours in range");
+    const hours = await source.hours(this.options.range);
+    this.result.hours = hours.length;
+    this.progress.hours = hours.length;
+    try {
+      for (const hour of hours) {
+        if (state.hours.has(hour.key)) {
+          this.result.hoursResumed++;
+          this.progress.hoursResumed++;
+          this.progress.hoursDone++;
+          continue;
+        }
+        if (this.options.signal?.aborted || (this.options.maxHours !== undefined && this.result.hoursRead >= this.options.maxHours)) {
+          this.result.interrupted = true;
+          break;
+        }
+        await this.readHour(hour);
+      }
+      await this.flushMonth();
+    } catch (error) {
+      // Let the application in flight end (it is resumable either way) before the error goes up.
+      await this.inFlight?.catch(() => undefined);
+      throw error;
+    }
+    await this.inFlight;
+    await this.verifyLive();
+    this.result.months = [...this.months].sort();
+    return this.result;
+  }
+
+  private report(phase: string): void {
+    this.progress.phase = phase;
+    this.options.onProgress?.(this.progress);
+  }
+
+  /** Counts an application's deltas, then marks its hours done. */
+  private async apply(
+    application: Omit<BackfillApplication, "status">,
+    checkpoints: readonly HourCheckpoint[],
+    deltas: readonly AggregateDelta[],
+  ): Promise<void> {
+    const counted = await this.options.count(application.token, deltas);
+    this.result.itemsUpdated += counted.items;
+    this.result.applications++;
+    await this.options.store.finishApplication(application, checkpoints);
+  }
+
+  /** A new application of `hours`, written before it touches the aggregates. */
+  private async begin(suffix: string, hours: readonly HourCheckpoint[]): Promise<Omit<BackfillApplication, "status">> {
+    const id = `${String(++this.applicationCount).padStart(6, "0")}-${suffix}`;
+    const application = { id, token: applicationToken(this.options.store.sourceId, id), hours: hours.map((checkpoint) => checkpoint.key) };
+    await this.options.store.beginApplication(application);
+    return application;
+  }
+
+  /** What an earlier run left: applications begun, and hours staged without one. Their rows are read back from their lake files. */
+  private async finishEarlierRun(state: BackfillState): Promise<void> {
+    const { lake, store } = this.options;
+    const filesOf = (checkpoints: readonly HourCheckpoint[]) =>
+      checkpoints
+        .filter((checkpoint) => checkpoint.settledRows > 0)
+        .map((checkpoint) => ({ fileName: hourFileOfKey(store.sourceId, checkpoint.key), days: checkpoint.days }));
+    const covered = new Set<string>();
+    for (const application of state.applications) {
+      if (application.status === "applied") continue;
+      const checkpoints = application.hours.map((key) => state.hours.get(key)).filter((entry): entry is HourCheckpoint => entry !== undefined);
+      for (const key of application.hours) covered.add(key);
+      const rows = await lake.rowsOfFiles(filesOf(checkpoints));
+      await this.apply(application, checkpoints, preAggregate(rowsAsInvocations(rows), this.aggregation));
+      this.result.applicationsResumed++;
+      for (const checkpoint of checkpoints) checkpoint.status = "done";
+    }
+    const leftStaged = [...state.hours.values()].filter((checkpoint) => checkpoint.status === "staged" && !covered.has(checkpoint.key));
+    if (leftStaged.length === 0) return;
+    const rows = await lake.rowsOfFiles(filesOf(leftStaged));
+    const application = await this.begin("resumed", leftStaged);
+    await this.apply(application, leftStaged, preAggregate(rowsAsInvocations(rows), this.aggregation));
+    this.result.applicationsResumed++;
     for (const checkpoint of leftStaged) checkpoint.status = "done";
   }
 
-  report("listing the hours in range");
-  const hours = await source.hours(options.range);
-  result.hours = hours.length;
-  progress.hours = hours.length;
-  // Request ids met by this run, for the current and the previous day only (memory stays flat over
-  // a year): a record repeated further apart is caught by the lake (settled) or its marker (open).
-  let seen = new Set<string>();
-  let seenBefore = new Set<string>();
-  const livePut = new Set<string>();
-  const liveCosts = new Map<string, bigint | null>();
-  const lakeDays = new Map<string, Map<string, string>>();
-  let pending: PendingMonth | undefined;
-  let currentDay: string | undefined;
-
-  // An application per month: a month item is then written once per application, not once per day
-  // (the day x model items are written once either way). One application in flight while the next
-  // month is read: DynamoDB writes while this process decodes and prices.
-  let inFlight: Promise<void> | undefined;
-  const flushMonth = async () => {
-    if (!pending) return;
-    const month = pending;
-    pending = undefined;
-    // Applications go one after another: a late record can put two of them on the same items.
-    await inFlight;
-    const application = {
-      id: `${String(++applicationCount).padStart(6, "0")}-${month.month}`,
-      token: "",
-      hours: month.hours.map((checkpoint) => checkpoint.key),
-    };
-    application.token = applicationToken(store.sourceId, application.id);
-    await store.beginApplication(application);
-    const running = apply(application, month.hours, [...month.deltas.values()]);
-    // Awaited before the next application or at the end; a failure is thrown there.
-    running.catch(() => undefined);
-    inFlight = running;
-  };
-
-  try {
-    for (const hour of hours) {
-      if (state.hours.has(hour.key)) {
-        result.hoursResumed++;
-        progress.hoursResumed++;
-        progress.hoursDone++;
-        continue;
-      }
-      if (options.signal?.aborted || (options.maxHours !== undefined && result.hoursRead >= options.maxHours)) {
-        result.interrupted = true;
-        break;
-      }
-      const day = hour.hour.slice(0, 10);
-      const month = hour.hour.slice(0, 7);
-      if (pending && pending.month !== month) await flushMonth();
-      if (day !== currentDay) {
-        // The lake's ids of days before the previous one are not looked up again (a late record is hours late, not days).
-        for (const cached of lakeDays.keys()) if (currentDay !== undefined && cached < currentDay) lakeDays.delete(cached);
-        currentDay = day;
-        seenBefore = seen;
-        seen = new Set();
-      }
-      const fileName = hourFileName(store.sourceId, hour);
-      hourFiles.set(hour.key, fileName);
-      const tally = emptyTally();
-      const settledRows: UsageRecord[] = [];
-      const objects = await source.objects(hour);
-      progress.hourObjects = objects.length;
-      progress.hourObjectsDone = 0;
-
-      const handle = async (chunk: DecodedItem[]) => {
-        const priced = priceItems(chunk, pricer);
-        tally.dropped += priced.skipped;
-        if (priced.invalid.length > 0) {
-          tally.quarantined += priced.invalid.length;
-          await options.quarantine.send(priced.invalid.map((outcome) => quarantinedOutcome(outcome, now)));
-          for (const outcome of priced.invalid) options.onInvalid?.(outcome);
-        }
-        const liveItems: DecodedItem[] = [];
-        const liveIds: string[] = [];
-        const settled: { record: UsageRecord; costPico: bigint | null }[] = [];
-        for (let index = 0; index < priced.usage.length; index++) {
-          const { usage } = priced.usage[index] as (typeof priced.usage)[number];
-          const requestId = usage.record.request_id;
-          const month = utcMonthOf(Date.parse(usage.record.event_time));
-          months.add(month);
-          if (seen.has(requestId) || seenBefore.has(requestId)) {
-            tally.alreadyCounted++;
-            continue;
-          }
-          seen.add(requestId);
-          if (isBackfillSettled(month, now)) settled.push(usage);
-          else {
-            liveIds.push(requestId);
-            liveCosts.set(requestId, usage.costPico);
-          }
-        }
-        if (liveIds.length > 0) {
-          const marked = await options.markers(liveIds);
-          const wanted = new Set(liveIds.filter((id) => !marked.has(id)));
-          tally.alreadyCounted += marked.size;
-          for (const item of chunk) {
-            if (item.kind !== "record") continue;
-            const id = requestIdOf(item.value);
-            if (id !== undefined && wanted.has(id)) {
-              wanted.delete(id);
-              liveItems.push(item);
-              livePut.add(id);
-              const cost = liveCosts.get(id);
-              tally.counted++;
-              if (cost === null || cost === undefined) tally.unpriced++;
-              else tally.costPico += cost;
-            }
-          }
-          if (liveItems.length > 0) await live.put(liveItems);
-          result.countedLive += liveItems.length;
-        }
-        if (settled.length > 0) {
-          const recent = settled
-            .filter((usage) => markersMayRemain(utcMonthOf(Date.parse(usage.record.event_time)), now))
-            .map((usage) => usage.record.request_id);
-          const marked = recent.length > 0 ? await options.markers(recent) : new Set<string>();
-          for (const usage of settled) {
-            const record = usage.record;
-            const partition = `${record.year}-${record.month}-${record.day}`;
-            let ids = lakeDays.get(partition);
-            if (!ids) {
-              ids = await lake.requestIdsOfDay(partition);
-              lakeDays.set(partition, ids);
-            }
-            const holder = ids.get(record.request_id);
-            // The hour's own file is what a crashed run of this very hour wrote: not counted yet.
-            if ((holder !== undefined && holder !== fileName) || marked.has(record.request_id)) {
-              tally.alreadyCounted++;
-              continue;
-            }
-            settledRows.push(record);
-            tally.counted++;
-            if (usage.costPico === null) tally.unpriced++;
-            else tally.costPico += usage.costPico;
-          }
+  /**
+   * Reads one hour: every object decoded and priced, open months on the stream, settled months'
+   * new rows in the lake under the hour's file; then the checkpoint, and the rows' deltas for the
+   * month's application.
+   */
+  private async readHour(hour: LogHour): Promise<void> {
+    const { source, store, lake, clock } = this.options;
+    const day = hour.hour.slice(0, 10);
+    const month = hour.hour.slice(0, 7);
+    if (this.pending && this.pending.month !== month) await this.flushMonth();
+    if (day !== this.currentDay) {
+      // The lake's ids of days before the previous one are not looked up again (a late record is hours late, not days).
+      for (const cached of this.lakeDays.keys()) if (this.currentDay !== undefined && cached < this.currentDay) this.lakeDays.delete(cached);
+      this.currentDay = day;
+      this.seenBefore = this.seen;
+      this.seen = new Set();
+    }
+    const fileName = hourFileName(store.sourceId, hour);
+    const tally = emptyTally();
+    const settledRows: UsageRecord[] = [];
+    const objects = await source.objects(hour);
+    this.progress.hourObjects = objects.length;
+    this.progress.hourObjectsDone = 0;
+    for (const object of objects) {
+      tally.objects++;
+      const progress = this.progress;
+      const counting = async function* (bytes: AsyncIterable<Uint8Array>) {
+        for await (const piece of bytes) {
+          tally.bytes += piece.length;
+          progress.bytes += piece.length;
+          yield piece;
         }
       };
-
-      for (const object of objects) {
-        tally.objects++;
-        let chunk: DecodedItem[] = [];
-        const counting = async function* (bytes: AsyncIterable<Uint8Array>) {
-          for await (const piece of bytes) {
-            tally.bytes += piece.length;
-            progress.bytes += piece.length;
-            yield piece;
-          }
-        };
-        for await (const item of decodeStream(counting(source.open(object)), { file: object.key, jsonLines: true })) {
-          tally.read++;
-          progress.records++;
-          chunk.push(item);
-          if (chunk.length >= CHUNK_ITEMS) {
-            await handle(chunk);
-            chunk = [];
-          }
+      let chunk: DecodedItem[] = [];
+      for await (const item of decodeStream(counting(source.open(object)), { file: object.key, jsonLines: true })) {
+        tally.read++;
+        progress.records++;
+        chunk.push(item);
+        if (chunk.length >= CHUNK_ITEMS) {
+          await this.handle(chunk, tally, fileName, settledRows);
+          chunk = [];
         }
-        if (chunk.length > 0) await handle(chunk);
-        progress.objects++;
-        progress.hourObjectsDone++;
-        report(hour.key);
       }
-
-      await lake.writeHour(settledRows, fileName);
-      for (const record of settledRows) {
-        const partition = `${record.year}-${record.month}-${record.day}`;
-        const ids = lakeDays.get(partition);
-        if (ids) ids.set(record.request_id, ids.has(record.request_id) ? "*" : fileName);
-      }
-      const days = [...new Set(settledRows.map((record) => `${record.year}-${record.month}-${record.day}`))].sort();
-      const checkpoint: HourCheckpoint = { key: hour.key, status: "staged", tally, settledRows: settledRows.length, days };
-      await store.stageHour(checkpoint);
-      if (clock() - leaseRenewed > BACKFILL_LEASE_MS / 3) {
-        await store.renewLease(runId);
-        leaseRenewed = clock();
-      }
-      result.countedSettled += settledRows.length;
-      pending ??= { month, hours: [], deltas: new Map() };
-      pending.hours.push(checkpoint);
-      mergeDeltas(pending.deltas, preAggregate(rowsAsInvocations(settledRows), aggregation));
-      addTally(result.tally, tally);
-      result.hoursRead++;
-      progress.hoursDone++;
-      report(hour.key);
+      if (chunk.length > 0) await this.handle(chunk, tally, fileName, settledRows);
+      progress.objects++;
+      progress.hourObjectsDone++;
+      this.report(hour.key);
     }
-    await flushMonth();
-  } catch (error) {
-    // Let the application in flight end (it is resumable either way) before the error goes up.
-    await inFlight?.catch(() => undefined);
-    throw error;
-  }
-  await inFlight;
 
-  if (livePut.size > 0) report("waiting for the pipeline");
-  const verified = await live.finish(livePut);
-  if (verified === undefined) result.liveVerified = false;
-  else {
-    for (const id of livePut) {
+    await lake.writeHour(settledRows, fileName);
+    for (const record of settledRows) {
+      const ids = this.lakeDays.get(partitionOf(record));
+      if (ids) ids.set(record.request_id, ids.has(record.request_id) ? "*" : fileName);
+    }
+    const days = [...new Set(settledRows.map(partitionOf))].sort();
+    const checkpoint: HourCheckpoint = { key: hour.key, status: "staged", tally, settledRows: settledRows.length, days };
+    await store.stageHour(checkpoint);
+    if (clock() - this.leaseRenewed > BACKFILL_LEASE_MS / 3) {
+      await store.renewLease(this.runId);
+      this.leaseRenewed = clock();
+    }
+    this.result.countedSettled += settledRows.length;
+    this.pending ??= { month, hours: [], deltas: new Map() };
+    this.pending.hours.push(checkpoint);
+    mergeDeltas(this.pending.deltas, preAggregate(rowsAsInvocations(settledRows), this.aggregation));
+    addTally(this.result.tally, tally);
+    this.result.hoursRead++;
+    this.progress.hoursDone++;
+    this.report(hour.key);
+  }
+
+  /** Prices a chunk of decoded items and sends each where it goes (quarantine, stream, the hour's lake rows), tallying. */
+  private async handle(chunk: readonly DecodedItem[], tally: BackfillTally, fileName: string, settledRows: UsageRecord[]): Promise<void> {
+    const { options, now } = this;
+    const priced = priceItems(chunk, options.pricer);
+    tally.dropped += priced.skipped;
+    if (priced.invalid.length > 0) {
+      tally.quarantined += priced.invalid.length;
+      await options.quarantine.send(priced.invalid.map((outcome) => quarantinedOutcome(outcome, now)));
+      for (const outcome of priced.invalid) options.onInvalid?.(outcome);
+    }
+    const live = new Map<string, bigint | null>();
+    const settled: { record: UsageRecord; costPico: bigint | null }[] = [];
+    for (const { usage } of priced.usage) {
+      const requestId = usage.record.request_id;
+      const month = utcMonthOf(Date.parse(usage.record.event_time));
+      this.months.add(month);
+      if (this.seen.has(requestId) || this.seenBefore.has(requestId)) {
+        tally.alreadyCounted++;
+        continue;
+      }
+      this.seen.add(requestId);
+      if (isBackfillSettled(month, now)) settled.push(usage);
+      else live.set(requestId, usage.costPico);
+    }
+    if (live.size > 0) await this.putLive(chunk, live, tally);
+    if (settled.length > 0) await this.stageSettled(settled, tally, fileName, settledRows);
+  }
+
+  /** Open months: what has no marker goes on the stream (its consumers count it once). */
+  private async putLive(chunk: readonly DecodedItem[], costs: ReadonlyMap<string, bigint | null>, tally: BackfillTally): Promise<void> {
+    const marked = await this.options.markers([...costs.keys()]);
+    tally.alreadyCounted += marked.size;
+    const wanted = new Set([...costs.keys()].filter((id) => !marked.has(id)));
+    const items: DecodedItem[] = [];
+    for (const item of chunk) {
+      if (item.kind !== "record") continue;
+      const id = requestIdOf(item.value);
+      if (id === undefined || !wanted.has(id)) continue;
+      wanted.delete(id);
+      items.push(item);
+      const cost = costs.get(id) ?? null;
+      this.livePut.set(id, cost);
+      tally.counted++;
+      if (cost === null) tally.unpriced++;
+      else tally.costPico += cost;
+    }
+    if (items.length > 0) await this.options.live.put(items);
+    this.result.countedLive += items.length;
+  }
+
+  /** Settled months: what the lake (or a marker still kept) does not hold becomes a row of the hour's file. */
+  private async stageSettled(
+    settled: readonly { record: UsageRecord; costPico: bigint | null }[],
+    tally: BackfillTally,
+    fileName: string,
+    settledRows: UsageRecord[],
+  ): Promise<void> {
+    const recent = settled
+      .filter((usage) => markersMayRemain(utcMonthOf(Date.parse(usage.record.event_time)), this.now))
+      .map((usage) => usage.record.request_id);
+    const marked = recent.length > 0 ? await this.options.markers(recent) : new Set<string>();
+    for (const usage of settled) {
+      const record = usage.record;
+      const partition = partitionOf(record);
+      let ids = this.lakeDays.get(partition);
+      if (!ids) {
+        ids = await this.options.lake.requestIdsOfDay(partition);
+        this.lakeDays.set(partition, ids);
+      }
+      const holder = ids.get(record.request_id);
+      // The hour's own file is what a crashed run of this very hour wrote: not counted yet.
+      if ((holder !== undefined && holder !== fileName) || marked.has(record.request_id)) {
+        tally.alreadyCounted++;
+        continue;
+      }
+      settledRows.push(record);
+      tally.counted++;
+      if (usage.costPico === null) tally.unpriced++;
+      else tally.costPico += usage.costPico;
+    }
+  }
+
+  /**
+   * Starts the pending month's application, after the one in flight has ended (applications go one
+   * after another: a late record can put two of them on the same items). It runs while the next
+   * month is read: DynamoDB writes while this process decodes and prices.
+   */
+  private async flushMonth(): Promise<void> {
+    if (!this.pending) return;
+    const month = this.pending;
+    this.pending = undefined;
+    await this.inFlight;
+    const application = await this.begin(month.month, month.hours);
+    const running = this.apply(application, month.hours, [...month.deltas.values()]);
+    // Awaited before the next application or at the end; a failure is thrown there.
+    running.catch(() => undefined);
+    this.inFlight = running;
+  }
+
+  /** Waits for the pipeline where the live sink can, and takes back what it did not count. */
+  private async verifyLive(): Promise<void> {
+    if (this.livePut.size > 0) this.report("waiting for the pipeline");
+    const verified = await this.options.live.finish(new Set(this.livePut.keys()));
+    if (verified === undefined) {
+      this.result.liveVerified = false;
+      return;
+    }
+    for (const [id, cost] of this.livePut) {
       if (verified.has(id)) continue;
-      result.notCounted++;
-      result.tally.counted--;
-      result.countedLive--;
-      const cost = liveCosts.get(id);
-      if (cost === null || cost === undefined) result.tally.unpriced--;
-      else result.tally.costPico -= cost;
+      this.result.notCounted++;
+      this.result.tally.counted--;
+      this.result.countedLive--;
+      if (cost === null) this.result.tally.unpriced--;
+      else this.result.tally.costPico -= cost;
     }
   }
-  result.months = [...months].sort();
-  return result;
+}
+
+/** The day partition of a record, `YYYY-MM-DD`. */
+function partitionOf(record: UsageRecord): string {
+  return `${record.year}-${record.month}-${record.day}`;
+}
+
+/** The lake file name of an hour from its checkpoint key (`<account>/<region>/YYYY/MM/DD/HH`). */
+function hourFileOfKey(sourceId: string, key: string): string {
+  const [account = "", region = "", year, month, day, hour] = key.split("/");
+  return hourFileName(sourceId, { key, account, region, hour: `${year}-${month}-${day}T${hour}`, location: "" });
 }
 
 /** Bedrock's request id of a decoded record's value, if it has one. */
