@@ -113,8 +113,10 @@ describe("backfill (DynamoDB Local, DuckDB lake, a directory in the S3 layout)",
           stopAfterHours: fc.integer({ min: 1, max: 20 }),
           crashAtCount: fc.integer({ min: 0, max: 3 }),
           seed: fc.integer({ min: 1, max: 1_000_000 }),
+          // Puts for new items (a stage), or every item through the conditional update (a data dir).
+          createWithPuts: fc.boolean(),
         }),
-        async ({ liveShare, stopAfterHours, crashAtCount, seed }) => {
+        async ({ liveShare, stopAfterHours, crashAtCount, seed, createWithPuts }) => {
           const tableName = `backfill-${randomUUID()}`;
           await createAggregatesTable(client, tableName);
           const lakeDir = join(root, `lake-${randomUUID()}`);
@@ -161,10 +163,10 @@ describe("backfill (DynamoDB Local, DuckDB lake, a directory in the S3 layout)",
                   countCalls++;
                   if (options.crashAt !== undefined && countCalls === options.crashAt) {
                     // A crash in the middle of an application: part of its items counted, the process gone.
-                    await countBackfillDeltas(client, tableName, token, deltas.slice(0, Math.ceil(deltas.length / 2)), { now: clock });
+                    await countBackfillDeltas(client, tableName, token, deltas.slice(0, Math.ceil(deltas.length / 2)), { now: clock, createWithPuts });
                     throw new Error("crash");
                   }
-                  return countBackfillDeltas(client, tableName, token, deltas, { now: clock });
+                  return countBackfillDeltas(client, tableName, token, deltas, { now: clock, createWithPuts });
                 },
                 quarantine: new MemoryDeadLetterQueue(),
                 onProgress: (progress) => {
@@ -225,7 +227,7 @@ describe("backfill (DynamoDB Local, DuckDB lake, a directory in the S3 layout)",
           }
         },
       ),
-      { numRuns: 4, seed: 17 },
+      { numRuns: 6, seed: 17 },
     );
     // The runs did go through what they are about.
     expect(crashes).toBeGreaterThan(0);

@@ -36,6 +36,7 @@ import {
   addTally,
   BACKFILL_LEASE_MS,
   type BackfillApplication,
+  type BackfillApplicationKind,
   type BackfillState,
   type BackfillStore,
   type BackfillTally,
@@ -165,10 +166,16 @@ function applicationToken(sourceId: string, id: string): string {
 }
 
 /** The settled records of a month's hours, read and in the lake, not counted in the aggregates yet. */
-interface PendingMonth {
-  month: string;
+interface Pending {
+  /** The day (`YYYY-MM-DD`) or month (`YYYY-MM`) of its hours. */
+  period: string;
   hours: HourCheckpoint[];
   deltas: Map<string, AggregateDelta>;
+}
+
+/** Whether an application of `kind` counts this delta's item: day x model items in day applications, the others in month applications. */
+function countedBy(kind: BackfillApplicationKind, delta: AggregateDelta): boolean {
+  return kind === "all" || (kind === "day") === (delta.attributes.kind === "day-model");
 }
 
 function mergeDeltas(into: Map<string, AggregateDelta>, deltas: readonly AggregateDelta[]): void {
@@ -224,7 +231,9 @@ class BackfillRun {
   private readonly livePut = new Map<string, bigint | null>();
   /** The lake's request ids of the day partitions in use, with the file holding each. */
   private readonly lakeDays = new Map<string, Map<string, string>>();
-  private pending: PendingMonth | undefined;
+  /** The day x model deltas of the day being read, and the month and breakdown deltas of the month. */
+  private pendingDay: Pending | undefined;
+  private pendingMonth: Pending | undefined;
   private inFlight: Promise<void> | undefined;
 
   constructor(
@@ -280,7 +289,8 @@ class BackfillRun {
         }
         await this.readHour(hour);
       }
-      await this.flushMonth();
+      await this.flush("day");
+      await this.flush("month");
     } catch (error) {
       // Let the application in flight end (it is resumable either way) before the error goes up.
       await this.inFlight?.catch(() => undefined);
@@ -310,37 +320,51 @@ class BackfillRun {
   }
 
   /** A new application of `hours`, written before it touches the aggregates. */
-  private async begin(suffix: string, hours: readonly HourCheckpoint[]): Promise<Omit<BackfillApplication, "status">> {
-    const id = `${String(++this.applicationCount).padStart(6, "0")}-${suffix}`;
-    const application = { id, token: applicationToken(this.options.store.sourceId, id), hours: hours.map((checkpoint) => checkpoint.key) };
+  private async begin(kind: BackfillApplicationKind, suffix: string, hours: readonly HourCheckpoint[]): Promise<Omit<BackfillApplication, "status">> {
+    const id = `${String(++this.applicationCount).padStart(6, "0")}-${kind}-${suffix}`;
+    const application = { id, kind, token: applicationToken(this.options.store.sourceId, id), hours: hours.map((checkpoint) => checkpoint.key) };
     await this.options.store.beginApplication(application);
     return application;
   }
 
-  /** What an earlier run left: applications begun, and hours staged without one. Their rows are read back from their lake files. */
+  /**
+   * What an earlier run left: applications begun, and staged hours a day or month application has
+   * not covered yet. Their rows are read back from their lake files.
+   */
   private async finishEarlierRun(state: BackfillState): Promise<void> {
     const { lake, store } = this.options;
-    const filesOf = (checkpoints: readonly HourCheckpoint[]) =>
-      checkpoints
-        .filter((checkpoint) => checkpoint.settledRows > 0)
-        .map((checkpoint) => ({ fileName: hourFileOfKey(store.sourceId, checkpoint.key), days: checkpoint.days }));
-    const covered = new Set<string>();
+    const rowsOf = (checkpoints: readonly HourCheckpoint[]) =>
+      lake.rowsOfFiles(
+        checkpoints
+          .filter((checkpoint) => checkpoint.settledRows > 0)
+          .map((checkpoint) => ({ fileName: hourFileOfKey(store.sourceId, checkpoint.key), days: checkpoint.days })),
+      );
+    const deltasOf = async (kind: BackfillApplicationKind, checkpoints: readonly HourCheckpoint[]) =>
+      preAggregate(rowsAsInvocations(await rowsOf(checkpoints)), this.aggregation).filter((delta) => countedBy(kind, delta));
+    const covered = { day: new Set<string>(), month: new Set<string>() };
     for (const application of state.applications) {
-      if (application.status === "applied") continue;
-      const checkpoints = application.hours.map((key) => state.hours.get(key)).filter((entry): entry is HourCheckpoint => entry !== undefined);
-      for (const key of application.hours) covered.add(key);
-      const rows = await lake.rowsOfFiles(filesOf(checkpoints));
-      await this.apply(application, checkpoints, preAggregate(rowsAsInvocations(rows), this.aggregation));
-      this.result.applicationsResumed++;
-      for (const checkpoint of checkpoints) checkpoint.status = "done";
+      for (const key of application.hours) {
+        if (application.kind !== "month") covered.day.add(key);
+        if (application.kind !== "day") covered.month.add(key);
+      }
     }
-    const leftStaged = [...state.hours.values()].filter((checkpoint) => checkpoint.status === "staged" && !covered.has(checkpoint.key));
-    if (leftStaged.length === 0) return;
-    const rows = await lake.rowsOfFiles(filesOf(leftStaged));
-    const application = await this.begin("resumed", leftStaged);
-    await this.apply(application, leftStaged, preAggregate(rowsAsInvocations(rows), this.aggregation));
-    this.result.applicationsResumed++;
-    for (const checkpoint of leftStaged) checkpoint.status = "done";
+    // Day applications before month ones: a month application marks its hours done.
+    const applying = state.applications.filter((application) => application.status === "applying");
+    const unfinished = [...applying.filter((application) => application.kind === "day"), ...applying.filter((application) => application.kind !== "day")];
+    for (const application of unfinished) {
+      const checkpoints = application.hours.map((key) => state.hours.get(key)).filter((entry): entry is HourCheckpoint => entry !== undefined);
+      await this.apply(application, checkpoints, await deltasOf(application.kind, checkpoints));
+      this.result.applicationsResumed++;
+      if (application.kind !== "day") for (const checkpoint of checkpoints) checkpoint.status = "done";
+    }
+    for (const kind of ["day", "month"] as const) {
+      const left = [...state.hours.values()].filter((checkpoint) => checkpoint.status === "staged" && !covered[kind].has(checkpoint.key));
+      if (left.length === 0) continue;
+      const application = await this.begin(kind, "resumed", left);
+      await this.apply(application, left, await deltasOf(kind, left));
+      this.result.applicationsResumed++;
+      if (kind === "month") for (const checkpoint of left) checkpoint.status = "done";
+    }
   }
 
   /**
@@ -352,7 +376,8 @@ class BackfillRun {
     const { source, store, lake, clock } = this.options;
     const day = hour.hour.slice(0, 10);
     const month = hour.hour.slice(0, 7);
-    if (this.pending && this.pending.month !== month) await this.flushMonth();
+    if (this.pendingDay && this.pendingDay.period !== day) await this.flush("day");
+    if (this.pendingMonth && this.pendingMonth.period !== month) await this.flush("month");
     if (day !== this.currentDay) {
       // The lake's ids of days before the previous one are not looked up again (a late record is hours late, not days).
       for (const cached of this.lakeDays.keys()) if (this.currentDay !== undefined && cached < this.currentDay) this.lakeDays.delete(cached);
@@ -405,9 +430,19 @@ class BackfillRun {
       this.leaseRenewed = clock();
     }
     this.result.countedSettled += settledRows.length;
-    this.pending ??= { month, hours: [], deltas: new Map() };
-    this.pending.hours.push(checkpoint);
-    mergeDeltas(this.pending.deltas, preAggregate(rowsAsInvocations(settledRows), this.aggregation));
+    this.pendingDay ??= { period: day, hours: [], deltas: new Map() };
+    this.pendingMonth ??= { period: month, hours: [], deltas: new Map() };
+    this.pendingDay.hours.push(checkpoint);
+    this.pendingMonth.hours.push(checkpoint);
+    const deltas = preAggregate(rowsAsInvocations(settledRows), this.aggregation);
+    mergeDeltas(
+      this.pendingDay.deltas,
+      deltas.filter((delta) => countedBy("day", delta)),
+    );
+    mergeDeltas(
+      this.pendingMonth.deltas,
+      deltas.filter((delta) => countedBy("month", delta)),
+    );
     addTally(this.result.tally, tally);
     this.result.hoursRead++;
     this.progress.hoursDone++;
@@ -497,17 +532,20 @@ class BackfillRun {
   }
 
   /**
-   * Starts the pending month's application, after the one in flight has ended (applications go one
-   * after another: a late record can put two of them on the same items). It runs while the next
-   * month is read: DynamoDB writes while this process decodes and prices.
+   * Starts the application of the day's day x model items (final once the day is read: a late
+   * record of that day, in a later hour, is counted by the next day's application, under its own
+   * token) or of the month's month and breakdown items, after the one in flight has ended. It runs
+   * while the next hours are read: DynamoDB writes while this process decodes and prices, and
+   * every item is written once per application.
    */
-  private async flushMonth(): Promise<void> {
-    if (!this.pending) return;
-    const month = this.pending;
-    this.pending = undefined;
+  private async flush(kind: "day" | "month"): Promise<void> {
+    const pending = kind === "day" ? this.pendingDay : this.pendingMonth;
+    if (!pending) return;
+    if (kind === "day") this.pendingDay = undefined;
+    else this.pendingMonth = undefined;
     await this.inFlight;
-    const application = await this.begin(month.month, month.hours);
-    const running = this.apply(application, month.hours, [...month.deltas.values()]);
+    const application = await this.begin(kind, pending.period, pending.hours);
+    const running = this.apply(application, pending.hours, [...pending.deltas.values()]);
     // Awaited before the next application or at the end; a failure is thrown there.
     running.catch(() => undefined);
     this.inFlight = running;

@@ -93,9 +93,17 @@ export interface BackfillApplication {
   id: string;
   /** Added to each item's `backfills` set: what makes a second application a no-op. */
   token: string;
+  /**
+   * Which items of its hours it counts: the day x model items (`day`), the month and breakdown
+   * items (`month`), or all of them (`all`).
+   */
+  kind: BackfillApplicationKind;
   hours: string[];
   status: "applying" | "applied";
 }
+
+/** What an application counts of its hours' rows. */
+export type BackfillApplicationKind = "day" | "month" | "all";
 
 /** A source's backfill state as read at the start of a run. */
 export interface BackfillState {
@@ -193,6 +201,7 @@ export class BackfillStore {
           state.applications.push({
             id: sk.slice(2),
             token: item.token?.S ?? "",
+            kind: item.counts?.S === "day" || item.counts?.S === "month" ? item.counts.S : "all",
             hours: (item.hours?.L ?? []).map((value) => value.S ?? ""),
             status: item.status?.S === "applied" ? "applied" : "applying",
           });
@@ -293,13 +302,19 @@ export class BackfillStore {
     await this.put(`A#${application.id}`, {
       status: { S: "applying" },
       token: { S: application.token },
+      // Not `kind`: that attribute says what an item of the table is (scans filter on it).
+      counts: { S: application.kind },
       hours: { L: application.hours.map((hour) => ({ S: hour })) },
     });
   }
 
-  /** The application counted everything: its hours are done. */
+  /**
+   * The application counted everything. Its hours are done when it counted all of their items (a
+   * `month` or `all` application: a day application comes before its hours' month application).
+   */
   async finishApplication(application: Omit<BackfillApplication, "status">, checkpoints: readonly HourCheckpoint[]): Promise<void> {
-    const requests: WriteRequest[] = checkpoints.map((checkpoint) => ({
+    const done = application.kind === "day" ? [] : checkpoints;
+    const requests: WriteRequest[] = done.map((checkpoint) => ({
       PutRequest: {
         Item: {
           [PK]: { S: this.pk },
@@ -316,6 +331,8 @@ export class BackfillStore {
     await this.put(`A#${application.id}`, {
       status: { S: "applied" },
       token: { S: application.token },
+      // Not `kind`: that attribute says what an item of the table is (scans filter on it).
+      counts: { S: application.kind },
       hours: { L: application.hours.map((hour) => ({ S: hour })) },
     });
   }
