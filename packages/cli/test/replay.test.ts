@@ -47,8 +47,8 @@ import {
   replayStage,
 } from "../src/commands/replay";
 import { CommandFailure, UsageError } from "../src/errors";
-import { MAIN_HELP, run } from "../src/main";
-import { onlyTheOpsProfile, PROFILE, signingOf } from "./helpers/stage-cli";
+import { MAIN_HELP } from "../src/main";
+import { onlyTheOpsProfile, PROFILE, runStageCli, signingOf } from "./helpers/stage-cli";
 
 const logsMock = mockClient(CloudWatchLogsClient);
 const cfnMock = mockClient(CloudFormationClient);
@@ -511,24 +511,8 @@ describe("replay --stage", () => {
 
 describe("bedrock-spend replay (usage)", () => {
   /** Runs the command in this process, as main does, capturing what it writes; none of these reaches AWS. */
-  async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = "";
-    let stderr = "";
-    const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-      stdout += String(chunk);
-      return true;
-    });
-    const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-      stderr += String(chunk);
-      return true;
-    });
-    try {
-      return { code: await run(["replay", ...args]), stdout, stderr };
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
-  }
+  const replay = (args: string[]) => runStageCli(["replay", ...args]);
+
   afterEach(() => {
     vi.unstubAllEnvs();
   });
