@@ -137,6 +137,11 @@ export interface LocalPipelineOptions {
   clock: Clock;
   json: boolean;
   progress: Progress;
+  /**
+   * Whether the stack started here stops and exits on Ctrl-C (default true); false when the
+   * command stops itself at a point of its choosing and then closes the sink.
+   */
+  stopOnSignal?: boolean;
 }
 
 /**
@@ -177,6 +182,7 @@ export async function openLocalPipeline(options: LocalPipelineOptions): Promise<
       pricing,
       chaos,
       chaosSeed: Date.now() % 1_000_000,
+      handleSignals: options.stopOnSignal ?? true,
       clock,
       onLog: (log) => progress.line(`bedrock-spend: ${log.level === "info" ? "" : `${log.level}: `}${log.message}`),
       onAlert: (alert) =>

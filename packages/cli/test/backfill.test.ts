@@ -5,15 +5,19 @@
  * hours, a second run that continues, a third that reads nothing; spend and the lake agree with
  * the ground truth over distinct request ids.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
+import { QueryCommand } from "@aws-sdk/client-dynamodb";
 import { decodeText, defaultCatalog, formatUsd, Pricer, priceItems, recordCostPico, type UsageRecord, utcMonthOf } from "@bedrock-spend/core";
-import { type S3Loopback, startS3Loopback } from "@bedrock-spend/emulators";
+import { localDynamoDbClient, type S3Loopback, startS3Loopback } from "@bedrock-spend/emulators";
+import { LOCAL_TABLE_NAME } from "@bedrock-spend/local-mode";
 import { generateTraffic, itemLine, s3LogObjects, type TrafficItem } from "@bedrock-spend/traffic";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "./helpers/run-cli";
+import { sourceIdOf } from "../src/commands/backfill";
+import { runCli, startCli } from "./helpers/run-cli";
 
 const NOW = "2026-12-02T09:00:00Z";
 const cli = (args: string[], env: Record<string, string>) => runCli(args, NOW, env);
@@ -119,6 +123,68 @@ describe("bedrock-spend backfill against an S3-compatible server", () => {
     const third = await cli(["backfill", source, "--data-dir", dataDir, "--json"], env);
     expect(third.code, third.stderr).toBe(0);
     expect(JSON.parse(third.stdout)).toMatchObject({ hoursRead: 0, read: 0, counted: 0, itemsUpdated: 0 });
+  }, 240_000);
+
+  it("stops after the current hour on Ctrl-C, with that hour checkpointed, and the next run finishes the rest", async () => {
+    // 3,000 records over 300 hours of a settled month, in a local copy of the layout.
+    const tree = join(root, "ctrl-c-logs");
+    const history = [
+      ...generateTraffic({
+        seed: 41,
+        count: 3000,
+        tenants: 30,
+        start: "2026-08-01T00:00:00Z",
+        ratePerSecond: 3000 / (300 * 3600),
+        bodyBytes: 100,
+        malformedFraction: 0,
+      }),
+    ];
+    for (const object of s3LogObjects(history, { linesPerObject: 20 })) {
+      await mkdir(dirname(join(tree, object.key)), { recursive: true });
+      await writeFile(join(tree, object.key), object.body);
+    }
+    const dataDir = join(root, "ctrl-c");
+    const started = startCli(["backfill", tree, "--data-dir", dataDir, "--json"], NOW, env);
+    // Ctrl-C once the run has checkpointed a few hours (read from its own DynamoDB Local, which the lock names).
+    const pk = `P#BACKFILL#${sourceIdOf(resolve(tree))}`;
+    let staged = 0;
+    for (let attempt = 0; attempt < 1200 && staged < 3; attempt++) {
+      await sleep(50);
+      const lock = await readFile(join(dataDir, ".lock"), "utf8").catch(() => "");
+      const endpoint = lock ? (JSON.parse(lock) as { endpoints?: { dynamodb?: string } }).endpoints?.dynamodb : undefined;
+      if (!endpoint) continue;
+      const client = localDynamoDbClient(endpoint);
+      try {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: LOCAL_TABLE_NAME,
+            KeyConditionExpression: "pk = :pk AND begins_with(sk, :h)",
+            ExpressionAttributeValues: { ":pk": { S: pk }, ":h": { S: "H#" } },
+          }),
+        );
+        staged = page.Count ?? 0;
+      } catch {
+        // The table is not there yet.
+      } finally {
+        client.destroy();
+      }
+    }
+    expect(staged).toBeGreaterThanOrEqual(3);
+    started.child.kill("SIGINT");
+    const stopped = await started.done;
+    expect(stopped.code, stopped.stderr).toBe(1);
+    expect(stopped.stderr).toContain("stopping after the current hour");
+    const one = JSON.parse(stopped.stdout);
+    expect(one.interrupted).toBe(true);
+    expect(one.hoursRead).toBeGreaterThanOrEqual(3);
+    expect(one.hoursRead).toBeLessThan(one.hours);
+
+    const rest = await cli(["backfill", tree, "--data-dir", dataDir, "--json"], env);
+    expect(rest.code, rest.stderr).toBe(0);
+    const two = JSON.parse(rest.stdout);
+    expect(two.hoursResumed).toBe(one.hoursRead);
+    expect(one.counted + two.counted).toBe(history.filter((item) => item.kind === "record").length);
+    expect(one.read + two.read).toBe(history.length);
   }, 240_000);
 
   it("says what is wrong with a source or an option, before anything starts", async () => {

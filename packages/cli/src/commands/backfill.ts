@@ -275,7 +275,10 @@ export async function backfillCommand(argv: string[]): Promise<number> {
   const backfill = async (run: (signal: AbortSignal) => Promise<BackfillResult>, where: string, quarantine: string): Promise<number> => {
     const controller = new AbortController();
     const interrupt = () => {
-      if (controller.signal.aborted) return;
+      if (controller.signal.aborted) {
+        progress.line("bedrock-spend: still finishing the current hour (its records are being checkpointed)");
+        return;
+      }
       progress.line("bedrock-spend: stopping after the current hour (what is read is checkpointed first)");
       controller.abort();
     };
@@ -356,6 +359,8 @@ export async function backfillCommand(argv: string[]): Promise<number> {
       clock,
       json: values.json === true,
       progress,
+      // Ctrl-C stops the backfill after the current hour; then the stack is stopped.
+      stopOnSignal: false,
     });
     const lake = await LocalBackfillLake.open(dataDirLayout(dataDir).lake);
     const packStats: PackStats = { items: 0, events: 0, payloads: 0, controlMessages: 0 };

@@ -2,7 +2,7 @@
  * The CLI as users run it, for the tests that spawn it: `node tsx packages/cli/src/main.ts <args>`
  * from the repository root, on a pinned clock (BEDROCK_SPEND_NOW), to completion.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -18,23 +18,36 @@ export interface CliResult {
   stderr: string;
 }
 
+/** A CLI process started by `startCli`: the child (to signal it), what it wrote so far, and its end. */
+export interface StartedCli {
+  child: ChildProcess;
+  /** What it has written so far, growing until it ends. */
+  output: { stdout: string; stderr: string };
+  done: Promise<CliResult>;
+}
+
+/** Starts the CLI, its clock at `now`, with `env` added to the environment. */
+export function startCli(args: string[], now: string, env: Record<string, string> = {}): StartedCli {
+  const child = spawn(process.execPath, [TSX, MAIN, ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, BEDROCK_SPEND_NOW: now, ...env },
+  });
+  const output = { stdout: "", stderr: "" };
+  child.stdout?.on("data", (chunk) => {
+    output.stdout += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output.stderr += chunk;
+  });
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, ...output }));
+  });
+  return { child, output, done };
+}
+
 /** Runs the CLI to completion (asynchronously, so that independent commands can run side by side), its clock at `now`, with `env` added to the environment. */
 export function runCli(args: string[], now: string, env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX, MAIN, ...args], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, BEDROCK_SPEND_NOW: now, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return startCli(args, now, env).done;
 }
