@@ -18,7 +18,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/clie
 import { AthenaQueries } from "@bedrock-spend/adapters";
 import type { DecodedItem, UsageRecord } from "@bedrock-spend/core";
 import { DuckDbLakeWriter, LocalAthena, sqlString, usageRecordOfRow } from "@bedrock-spend/local-lake";
-import type { BackfillLake, BackfillLiveSink } from "@bedrock-spend/pipeline";
+import { addLakeHolder, type BackfillLake, type BackfillLiveSink, lakeFileBaseName } from "@bedrock-spend/pipeline";
 import { MAX_PAYLOAD_JSON_BYTES, type PackedRecord, RecordPutter, SubscriptionPacker } from "./commands/replay";
 import { awsCallFailure, type DeploymentTarget, stageStackName, stageStackOutputs } from "./deployment";
 import { CommandFailure } from "./errors";
@@ -64,14 +64,6 @@ export async function stageBackfillResources(target: DeploymentTarget, cloudForm
   };
 }
 
-/** Base name of a lake object key (`.../<name>_0.parquet` -> `<name>`; a Firehose object's name without its extension). */
-function baseName(key: string): string {
-  return key
-    .slice(key.lastIndexOf("/") + 1)
-    .replace(/\.parquet$/, "")
-    .replace(/_\d+$/, "");
-}
-
 /** The lake bucket key of an hour's file in a day partition. */
 export function lakeObjectKey(day: string, fileName: string): string {
   const [year, month, dayOfMonth] = day.split("-") as [string, string, string];
@@ -112,8 +104,7 @@ export class StageBackfillLake implements BackfillLake {
     for (const row of rows) {
       const id = row.request_id;
       if (id === null || id === undefined) continue;
-      const file = baseName(row.path ?? "");
-      ids.set(id, ids.has(id) && ids.get(id) !== file ? "*" : file);
+      addLakeHolder(ids, id, lakeFileBaseName(row.path ?? ""));
     }
     return ids;
   }

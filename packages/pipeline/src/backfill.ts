@@ -150,6 +150,20 @@ export function hourFileName(sourceId: string, hour: LogHour): string {
   return `backfill-${sourceId}-${hour.account}-${hour.region}-${hour.hour.replace(/[-T]/g, "")}`;
 }
 
+/** The base name a lake file or object key is known by (`.../<name>_0.parquet` -> `<name>`; a Firehose object's name without its extension). */
+export function lakeFileBaseName(pathOrKey: string): string {
+  return pathOrKey
+    .slice(pathOrKey.lastIndexOf("/") + 1)
+    .replace(/\.parquet$/, "")
+    .replace(/_\d+$/, "");
+}
+
+/** Records that `file` holds `requestId` in a day's ids (`*` once a second file holds it too). */
+export function addLakeHolder(ids: Map<string, string>, requestId: string, file: string): void {
+  const holder = ids.get(requestId);
+  ids.set(requestId, holder === undefined || holder === file ? file : "*");
+}
+
 /** Whether an invocation of `month` goes through the lake path: its month is settled (no live copy can arrive). */
 export function isBackfillSettled(month: string, now: number): boolean {
   return isSettledMonth(month, now);
@@ -420,7 +434,7 @@ class BackfillRun {
     await lake.writeHour(settledRows, fileName);
     for (const record of settledRows) {
       const ids = this.lakeDays.get(partitionOf(record));
-      if (ids) ids.set(record.request_id, ids.has(record.request_id) ? "*" : fileName);
+      if (ids) addLakeHolder(ids, record.request_id, fileName);
     }
     const days = [...new Set(settledRows.map(partitionOf))].sort();
     const checkpoint: HourCheckpoint = { key: hour.key, status: "staged", tally, settledRows: settledRows.length, days };
@@ -460,7 +474,7 @@ class BackfillRun {
       for (const outcome of priced.invalid) options.onInvalid?.(outcome);
     }
     const live = new Map<string, bigint | null>();
-    const settled: { record: UsageRecord; costPico: bigint | null }[] = [];
+    const settled: { record: UsageRecord; costPico: bigint | null; month: string }[] = [];
     for (const { usage } of priced.usage) {
       const requestId = usage.record.request_id;
       const month = utcMonthOf(Date.parse(usage.record.event_time));
@@ -470,7 +484,7 @@ class BackfillRun {
         continue;
       }
       this.seen.add(requestId);
-      if (isBackfillSettled(month, now)) settled.push(usage);
+      if (isBackfillSettled(month, now)) settled.push({ record: usage.record, costPico: usage.costPico, month });
       else live.set(requestId, usage.costPico);
     }
     if (live.size > 0) await this.putLive(chunk, live, tally);
@@ -501,14 +515,12 @@ class BackfillRun {
 
   /** Settled months: what the lake (or a marker still kept) does not hold becomes a row of the hour's file. */
   private async stageSettled(
-    settled: readonly { record: UsageRecord; costPico: bigint | null }[],
+    settled: readonly { record: UsageRecord; costPico: bigint | null; month: string }[],
     tally: BackfillTally,
     fileName: string,
     settledRows: UsageRecord[],
   ): Promise<void> {
-    const recent = settled
-      .filter((usage) => markersMayRemain(utcMonthOf(Date.parse(usage.record.event_time)), this.now))
-      .map((usage) => usage.record.request_id);
+    const recent = settled.filter((usage) => markersMayRemain(usage.month, this.now)).map((usage) => usage.record.request_id);
     const marked = recent.length > 0 ? await this.options.markers(recent) : new Set<string>();
     for (const usage of settled) {
       const record = usage.record;
