@@ -5,7 +5,7 @@
  * each other and with the ground truth, to the token and the pico-dollar.
  */
 import { randomUUID } from "node:crypto";
-import { CreateStreamCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
+import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { MemoryAlertPublisher, MemoryDeadLetterQueue, MemoryRawFailureStore, type QuarantinedRecord } from "@bedrock-spend/adapters";
 import { defaultCatalog, fixedClock, Pricer, parseInvocationLog, parseUsd, type UsageRecord } from "@bedrock-spend/core";
 import {
@@ -25,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DynamoDbStreamEventSourceMapping, KinesisEventSourceMapping } from "../src/event-source-mappings";
 import { LocalFirehose } from "../src/firehose";
 import { KinesisConsumer } from "../src/kinesis-consumer";
+import { ensureStream } from "../src/kinesis-put";
 
 let kinesalite: Kinesalite;
 beforeAll(async () => {
@@ -39,7 +40,8 @@ describe("Local pipeline with the real handlers", () => {
     // Prepare: a stream with traffic, a table, the three mappings
     const kinesis = localKinesisClient(kinesalite.endpoint);
     const streamName = `invocations-${randomUUID()}`;
-    await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 2 }));
+    // Created and ACTIVE (kinesalite activates a stream asynchronously: a put before that is refused).
+    await ensureStream(kinesis, streamName, 2);
     const items = [...generateTraffic({ seed: 11, count: 400, tenants: 8, malformedFraction: 0.02, start: "2026-11-27T10:00:00Z", ratePerSecond: 5 })];
     const payloads = [...toSubscriptionPayloads(items, { eventsPerPayload: 20 })];
     await kinesis.send(

@@ -13,7 +13,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { type DynamoDBClient, ScanCommand, type ScanCommandOutput } from "@aws-sdk/client-dynamodb";
-import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  PutRecordsCommand,
+} from "@aws-sdk/client-kinesis";
 import { MemoryDeadLetterQueue, type QuarantinedRecord, readShardRange } from "@bedrock-spend/adapters";
 import { defaultCatalog, Pricer, parseInvocationLog, StaticProfileMap } from "@bedrock-spend/core";
 import { type Kinesalite, localDynamoDbClient, localKinesisClient, startKinesalite } from "@bedrock-spend/emulators";
@@ -82,6 +89,8 @@ async function throughKinesis(data: Uint8Array[]): Promise<{ records: StreamReco
   const client = localKinesisClient(kinesalite.endpoint);
   const streamName = `events-${randomUUID()}`;
   await client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
+  // kinesalite makes a stream ACTIVE asynchronously: a put before that is refused (ResourceNotFound).
+  while ((await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }))).StreamDescriptionSummary?.StreamStatus !== "ACTIVE");
   for (let offset = 0; offset < data.length; offset += 100) {
     const result = await client.send(
       new PutRecordsCommand({
