@@ -28,6 +28,19 @@ export const DEFAULT_ALIASES: AliasMap = {
   applicationId: ["applicationId", "application", "appId", "app"],
 };
 
+/**
+ * Default tag keys of an application inference profile per dimension, in priority order: the
+ * spellings of cost-allocation tags that teams use (compared like metadata keys, ignoring case
+ * and separators, so `cost-center` also matches `CostCenter`).
+ */
+export const DEFAULT_TAG_KEYS: AliasMap = {
+  tenantId: ["tenantId", "tenant", "customerId", "customer"],
+  tenantGroup: ["tenantGroup", "tenantTier", "tier", "plan", "segment"],
+  departmentId: ["departmentId", "department", "costCenter", "dept", "team"],
+  userId: ["userId", "user", "owner"],
+  applicationId: ["applicationId", "application", "appId", "app", "project"],
+};
+
 /** Normalizes a metadata key for alias comparison. */
 export function normalizeKey(key: string): string {
   return key.toLowerCase().replace(/[\s_\-.:]/g, "");
@@ -109,21 +122,44 @@ export class Attributor {
  * Builds an alias map from a user's overrides (e.g. `{"tenantId": ["acct"]}` from a JSON file):
  * listed dimensions replace the defaults, the others keep them.
  */
-export function aliasMapFrom(overrides: unknown, origin = "aliases"): AliasMap {
+export function aliasMapFrom(overrides: unknown, origin = "aliases", defaults: AliasMap = DEFAULT_ALIASES): AliasMap {
   if (typeof overrides !== "object" || overrides === null || Array.isArray(overrides)) {
-    throw new ConfigurationError(origin, "must be a JSON object mapping dimensions to arrays of metadata keys");
+    throw new ConfigurationError(origin, "must be a JSON object mapping dimensions to arrays of keys");
   }
   const result: Record<AttributionDimension, readonly string[]> = {
-    ...DEFAULT_ALIASES,
+    ...defaults,
   };
   for (const [dimension, keys] of Object.entries(overrides)) {
     if (!(ATTRIBUTION_DIMENSIONS as readonly string[]).includes(dimension)) {
       throw new ConfigurationError(origin, `unknown dimension "${dimension}"; expected one of ${ATTRIBUTION_DIMENSIONS.join(", ")}`);
     }
     if (!Array.isArray(keys) || keys.length === 0 || !keys.every((key) => typeof key === "string" && key.length > 0)) {
-      throw new ConfigurationError(origin, `${dimension} must be a non-empty array of metadata key names`);
+      throw new ConfigurationError(origin, `${dimension} must be a non-empty array of key names`);
     }
     result[dimension as AttributionDimension] = keys as string[];
   }
   return result;
+}
+
+/**
+ * Builds the tag-key map of application inference profiles from a user's overrides
+ * (`{"tenantId": ["tenant", "customer"], "departmentId": ["cost-center"]}`): listed dimensions
+ * replace `DEFAULT_TAG_KEYS`, the others keep them.
+ */
+export function tagKeyMapFrom(overrides: unknown, origin = "profile tag keys"): AliasMap {
+  return aliasMapFrom(overrides, origin, DEFAULT_TAG_KEYS);
+}
+
+/**
+ * Attribution from request metadata, completed from the profile's tags: each dimension the
+ * metadata does not name (a tenant of `unattributed`) takes the tag's value. Metadata wins.
+ */
+export function completeFromTags(fromMetadata: Attribution, fromTags: Attribution): Attribution {
+  return {
+    tenantId: fromMetadata.tenantId === UNATTRIBUTED ? fromTags.tenantId : fromMetadata.tenantId,
+    tenantGroup: fromMetadata.tenantGroup ?? fromTags.tenantGroup,
+    departmentId: fromMetadata.departmentId ?? fromTags.departmentId,
+    userId: fromMetadata.userId ?? fromTags.userId,
+    applicationId: fromMetadata.applicationId ?? fromTags.applicationId,
+  };
 }

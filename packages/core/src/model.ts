@@ -33,6 +33,10 @@ export interface ApplicationProfileTarget {
 /** Synchronous lookup of application inference profiles (backed by a map file or a warmed cache). */
 export interface ApplicationProfileLookup {
   get(arn: string): ApplicationProfileTarget | undefined;
+  /** Why `arn` does not resolve (a failed or negative fetch), when the lookup knows. */
+  reasonFor?(arn: string): string | undefined;
+  /** Fetches what the synchronous `get` will be asked for (a batch's model ids); returns the ARNs that failed. */
+  warm?(modelIds: Iterable<string>): Promise<string[]>;
 }
 
 /** Result of resolving a logged model id. */
@@ -96,7 +100,9 @@ export function resolveModel(modelId: string, lookup?: ApplicationProfileLookup)
           ok: false,
           model: null,
           profile: "application",
-          reason: `application inference profile ${modelId} is not resolved: add it to the profile map (--profiles) or allow bedrock:GetInferenceProfile`,
+          reason:
+            lookup?.reasonFor?.(modelId) ??
+            `application inference profile ${modelId} is not resolved: add it to the profile map (--profiles) or allow bedrock:GetInferenceProfile`,
         };
       }
       return {
@@ -185,55 +191,135 @@ export class StaticProfileMap implements ApplicationProfileLookup {
 
 /** Asynchronous source of application profiles, e.g. an adapter over `bedrock:GetInferenceProfile`. */
 export interface ApplicationProfileSource {
-  /** Returns the target, or undefined when the profile does not exist. May throw on transient errors. */
+  /** Returns the target, or undefined when the profile does not exist. Throws on transient or permission errors; the message says why. */
   fetch(arn: string): Promise<ApplicationProfileTarget | undefined>;
 }
 
+/** Options of a `CachingProfileResolver`. */
+export interface CachingProfileResolverOptions {
+  /** How long a resolved profile is served before it is fetched again (default 1 hour). */
+  ttlMillis?: number;
+  /** How long "this profile does not exist" is served (default 5 minutes: a profile created after the first call is seen soon). */
+  negativeTtlMillis?: number;
+  /** Profiles kept at most; the least recently used go first (default 10,000). */
+  maxEntries?: number;
+  /** Fetched at most this many at once while warming (default 8: the control plane's rate is per account). */
+  concurrency?: number;
+  /** Overrides that are never fetched (the static map file). */
+  fallback?: ApplicationProfileLookup;
+  now?: () => number;
+}
+
+interface CacheEntry {
+  target: ApplicationProfileTarget | undefined;
+  expires: number;
+}
+
+const APPLICATION_PROFILE_MARKER = ":application-inference-profile/";
+
 /**
- * Caches an `ApplicationProfileSource` so that each profile is fetched once per `ttlMillis`, and
- * serves the synchronous lookup the pricer needs. Call `warm` with a batch's ARNs before pricing.
- * A failed fetch is not cached as "missing": the records stay unpriced and the next batch retries.
+ * Caches an `ApplicationProfileSource` so that each profile is fetched once per TTL, and serves the
+ * synchronous lookup the pricer needs. Call `warm` with a batch's model ids before pricing it (the
+ * pipeline does, through `Pricer.prepare`); one resolver is shared by whatever prices in a process.
+ *
+ * A failed fetch is not cached: the next batch retries. Until then a profile known before (its
+ * entry expired) is served as it was, so that a throttled or unreachable control plane does not
+ * turn known profiles unpriced; a profile never resolved stays unpriced with the failure as reason.
  */
 export class CachingProfileResolver implements ApplicationProfileLookup {
-  private readonly cache = new Map<string, { target: ApplicationProfileTarget | undefined; expires: number }>();
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly failures = new Map<string, string>();
+  private readonly ttl: number;
+  private readonly negativeTtl: number;
+  private readonly maxEntries: number;
+  private readonly concurrency: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly source: ApplicationProfileSource,
-    private readonly options: {
-      ttlMillis?: number;
-      fallback?: ApplicationProfileLookup;
-      now?: () => number;
-    } = {},
-  ) {}
+    private readonly options: CachingProfileResolverOptions = {},
+  ) {
+    this.ttl = positive(options.ttlMillis, 3_600_000, "ttlMillis");
+    this.negativeTtl = positive(options.negativeTtlMillis, 300_000, "negativeTtlMillis");
+    this.maxEntries = positive(options.maxEntries, 10_000, "maxEntries");
+    this.concurrency = positive(options.concurrency, 8, "concurrency");
+    this.now = options.now ?? Date.now;
+  }
 
-  /** Fetches every ARN not cached (or expired), concurrently. Returns the ARNs whose fetch failed. */
+  /** Profiles cached (resolved or known missing). */
+  get size(): number {
+    return this.cache.size;
+  }
+
+  /**
+   * Fetches every application-profile ARN among `modelIds` that is not cached or has expired, at
+   * most `concurrency` at a time. Returns the ARNs whose fetch failed (their reason is `reasonFor`).
+   */
   async warm(modelIds: Iterable<string>): Promise<string[]> {
-    const now = (this.options.now ?? Date.now)();
-    const ttl = this.options.ttlMillis ?? 3_600_000;
+    const now = this.now();
     const wanted = new Set<string>();
     for (const id of modelIds) {
-      if (!id.includes(":application-inference-profile/")) continue;
+      if (!id.includes(APPLICATION_PROFILE_MARKER) || wanted.has(id)) continue;
       if (this.options.fallback?.get(id)) continue;
       const cached = this.cache.get(id);
       if (!cached || cached.expires <= now) wanted.add(id);
     }
     const failed: string[] = [];
-    await Promise.all(
-      [...wanted].map(async (arn) => {
+    const queue = [...wanted];
+    const worker = async () => {
+      for (let arn = queue.shift(); arn !== undefined; arn = queue.shift()) {
         try {
-          this.cache.set(arn, {
-            target: await this.source.fetch(arn),
-            expires: now + ttl,
-          });
-        } catch {
+          const target = await this.source.fetch(arn);
+          this.remember(arn, { target, expires: now + (target ? this.ttl : this.negativeTtl) });
+          this.failures.delete(arn);
+        } catch (error) {
           failed.push(arn);
+          this.failures.set(arn, error instanceof Error ? error.message : String(error));
+          if (this.failures.size > this.maxEntries) this.failures.delete(this.failures.keys().next().value as string);
         }
-      }),
-    );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, queue.length) }, worker));
     return failed;
   }
 
   get(arn: string): ApplicationProfileTarget | undefined {
-    return this.options.fallback?.get(arn) ?? this.cache.get(arn)?.target;
+    const override = this.options.fallback?.get(arn);
+    if (override) return override;
+    const entry = this.cache.get(arn);
+    if (!entry) return undefined;
+    // Least recently used first out: a hit moves the entry to the end of the Map's order.
+    this.cache.delete(arn);
+    this.cache.set(arn, entry);
+    return entry.target;
   }
+
+  /** Why a profile did not resolve: the last failed fetch, "not found", or undefined when it resolves. */
+  reasonFor(arn: string): string | undefined {
+    if (this.get(arn)) return undefined;
+    const failure = this.failures.get(arn);
+    if (failure !== undefined) return failure;
+    if (this.cache.has(arn))
+      return `application inference profile ${arn} does not exist (bedrock:GetInferenceProfile answered ResourceNotFoundException): deleted, or in another account or Region`;
+    return undefined;
+  }
+
+  private remember(arn: string, entry: CacheEntry): void {
+    this.cache.delete(arn);
+    this.cache.set(arn, entry);
+    while (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
+  }
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigurationError("profile resolver", `${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/** The application-profile ARNs among decoded items' model ids, each once: what a batch warms. */
+export function applicationProfileIds(modelIds: Iterable<unknown>): string[] {
+  const found = new Set<string>();
+  for (const id of modelIds) if (typeof id === "string" && id.includes(APPLICATION_PROFILE_MARKER)) found.add(id);
+  return [...found];
 }

@@ -48,5 +48,27 @@ export function priceItems(items: Iterable<DecodedItem>, pricer: Pricer): Priced
  * file's contents) and prices what it holds. Never throws on bad input.
  */
 export function decodeAndPrice(data: Uint8Array | string, pricer: Pricer, options: DecodeOptions = {}): PricedItems {
-  return priceItems(typeof data === "string" ? decodeText(data, options) : decodeBytes(data, options), pricer);
+  return priceItems(decodeInput(data, options), pricer);
+}
+
+/** `priceItems` after resolving ahead what the items need (`Pricer.prepare`): for callers that price a chunk at a time. */
+export async function preparedPriceItems(items: readonly DecodedItem[], pricer: Pricer): Promise<PricedItems> {
+  await pricer.prepare(items);
+  return priceItems(items, pricer);
+}
+
+/** Decodes one input (bytes or text) into its items. Never throws on bad input. */
+export function decodeInput(data: Uint8Array | string, options: DecodeOptions = {}): DecodedItem[] {
+  return typeof data === "string" ? decodeText(data, options) : decodeBytes(data, options);
+}
+
+/**
+ * Decodes a batch of inputs, resolves ahead what pricing them needs (`Pricer.prepare`: the
+ * application inference profiles they name, once per batch), and prices each: what a consumer of
+ * the stream does with one batch. Never throws on bad input.
+ */
+export async function decodeAndPriceBatch(inputs: readonly { data: Uint8Array | string; options?: DecodeOptions }[], pricer: Pricer): Promise<PricedItems[]> {
+  const decoded = inputs.map((input) => decodeInput(input.data, input.options));
+  await pricer.prepare(decoded.flat());
+  return decoded.map((items) => priceItems(items, pricer));
 }

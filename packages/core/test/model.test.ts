@@ -123,3 +123,111 @@ describe("Class: CachingProfileResolver", () => {
     expect(resolver.get(AIP)?.model).toBe("anthropic.claude-3-haiku-20240307-v1:0");
   });
 });
+
+describe("Class: CachingProfileResolver, bounded and negative", () => {
+  const HAIKU = "anthropic.claude-3-haiku-20240307-v1:0";
+  function arn(id: number): string {
+    return `arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/p${String(id).padStart(11, "0")}`;
+  }
+  function source(answer: (arn: string) => string | undefined | Error): ApplicationProfileSource & { calls: string[]; inFlight: number; maxInFlight: number } {
+    const state = {
+      calls: [] as string[],
+      inFlight: 0,
+      maxInFlight: 0,
+      async fetch(profileArn: string) {
+        state.calls.push(profileArn);
+        state.inFlight++;
+        state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        state.inFlight--;
+        const value = answer(profileArn);
+        if (value instanceof Error) throw value;
+        return value === undefined ? undefined : { model: value, pricingProfile: "us" as const };
+      },
+    };
+    return state;
+  }
+
+  it("caches a missing profile for the negative TTL only, and says why it does not resolve", async () => {
+    let now = 0;
+    let exists = false;
+    const fetcher = source(() => (exists ? HAIKU : undefined));
+    const resolver = new CachingProfileResolver(fetcher, { ttlMillis: 60_000, negativeTtlMillis: 5_000, now: () => now });
+
+    await resolver.warm([AIP]);
+    expect(resolver.get(AIP)).toBeUndefined();
+    expect(resolver.reasonFor(AIP)).toMatch(/does not exist .*ResourceNotFoundException/);
+    expect(resolveModel(AIP, resolver)).toMatchObject({ ok: false, reason: expect.stringContaining("does not exist") });
+
+    exists = true; // created after the first call
+    now = 4_999;
+    await resolver.warm([AIP]);
+    expect(fetcher.calls).toHaveLength(1);
+    now = 5_000;
+    await resolver.warm([AIP]);
+    expect(fetcher.calls).toHaveLength(2);
+    expect(resolver.get(AIP)?.model).toBe(HAIKU);
+    expect(resolver.reasonFor(AIP)).toBeUndefined();
+  });
+
+  it("keeps serving a known profile when refreshing it fails, and names the failure for a profile never resolved", async () => {
+    let now = 0;
+    let failing = false;
+    const denied = new Error("bedrock:GetInferenceProfile on the profile was refused (AccessDeniedException)");
+    const fetcher = source((profileArn) => (failing ? denied : profileArn === AIP ? HAIKU : undefined));
+    const resolver = new CachingProfileResolver(fetcher, { ttlMillis: 1_000, now: () => now });
+    await resolver.warm([AIP]);
+
+    failing = true;
+    now = 1_000;
+    const other = arn(1);
+    expect(await resolver.warm([AIP, other])).toEqual(expect.arrayContaining([AIP, other]));
+
+    expect(resolver.get(AIP)?.model).toBe(HAIKU);
+    expect(resolver.get(other)).toBeUndefined();
+    expect(resolveModel(other, resolver)).toMatchObject({ ok: false, reason: denied.message });
+    // The stale entry is fetched again by the next batch.
+    await resolver.warm([AIP]);
+    expect(fetcher.calls.filter((call) => call === AIP)).toHaveLength(3);
+  });
+
+  it("holds at most maxEntries profiles, dropping the least recently used", async () => {
+    const fetcher = source(() => HAIKU);
+    const resolver = new CachingProfileResolver(fetcher, { maxEntries: 3 });
+    await resolver.warm([arn(1), arn(2), arn(3)]);
+    expect(resolver.get(arn(1))?.model).toBe(HAIKU); // arn(1) is now the most recently used
+
+    await resolver.warm([arn(4)]);
+
+    expect(resolver.size).toBe(3);
+    expect(resolver.get(arn(2))).toBeUndefined();
+    expect(resolver.get(arn(1))?.model).toBe(HAIKU);
+    await resolver.warm([arn(2)]);
+    expect(fetcher.calls.filter((call) => call === arn(2))).toHaveLength(2);
+  });
+
+  it("fetches a batch's profiles once each, at most `concurrency` at a time, ignoring other model ids", async () => {
+    const fetcher = source(() => HAIKU);
+    const resolver = new CachingProfileResolver(fetcher, { concurrency: 2 });
+    const ids = [...Array.from({ length: 10 }, (_, index) => arn(index % 5)), "us.amazon.nova-lite-v1:0", "anthropic.claude-3-haiku-20240307-v1:0"];
+
+    expect(await resolver.warm(ids)).toEqual([]);
+
+    expect([...fetcher.calls].sort()).toEqual([arn(0), arn(1), arn(2), arn(3), arn(4)]);
+    expect(fetcher.maxInFlight).toBe(2);
+  });
+
+  it.each([
+    [{ ttlMillis: 0 }, /ttlMillis must be a positive integer/],
+    [{ maxEntries: 1.5 }, /maxEntries must be a positive integer/],
+    [{ concurrency: -1 }, /concurrency must be a positive integer/],
+  ])("refuses options %j", (options, message) => {
+    expect(
+      () =>
+        new CachingProfileResolver(
+          source(() => HAIKU),
+          options,
+        ),
+    ).toThrow(message);
+  });
+});

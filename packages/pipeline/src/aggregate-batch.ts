@@ -12,9 +12,10 @@ import {
   type Clock,
   compareSequenceNumbers,
   currentPricer,
-  decodeAndPrice,
+  decodeAndPriceBatch,
   formatSource,
   type InvalidOutcome,
+  type PricedItems,
   type PricerSource,
   systemClock,
 } from "@bedrock-spend/core";
@@ -103,9 +104,13 @@ export async function processBatch(records: readonly StreamRecord[], deps: Aggre
   const pricer = await currentPricer(deps.pricer);
   const toCount: InvocationToCount<string>[] = [];
   const bad = new Map<string, QuarantinedRecord[]>();
-  for (const record of records) {
+  const pricedRecords = await decodeAndPriceBatch(
+    records.map((record) => ({ data: record.data, options: { file: record.source } })),
+    pricer,
+  );
+  for (const [index, record] of records.entries()) {
     if (record.arrivedAt !== undefined) stats.maxLagMs = Math.max(stats.maxLagMs, now - record.arrivedAt);
-    const priced = decodeAndPrice(record.data, pricer, { file: record.source });
+    const priced = pricedRecords[index] as PricedItems;
     stats.logEvents += priced.usage.length + priced.invalid.length + priced.skipped;
     stats.dropped += priced.skipped;
     for (const { usage } of priced.usage) toCount.push({ record: usage.record, costPico: usage.costPico, origin: record.sequenceNumber });

@@ -25,7 +25,7 @@ import {
   isSettledMonth,
   monthBounds,
   type Pricer,
-  priceItems,
+  preparedPriceItems,
   recordCostPico,
   type UsageRecord,
   utcMonthOf,
@@ -466,7 +466,7 @@ class BackfillRun {
   /** Prices a chunk of decoded items and sends each where it goes (quarantine, stream, the hour's lake rows), tallying. */
   private async handle(chunk: readonly DecodedItem[], tally: BackfillTally, fileName: string, settledRows: UsageRecord[]): Promise<void> {
     const { options, now } = this;
-    const priced = priceItems(chunk, options.pricer);
+    const priced = await preparedPriceItems(chunk, options.pricer);
     tally.dropped += priced.skipped;
     if (priced.invalid.length > 0) {
       tally.quarantined += priced.invalid.length;

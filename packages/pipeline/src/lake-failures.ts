@@ -20,7 +20,7 @@ import {
   type FirehoseOutputRecord,
   type TransformOptions,
   type TransformStats,
-  transformFirehoseRecords,
+  transformFirehoseBatch,
 } from "./transform-batch";
 
 /** A Firehose transformation input record with the Kinesis metadata Firehose adds for a stream source. */
@@ -54,7 +54,7 @@ function sourceOf(record: FirehoseSourceRecord): string | undefined {
 }
 
 /**
- * The transform of a batch (`transformFirehoseRecords`), with its `ProcessingFailed` records kept
+ * The transform of a batch (`transformFirehoseBatch`), with its `ProcessingFailed` records kept
  * in `store` and answered `Dropped`, so that Firehose writes no raw content to the lake bucket.
  *
  * - A transform that throws on the batch (a defect: it never throws on bad input) has every
@@ -74,7 +74,7 @@ export async function transformKeepingFailures(
   let stats: TransformStats;
   let transformError: Error | undefined;
   try {
-    ({ records: outputs, stats } = transformFirehoseRecords(records, pricer, transformOptions));
+    ({ records: outputs, stats } = await transformFirehoseBatch(records, pricer, transformOptions));
   } catch (error) {
     transformError = error instanceof Error ? error : new Error(String(error));
     outputs = records.map((record) => ({ recordId: record.recordId, result: "ProcessingFailed", data: record.data }));

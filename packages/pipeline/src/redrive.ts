@@ -8,7 +8,7 @@
  * re-read from the stream, while it still holds them, and processed as a batch.
  */
 import type { DrainableDeadLetterQueue, QuarantinedRecord } from "@bedrock-spend/adapters";
-import { currentPricer, decodeAndPrice } from "@bedrock-spend/core";
+import { currentPricer, decodeInput, preparedPriceItems } from "@bedrock-spend/core";
 import type { InvocationToCount } from "@bedrock-spend/store";
 import { type AggregateDependencies, processBatch, type StreamRecord } from "./aggregate-batch";
 
@@ -85,7 +85,7 @@ export async function redrive(deps: RedriveDependencies): Promise<RedriveResult>
         keep("unrecognized dead-letter message (neither a quarantined record nor a Kinesis on-failure record)");
         continue;
       }
-      const priced = decodeAndPrice(message.body.raw, await currentPricer(deps.pricer), { file: message.body.source });
+      const priced = await preparedPriceItems(decodeInput(message.body.raw, { file: message.body.source }), await currentPricer(deps.pricer));
       const [stillInvalid] = priced.invalid;
       if (stillInvalid) {
         keep(`still invalid: ${stillInvalid.reason}`);

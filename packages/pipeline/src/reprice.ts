@@ -329,6 +329,7 @@ async function rewriteLake(
       if (worked && options.checkpoint?.("lake")) return { ...result, done: false, lakeNextDay: day };
       worked = true;
       const { rows, token } = await reader.take(index);
+      await options.pricer.prepareModelIds(rows.map((row) => row.model_id));
       let changed = 0;
       const next = rows.map((row) => {
         const repriced = repriceRecord(row, options.pricer);
@@ -592,6 +593,7 @@ const ROWS_PER_SLICE = 2048;
  */
 async function repriceAll(rows: readonly UsageRecord[], pricer: Pricer): Promise<RepricedRecord[]> {
   const repriced: RepricedRecord[] = new Array(rows.length);
+  await pricer.prepareModelIds(rows.map((row) => row.model_id));
   for (let start = 0; start < rows.length; start += ROWS_PER_SLICE) {
     if (start > 0) await yieldToEventLoop();
     const end = Math.min(rows.length, start + ROWS_PER_SLICE);

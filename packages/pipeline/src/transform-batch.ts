@@ -10,13 +10,16 @@
  */
 
 import {
+  type DecodedItem,
   decodeAndPrice,
   decodeCanonicalBase64,
+  decodeInput,
   LakeDocumentWriter,
   LakeEncodingError,
   lakePartitionKeys,
   lakePartitionPath,
   type Pricer,
+  priceItems,
 } from "@bedrock-spend/core";
 
 /** Lambda's cap on a synchronous invocation's response (and request): 6 MiB. */
@@ -155,9 +158,9 @@ function failedAnswer(record: FirehoseInputRecord, reason: TransformFailureReaso
 }
 
 /** `bytes`: the record's data decoded, undefined when it is not canonical base64 (checked once by the caller). */
-function transformOne(record: FirehoseInputRecord, pricer: Pricer, bytes: Buffer | undefined): RecordAnswer {
+function transformOne(record: FirehoseInputRecord, pricer: Pricer, bytes: Buffer | undefined, items: DecodedItem[] | undefined): RecordAnswer {
   if (bytes === undefined) return failedAnswer(record, "base64", ["data"]);
-  const priced = decodeAndPrice(bytes, pricer);
+  const priced = items ? priceItems(items, pricer) : decodeAndPrice(bytes, pricer);
   documents.reset();
   let rows = 0;
   let partitionKeys: Record<string, string> | undefined;
@@ -254,6 +257,8 @@ export function transformFirehoseRecords(
   records: readonly FirehoseInputRecord[],
   pricer: Pricer,
   options: TransformOptions = {},
+  /** Each record's items, decoded ahead (by `transformFirehoseBatch`); undefined: decoded here, one record at a time. */
+  decodedItems?: readonly (DecodedItem[] | undefined)[],
 ): { records: FirehoseOutputRecord[]; stats: TransformStats } {
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes <= 0) {
@@ -276,7 +281,7 @@ export function transformFirehoseRecords(
   let overflowAt = records.length;
   for (let index = 0; index < records.length; index++) {
     const record = records[index] as FirehoseInputRecord;
-    const answer = transformOne(record, pricer, decoded[index]);
+    const answer = transformOne(record, pricer, decoded[index], decodedItems?.[index]);
     decoded[index] = undefined;
     const bytes = answer.bytes + (index > 0 ? 1 : 0);
     if (used + bytes + (reserve[index + 1] as number) > maxResponseBytes && answer.output.result === "Ok") {
@@ -301,4 +306,23 @@ export function transformFirehoseRecords(
   }
   stats.responseBytes = used;
   return { records: outputs, stats };
+}
+
+/**
+ * `transformFirehoseRecords` for a pricer that resolves ahead (application inference profiles
+ * fetched from Bedrock): the batch is decoded whole, its profiles resolved once, then priced. With
+ * any other pricer, each record is decoded as it is transformed, which keeps less in memory.
+ */
+export async function transformFirehoseBatch(
+  records: readonly FirehoseInputRecord[],
+  pricer: Pricer,
+  options: TransformOptions = {},
+): Promise<{ records: FirehoseOutputRecord[]; stats: TransformStats }> {
+  if (!pricer.resolvesAhead) return transformFirehoseRecords(records, pricer, options);
+  const items = records.map((record) => {
+    const bytes = decodeCanonicalBase64(record.data);
+    return bytes === undefined ? undefined : decodeInput(bytes);
+  });
+  await pricer.prepare(items.flatMap((list) => list ?? []));
+  return transformFirehoseRecords(records, pricer, options, items);
 }

@@ -13,7 +13,7 @@
  * counts it), a "duplicate" when it was counted before or repeated in the input.
  */
 import { stat } from "node:fs/promises";
-import { type DecodedItem, decodeStream, formatSource, formatUsd, type Pricer, priceItems, utcMonthOf } from "@bedrock-spend/core";
+import { type DecodedItem, decodeStream, formatSource, formatUsd, type Pricer, preparedPriceItems, utcMonthOf } from "@bedrock-spend/core";
 import { countedRequestIds } from "@bedrock-spend/store";
 import { parseCommandArgs, priceFileOf } from "../args";
 import { clockFromEnv } from "../clock";
@@ -177,7 +177,7 @@ async function run(files: readonly string[], pricer: Pricer, sink: PipelineSink,
   const flush = async () => {
     if (chunk.length === 0) return;
     // What the pipeline will make of the chunk, to report exact counts: the same decode-and-price step.
-    const priced = priceItems(chunk, pricer);
+    const priced = await preparedPriceItems(chunk, pricer);
     state.dropped += priced.skipped;
     state.quarantined += priced.invalid.length;
     for (const outcome of priced.invalid) {

@@ -2,7 +2,7 @@
  * `bedrock-spend price <path>...`: prices invocation logs and prints one JSON line per invocation,
  * in input order, with a summary on stderr.
  */
-import { type DecodedItem, decodeStream, formatSource, formatUsd, type InvalidOutcome, priceItems, toPriceLine } from "@bedrock-spend/core";
+import { type DecodedItem, decodeStream, formatSource, formatUsd, type InvalidOutcome, preparedPriceItems, toPriceLine } from "@bedrock-spend/core";
 import { parseCommandArgs, priceFileOf } from "../args";
 import { loadPricer } from "../config";
 import { UsageError } from "../errors";
@@ -93,7 +93,7 @@ export async function priceCommand(argv: string[]): Promise<number> {
   let chunk: DecodedItem[] = [];
   let chunkChars = 0;
   const flush = async () => {
-    const priced = priceItems(chunk, pricer);
+    const priced = await preparedPriceItems(chunk, pricer);
     summary.read += chunk.length;
     chunk = [];
     chunkChars = 0;

@@ -13,7 +13,7 @@ import {
   LogUsageTally,
   logUsageOf,
   monthsBetween,
-  priceItems,
+  preparedPriceItems,
   type ReconcileReport,
   reconcile,
   summarizeDrift,
@@ -119,11 +119,11 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
       for await (const item of decodeStream(openInput(file), { file: label })) {
         chunk.push(item);
         if (chunk.length >= 512) {
-          addLogs(priceItems(chunk, pricer).usage, tally, pricer, inRange);
+          addLogs((await preparedPriceItems(chunk, pricer)).usage, tally, pricer, inRange);
           chunk = [];
         }
       }
-      addLogs(priceItems(chunk, pricer).usage, tally, pricer, inRange);
+      addLogs((await preparedPriceItems(chunk, pricer)).usage, tally, pricer, inRange);
     }
   } else {
     dataDir = dataDirOf(values["data-dir"]);
