@@ -207,6 +207,8 @@ describe("Class: AthenaRepriceLake — days and reads", () => {
       input_tokens: 1200,
       cache_write_1h_tokens: null,
       metadata: {},
+      latency_ms: null,
+      profile_tags: {},
       cost_usd: "0.001230000000",
       region: null,
       year: "2026",

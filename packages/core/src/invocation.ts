@@ -4,8 +4,9 @@
  * Lenient on fields bedrock-spend does not use (bodies, unknown keys, key order), strict on the
  * ones it does: a record whose token counts, ids, timestamp or metadata are wrong is `invalid`
  * with a reason that names the field, never silently repaired into a cost. The bodies are read
- * only for the billing dimensions (latency, service tier, 1-hour cache writes), and a body that
- * cannot be read only means the log does not say them (see "Billing dimensions" below).
+ * only for the billing dimensions (latency, service tier, 1-hour cache writes) and, best effort,
+ * the call's measured latency and stop reason (see "Performance" below); a body that cannot be
+ * read only means the log does not say them (see "Billing dimensions" below). No body is kept.
  */
 import { MAX_METADATA_ENTRIES, MAX_METADATA_LENGTH, METADATA_CHARS, metadataKeyProblem, metadataValueProblem } from "./request-metadata";
 
@@ -273,6 +274,8 @@ function validateInvocation(value: unknown): { issues: Issue[]; log: InvocationL
     latency: null,
     serviceTier: null,
     cacheWrite1hTokens: null,
+    latencyMs: null,
+    stopReason: null,
   };
   if (!isPlainObject(value)) {
     issues.push({ path: [], message: `Invalid input: expected object, received ${receivedType(value)}` });
@@ -351,6 +354,10 @@ export interface InvocationLog {
   serviceTier: "default" | "priority" | "flex" | "reserved" | null;
   /** Of cacheWriteTokens, those written with a 1-hour TTL; null when the log does not split writes by TTL. */
   cacheWrite1hTokens: number | null;
+  /** Latency Bedrock measured, in milliseconds (a non-negative safe integer); null when the log has none. Best effort, never a problem. */
+  latencyMs: number | null;
+  /** Why the model stopped (`end_turn`, `max_tokens`, ...), as the response says it; null when it does not. Best effort, never a problem. */
+  stopReason: string | null;
 }
 
 /** Result of validating one record. */
@@ -512,6 +519,8 @@ function parseValidFast(value: unknown): InvocationLog | undefined {
     latency: null,
     serviceTier: null,
     cacheWrite1hTokens: null,
+    latencyMs: null,
+    stopReason: null,
   };
   return readDimensions(value, input as Record<string, unknown> | undefined, output as Record<string, unknown> | undefined, cacheWriteTokens, log, undefined)
     ? log
@@ -612,7 +621,79 @@ function readDimensions(
   log.latency = latency;
   log.serviceTier = tier;
   log.cacheWrite1hTokens = hour;
+  if (response !== undefined) {
+    if (Array.isArray(response)) streamPerformance(response, log);
+    else bodyPerformance(response, log);
+  }
   return true;
+}
+
+/*
+ * Performance: what the log says of how the call went, best effort. Never a problem: a value
+ * missing or of the wrong shape is null, and the record is priced as ever.
+ *
+ *   latencyMs   output.outputBodyJson.metrics.latencyMs (Converse), or metrics.latencyMs of the last
+ *               `metadata` event among a logged stream's last events (ConverseStream). InvokeModel
+ *               bodies carry none. A non-negative safe integer number; anything else (a string, a
+ *               fraction, a negative or unsafe number) is null.
+ *   stopReason  output.outputBodyJson.stopReason (Converse, and Amazon Nova's native body), the
+ *               `messageStop` event of a logged ConverseStream, or a native InvokeModel body's own:
+ *               `stop_reason` (Anthropic, Meta Llama; an Anthropic stream's `message_delta`),
+ *               `completionReason` (Amazon Titan, also in `results[0]`), `finish_reason` (Cohere,
+ *               also in `choices[0]` for Mistral and OpenAI-style bodies). A short word (STOP_REASON),
+ *               else null: the value goes to the lake, and a body's text must not.
+ *
+ * Only the response objects the billing dimensions already read are looked at: a body logged as a
+ * JSON string is not parsed for these (see `bodyOf`).
+ */
+
+/** A stop reason as the lake keeps it: a word of up to 64 characters, no text. */
+const STOP_REASON = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+function latencyValue(value: unknown): number | null {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : null;
+}
+
+function stopReasonValue(value: unknown): string | null {
+  return typeof value === "string" && STOP_REASON.test(value) ? value : null;
+}
+
+/** Latency and stop reason of a response body: Converse's, or a model's native body (InvokeModel). */
+function bodyPerformance(body: Record<string, unknown>, log: InvocationLog): void {
+  const metrics = body.metrics;
+  if (isPlainObject(metrics)) log.latencyMs = latencyValue(metrics.latencyMs);
+  const direct = body.stopReason ?? body.stop_reason ?? body.completionReason ?? body.finish_reason;
+  if (direct !== undefined && direct !== null) {
+    log.stopReason = stopReasonValue(direct);
+    return;
+  }
+  const list = Array.isArray(body.choices) ? body.choices : Array.isArray(body.results) ? body.results : undefined;
+  const first = list?.[0];
+  if (isPlainObject(first)) log.stopReason = stopReasonValue(first.finish_reason ?? first.completionReason ?? first.stop_reason);
+}
+
+/** Latency and stop reason of a response logged as stream events: the last `metadata` and `messageStop` (or Anthropic `message_delta`) events. */
+function streamPerformance(events: unknown[], log: InvocationLog): void {
+  const stop = Math.max(0, events.length - STREAM_TAIL_EVENTS);
+  let metadataSeen = false;
+  let stopSeen = false;
+  for (let index = events.length - 1; index >= stop && !(metadataSeen && stopSeen); index--) {
+    const event = events[index];
+    if (!isPlainObject(event)) continue;
+    if (!metadataSeen && isPlainObject(event.metadata)) {
+      metadataSeen = true;
+      const metrics = event.metadata.metrics;
+      if (isPlainObject(metrics)) log.latencyMs = latencyValue(metrics.latencyMs);
+    }
+    if (stopSeen) continue;
+    if (isPlainObject(event.messageStop)) {
+      stopSeen = true;
+      log.stopReason = stopReasonValue(event.messageStop.stopReason);
+    } else if (event.type === "message_delta" && isPlainObject(event.delta)) {
+      stopSeen = true;
+      log.stopReason = stopReasonValue(event.delta.stop_reason);
+    }
+  }
 }
 
 /** What a response body says (`null`: nothing), and where the 1-hour count was read, for its problem. */

@@ -62,6 +62,9 @@ export interface PricerOptions {
   profiles?: ApplicationProfileLookup;
 }
 
+/** `profile_tags` of a call through no application inference profile (shared: records are never mutated in place there). */
+const NO_TAGS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** Prices invocation log records. Build once (per process or per cold start), reuse per record. */
 export class Pricer {
   readonly catalog: PriceCatalog;
@@ -163,6 +166,10 @@ export class Pricer {
       cache_write_1h_tokens: log.cacheWrite1hTokens,
       latency: log.latency,
       service_tier: log.serviceTier,
+      latency_ms: log.latencyMs,
+      performance_tier: log.latency,
+      stop_reason: log.stopReason,
+      profile_tags: (resolution.ok ? resolution.applicationProfile?.tags : undefined) ?? NO_TAGS,
       year: eventTime.slice(0, 4),
       month: eventTime.slice(5, 7),
       day: eventTime.slice(8, 10),

@@ -46,6 +46,8 @@ export function invocationLogOfRecord(record: UsageRecord): InvocationLog {
     latency: record.latency === "standard" || record.latency === "optimized" ? record.latency : null,
     serviceTier: SERVICE_TIERS.has(record.service_tier ?? "") ? (record.service_tier as InvocationLog["serviceTier"]) : null,
     cacheWrite1hTokens: record.cache_write_1h_tokens,
+    latencyMs: record.latency_ms ?? null,
+    stopReason: record.stop_reason ?? null,
   };
 }
 

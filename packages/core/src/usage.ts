@@ -195,6 +195,30 @@ export const USAGE_COLUMNS = [
     doc: "Service tier that served the call (default, priority, flex, reserved); null when the log does not say",
   },
   {
+    name: "latency_ms",
+    type: "bigint",
+    nullable: true,
+    doc: "Latency Bedrock measured, ms (Converse metrics.latencyMs, a stream's metadata event); null when the log has none (InvokeModel)",
+  },
+  {
+    name: "performance_tier",
+    type: "string",
+    nullable: true,
+    doc: "performanceConfig.latency (standard or optimized): the value of latency, under the name the performance views use",
+  },
+  {
+    name: "stop_reason",
+    type: "string",
+    nullable: true,
+    doc: "Why the model stopped (stopReason, messageStop, a native body's stop_reason); null when the log does not say",
+  },
+  {
+    name: "profile_tags",
+    type: "map",
+    nullable: false,
+    doc: "Tags of the application inference profile the call went through; empty otherwise (null in files written before the column)",
+  },
+  {
     name: "year",
     type: "string",
     nullable: false,

@@ -9,6 +9,7 @@ import { formatUsd, PICO_PER_USD } from "../src/money";
 import { dimensionsByDefinition } from "./helpers/dimensions-reference";
 import { invocationLog, subscriptionPayload } from "./helpers/factories";
 import { InvocationLogSchema } from "./helpers/invocation-schema";
+import { performanceByDefinition } from "./helpers/performance-reference";
 
 /** The definition of canonical base64 the transform checks record data against. */
 const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -64,8 +65,9 @@ describe("Function: parseInvocationLog()", () => {
   /**
    * What parseInvocationLog gave when it validated with the zod schema (helpers/invocation-schema.ts),
    * plus the billing dimensions by their definition (helpers/dimensions-reference.ts), whose problems
-   * follow the schema's: the definition the hand-written validation and its fast path must match,
-   * problems and wording included.
+   * follow the schema's, and the performance fields by theirs (helpers/performance-reference.ts, never
+   * a problem): the definition the hand-written validation and its fast path must match, problems
+   * and wording included.
    */
   function bySchema(value: unknown): InvocationParseResult {
     const isRecord = typeof value === "object" && value !== null && !Array.isArray(value);
@@ -110,6 +112,7 @@ describe("Function: parseInvocationLog()", () => {
         latency: dimensions?.latency ?? null,
         serviceTier: dimensions?.serviceTier ?? null,
         cacheWrite1hTokens: dimensions?.cacheWrite1hTokens ?? null,
+        ...performanceByDefinition(value as Record<string, unknown>),
       },
     };
   }
@@ -166,24 +169,41 @@ describe("Function: parseInvocationLog()", () => {
     },
     { requiredKeys: ["inputTokens", "outputTokens"] },
   );
+  // Performance: best effort, so a value out of shape is null, never a problem.
+  const latencyMs = said(fc.nat({ max: 120_000 }), fc.constantFrom(-1, 1.5, "812", 2 ** 53, 1e300, true, {}));
+  const metrics = fc.oneof({ weight: 10, arbitrary: fc.record({ latencyMs }) }, { weight: 1, arbitrary: fc.constantFrom(null, 812, [], {}) });
+  const stopReason = said(
+    fc.constantFrom("end_turn", "max_tokens", "tool_use", "stop_sequence", "guardrail_intervened"),
+    fc.constantFrom("", 5, "two words", "x".repeat(65), "_x", ["end_turn"], { reason: "end_turn" }),
+  );
   const converseResponse = fc.record(
     {
       output: fc.constant({ message: { role: "assistant", content: [{ text: "ok" }] } }),
-      stopReason: fc.constant("end_turn"),
+      stopReason,
+      metrics,
       usage: fc.oneof({ weight: 10, arbitrary: usage }, { weight: 1, arbitrary: fc.constantFrom(null, "usage") }),
       performanceConfig,
       serviceTier,
     },
-    { requiredKeys: ["output", "stopReason"] },
+    { requiredKeys: ["output"] },
+  );
+  /** Native InvokeModel bodies: Anthropic, Titan, Cohere, Mistral / OpenAI-style, and one that says nothing. */
+  const nativeResponse = fc.oneof(
+    fc.record({ type: fc.constant("message"), stop_reason: stopReason, usage }, { requiredKeys: ["type"] }),
+    fc.record({ results: fc.array(fc.record({ completionReason: stopReason, outputText: fc.constant("ok") }), { maxLength: 2 }) }),
+    fc.record({ finish_reason: stopReason, text: fc.constant("ok") }),
+    fc.record({ choices: fc.array(fc.record({ finish_reason: stopReason, stop_reason: stopReason }, { requiredKeys: [] }), { maxLength: 2 }) }),
+    fc.constant({ generation: "ok" }),
   );
   const delta = fc.constantFrom(
     { contentBlockDelta: { delta: { text: "a" }, contentBlockIndex: 0 } },
     { type: "content_block_delta", index: 0, delta: { text: "a" } },
   );
   const streamEnd = fc.oneof(
-    converseResponse.map(({ usage, performanceConfig, serviceTier }) => ({ metadata: { usage, performanceConfig, serviceTier, metrics: { latencyMs: 5 } } })),
-    usage.map((usage) => ({ type: "message_delta", delta: { stop_reason: "end_turn" }, usage })),
-    fc.constantFrom({ messageStop: { stopReason: "end_turn" } }, { type: "message_stop" }, { metadata: null }, "chunk"),
+    converseResponse.map(({ usage, performanceConfig, serviceTier, metrics }) => ({ metadata: { usage, performanceConfig, serviceTier, metrics } })),
+    fc.tuple(usage, stopReason).map(([usage, stop_reason]) => ({ type: "message_delta", delta: { stop_reason }, usage })),
+    stopReason.map((stopReason) => ({ messageStop: { stopReason } })),
+    fc.constantFrom({ type: "message_stop" }, { metadata: null }, "chunk"),
   );
   const messageStart = fc.oneof(
     usage.map((usage) => ({ type: "message_start", message: { id: "msg_1", usage } })),
@@ -196,10 +216,19 @@ describe("Function: parseInvocationLog()", () => {
       streamEnd,
       fc.array(fc.constantFrom({ type: "message_stop" }, { messageStop: {} }), { maxLength: 7 }),
     )
-    .map(([start, deltas, end, after]) => [...(start ? [start] : []), ...deltas, end, ...after]);
+    .chain(([start, deltas, end, after]) =>
+      // ConverseStream ends messageStop, then metadata: sometimes both, in that order.
+      fc
+        .option(
+          stopReason.map((reason) => ({ messageStop: { stopReason: reason } })),
+          { nil: undefined },
+        )
+        .map((stop) => [...(start ? [start] : []), ...deltas, ...(stop ? [stop] : []), end, ...after]),
+    );
   const outputBody = fc.oneof(
     { weight: 8, arbitrary: converseResponse },
     { weight: 4, arbitrary: stream },
+    { weight: 2, arbitrary: nativeResponse },
     { weight: 1, arbitrary: converseResponse.map((body) => JSON.stringify(body)) },
     { weight: 1, arbitrary: converseResponse.map((body) => JSON.stringify(body).slice(0, -5)) },
     { weight: 1, arbitrary: converseResponse.map((body) => JSON.stringify({ ...body, padding: "x".repeat(8200) })) },
@@ -238,7 +267,7 @@ describe("Function: parseInvocationLog()", () => {
 
   it("gives what the schema gives, for valid and invalid records alike", () => {
     let valid = 0;
-    const seen = { latency: 0, serviceTier: 0, cacheWrite1hTokens: 0, dimensionProblems: 0 };
+    const seen = { latency: 0, serviceTier: 0, cacheWrite1hTokens: 0, latencyMs: 0, stopReason: 0, dimensionProblems: 0 };
     fc.assert(
       fc.property(record, (value) => {
         // Prepare: as JSON.parse would hand it over (no undefined values).
@@ -252,7 +281,7 @@ describe("Function: parseInvocationLog()", () => {
         expect(validateInvocationLog(parsedJson)).toEqual(result);
         valid += result.ok ? 1 : 0;
         if (result.ok) {
-          for (const key of ["latency", "serviceTier", "cacheWrite1hTokens"] as const) seen[key] += result.log[key] === null ? 0 : 1;
+          for (const key of ["latency", "serviceTier", "cacheWrite1hTokens", "latencyMs", "stopReason"] as const) seen[key] += result.log[key] === null ? 0 : 1;
         } else if (/Body|performanceConfig/.test(result.field)) {
           seen.dimensionProblems++;
         }

@@ -52,7 +52,9 @@ function describeOutcome(outcome: PriceOutcome): Record<string, unknown> {
   const dimensions = parsed.ok
     ? { latency: parsed.log.latency, serviceTier: parsed.log.serviceTier, cacheWrite1hTokens: parsed.log.cacheWrite1hTokens }
     : undefined;
-  return { ...line, dimensions };
+  // The performance fields, as the usage record carries them.
+  const performance = outcome.kind === "usage" ? { latencyMs: outcome.usage.record.latency_ms, stopReason: outcome.usage.record.stop_reason } : undefined;
+  return { ...line, dimensions, performance };
 }
 
 describe("Fixture corpus", () => {
@@ -76,6 +78,25 @@ describe("Fixture corpus", () => {
     ] as const) {
       expect(said(key, value), `${key} ${value}`).toBe(true);
     }
+  });
+
+  it("covers the performance fields: read from Converse, a logged stream and a native body, and null when absent or out of shape", () => {
+    const items = manifest.flatMap((entry) => entry.expect);
+    const said = (key: string, value: unknown) => items.some((item) => (item.performance as Record<string, unknown> | undefined)?.[key] === value);
+    for (const [key, value] of [
+      ["latencyMs", 812],
+      ["latencyMs", 2210],
+      ["latencyMs", 0],
+      ["latencyMs", null],
+      ["stopReason", "end_turn"],
+      ["stopReason", "max_tokens"],
+      ["stopReason", null],
+    ] as const) {
+      expect(said(key, value), `${key} ${value}`).toBe(true);
+    }
+    // Out of shape is never a reason to refuse a record.
+    const odd = manifest.find((entry) => entry.file === "valid/performance-odd-values.jsonl");
+    expect(odd?.expect.map((item) => item.status)).toEqual(Array(9).fill("priced"));
   });
 
   it.each(manifest.map((entry) => [`${entry.file ?? entry.name}${entry.withProfiles ? " (with profiles)" : ""}`, entry] as const))("%s", async (_, entry) => {

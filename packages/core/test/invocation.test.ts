@@ -38,6 +38,8 @@ describe("Function: parseInvocationLog()", () => {
         latency: null,
         serviceTier: null,
         cacheWrite1hTokens: null,
+        latencyMs: 812,
+        stopReason: "end_turn",
       },
     });
   });

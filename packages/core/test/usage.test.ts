@@ -29,6 +29,10 @@ const DESIGN_COLUMNS = [
   "cache_write_1h_tokens",
   "latency",
   "service_tier",
+  "latency_ms",
+  "performance_tier",
+  "stop_reason",
+  "profile_tags",
   "year",
   "month",
   "day",
@@ -93,6 +97,10 @@ describe("Schema: UsageRecordSchema", () => {
     cache_write_1h_tokens: null,
     latency: null,
     service_tier: null,
+    latency_ms: null,
+    performance_tier: null,
+    stop_reason: null,
+    profile_tags: {},
     year: "2026",
     month: "11",
     day: "27",
@@ -108,6 +116,9 @@ describe("Schema: UsageRecordSchema", () => {
     ["a negative token count", { input_tokens: -1 }],
     ["an unknown status", { status: "invalid" }],
     ["a local timestamp", { event_time: "2026-11-27 10:00:00" }],
+    ["a negative latency", { latency_ms: -1 }],
+    ["a fractional latency", { latency_ms: 1.5 }],
+    ["null profile tags (never null: empty)", { profile_tags: null }],
   ])("refuses %s", (_, change) => {
     expect(UsageRecordSchema.safeParse({ ...record, ...change }).success).toBe(false);
   });

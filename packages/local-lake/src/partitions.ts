@@ -180,10 +180,10 @@ export function usageRecordOfRow(row: Record<string, JsonValue>, year: string, m
   const record: Record<string, unknown> = {};
   for (const column of dataColumns()) {
     const value = row[column.name];
-    record[column.name] = value === undefined ? null : value;
+    // A map column is never null in a record: empty in files written before it existed (profile_tags).
+    if (column.type === "map") record[column.name] = value !== null && typeof value === "object" && !Array.isArray(value) ? value : {};
+    else record[column.name] = value === undefined ? null : value;
   }
-  const metadata = row.metadata;
-  record.metadata = metadata !== null && typeof metadata === "object" && !Array.isArray(metadata) ? metadata : {};
   if (record.cost_usd !== null) record.cost_usd = String(record.cost_usd);
   Object.assign(record, { year, month, day });
   return record as UsageRecord;

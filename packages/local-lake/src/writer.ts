@@ -326,7 +326,9 @@ export class DuckDbLakeWriter implements LakeWriter, LakeRewriter {
             if (column.name === "request_id")
               return `CASE WHEN c.${name} IS NULL THEN error('request id ' || p.${name} || ' of the replaced files has no change') ELSE p.${name} END AS ${name}`;
             if (REPRICED.has(column.name)) return column.type === "decimal" ? `CAST(c.${name} AS ${duckDbType(column)}) AS ${name}` : `c.${name} AS ${name}`;
-            return present.has(column.name) ? `p.${name}` : `CAST(NULL AS ${duckDbType(column)}) AS ${name}`;
+            if (present.has(column.name)) return `p.${name}`;
+            // A map column is never null in a record (profile_tags: empty), so a rewrite fills it so.
+            return `CAST(${column.type === "map" && !column.nullable ? "MAP {}" : "NULL"} AS ${duckDbType(column)}) AS ${name}`;
           })
           .join(", ");
         const changesSource = `read_json(${sqlString(input)}, format = 'newline_delimited', columns = ${CHANGE_JSON_COLUMNS})`;

@@ -175,14 +175,14 @@ describe("LocalLakePartitions", () => {
     expect((await partitions.readDay(DAY)).rows).toHaveLength(rows.length);
   });
 
-  it("writes a column the replaced files lack (written before it existed) as null", async () => {
-    // Prepare: a file of the 28th without service_tier, as an older lake writer wrote it.
+  it("writes a column the replaced files lack (written before it existed) as null, a map column as empty", async () => {
+    // Prepare: a file of the 28th without service_tier and the performance columns, as an older lake writer wrote it.
     const old = { ...(records[0] as UsageRecord), request_id: "old-1", day: "28", event_time: "2026-11-28T10:00:00.000Z" };
     const directory = join(lake.dir, "lake/usage/year=2026/month=11/day=28");
     const instance = await DuckDBInstance.create(":memory:");
     const connection = await instance.connect();
     const select = dataColumns()
-      .filter((column) => column.name !== "service_tier")
+      .filter((column) => !["service_tier", "latency_ms", "performance_tier", "stop_reason", "profile_tags"].includes(column.name))
       .map((column) => {
         const value = (old as unknown as Record<string, unknown>)[column.name];
         if (column.type === "map") return `MAP {'tenantId': 'acme'} AS ${column.name}`;
@@ -195,6 +195,8 @@ describe("LocalLakePartitions", () => {
     instance.closeSync();
     const { rows, token } = await partitions.readDay("2026-11-28");
     expect(rows[0]?.service_tier).toBeNull();
+    expect(rows[0]?.latency_ms).toBeNull();
+    expect(rows[0]?.profile_tags).toEqual({});
 
     // Act
     await partitions.replaceDay("2026-11-28", token, rows.map(repriced), "r-3");
@@ -203,6 +205,8 @@ describe("LocalLakePartitions", () => {
     const after = await partitions.readDay("2026-11-28");
     expect(after.rows).toHaveLength(1);
     expect(after.rows[0]?.service_tier).toBeNull();
+    expect(after.rows[0]?.stop_reason).toBeNull();
+    expect(after.rows[0]?.profile_tags).toEqual({});
     expect(after.rows[0]?.price_version).toBe("repriced-v2");
     expect(after.rows[0]?.input_tokens).toBe(old.input_tokens);
   });

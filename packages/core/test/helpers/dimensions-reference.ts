@@ -44,7 +44,7 @@ function at(root: unknown, path: PropertyKey[]): unknown {
 }
 
 /** A logged body: an object or array, or a short JSON string that names a dimension, parsed. */
-function body(value: unknown): unknown {
+export function body(value: unknown): unknown {
   if (typeof value === "object" && value !== null) return value;
   if (typeof value !== "string" || value.length > 8192 || !/performanceConfig|serviceTier|cacheDetails|cache_creation/.test(value)) return undefined;
   try {
