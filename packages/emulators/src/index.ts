@@ -1,6 +1,7 @@
 /**
  * @bedrock-spend/emulators: local implementations of the AWS APIs, for local mode and the tests.
  */
+export * from "./bedrock-loopback";
 export * from "./dynamodb-local";
 export * from "./dynamodb-stream";
 export * from "./kinesalite";
