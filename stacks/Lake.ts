@@ -40,6 +40,7 @@ import { config } from "./config";
 import { Ingest, serviceOnlyKey } from "./Ingest";
 import { Processing } from "./Processing";
 import { registryRead } from "./pricing-registry";
+import { grantProfileResolution } from "./profile-resolution";
 import { privateBucket, removalPolicyOf } from "./storage";
 
 /** Key prefix of the Parquet usage records (the Glue table's location). */
@@ -173,6 +174,7 @@ export function Lake({ stack, app }: StackContext) {
     environment: { [ENV.tableName]: aggregates.tableName, [ENV.metricsNamespace]: METRICS_NAMESPACE, [ENV.rawFailureBucket]: rawFailures.bucketName },
   });
   transform.addToRolePolicy(registryRead(aggregates.tableArn));
+  grantProfileResolution(transform, settings);
   // Writes raw failures, no reading them back: SSE-KMS PutObject asks KMS for a data key.
   transform.addToRolePolicy(new iam.PolicyStatement({ actions: ["s3:PutObject"], resources: [rawFailures.arnForObjects("*")] }));
   transform.addToRolePolicy(new iam.PolicyStatement({ actions: ["kms:GenerateDataKey"], resources: [rawFailuresKey.keyArn] }));

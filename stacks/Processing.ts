@@ -15,6 +15,7 @@ import { PK, SK, TTL_ATTRIBUTE, UNDELIVERED_ALERTS_INDEX } from "../packages/sto
 import { config } from "./config";
 import { Ingest, STREAM_RETENTION } from "./Ingest";
 import { registryRead } from "./pricing-registry";
+import { grantProfileResolution } from "./profile-resolution";
 import { removalPolicyOf } from "./storage";
 
 /** The dead-letter queue's largest message, the size `SqsDeadLetterQueue` clips and batches for. */
@@ -74,6 +75,7 @@ export function Processing({ stack, app }: StackContext) {
   aggregate.addToRolePolicy(tableWrites());
   // The live pricing reads the reprice registry (functions/src/lib/adapters.ts, livePricingFromEnv).
   aggregate.addToRolePolicy(registryRead(table.tableArn));
+  grantProfileResolution(aggregate, settings);
   deadLetters.grantSendMessages(aggregate);
   aggregate.addEventSource(
     new KinesisEventSource(stream, {
@@ -102,6 +104,7 @@ export function Processing({ stack, app }: StackContext) {
   });
   redrive.addToRolePolicy(tableWrites());
   redrive.addToRolePolicy(registryRead(table.tableArn));
+  grantProfileResolution(redrive, settings);
   deadLetters.grantConsumeMessages(redrive);
   stream.grantRead(redrive);
 

@@ -36,6 +36,7 @@ import { config } from "./config";
 import { Lake, USAGE_PREFIX } from "./Lake";
 import { Processing } from "./Processing";
 import { PRICING_PARTITION, REPRICE_PARTITION } from "./pricing-registry";
+import { grantProfileResolution } from "./profile-resolution";
 
 /** Where replaced lake objects are kept, by reprice id (`history/<id>/year=/month=/day=/`). */
 export const HISTORY_PREFIX = "history/";
@@ -87,6 +88,8 @@ export function Reprice({ stack, app }: StackContext) {
       [ENV.metricsNamespace]: METRICS_NAMESPACE,
     },
   });
+  // A reprice prices again the rows of calls made through application profiles.
+  grantProfileResolution(fn, settings);
 
   const glue = (resource: string, resourceName?: string) => stack.formatArn({ service: "glue", resource, ...(resourceName ? { resourceName } : {}) });
   for (const statement of [

@@ -9,7 +9,7 @@ import { z } from "zod";
 // By path, not by package name: see Lake.ts.
 import type { DeployedPricing } from "../functions/src/lib/deployed-pricing";
 import { isScopeToken } from "../packages/api/src/scopes";
-import { aliasMapFrom } from "../packages/core/src/attribution";
+import { aliasMapFrom, tagKeyMapFrom } from "../packages/core/src/attribution";
 import { REQUIRED_CUR_COLUMNS } from "../packages/core/src/bill/reconcile";
 import { parseUsageTypeMap } from "../packages/core/src/bill/usage-types";
 import { catalogFrom } from "../packages/core/src/defaults";
@@ -64,6 +64,12 @@ export const ConfigSchema = z
     pricesOnly: boolean.default(false),
     /** BEDROCK_SPEND_PROFILE_MAP: application-inference-profile map, inline JSON or the path of a JSON file. */
     profileMap: jsonOrFile.optional(),
+    /** BEDROCK_SPEND_PROFILE_TAG_KEYS: tag keys of application inference profiles per attribution dimension, inline JSON (e.g. {"tenantId":["tenant","customer"]}) or the path of a JSON file. */
+    profileTagKeys: jsonOrFile.optional(),
+    /** BEDROCK_SPEND_RESOLVE_PROFILES: resolve application inference profiles with bedrock:GetInferenceProfile and their tags (default true; false uses BEDROCK_SPEND_PROFILE_MAP alone). */
+    resolveProfiles: boolean.default(true),
+    /** BEDROCK_SPEND_PROFILE_CACHE_SECONDS: how long a resolved profile (and its tags) is cached per function instance (default 3600). */
+    profileCacheSeconds: z.coerce.number().int().min(60).max(86_400).default(3600),
     /** BEDROCK_SPEND_BREAKDOWNS: extra per-month aggregate breakdowns, e.g. departmentId. */
     breakdowns: csv.default([]),
     /** BEDROCK_SPEND_DEFAULT_BUDGET_USD: budget for tenants without one (unset: none). */
@@ -130,6 +136,7 @@ export const ConfigSchema = z
     for (const [key, check] of [
       ["profileMap", (json: unknown) => StaticProfileMap.fromJson(json, "BEDROCK_SPEND_PROFILE_MAP")],
       ["metadataAliases", (json: unknown) => aliasMapFrom(json, "BEDROCK_SPEND_METADATA_ALIASES")],
+      ["profileTagKeys", (json: unknown) => tagKeyMapFrom(json, "BEDROCK_SPEND_PROFILE_TAG_KEYS")],
     ] as const) {
       const text = settings[key];
       if (text === undefined) continue;
@@ -188,6 +195,9 @@ const ENVIRONMENT: Record<keyof Config, string> = {
   priceOverlay: "BEDROCK_SPEND_PRICE_OVERLAY",
   pricesOnly: "BEDROCK_SPEND_PRICES_ONLY",
   profileMap: "BEDROCK_SPEND_PROFILE_MAP",
+  profileTagKeys: "BEDROCK_SPEND_PROFILE_TAG_KEYS",
+  resolveProfiles: "BEDROCK_SPEND_RESOLVE_PROFILES",
+  profileCacheSeconds: "BEDROCK_SPEND_PROFILE_CACHE_SECONDS",
   breakdowns: "BEDROCK_SPEND_BREAKDOWNS",
   defaultBudgetUsd: "BEDROCK_SPEND_DEFAULT_BUDGET_USD",
   defaultBudgetThresholds: "BEDROCK_SPEND_DEFAULT_BUDGET_THRESHOLDS",
@@ -237,6 +247,7 @@ export function deployedPricingOf(settings: Config): DeployedPricing | null {
   if (settings.priceOverlay) pricing[settings.pricesOnly ? "catalog" : "overlay"] = JSON.parse(settings.priceOverlay);
   if (settings.profileMap) pricing.profiles = JSON.parse(settings.profileMap);
   if (settings.metadataAliases) pricing.aliases = JSON.parse(settings.metadataAliases);
+  if (settings.profileTagKeys) pricing.tagKeys = JSON.parse(settings.profileTagKeys);
   return Object.keys(pricing).length === 0 ? null : pricing;
 }
 

@@ -7,10 +7,10 @@
 import { kinesisSource } from "@bedrock-spend/core";
 import { type AggregateDependencies, processBatch } from "@bedrock-spend/pipeline";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
-import { deadLetterQueueFromEnv, livePricingFromEnv, usageWriterFromEnv } from "./lib/adapters";
+import { deadLetterQueueFromEnv, livePricingFromEnv, pricingPricerFromEnv, usageWriterFromEnv } from "./lib/adapters";
 import { partialBatchResponse } from "./lib/batch";
 import { AGGREGATE_METRICS } from "./lib/contracts";
-import { type Environment, pricerFromEnv } from "./lib/env";
+import type { Environment } from "./lib/env";
 import { lambdaHandler } from "./lib/handler";
 import { emitMetrics, microDollars } from "./lib/metrics";
 import { logger } from "./lib/powertools";
@@ -35,7 +35,7 @@ export function createAggregateHandler(deps: AggregateDependencies) {
 /** The handler on AWS: the table, the dead-letter queue and the pricing of the environment. */
 export function fromEnvironment(env: Environment) {
   const writer = usageWriterFromEnv(env);
-  return createAggregateHandler({ pricer: livePricingFromEnv(env, pricerFromEnv(env)), writer, deadLetters: deadLetterQueueFromEnv(env) });
+  return createAggregateHandler({ pricer: livePricingFromEnv(env, pricingPricerFromEnv(env)), writer, deadLetters: deadLetterQueueFromEnv(env) });
 }
 
 /** Lambda entry point; configuration is read on the first invocation and fails closed. */

@@ -8,9 +8,9 @@ import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { readShardRange } from "@bedrock-spend/adapters";
 import { kinesisSource } from "@bedrock-spend/core";
 import { type RedriveDependencies, type RedriveResult, redrive } from "@bedrock-spend/pipeline";
-import { deadLetterQueueFromEnv, livePricingFromEnv, usageWriterFromEnv } from "./lib/adapters";
+import { deadLetterQueueFromEnv, livePricingFromEnv, pricingPricerFromEnv, usageWriterFromEnv } from "./lib/adapters";
 import { ENV, REDRIVE_METRICS } from "./lib/contracts";
-import { type Environment, pricerFromEnv, requireEnv } from "./lib/env";
+import { type Environment, requireEnv } from "./lib/env";
 import { lambdaHandler } from "./lib/handler";
 import { emitMetrics } from "./lib/metrics";
 import { logger } from "./lib/powertools";
@@ -35,7 +35,7 @@ export function fromEnvironment(env: Environment) {
     const records = await readShardRange(kinesis, { streamArn }, info.shardId, info.startSequenceNumber, info.endSequenceNumber);
     return records.map((record) => ({ ...record, source: kinesisSource(info.shardId, record.sequenceNumber) }));
   };
-  return createRedriveHandler({ pricer: livePricingFromEnv(env, pricerFromEnv(env)), writer, deadLetters: queue, queue, readBatch });
+  return createRedriveHandler({ pricer: livePricingFromEnv(env, pricingPricerFromEnv(env)), writer, deadLetters: queue, queue, readBatch });
 }
 
 /** Lambda entry point; configuration is read on the first invocation and fails closed. */

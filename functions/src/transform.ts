@@ -10,9 +10,9 @@ import { currentPricer, type PricerSource } from "@bedrock-spend/core";
 import { transformKeepingFailures } from "@bedrock-spend/pipeline/lake-failures";
 import type { TransformOptions } from "@bedrock-spend/pipeline/transform";
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from "aws-lambda";
-import { livePricingFromEnv, rawFailureStoreFromEnv } from "./lib/adapters";
+import { livePricingFromEnv, pricingPricerFromEnv, rawFailureStoreFromEnv } from "./lib/adapters";
 import { TRANSFORM_DIMENSIONS, TRANSFORM_METRICS } from "./lib/contracts";
-import { type Environment, pricerFromEnv } from "./lib/env";
+import type { Environment } from "./lib/env";
 import { lambdaHandler } from "./lib/handler";
 import { emitMetrics, microDollars } from "./lib/metrics";
 import { logTransformation } from "./lib/transform-log";
@@ -38,7 +38,7 @@ export function createTransformHandler({ pricer, failures: store, now = () => ne
 
 /** The handler on AWS: the pricing of the environment. */
 export function fromEnvironment(env: Environment) {
-  return createTransformHandler({ pricer: livePricingFromEnv(env, pricerFromEnv(env)), failures: rawFailureStoreFromEnv(env) });
+  return createTransformHandler({ pricer: livePricingFromEnv(env, pricingPricerFromEnv(env)), failures: rawFailureStoreFromEnv(env) });
 }
 
 /** Lambda entry point; configuration is read on the first invocation and fails closed. */

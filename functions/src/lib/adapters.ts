@@ -2,13 +2,38 @@
  * The AWS adapters handlers share, built from the environment (names in `ENV`), failing closed
  * on a missing setting like every other reader of lib/env.ts.
  */
+import { BedrockClient } from "@aws-sdk/client-bedrock";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { type AlertPublisher, awsAlertPublisher, type ObjectWriter, RawFailureObjectStore, SignedS3Put, SqsDeadLetterQueue } from "@bedrock-spend/adapters";
-import { ConfigurationError, type Pricer } from "@bedrock-spend/core";
+import {
+  type AlertPublisher,
+  awsAlertPublisher,
+  BedrockProfileSource,
+  type ObjectWriter,
+  RawFailureObjectStore,
+  SignedS3Put,
+  SqsDeadLetterQueue,
+} from "@bedrock-spend/adapters";
+import { type ApplicationProfileSource, ConfigurationError, type Pricer } from "@bedrock-spend/core";
 import { AggregatesStore, listRepriceAudits, RegistryPricing, type RepriceAudit, UsageWriter } from "@bedrock-spend/store";
 import { ENV } from "./contracts";
-import { breakdownsFromEnv, dedupRetentionDaysFromEnv, type Environment, optionalEnv, requireEnv } from "./env";
+import { breakdownsFromEnv, dedupRetentionDaysFromEnv, type Environment, optionalEnv, pricerFromEnv, requireEnv } from "./env";
+
+/**
+ * Bedrock's control plane as the source of application inference profiles, when
+ * `PROFILE_RESOLUTION` is `bedrock` (`BEDROCK_ENDPOINT` points it at the local stand-in).
+ */
+export function profileSourceFromEnv(env: Environment): ApplicationProfileSource | undefined {
+  if (optionalEnv(ENV.profileResolution, env) !== "bedrock") return undefined;
+  const endpoint = optionalEnv(ENV.bedrockEndpoint, env);
+  // The client takes the Region (AWS_REGION) and credentials from the Lambda environment.
+  return new BedrockProfileSource({ client: new BedrockClient(endpoint ? { endpoint } : {}) });
+}
+
+/** The pricer of a function that prices (aggregate, transform, redrive, reprice): `pricerFromEnv` with Bedrock as its profile source. */
+export function pricingPricerFromEnv(env: Environment): Pricer {
+  return pricerFromEnv(env, undefined, profileSourceFromEnv(env));
+}
 
 /** The aggregates table's writer (aggregate, redrive): `TABLE_NAME`, `AGGREGATE_BREAKDOWNS`, `DEDUP_RETENTION_DAYS`. */
 export function usageWriterFromEnv(env: Environment): UsageWriter {

@@ -216,6 +216,14 @@ export enum ENV {
   profileMap = "PROFILE_MAP",
   /** Metadata alias map as JSON, optional (every function that prices). */
   metadataAliases = "METADATA_ALIASES",
+  /** Tag keys of application inference profiles per attribution dimension as JSON, optional (every function that prices). */
+  profileTagKeys = "PROFILE_TAG_KEYS",
+  /** `bedrock` to resolve application inference profiles with GetInferenceProfile and ListTagsForResource; unset: the profile map alone (every function that prices). */
+  profileResolution = "PROFILE_RESOLUTION",
+  /** Seconds a resolved profile is cached per instance, optional, default 3600 (every function that prices). */
+  profileCacheSeconds = "PROFILE_CACHE_SECONDS",
+  /** Endpoint of the Bedrock control plane, optional: the local stand-in in local mode and tests. */
+  bedrockEndpoint = "BEDROCK_ENDPOINT",
   /** Budget of tenants without one, in USD, optional (budget-alert, spend API). */
   defaultBudgetUsd = "DEFAULT_BUDGET_USD",
   /** Alert thresholds of that default budget, comma-separated percentages (budget-alert, spend API). */

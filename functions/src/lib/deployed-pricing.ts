@@ -18,6 +18,8 @@ export interface DeployedPricing {
   profiles?: unknown;
   /** The metadata alias map. */
   aliases?: unknown;
+  /** The tag keys of application inference profiles per attribution dimension. */
+  tagKeys?: unknown;
 }
 
 /** Null in the source; the deployment's settings in a bundle. */

@@ -5,14 +5,18 @@
  */
 import {
   type AliasMap,
+  type ApplicationProfileLookup,
+  type ApplicationProfileSource,
   ATTRIBUTION_DIMENSIONS,
   type AttributionDimension,
   aliasMapFrom,
   type Budget,
+  CachingProfileResolver,
   ConfigurationError,
   catalogFrom,
   Pricer,
   StaticProfileMap,
+  tagKeyMapFrom,
   validateBudget,
 } from "@bedrock-spend/core";
 import { ENV, type EnvironmentVariable } from "./contracts";
@@ -50,7 +54,12 @@ function parseJsonEnv(name: EnvironmentVariable, env: Environment): unknown | un
  * both at once is a configuration error), application-profile map `PROFILE_MAP`, metadata aliases
  * `METADATA_ALIASES`.
  */
-export function pricerFromEnv(env: Environment = process.env, deployed: DeployedPricing | null = DEPLOYED_PRICING): Pricer {
+export function pricerFromEnv(
+  env: Environment = process.env,
+  deployed: DeployedPricing | null = DEPLOYED_PRICING,
+  /** Where application inference profiles are fetched from when `PROFILE_RESOLUTION` is `bedrock` (lib/adapters.ts gives Bedrock's control plane). */
+  profileSource?: ApplicationProfileSource,
+): Pricer {
   const setting = (key: keyof DeployedPricing, name: EnvironmentVariable) =>
     deployed ? { value: deployed[key], origin: `bundled ${name}` } : { value: parseJsonEnv(name, env), origin: name };
   const overlay = setting("overlay", ENV.priceOverlay);
@@ -66,12 +75,35 @@ export function pricerFromEnv(env: Environment = process.env, deployed: Deployed
   );
   const profiles = setting("profiles", ENV.profileMap);
   const aliases = setting("aliases", ENV.metadataAliases);
+  const tagKeys = setting("tagKeys", ENV.profileTagKeys);
   const aliasMap: AliasMap | undefined = aliases.value === undefined ? undefined : aliasMapFrom(aliases.value, aliases.origin);
+  const staticMap = profiles.value === undefined ? undefined : StaticProfileMap.fromJson(profiles.value, profiles.origin);
+  const lookup = profileLookupFromEnv(env, staticMap, profileSource);
   return new Pricer({
     catalog,
-    ...(profiles.value === undefined ? {} : { profiles: StaticProfileMap.fromJson(profiles.value, profiles.origin) }),
+    ...(lookup ? { profiles: lookup } : {}),
     ...(aliasMap ? { aliases: aliasMap } : {}),
+    ...(tagKeys.value === undefined ? {} : { tagKeys: tagKeyMapFrom(tagKeys.value, tagKeys.origin) }),
   });
+}
+
+/**
+ * The application profiles a pricer resolves: with `PROFILE_RESOLUTION=bedrock`, fetched from
+ * `source` and cached for `PROFILE_CACHE_SECONDS` (default 3600) per function instance, the map
+ * file overriding; otherwise the map file alone.
+ */
+function profileLookupFromEnv(
+  env: Environment,
+  staticMap: StaticProfileMap | undefined,
+  source: ApplicationProfileSource | undefined,
+): ApplicationProfileLookup | undefined {
+  const mode = optionalEnv(ENV.profileResolution, env);
+  if (mode === undefined || mode === "off") return staticMap;
+  if (mode !== "bedrock") throw new ConfigurationError(ENV.profileResolution, `must be "bedrock" or "off", got "${mode}"`);
+  if (source === undefined) throw new ConfigurationError(ENV.profileResolution, "is bedrock, but this function has no Bedrock profile source");
+  const seconds = secondsFromEnv(ENV.profileCacheSeconds, env, 3600);
+  if (seconds === 0) throw new ConfigurationError(ENV.profileCacheSeconds, "must be at least 1 second");
+  return new CachingProfileResolver(source, { ttlMillis: seconds * 1000, ...(staticMap ? { fallback: staticMap } : {}) });
 }
 
 /** Extra per-month breakdowns, `AGGREGATE_BREAKDOWNS=departmentId,applicationId`. */

@@ -9,8 +9,9 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { AthenaRepriceLake } from "@bedrock-spend/adapters";
 import { type RepriceReport, systemClock } from "@bedrock-spend/core";
 import type { RepriceJobDeps } from "@bedrock-spend/pipeline";
+import { pricingPricerFromEnv } from "./adapters";
 import { ENV } from "./contracts";
-import { breakdownsFromEnv, dedupRetentionDaysFromEnv, type Environment, pricerFromEnv, requireEnv, secondsFromEnv } from "./env";
+import { breakdownsFromEnv, dedupRetentionDaysFromEnv, type Environment, requireEnv, secondsFromEnv } from "./env";
 
 /** The lake as a reprice reads and rewrites it (reprice): `LAKE_BUCKET`, `GLUE_DATABASE`, `GLUE_TABLE`, `ATHENA_WORKGROUP`, `ATHENA_RESULTS_BUCKET`. */
 export function repriceLakeFromEnv(env: Environment, s3: S3Client = new S3Client({})): AthenaRepriceLake {
@@ -35,7 +36,7 @@ export const DEFAULT_SLICE_SECONDS = 600;
 export function repriceStepDepsFromEnv(env: Environment): Omit<RepriceJobDeps, "shouldStop" | "onProgress"> & { sliceMs: number } {
   const s3 = new S3Client({});
   return {
-    pricer: pricerFromEnv(env),
+    pricer: pricingPricerFromEnv(env),
     lake: repriceLakeFromEnv(env, s3),
     client: new DynamoDBClient({}),
     tableName: requireEnv(ENV.tableName, env),

@@ -21,6 +21,7 @@ import {
   type LockInfo,
   type LockOrShare,
   loadCheckpoints,
+  localProfileResolver,
   lockOrShare,
   processAlive,
   putPayloadRecords,
@@ -171,6 +172,8 @@ export async function openLocalPipeline(options: LocalPipelineOptions): Promise<
       { prices: given(theirs.prices), pricesOnly: theirs.pricesOnly === true, profiles: given(theirs.profiles), aliases: given(theirs.aliases) },
       APPLICATION_PROFILES,
     );
+    // The start's pipeline resolves application profiles through its Bedrock stand-in: so does the summary.
+    if (holder.endpoints?.bedrock) pricer = pricer.withProfiles(localProfileResolver(holder.endpoints.bedrock, pricer.profileLookup));
     if (!json) sharedNotice(holder);
     sink = sharedSink(holder, dataDir);
   } else {
@@ -193,6 +196,8 @@ export async function openLocalPipeline(options: LocalPipelineOptions): Promise<
         ),
     });
     sink = await ownSink(stack);
+    // The stack's pricer resolves application profiles through its Bedrock stand-in.
+    pricer = stack.pricer;
   }
   return { sink, pricer, found };
 }

@@ -71,14 +71,15 @@ export class Attributor {
   /** Metadata keys as written (not normalized) to their match, or null for a key no alias names. */
   private readonly byRawKey = new Map<string, AliasMatch | null>();
 
-  constructor(aliases: AliasMap = DEFAULT_ALIASES) {
+  /** `origin` names the map in the error a key mapped to two dimensions raises (a file, a variable). */
+  constructor(aliases: AliasMap = DEFAULT_ALIASES, origin = "aliases") {
     const lookup = new Map<string, AliasMatch>();
     ATTRIBUTION_DIMENSIONS.forEach((dimension, slot) => {
       aliases[dimension].forEach((alias, priority) => {
         const key = normalizeKey(alias);
         const taken = lookup.get(key);
         if (taken && taken.dimension !== dimension) {
-          throw new ConfigurationError("aliases", `key "${alias}" is mapped to both ${taken.dimension} and ${dimension}`);
+          throw new ConfigurationError(origin, `key "${alias}" is mapped to both ${taken.dimension} and ${dimension}`);
         }
         if (!taken) lookup.set(key, { dimension, slot, priority });
       });
@@ -138,6 +139,8 @@ export function aliasMapFrom(overrides: unknown, origin = "aliases", defaults: A
     }
     result[dimension as AttributionDimension] = keys as string[];
   }
+  // A key two dimensions claim (one listed here, one by default) is refused now, naming the file.
+  new Attributor(result, origin);
   return result;
 }
 

@@ -3,12 +3,12 @@
  * and exact cost -> usage record. Both stream consumers (the lake transform and the aggregator)
  * and the CLI go through this one function, so a cost can never differ between them.
  */
-import { type AliasMap, Attributor } from "./attribution";
+import { type AliasMap, Attributor, completeFromTags, DEFAULT_TAG_KEYS } from "./attribution";
 import { formatCatalogDate, type PriceCatalog, type PriceEntry, type RateClass } from "./catalog";
 import { computeCost } from "./cost";
 import type { DecodedItem, SkipReason, SourceRef } from "./decode/items";
 import { formatTimestamp, type InvocationLog, type InvocationParseResult, parseInvocationLog } from "./invocation";
-import { type ApplicationProfileLookup, resolveModel } from "./model";
+import { type ApplicationProfileLookup, applicationProfileIds, resolveModel } from "./model";
 import { formatUsd } from "./money";
 import type { UsageRecord } from "./usage";
 
@@ -60,6 +60,8 @@ export interface PricerOptions {
   periods?: readonly CatalogPeriod[];
   aliases?: AliasMap;
   profiles?: ApplicationProfileLookup;
+  /** Tag keys of application inference profiles per attribution dimension (default `DEFAULT_TAG_KEYS`). */
+  tagKeys?: AliasMap;
 }
 
 /** `profile_tags` of a call through no application inference profile (shared: records are never mutated in place there). */
@@ -70,7 +72,9 @@ export class Pricer {
   readonly catalog: PriceCatalog;
   readonly periods: readonly CatalogPeriod[];
   private readonly attributor: Attributor;
+  private readonly tagAttributor: Attributor;
   private readonly aliases: AliasMap | undefined;
+  private readonly tagKeys: AliasMap | undefined;
   private readonly profiles: ApplicationProfileLookup | undefined;
 
   /** The application inference profiles this pricer resolves (undefined: none). */
@@ -83,7 +87,35 @@ export class Pricer {
     this.periods = options.periods ?? [];
     this.aliases = options.aliases;
     this.attributor = new Attributor(options.aliases);
+    this.tagKeys = options.tagKeys;
+    this.tagAttributor = new Attributor(options.tagKeys ?? DEFAULT_TAG_KEYS);
     this.profiles = options.profiles;
+  }
+
+  /** Whether `prepare` does anything: the profile lookup fetches (and a batch should be decoded whole before pricing). */
+  get resolvesAhead(): boolean {
+    return this.profiles?.warm !== undefined;
+  }
+
+  /**
+   * Resolves ahead what pricing `items` will look up synchronously: the application inference
+   * profiles they name (fetched and cached by the profile lookup, when it fetches). Called once
+   * per batch, before `priceItem`; a failure to resolve leaves those records unpriced with the reason.
+   */
+  async prepare(items: Iterable<DecodedItem>): Promise<void> {
+    if (this.profiles?.warm === undefined) return;
+    const modelIds: unknown[] = [];
+    for (const item of items) {
+      if (item.kind === "record" && typeof item.value === "object" && item.value !== null) modelIds.push((item.value as { modelId?: unknown }).modelId);
+    }
+    await this.prepareModelIds(modelIds);
+  }
+
+  /** `prepare` for records already read (a reprice's rows): resolves ahead the profiles among their logged model ids. */
+  async prepareModelIds(modelIds: Iterable<unknown>): Promise<void> {
+    if (this.profiles?.warm === undefined) return;
+    const arns = applicationProfileIds(modelIds);
+    if (arns.length > 0) await this.profiles.warm(arns);
   }
 
   /** Validates and prices one decoded item. Never throws on bad input. */
@@ -125,9 +157,26 @@ export class Pricer {
     return this.catalog;
   }
 
+  /** A pricer like this one with another profile lookup (local mode's resolver over its Bedrock stand-in, with this one's map as override). */
+  withProfiles(profiles: ApplicationProfileLookup): Pricer {
+    return new Pricer({
+      catalog: this.catalog,
+      periods: this.periods,
+      profiles,
+      ...(this.aliases ? { aliases: this.aliases } : {}),
+      ...(this.tagKeys ? { tagKeys: this.tagKeys } : {}),
+    });
+  }
+
   /** A pricer like this one (same aliases and profiles) with other catalogs. */
   withCatalogs(catalog: PriceCatalog, periods: readonly CatalogPeriod[] = []): Pricer {
-    return new Pricer({ catalog, periods, ...(this.aliases ? { aliases: this.aliases } : {}), ...(this.profiles ? { profiles: this.profiles } : {}) });
+    return new Pricer({
+      catalog,
+      periods,
+      ...(this.aliases ? { aliases: this.aliases } : {}),
+      ...(this.profiles ? { profiles: this.profiles } : {}),
+      ...(this.tagKeys ? { tagKeys: this.tagKeys } : {}),
+    });
   }
 
   /** Prices one validated invocation. */
@@ -135,7 +184,8 @@ export class Pricer {
     const catalog = this.periods.length === 0 ? this.catalog : this.catalogAt(log.timestamp);
     const resolution = resolveModel(log.modelId, this.profiles);
     const tags = resolution.ok ? resolution.applicationProfile?.tags : undefined;
-    const attribution = this.attributor.attribute(tags ? { ...tags, ...log.metadata } : log.metadata);
+    const fromMetadata = this.attributor.attribute(log.metadata);
+    const attribution = tags ? completeFromTags(fromMetadata, this.tagAttributor.attribute(tags)) : fromMetadata;
     const eventTime = formatTimestamp(log.timestamp);
     const record: UsageRecord = {
       request_id: log.requestId,

@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { tagKeyMapFrom } from "../src/attribution";
 import { PriceCatalog } from "../src/catalog";
+import { decodeText } from "../src/decode/decode";
 import { defaultCatalog } from "../src/defaults";
 import { parseInvocationLog } from "../src/invocation";
-import { StaticProfileMap } from "../src/model";
+import { type ApplicationProfileSource, CachingProfileResolver, StaticProfileMap } from "../src/model";
+import { preparedPriceItems } from "../src/priced-items";
 import { Pricer } from "../src/pricer";
 import { UsageRecordSchema } from "../src/usage";
 import { catalogJson, priceEntry } from "./helpers/catalogs";
@@ -113,5 +116,76 @@ describe("Class: Pricer with the shipped catalog", () => {
     const after = priceRecord(invocationLog(), discounted);
     expect(before.record).toMatchObject({ cost_usd: "0.000320", price_version: defaultCatalog().version });
     expect(after.record).toMatchObject({ cost_usd: "0.000160", price_version: `${defaultCatalog().version}+acme-2026-11` });
+  });
+});
+
+describe("Class: Pricer, attribution from an application inference profile's tags", () => {
+  const target = { model: "anthropic.claude-haiku-4-5-20251001-v1:0", pricingProfile: "us" as const };
+
+  it("attributes a call with no metadata to the tenant, department and application of the profile's tags", () => {
+    const tags = { tenant: "acme", "cost-center": "cc-42", project: "support-bot", Owner: "ops@acme.test", unrelated: "x" };
+    const withProfiles = new Pricer({ catalog: defaultCatalog(), profiles: StaticProfileMap.fromJson({ [AIP]: { ...target, tags } }) });
+    const priced = priceRecord(invocationLog({ modelId: AIP, requestMetadata: {} }), withProfiles);
+    expect(priced.record).toMatchObject({
+      tenant_id: "acme",
+      department_id: "cc-42",
+      application_id: "support-bot",
+      user_id: "ops@acme.test",
+      status: "priced",
+    });
+    expect(priced.record.metadata).toEqual({});
+  });
+
+  it("lets request metadata win dimension by dimension, and tags fill only what it leaves out", () => {
+    const tags = { tenant: "from-tag", department: "tag-dept", application: "tag-app" };
+    const withProfiles = new Pricer({ catalog: defaultCatalog(), profiles: StaticProfileMap.fromJson({ [AIP]: { ...target, tags } }) });
+    const priced = priceRecord(invocationLog({ modelId: AIP, requestMetadata: { tenantId: "from-metadata", department: "  " } }), withProfiles);
+    expect(priced.record).toMatchObject({ tenant_id: "from-metadata", department_id: "tag-dept", application_id: "tag-app" });
+  });
+
+  it("reads only the tag keys configured, in their priority order", () => {
+    const tagKeys = tagKeyMapFrom({ tenantId: ["customer", "tenant"] });
+    const tags = { tenant: "second", Customer: "first" };
+    const withProfiles = new Pricer({ catalog: defaultCatalog(), tagKeys, profiles: StaticProfileMap.fromJson({ [AIP]: { ...target, tags } }) });
+    expect(priceRecord(invocationLog({ modelId: AIP, requestMetadata: {} }), withProfiles).record.tenant_id).toBe("first");
+    const onlyAcct = new Pricer({
+      catalog: defaultCatalog(),
+      tagKeys: tagKeyMapFrom({ tenantId: ["acct"] }),
+      profiles: StaticProfileMap.fromJson({ [AIP]: { ...target, tags } }),
+    });
+    expect(priceRecord(invocationLog({ modelId: AIP, requestMetadata: {} }), onlyAcct).record.tenant_id).toBe("unattributed");
+    // A pricer made from this one for other catalogs keeps its tag keys.
+    expect(priceRecord(invocationLog({ modelId: AIP, requestMetadata: {} }), onlyAcct.withCatalogs(defaultCatalog())).record.tenant_id).toBe("unattributed");
+  });
+
+  it("refuses a tag-key map that names an unknown dimension or maps one key to two dimensions", () => {
+    expect(() => tagKeyMapFrom({ tenant: ["t"] }, "tags.json")).toThrow(/tags\.json.*unknown dimension "tenant"/);
+    expect(() => tagKeyMapFrom({ tenantId: ["team"] }, "tags.json")).toThrow(/tags\.json.*"team" is mapped to both tenantId and departmentId/);
+  });
+
+  it("resolves a batch's profiles through the source once, before pricing, and prices them", async () => {
+    const calls: string[] = [];
+    const source: ApplicationProfileSource = {
+      async fetch(arn) {
+        calls.push(arn);
+        return arn === AIP ? { ...target, tags: { tenant: "acme" } } : undefined;
+      },
+    };
+    const live = new Pricer({ catalog: defaultCatalog(), profiles: new CachingProfileResolver(source) });
+    const gone = AIP.replace("a1b2c3d4e5f6", "deadbeef0000");
+    const lines = [AIP, AIP, gone, "us.amazon.nova-lite-v1:0"].map((modelId) => JSON.stringify(invocationLog({ modelId, requestMetadata: {} })));
+
+    const priced = await preparedPriceItems(decodeText(lines.join("\n")), live);
+
+    expect(calls.sort()).toEqual([AIP, gone].sort());
+    expect(priced.usage.map(({ usage }) => [usage.record.tenant_id, usage.record.status])).toEqual([
+      ["acme", "priced"],
+      ["acme", "priced"],
+      ["unattributed", "unpriced"],
+      ["unattributed", "priced"],
+    ]);
+    expect(priced.usage[2]?.usage.record.reason).toMatch(/does not exist/);
+    expect(live.resolvesAhead).toBe(true);
+    expect(pricer.resolvesAhead).toBe(false);
   });
 });

@@ -8,6 +8,7 @@
  *   lake-errors/        records the local Firehose could not deliver (its S3 error prefix)
  *   quarantine/         the dead-letter queue: invalid records, on-failure batch infos
  *   checkpoints.json    how far each local consumer has read the streams
+ *   bedrock-profiles.json  the application inference profiles of the Bedrock stand-in
  *   .lock               the process that runs the stack (pid, endpoints)
  */
 import { join, resolve } from "node:path";
@@ -32,6 +33,8 @@ export interface DataDirLayout {
   lakeHistory: string;
   quarantine: string;
   checkpoints: string;
+  /** The Bedrock control-plane stand-in's application inference profiles. */
+  bedrockProfiles: string;
   lock: string;
 }
 
@@ -47,6 +50,7 @@ export function dataDirLayout(dataDir: string): DataDirLayout {
     lakeHistory: join(root, "lake-history"),
     quarantine: join(root, "quarantine"),
     checkpoints: join(root, "checkpoints.json"),
+    bedrockProfiles: join(root, "bedrock-profiles.json"),
     lock: join(root, ".lock"),
   };
 }

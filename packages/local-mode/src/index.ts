@@ -19,3 +19,4 @@ export * from "./local-stack";
 export * from "./local-table";
 export * from "./lock";
 export * from "./shutdown";
+export * from "./tenant-profiles";

@@ -27,11 +27,12 @@ import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
-import { type DeadLetterQueue, FileDeadLetterQueue, type QuarantinedRecord } from "@bedrock-spend/adapters";
+import { BedrockProfileSource, type DeadLetterQueue, FileDeadLetterQueue, type QuarantinedRecord } from "@bedrock-spend/adapters";
 import {
   type AliasMap,
   type ApplicationProfileLookup,
   type BudgetAlert,
+  CachingProfileResolver,
   type Clock,
   defaultCatalog,
   type PriceCatalog,
@@ -40,6 +41,7 @@ import {
 } from "@bedrock-spend/core";
 import { createLocalDashboardData, type DashboardData } from "@bedrock-spend/dashboard";
 import {
+  BedrockControlPlaneServer,
   type DynamoDbLocal,
   DynamoDbStreamReader,
   type Kinesalite,
@@ -89,8 +91,14 @@ export interface LocalStackOptions {
   pricer?: Pricer;
   /** The price catalog (default: the shipped one). */
   prices?: PriceCatalog;
-  /** Application-inference-profile map. */
+  /** Application-inference-profile map (overrides what the Bedrock stand-in resolves). */
   profiles?: ApplicationProfileLookup;
+  /**
+   * Resolve application inference profiles through the Bedrock control-plane stand-in (its
+   * profiles kept in the data dir), with the AWS adapter, as the consumers do on AWS. Default true;
+   * false: the pricer's profile map alone.
+   */
+  resolveProfiles?: boolean;
   /** Metadata key aliases. */
   aliases?: AliasMap;
   /** Fault injection rate, 0 to 1 (`--chaos`). Default 0. */
@@ -227,8 +235,10 @@ export class LocalStack {
   readonly layout: DataDirLayout;
   readonly tableName = LOCAL_TABLE_NAME;
   readonly streamName = LOCAL_STREAM_NAME;
-  readonly endpoints: { dynamodb: string; kinesis: string };
+  readonly endpoints: { dynamodb: string; kinesis: string; bedrock: string };
   readonly pricer: Pricer;
+  /** The Bedrock control-plane stand-in (GetInferenceProfile, ListTagsForResource, CreateInferenceProfile...). */
+  readonly bedrock: BedrockControlPlaneServer;
   readonly stats: StackStats;
   /** A DynamoDB client without fault injection. */
   readonly dynamoDb: DynamoDBClient;
@@ -253,6 +263,7 @@ export class LocalStack {
     private readonly options: LocalStackOptions,
     private readonly services: {
       lock: DataDirLock;
+      bedrock: BedrockControlPlaneServer;
       dynamo: DynamoDbLocal;
       kinesalite: Kinesalite;
       handlers: Handlers;
@@ -268,14 +279,20 @@ export class LocalStack {
     this.layout = dataDirLayout(options.dataDir);
     this.lock = services.lock;
     this.athena = services.athena;
-    this.endpoints = { dynamodb: dynamo.endpoint, kinesis: kinesalite.endpoint };
-    this.pricer =
+    this.bedrock = services.bedrock;
+    this.endpoints = { dynamodb: dynamo.endpoint, kinesis: kinesalite.endpoint, bedrock: services.bedrock.endpoint };
+    const pricer =
       options.pricer ??
       new Pricer({
         catalog: options.prices ?? defaultCatalog(),
         ...(options.profiles ? { profiles: options.profiles } : {}),
         ...(options.aliases ? { aliases: options.aliases } : {}),
       });
+    // One resolver for both consumers, as one cache per process: the lake and the aggregates see a profile alike.
+    this.pricer =
+      options.resolveProfiles === false
+        ? pricer
+        : pricer.withProfiles(localProfileResolver(services.bedrock.endpoint, pricer.profileLookup, services.bedrock.region));
     const rate = options.chaos ?? 0;
     this.chaos = rate > 0 ? new Chaos(rate, options.chaosSeed ?? 1) : null;
     this.stats = {
@@ -452,15 +469,25 @@ export class LocalStack {
     const lock = options.lock ?? (await acquireLock(layout.root, options.role ?? "start", options.pricing ? { pricing: options.pricing } : {}));
     try {
       await mkdir(layout.dynamodb, { recursive: true });
-      const [dynamo, kinesalite, handlers, lakeWriter, athena] = await settleAll<[DynamoDbLocal, Kinesalite, Handlers, DuckDbLakeWriter, LocalAthena]>(
+      const [bedrock, dynamo, kinesalite, handlers, lakeWriter, athena] = await settleAll<
+        [BedrockControlPlaneServer, DynamoDbLocal, Kinesalite, Handlers, DuckDbLakeWriter, LocalAthena]
+      >(
         [
+          () => new BedrockControlPlaneServer({ stateFile: layout.bedrockProfiles }).start(),
           () => startDynamoDbLocal({ dbPath: layout.dynamodb }),
           () => startKinesalite({ path: layout.kinesis }),
           () => loadHandlers(),
           () => DuckDbLakeWriter.open({ lakeDir: layout.lake, threads: 1 }),
           () => LocalAthena.open({ lakeDir: layout.lake }),
         ],
-        [(dynamo) => dynamo.stop(), (kinesalite) => kinesalite.stop(), async () => undefined, (writer) => writer.close(), (athena) => athena.close()],
+        [
+          (bedrock) => bedrock.stop(),
+          (dynamo) => dynamo.stop(),
+          (kinesalite) => kinesalite.stop(),
+          async () => undefined,
+          (writer) => writer.close(),
+          (athena) => athena.close(),
+        ],
       );
       try {
         const dynamoDb = localDynamoDbClient(dynamo.endpoint);
@@ -473,7 +500,7 @@ export class LocalStack {
             lakeRequestIds(athena),
             scanAlerts(dynamoDb, LOCAL_TABLE_NAME),
           ]);
-          const stack = new LocalStack(options, { lock, dynamo, kinesalite, handlers, lakeWriter, athena, checkpoints, lakeIds, alerts });
+          const stack = new LocalStack(options, { lock, bedrock, dynamo, kinesalite, handlers, lakeWriter, athena, checkpoints, lakeIds, alerts });
           await lock.update({ endpoints: stack.endpoints });
           if (options.handleSignals ?? true) stack.removeSignal = onShutdownSignal({ run: () => stack.stop(), exit: true });
           return stack;
@@ -482,7 +509,7 @@ export class LocalStack {
           kinesis.destroy();
         }
       } catch (error) {
-        await Promise.allSettled([dynamo.stop(), kinesalite.stop(), lakeWriter.close(), athena.close()]);
+        await Promise.allSettled([bedrock.stop(), dynamo.stop(), kinesalite.stop(), lakeWriter.close(), athena.close()]);
         throw error;
       }
     } catch (error) {
@@ -570,7 +597,7 @@ export class LocalStack {
     await this.consumers.stop();
     await Promise.allSettled([this.services.lakeWriter.close(), this.athena.close()]);
     for (const client of this.clients) client.destroy();
-    await this.services.dynamo.stop();
+    await Promise.all([this.services.dynamo.stop(), this.bedrock.stop()]);
     // kinesalite waits for open connections (other processes' keep-alive sockets) to close.
     await Promise.race([this.services.kinesalite.stop(), new Promise<void>((resolve) => setTimeout(resolve, 3_000).unref())]);
     await this.lock.release();
@@ -597,4 +624,19 @@ export class LocalStack {
   private log(level: StackLog["level"], message: string): void {
     this.options.onLog?.({ level, message });
   }
+}
+
+/**
+ * The profile resolver of local mode: the AWS adapter over the Bedrock stand-in, with short TTLs
+ * (a profile created while `start` runs is seen within seconds), the profile map as override.
+ */
+export function localProfileResolver(endpoint: string, overrides: ApplicationProfileLookup | undefined, region = "us-east-1"): CachingProfileResolver {
+  const source = new BedrockProfileSource({
+    region,
+    endpoint,
+    // The stand-in takes any signature; the SDK wants credentials to sign with.
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    maxAttempts: 2,
+  });
+  return new CachingProfileResolver(source, { ttlMillis: 60_000, negativeTtlMillis: 5_000, ...(overrides ? { fallback: overrides } : {}) });
 }

@@ -29,7 +29,7 @@ export interface LockInfo {
   /** Absolute data dir. */
   dataDir: string;
   /** Set once the services answer. */
-  endpoints?: { dynamodb: string; kinesis: string; dashboard?: string };
+  endpoints?: { dynamodb: string; kinesis: string; bedrock?: string; dashboard?: string };
   /** How the holder prices (absolute paths of the files given, or null), for commands that share it. */
   pricing?: { prices: string | null; pricesOnly?: boolean; profiles: string | null; aliases: string | null };
 }

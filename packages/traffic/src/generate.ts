@@ -106,6 +106,13 @@ export interface TrafficOptions {
    * tests keep comparing.
    */
   billingDimensions?: boolean;
+  /**
+   * Tenants that call through their own application inference profile: tenant id to profile ARN
+   * (`tenantProfileSpecs` describes a few; local mode creates them on its Bedrock stand-in). Their
+   * priced calls name the profile as `modelId`, and every other one carries no request metadata,
+   * so that only the profile's tags attribute it. Default none.
+   */
+  tenantProfiles?: Readonly<Record<string, string>>;
 }
 
 /** Options with every default applied. */
@@ -131,6 +138,7 @@ export function resolveTrafficOptions(options: TrafficOptions = {}): ResolvedTra
     accountId: options.accountId ?? DEFAULT_ACCOUNT_ID,
     region: options.region ?? DEFAULT_REGION,
     billingDimensions: options.billingDimensions ?? false,
+    tenantProfiles: options.tenantProfiles ?? {},
   };
   if (!Number.isFinite(startMs)) throw new RangeError(`start must be an ISO 8601 time, epoch ms or Date, got ${String(options.start)}`);
   if (!(resolved.count >= 0) || (Number.isFinite(resolved.count) && !Number.isInteger(resolved.count))) {
@@ -390,6 +398,13 @@ export function* generateTraffic(options: TrafficOptions = {}): Generator<Traffi
     if (model.inferenceRegions.length > 0) record.inferenceRegion = rng.pick(model.inferenceRegions);
     if (dimensions?.latencyOptimized && (operation === "InvokeModel" || operation === "InvokeModelWithResponseStream")) {
       record.performanceConfig = { latency: "optimized" };
+    }
+
+    const profileArn = unpriced ? undefined : config.tenantProfiles[tenant.tenantId];
+    if (profileArn !== undefined) {
+      record.modelId = profileArn;
+      // Decided by position, not drawn: the other records stay what they are without profiles.
+      if (index % 2 === 0) delete record.requestMetadata;
     }
 
     if (malformed) {

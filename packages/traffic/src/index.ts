@@ -9,6 +9,7 @@ export * from "./generate";
 export * from "./models";
 export * from "./prng";
 export * from "./s3-layout";
+export * from "./tenant-profiles";
 export * from "./tenants";
 export * from "./text";
 export * from "./zipf";

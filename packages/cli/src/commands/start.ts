@@ -11,13 +11,13 @@ import { handleSpendApi } from "@bedrock-spend/api";
 import { formatUsd } from "@bedrock-spend/core";
 import { createDashboardServer, type DashboardServer, reconcileFileOf, reconcileFileSource } from "@bedrock-spend/dashboard";
 import { type FiredAlert, listRepriceAudits } from "@bedrock-spend/store";
-import { APPLICATION_PROFILES, generateTraffic, gzipStable, type TrafficItem, toSubscriptionPayloads } from "@bedrock-spend/traffic";
+import { APPLICATION_PROFILES, generateTraffic, gzipStable, type TrafficItem, tenantProfileSpecs, toSubscriptionPayloads } from "@bedrock-spend/traffic";
 import { parseCommandArgs, priceFileOf } from "../args";
 import { CLOCK_ENV, clockFromEnv } from "../clock";
 import { loadPricer } from "../config";
 import { UsageError } from "../errors";
 import { dataDirOf, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf } from "../local";
-import { acquireLock, DataDirBusyError, type DataDirLock, LocalStack, onShutdownSignal, type StackLog } from "../local-mode";
+import { acquireLock, DataDirBusyError, type DataDirLock, ensureTenantProfiles, LocalStack, onShutdownSignal, type StackLog } from "../local-mode";
 import { formatDuration } from "../progress";
 
 export const START_HELP = `Usage: bedrock-spend start [options]
@@ -84,7 +84,7 @@ class TrafficFeeder {
 
   constructor(
     private readonly stack: LocalStack,
-    options: { rate: number; tenants: number; seed: string | number },
+    options: { rate: number; tenants: number; seed: string | number; tenantProfiles: Record<string, string> },
     private readonly onError: (error: unknown) => void,
   ) {
     this.items = generateTraffic({
@@ -93,6 +93,7 @@ class TrafficFeeder {
       tenants: options.tenants,
       ratePerSecond: options.rate,
       start: stack.clock(),
+      tenantProfiles: options.tenantProfiles,
     });
     this.next = this.items.next().value as TrafficItem | undefined;
   }
@@ -249,7 +250,9 @@ export async function startCommand(argv: string[]): Promise<number> {
       await lock.update({ endpoints: { ...stack.endpoints, dashboard: url } });
       stack.loop(200);
       if (traffic) {
-        feeder = new TrafficFeeder(stack, { rate, tenants, seed }, (error) =>
+        // A few tenants call through their own tagged application inference profile, created on the stand-in.
+        const tenantProfiles = await ensureTenantProfiles(stack.bedrock, tenantProfileSpecs({ tenants }));
+        feeder = new TrafficFeeder(stack, { rate, tenants, seed, tenantProfiles }, (error) =>
           log({ level: "error", message: `traffic generator: ${(error as Error).message}` }),
         );
         feeder.start();
