@@ -12,8 +12,8 @@
  * - Query results go to a bucket of their own (expiring after RESULTS_RETENTION_DAYS): the lake
  *   bucket stays write-only-by-Firehose, and result objects (which hold tenant data) get a short
  *   life without a prefix rule in another stack.
- * - The QuickSight dataset is DIRECT_QUERY over custom SQL: the `usage_daily` view's own query,
- *   over the Glue table. It needs no view to exist first, no SPICE capacity and no refresh
+ * - The QuickSight datasets are DIRECT_QUERY over custom SQL: the `usage_daily` view's own query
+ *   (and, for the "Model performance" sheet, `model_performance_daily`'s), over the Glue table. It needs no view to exist first, no SPICE capacity and no refresh
  *   schedule, and is as fresh as the lake. QuickSight's filters on year/month/tenant/model wrap
  *   the query, and Athena pushes them through the aggregation to prune partitions; every render
  *   is an Athena query, bounded by the workgroup's scan limit. With heavy dashboard traffic,
@@ -41,9 +41,11 @@ export const RESULTS_RETENTION_DAYS = 30;
 export const DASHBOARD_DATASET_VIEW = "usage_daily";
 /** The dataset's physical table id (QuickSight map keys allow letters, digits and hyphens only). */
 const PHYSICAL_TABLE_ID = "usage-daily";
+/** The view the "Model performance" sheet's dataset is built from. */
+export const PERFORMANCE_DATASET_VIEW = "model_performance_daily";
 
-/** QuickSight column type of a view column type. */
-const QUICKSIGHT_TYPES: Record<ViewColumnType, string> = { string: "STRING", bigint: "INTEGER", decimal: "DECIMAL", date: "DATETIME" };
+/** QuickSight column type of a view column type (QuickSight's DECIMAL is also its floating-point type). */
+const QUICKSIGHT_TYPES: Record<ViewColumnType, string> = { string: "STRING", bigint: "INTEGER", decimal: "DECIMAL", date: "DATETIME", double: "DECIMAL" };
 
 const OWNER_ACTIONS = {
   dataSource: [
@@ -87,13 +89,14 @@ const OWNER_ACTIONS = {
   ],
 } as const;
 
-/** The dataset identifier the dashboard definition uses. */
+/** The dataset identifiers the dashboard definition uses: usage (`usage_daily`) and performance (`model_performance_daily`). */
 const DATASET = "usage";
+const PERFORMANCE_DATASET = "performance";
 
 type Definition = quicksight.CfnAnalysis.AnalysisDefinitionProperty;
 type ColumnIdentifier = quicksight.CfnAnalysis.ColumnIdentifierProperty;
 
-const column = (columnName: string): ColumnIdentifier => ({ dataSetIdentifier: DATASET, columnName });
+const column = (columnName: string, dataSetIdentifier = DATASET): ColumnIdentifier => ({ dataSetIdentifier, columnName });
 const title = (text: string) => ({ visibility: "VISIBLE", formatText: { plainText: text } });
 const category = (fieldId: string, columnName: string) => ({ categoricalDimensionField: { fieldId, column: column(columnName) } });
 const sum = (fieldId: string, columnName: string) => ({
@@ -109,6 +112,121 @@ export const DASHBOARD_FILTERS = [
   { id: "tenant", columnName: "tenant_id", title: "Tenant" },
   { id: "model", columnName: "model", title: "Model" },
 ] as const;
+
+/** The "Model performance" sheet's filters: the performance dataset has no tenant (latency is the model's, not a tenant's). */
+export const PERFORMANCE_FILTERS = [
+  { id: "performance-year", columnName: "year", title: "Year" },
+  { id: "performance-month", columnName: "month", title: "Month" },
+  { id: "performance-model", columnName: "model", title: "Model" },
+] as const;
+
+/** The columns of the "Model performance" table, in order: the view's rows as they are (rates and percentiles do not add up). */
+export const PERFORMANCE_TABLE_COLUMNS = [
+  "usage_date",
+  "model",
+  "invocations",
+  "error_rate",
+  "throttle_rate",
+  "latency_p50_ms",
+  "latency_p90_ms",
+  "latency_p99_ms",
+  "output_tokens_per_second",
+  "optimized_share",
+] as const;
+
+/**
+ * The "Model performance" sheet: a table of `model_performance_daily` per day and model
+ * (invocations, error and throttle rates, latency p50/p90/p99, output tokens per second, the
+ * optimized share), newest day first, and p90 latency per model over time. Its rows are one per
+ * day and model, so the line's MAX is the row's own value.
+ */
+function performanceSheet(sheetId: string): quicksight.CfnAnalysis.SheetDefinitionProperty {
+  const perf = (columnName: string) => column(columnName, PERFORMANCE_DATASET);
+  const visuals: quicksight.CfnAnalysis.VisualProperty[] = [
+    {
+      tableVisual: {
+        visualId: "model-performance",
+        title: title("Model performance (per day and model)"),
+        chartConfiguration: {
+          fieldWells: {
+            tableUnaggregatedFieldWells: {
+              values: PERFORMANCE_TABLE_COLUMNS.map((columnName) => ({ fieldId: `performance-${columnName}`, column: perf(columnName) })),
+            },
+          },
+          sortConfiguration: { rowSort: [{ fieldSort: { fieldId: "performance-usage_date", direction: "DESC" } }] },
+        },
+      },
+    },
+    {
+      lineChartVisual: {
+        visualId: "latency-p90-over-time",
+        title: title("Latency p90 over time (ms, by model)"),
+        chartConfiguration: {
+          type: "LINE",
+          fieldWells: {
+            lineChartAggregatedFieldWells: {
+              category: [{ dateDimensionField: { fieldId: "latency-day", column: perf("usage_date"), dateGranularity: "DAY" } }],
+              values: [
+                {
+                  numericalMeasureField: { fieldId: "latency-p90", column: perf("latency_p90_ms"), aggregationFunction: { simpleNumericalAggregation: "MAX" } },
+                },
+              ],
+              colors: [{ categoricalDimensionField: { fieldId: "latency-model", column: perf("model") } }],
+            },
+          },
+        },
+      },
+    },
+  ];
+  return {
+    sheetId,
+    name: "Model performance",
+    visuals,
+    filterControls: PERFORMANCE_FILTERS.map((filter) => ({
+      dropdown: { filterControlId: `${filter.id}-control`, sourceFilterId: `${filter.id}-filter`, title: filter.title, type: "MULTI_SELECT" },
+    })),
+    sheetControlLayouts: [
+      {
+        configuration: {
+          gridLayout: {
+            elements: PERFORMANCE_FILTERS.map((filter) => ({ elementId: `${filter.id}-control`, elementType: "FILTER_CONTROL", columnSpan: 2, rowSpan: 1 })),
+          },
+        },
+      },
+    ],
+    layouts: [
+      {
+        configuration: {
+          gridLayout: {
+            elements: [
+              { elementId: "model-performance", elementType: "VISUAL", columnSpan: 36, rowSpan: 12 },
+              { elementId: "latency-p90-over-time", elementType: "VISUAL", columnSpan: 18, rowSpan: 12 },
+            ],
+          },
+        },
+      },
+    ],
+  };
+}
+
+/** A multi-select category filter group on one dataset's column, applying to every visual of one sheet. */
+function filterGroup(id: string, columnIdentifier: ColumnIdentifier, sheetId: string): quicksight.CfnAnalysis.FilterGroupProperty {
+  return {
+    filterGroupId: `${id}-filter-group`,
+    crossDataset: "SINGLE_DATASET",
+    status: "ENABLED",
+    filters: [
+      {
+        categoryFilter: {
+          filterId: `${id}-filter`,
+          column: columnIdentifier,
+          configuration: { filterListConfiguration: { matchOperator: "CONTAINS", selectAllOptions: "FILTER_ALL_VALUES", nullOption: "ALL_VALUES" } },
+        },
+      },
+    ],
+    scopeConfiguration: { selectedSheets: { sheetVisualScopingConfigurations: [{ sheetId, scope: "ALL_VISUALS" }] } },
+  };
+}
 
 /** What a role needs to run queries in the workgroup (its results bucket: `resultsAccess`). */
 export function workGroupAccess(stack: Stack, workGroupName: string): iam.PolicyStatement {
@@ -139,10 +257,12 @@ export function resultsAccess(results: s3.IBucket): iam.PolicyStatement[] {
  * The analysis (and dashboard) definition: the seed's four visuals (token usage by tenant group as
  * a vertical bar chart, by company/tenant as a pie, by department as a horizontal bar chart, model
  * distribution as a donut), cost over time and unpriced invocations, with year, month, tenant and
- * model filter controls applying to every visual.
+ * model filter controls applying to every visual; and a "Model performance" sheet over
+ * `performanceDataSetArn` (`performanceSheet`) with its own year, month and model filters.
  */
-export function dashboardDefinition(dataSetArn: string): Definition {
+export function dashboardDefinition(dataSetArn: string, performanceDataSetArn: string): Definition {
   const sheetId = "usage-overview";
+  const performanceSheetId = "model-performance";
   const visuals: quicksight.CfnAnalysis.VisualProperty[] = [
     {
       barChartVisual: {
@@ -231,7 +351,10 @@ export function dashboardDefinition(dataSetArn: string): Definition {
     return kind.visualId;
   });
   return {
-    dataSetIdentifierDeclarations: [{ identifier: DATASET, dataSetArn }],
+    dataSetIdentifierDeclarations: [
+      { identifier: DATASET, dataSetArn },
+      { identifier: PERFORMANCE_DATASET, dataSetArn: performanceDataSetArn },
+    ],
     sheets: [
       {
         sheetId,
@@ -259,22 +382,12 @@ export function dashboardDefinition(dataSetArn: string): Definition {
           },
         ],
       },
+      performanceSheet(performanceSheetId),
     ],
-    filterGroups: DASHBOARD_FILTERS.map((filter) => ({
-      filterGroupId: `${filter.id}-filter-group`,
-      crossDataset: "SINGLE_DATASET",
-      status: "ENABLED",
-      filters: [
-        {
-          categoryFilter: {
-            filterId: `${filter.id}-filter`,
-            column: column(filter.columnName),
-            configuration: { filterListConfiguration: { matchOperator: "CONTAINS", selectAllOptions: "FILTER_ALL_VALUES", nullOption: "ALL_VALUES" } },
-          },
-        },
-      ],
-      scopeConfiguration: { selectedSheets: { sheetVisualScopingConfigurations: [{ sheetId, scope: "ALL_VISUALS" }] } },
-    })),
+    filterGroups: [
+      ...DASHBOARD_FILTERS.map((filter) => filterGroup(filter.id, column(filter.columnName), sheetId)),
+      ...PERFORMANCE_FILTERS.map((filter) => filterGroup(filter.id, column(filter.columnName, PERFORMANCE_DATASET), performanceSheetId)),
+    ],
   };
 }
 
@@ -409,7 +522,26 @@ export function Analytics({ stack, app }: StackContext) {
     permissions: [{ principal, actions: [...OWNER_ACTIONS.dataSet] }],
   });
 
-  const definition = dashboardDefinition(dataSet.attrArn);
+  const performanceView = dashboardView(PERFORMANCE_DATASET_VIEW, `"${databaseName}"."${USAGE_TABLE}"`);
+  const performanceDataSet = new quicksight.CfnDataSet(stack, "QuickSightPerformanceDataSet", {
+    awsAccountId: stack.account,
+    dataSetId: `${id}-model-performance-daily`,
+    name: `bedrock-spend (${app.stage}) model performance daily`,
+    importMode: "DIRECT_QUERY",
+    physicalTableMap: {
+      "model-performance-daily": {
+        customSql: {
+          dataSourceArn: dataSource.attrArn,
+          name: PERFORMANCE_DATASET_VIEW,
+          sqlQuery: performanceView.sql,
+          columns: performanceView.columns.map((viewColumn) => ({ name: viewColumn.name, type: QUICKSIGHT_TYPES[viewColumn.type] })),
+        },
+      },
+    },
+    permissions: [{ principal, actions: [...OWNER_ACTIONS.dataSet] }],
+  });
+
+  const definition = dashboardDefinition(dataSet.attrArn, performanceDataSet.attrArn);
   const analysis = new quicksight.CfnAnalysis(stack, "QuickSightAnalysis", {
     awsAccountId: stack.account,
     analysisId: `${id}-usage`,
@@ -431,5 +563,5 @@ export function Analytics({ stack, app }: StackContext) {
   });
 
   stack.addOutputs({ QuickSightDashboardId: dashboard.dashboardId });
-  return { workGroup, results, namedQueries, quickSightRole, dataSource, dataSet, analysis, dashboard };
+  return { workGroup, results, namedQueries, quickSightRole, dataSource, dataSet, performanceDataSet, analysis, dashboard };
 }

@@ -6,7 +6,7 @@ import { Match, type Template } from "aws-cdk-lib/assertions";
 import { getStack } from "sst/constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createViewStatement, DASHBOARD_VIEWS, dashboardView } from "../../packages/core/src/views";
-import { Analytics, DASHBOARD_FILTERS, dashboardDefinition } from "../../stacks/Analytics";
+import { Analytics, DASHBOARD_FILTERS, dashboardDefinition, PERFORMANCE_FILTERS, PERFORMANCE_TABLE_COLUMNS } from "../../stacks/Analytics";
 import { Lake } from "../../stacks/Lake";
 import { synthesize } from "./synth";
 
@@ -149,7 +149,7 @@ describe("Stack: Analytics — QuickSight (principal configured)", () => {
             SqlQuery: view.sql,
             Columns: view.columns.map((column) => ({
               Name: column.name,
-              Type: { string: "STRING", bigint: "INTEGER", decimal: "DECIMAL", date: "DATETIME" }[column.type],
+              Type: { string: "STRING", bigint: "INTEGER", decimal: "DECIMAL", date: "DATETIME", double: "DECIMAL" }[column.type],
             })),
           },
         },
@@ -157,6 +157,81 @@ describe("Stack: Analytics — QuickSight (principal configured)", () => {
       Permissions: [{ Principal: PRINCIPAL, Actions: Match.arrayWith(["quicksight:DescribeDataSet", "quicksight:PassDataSet"]) }],
     });
     expect(view.sql).toContain('FROM "bedrock_spend_test"."invocations"');
+  });
+
+  it("builds a second DIRECT_QUERY dataset from model_performance_daily's Athena SQL (approx_percentile), rates and throughput as DECIMAL", () => {
+    const view = dashboardView("model_performance_daily", '"bedrock_spend_test"."invocations"');
+    withQuickSight.resourceCountIs("AWS::QuickSight::DataSet", 2);
+    withQuickSight.hasResourceProperties("AWS::QuickSight::DataSet", {
+      DataSetId: "bedrock-spend-test-model-performance-daily",
+      ImportMode: "DIRECT_QUERY",
+      PhysicalTableMap: {
+        "model-performance-daily": {
+          CustomSql: {
+            DataSourceArn: { "Fn::GetAtt": [Match.stringLikeRegexp("^QuickSightDataSource"), "Arn"] },
+            Name: "model_performance_daily",
+            SqlQuery: view.sql,
+            Columns: view.columns.map((column) => ({
+              Name: column.name,
+              Type: { string: "STRING", bigint: "INTEGER", decimal: "DECIMAL", date: "DATETIME", double: "DECIMAL" }[column.type],
+            })),
+          },
+        },
+      },
+      Permissions: [{ Principal: PRINCIPAL, Actions: Match.arrayWith(["quicksight:DescribeDataSet", "quicksight:PassDataSet"]) }],
+    });
+    expect(view.sql).toContain("APPROX_PERCENTILE(latency_ms, 0.99) AS latency_p99_ms");
+    expect(view.sql).not.toContain("QUANTILE_DISC");
+    expect(view.columns.find((column) => column.name === "error_rate")?.type).toBe("double");
+  });
+
+  const performanceSheet = Match.objectLike({
+    SheetId: "model-performance",
+    Name: "Model performance",
+    Visuals: [
+      {
+        TableVisual: Match.objectLike({
+          VisualId: "model-performance",
+          ChartConfiguration: Match.objectLike({
+            FieldWells: {
+              TableUnaggregatedFieldWells: {
+                Values: PERFORMANCE_TABLE_COLUMNS.map((columnName) => ({
+                  FieldId: `performance-${columnName}`,
+                  Column: { DataSetIdentifier: "performance", ColumnName: columnName },
+                })),
+              },
+            },
+            SortConfiguration: { RowSort: [{ FieldSort: { FieldId: "performance-usage_date", Direction: "DESC" } }] },
+          }),
+        }),
+      },
+      {
+        LineChartVisual: Match.objectLike({
+          VisualId: "latency-p90-over-time",
+          ChartConfiguration: Match.objectLike({
+            FieldWells: {
+              LineChartAggregatedFieldWells: {
+                Category: [
+                  { DateDimensionField: Match.objectLike({ Column: { DataSetIdentifier: "performance", ColumnName: "usage_date" }, DateGranularity: "DAY" }) },
+                ],
+                Values: [
+                  {
+                    NumericalMeasureField: Match.objectLike({
+                      Column: { DataSetIdentifier: "performance", ColumnName: "latency_p90_ms" },
+                      AggregationFunction: { SimpleNumericalAggregation: "MAX" },
+                    }),
+                  },
+                ],
+                Colors: [{ CategoricalDimensionField: Match.objectLike({ Column: { DataSetIdentifier: "performance", ColumnName: "model" } }) }],
+              },
+            },
+          }),
+        }),
+      },
+    ],
+    FilterControls: PERFORMANCE_FILTERS.map((filter) => ({
+      Dropdown: { FilterControlId: `${filter.id}-control`, SourceFilterId: `${filter.id}-filter`, Title: filter.title, Type: "MULTI_SELECT" },
+    })),
   });
 
   const visuals = {
@@ -242,22 +317,41 @@ describe("Stack: Analytics — QuickSight (principal configured)", () => {
           Dropdown: { FilterControlId: `${filter.id}-control`, SourceFilterId: `${filter.id}-filter`, Title: filter.title, Type: "MULTI_SELECT" },
         })),
       }),
+      performanceSheet,
     ],
-    FilterGroups: DASHBOARD_FILTERS.map((filter) =>
-      Match.objectLike({
-        Filters: [
-          { CategoryFilter: Match.objectLike({ FilterId: `${filter.id}-filter`, Column: { DataSetIdentifier: "usage", ColumnName: filter.columnName } }) },
-        ],
-        ScopeConfiguration: { SelectedSheets: { SheetVisualScopingConfigurations: [{ SheetId: "usage-overview", Scope: "ALL_VISUALS" }] } },
-      }),
-    ),
+    FilterGroups: [
+      ...DASHBOARD_FILTERS.map((filter) =>
+        Match.objectLike({
+          Filters: [
+            { CategoryFilter: Match.objectLike({ FilterId: `${filter.id}-filter`, Column: { DataSetIdentifier: "usage", ColumnName: filter.columnName } }) },
+          ],
+          ScopeConfiguration: { SelectedSheets: { SheetVisualScopingConfigurations: [{ SheetId: "usage-overview", Scope: "ALL_VISUALS" }] } },
+        }),
+      ),
+      ...PERFORMANCE_FILTERS.map((filter) =>
+        Match.objectLike({
+          Filters: [
+            {
+              CategoryFilter: Match.objectLike({
+                FilterId: `${filter.id}-filter`,
+                Column: { DataSetIdentifier: "performance", ColumnName: filter.columnName },
+              }),
+            },
+          ],
+          ScopeConfiguration: { SelectedSheets: { SheetVisualScopingConfigurations: [{ SheetId: "model-performance", Scope: "ALL_VISUALS" }] } },
+        }),
+      ),
+    ],
   };
 
-  it("defines the analysis as code: the seed's four visuals, cost over time, and year/month/tenant/model filters", () => {
+  it("defines the analysis as code: the seed's four visuals, cost over time, year/month/tenant/model filters, and the model performance sheet", () => {
     withQuickSight.hasResourceProperties("AWS::QuickSight::Analysis", {
       AnalysisId: "bedrock-spend-test-usage",
       Definition: Match.objectLike({
-        DataSetIdentifierDeclarations: [{ Identifier: "usage", DataSetArn: { "Fn::GetAtt": [Match.stringLikeRegexp("^QuickSightDataSet"), "Arn"] } }],
+        DataSetIdentifierDeclarations: [
+          { Identifier: "usage", DataSetArn: { "Fn::GetAtt": [Match.stringLikeRegexp("^QuickSightDataSet"), "Arn"] } },
+          { Identifier: "performance", DataSetArn: { "Fn::GetAtt": [Match.stringLikeRegexp("^QuickSightPerformanceDataSet"), "Arn"] } },
+        ],
         ...visuals,
       }),
       Permissions: [{ Principal: PRINCIPAL, Actions: Match.arrayWith(["quicksight:DescribeAnalysis", "quicksight:UpdateAnalysis"]) }],
@@ -274,15 +368,22 @@ describe("Stack: Analytics — QuickSight (principal configured)", () => {
     });
   });
 
-  it("only references dataset columns that the usage_daily view declares", () => {
-    const declared = new Set(dashboardView("usage_daily").columns.map((column) => column.name));
-    const referenced = new Set<string>();
-    JSON.stringify(dashboardDefinition("arn:aws:quicksight:us-east-1:123456789012:dataset/x"), (key, value) => {
-      if (key === "columnName") referenced.add(value as string);
-      return value;
-    });
-    expect(referenced.size).toBeGreaterThan(5);
-    expect([...referenced].filter((name) => !declared.has(name))).toEqual([]);
+  it("only references dataset columns that its dataset's view declares (usage_daily, model_performance_daily)", () => {
+    const declared: Record<string, Set<string>> = {
+      usage: new Set(dashboardView("usage_daily").columns.map((column) => column.name)),
+      performance: new Set(dashboardView("model_performance_daily").columns.map((column) => column.name)),
+    };
+    const referenced: { dataSetIdentifier: string; columnName: string }[] = [];
+    JSON.stringify(
+      dashboardDefinition("arn:aws:quicksight:us-east-1:123456789012:dataset/x", "arn:aws:quicksight:us-east-1:123456789012:dataset/y"),
+      (key, value) => {
+        if (key === "column") referenced.push(value as { dataSetIdentifier: string; columnName: string });
+        return value;
+      },
+    );
+    expect(referenced.filter((column) => column.dataSetIdentifier === "usage").length).toBeGreaterThan(5);
+    expect(referenced.filter((column) => column.dataSetIdentifier === "performance").length).toBeGreaterThan(10);
+    expect(referenced.filter((column) => !declared[column.dataSetIdentifier]?.has(column.columnName))).toEqual([]);
   });
 
   it("passes CloudFormation schema validation: no errors, no out-of-enum values", () => {

@@ -3,8 +3,10 @@
  * DuckDB in local mode, over a table named `invocations` whose columns are `USAGE_COLUMNS`.
  *
  * Portable subset, on purpose: `SELECT ... FROM ... GROUP BY <expressions>`, `CAST`, `SUM`,
- * `COUNT(*)`, `COALESCE`, `CASE`, `||`, one `WITH` and a `VALUES` list. No `::`, no double-quoted
- * identifiers, no `GROUP BY ALL`, no engine-specific functions. Every view groups by the `year` and
+ * `COUNT`, `COALESCE`, `NULLIF`, `CASE`, `||`, one `WITH` and a `VALUES` list. No `::`, no
+ * double-quoted identifiers, no `GROUP BY ALL`, no engine-specific functions but one: a percentile
+ * (`model_performance_daily`), which the engines name and compute differently, so that view has a
+ * DuckDB text of its own (`duckdbSql`, see `percentile`). Every view groups by the `year` and
  * `month` partition columns and exposes them, so a filter on them in a query over a view reaches
  * the table and prunes partitions (Trino pushes such predicates through the aggregation).
  *
@@ -31,8 +33,8 @@ export const USAGE_TABLE = "invocations";
 /** SQL engines the views run on. */
 export type SqlDialect = "athena" | "duckdb";
 
-/** Logical type of a view column: Athena varchar / bigint / decimal(38,12) / date. */
-export type ViewColumnType = "string" | "bigint" | "decimal" | "date";
+/** Logical type of a view column: Athena varchar / bigint / decimal(38,12) / date / double (rates, never money). */
+export type ViewColumnType = "string" | "bigint" | "decimal" | "date" | "double";
 
 /** One output column of a view. */
 export interface ViewColumn {
@@ -45,7 +47,10 @@ export interface ViewColumn {
 export interface DashboardView {
   readonly name: string;
   readonly description: string;
+  /** The query in Athena's dialect, and in DuckDB's unless `duckdbSql` is given. */
   readonly sql: string;
+  /** The query in DuckDB's dialect, where it differs from Athena's (a percentile function). */
+  readonly duckdbSql?: string;
   readonly columns: readonly ViewColumn[];
 }
 
@@ -173,6 +178,94 @@ function tokensByClassView(table: string): DashboardView {
   };
 }
 
+/** Bedrock's errorCode of a throttled call (HTTP 429, `ThrottlingException` in the Bedrock Runtime API). */
+export const THROTTLING_ERROR_CODE = "ThrottlingException";
+
+/** Latency percentiles of `model_performance_daily`: output column suffix and fraction. */
+export const LATENCY_PERCENTILES = [
+  { name: "p50", fraction: 0.5 },
+  { name: "p90", fraction: 0.9 },
+  { name: "p99", fraction: 0.99 },
+] as const;
+
+/**
+ * The `fraction` percentile of the bigint `expression`, nulls skipped, as a bigint: Athena's
+ * `APPROX_PERCENTILE` (Trino's quantile digest, an observed value within its error bound), DuckDB's
+ * `QUANTILE_DISC` (exact, an observed value: the one nearest Trino's answer, of the same type, and
+ * deterministic, so tests can assert it; `quantile_cont` would interpolate into a DOUBLE and
+ * `approx_quantile` is a t-digest whose answer on a few rows is not an observed value). The local
+ * lake is small enough for the exact sort.
+ */
+export function percentile(expression: string, fraction: number, dialect: SqlDialect): string {
+  return dialect === "athena" ? `APPROX_PERCENTILE(${expression}, ${fraction})` : `QUANTILE_DISC(${expression}, ${fraction})`;
+}
+
+const countWhen = (condition: string) => sumBigint(`CASE WHEN ${condition} THEN 1 ELSE 0 END`);
+/** A share of `COUNT(*)` as a double (Trino and DuckDB both divide a double by a bigint as doubles). */
+const shareOf = (condition: string) => `CAST(${countWhen(condition)} AS DOUBLE) / COUNT(*)`;
+
+/**
+ * The measures of the performance views, per group of invocations, in a dialect. Latency figures
+ * are over the calls whose log says a latency (`latency_ms` not null: Converse and ConverseStream),
+ * and so is the throughput: sum(output_tokens) * 1000 / sum(latency_ms) of those calls, null when
+ * there are none (or their latencies add up to 0).
+ */
+export function modelPerformanceMeasures(dialect: SqlDialect): ReadonlyArray<ViewColumn & { readonly expression: string }> {
+  return [
+    INVOCATIONS,
+    { name: "errors", expression: countWhen("error_code IS NOT NULL"), type: "bigint", doc: "Invocations logged with an errorCode" },
+    {
+      name: "throttles",
+      expression: countWhen(`error_code = '${THROTTLING_ERROR_CODE}'`),
+      type: "bigint",
+      doc: `Invocations throttled (errorCode ${THROTTLING_ERROR_CODE})`,
+    },
+    { name: "error_rate", expression: shareOf("error_code IS NOT NULL"), type: "double", doc: "errors / invocations" },
+    { name: "throttle_rate", expression: shareOf(`error_code = '${THROTTLING_ERROR_CODE}'`), type: "double", doc: "throttles / invocations" },
+    { name: "timed_invocations", expression: "COUNT(latency_ms)", type: "bigint", doc: "Invocations whose log says their latency (latency_ms)" },
+    ...LATENCY_PERCENTILES.map(({ name, fraction }) => ({
+      name: `latency_${name}_ms`,
+      expression: percentile("latency_ms", fraction, dialect),
+      type: "bigint" as const,
+      doc: `${name} of latency_ms, ms (Athena: approximate); null without timed invocations`,
+    })),
+    {
+      name: "output_tokens_per_second",
+      expression: "CAST(SUM(CASE WHEN latency_ms IS NOT NULL THEN output_tokens END) AS DOUBLE) * 1000 / NULLIF(SUM(latency_ms), 0)",
+      type: "double",
+      doc: "Output tokens per second of the timed invocations: sum(output_tokens) * 1000 / sum(latency_ms); null without any",
+    },
+    {
+      name: "optimized_share",
+      expression: shareOf("performance_tier = 'optimized'"),
+      type: "double",
+      doc: "Share of invocations asking for (and served at) optimized latency",
+    },
+  ];
+}
+
+/** The model key of `modelKeyOf` in SQL: the base model, or `unresolved:<model id as logged>`. */
+const MODEL_KEY: Dimension = {
+  name: "model",
+  expression: "COALESCE(model, 'unresolved:' || model_id)",
+  type: "string",
+  doc: "Base model id; 'unresolved:<model id as logged>' when it did not resolve (modelKeyOf)",
+};
+
+function modelPerformanceDailyView(table: string): DashboardView {
+  const dimensions = [YEAR, MONTH, DAY, USAGE_DATE, MODEL_KEY];
+  const athena = modelPerformanceMeasures("athena");
+  return {
+    name: "model_performance_daily",
+    description:
+      "Per model and UTC day: invocations, errors and throttles (errorCode ThrottlingException) and their rates, latency p50/p90/p99 " +
+      "(ms, over calls whose log says latency_ms; Athena approx_percentile), output tokens per second and the optimized-latency share.",
+    sql: aggregateSql(table, dimensions, athena),
+    duckdbSql: aggregateSql(table, dimensions, modelPerformanceMeasures("duckdb")),
+    columns: [...dimensions, ...athena].map(({ name, type, doc }) => ({ name, type, doc })),
+  };
+}
+
 /**
  * The dashboard views over `table` (default `invocations`; pass a qualified name, e.g.
  * `"db"."invocations"` in Athena, to embed a view's query where no default database applies).
@@ -223,6 +316,7 @@ export function dashboardViews(table: string = USAGE_TABLE): readonly DashboardV
       MODEL,
       PROFILE,
     ]),
+    modelPerformanceDailyView(table),
   ];
 }
 
@@ -240,10 +334,14 @@ export function dashboardView(name: string, table: string = USAGE_TABLE): Dashbo
  * `CREATE OR REPLACE VIEW <name> AS <query>` for a view, one statement, no trailing semicolon
  * (Athena runs one statement per query; DuckDB runs it as is).
  *
- * The SQL is the same for both dialects today: the views keep to the subset the two engines share.
- * The parameter keeps a future divergence in this one place.
+ * The SQL is the same for both dialects but where a view has a DuckDB text of its own (a
+ * percentile, which the engines name differently).
  */
 export function createViewStatement(view: DashboardView, dialect: SqlDialect = "athena"): string {
-  void dialect;
-  return `CREATE OR REPLACE VIEW ${view.name} AS\n${view.sql}`;
+  return `CREATE OR REPLACE VIEW ${view.name} AS\n${viewSql(view, dialect)}`;
+}
+
+/** A view's query in `dialect`. */
+export function viewSql(view: DashboardView, dialect: SqlDialect): string {
+  return dialect === "duckdb" ? (view.duckdbSql ?? view.sql) : view.sql;
 }

@@ -10,6 +10,7 @@ import {
   USAGE_TABLE,
   VIEW_TOKEN_CLASSES,
   type ViewColumnType,
+  viewSql,
 } from "../src/views";
 
 const COLUMN_NAMES = new Set<string>(USAGE_COLUMNS.map((column) => column.name));
@@ -33,6 +34,12 @@ const SQL_WORDS = new Set([
   "THEN",
   "ELSE",
   "END",
+  "IS",
+  "NOT",
+  "NULL",
+  "NULLIF",
+  "APPROX_PERCENTILE",
+  "QUANTILE_DISC",
 ]);
 
 /**
@@ -44,7 +51,7 @@ function analyse(sql: string): { relations: Set<string>; outputs: Set<string>; r
   const relations = new Set<string>();
   const outputs = new Set<string>();
   let text = sql.replace(/'(?:[^']|'')*'/g, "''");
-  text = text.replace(/\bAS\s+(BIGINT|VARCHAR|DATE|DECIMAL\(\d+,\s*\d+\))\s*\)/g, ")");
+  text = text.replace(/\bAS\s+(BIGINT|VARCHAR|DATE|DOUBLE|DECIMAL\(\d+,\s*\d+\))\s*\)/g, ")");
   text = text.replace(/\b([a-z_]\w*)\s+AS\s*\(/g, (_match, name: string) => {
     relations.add(name);
     return "(";
@@ -86,6 +93,7 @@ describe("dashboard views: definitions", () => {
       "cost_by_model",
       "spend_by_tenant_month",
       "usage_daily",
+      "model_performance_daily",
     ]);
     expect(new Set(names).size).toBe(names.length);
     for (const view of DASHBOARD_VIEWS) {
@@ -96,10 +104,12 @@ describe("dashboard views: definitions", () => {
     }
   });
 
-  it("reference only usage-record columns (derived from USAGE_COLUMNS)", () => {
+  it("reference only usage-record columns (derived from USAGE_COLUMNS), in both dialects", () => {
     for (const view of DASHBOARD_VIEWS) {
-      expect({ view: view.name, unknown: unknownReferences(view.sql) }).toEqual({ view: view.name, unknown: [] });
-      expect(view.sql).toMatch(new RegExp(`\\bFROM ${USAGE_TABLE}\\b`));
+      for (const sql of [viewSql(view, "athena"), viewSql(view, "duckdb")]) {
+        expect({ view: view.name, unknown: unknownReferences(sql) }).toEqual({ view: view.name, unknown: [] });
+        expect(sql).toMatch(new RegExp(`\\bFROM ${USAGE_TABLE}\\b`));
+      }
     }
   });
 
@@ -123,22 +133,60 @@ describe("dashboard views: definitions", () => {
 
   it("keep to SQL that Athena (Trino) and DuckDB share", () => {
     for (const view of DASHBOARD_VIEWS) {
-      const sql = view.sql;
-      expect(sql).not.toMatch(/::|"|`|;/); // casts, quoted identifiers, statement separators
-      expect(sql).not.toMatch(/\b(ILIKE|QUALIFY|EXCLUDE|PIVOT|UNPIVOT|GROUP BY ALL|strftime|date_diff|list_|struct_pack)\b/i);
-      // `cost` is a keyword in some engines: never an alias.
-      expect(sql).not.toMatch(/\bAS cost\b/i);
+      for (const sql of [viewSql(view, "athena"), viewSql(view, "duckdb")]) {
+        expect(sql).not.toMatch(/::|"|`|;/); // casts, quoted identifiers, statement separators
+        expect(sql).not.toMatch(/\b(ILIKE|QUALIFY|EXCLUDE|PIVOT|UNPIVOT|GROUP BY ALL|strftime|date_diff|list_|struct_pack)\b/i);
+        // `cost` is a keyword in some engines: never an alias.
+        expect(sql).not.toMatch(/\bAS cost\b/i);
+      }
+      // Each engine's percentile only in its own text.
+      expect(viewSql(view, "athena")).not.toMatch(/QUANTILE_DISC/i);
+      expect(viewSql(view, "duckdb")).not.toMatch(/APPROX_PERCENTILE/i);
     }
   });
 
-  it("produce one CREATE OR REPLACE VIEW per view, the same for both dialects", () => {
+  it("produce one CREATE OR REPLACE VIEW per view, the same for both dialects but for the percentile function", () => {
     const athena = DASHBOARD_VIEWS.map((view) => createViewStatement(view, "athena"));
     expect(athena).toHaveLength(DASHBOARD_VIEWS.length);
-    expect(DASHBOARD_VIEWS.map((view) => createViewStatement(view, "duckdb"))).toEqual(athena);
+    expect(DASHBOARD_VIEWS.map((view) => createViewStatement(view, "duckdb").replaceAll("QUANTILE_DISC(", "APPROX_PERCENTILE("))).toEqual(athena);
+    expect(DASHBOARD_VIEWS.filter((view) => view.duckdbSql !== undefined).map((view) => view.name)).toEqual(["model_performance_daily"]);
     DASHBOARD_VIEWS.forEach((view, index) => {
       expect(athena[index]).toBe(`CREATE OR REPLACE VIEW ${view.name} AS\n${view.sql}`);
     });
     expect(createViewStatement(dashboardView("usage_daily"), "duckdb")).toMatch(/^CREATE OR REPLACE VIEW usage_daily AS\nSELECT/);
+  });
+
+  it("model_performance_daily: per day and model key, the Athena text with approx_percentile", () => {
+    expect(createViewStatement(dashboardView("model_performance_daily"), "athena")).toBe(
+      [
+        "CREATE OR REPLACE VIEW model_performance_daily AS",
+        "SELECT",
+        "  year,",
+        "  month,",
+        "  day,",
+        "  CAST(event_time AS DATE) AS usage_date,",
+        "  COALESCE(model, 'unresolved:' || model_id) AS model,",
+        "  COUNT(*) AS invocations,",
+        "  CAST(SUM(CASE WHEN error_code IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS errors,",
+        "  CAST(SUM(CASE WHEN error_code = 'ThrottlingException' THEN 1 ELSE 0 END) AS BIGINT) AS throttles,",
+        "  CAST(CAST(SUM(CASE WHEN error_code IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS DOUBLE) / COUNT(*) AS error_rate,",
+        "  CAST(CAST(SUM(CASE WHEN error_code = 'ThrottlingException' THEN 1 ELSE 0 END) AS BIGINT) AS DOUBLE) / COUNT(*) AS throttle_rate,",
+        "  COUNT(latency_ms) AS timed_invocations,",
+        "  APPROX_PERCENTILE(latency_ms, 0.5) AS latency_p50_ms,",
+        "  APPROX_PERCENTILE(latency_ms, 0.9) AS latency_p90_ms,",
+        "  APPROX_PERCENTILE(latency_ms, 0.99) AS latency_p99_ms,",
+        "  CAST(SUM(CASE WHEN latency_ms IS NOT NULL THEN output_tokens END) AS DOUBLE) * 1000 / NULLIF(SUM(latency_ms), 0) AS output_tokens_per_second,",
+        "  CAST(CAST(SUM(CASE WHEN performance_tier = 'optimized' THEN 1 ELSE 0 END) AS BIGINT) AS DOUBLE) / COUNT(*) AS optimized_share",
+        "FROM invocations",
+        "GROUP BY",
+        "  year,",
+        "  month,",
+        "  day,",
+        "  CAST(event_time AS DATE),",
+        "  COALESCE(model, 'unresolved:' || model_id)",
+      ].join("\n"),
+    );
+    expect(createViewStatement(dashboardView("model_performance_daily"), "duckdb")).toContain("  QUANTILE_DISC(latency_ms, 0.99) AS latency_p99_ms,\n");
   });
 
   it("can read a qualified table, and name an unknown view in the error", () => {
@@ -176,6 +224,7 @@ const DUCKDB_TYPES: Record<ViewColumnType, string> = {
   bigint: "BIGINT",
   decimal: `DECIMAL(${COST_DECIMAL.precision},${COST_DECIMAL.scale})`,
   date: "DATE",
+  double: "DOUBLE",
 };
 
 function record(overrides: Partial<UsageRecord> & Pick<UsageRecord, "request_id" | "event_time">): UsageRecord {
@@ -301,7 +350,7 @@ describe("dashboard views: run in DuckDB over usage records", () => {
     },
   );
 
-  it.each(DASHBOARD_VIEWS.filter((view) => view.name !== "tokens_by_class").map((view) => [view.name]))(
+  it.each(DASHBOARD_VIEWS.filter((view) => view.name !== "tokens_by_class" && view.name !== "model_performance_daily").map((view) => [view.name]))(
     "%s accounts for every invocation, token and cent once",
     async (name) => {
       const [totals] = await query(

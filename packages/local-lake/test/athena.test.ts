@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { DuckDbLakeWriter, LocalAthena, QueryError, usageDir } from "../src/index";
 import { costPico, decimal12, groupBy, picoOf, recordsAcrossMonths, sumOf, tempLake, usageRecords } from "./helpers";
 
-const VIEW_TYPES: Record<ViewColumnType, string> = { string: "VARCHAR", bigint: "BIGINT", decimal: "DECIMAL(38,12)", date: "DATE" };
+const VIEW_TYPES: Record<ViewColumnType, string> = { string: "VARCHAR", bigint: "BIGINT", decimal: "DECIMAL(38,12)", date: "DATE", double: "DOUBLE" };
 const TOKEN_FIELDS = ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"] as const;
 
 /** Sum of a column over result rows: numbers, or exact pico-dollars for decimals. */
