@@ -88,8 +88,6 @@ export function Reprice({ stack, app }: StackContext) {
       [ENV.metricsNamespace]: METRICS_NAMESPACE,
     },
   });
-  // A reprice prices again the rows of calls made through application profiles.
-  grantProfileResolution(fn, settings);
 
   const glue = (resource: string, resourceName?: string) => stack.formatArn({ service: "glue", resource, ...(resourceName ? { resourceName } : {}) });
   for (const statement of [
@@ -125,6 +123,8 @@ export function Reprice({ stack, app }: StackContext) {
     ...resultsAccess(results),
   ])
     fn.addToRolePolicy(statement);
+  // A reprice prices again the rows of calls made through application profiles.
+  grantProfileResolution(fn, settings);
 
   // The job's input under `input`, and an empty previous step (a step field must exist to be passed on).
   const prepare = new sfn.Pass(stack, "Prepare", { parameters: { "input.$": "$", step: {} } });

@@ -26,6 +26,7 @@ export function grantProfileResolution(fn: SstFunction, settings: Pick<Config, "
   const stack = Stack.of(fn);
   fn.addToRolePolicy(
     new iam.PolicyStatement({
+      sid: "ApplicationProfiles",
       actions: [...PROFILE_READ_ACTIONS],
       resources: [stack.formatArn({ service: "bedrock", resource: "application-inference-profile", resourceName: "*" })],
     }),

@@ -116,3 +116,22 @@ describe("Deployment configuration: the raw failures' retention", () => {
       expect(() => loadConfig({ BEDROCK_SPEND_RAW_FAILURE_RETENTION_DAYS: bad }), bad).toThrow(/^BEDROCK_SPEND_RAW_FAILURE_RETENTION_DAYS: /);
   });
 });
+
+describe("Deployment configuration: application inference profiles", () => {
+  it("resolves profiles through Bedrock by default, caching an hour, and takes 60 s to a day, naming the variable otherwise", () => {
+    expect(loadConfig({})).toMatchObject({ resolveProfiles: true, profileCacheSeconds: 3600 });
+    expect(loadConfig({ BEDROCK_SPEND_RESOLVE_PROFILES: "false", BEDROCK_SPEND_PROFILE_CACHE_SECONDS: "300" })).toMatchObject({
+      resolveProfiles: false,
+      profileCacheSeconds: 300,
+    });
+    for (const bad of ["59", "86401", "1.5", "hour"])
+      expect(() => loadConfig({ BEDROCK_SPEND_PROFILE_CACHE_SECONDS: bad }), bad).toThrow(/^BEDROCK_SPEND_PROFILE_CACHE_SECONDS: /);
+  });
+
+  it("bundles the tag keys with the pricing, and refuses a map naming an unknown dimension or one key twice", () => {
+    const tagKeys = '{"tenantId":["customer-id","tenant"],"departmentId":["cost-center"]}';
+    expect(deployedPricingOf(loadConfig({ BEDROCK_SPEND_PROFILE_TAG_KEYS: tagKeys }))).toStrictEqual({ tagKeys: JSON.parse(tagKeys) });
+    expect(() => loadConfig({ BEDROCK_SPEND_PROFILE_TAG_KEYS: '{"tenant":["x"]}' })).toThrow(/^BEDROCK_SPEND_PROFILE_TAG_KEYS: .*unknown dimension "tenant"/);
+    expect(() => loadConfig({ BEDROCK_SPEND_PROFILE_TAG_KEYS: '{"tenantId":["team"]}' })).toThrow(/^BEDROCK_SPEND_PROFILE_TAG_KEYS: .*"team" is mapped to both/);
+  });
+});

@@ -22,6 +22,18 @@ const STAR_RESOURCE_ALLOWED: Record<string, string> = {
   "dynamodb:ListStreams": "no resource type in IAM; part of the DynamoDB-stream event source mapping's permissions (budget-alert)",
 };
 
+/**
+ * Resource types whose every resource of this account and Region a statement may name, the
+ * actions it may do so for, and why: the resources are created outside this app, at any time.
+ */
+const TYPE_WILDCARD_ALLOWED: Record<string, { actions: readonly string[]; reason: string }> = {
+  "bedrock:application-inference-profile/*": {
+    actions: ["bedrock:GetInferenceProfile", "bedrock:ListTagsForResource"],
+    reason:
+      "the functions that price resolve whatever application inference profile a logged call names (its model and its tags), and teams create profiles per tenant at any time; read-only, this account and Region, application profiles only",
+  },
+};
+
 /** Why key policies are not held to the rules above. */
 const KEY_POLICY_REASON =
   'In a key policy "Resource": "*" means the key itself, and the account-root statement with kms:* is the default that delegates the key to IAM policies; both are how AWS defines key policies.';
@@ -161,7 +173,11 @@ describe("IAM least privilege, over every stack", () => {
         if (resource === "*") continue; // checked above
         if (JSON.stringify(resource) === JSON.stringify({ Ref: "AWS::NoValue" })) continue; // CDK's placeholder for absent table indexes
         const arn = flatten(resource);
-        if (!isScoped(arn)) offending.push(`${where}: ${arn}`);
+        if (isScoped(arn)) continue;
+        const type = /^arn:(?:\$\{AWS::Partition\}|aws[a-z-]*):([^:]+):[a-z0-9-]+:\d{12}:([a-z-]+\/\*)$/.exec(arn);
+        const allowed = type ? TYPE_WILDCARD_ALLOWED[`${type[1]}:${type[2]}`] : undefined;
+        if (allowed && list(statement.Action).every((action) => allowed.actions.includes(String(action)))) continue;
+        offending.push(`${where}: ${arn}`);
       }
     }
     expect(offending).toEqual([]);
@@ -195,4 +211,26 @@ describe("IAM least privilege, over every stack", () => {
       expect(statement.Action, where).toBe("kms:*");
     }
   });
+});
+
+describe("IAM: application inference profiles", () => {
+  const PROFILE_ACTIONS = ["bedrock:GetInferenceProfile", "bedrock:ListTagsForResource"];
+  const profileStatements = () => found.identity.filter(({ statement }) => list(statement.Action).some((action) => PROFILE_ACTIONS.includes(String(action))));
+
+  it("lets exactly the functions that price read application profiles and their tags, in this account and Region, and nothing else of Bedrock", () => {
+    const statements = profileStatements();
+    // A role's policy is its default policy or, once that is full, an overflow managed policy.
+    const roles = statements.map(({ where }) => where.split(" ")[0]?.replace(/ServiceRole\w*$/, ""));
+    expect(roles.sort()).toEqual(["Lake/Transform", "Processing/Aggregate", "Processing/Redrive", "Reprice/RepriceStep"]);
+    for (const { statement } of statements) {
+      expect(statement.Effect).toBe("Allow");
+      expect(list(statement.Action).sort()).toEqual(PROFILE_ACTIONS);
+      expect(list(statement.Resource).map(flatten)).toEqual(["arn:${AWS::Partition}:bedrock:us-east-1:123456789012:application-inference-profile/*"]);
+    }
+  });
+
+  it("grants nothing of the kind when resolution is turned off (the profile map stands alone)", async () => {
+    const off = collect(await synthesize({ resolveProfiles: false }));
+    expect(off.identity.filter(({ statement }) => list(statement.Action).some((action) => PROFILE_ACTIONS.includes(String(action))))).toEqual([]);
+  }, 300_000);
 });

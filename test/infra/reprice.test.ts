@@ -129,6 +129,8 @@ describe("Stack: Reprice — the job", () => {
         ENV.repriceSliceSeconds,
         ENV.repriceSwitchOverSeconds,
         ENV.metricsNamespace,
+        ENV.profileResolution,
+        ENV.profileCacheSeconds,
       ].sort(),
     );
     expect(flatten(own[ENV.tableName])).toMatch(/^\$\{ImportValue:test-bedrock-spend-Processing:ExportsOutputRefAggregates/);
@@ -140,6 +142,8 @@ describe("Stack: Reprice — the job", () => {
       [ENV.athenaWorkGroup]: "bedrock-spend-test",
       [ENV.repriceSliceSeconds]: "600",
       [ENV.repriceSwitchOverSeconds]: String(SWITCH_OVER_SECONDS),
+      [ENV.profileResolution]: "bedrock",
+      [ENV.profileCacheSeconds]: "3600",
     });
     // The registry TTL (60 s), the transform's buffer (60 s), Firehose's 300 s x 1.5, a minute of margin.
     expect(SWITCH_OVER_SECONDS).toBe(630);
@@ -198,6 +202,11 @@ describe("Stack: Reprice — IAM of the step, exactly", () => {
         Sid: "ResultsObjects",
         Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
         Resource: ["<Analytics.AthenaResults.FnGetAtt>/*"],
+      },
+      {
+        Sid: "ApplicationProfiles",
+        Action: ["bedrock:GetInferenceProfile", "bedrock:ListTagsForResource"],
+        Resource: ["arn:${AWS::Partition}:bedrock:us-east-1:123456789012:application-inference-profile/*"],
       },
     ]);
   });
