@@ -123,6 +123,7 @@ const state = {
   lastOk: 0,
   renders: 0,
   reconcileText: "",
+  performanceText: "",
 };
 
 function readUrl() {
@@ -1144,6 +1145,63 @@ async function loadReconcile() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Model performance
+
+/** Milliseconds as the table shows them: "812 ms", "1.53 s" from a second up; "–" when the log says none. */
+function latencyText(ms) {
+  if (ms === null || ms === undefined) return "–";
+  return ms < 1000 ? `${count(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** A rate of invocations as a percentage cell, highlighted when above zero. */
+function rateCell(rate, part, whole, what) {
+  return h(
+    "td",
+    { class: "perf-rate", dataset: { nonzero: String(part > 0) }, title: `${count(part)} of ${count(whole)} invocations ${what}` },
+    percent(rate * 100, 2),
+  );
+}
+
+function renderPerformance(models) {
+  const body = $("perf-body");
+  $("perf").dataset.state = models.length === 0 ? "empty" : "loaded";
+  $("perf-empty").hidden = models.length > 0;
+  if (models.length === 0) {
+    body.replaceChildren();
+    return;
+  }
+  const labels = modelLabels(models.map((row) => row.model));
+  const rows = models.map((row, index) =>
+    h(
+      "tr",
+      { dataset: { model: row.model } },
+      h("th", { scope: "row", title: row.model }, labels[index]),
+      h("td", { class: "perf-invocations" }, count(row.invocations)),
+      rateCell(row.errorRate, row.errors, row.invocations, "failed"),
+      rateCell(row.throttleRate, row.throttles, row.invocations, "throttled (ThrottlingException)"),
+      h("td", { class: "perf-p50", title: `${count(row.timedInvocations)} timed invocations` }, latencyText(row.latencyP50Ms)),
+      h("td", { class: "perf-p90" }, latencyText(row.latencyP90Ms)),
+      h("td", { class: "perf-p99" }, latencyText(row.latencyP99Ms)),
+      h(
+        "td",
+        { class: "perf-tps", title: "Output tokens per second of the timed invocations" },
+        row.outputTokensPerSecond === null ? "–" : row.outputTokensPerSecond.toFixed(1),
+      ),
+    ),
+  );
+  body.replaceChildren(reconTable("perf-table", ["Model", "Invocations", "Errors", "Throttles", "p50", "p90", "p99", "Tokens/s"], rows));
+}
+
+async function loadPerformance(seq) {
+  const answer = await getJson(`/api/performance${apiQuery()}`);
+  if (seq !== state.seq) return; // a newer selection was asked for meanwhile
+  const text = JSON.stringify(answer.models);
+  if (text === state.performanceText) return;
+  state.performanceText = text;
+  renderPerformance(answer.models);
+}
+
+// ---------------------------------------------------------------------------------------------
 // The loop: one poll at a time; a filter change starts a new one at once
 
 async function tick() {
@@ -1151,7 +1209,7 @@ async function tick() {
   const seq = ++state.seq;
   state.ticks += 1;
   try {
-    const tasks = [loadDashboard(seq), loadAlerts(), loadLookup(seq)];
+    const tasks = [loadDashboard(seq), loadPerformance(seq), loadAlerts(), loadLookup(seq)];
     if (state.ticks % FILTERS_EVERY === 0) tasks.push(loadFilters(), loadReconcile());
     await Promise.all(tasks);
     renderLive(true);

@@ -10,10 +10,28 @@
  * One statement per answer: a `GROUPING SETS` query gives the totals and the five breakdowns at
  * once; the top-N cut is the dashboard package's, shared by every source.
  */
-import { addCounters, byCodeUnit, type Clock, emptyCounters, parseUsd, systemClock, UNRESOLVED_MODEL_PREFIX, type UsageCounters } from "@bedrock-spend/core";
+import {
+  addCounters,
+  byCodeUnit,
+  type Clock,
+  emptyCounters,
+  modelPerformanceMeasures,
+  parseUsd,
+  systemClock,
+  UNRESOLVED_MODEL_PREFIX,
+  type UsageCounters,
+} from "@bedrock-spend/core";
 import { type JsonValue, type LocalAthena, sqlString } from "@bedrock-spend/local-lake";
-import { alertsSince, breakdownRows, costOverTimeOf, tokenClassRows, totalsOf } from "./summary";
-import { type AlertItem, type DashboardData, type DashboardFilters, type DashboardResponse, type FilterOptions, NONE_KEY } from "./types";
+import { alertsSince, breakdownRows, byPerformanceOrder, costOverTimeOf, tokenClassRows, totalsOf } from "./summary";
+import {
+  type AlertItem,
+  type DashboardData,
+  type DashboardFilters,
+  type DashboardResponse,
+  type FilterOptions,
+  type ModelPerformanceRow,
+  NONE_KEY,
+} from "./types";
 
 /** Options of the local dashboard data. */
 export interface LocalDashboardDataOptions {
@@ -68,6 +86,20 @@ FROM selection
 GROUP BY GROUPING SETS ((k_group), (k_tenant), (k_department), (k_model), (k_day), ())`;
 }
 
+/**
+ * The query behind `performance()`: the measures of the `model_performance_daily` view (DuckDB
+ * dialect, from the core, so the panel and the view cannot disagree), per model over the selection.
+ */
+export function performanceSql(filters: DashboardFilters): string {
+  const measures = modelPerformanceMeasures("duckdb").map(({ name, expression }) => `  ${expression} AS ${name}`);
+  return `SELECT
+  ${MODEL_KEY} AS model,
+${measures.join(",\n")}
+FROM invocations
+WHERE ${whereOf(filters)}
+GROUP BY 1`;
+}
+
 /** The query behind `filters()`. */
 export const FILTERS_SQL = `SELECT 'month' AS kind, strftime(event_time, '%Y-%m') AS value FROM invocations GROUP BY 2
 UNION ALL SELECT 'tenant' AS kind, tenant_id AS value FROM invocations GROUP BY 2
@@ -78,6 +110,15 @@ function integer(value: JsonValue | undefined, column: string): number {
   if (typeof number !== "number" || !Number.isSafeInteger(number))
     throw new Error(`dashboard query: ${column} is not a safe integer: ${JSON.stringify(value)}`);
   return number;
+}
+
+function ratio(value: JsonValue | undefined, column: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) throw new Error(`dashboard query: ${column} is not a number: ${JSON.stringify(value)}`);
+  return value;
+}
+
+function optional<T>(value: JsonValue | undefined, read: (present: JsonValue) => T): T | null {
+  return value === null || value === undefined ? null : read(value);
 }
 
 function pico(value: JsonValue | undefined): bigint {
@@ -143,6 +184,28 @@ export function createLocalDashboardData(options: LocalDashboardDataOptions): Da
         costOverTime: costOverTimeOf(days),
         byTokenClass: tokenClassRows(total, anyPriced ? null : { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n }),
       };
+    },
+
+    async performance(filters: DashboardFilters): Promise<ModelPerformanceRow[]> {
+      const { rows } = await options.athena.query(performanceSql(filters));
+      return rows
+        .map(
+          (row): ModelPerformanceRow => ({
+            model: typeof row.model === "string" ? row.model : "",
+            invocations: integer(row.invocations, "invocations"),
+            errors: integer(row.errors, "errors"),
+            throttles: integer(row.throttles, "throttles"),
+            errorRate: ratio(row.error_rate, "error_rate"),
+            throttleRate: ratio(row.throttle_rate, "throttle_rate"),
+            timedInvocations: integer(row.timed_invocations, "timed_invocations"),
+            latencyP50Ms: optional(row.latency_p50_ms, (value) => integer(value, "latency_p50_ms")),
+            latencyP90Ms: optional(row.latency_p90_ms, (value) => integer(value, "latency_p90_ms")),
+            latencyP99Ms: optional(row.latency_p99_ms, (value) => integer(value, "latency_p99_ms")),
+            outputTokensPerSecond: optional(row.output_tokens_per_second, (value) => ratio(value, "output_tokens_per_second")),
+            optimizedShare: ratio(row.optimized_share, "optimized_share"),
+          }),
+        )
+        .sort(byPerformanceOrder);
     },
 
     async filters(): Promise<FilterOptions> {

@@ -9,6 +9,7 @@
  * - `GET /` and `GET /<file>`: public/ (index.html, app.js, style.css, favicon.svg)
  * - `GET /vendor/echarts.min.js`: ECharts from node_modules (no CDN)
  * - `GET /api/dashboard?year=&month=&tenant=&model=` -> `DashboardResponse`
+ * - `GET /api/performance?year=&month=&tenant=&model=` -> `PerformanceResponse` (latency, errors and throughput per model)
  * - `GET /api/filters` -> `FilterResponse` (the options, and the server's clock as `asOf`)
  * - `GET /api/alerts?since=<ISO 8601>` -> `AlertItem[]`
  * - `GET /api/tenants/{tenantId}?month=YYYY-MM` -> `TenantLookup`
@@ -41,6 +42,7 @@ import type {
   DashboardErrorBody,
   DashboardFilters,
   FilterResponse,
+  PerformanceResponse,
   ReconcileNotLoaded,
   ReconcileResponse,
   ReconciliationSource,
@@ -336,7 +338,7 @@ export function createDashboardServer(deps: DashboardServerDeps): DashboardServe
 
   async function api(path: string, rawQuery: string, method: string): Promise<Reply> {
     const tenantMatch = /^\/api\/tenants\/([^/]+)$/.exec(path);
-    const known = tenantMatch !== null || ["/api/dashboard", "/api/filters", "/api/alerts", "/api/reconcile"].includes(path);
+    const known = tenantMatch !== null || ["/api/dashboard", "/api/performance", "/api/filters", "/api/alerts", "/api/reconcile"].includes(path);
     if (!known) throw notFound("route");
     if (method !== "GET" && method !== "HEAD")
       throw new HttpError(405, "MethodNotAllowed", `${method} is not allowed on ${path}`, undefined, { allow: "GET, HEAD" });
@@ -344,6 +346,10 @@ export function createDashboardServer(deps: DashboardServerDeps): DashboardServe
     switch (path) {
       case "/api/dashboard":
         return json(200, await deps.data.dashboard(parseFilters(rawQuery)));
+      case "/api/performance": {
+        const filters = parseFilters(rawQuery);
+        return json(200, { filters, models: await deps.data.performance(filters) } satisfies PerformanceResponse);
+      }
       case "/api/filters":
         readQuery(rawQuery, []);
         return json(200, { ...(await deps.data.filters()), asOf: new Date(now()).toISOString() } satisfies FilterResponse);

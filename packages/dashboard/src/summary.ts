@@ -13,7 +13,16 @@ import {
   totalTokensOf,
   type UsageCounters,
 } from "@bedrock-spend/core";
-import { type AlertItem, type BreakdownRow, DASHBOARD_TOP_N, type DayPoint, OTHER_KEY, type TokenClassRow, type UsageTotals } from "./types";
+import {
+  type AlertItem,
+  type BreakdownRow,
+  DASHBOARD_TOP_N,
+  type DayPoint,
+  type ModelPerformanceRow,
+  OTHER_KEY,
+  type TokenClassRow,
+  type UsageTotals,
+} from "./types";
 
 /** The JSON totals of counters (exact cost as a decimal string, and the tokens of all classes). */
 export function totalsOf(counters: UsageCounters): UsageTotals {
@@ -76,4 +85,9 @@ export function alertsSince(alerts: readonly AlertItem[], since: string | undefi
   if (since === undefined) return newestFirst.slice(0, recent);
   const from = Date.parse(since);
   return newestFirst.filter((alert) => Date.parse(alert.firedAt) >= from);
+}
+
+/** The order of the "Model performance" rows: most invocations first, then by model key (code units). */
+export function byPerformanceOrder(a: ModelPerformanceRow, b: ModelPerformanceRow): number {
+  return b.invocations - a.invocations || byCodeUnit(a.model, b.model);
 }

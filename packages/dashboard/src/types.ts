@@ -95,6 +95,42 @@ export interface DashboardResponse {
   byTokenClass: TokenClassRow[];
 }
 
+/**
+ * How one model's calls went in a selection (the "Model performance" panel): the measures of the
+ * core's `model_performance_daily` view over the selection instead of per day. Rates and
+ * throughput are doubles for display (never money); latencies are whole milliseconds.
+ */
+export interface ModelPerformanceRow {
+  /** Model key: the base model id, or `unresolved:<model_id>`. */
+  model: string;
+  invocations: number;
+  /** Invocations logged with an errorCode. */
+  errors: number;
+  /** Invocations throttled (errorCode `ThrottlingException`). */
+  throttles: number;
+  /** errors / invocations. */
+  errorRate: number;
+  /** throttles / invocations. */
+  throttleRate: number;
+  /** Invocations whose log says their latency (Converse, ConverseStream); the percentiles and throughput are over these. */
+  timedInvocations: number;
+  /** Latency percentiles, ms: observed latencies by nearest rank; null without timed invocations. */
+  latencyP50Ms: number | null;
+  latencyP90Ms: number | null;
+  latencyP99Ms: number | null;
+  /** sum(output tokens) x 1000 / sum(latency ms) of the timed invocations; null without any (or when they add up to 0 ms). */
+  outputTokensPerSecond: number | null;
+  /** Share of invocations at optimized latency (`performance_tier`). */
+  optimizedShare: number;
+}
+
+/** `GET /api/performance`: one row per model of the selection, most invocations first, then by model key. */
+export interface PerformanceResponse {
+  /** The filters applied (echoed back, normalized). */
+  filters: DashboardFilters;
+  models: ModelPerformanceRow[];
+}
+
 /** The values the filter controls offer (what `DashboardData.filters` answers). */
 export interface FilterOptions {
   /** Years with usage, newest first. */
@@ -165,6 +201,8 @@ export interface TenantLookup {
  */
 export interface DashboardData {
   dashboard(filters: DashboardFilters): Promise<DashboardResponse>;
+  /** Latency, errors and throughput per model of the selection (`PerformanceResponse.models`). */
+  performance(filters: DashboardFilters): Promise<ModelPerformanceRow[]>;
   filters(): Promise<FilterOptions>;
   /** Alerts fired at or after `since` (ISO 8601), newest first; the most recent ones when `since` is absent. */
   alerts(since?: string): Promise<AlertItem[]>;

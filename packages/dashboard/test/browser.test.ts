@@ -198,6 +198,65 @@ describe("dashboard in headless Chromium", () => {
     expect(byName.get("byTokenClass")?.points).toBe(4);
   });
 
+  it("shows the Model performance panel: per model, invocations, error and throttle rates, p50/p90/p99 and tokens/s", async () => {
+    // Prepare: the page's formats, written independently of it.
+    const rate = (value: number) => `${(value * 100).toFixed(2)}%`;
+    const latency = (ms: number | null) => (ms === null ? "–" : ms < 1000 ? `${ms.toLocaleString("en-US")} ms` : `${(ms / 1000).toFixed(2)} s`);
+    const expected = await data.performance(SELECTED);
+    expect(expected.some((row) => row.throttles > 0)).toBe(true);
+    await page.waitForSelector("#perf[data-state=loaded]", { timeout: 5000 });
+
+    // Act
+    const shown = await page
+      .locator("#perf-table tbody tr")
+      .evaluateAll((rows) =>
+        rows.map((row) => [
+          row.getAttribute("data-model"),
+          ...Array.from(row.querySelectorAll("td"), (cell: { textContent: string | null }) => cell.textContent ?? ""),
+        ]),
+      );
+
+    // Assess
+    expect(shown).toEqual(
+      expected.map((row) => [
+        row.model,
+        row.invocations.toLocaleString("en-US"),
+        rate(row.errorRate),
+        rate(row.throttleRate),
+        latency(row.latencyP50Ms),
+        latency(row.latencyP90Ms),
+        latency(row.latencyP99Ms),
+        row.outputTokensPerSecond === null ? "–" : row.outputTokensPerSecond.toFixed(1),
+      ]),
+    );
+    expect(await page.locator("#perf-table thead th").allTextContents()).toEqual([
+      "Model",
+      "Invocations",
+      "Errors",
+      "Throttles",
+      "p50",
+      "p90",
+      "p99",
+      "Tokens/s",
+    ]);
+
+    // A model filter narrows the panel to that model.
+    const untilRows = (rows: number) =>
+      page.waitForFunction(
+        (wanted) =>
+          (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll("#perf-table tbody tr")
+            .length === wanted,
+        rows,
+        { timeout: 5000 },
+      );
+    const model = expected[0]?.model as string;
+    await page.selectOption("#f-model", model);
+    await untilRows(1);
+    expect(await page.locator("#perf-table tbody tr").getAttribute("data-model")).toBe(model);
+    await page.selectOption("#f-model", "");
+    await untilRows(expected.length);
+  });
+
   it("changes the numbers when a filter changes, and keeps the filter in the URL", async () => {
     const before = await text("#kpi-cost-value");
     const globex = await data.dashboard({ ...SELECTED, tenant: "globex" });

@@ -7,6 +7,7 @@ import {
   type DashboardResponse,
   type DashboardServer,
   type FilterResponse,
+  type PerformanceResponse,
   type TenantLookup,
 } from "../src/index";
 import { memoryStack, usage } from "./helpers/fixtures";
@@ -25,11 +26,21 @@ const NOW = new Date("2026-11-20T12:00:00.000Z");
  * November 2026: acme 2.142e9 (0.002142), globex 11.662e9; together 0.013804.
  */
 const RECORDS = [
-  usage("a1", { tenant: "acme", time: "2026-11-03T08:00:00.000Z", model: HAIKU, input: 1000, output: 100, cacheRead: 500 }),
+  usage("a1", { tenant: "acme", time: "2026-11-03T08:00:00.000Z", model: HAIKU, input: 1000, output: 100, cacheRead: 500, latencyMs: 800 }),
   usage("a2", { tenant: "acme", time: "2026-11-03T09:30:00.000Z", model: NOVA, input: 2000, output: 300, department: "support" }),
-  usage("a3", { tenant: "acme", time: "2026-11-19T10:00:00.000Z", model: HAIKU, input: 100, output: 10, cacheWrite: 200 }),
-  usage("a4", { tenant: "acme", time: "2026-11-19T23:59:59.000Z", model: UNKNOWN, input: 50, output: 5 }),
-  usage("g1", { tenant: "globex", time: "2026-11-03T08:00:00.000Z", model: HAIKU, input: 7777, output: 777, group: "growth", department: "support" }),
+  usage("a3", { tenant: "acme", time: "2026-11-19T10:00:00.000Z", model: HAIKU, input: 100, output: 10, cacheWrite: 200, errorCode: "ThrottlingException" }),
+  usage("a4", { tenant: "acme", time: "2026-11-19T23:59:59.000Z", model: UNKNOWN, input: 50, output: 5, latencyMs: 50 }),
+  usage("g1", {
+    tenant: "globex",
+    time: "2026-11-03T08:00:00.000Z",
+    model: HAIKU,
+    input: 7777,
+    output: 777,
+    group: "growth",
+    department: "support",
+    latencyMs: 1000,
+    optimized: true,
+  }),
   usage("o1", { tenant: "acme", time: "2026-10-31T23:59:59.000Z", model: HAIKU, input: 20, output: 2 }),
   usage("y1", { tenant: "initech", time: "2025-12-15T00:00:00.000Z", model: NOVA, input: 1000, output: 100, group: "startup", department: null }),
 ];
@@ -223,6 +234,53 @@ describe("GET /api/dashboard", () => {
   });
 });
 
+describe("GET /api/performance", () => {
+  it("answers latency, errors and throughput per model of the selection, most invocations first", async () => {
+    const { status, json } = await getJson<PerformanceResponse>(base, "/api/performance?year=2026&month=11");
+    expect(status).toBe(200);
+    expect(json.filters).toEqual({ year: 2026, month: 11, tenant: null, model: null });
+    const none = { latencyP50Ms: null, latencyP90Ms: null, latencyP99Ms: null, outputTokensPerSecond: null };
+    expect(json.models).toEqual([
+      {
+        model: HAIKU,
+        invocations: 3,
+        errors: 1,
+        throttles: 1,
+        errorRate: 1 / 3,
+        throttleRate: 1 / 3,
+        timedInvocations: 2,
+        // Nearest rank over [800, 1000]; (100 + 777) output tokens over 1,800 ms.
+        latencyP50Ms: 800,
+        latencyP90Ms: 1000,
+        latencyP99Ms: 1000,
+        outputTokensPerSecond: (877 * 1000) / 1800,
+        optimizedShare: 1 / 3,
+      },
+      {
+        model: UNKNOWN,
+        invocations: 1,
+        errors: 0,
+        throttles: 0,
+        errorRate: 0,
+        throttleRate: 0,
+        timedInvocations: 1,
+        latencyP50Ms: 50,
+        latencyP90Ms: 50,
+        latencyP99Ms: 50,
+        outputTokensPerSecond: 100,
+        optimizedShare: 0,
+      },
+      { model: NOVA, invocations: 1, errors: 0, throttles: 0, errorRate: 0, throttleRate: 0, timedInvocations: 0, ...none, optimizedShare: 0 },
+    ]);
+  });
+
+  it("applies the tenant and model filters, and refuses an unknown parameter", async () => {
+    const { json } = await getJson<PerformanceResponse>(base, `/api/performance?tenant=globex&model=${encodeURIComponent(HAIKU)}`);
+    expect(json.models.map((row) => [row.model, row.invocations, row.latencyP50Ms])).toEqual([[HAIKU, 1, 1000]]);
+    expect((await raw(base, "/api/performance?since=2026-11-01")).status).toBe(400);
+  });
+});
+
 describe("GET /api/filters", () => {
   it("lists the years, months, tenants and models with usage, and the server's clock", async () => {
     const { status, json } = await getJson<FilterResponse>(base, "/api/filters");
@@ -362,6 +420,7 @@ describe("routing and protection", () => {
   it("answers a failing data source with a generic 500 and reports the cause", async () => {
     const failing: DashboardData = {
       dashboard: () => Promise.reject(new Error("duckdb: IO Error: secret path /home/x")),
+      performance: () => Promise.reject(new Error("boom")),
       filters: () => Promise.reject(new Error("boom")),
       alerts: () => Promise.resolve([]),
     };

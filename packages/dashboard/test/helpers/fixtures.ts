@@ -97,6 +97,12 @@ export interface UsageFields {
   output?: number;
   cacheRead?: number;
   cacheWrite?: number;
+  /** Latency Bedrock measured, ms (default: none logged). */
+  latencyMs?: number | null;
+  /** errorCode of a failed call (default: none). */
+  errorCode?: string | null;
+  /** Called at optimized latency. */
+  optimized?: boolean;
 }
 
 /** One usage record, priced exactly from the model table (unpriced for an unknown model). */
@@ -133,12 +139,12 @@ export function usage(requestId: string, fields: UsageFields): UsageRecord {
     price_version: cost === null ? null : "2026-11-27",
     status: cost === null ? "unpriced" : "priced",
     reason: cost === null ? "no price for model" : null,
-    error_code: null,
+    error_code: fields.errorCode ?? null,
     cache_write_1h_tokens: null,
-    latency: null,
+    latency: fields.optimized ? "optimized" : null,
     service_tier: null,
-    latency_ms: null,
-    performance_tier: null,
+    latency_ms: fields.latencyMs ?? null,
+    performance_tier: fields.optimized ? "optimized" : null,
     stop_reason: null,
     profile_tags: {},
     year: fields.time.slice(0, 4),
@@ -196,10 +202,21 @@ export function workload(options: { now: Date; count: number; seed?: number; pre
         output: 50 + Math.floor(next() ** 2 * 1500),
         cacheRead: cached ? 500 + Math.floor(next() * 8000) : 0,
         cacheWrite: cached && next() < 0.4 && model.rates && model.rates.cacheWrite > 0n ? 200 + Math.floor(next() * 2000) : 0,
+        // Performance from what was drawn, no draw of its own (the workload's other figures stay as they were):
+        // every 50th call throttled, every 7th untimed (InvokeModel), otherwise a first byte and ~12-20 ms per output token.
+        ...performanceOf(n, model.model),
       }),
     );
   }
   return records;
+}
+
+/** Latency, error and latency setting of the workload's `n`th call to `model`: deterministic, no random draw. */
+function performanceOf(n: number, model: string): Pick<UsageFields, "latencyMs" | "errorCode" | "optimized"> {
+  if (n % 50 === 49) return { errorCode: "ThrottlingException", latencyMs: null };
+  if (n % 7 === 3) return { latencyMs: null };
+  const perToken = 12 + (model.length % 9);
+  return { latencyMs: 300 + ((n * 37) % 400) + perToken * (50 + (n % 40) * 20), optimized: model.includes("nova-pro") && n % 5 === 0 };
 }
 
 /** The in-memory data source with a workload, and the real spend API handler over its store. */

@@ -24,8 +24,16 @@ import {
   type UsageRecord,
 } from "@bedrock-spend/core";
 import { alertIdOf } from "@bedrock-spend/store/items";
-import { alertsSince, breakdownRows, type ClassCosts, costOverTimeOf, tokenClassRows, totalsOf } from "../../src/summary";
-import { type AlertItem, type DashboardData, type DashboardFilters, type DashboardResponse, type FilterOptions, NONE_KEY } from "../../src/types";
+import { alertsSince, breakdownRows, byPerformanceOrder, type ClassCosts, costOverTimeOf, tokenClassRows, totalsOf } from "../../src/summary";
+import {
+  type AlertItem,
+  type DashboardData,
+  type DashboardFilters,
+  type DashboardResponse,
+  type FilterOptions,
+  type ModelPerformanceRow,
+  NONE_KEY,
+} from "../../src/types";
 
 /** Options of the in-memory source. */
 export interface MemoryDashboardOptions {
@@ -82,6 +90,36 @@ function classCostsOf(record: UsageRecord, split: MemoryDashboardOptions["classC
     costs[tokenClass] = pico;
   }
   return costs;
+}
+
+/** The `fraction` percentile of sorted latencies by nearest rank (an observed value), as DuckDB's quantile_disc; null for none. */
+function nearestRank(sorted: readonly number[], fraction: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.max(0, Math.ceil(sorted.length * fraction) - 1)] as number;
+}
+
+/** A model's performance row by definition, over its records. */
+function performanceRowOf(model: string, records: readonly UsageRecord[]): ModelPerformanceRow {
+  const errors = records.filter((record) => record.error_code !== null).length;
+  const throttles = records.filter((record) => record.error_code === "ThrottlingException").length;
+  const timed = records.filter((record) => record.latency_ms !== null);
+  const latencies = timed.map((record) => record.latency_ms as number).sort((a, b) => a - b);
+  const latencySum = latencies.reduce((sum, latency) => sum + latency, 0);
+  const outputTokens = timed.reduce((sum, record) => sum + record.output_tokens, 0);
+  return {
+    model,
+    invocations: records.length,
+    errors,
+    throttles,
+    errorRate: errors / records.length,
+    throttleRate: throttles / records.length,
+    timedInvocations: timed.length,
+    latencyP50Ms: nearestRank(latencies, 0.5),
+    latencyP90Ms: nearestRank(latencies, 0.9),
+    latencyP99Ms: nearestRank(latencies, 0.99),
+    outputTokensPerSecond: latencySum === 0 ? null : (outputTokens * 1000) / latencySum,
+    optimizedShare: records.filter((record) => record.performance_tier === "optimized").length / records.length,
+  };
 }
 
 function bump(map: Map<string, UsageCounters>, key: string, counters: UsageCounters): void {
@@ -212,6 +250,17 @@ export function createMemoryDashboardData(options: MemoryDashboardOptions = {}):
         costOverTime: costOverTimeOf(days),
         byTokenClass: tokenClassRows(total, classCosts),
       };
+    },
+
+    async performance(filters): Promise<ModelPerformanceRow[]> {
+      const byModel = new Map<string, UsageRecord[]>();
+      for (const entry of held) {
+        if (!matches(entry, filters)) continue;
+        const records = byModel.get(entry.model);
+        if (records) records.push(entry.record);
+        else byModel.set(entry.model, [entry.record]);
+      }
+      return [...byModel.entries()].map(([model, records]) => performanceRowOf(model, records)).sort(byPerformanceOrder);
     },
 
     async filters(): Promise<FilterOptions> {
