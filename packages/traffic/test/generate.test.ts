@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeText, defaultCatalog, Pricer, parseInvocationLog, StaticProfileMap } from "../../core/src/index";
+import { Attributor, DEFAULT_TAG_KEYS, decodeText, defaultCatalog, Pricer, parseInvocationLog, StaticProfileMap } from "../../core/src/index";
 import {
   APPLICATION_PROFILE_ARN,
   APPLICATION_PROFILES,
@@ -15,6 +15,8 @@ import {
   PERMISSIONS_LINE,
   type TrafficItem,
   type TrafficOptions,
+  tenantAt,
+  tenantProfileSpecs,
 } from "../src/index";
 
 function lines(options: TrafficOptions): string {
@@ -403,5 +405,50 @@ describe("generateTraffic: billing dimensions (billingDimensions)", () => {
     expect(Math.abs(average - 2048) / 2048).toBeLessThan(0.03);
     expect(unpriced / withDimensions.length).toBeLessThan(0.0045);
     for (const record of dimensionRecords.slice(0, 2000)) expect(jsonLength(record)).toBe(JSON.stringify(record).length);
+  });
+});
+
+describe("generateTraffic: per-tenant application inference profiles (tenantProfiles)", () => {
+  const specs = tenantProfileSpecs({ tenants: 20 });
+  const arns = Object.fromEntries(
+    specs.map((spec, index) => [spec.tenantId, `arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/tenant${String(index).padStart(7, "0")}`]),
+  );
+  // No malformed or untagged lines: those of a profile tenant differ too, without naming their tenant.
+  const options = { seed: 9, count: 2000, tenants: 20, malformedFraction: 0, untaggedFraction: 0 };
+
+  it("sends the profile tenants' priced calls through their profile, every other one without metadata, and leaves every other record as it was", () => {
+    const plain = [...generateTraffic(options)];
+    const withProfiles = [...generateTraffic({ ...options, tenantProfiles: arns })];
+
+    expect(withProfiles).toHaveLength(plain.length);
+    let throughProfile = 0;
+    let withoutMetadata = 0;
+    withProfiles.forEach((item, index) => {
+      const before = plain[index] as TrafficItem;
+      if (item.kind !== "record" || before.kind !== "record") return expect(item).toEqual(before);
+      const tenant = before.record.requestMetadata?.tenantId;
+      const arn = tenant !== undefined && before.priced ? arns[tenant] : undefined;
+      if (arn === undefined) return expect(item).toEqual(before);
+      throughProfile++;
+      expect(item.record.modelId).toBe(arn);
+      if (item.record.requestMetadata === undefined) withoutMetadata++;
+      else expect(item.record.requestMetadata).toEqual(before.record.requestMetadata);
+      expect({ ...item.record, modelId: before.record.modelId, requestMetadata: before.record.requestMetadata }).toEqual(before.record);
+    });
+    expect(throughProfile).toBeGreaterThan(100);
+    expect(withoutMetadata).toBeGreaterThan(throughProfile / 3);
+    expect(withoutMetadata).toBeLessThan((throughProfile * 2) / 3);
+  });
+
+  it("describes three tenants' profiles with the tagging conventions the default tag keys read, copying a us, a global and an in-Region model", () => {
+    expect(specs.map((spec) => spec.tenantId)).toEqual([tenantAt(2, 20).tenantId, tenantAt(4, 20).tenantId, tenantAt(7, 20).tenantId]);
+    expect(specs.map((spec) => spec.copyFrom)).toEqual([
+      "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-haiku-4-5-20251001-v1:0",
+      "arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+      "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0",
+    ]);
+    const attributor = new Attributor(DEFAULT_TAG_KEYS);
+    for (const spec of specs) expect(attributor.attribute(spec.tags).tenantId).toBe(spec.tenantId);
+    expect(tenantProfileSpecs({ tenants: 5 }).map((spec) => spec.tenantId)).toEqual([tenantAt(2, 5).tenantId, tenantAt(4, 5).tenantId]);
   });
 });
