@@ -3,7 +3,7 @@
  * `--prices` (or replaced by `--prices-only`), the application-profile map of `--profiles`, and
  * the alias map of `--aliases`. Every problem becomes a `UsageError` that names the file and the entry.
  */
-import { type AliasMap, aliasMapFrom, BedrockSpendError, catalogFrom, type PriceCatalog, Pricer, StaticProfileMap } from "@bedrock-spend/core";
+import { type AliasMap, aliasMapFrom, BedrockSpendError, catalogFrom, type PriceCatalog, Pricer, StaticProfileMap, tagKeyMapFrom } from "@bedrock-spend/core";
 import { UsageError } from "./errors";
 import { readJsonFile } from "./io";
 
@@ -25,6 +25,8 @@ export interface PricingOptions {
   pricesOnly?: boolean | undefined;
   profiles?: string | undefined;
   aliases?: string | undefined;
+  /** Tag keys of application inference profiles per attribution dimension (`--profile-tags`). */
+  profileTags?: string | undefined;
 }
 
 /**
@@ -42,9 +44,12 @@ export async function loadPricer(options: PricingOptions, baseProfiles?: Readonl
     } else if (baseProfiles) profiles = StaticProfileMap.fromJson(baseProfiles, "the generated traffic's profile map");
     let aliases: AliasMap | undefined;
     if (options.aliases) aliases = aliasMapFrom(await readJsonFile(options.aliases, "alias map"), options.aliases);
+    let tagKeys: AliasMap | undefined;
+    if (options.profileTags) tagKeys = tagKeyMapFrom(await readJsonFile(options.profileTags, "profile tag keys"), options.profileTags);
     return new Pricer({
       catalog,
       ...(aliases ? { aliases } : {}),
+      ...(tagKeys ? { tagKeys } : {}),
       ...(profiles ? { profiles } : {}),
     });
   } catch (error) {

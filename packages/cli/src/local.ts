@@ -27,10 +27,17 @@ export function pricingOf(values: {
   "prices-only"?: string | undefined;
   profiles?: string | undefined;
   aliases?: string | undefined;
+  "profile-tags"?: string | undefined;
 }): NonNullable<LockInfo["pricing"]> {
   const absolute = (path: string | undefined) => (path === undefined ? null : resolve(path));
   const { prices, pricesOnly } = priceFileOf(values);
-  return { prices: absolute(prices), pricesOnly, profiles: absolute(values.profiles), aliases: absolute(values.aliases) };
+  return {
+    prices: absolute(prices),
+    pricesOnly,
+    profiles: absolute(values.profiles),
+    aliases: absolute(values.aliases),
+    profileTags: absolute(values["profile-tags"]),
+  };
 }
 
 /** Tells (on stderr) that another command holds the data dir and this one waits for it. */

@@ -107,12 +107,17 @@ async function jsonOf(path: string): Promise<unknown> {
 async function pricingConflict(
   mine: NonNullable<LockInfo["pricing"]>,
   theirs: NonNullable<LockInfo["pricing"]>,
-): Promise<"prices" | "profiles" | "aliases" | undefined> {
+): Promise<"prices" | "profiles" | "aliases" | "profile-tags" | undefined> {
   if (mine.prices !== null && (mine.pricesOnly === true) !== (theirs.pricesOnly === true)) return "prices";
   for (const key of ["prices", "aliases"] as const) {
     const path = mine[key];
     if (path === null || path === theirs[key]) continue;
     if (theirs[key] === null || JSON.stringify(await jsonOf(path)) !== JSON.stringify(await jsonOf(theirs[key] as string))) return key;
+  }
+  const tagKeys = mine.profileTags ?? null;
+  if (tagKeys !== null && tagKeys !== (theirs.profileTags ?? null)) {
+    const their = theirs.profileTags ?? null;
+    if (their === null || JSON.stringify(await jsonOf(tagKeys)) !== JSON.stringify(await jsonOf(their))) return "profile-tags";
   }
   if (mine.profiles !== null && mine.profiles !== theirs.profiles) {
     const own = (await jsonOf(mine.profiles)) as Record<string, unknown> | undefined;
@@ -124,6 +129,11 @@ async function pricingConflict(
       return "profiles";
   }
   return undefined;
+}
+
+/** The file a running start was given for a pricing option (null: none). */
+function theirFile(theirs: NonNullable<LockInfo["pricing"]>, option: "prices" | "profiles" | "aliases" | "profile-tags"): string | null {
+  return option === "profile-tags" ? (theirs.profileTags ?? null) : theirs[option];
 }
 
 /** What `openLocalPipeline` needs. */
@@ -164,12 +174,18 @@ export async function openLocalPipeline(options: LocalPipelineOptions): Promise<
     const conflict = await pricingConflict(pricing, theirs);
     if (conflict)
       throw new UsageError(
-        `--${conflict}: the running bedrock-spend start (pid ${holder.pid}) prices with ${theirs[conflict] === null ? `no --${conflict}` : `--${conflict} ${theirs[conflict]}`}, and its pipeline prices these records: give start the same --${conflict}, or stop it`,
+        `--${conflict}: the running bedrock-spend start (pid ${holder.pid}) prices with ${theirFile(theirs, conflict) === null ? `no --${conflict}` : `--${conflict} ${theirFile(theirs, conflict)}`}, and its pipeline prices these records: give start the same --${conflict}, or stop it`,
       );
     // The summary's costs with the prices of the pipeline that counts them: the start's.
     const given = (path: string | null) => path ?? undefined;
     pricer = await loadPricer(
-      { prices: given(theirs.prices), pricesOnly: theirs.pricesOnly === true, profiles: given(theirs.profiles), aliases: given(theirs.aliases) },
+      {
+        prices: given(theirs.prices),
+        pricesOnly: theirs.pricesOnly === true,
+        profiles: given(theirs.profiles),
+        aliases: given(theirs.aliases),
+        profileTags: given(theirs.profileTags ?? null),
+      },
       APPLICATION_PROFILES,
     );
     // The start's pipeline resolves application profiles through its Bedrock stand-in: so does the summary.

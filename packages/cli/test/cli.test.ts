@@ -147,6 +147,23 @@ describe("bedrock-spend price", () => {
     expect(lines.filter((line) => line.status === "priced").every((line) => /^\d+\.\d{6,}$/.test(line.costUsd))).toBe(true);
   });
 
+  it("attributes a call through a tagged application profile by its tags, with the tag keys of --profile-tags, and names a bad key map", async () => {
+    const arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/t3n4ntpr0f1l";
+    const profiles = tempFile("profiles.json", JSON.stringify({ [arn]: { model: "us.anthropic.claude-haiku-4-5-20251001-v1:0", tags: { tenant: "by-default", acct: "by-flag" } } }));
+    const logs = tempFile("profile.jsonl", `${record("p1", { modelId: arn, requestMetadata: {} })}\n`);
+    const tagKeys = tempFile("tag-keys.json", JSON.stringify({ tenantId: ["acct"] }));
+    const badKeys = tempFile("bad-keys.json", JSON.stringify({ tenantId: ["team"] }));
+
+    const byDefault = await cli(["price", logs, "--profiles", profiles]);
+    const byFlag = await cli(["price", logs, "--profiles", profiles, "--profile-tags", tagKeys]);
+    const bad = await cli(["price", logs, "--profiles", profiles, "--profile-tags", badKeys]);
+
+    expect(JSON.parse(byDefault.stdout)).toMatchObject({ tenantId: "by-default", status: "priced" });
+    expect(JSON.parse(byFlag.stdout)).toMatchObject({ tenantId: "by-flag", status: "priced" });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`${badKeys}: key "team" is mapped to both tenantId and departmentId`);
+  });
+
   it("reads standard input and gzip detected by content", async () => {
     const gz = tempFile("no-extension", gzipSync(`${record("g1")}\n${record("g2")}\n`));
     const fromFile = await cli(["price", gz]);

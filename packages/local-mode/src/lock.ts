@@ -31,7 +31,7 @@ export interface LockInfo {
   /** Set once the services answer. */
   endpoints?: { dynamodb: string; kinesis: string; bedrock?: string; dashboard?: string };
   /** How the holder prices (absolute paths of the files given, or null), for commands that share it. */
-  pricing?: { prices: string | null; pricesOnly?: boolean; profiles: string | null; aliases: string | null };
+  pricing?: { prices: string | null; pricesOnly?: boolean; profiles: string | null; aliases: string | null; profileTags?: string | null };
 }
 
 /** The data dir is locked by another live process. */

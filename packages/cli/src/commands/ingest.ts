@@ -41,6 +41,7 @@ Options:
   --prices-only FILE  price file used as the whole catalog instead of the shipped one
   --profiles FILE   application-inference-profile map
   --aliases FILE    metadata key aliases
+  --profile-tags FILE  tag keys of application inference profiles per dimension
   --chaos RATE      inject faults at RATE (0-1): DynamoDB throttling, handler crashes right after
                     a committed write, duplicate deliveries; the counts stay exact
   --max-warnings N  invalid records described on stderr (default 20)
@@ -93,7 +94,13 @@ function parseRate(text: string | undefined): number {
 export async function ingestCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
-    { profiles: { type: "string" }, aliases: { type: "string" }, chaos: { type: "string" }, "max-warnings": { type: "string" } },
+    {
+      profiles: { type: "string" },
+      aliases: { type: "string" },
+      "profile-tags": { type: "string" },
+      chaos: { type: "string" },
+      "max-warnings": { type: "string" },
+    },
     INGEST_HELP,
   );
   if (values.help) {
@@ -107,7 +114,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   const dataDir = dataDirOf(values["data-dir"]);
   const clock = clockFromEnv();
   const files = await expandInputPaths(positionals);
-  let pricer = await loadPricer({ ...priceFileOf(values), profiles: values.profiles, aliases: values.aliases });
+  let pricer = await loadPricer({ ...priceFileOf(values), profiles: values.profiles, aliases: values.aliases, profileTags: values["profile-tags"] });
   const pricing = pricingOf(values);
   let totalBytes: number | undefined = 0;
   for (const file of files) {

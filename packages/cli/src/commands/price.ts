@@ -23,6 +23,8 @@ Options:
   --prices-only FILE  price file used as the whole catalog instead of the shipped one
   --profiles FILE   application-inference-profile map: {"<arn>": {"model": "...", "pricingProfile": "us"}}
   --aliases FILE    metadata key aliases: {"tenantId": ["acct", "tenant"], ...}
+  --profile-tags FILE  tag keys of application inference profiles (the map's "tags") per
+                    dimension: {"tenantId": ["tenant", "customer"], "departmentId": ["cost-center"]}
   --max-warnings N  invalid records described on stderr (default 20)
   --json            print the summary on stderr as one JSON object
   -h, --help        show this help
@@ -53,6 +55,7 @@ export async function priceCommand(argv: string[]): Promise<number> {
     {
       profiles: { type: "string" },
       aliases: { type: "string" },
+      "profile-tags": { type: "string" },
       "max-warnings": { type: "string" },
     },
     PRICE_HELP,
@@ -69,6 +72,7 @@ export async function priceCommand(argv: string[]): Promise<number> {
     ...priceFileOf(values),
     profiles: values.profiles,
     aliases: values.aliases,
+    profileTags: values["profile-tags"],
   });
   const files = await expandInputPaths(positionals);
   const out = new LineWriter(process.stdout);

@@ -41,6 +41,8 @@ Options:
   --prices-only FILE  price file used as the whole catalog
   --profiles FILE     application-inference-profile map (over the generated traffic's own)
   --aliases FILE      metadata key aliases
+  --profile-tags FILE tag keys of application inference profiles per dimension:
+                      {"tenantId": ["tenant", "customer"], "departmentId": ["cost-center"]}
 ${LOCAL_OPTIONS_HELP} (one JSON line when ready, one per alert, one at the end)
 
 Time: the machine's clock, or ${CLOCK_ENV}=<ISO 8601 instant> to run as of that instant (the
@@ -170,6 +172,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       chaos: { type: "string" },
       profiles: { type: "string" },
       aliases: { type: "string" },
+      "profile-tags": { type: "string" },
     },
     START_HELP,
   );
@@ -188,7 +191,10 @@ export async function startCommand(argv: string[]): Promise<number> {
   const dataDir = dataDirOf(values["data-dir"]);
   const clock = clockFromEnv();
   const json = values.json === true;
-  const pricer = await loadPricer({ ...priceFileOf(values), profiles: values.profiles, aliases: values.aliases }, APPLICATION_PROFILES);
+  const pricer = await loadPricer(
+    { ...priceFileOf(values), profiles: values.profiles, aliases: values.aliases, profileTags: values["profile-tags"] },
+    APPLICATION_PROFILES,
+  );
   const pricing = pricingOf(values);
   const say = (text: string) => process.stdout.write(`${text}\n`);
   const event = (fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(fields)}\n`);
