@@ -132,6 +132,8 @@ describe("Deployment configuration: application inference profiles", () => {
     const tagKeys = '{"tenantId":["customer-id","tenant"],"departmentId":["cost-center"]}';
     expect(deployedPricingOf(loadConfig({ BEDROCK_SPEND_PROFILE_TAG_KEYS: tagKeys }))).toStrictEqual({ tagKeys: JSON.parse(tagKeys) });
     expect(() => loadConfig({ BEDROCK_SPEND_PROFILE_TAG_KEYS: '{"tenant":["x"]}' })).toThrow(/^BEDROCK_SPEND_PROFILE_TAG_KEYS: .*unknown dimension "tenant"/);
-    expect(() => loadConfig({ BEDROCK_SPEND_PROFILE_TAG_KEYS: '{"tenantId":["team"]}' })).toThrow(/^BEDROCK_SPEND_PROFILE_TAG_KEYS: .*"team" is mapped to both/);
+    expect(() => loadConfig({ BEDROCK_SPEND_PROFILE_TAG_KEYS: '{"tenantId":["team"]}' })).toThrow(
+      /^BEDROCK_SPEND_PROFILE_TAG_KEYS: .*"team" is mapped to both/,
+    );
   });
 });

@@ -225,7 +225,7 @@ describe("IAM: application inference profiles", () => {
     for (const { statement } of statements) {
       expect(statement.Effect).toBe("Allow");
       expect(list(statement.Action).sort()).toEqual(PROFILE_ACTIONS);
-      expect(list(statement.Resource).map(flatten)).toEqual(["arn:${AWS::Partition}:bedrock:us-east-1:123456789012:application-inference-profile/*"]);
+      expect(list(statement.Resource).map(flatten)).toEqual([`arn:\${AWS::Partition}:bedrock:us-east-1:123456789012:application-inference-profile/*`]);
     }
   });
 

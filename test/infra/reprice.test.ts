@@ -206,7 +206,7 @@ describe("Stack: Reprice — IAM of the step, exactly", () => {
       {
         Sid: "ApplicationProfiles",
         Action: ["bedrock:GetInferenceProfile", "bedrock:ListTagsForResource"],
-        Resource: ["arn:${AWS::Partition}:bedrock:us-east-1:123456789012:application-inference-profile/*"],
+        Resource: [`arn:\${AWS::Partition}:bedrock:us-east-1:123456789012:application-inference-profile/*`],
       },
     ]);
   });

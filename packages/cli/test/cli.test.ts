@@ -149,7 +149,10 @@ describe("bedrock-spend price", () => {
 
   it("attributes a call through a tagged application profile by its tags, with the tag keys of --profile-tags, and names a bad key map", async () => {
     const arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/t3n4ntpr0f1l";
-    const profiles = tempFile("profiles.json", JSON.stringify({ [arn]: { model: "us.anthropic.claude-haiku-4-5-20251001-v1:0", tags: { tenant: "by-default", acct: "by-flag" } } }));
+    const profiles = tempFile(
+      "profiles.json",
+      JSON.stringify({ [arn]: { model: "us.anthropic.claude-haiku-4-5-20251001-v1:0", tags: { tenant: "by-default", acct: "by-flag" } } }),
+    );
     const logs = tempFile("profile.jsonl", `${record("p1", { modelId: arn, requestMetadata: {} })}\n`);
     const tagKeys = tempFile("tag-keys.json", JSON.stringify({ tenantId: ["acct"] }));
     const badKeys = tempFile("bad-keys.json", JSON.stringify({ tenantId: ["team"] }));

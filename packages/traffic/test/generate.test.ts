@@ -423,18 +423,20 @@ describe("generateTraffic: per-tenant application inference profiles (tenantProf
     expect(withProfiles).toHaveLength(plain.length);
     let throughProfile = 0;
     let withoutMetadata = 0;
-    withProfiles.forEach((item, index) => {
+    for (const [index, item] of withProfiles.entries()) {
       const before = plain[index] as TrafficItem;
-      if (item.kind !== "record" || before.kind !== "record") return expect(item).toEqual(before);
-      const tenant = before.record.requestMetadata?.tenantId;
-      const arn = tenant !== undefined && before.priced ? arns[tenant] : undefined;
-      if (arn === undefined) return expect(item).toEqual(before);
+      const tenant = before.kind === "record" ? before.record.requestMetadata?.tenantId : undefined;
+      const arn = tenant !== undefined && before.kind === "record" && before.priced ? arns[tenant] : undefined;
+      if (arn === undefined || item.kind !== "record" || before.kind !== "record") {
+        expect(item).toEqual(before);
+        continue;
+      }
       throughProfile++;
       expect(item.record.modelId).toBe(arn);
       if (item.record.requestMetadata === undefined) withoutMetadata++;
       else expect(item.record.requestMetadata).toEqual(before.record.requestMetadata);
       expect({ ...item.record, modelId: before.record.modelId, requestMetadata: before.record.requestMetadata }).toEqual(before.record);
-    });
+    }
     expect(throughProfile).toBeGreaterThan(100);
     expect(withoutMetadata).toBeGreaterThan(throughProfile / 3);
     expect(withoutMetadata).toBeLessThan((throughProfile * 2) / 3);

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { AthenaClient } from "@aws-sdk/client-athena";
+import { BedrockClient } from "@aws-sdk/client-bedrock";
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
@@ -13,6 +14,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import {
+  BedrockProfileSource,
   type DayRange,
   DirectoryInvocationLogSource,
   FileDeadLetterQueue,
@@ -21,7 +23,7 @@ import {
   S3InvocationLogSource,
   SqsDeadLetterQueue,
 } from "@bedrock-spend/adapters";
-import { formatSource, formatUsd, type InvalidOutcome, utcMonthOf } from "@bedrock-spend/core";
+import { CachingProfileResolver, formatSource, formatUsd, type InvalidOutcome, utcMonthOf } from "@bedrock-spend/core";
 import { type BackfillProgress, type BackfillResult, runBackfill } from "@bedrock-spend/pipeline";
 import { BackfillStore, countBackfillDeltas, countedRequestIds, pricerWithRegistry, readRegistry } from "@bedrock-spend/store";
 import { parseCommandArgs, priceFileOf } from "../args";
@@ -317,7 +319,12 @@ export async function backfillCommand(argv: string[]): Promise<number> {
     const lake = await StageBackfillLake.open({ athena: new AthenaClient(config), s3: s3ClientOf(config), resources });
     const table = resources.tableName;
     try {
-      const pricer = pricerWithRegistry(await ownPricer(), await readRegistry(dynamoDb, table));
+      // Settled months are priced here: application profiles resolve as the stage's functions resolve them.
+      const own = await ownPricer();
+      const resolver = new CachingProfileResolver(new BedrockProfileSource({ client: new BedrockClient(config) }), {
+        ...(own.profileLookup ? { fallback: own.profileLookup } : {}),
+      });
+      const pricer = pricerWithRegistry(own.withProfiles(resolver), await readRegistry(dynamoDb, table));
       return await backfill(
         (signal) =>
           runBackfill({
