@@ -2,7 +2,6 @@
  * The AWS adapters handlers share, built from the environment (names in `ENV`), failing closed
  * on a missing setting like every other reader of lib/env.ts.
  */
-import { BedrockClient } from "@aws-sdk/client-bedrock";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import {
@@ -26,8 +25,8 @@ import { breakdownsFromEnv, dedupRetentionDaysFromEnv, type Environment, optiona
 export function profileSourceFromEnv(env: Environment): ApplicationProfileSource | undefined {
   if (optionalEnv(ENV.profileResolution, env) !== "bedrock") return undefined;
   const endpoint = optionalEnv(ENV.bedrockEndpoint, env);
-  // The client takes the Region (AWS_REGION) and credentials from the Lambda environment.
-  return new BedrockProfileSource({ client: new BedrockClient(endpoint ? { endpoint } : {}) });
+  // The Region (AWS_REGION) and the credentials are the Lambda environment's.
+  return new BedrockProfileSource(endpoint ? { endpoint } : {});
 }
 
 /** The pricer of a function that prices (aggregate, transform, redrive, reprice): `pricerFromEnv` with Bedrock as its profile source. */

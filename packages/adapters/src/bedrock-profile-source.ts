@@ -4,8 +4,8 @@
  * base model and the price tier are taken, and `bedrock:ListTagsForResource` its tags. The same
  * adapter runs against AWS and against the local stand-in (`BedrockControlPlaneServer`).
  */
-import { BedrockClient, CreateInferenceProfileCommand, GetInferenceProfileCommand, ListTagsForResourceCommand } from "@aws-sdk/client-bedrock";
 import { type ApplicationProfileSource, type ApplicationProfileTarget, BedrockSpendError, type PricingProfile } from "@bedrock-spend/core";
+import { type Credentials, type SignedResponse, signedFetch } from "./signed-fetch";
 
 /** The IAM actions the adapter calls, as named in errors. */
 export type ProfileResolutionAction = "bedrock:GetInferenceProfile" | "bedrock:ListTagsForResource";
@@ -33,20 +33,18 @@ export class ProfileResolutionError extends BedrockSpendError {
   }
 }
 
-/** Options of a `BedrockProfileSource`: a client, or what to build one from. */
-export type BedrockProfileSourceOptions =
-  | { client: BedrockClient }
-  | {
-      /** Default: the SDK's (`AWS_REGION` in a Lambda function). */
-      region?: string;
-      /** E.g. the local stand-in's `http://127.0.0.1:PORT`. */
-      endpoint?: string;
-      credentials?: BedrockClientCredentials;
-      /** Attempts per call, the SDK's standard retries included (default 3). */
-      maxAttempts?: number;
-    };
-
-type BedrockClientCredentials = NonNullable<ConstructorParameters<typeof BedrockClient>[0]>["credentials"];
+/** Options of a `BedrockProfileSource`. */
+export interface BedrockProfileSourceOptions {
+  /** Default: `AWS_REGION` (a Lambda function's own). */
+  region?: string;
+  /** Default: `AWS_ENDPOINT_URL_BEDROCK`, else `https://bedrock.<region>.amazonaws.com`; e.g. the local stand-in's `http://127.0.0.1:PORT`. */
+  endpoint?: string;
+  /** Default: the SDK's credential chain (environment, profile, SSO, the function's role). */
+  credentials?: Credentials | (() => Promise<Credentials>);
+  /** Attempts per call: throttling, server and network errors are retried with backoff (default 3). */
+  maxAttempts?: number;
+  fetch?: typeof fetch;
+}
 
 const FOUNDATION_MODEL_ARN = /^arn:aws(?:-[a-z]+)*:bedrock:([a-z0-9-]*)::foundation-model\/(.+)$/;
 const JP_REGIONS: ReadonlySet<string> = new Set(["ap-northeast-1", "ap-northeast-3"]);
@@ -112,20 +110,33 @@ export function pricingProfileOfModels(modelArns: readonly string[]): PricingPro
   }
 }
 
-/** `bedrock:GetInferenceProfile` and `bedrock:ListTagsForResource` behind `ApplicationProfileSource`. */
+/**
+ * `bedrock:GetInferenceProfile` and `bedrock:ListTagsForResource` behind `ApplicationProfileSource`,
+ * as two signed REST-JSON requests (the control plane's protocol) rather than through the SDK's
+ * Bedrock client, whose schemas of every Bedrock operation would add ~100 KB to each function
+ * that prices (the bundle benchmark holds them under 500 KiB).
+ */
 export class BedrockProfileSource implements ApplicationProfileSource {
-  private readonly client: BedrockClient;
+  private readonly send: ReturnType<typeof signedFetch>;
+  private readonly endpoint: () => string;
+  private readonly maxAttempts: number;
 
-  constructor(options: BedrockProfileSourceOptions) {
-    this.client =
-      "client" in options
-        ? options.client
-        : new BedrockClient({
-            maxAttempts: options.maxAttempts ?? 3,
-            ...(options.region === undefined ? {} : { region: options.region }),
-            ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-            ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-          });
+  constructor(options: BedrockProfileSourceOptions = {}) {
+    const region = () => {
+      const value = options.region ?? process.env.AWS_REGION;
+      if (!value) throw new ProfileResolutionError("bedrock:GetInferenceProfile", "(any profile)", "NoRegion", false, "has no Region: set AWS_REGION");
+      return value;
+    };
+    this.send = signedFetch({
+      service: "bedrock",
+      region: async () => region(),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    this.endpoint = () => (options.endpoint ?? process.env.AWS_ENDPOINT_URL_BEDROCK ?? defaultEndpoint(region())).replace(/\/+$/, "");
+    this.maxAttempts = options.maxAttempts ?? 3;
+    if (!Number.isSafeInteger(this.maxAttempts) || this.maxAttempts < 1)
+      throw new RangeError(`maxAttempts must be a positive integer, got ${options.maxAttempts}`);
   }
 
   /**
@@ -134,48 +145,70 @@ export class BedrockProfileSource implements ApplicationProfileSource {
    */
   async fetch(arn: string): Promise<ApplicationProfileTarget | undefined> {
     const [profile, tags] = await Promise.allSettled([
-      this.client.send(new GetInferenceProfileCommand({ inferenceProfileIdentifier: arn })),
-      this.client.send(new ListTagsForResourceCommand({ resourceARN: arn })),
+      this.call("bedrock:GetInferenceProfile", arn, "GET", `/inference-profiles/${encodeURIComponent(arn)}`),
+      this.call("bedrock:ListTagsForResource", arn, "POST", "/listTagsForResource", JSON.stringify({ resourceARN: arn })),
     ]);
     if (isNotFound(profile) || isNotFound(tags)) return undefined;
-    if (profile.status === "rejected") throw resolutionError("bedrock:GetInferenceProfile", arn, profile.reason);
-    if (tags.status === "rejected") throw resolutionError("bedrock:ListTagsForResource", arn, tags.reason);
+    if (profile.status === "rejected") throw profile.reason;
+    if (tags.status === "rejected") throw tags.reason;
 
-    const modelArns = (profile.value.models ?? []).flatMap((model) => (model.modelArn === undefined ? [] : [model.modelArn]));
+    const models = (profile.value as { models?: { modelArn?: unknown }[] }).models ?? [];
+    const modelArns = models.flatMap((model) => (typeof model?.modelArn === "string" ? [model.modelArn] : []));
     const target: ApplicationProfileTarget = { model: baseModelOf(arn, modelArns), pricingProfile: pricingProfileOf(arn, modelArns) };
-    const tagList = tags.value.tags ?? [];
+    const tagList = (tags.value as { tags?: { key?: unknown; value?: unknown }[] }).tags ?? [];
     // Object.fromEntries defines own properties, so a `__proto__` tag key stays a plain key.
-    if (tagList.length > 0) target.tags = Object.fromEntries(tagList.map((tag) => [tag.key ?? "", tag.value ?? ""]));
+    if (tagList.length > 0) target.tags = Object.fromEntries(tagList.map((tag) => [String(tag?.key ?? ""), String(tag?.value ?? "")]));
     return target;
   }
 
-  /** Releases the client's sockets (also when the client was passed in). */
-  destroy(): void {
-    this.client.destroy();
+  /** Nothing to release: each request is one fetch. Kept for callers that release their sources. */
+  destroy(): void {}
+
+  /** One signed call, retried on throttling, server and network errors; its JSON body, or a `ProfileResolutionError`. */
+  private async call(action: ProfileResolutionAction, arn: string, method: string, path: string, body?: string): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      let failure: ProfileResolutionError;
+      try {
+        const response = await this.send(`${this.endpoint()}${path}`, {
+          method,
+          ...(body === undefined ? {} : { body, headers: { "content-type": "application/json" } }),
+        });
+        if (response.status >= 200 && response.status < 300) return parseBody(action, arn, response);
+        failure = httpError(action, arn, response, attempt);
+      } catch (error) {
+        failure = error instanceof ProfileResolutionError ? error : networkError(action, arn, error, attempt);
+      }
+      if (!failure.retryable || attempt >= this.maxAttempts) throw failure;
+      // Exponential backoff with full jitter, as the SDK's standard retry mode: at most 100 ms x 2^(attempt-1).
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * 2 ** (attempt - 1)));
+    }
   }
 }
 
-/** Options of `createApplicationProfile`. */
-export interface CreateApplicationProfileInput {
-  name: string;
-  /** A foundation-model ARN (in-Region copy) or a system-defined inference-profile ARN (`us.`, `global.`...). */
-  copyFrom: string;
-  tags?: Readonly<Record<string, string>>;
-  description?: string;
+function defaultEndpoint(region: string): string {
+  return `https://bedrock.${region}.${region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com"}`;
 }
 
-/** Creates an application inference profile (`bedrock:CreateInferenceProfile`) and returns its ARN. */
-export async function createApplicationProfile(client: BedrockClient, input: CreateApplicationProfileInput): Promise<string> {
-  const output = await client.send(
-    new CreateInferenceProfileCommand({
-      inferenceProfileName: input.name,
-      modelSource: { copyFrom: input.copyFrom },
-      ...(input.description === undefined ? {} : { description: input.description }),
-      ...(input.tags === undefined ? {} : { tags: Object.entries(input.tags).map(([key, value]) => ({ key, value })) }),
-    }),
-  );
-  if (!output.inferenceProfileArn) throw new BedrockSpendError(`bedrock:CreateInferenceProfile for ${input.name} answered without an inferenceProfileArn`);
-  return output.inferenceProfileArn;
+function parseBody(action: ProfileResolutionAction, arn: string, response: SignedResponse): unknown {
+  try {
+    return JSON.parse(response.text) as unknown;
+  } catch (error) {
+    throw new ProfileResolutionError(action, arn, "InvalidResponse", true, `answered HTTP ${response.status} with a body that is not JSON`, { cause: error });
+  }
+}
+
+/** The AWS error name of a REST-JSON error: `x-amzn-ErrorType` (before any `:`), else the body's `__type` or `code`. */
+function errorNameOf(response: SignedResponse): { name: string; message: string } {
+  let parsed: { __type?: unknown; code?: unknown; message?: unknown; Message?: unknown } = {};
+  try {
+    parsed = JSON.parse(response.text) as typeof parsed;
+  } catch {
+    // Not JSON: the status and the header say enough.
+  }
+  const raw = response.header("x-amzn-errortype") ?? (typeof parsed.__type === "string" ? parsed.__type : typeof parsed.code === "string" ? parsed.code : "");
+  const name = raw.split(":")[0]?.split("#").at(-1) ?? "";
+  const message = typeof parsed.message === "string" ? parsed.message : typeof parsed.Message === "string" ? parsed.Message : "";
+  return { name: name || `HTTP${response.status}`, message };
 }
 
 function baseModelOf(arn: string, modelArns: readonly string[]): string {
@@ -205,49 +238,55 @@ function unpriceable(arn: string, detail: string): ProfileResolutionError {
 }
 
 function isNotFound(result: PromiseSettledResult<unknown>): boolean {
-  return result.status === "rejected" && (result.reason as { name?: unknown } | null)?.name === "ResourceNotFoundException";
+  return result.status === "rejected" && result.reason instanceof ProfileResolutionError && result.reason.errorName === "ResourceNotFoundException";
 }
 
-interface SdkErrorShape {
-  name?: string;
-  message?: string;
-  code?: string;
-  $fault?: "client" | "server";
-  $metadata?: { httpStatusCode?: number; attempts?: number };
-}
-
-/** Maps an SDK or network error to a `ProfileResolutionError` saying what the caller lacks. */
-function resolutionError(action: ProfileResolutionAction, arn: string, reason: unknown): ProfileResolutionError {
-  const error = (typeof reason === "object" && reason !== null ? reason : { message: String(reason) }) as SdkErrorShape;
-  const status = error.$metadata?.httpStatusCode;
-  const name = error.name && error.name !== "Error" ? error.name : (error.code ?? "Error");
-  const detail = error.message ? `: ${error.message}` : "";
-  const attempts = error.$metadata?.attempts && error.$metadata.attempts > 1 ? ` after ${error.$metadata.attempts} attempts` : "";
-  const options = { cause: reason };
-  if (name === "AccessDeniedException") {
-    return new ProfileResolutionError(action, arn, name, false, `was refused (${name}): allow ${action} on application-inference-profile ARNs`, options);
+/** Maps an error answer to a `ProfileResolutionError` saying what the caller lacks. */
+function httpError(action: ProfileResolutionAction, arn: string, response: SignedResponse, attempt: number): ProfileResolutionError {
+  const { name, message } = errorNameOf(response);
+  const status = response.status;
+  const detail = message ? `: ${message}` : "";
+  const attempts = attempt > 1 ? ` after ${attempt} attempts` : "";
+  if (name === "ResourceNotFoundException") return new ProfileResolutionError(action, arn, name, false, `was not found (${name})`);
+  if (name === "AccessDeniedException" || status === 403) {
+    return new ProfileResolutionError(action, arn, name, false, `was refused (${name}): allow ${action} on application-inference-profile ARNs`);
   }
   if (name === "ThrottlingException" || name === "TooManyRequestsException" || status === 429) {
-    return new ProfileResolutionError(action, arn, name, true, `was throttled (${name})${attempts}: retry later, or fetch fewer profiles at once`, options);
+    return new ProfileResolutionError(action, arn, name, true, `was throttled (${name})${attempts}: retry later, or fetch fewer profiles at once`);
   }
-  if (name === "ValidationException") {
-    return new ProfileResolutionError(action, arn, name, false, `was rejected as invalid (${name})${detail}`, options);
-  }
-  if (name === "CredentialsProviderError") {
-    return new ProfileResolutionError(action, arn, name, false, `could not be signed (${name}): the process has no AWS credentials${detail}`, options);
-  }
-  if (status === undefined) {
+  if (name === "ValidationException") return new ProfileResolutionError(action, arn, name, false, `was rejected as invalid (${name})${detail}`);
+  return new ProfileResolutionError(action, arn, name, status >= 500, `failed (${name}, HTTP ${status})${attempts}${detail}`);
+}
+
+/** Maps a failure to send (no credentials, no network) to a `ProfileResolutionError`. */
+function networkError(action: ProfileResolutionAction, arn: string, reason: unknown, attempt: number): ProfileResolutionError {
+  const error = (typeof reason === "object" && reason !== null ? reason : { message: String(reason) }) as {
+    name?: string;
+    message?: string;
+    code?: string;
+    cause?: { code?: string };
+  };
+  const options = { cause: reason };
+  if (error.name === "CredentialsProviderError") {
     return new ProfileResolutionError(
       action,
       arn,
-      name,
-      true,
-      `could not reach Bedrock (${name}${detail})${attempts}: check the network path to the Bedrock endpoint`,
+      error.name,
+      false,
+      `could not be signed (${error.name}): the process has no AWS credentials: ${error.message ?? ""}`,
       options,
     );
   }
-  const retryable = error.$fault === "server" || status >= 500;
-  return new ProfileResolutionError(action, arn, name, retryable, `failed (${name}, HTTP ${status})${attempts}${detail}`, options);
+  const code = error.cause?.code ?? error.code ?? error.name ?? "Error";
+  const attempts = attempt > 1 ? ` after ${attempt} attempts` : "";
+  return new ProfileResolutionError(
+    action,
+    arn,
+    code,
+    true,
+    `could not reach Bedrock (${code}: ${error.message ?? ""})${attempts}: check the network path to the Bedrock endpoint`,
+    options,
+  );
 }
 
 function oneLine(text: string): string {

@@ -5,6 +5,7 @@ export * from "./alert-publisher";
 export * from "./athena-queries";
 export * from "./athena-reconcile-source";
 export * from "./athena-reprice-lake";
+export * from "./bedrock-profile-admin";
 export * from "./bedrock-profile-source";
 export * from "./dead-letter";
 export * from "./file-dead-letter";

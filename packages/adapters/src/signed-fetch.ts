@@ -42,6 +42,8 @@ export class Sha256 {
 export interface SignedResponse {
   status: number;
   text: string;
+  /** A response header by its name (case-insensitive), or null. */
+  header(name: string): string | null;
 }
 
 /** Options of `signedFetch`. */
@@ -92,6 +94,6 @@ export function signedFetch(
       ...(body ? { body } : {}),
     });
     const response = await send(url, { method: init.method, headers: signed.headers, ...(body ? { body } : {}) });
-    return { status: response.status, text: await response.text() };
+    return { status: response.status, text: await response.text(), header: (name) => response.headers.get(name) };
   };
 }

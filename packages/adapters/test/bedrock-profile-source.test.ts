@@ -1,23 +1,16 @@
 /**
- * BedrockProfileSource against the Bedrock control-plane stand-in (the real SDK over HTTP on
- * loopback), the price-tier rule as properties, and answers the stand-in cannot give (a profile
- * naming several models) through a mocked client.
+ * BedrockProfileSource against the Bedrock control-plane stand-in (its signed REST-JSON requests over
+ * HTTP on loopback; the profiles set up with the real SDK client), the price-tier rule as
+ * properties, and answers the stand-in cannot give (a profile naming several models) through a
+ * fetch that answers them as Bedrock would.
  */
-import {
-  AccessDeniedException,
-  BedrockClient,
-  DeleteInferenceProfileCommand,
-  GetInferenceProfileCommand,
-  ListTagsForResourceCommand,
-  TagResourceCommand,
-  ThrottlingException,
-} from "@aws-sdk/client-bedrock";
+import { BedrockClient, DeleteInferenceProfileCommand, TagResourceCommand } from "@aws-sdk/client-bedrock";
 import { BedrockSpendError } from "@bedrock-spend/core";
 import { BedrockControlPlaneServer } from "@bedrock-spend/emulators";
-import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { BedrockProfileSource, createApplicationProfile, ProfileResolutionError, pricingProfileOfModels } from "../src/bedrock-profile-source";
+import { createApplicationProfile } from "../src/bedrock-profile-admin";
+import { BedrockProfileSource, ProfileResolutionError, pricingProfileOfModels } from "../src/bedrock-profile-source";
 
 const HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0";
 const ACCOUNT = "123456789012";
@@ -33,11 +26,11 @@ let source: BedrockProfileSource;
 beforeAll(async () => {
   server = await new BedrockControlPlaneServer().start();
   client = new BedrockClient({ region: "us-east-1", endpoint: server.endpoint, credentials: CREDENTIALS, maxAttempts: 1 });
-  source = new BedrockProfileSource({ client });
+  source = new BedrockProfileSource({ region: "us-east-1", endpoint: server.endpoint, credentials: CREDENTIALS, maxAttempts: 1 });
 });
 
 afterAll(async () => {
-  source.destroy();
+  client.destroy();
   await server.stop();
 });
 
@@ -117,7 +110,6 @@ describe("BedrockProfileSource against the stand-in", () => {
       `bedrock:GetInferenceProfile on ${arn} was refused (AccessDeniedException): allow bedrock:GetInferenceProfile on application-inference-profile ARNs`,
     );
     expect(error).toMatchObject({ action: "bedrock:GetInferenceProfile", arn, errorName: "AccessDeniedException", retryable: false });
-    expect(error.cause).toBeInstanceOf(AccessDeniedException);
   });
 
   it("throws a retryable ProfileResolutionError when ListTagsForResource is throttled past the attempts allowed", async () => {
@@ -126,10 +118,9 @@ describe("BedrockProfileSource against the stand-in", () => {
     const error = await rejection(source.fetch(arn));
     expect(error.message).toBe(`bedrock:ListTagsForResource on ${arn} was throttled (ThrottlingException): retry later, or fetch fewer profiles at once`);
     expect(error).toMatchObject({ action: "bedrock:ListTagsForResource", errorName: "ThrottlingException", retryable: true });
-    expect(error.cause).toBeInstanceOf(ThrottlingException);
   });
 
-  it("lets the SDK retry throttling (maxAttempts 3 by default)", async () => {
+  it("retries throttling with backoff (maxAttempts 3 by default)", async () => {
     const retrying = new BedrockProfileSource({ region: "us-east-1", endpoint: server.endpoint, credentials: CREDENTIALS });
     try {
       const arn = await createApplicationProfile(client, { name: "retried", copyFrom: foundation("us-east-1") });
@@ -160,25 +151,27 @@ describe("BedrockProfileSource against the stand-in", () => {
 });
 
 describe("BedrockProfileSource on answers the stand-in does not give", () => {
-  // The instance, not the class: the class would mock the stand-in tests' clients too.
-  const mockedClient = new BedrockClient({ region: "us-east-1", credentials: CREDENTIALS });
-  const bedrock = mockClient(mockedClient);
-  const mocked = new BedrockProfileSource({ client: mockedClient });
   const arn = `arn:aws:bedrock:us-east-1:${ACCOUNT}:application-inference-profile/abcdefghijkl`;
   const profile = (modelArns: string[]) => ({
     inferenceProfileName: "p",
     inferenceProfileArn: arn,
     inferenceProfileId: "abcdefghijkl",
-    status: "ACTIVE" as const,
-    type: "APPLICATION" as const,
+    status: "ACTIVE",
+    type: "APPLICATION",
     models: modelArns.map((modelArn) => ({ modelArn })),
   });
-
-  afterEach(() => bedrock.reset());
-  afterAll(() => bedrock.restore());
+  /** Bedrock's answers, by path; what was asked, with the signature's headers. */
+  function answering(get: unknown, tags: unknown, status = 200, headers: Record<string, string> = {}) {
+    const requests: { url: string; method: string; headers: Record<string, string> }[] = [];
+    const fetch = (async (url: string | URL | Request, init?: RequestInit) => {
+      requests.push({ url: String(url), method: init?.method ?? "GET", headers: { ...(init?.headers as Record<string, string>) } });
+      const body = String(url).includes("/listTagsForResource") ? tags : get;
+      return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+    }) as typeof globalThis.fetch;
+    return { requests, source: new BedrockProfileSource({ region: "us-east-1", credentials: CREDENTIALS, fetch, maxAttempts: 1 }) };
+  }
 
   it("refuses a profile that lists several models, none, or a Region set of no known geography", async () => {
-    bedrock.on(ListTagsForResourceCommand).resolves({ tags: [] });
     const cases: [string[], string][] = [
       [[foundation("us-east-1"), foundation("us-west-2", "amazon.nova-lite-v1:0")], `lists several models (${HAIKU}, amazon.nova-lite-v1:0)`],
       [[], "lists no model"],
@@ -186,20 +179,35 @@ describe("BedrockProfileSource on answers the stand-in does not give", () => {
       [[foundation("ca-central-1"), foundation("ca-west-1")], "routes to Regions of no known cross-Region geography (ca-central-1, ca-west-1)"],
     ];
     for (const [models, expected] of cases) {
-      bedrock.on(GetInferenceProfileCommand).resolves(profile(models));
-      const error = await rejection(mocked.fetch(arn));
+      const error = await rejection(answering(profile(models), { tags: [] }).source.fetch(arn));
       expect(error.message).toContain(`bedrock:GetInferenceProfile on ${arn} answered a profile that cannot be priced`);
       expect(error.message).toContain(expected);
       expect(error).toMatchObject({ errorName: "UnsupportedProfile", retryable: false });
     }
   });
 
-  it("leaves tags out when the profile has none, and prices a jp. copy", async () => {
-    bedrock.on(ListTagsForResourceCommand).resolves({});
-    bedrock.on(GetInferenceProfileCommand).resolves(profile([foundation("ap-northeast-1"), foundation("ap-northeast-3")]));
+  it("leaves tags out when the profile has none, prices a jp. copy, and signs its requests for bedrock at Bedrock's public endpoint", async () => {
+    const { source: mocked, requests } = answering(profile([foundation("ap-northeast-1"), foundation("ap-northeast-3")]), {});
     const target = await mocked.fetch(arn);
     expect(target).toEqual({ model: HAIKU, pricingProfile: "jp" });
     expect(target && "tags" in target).toBe(false);
+    expect(requests.map((request) => `${request.method} ${request.url}`).sort()).toEqual([
+      `GET https://bedrock.us-east-1.amazonaws.com/inference-profiles/${encodeURIComponent(arn)}`,
+      "POST https://bedrock.us-east-1.amazonaws.com/listTagsForResource",
+    ]);
+    for (const request of requests)
+      expect(request.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/bedrock\/aws4_request, /);
+  });
+
+  it("reads the error name from x-amzn-ErrorType as AWS sends it (with a namespace suffix), or from the body's __type", async () => {
+    const fromHeader = answering({ message: "no" }, {}, 403, {
+      "x-amzn-errortype": "AccessDeniedException:http://internal.amazon.com/coral/com.amazon.coral.service/",
+    });
+    expect(await rejection(fromHeader.source.fetch(arn))).toMatchObject({ errorName: "AccessDeniedException", retryable: false });
+    const fromBody = answering({ __type: "com.amazonaws.bedrock#ResourceNotFoundException", message: "gone" }, {}, 404);
+    expect(await fromBody.source.fetch(arn)).toBeUndefined();
+    const server = answering({ message: "oops" }, {}, 500);
+    expect(await rejection(server.source.fetch(arn))).toMatchObject({ errorName: "HTTP500", retryable: true });
   });
 });
 

@@ -6,7 +6,6 @@
  */
 import { createHash } from "node:crypto";
 import { AthenaClient } from "@aws-sdk/client-athena";
-import { BedrockClient } from "@aws-sdk/client-bedrock";
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
@@ -321,7 +320,7 @@ export async function backfillCommand(argv: string[]): Promise<number> {
     try {
       // Settled months are priced here: application profiles resolve as the stage's functions resolve them.
       const own = await ownPricer();
-      const resolver = new CachingProfileResolver(new BedrockProfileSource({ client: new BedrockClient(config) }), {
+      const resolver = new CachingProfileResolver(new BedrockProfileSource(config), {
         ...(own.profileLookup ? { fallback: own.profileLookup } : {}),
       });
       const pricer = pricerWithRegistry(own.withProfiles(resolver), await readRegistry(dynamoDb, table));
