@@ -10,6 +10,7 @@
  */
 import { Session } from "node:inspector/promises";
 import { gunzipSync } from "node:zlib";
+import { BedrockControlPlaneServer } from "@bedrock-spend/emulators";
 import { applicationProfileMap, encodeKinesisData, generateTraffic, type SubscriptionPayload, toSubscriptionPayloads } from "@bedrock-spend/traffic";
 import type { Context, FirehoseTransformationEvent, FirehoseTransformationResult } from "aws-lambda";
 import type { BenchContext, Benchmark, BenchSection } from "./types";
@@ -277,6 +278,14 @@ async function run(context: BenchContext): Promise<BenchSection> {
   // that failed would find no S3 here, come back ProcessingFailed, and fail the check below).
   process.env.RAW_FAILURE_BUCKET = "bedrock-spend-bench-raw-failures";
   process.env.AWS_REGION ??= "us-east-1";
+  // As deployed: application profiles resolved through Bedrock (here the stand-in on loopback), the
+  // map winning for the profiles it lists. The workload's other profile is unknown to Bedrock: one
+  // GetInferenceProfile, then the negative cache; every batch is decoded whole and warmed first.
+  const bedrock = await new BedrockControlPlaneServer().start();
+  process.env.PROFILE_RESOLUTION = "bedrock";
+  process.env.BEDROCK_ENDPOINT = bedrock.endpoint;
+  process.env.AWS_ACCESS_KEY_ID ??= "bench";
+  process.env.AWS_SECRET_ACCESS_KEY ??= "bench";
   const { handler } = (await import("../../functions/src/transform")) as unknown as { handler: Handler };
   const { logger } = await import("../../functions/src/lib/powertools");
   // In case another benchmark imported the handler first, with the default INFO level.
@@ -384,7 +393,7 @@ async function run(context: BenchContext): Promise<BenchSection> {
       `${Math.round(workload.rawBytes / events.length / 1024)} KiB of log messages per event).`,
     "",
     "**How.** The real Lambda entry point `handler` of functions/src/transform.ts (middy, Powertools logger and EMF metrics around `transformFirehoseRecords`), " +
-      "imported in the benchmark process with `POWERTOOLS_LOG_LEVEL=WARN` and the application-profile map in `PROFILE_MAP`, called with a Lambda context, one event after another. " +
+      "imported in the benchmark process with `POWERTOOLS_LOG_LEVEL=WARN`, the application-profile map in `PROFILE_MAP` and profile resolution on as deployed (`PROFILE_RESOLUTION=bedrock` against the Bedrock stand-in on loopback: each batch decoded whole and its profiles warmed before pricing), called with a Lambda context, one event after another. " +
       `Metrics stay enabled: each invocation serializes its EMF document (${stdoutPerInvocation.toFixed(1)} stdout write per invocation), the write itself is swallowed so that stdout stays clean. ` +
       "The floor runs over the same events in the same process: base64 decode, gunzip, `JSON.parse` of the payload, `JSON.parse` of each message. " +
       `Both are warmed up, then alternate invocation by invocation (which goes first alternates too) for ${repetitions} passes over all events. ` +
@@ -425,6 +434,7 @@ async function run(context: BenchContext): Promise<BenchSection> {
       "and re-encoded; metadata-key normalization is remembered per key.",
   ].join("\n");
 
+  await bedrock.stop();
   return {
     figures,
     markdown,
