@@ -32,5 +32,6 @@ export * from "./reprice";
 export * from "./request-metadata";
 export * from "./spend";
 export * from "./subscription";
+export * from "./text";
 export * from "./usage";
 export * from "./views";

@@ -15,6 +15,7 @@
  */
 
 import { BedrockSpendError } from "./errors";
+import { jsonErrorPosition } from "./text";
 import { dataColumns, partitionColumns, type UsageColumn, type UsageRecord } from "./usage";
 
 /** OpenX JSON SerDe timestamp format `yyyy-MM-dd'T'HH:mm:ss[.S]'Z'` (up to 9 fractional digits). */
@@ -327,7 +328,9 @@ export function decodeLakeDocuments(data: Uint8Array | string, partitionKeys: Re
     try {
       value = JSON.parse(exact) as Record<string, unknown>;
     } catch (error) {
-      throw new LakeDecodingError(line, `is not JSON: ${(error as Error).message}`, { cause: error });
+      // No cause: V8's message quotes the document's text.
+      const position = jsonErrorPosition(error);
+      throw new LakeDecodingError(line, position === undefined ? "is not JSON" : `is not JSON (error at position ${position})`);
     }
     const requestId = typeof value.request_id === "string" ? value.request_id : "<no request_id>";
     for (const { column } of LAKE_FIELDS) checkLakeValue(column, value[column.name], requestId);

@@ -244,6 +244,24 @@ describe("Function: decodeLakeDocuments()", () => {
     expect(badColumn).toThrow(expect.objectContaining({ name: "LakeEncodingError", column: "input_tokens" }));
     expect(noKey).toThrow(/lake document 1: has no partition key day/);
   });
+
+  it("names where a document stops being JSON, never its text (V8's message quotes it)", () => {
+    // Act
+    const error = (() => {
+      try {
+        decodeLakeDocuments("summarize the biopsy of Jane Roe\n", { year: "2026", month: "11", day: "27" });
+      } catch (caught) {
+        return caught as Error;
+      }
+      return undefined;
+    })();
+    const cut = () => decodeLakeDocuments('{"request_id":"r1",Jane Roe}\n', { year: "2026", month: "11", day: "27" });
+
+    // Assess
+    expect(error?.message).toBe("lake document 1: is not JSON");
+    expect(error?.cause).toBeUndefined();
+    expect(cut).toThrow("lake document 1: is not JSON (error at position 19)");
+  });
 });
 
 describe("Lake documents under Firehose's case-sensitive OpenX JSON SerDe (stacks/Lake.ts)", () => {

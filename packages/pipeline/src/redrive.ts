@@ -8,7 +8,7 @@
  * re-read from the stream, while it still holds them, and processed as a batch.
  */
 import type { DrainableDeadLetterQueue, QuarantinedRecord } from "@bedrock-spend/adapters";
-import { currentPricer, decodeInput, preparedPriceItems } from "@bedrock-spend/core";
+import { currentPricer, decodeInput, formatSource, preparedPriceItems } from "@bedrock-spend/core";
 import type { InvocationToCount } from "@bedrock-spend/store";
 import { type AggregateDependencies, processBatch, type StreamRecord } from "./aggregate-batch";
 
@@ -36,7 +36,7 @@ export interface RedriveResult {
   duplicates: number;
   /** Messages removed from the queue because they are now fully handled. */
   resolved: number;
-  /** Messages left in the queue, with why. */
+  /** Messages left in the queue, with why: the field and position of a still invalid record, never its content. */
   kept: { handle: string; reason: string }[];
 }
 
@@ -88,7 +88,9 @@ export async function redrive(deps: RedriveDependencies): Promise<RedriveResult>
       const priced = await preparedPriceItems(decodeInput(message.body.raw, { file: message.body.source }), await currentPricer(deps.pricer));
       const [stillInvalid] = priced.invalid;
       if (stillInvalid) {
-        keep(`still invalid: ${stillInvalid.reason}`);
+        // Field and position only: the reason may quote the record (a non-JSON line, V8's JSON.parse
+        // context), and this result is logged; the queue's message keeps the content and full reason.
+        keep(`still invalid: ${stillInvalid.field} at ${formatSource(stillInvalid.source)}`);
         continue;
       }
       const toCount: InvocationToCount<string>[] = priced.usage.map(({ usage }) => ({

@@ -47,11 +47,26 @@ describe("Function: redrive()", () => {
 
     // Assess
     expect(first).toMatchObject({ messages: 2, counted: 1, resolved: 1 });
-    expect(first.kept).toEqual([
-      { handle: expect.any(String), reason: expect.stringContaining("still invalid: input.inputTokenCount: must be a non-negative integer, got -5") },
-    ]);
+    expect(first.kept).toEqual([{ handle: expect.any(String), reason: "still invalid: input.inputTokenCount at kinesis:s:2#0:1" }]);
     expect(second).toMatchObject({ messages: 1, counted: 0, resolved: 0 });
     expect((await store.monthTotal("acme", "2026-11"))?.invocations).toBe(1);
+  });
+
+  it("keeps a record that is still invalid with a reason naming field and position, never the record's content", async () => {
+    // Prepare: a prompt on a non-JSON line (its decode reason quotes it) and a cut JSON line (V8's message quotes it)
+    const { queue, deps } = await setup();
+    const prompt = "Patient Jane Roe: summarize the biopsy results";
+    await queue.send([
+      quarantined({ reason: "json: ...", field: "json", raw: prompt, source: "kinesis:s:3#0" }),
+      quarantined({ reason: "json: ...", field: "json", raw: `"${prompt}`, source: "kinesis:s:4#0" }),
+    ]);
+
+    // Act
+    const result = await redrive(deps);
+
+    // Assess
+    expect(result.kept.map((kept) => kept.reason)).toEqual(["still invalid: json at kinesis:s:3#0:1", "still invalid: json at kinesis:s:4#0:1"]);
+    for (const word of ["Patient", "Jane", "Roe", "biopsy", "summarize"]) expect(JSON.stringify(result)).not.toContain(word);
   });
 
   it("keeps a Kinesis on-failure record when no stream reader is configured, and unknown messages", async () => {
