@@ -7,7 +7,7 @@
 import { type Budget, type Clock, systemClock } from "@bedrock-spend/core";
 import type { RepriceAudit } from "@bedrock-spend/store";
 import { type AuthPolicy, authenticate, authorizeAdmin, authorizeTenant, authorizeWrite } from "./auth";
-import { ApiError, type ApiRequest, type ApiResponse, errorResponse, jsonResponse } from "./http";
+import { ApiError, type ApiRequest, type ApiResponse, errorResponse, isOversizedBody, jsonResponse, payloadTooLarge } from "./http";
 import { ADMIN_OPERATIONS, matchRoute, WRITE_OPERATIONS } from "./routes";
 import { readBudget, readSpend, removeBudget, type SpendApiStore, writeBudget } from "./service";
 import { parseBudgetBody, parseRepriceId, parseSpendQuery, parseTenantId, rejectUnknownParameters } from "./validation";
@@ -94,6 +94,8 @@ async function route(request: ApiRequest, deps: SpendApiDeps, keys: RequestKeys)
   };
   const match = matchRoute(request.method, request.path);
   keys.route = match.name;
+  // Before anything reads it: the Lambda's envelope allows megabytes, the table's item far less.
+  if (isOversizedBody(request.body)) throw payloadTooLarge();
   authenticate(request.auth, policy);
   if (ADMIN_OPERATIONS.has(match.route.operation)) {
     authorizeAdmin(request.auth);

@@ -37,13 +37,14 @@ export interface ApiResponse {
 }
 
 /** Machine-readable error codes of the API. */
-export type ApiErrorCode = "BadRequest" | "Forbidden" | "NotFound" | "MethodNotAllowed" | "InternalError";
+export type ApiErrorCode = "BadRequest" | "Forbidden" | "NotFound" | "MethodNotAllowed" | "PayloadTooLarge" | "InternalError";
 
 const STATUS_OF: Record<ApiErrorCode, number> = {
   BadRequest: 400,
   Forbidden: 403,
   NotFound: 404,
   MethodNotAllowed: 405,
+  PayloadTooLarge: 413,
   InternalError: 500,
 };
 
@@ -68,6 +69,23 @@ export class ApiError extends BedrockSpendError {
     this.field = options.field;
     this.headers = options.headers ?? {};
   }
+}
+
+/** Largest request body served, in bytes (UTF-8): a budget is a few dozen. Every transport refuses more with a 413. */
+export const MAX_REQUEST_BODY_BYTES = 64 * 1024;
+
+/** The 413 of a body over `MAX_REQUEST_BODY_BYTES`. */
+export function payloadTooLarge(): ApiError {
+  return new ApiError("PayloadTooLarge", `the request body is larger than ${MAX_REQUEST_BODY_BYTES} bytes`, { field: "body" });
+}
+
+/** Whether `body` is over `MAX_REQUEST_BODY_BYTES`, judged without encoding a long string. */
+export function isOversizedBody(body: string | null): boolean {
+  if (body === null) return false;
+  // UTF-8 takes at least one byte per UTF-16 unit and at most three.
+  if (body.length > MAX_REQUEST_BODY_BYTES) return true;
+  if (body.length * 3 <= MAX_REQUEST_BODY_BYTES) return false;
+  return Buffer.byteLength(body, "utf8") > MAX_REQUEST_BODY_BYTES;
 }
 
 /** A 400 naming the offending input. */

@@ -13,7 +13,18 @@ export {
   type PayloadV2Result,
 } from "./apigw";
 export { handleSpendApi, type RepriceAuditSource, type SpendApiDeps, type SpendApiObserver, type SpendApiRequestInfo } from "./handler";
-export { type ApiAuth, ApiError, type ApiErrorCode, type ApiRequest, type ApiResponse, errorResponse, jsonResponse } from "./http";
+export {
+  type ApiAuth,
+  ApiError,
+  type ApiErrorCode,
+  type ApiRequest,
+  type ApiResponse,
+  errorResponse,
+  isOversizedBody,
+  jsonResponse,
+  MAX_REQUEST_BODY_BYTES,
+  payloadTooLarge,
+} from "./http";
 export { ADMIN_OPERATIONS, SPEND_API_ROUTES, type SpendApiOperation, type SpendApiRoute, WRITE_OPERATIONS } from "./routes";
 export { isScopeToken, SCOPE_CLAIMS, SCOPE_TOKEN, scopesOf } from "./scopes";
 export type { BudgetResource, SpendApiStore } from "./service";

@@ -2,32 +2,37 @@
  * Validation of everything a caller sends: the tenant id in the path, the query of the spend
  * route and the budget body. Each failure is a 400 that names the offending input.
  */
-import { type Budget, isDayKey, isMetadataText, isMonthKey, type SpendBreakdownBy, utcMonthOf, validateBudget } from "@bedrock-spend/core";
+import { type Budget, isDayKey, isMetadataText, isMonthKey, normalizeId, type SpendBreakdownBy, utcMonthOf, validateBudget } from "@bedrock-spend/core";
 import { badRequest, quote } from "./http";
 
 /** Longest tenant id: a Bedrock `requestMetadata` value holds at most 256 characters. */
 export const MAX_TENANT_ID_LENGTH = 256;
 
-/**
- * Decodes and checks the `{tenantId}` path segment: it must percent-decode (UTF-8) to 1-256
- * characters of the metadata alphabet. Decoding happens exactly once, so `acme%2523` names
- * `acme%23` (refused: `%` is not a metadata character), never `acme#`.
- */
 /** A reprice id (`20261202T100000123Z-abc123`): 1-128 of `A-Z a-z 0-9 . _ -`. */
 export function parseRepriceId(rawSegment: string): string {
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(rawSegment)) throw badRequest("repriceId", `the reprice id ${quote(rawSegment)} is not one: 1-128 of A-Z a-z 0-9 . _ -`);
   return rawSegment;
 }
 
+/**
+ * Decodes and checks the `{tenantId}` path segment: it must percent-decode (UTF-8) to 1-256
+ * characters of the metadata alphabet. Decoding happens exactly once, so `acme%2523` names
+ * `acme%23` (refused: `%` is not a metadata character), never `acme#`. The id is normalized as
+ * the pipeline normalizes it (`normalizeId`: `acme%20` names `acme`); one that is only whitespace
+ * is refused.
+ */
 export function parseTenantId(rawSegment: string): string {
-  let tenantId: string;
+  let decoded: string;
   try {
-    tenantId = decodeURIComponent(rawSegment);
+    decoded = decodeURIComponent(rawSegment);
   } catch (error) {
     if (error instanceof URIError) throw badRequest("tenantId", `the tenant id ${quote(rawSegment)} is not valid percent-encoding`);
     throw error;
   }
-  if (tenantId.length === 0) throw badRequest("tenantId", "the tenant id is empty");
+  const tenantId = normalizeId(decoded);
+  if (tenantId.length === 0) {
+    throw badRequest("tenantId", decoded.length === 0 ? "the tenant id is empty" : "the tenant id is empty once its surrounding whitespace is removed");
+  }
   if (tenantId.length > MAX_TENANT_ID_LENGTH) {
     throw badRequest("tenantId", `the tenant id is ${tenantId.length} characters long; Bedrock metadata values hold at most ${MAX_TENANT_ID_LENGTH}`);
   }

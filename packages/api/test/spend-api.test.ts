@@ -1,6 +1,7 @@
+import { Attributor } from "@bedrock-spend/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { handleSpendApi, type SpendApiStore } from "../src/index";
-import { type ApiFixture, freshApi, invocation, jwtRequest, recordingObserver, request, SERVICE_PRINCIPAL, tenantPath } from "./helpers/fixtures";
+import { type ApiFixture, freshApi, invocation, invocationOf, jwtRequest, recordingObserver, request, SERVICE_PRINCIPAL, tenantPath } from "./helpers/fixtures";
 
 const HAIKU = "global.anthropic.claude-haiku-4-5-20251001-v1:0";
 const NOVA = "us.amazon.nova-lite-v1:0";
@@ -332,6 +333,25 @@ describe("Function: handleSpendApi() budgets on DynamoDB Local", () => {
   });
 });
 
+describe("Function: handleSpendApi() tenant ids normalized as the pipeline normalizes them", () => {
+  it("puts the budget of `globex%20` on the tenant the pipeline counts metadata ` globex\t` under", async () => {
+    // Prepare: attribution as the pipeline runs it, on metadata with surrounding whitespace
+    const api = await freshApi();
+    const attributed = new Attributor().attribute({ tenantId: " globex\t" }).tenantId;
+    await api.write([invocationOf(attributed, "w1", { timestamp: "2026-11-03T08:00:00Z", input: 1000, output: 100 })]);
+
+    // Act
+    const put = await api.call(request("PUT", "/v1/tenants/globex%20/budget", { body: '{"monthlyUsd":"10.00"}' }));
+    const spend = await api.call(request("GET", "/v1/tenants/%09globex%0A/spend", { query: { month: "2026-11" } }));
+
+    // Assess
+    expect(put.json.tenantId).toBe("globex");
+    expect(spend.json).toMatchObject({ tenantId: "globex", invocations: 1, budget: { monthlyUsd: "10.00" } });
+    expect(await api.store.getBudget("globex")).toStrictEqual({ monthlyUsd: "10.00", thresholds: [50, 80, 100] });
+    expect(await api.store.getBudget("globex ")).toBeUndefined();
+  });
+});
+
 describe("Function: handleSpendApi() input validation", () => {
   let api: ApiFixture;
 
@@ -383,6 +403,14 @@ describe("Function: handleSpendApi() input validation", () => {
     { name: "a fractional threshold", request: put('{"monthlyUsd":"100","thresholds":[50.5]}'), field: "thresholds" },
     { name: "no thresholds", request: put('{"monthlyUsd":"100","thresholds":[]}'), field: "thresholds" },
     { name: "an unknown budget field", request: put('{"monthlyUsd":"100","currency":"EUR"}'), field: "currency" },
+    { name: "a tenant id of whitespace only", request: request("GET", "/v1/tenants/%20%09%0A/spend"), field: "tenantId" },
+    {
+      name: "a tenant id of whitespace only on PUT",
+      request: request("PUT", "/v1/tenants/%20%0D%0A/budget", { body: '{"monthlyUsd":"1"}' }),
+      field: "tenantId",
+    },
+    { name: "an amount over the bound", request: put('{"monthlyUsd":"1000000000000.01"}'), field: "monthlyUsd" },
+    { name: "an amount of 60,000 digits", request: put(`{"monthlyUsd":"${"9".repeat(60_000)}"}`), field: "monthlyUsd" },
   ])("answers 400 naming $field for $name", async ({ request: input, field }) => {
     // Act
     const response = await api.call(input);
@@ -392,6 +420,37 @@ describe("Function: handleSpendApi() input validation", () => {
     expect(response.headers["content-type"]).toBe("application/json");
     expect(response.json).toStrictEqual({ error: { code: "BadRequest", message: expect.any(String), field } });
     expect(response.json.error.message.length).toBeGreaterThan(10);
+  });
+
+  it("names the bound of monthlyUsd when an amount is over it, in value or in length", async () => {
+    // Act
+    const over = await api.call(put('{"monthlyUsd":1e13}'));
+    const long = await api.call(put(`{"monthlyUsd":"${"9".repeat(60_000)}"}`));
+
+    // Assess
+    expect(over.json.error.message).toBe(
+      "monthlyUsd must be a positive decimal amount in USD of at most 1000000000000, with at most 12 decimals, got 10000000000000",
+    );
+    expect(long.json.error.message).toBe(
+      "monthlyUsd must be a positive decimal amount in USD of at most 1000000000000, with at most 12 decimals; got 60000 characters, over the 40 allowed",
+    );
+  });
+
+  it("answers 413 to a body over 64 KiB before parsing it, on any route", async () => {
+    // Act
+    const oversized = `{"monthlyUsd":"100.00","pad":"${"x".repeat(70 * 1024)}"}`;
+    const responses = await Promise.all([
+      api.call(put(oversized)),
+      api.call(put("é".repeat(33 * 1024))),
+      api.call(request("GET", "/v1/tenants/acme/spend", { body: oversized })),
+    ]);
+
+    // Assess
+    for (const response of responses) {
+      expect(response.statusCode).toBe(413);
+      expect(response.json).toStrictEqual({ error: { code: "PayloadTooLarge", message: "the request body is larger than 65536 bytes", field: "body" } });
+    }
+    expect(await api.store.getBudget("acme")).toStrictEqual({ monthlyUsd: "100.00", thresholds: [50, 80, 100] });
   });
 
   it("leaves the budget as it was after a refused PUT", async () => {

@@ -20,9 +20,17 @@ export const DEFAULT_THRESHOLDS: readonly number[] = [50, 80, 100];
 /** Result of validating a budget from user input. */
 export type BudgetValidation = { ok: true; budget: Budget } | { ok: false; field: string; reason: string };
 
+/** Largest monthly budget accepted, in USD: far above any real one, and small enough to stay cheap to evaluate. */
+export const MAX_BUDGET_USD = "1000000000000";
+/** Longest `monthlyUsd` text read: 13 whole digits, a point and 12 decimals, with room for zeros and whitespace. */
+export const MAX_BUDGET_TEXT_LENGTH = 40;
+const MAX_BUDGET_PICO = parseUsd(MAX_BUDGET_USD) as bigint;
+const AMOUNT_RULE = `a positive decimal amount in USD of at most ${MAX_BUDGET_USD}, with at most 12 decimals`;
+
 /**
- * Validates user input for a budget: `monthlyUsd` a positive decimal string (or number) with at
- * most 12 fractional digits; `thresholds` distinct integers 1-1000, sorted on return.
+ * Validates user input for a budget: `monthlyUsd` a positive decimal string (or number) of at most
+ * `MAX_BUDGET_USD` with at most 12 fractional digits, its text at most `MAX_BUDGET_TEXT_LENGTH`
+ * characters (checked before it is parsed); `thresholds` distinct integers 1-1000, sorted on return.
  */
 export function validateBudget(input: unknown): BudgetValidation {
   if (typeof input !== "object" || input === null || Array.isArray(input)) return { ok: false, field: "body", reason: "must be a JSON object" };
@@ -32,10 +40,17 @@ export function validateBudget(input: unknown): BudgetValidation {
   let amountText: string;
   if (typeof body.monthlyUsd === "string") amountText = body.monthlyUsd.trim();
   else if (typeof body.monthlyUsd === "number" && Number.isFinite(body.monthlyUsd)) amountText = String(body.monthlyUsd);
-  else return { ok: false, field: "monthlyUsd", reason: 'is required: a positive decimal amount in USD, e.g. "100.00"' };
+  else return { ok: false, field: "monthlyUsd", reason: `is required: ${AMOUNT_RULE}, e.g. "100.00"` };
+  // Before parsing: a megabyte of digits costs BigInt time on every evaluation and never fits an item.
+  if (amountText.length > MAX_BUDGET_TEXT_LENGTH)
+    return {
+      ok: false,
+      field: "monthlyUsd",
+      reason: `must be ${AMOUNT_RULE}; got ${amountText.length} characters, over the ${MAX_BUDGET_TEXT_LENGTH} allowed`,
+    };
   const pico = parseUsd(amountText);
-  if (pico === undefined || pico <= 0n)
-    return { ok: false, field: "monthlyUsd", reason: `must be a positive decimal amount in USD, got ${JSON.stringify(body.monthlyUsd)}` };
+  if (pico === undefined || pico <= 0n || pico > MAX_BUDGET_PICO)
+    return { ok: false, field: "monthlyUsd", reason: `must be ${AMOUNT_RULE}, got ${JSON.stringify(body.monthlyUsd)}` };
   let thresholds = [...DEFAULT_THRESHOLDS];
   if (body.thresholds !== undefined) {
     if (!Array.isArray(body.thresholds) || body.thresholds.length === 0 || body.thresholds.length > 10) {

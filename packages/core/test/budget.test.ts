@@ -47,6 +47,7 @@ describe("Function: validateBudget()", () => {
       { monthlyUsd: "0.000000000001", thresholds: [1] },
       { monthlyUsd: "0.000000000001", thresholds: [1] },
     ],
+    [{ monthlyUsd: "1000000000000.000000000000" }, { monthlyUsd: "1000000000000.00", thresholds: [50, 80, 100] }],
   ])("accepts %j as %j", (input, expected) => {
     // Act
     const result = validateBudget(input);
@@ -60,13 +61,31 @@ describe("Function: validateBudget()", () => {
     [[], "body", "must be a JSON object"],
     ["100", "body", "must be a JSON object"],
     [{ monthlyUsd: "100", threshold: [50] }, "threshold", "is not a budget field (expected monthlyUsd, thresholds)"],
-    [{}, "monthlyUsd", 'is required: a positive decimal amount in USD, e.g. "100.00"'],
-    [{ monthlyUsd: Number.NaN }, "monthlyUsd", 'is required: a positive decimal amount in USD, e.g. "100.00"'],
-    [{ monthlyUsd: "0" }, "monthlyUsd", 'must be a positive decimal amount in USD, got "0"'],
-    [{ monthlyUsd: "-5" }, "monthlyUsd", 'must be a positive decimal amount in USD, got "-5"'],
-    [{ monthlyUsd: "1e3" }, "monthlyUsd", 'must be a positive decimal amount in USD, got "1e3"'],
-    [{ monthlyUsd: "1,000" }, "monthlyUsd", 'must be a positive decimal amount in USD, got "1,000"'],
-    [{ monthlyUsd: "0.0000000000001" }, "monthlyUsd", 'must be a positive decimal amount in USD, got "0.0000000000001"'],
+    [{}, "monthlyUsd", 'is required: a positive decimal amount in USD of at most 1000000000000, with at most 12 decimals, e.g. "100.00"'],
+    [
+      { monthlyUsd: Number.NaN },
+      "monthlyUsd",
+      'is required: a positive decimal amount in USD of at most 1000000000000, with at most 12 decimals, e.g. "100.00"',
+    ],
+    [{ monthlyUsd: "0" }, "monthlyUsd", 'must be a positive decimal amount in USD of at most 1000000000000, with at most 12 decimals, got "0"'],
+    [{ monthlyUsd: "-5" }, "monthlyUsd", 'must be a positive decimal amount in USD of at most 1000000000000, with at most 12 decimals, got "-5"'],
+    [{ monthlyUsd: "1e3" }, "monthlyUsd", 'must be a positive decimal amount in USD of at most 1000000000000, with at most 12 decimals, got "1e3"'],
+    [{ monthlyUsd: "1,000" }, "monthlyUsd", 'must be a positive decimal amount in USD of at most 1000000000000, with at most 12 decimals, got "1,000"'],
+    [
+      { monthlyUsd: "0.0000000000001" },
+      "monthlyUsd",
+      'must be a positive decimal amount in USD of at most 1000000000000, with at most 12 decimals, got "0.0000000000001"',
+    ],
+    [
+      { monthlyUsd: "1000000000000.000000000001" },
+      "monthlyUsd",
+      `must be ${"a positive decimal amount in USD of at most 1000000000000, with at most 12 decimals"}, got "1000000000000.000000000001"`,
+    ],
+    [
+      { monthlyUsd: 1e13 },
+      "monthlyUsd",
+      `must be ${"a positive decimal amount in USD of at most 1000000000000, with at most 12 decimals"}, got 10000000000000`,
+    ],
     [{ monthlyUsd: "100", thresholds: "50" }, "thresholds", "must be an array of 1 to 10 percentages"],
     [{ monthlyUsd: "100", thresholds: [] }, "thresholds", "must be an array of 1 to 10 percentages"],
     [{ monthlyUsd: "100", thresholds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] }, "thresholds", "must be an array of 1 to 10 percentages"],
@@ -80,6 +99,18 @@ describe("Function: validateBudget()", () => {
 
     // Assess
     expect(result).toEqual({ ok: false, field, reason });
+  });
+
+  it("refuses a multi-megabyte amount by its length, before parsing it, without echoing it", () => {
+    // Act
+    const result = validateBudget({ monthlyUsd: "9".repeat(4_000_000) });
+
+    // Assess
+    expect(result).toEqual({
+      ok: false,
+      field: "monthlyUsd",
+      reason: "must be a positive decimal amount in USD of at most 1000000000000, with at most 12 decimals; got 4000000 characters, over the 40 allowed",
+    });
   });
 });
 
