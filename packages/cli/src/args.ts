@@ -3,6 +3,7 @@
  * stray positionals are usage errors that name the argument.
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { normalizeId } from "@bedrock-spend/core";
 import { UsageError } from "./errors";
 
 /** Options every command accepts. */
@@ -25,6 +26,18 @@ export function priceFileOf(values: { prices?: string | undefined; "prices-only"
     throw new UsageError("--prices and --prices-only are exclusive: --prices lays a file over the shipped catalog, --prices-only uses a file alone");
   if (only !== undefined) return { prices: only, pricesOnly: true };
   return overlay === undefined ? { pricesOnly: false } : { prices: overlay, pricesOnly: false };
+}
+
+/**
+ * The tenant of `--tenant T`, normalized as the pipeline and the spend API normalize ids
+ * (`normalizeId`): undefined when the option is absent; a value that is empty once normalized is a
+ * usage error, since no tenant has that id.
+ */
+export function tenantOptionOf(value: string | undefined, help?: string): string | undefined {
+  if (value === undefined) return undefined;
+  const tenantId = normalizeId(value);
+  if (tenantId.length === 0) throw new UsageError("--tenant is empty once its surrounding whitespace is removed", help === undefined ? undefined : { help });
+  return tenantId;
 }
 
 /** Parses `argv` for one command; throws `UsageError` carrying the command's help. */

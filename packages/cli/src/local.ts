@@ -4,8 +4,10 @@
  */
 import { resolve } from "node:path";
 import { InvalidLogSourceError, LogSourceError } from "@bedrock-spend/adapters";
+import { escapeControlChars } from "@bedrock-spend/core";
 import { LocalServiceError } from "@bedrock-spend/emulators";
 import { QueryError } from "@bedrock-spend/local-lake";
+import type { FiredAlert } from "@bedrock-spend/store";
 import { priceFileOf } from "./args";
 import { CommandFailure, UsageError } from "./errors";
 import { DataDirBusyError, DEFAULT_DATA_DIR, type LockInfo, MappingStoppedError } from "./local-mode";
@@ -73,8 +75,19 @@ export async function localCommand<T>(body: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A plain-text table: columns padded, numbers (`right`) right-aligned. */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], right: readonly boolean[] = []): string {
+/** The console line of a fired alert; the tenant id escaped, since metadata values may hold line breaks. */
+export function alertText(alert: FiredAlert): string {
+  const tenant = escapeControlChars(alert.tenantId);
+  return alert.kind === "forecast"
+    ? `alert: ${tenant} is forecast to spend ${alert.forecastUsd} USD in ${alert.month}, above its ${alert.budgetUsd} USD budget`
+    : `alert: ${tenant} reached ${alert.threshold}% of its ${alert.budgetUsd} USD budget for ${alert.month} (spend ${alert.spendUsd} USD)`;
+}
+
+/** A plain-text table: columns padded, numbers (`right`) right-aligned, control characters of cells escaped. */
+export function formatTable(rawHeader: readonly string[], rawRows: readonly (readonly string[])[], right: readonly boolean[] = []): string {
+  // Cells hold tenant ids, models and other values from logs and users: none may break a line.
+  const header = rawHeader.map(escapeControlChars);
+  const rows = rawRows.map((row) => row.map(escapeControlChars));
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
   const line = (cells: readonly string[]) =>
     cells

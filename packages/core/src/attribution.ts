@@ -7,6 +7,7 @@
  * All metadata is kept as-is in `metadata`; the alias map only decides the named dimensions.
  */
 import { ConfigurationError } from "./errors";
+import { normalizeId } from "./text";
 
 /** The dimensions attribution fills. */
 export const ATTRIBUTION_DIMENSIONS = ["tenantId", "tenantGroup", "departmentId", "userId", "applicationId"] as const;
@@ -87,7 +88,7 @@ export class Attributor {
     this.lookup = lookup;
   }
 
-  /** Reads the named dimensions from metadata. Blank values count as absent. */
+  /** Reads the named dimensions from metadata, each value through `normalizeId`. Blank values count as absent. */
   attribute(metadata: Readonly<Record<string, string>>): Attribution {
     // Runs for every record: plain slots per dimension (in ATTRIBUTION_DIMENSIONS order), no entry arrays.
     const values: Array<string | undefined> = [undefined, undefined, undefined, undefined, undefined];
@@ -101,7 +102,7 @@ export class Attributor {
         this.byRawKey.set(key, match);
       }
       if (match === null) continue;
-      const value = (metadata[key] as string).trim();
+      const value = normalizeId(metadata[key] as string);
       if (value.length === 0) continue;
       const slot = match.slot;
       if (values[slot] === undefined || match.priority < (priorities[slot] as number)) {

@@ -4,7 +4,7 @@
  */
 import { isMonthKey } from "@bedrock-spend/core";
 import { type FiredAlert, scanAlerts } from "@bedrock-spend/store";
-import { parseCommandArgs } from "../args";
+import { parseCommandArgs, tenantOptionOf } from "../args";
 import { STAGE_OPTIONS, stageOf } from "../deployment";
 import { UsageError } from "../errors";
 import { dataDirOf, formatTable, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
@@ -34,6 +34,7 @@ export async function alertsCommand(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`alerts: unexpected argument "${positionals[0]}"`, { help: ALERTS_HELP });
   if (values.month !== undefined && !isMonthKey(values.month))
     throw new UsageError(`--month must be a UTC calendar month YYYY-MM, got "${values.month}"`, { help: ALERTS_HELP });
+  const tenant = tenantOptionOf(values.tenant, ALERTS_HELP);
   const target = stageOf(values, ALERTS_HELP);
   const dataDir = dataDirOf(values["data-dir"]);
   const alerts = await localCommand(async (): Promise<FiredAlert[]> => {
@@ -46,15 +47,15 @@ export async function alertsCommand(argv: string[]): Promise<number> {
       await table.close();
     }
   });
-  const shown = alerts.filter(
-    (alert) => (values.tenant === undefined || alert.tenantId === values.tenant) && (values.month === undefined || alert.month === values.month),
-  );
+  const shown = alerts.filter((alert) => (tenant === undefined || alert.tenantId === tenant) && (values.month === undefined || alert.month === values.month));
   if (values.json) {
     process.stdout.write(`${JSON.stringify(shown)}\n`);
     return 0;
   }
   if (shown.length === 0) {
-    process.stdout.write(`no alerts fired in ${target ? `stage ${target.stage}` : dataDir}${values.tenant || values.month ? " for this selection" : ""}\n`);
+    process.stdout.write(
+      `no alerts fired in ${target ? `stage ${target.stage}` : dataDir}${tenant !== undefined || values.month ? " for this selection" : ""}\n`,
+    );
     return 0;
   }
   process.stdout.write(

@@ -3,9 +3,9 @@
  * aggregates table of the data dir. `set` and `rm` go through the spend API's handler (the same
  * validation and the same answer as `PUT|DELETE /v1/tenants/{tenantId}/budget`).
  */
-import { validateBudget } from "@bedrock-spend/core";
+import { escapeControlChars, validateBudget } from "@bedrock-spend/core";
 import { scanBudgets, type TenantBudget } from "@bedrock-spend/store";
-import { parseCommandArgs } from "../args";
+import { parseCommandArgs, tenantOptionOf } from "../args";
 import { clockFromEnv } from "../clock";
 import { STAGE_OPTIONS, stageOf } from "../deployment";
 import { UsageError } from "../errors";
@@ -67,7 +67,7 @@ export async function budgetsCommand(argv: string[]): Promise<number> {
   const target = stageOf(values, BUDGETS_HELP);
   const dataDir = dataDirOf(values["data-dir"]);
   const clock = clockFromEnv();
-  const tenant = values.tenant;
+  const tenant = tenantOptionOf(values.tenant, BUDGETS_HELP);
   /** Runs `call` on the stage's spend API or the data dir's (`missing` when the data dir has no table). */
   const withApi = <T>(create: boolean, missing: T, call: (api: SpendApiCaller) => Promise<T>): Promise<T> =>
     localCommand(async () => {
@@ -84,7 +84,7 @@ export async function budgetsCommand(argv: string[]): Promise<number> {
       }
     });
   const needTenant = () => {
-    if (tenant === undefined || tenant.length === 0) throw new UsageError(`budgets ${action}: --tenant is required`, { help: BUDGETS_HELP });
+    if (tenant === undefined) throw new UsageError(`budgets ${action}: --tenant is required`, { help: BUDGETS_HELP });
     return tenant;
   };
   const path = (tenantId: string) => `/v1/tenants/${encodeURIComponent(tenantId)}/budget`;
@@ -108,7 +108,7 @@ export async function budgetsCommand(argv: string[]): Promise<number> {
           (await callSpendApi(api, { method: "PUT", path: path(tenantId), body }, BUDGETS_HELP)).body as unknown as { budget: TenantBudget["budget"] },
       );
       if (!result) throw new Error("the aggregates table could not be created");
-      process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `budget of ${tenantId}: ${describe(result.budget)}\n`);
+      process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `budget of ${escapeControlChars(tenantId)}: ${describe(result.budget)}\n`);
       return 0;
     }
     case "list": {
@@ -127,7 +127,9 @@ export async function budgetsCommand(argv: string[]): Promise<number> {
       const shown = budgets.filter((entry) => tenant === undefined || entry.tenantId === tenant);
       if (values.json) process.stdout.write(`${JSON.stringify(shown)}\n`);
       else if (shown.length === 0)
-        process.stdout.write(`no budgets set${tenant === undefined ? "" : ` for ${tenant}`} in ${target ? `stage ${target.stage}` : dataDir}\n`);
+        process.stdout.write(
+          `no budgets set${tenant === undefined ? "" : ` for ${escapeControlChars(tenant)}`} in ${target ? `stage ${target.stage}` : dataDir}\n`,
+        );
       else
         process.stdout.write(
           formatTable(
@@ -148,7 +150,10 @@ export async function budgetsCommand(argv: string[]): Promise<number> {
         async (api) => (await callSpendApi(api, { method: "DELETE", path: path(tenantId), body: null }, BUDGETS_HELP)).statusCode === 200,
       );
       if (values.json) process.stdout.write(`${JSON.stringify({ tenantId, removed })}\n`);
-      else process.stdout.write(removed ? `budget of ${tenantId} removed\n` : `${tenantId} has no budget of its own: nothing removed\n`);
+      else {
+        const shown = escapeControlChars(tenantId);
+        process.stdout.write(removed ? `budget of ${shown} removed\n` : `${shown} has no budget of its own: nothing removed\n`);
+      }
       return 0;
     }
     default:

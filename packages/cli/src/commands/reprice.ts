@@ -6,7 +6,7 @@
  * docs/reprice.md; the work is `runReprice` (packages/pipeline), the same as the AWS job's.
  */
 import { hostname, userInfo } from "node:os";
-import { type CatalogSource, catalogFrom, isMonthKey, PriceCatalog, type RepriceReport, utcMonthOf } from "@bedrock-spend/core";
+import { type CatalogSource, catalogFrom, escapeControlChars, isMonthKey, PriceCatalog, type RepriceReport, utcMonthOf } from "@bedrock-spend/core";
 import { localDynamoDbClient } from "@bedrock-spend/emulators";
 import { DuckDbLakeWriter, LocalAthena, LocalLakePartitions } from "@bedrock-spend/local-lake";
 import { type RepriceResult, runReprice, unfinishedReprice } from "@bedrock-spend/pipeline";
@@ -18,7 +18,7 @@ import { loadPricer } from "../config";
 import { STAGE_OPTIONS, stageOf } from "../deployment";
 import { UsageError } from "../errors";
 import { readJsonFile } from "../io";
-import { dataDirOf, formatTable, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf, sharedNotice, waitNotice } from "../local";
+import { alertText, dataDirOf, formatTable, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf, sharedNotice, waitNotice } from "../local";
 import { dataDirLayout, LOCAL_TABLE_NAME, LocalStack, lockOrShare, openLocalTable, REGISTRY_TTL_MS } from "../local-mode";
 import { type RepriceDeploymentOutput, repriceDeployment, repriceDeploymentClients } from "./reprice-deployment";
 
@@ -177,12 +177,7 @@ export async function repriceCommand(argv: string[]): Promise<number> {
         role: "reprice",
         pricing,
         clock,
-        onAlert: (alert) =>
-          progressOut(
-            alert.kind === "forecast"
-              ? `alert: ${alert.tenantId} is forecast to spend ${alert.forecastUsd} USD in ${alert.month}, above its ${alert.budgetUsd} USD budget`
-              : `alert: ${alert.tenantId} reached ${alert.threshold}% of its ${alert.budgetUsd} USD budget for ${alert.month} (spend ${alert.spendUsd} USD)`,
-          ),
+        onAlert: (alert) => progressOut(alertText(alert)),
       });
       client = stack.dynamoDb;
       // Nothing else counts on this data dir: what the stream still holds is counted first.
@@ -291,7 +286,7 @@ function reportText(output: RepriceOutput): string {
     lines.push(`${grouped(output.notYetCounted)} invocations in the lake are not counted yet: the pipeline counts them at the new prices`);
   for (const entry of output.unreconciled)
     lines.push(
-      `left as counted: ${entry.tenantId} ${entry.month}: the lake holds ${entry.lakeInvocations} invocations, the aggregates counted ${entry.countedInvocations}`,
+      `left as counted: ${escapeControlChars(entry.tenantId)} ${entry.month}: the lake holds ${entry.lakeInvocations} invocations, the aggregates counted ${entry.countedInvocations}`,
     );
   return `${lines.join("\n")}\n`;
 }

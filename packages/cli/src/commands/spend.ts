@@ -4,8 +4,8 @@
  * (`GET /v1/tenants/{tenantId}/spend`, the same handler), so `spend --json` and the API never differ.
  */
 import { type ApiRequest, handleSpendApi } from "@bedrock-spend/api";
-import { type Clock, emptyCounters, isDayKey, isMonthKey, type Spend, spendOf, utcMonthOf } from "@bedrock-spend/core";
-import { parseCommandArgs } from "../args";
+import { type Clock, emptyCounters, escapeControlChars, isDayKey, isMonthKey, type Spend, spendOf, utcMonthOf } from "@bedrock-spend/core";
+import { parseCommandArgs, tenantOptionOf } from "../args";
 import { CLOCK_ENV, clockFromEnv } from "../clock";
 import { STAGE_OPTIONS, stageOf } from "../deployment";
 import { CommandFailure, UsageError } from "../errors";
@@ -90,8 +90,8 @@ export async function spendCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`spend: unexpected argument "${positionals[0]}"`, { help: SPEND_HELP });
-  const tenant = values.tenant;
-  if (tenant === undefined || tenant.length === 0) throw new UsageError("spend: --tenant is required", { help: SPEND_HELP });
+  const tenant = tenantOptionOf(values.tenant, SPEND_HELP);
+  if (tenant === undefined) throw new UsageError("spend: --tenant is required", { help: SPEND_HELP });
   if (values.month !== undefined && values.day !== undefined) throw new UsageError("spend: give either --month or --day, not both", { help: SPEND_HELP });
   if (values.month !== undefined && !isMonthKey(values.month))
     throw new UsageError(`--month must be a UTC calendar month YYYY-MM, got "${values.month}"`, { help: SPEND_HELP });
@@ -130,20 +130,22 @@ export async function spendCommand(argv: string[]): Promise<number> {
     }
   });
   const result = spend ?? spendOf({ tenantId: tenant, period, totals: emptyCounters(), budget: null, ...(values.by ? { breakdown: [] } : {}) });
-  if (!known) process.stderr.write(`bedrock-spend: no usage or budget is recorded for tenant "${tenant}" in ${target ? `stage ${target.stage}` : dataDir}\n`);
+  const shownTenant = escapeControlChars(tenant);
+  if (!known)
+    process.stderr.write(`bedrock-spend: no usage or budget is recorded for tenant "${shownTenant}" in ${target ? `stage ${target.stage}` : dataDir}\n`);
   if (latestMonth !== undefined && latestMonth !== result.period)
     process.stderr.write(
-      `bedrock-spend: tenant "${tenant}" has no usage in ${result.period} (the current month); its latest month with usage is ${latestMonth}: add --month ${latestMonth}\n`,
+      `bedrock-spend: tenant "${shownTenant}" has no usage in ${result.period} (the current month); its latest month with usage is ${latestMonth}: add --month ${latestMonth}\n`,
     );
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatSpend(result));
   return 0;
 }
 
-/** The readable form of a spend object. */
+/** The readable form of a spend object; the tenant id and the breakdown's keys escaped (they come from metadata and logs). */
 export function formatSpend(spend: Spend): string {
   const budget = spend.budget ? `${spend.budget.monthlyUsd} USD a month, alerts at ${spend.budget.thresholds.map((value) => `${value}%`).join(", ")}` : "none";
   const lines = [
-    `tenant ${spend.tenantId}, ${spend.period.length === 7 ? "month" : "day"} ${spend.period}`,
+    `tenant ${escapeControlChars(spend.tenantId)}, ${spend.period.length === 7 ? "month" : "day"} ${spend.period}`,
     `  cost           ${spend.costUsd} USD`,
     `  invocations    ${grouped(spend.invocations)}${spend.unpricedInvocations > 0 ? ` (${grouped(spend.unpricedInvocations)} unpriced: counted in tokens, not in cost)` : ""}`,
     `  input tokens   ${grouped(spend.inputTokens)}`,

@@ -10,13 +10,13 @@ import { randomInt } from "node:crypto";
 import { handleSpendApi } from "@bedrock-spend/api";
 import { formatUsd } from "@bedrock-spend/core";
 import { createDashboardServer, type DashboardServer, reconcileFileOf, reconcileFileSource } from "@bedrock-spend/dashboard";
-import { type FiredAlert, listRepriceAudits } from "@bedrock-spend/store";
+import { listRepriceAudits } from "@bedrock-spend/store";
 import { APPLICATION_PROFILES, generateTraffic, gzipStable, type TrafficItem, tenantProfileSpecs, toSubscriptionPayloads } from "@bedrock-spend/traffic";
 import { parseCommandArgs, priceFileOf } from "../args";
 import { CLOCK_ENV, clockFromEnv } from "../clock";
 import { loadPricer } from "../config";
 import { UsageError } from "../errors";
-import { dataDirOf, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf } from "../local";
+import { alertText, dataDirOf, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf } from "../local";
 import { acquireLock, DataDirBusyError, type DataDirLock, ensureTenantProfiles, LocalStack, onShutdownSignal, type StackLog } from "../local-mode";
 import { formatDuration } from "../progress";
 
@@ -151,12 +151,6 @@ async function lockForStart(dataDir: string, pricing: ReturnType<typeof pricingO
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
-}
-
-function alertText(alert: FiredAlert): string {
-  return alert.kind === "forecast"
-    ? `alert: ${alert.tenantId} is forecast to spend ${alert.forecastUsd} USD in ${alert.month}, above its ${alert.budgetUsd} USD budget`
-    : `alert: ${alert.tenantId} reached ${alert.threshold}% of its ${alert.budgetUsd} USD budget for ${alert.month} (spend ${alert.spendUsd} USD)`;
 }
 
 export async function startCommand(argv: string[]): Promise<number> {
