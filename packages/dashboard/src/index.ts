@@ -9,6 +9,6 @@
 export { createLocalDashboardData, dashboardSql, FILTERS_SQL, type LocalDashboardDataOptions, performanceSql } from "./lake-data";
 export { parseReconcileSnapshot, ReconcileFileError, readReconcileFile, reconcileFileOf, reconcileFileSource } from "./reconcile-file";
 export { summarizeReconciliation } from "./reconcile-summary";
-export { createDashboardServer, type DashboardServer, type DashboardServerDeps, parseFilters, RECONCILE_HINT, tenantLookupOf } from "./server";
+export { createDashboardServer, type DashboardServer, type DashboardServerDeps, parseFilters, RECONCILE_HINT, SERVER_TIMEOUTS, tenantLookupOf } from "./server";
 export { alertsSince, breakdownRows, byPerformanceOrder, type ClassCosts, costOverTimeOf, tokenClassRows, totalsOf } from "./summary";
 export * from "./types";

@@ -22,7 +22,7 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ApiRequest, ApiResponse } from "@bedrock-spend/api";
+import { type ApiRequest, type ApiResponse, MAX_REQUEST_BODY_BYTES } from "@bedrock-spend/api";
 import {
   BedrockSpendError,
   budgetPico,
@@ -79,8 +79,11 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-/** Largest request body accepted (a budget is a few dozen bytes). */
-const MAX_BODY_BYTES = 64 * 1024;
+/**
+ * Time limits of the server's connections, in ms: a whole request, its headers, and an idle
+ * keep-alive connection. A client that sends slowly or never finishes is cut off, not waited for.
+ */
+export const SERVER_TIMEOUTS = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 } as const;
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -234,19 +237,33 @@ export function tenantLookupOf(spend: Spend, month: string, now: number): Tenant
   };
 }
 
+function bodyTooLarge(): HttpError {
+  // The rest of the body is never read: the connection closes after the 413.
+  return new HttpError(413, "PayloadTooLarge", `the request body is larger than ${MAX_REQUEST_BODY_BYTES} bytes`, "body", { connection: "close" });
+}
+
+/**
+ * Reads a request's body up to `MAX_REQUEST_BODY_BYTES`: a larger declared length is refused
+ * before any of it is read, and a body that grows past the cap is refused as it does, unread.
+ */
 function readBody(request: IncomingMessage): Promise<string | null> {
+  const declared = Number(request.headers["content-length"] ?? 0);
+  if (declared > MAX_REQUEST_BODY_BYTES) return Promise.reject(bodyTooLarge());
   return new Promise((resolveBody, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    request.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      // Past the limit the rest is read and dropped, so that the client still gets its 413.
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    request.on("end", () => {
-      if (size > MAX_BODY_BYTES) reject(new HttpError(413, "PayloadTooLarge", `the request body is larger than ${MAX_BODY_BYTES} bytes`));
-      else resolveBody(size === 0 ? null : Buffer.concat(chunks).toString("utf8"));
-    });
+      if (size > MAX_REQUEST_BODY_BYTES) {
+        request.off("data", onData);
+        request.pause();
+        reject(bodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    request.on("data", onData);
+    request.on("end", () => resolveBody(size === 0 ? null : Buffer.concat(chunks).toString("utf8")));
     request.on("error", reject);
   });
 }
@@ -419,6 +436,9 @@ export function createDashboardServer(deps: DashboardServerDeps): DashboardServe
   const server: Server = createServer((request, response) => {
     void handle(request, response);
   });
+  server.requestTimeout = SERVER_TIMEOUTS.requestTimeout;
+  server.headersTimeout = SERVER_TIMEOUTS.headersTimeout;
+  server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeout;
 
   return {
     listen(port = 0, host = "127.0.0.1") {

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AlertItem,
@@ -8,6 +9,7 @@ import {
   type DashboardServer,
   type FilterResponse,
   type PerformanceResponse,
+  SERVER_TIMEOUTS,
   type TenantLookup,
 } from "../src/index";
 import { memoryStack, usage } from "./helpers/fixtures";
@@ -415,6 +417,46 @@ describe("routing and protection", () => {
   it("refuses oversized bodies", async () => {
     const response = await raw(base, "/v1/tenants/acme/budget", { method: "PUT", body: "x".repeat(70 * 1024) });
     expect(response.status).toBe(413);
+  });
+
+  it.each([
+    { name: "declares a length over the cap and sends none of it", headers: { "content-length": String(100 * 1024 * 1024) }, send: 0 },
+    { name: "streams past the cap and never ends", headers: { "transfer-encoding": "chunked" }, send: 70 * 1024 },
+  ])("answers 413 at once to a body that $name, without reading the rest", async ({ headers, send }) => {
+    // Act: the request is never ended; the old server read bodies to their end before refusing
+    const url = new URL(base);
+    const request = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      method: "PUT",
+      path: "/v1/tenants/acme/budget",
+      headers: { host: url.host, ...headers },
+    });
+    const answered = new Promise<{ status: number; body: string; connection: string | undefined }>((resolve, reject) => {
+      request.on("response", (response) => {
+        let body = "";
+        response.on("data", (chunk: Buffer) => {
+          body += chunk.toString("utf8");
+        });
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body, connection: response.headers.connection }));
+      });
+      request.on("error", reject);
+    });
+    request.flushHeaders();
+    if (send > 0) request.write("x".repeat(send));
+    const outcome = await Promise.race([answered, new Promise<"waiting">((resolve) => setTimeout(() => resolve("waiting"), 3000))]);
+    request.destroy();
+
+    // Assess
+    expect(outcome).toEqual({
+      status: 413,
+      body: JSON.stringify({ error: { code: "PayloadTooLarge", message: "the request body is larger than 65536 bytes", field: "body" } }),
+      connection: "close",
+    });
+  });
+
+  it("cuts off slow clients: request, header and keep-alive timeouts are set", () => {
+    expect(SERVER_TIMEOUTS).toEqual({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 });
   });
 
   it("answers a failing data source with a generic 500 and reports the cause", async () => {
