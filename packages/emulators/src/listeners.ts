@@ -115,8 +115,8 @@ export function nonLoopbackListeners(pids: readonly number[]): Listener[] {
   return listeningSockets(pids).filter((listener) => !isLoopbackAddress(listener.address));
 }
 
-/** Parent pid and start time (clock ticks since boot) of `pid`, or undefined once it is gone. */
-export function processStat(pid: number): { ppid: number; startTime: number } | undefined {
+/** Parent pid, process group and start time (clock ticks since boot) of `pid`, or undefined once it is gone. */
+export function processStat(pid: number): { ppid: number; pgid: number; startTime: number } | undefined {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -127,24 +127,28 @@ export function processStat(pid: number): { ppid: number; startTime: number } | 
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
   const state = fields[0];
   if (state === "Z" || state === "X") return undefined;
-  return { ppid: Number(fields[1]), startTime: Number(fields[19]) };
+  return { ppid: Number(fields[1]), pgid: Number(fields[2]), startTime: Number(fields[19]) };
+}
+
+/** The pids of every live process (Linux; none elsewhere). */
+export function livePids(): number[] {
+  try {
+    return readdirSync("/proc")
+      .filter((entry) => /^\d+$/.test(entry))
+      .map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /** Every live descendant of `pid` (children, their children, ...), not `pid` itself. */
 export function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
-  let entries: string[] = [];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return [];
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = processStat(Number(entry));
+  for (const entry of livePids()) {
+    const stat = processStat(entry);
     if (!stat) continue;
     const siblings = children.get(stat.ppid) ?? [];
-    siblings.push(Number(entry));
+    siblings.push(entry);
     children.set(stat.ppid, siblings);
   }
   const found: number[] = [];
