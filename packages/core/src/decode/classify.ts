@@ -3,25 +3,36 @@
  * a CloudWatch Logs subscription payload, `filter-log-events` / `get-log-events` output, a
  * Lambda `awslogs` event, a Kinesis event, base64 (of gzip) of any of these, or a text line.
  */
-import { gunzipSync } from "node:zlib";
 import { decodeCanonicalBase64, hasOnlyBase64Characters } from "../base64";
 import { CONTROL_MESSAGE_PREFIX, isSubscriptionPayload, readSubscriptionPayload } from "../subscription";
 import { clipUtf8 } from "./clip";
+import { type InflationBudget, type InflationLimits, inflateWithin, inflationBudget } from "./inflate";
 import type { DecodedItem, RawClipping, SourceRef } from "./items";
-import { type Segment, segmentText } from "./segmenter";
+import { DEFAULT_MAX_DEPTH, type Segment, type SegmenterOptions, segmentText } from "./segmenter";
 
 export { type ClippedText, clipUtf8 } from "./clip";
+export { DEFAULT_MAX_INFLATED_BYTES, DEFAULT_MAX_TOTAL_INFLATED_BYTES, type InflationBudget, type InflationLimits } from "./inflate";
 
 /** The one plain-text event Bedrock writes when logging is enabled. Not JSON; skipped. */
 export const PERMISSIONS_LINE_PREFIX = "Permissions are correctly set for Amazon Bedrock logs";
 
-/** Limits applied while classifying. */
-export interface ClassifyOptions {
+/**
+ * Limits applied while classifying. `maxDepth` and `maxSegmentChars` also bound the JSON found
+ * inside payloads and log event messages; the inflation limits bound every gzip payload inflated.
+ */
+export interface ClassifyOptions extends InflationLimits, Pick<SegmenterOptions, "maxDepth" | "maxSegmentChars"> {
   /** Largest invocation log record accepted, in characters. Default 4 MiB (Bedrock inlines bodies up to 100 KB). */
   maxRecordChars?: number;
+  /**
+   * Most elements of a log event message that is a JSON array. Default 10,000. Bedrock writes one
+   * record per log event; a longer array, or one holding anything but objects, is one `invalid`
+   * item for the whole message rather than one per element (one dead-letter message, not 100,000).
+   */
+  maxMessageArrayElements?: number;
 }
 
 const DEFAULT_MAX_RECORD_CHARS = 4 * 1024 * 1024;
+const DEFAULT_MAX_MESSAGE_ARRAY_ELEMENTS = 10_000;
 /** Envelopes inside base64 inside envelopes: deeper than this is not something AWS produces. */
 const MAX_NESTING = 3;
 /**
@@ -34,7 +45,12 @@ export const RAW_KEEP_BYTES = 64 * 1024;
 interface Context {
   file: string | undefined;
   maxRecordChars: number;
+  maxDepth: number;
+  maxSegmentChars: number | undefined;
+  maxMessageArrayElements: number;
   nesting: number;
+  /** Shared by every payload of the input, through every nesting level. */
+  budget: InflationBudget;
 }
 
 /** Raw text within `RAW_KEEP_BYTES`, with a marker of what was cut when it was clipped. */
@@ -63,10 +79,16 @@ function describe(value: unknown): string {
 }
 
 /**
- * Classifies one segment into items. Never throws.
+ * Classifies one segment into items. Never throws. `budget` is the input's allowance of inflated
+ * bytes when the segment is part of a larger input; by default the segment has one of its own.
  */
-export function classifySegment(segment: Segment, file: string | undefined, options: ClassifyOptions = {}): DecodedItem[] {
-  const { context, source } = startOf(segment, file, options);
+export function classifySegment(
+  segment: Segment,
+  file: string | undefined,
+  options: ClassifyOptions = {},
+  budget: InflationBudget = inflationBudget(options),
+): DecodedItem[] {
+  const { context, source } = startOf(segment, file, options, budget);
   const out: DecodedItem[] = [];
   switch (segment.kind) {
     case "error":
@@ -91,18 +113,28 @@ export function classifyParsedSegment(
   value: unknown,
   file: string | undefined,
   options: ClassifyOptions = {},
+  budget: InflationBudget = inflationBudget(options),
 ): DecodedItem[] {
-  const { context, source } = startOf(segment, file, options);
+  const { context, source } = startOf(segment, file, options, budget);
   const out: DecodedItem[] = [];
   classifyValue(value, segment.text, source, context, out);
   return out;
 }
 
 /** The context and the location of a segment's top level. */
-function startOf(segment: Segment, file: string | undefined, options: ClassifyOptions): { context: Context; source: SourceRef } {
+function startOf(segment: Segment, file: string | undefined, options: ClassifyOptions, budget: InflationBudget): { context: Context; source: SourceRef } {
   const source: SourceRef = { line: segment.line };
   if (file !== undefined) source.file = file;
-  return { context: { file, maxRecordChars: options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS, nesting: 0 }, source };
+  const context: Context = {
+    file,
+    maxRecordChars: options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS,
+    maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
+    maxSegmentChars: options.maxSegmentChars,
+    maxMessageArrayElements: options.maxMessageArrayElements ?? DEFAULT_MAX_MESSAGE_ARRAY_ELEMENTS,
+    nesting: 0,
+    budget,
+  };
+  return { context, source };
 }
 
 function classifyJsonText(text: string, source: SourceRef, context: Context, out: DecodedItem[]): void {
@@ -165,12 +197,12 @@ function classifyBytes(bytes: Uint8Array, raw: string, source: SourceRef, contex
   }
   let text: string;
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      text = gunzipSync(bytes).toString("utf8");
-    } catch (error) {
-      out.push(invalid("gzip", `${layer} data is gzip but does not inflate: ${(error as Error).message}`, raw, source));
+    const inflation = inflateWithin(bytes, context.budget, `${layer} data`);
+    if (!inflation.ok) {
+      out.push(invalid("gzip", inflation.limit ? inflation.reason : `${layer} data is gzip but does not inflate: ${inflation.message}`, raw, source));
       return;
     }
+    text = inflation.bytes.toString("utf8");
   } else {
     text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
     const first = text.trimStart().charCodeAt(0);
@@ -180,7 +212,7 @@ function classifyBytes(bytes: Uint8Array, raw: string, source: SourceRef, contex
     }
   }
   const inner: Context = { ...context, nesting: context.nesting + 1 };
-  for (const segment of segmentText(text)) {
+  for (const segment of segmentText(text, { maxDepth: context.maxDepth, maxSegmentChars: context.maxSegmentChars })) {
     // Inner segments keep the outer location: that is what the user can find in the file.
     switch (segment.kind) {
       case "error":
@@ -273,10 +305,16 @@ function classifyLogEvents(events: unknown[], field: "logEvents" | "events", sou
     }
     const before = out.length;
     const text = message.trim();
-    if (text.startsWith("{") || text.startsWith("[")) {
-      classifyJsonText(text, eventSource, context, out);
-    } else {
-      classifyTextLine(text, eventSource, context, out);
+    try {
+      if (text.startsWith("{") || text.startsWith("[")) {
+        classifyMessageJson(text, field, index, eventSource, context, out);
+      } else {
+        classifyTextLine(text, eventSource, context, out);
+      }
+    } catch (error) {
+      // The checks above keep recursion and allocation bounded; should one still give way, the event is one invalid item, not a failed batch.
+      out.length = before;
+      out.push(invalid(`${field}[${index}].message`, `log event message could not be decoded (${(error as Error).name})`, message, eventSource));
     }
     if (out.length === before) {
       out.push(invalid(`${field}[${index}].message`, "log event message is empty", message, eventSource));
@@ -289,4 +327,90 @@ function classifyLogEvents(events: unknown[], field: "logEvents" | "events", sou
       }
     }
   });
+}
+
+/**
+ * Whether the JSON text `text` opens containers more than `maxDepth` levels deep, counting outside
+ * strings as the segmenter does. Only texts with more than `maxDepth` brackets in all are scanned
+ * (counted natively, no per-character loop): a real record has a few dozen.
+ */
+function textNestsDeeperThan(text: string, maxDepth: number): boolean {
+  if (text.length <= maxDepth) return false;
+  let brackets = 0;
+  for (let at = text.indexOf("{"); at >= 0 && brackets <= maxDepth; at = text.indexOf("{", at + 1)) brackets++;
+  for (let at = text.indexOf("["); at >= 0 && brackets <= maxDepth; at = text.indexOf("[", at + 1)) brackets++;
+  if (brackets <= maxDepth) return false;
+  let depth = 0;
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x22) {
+      let quote = i;
+      for (;;) {
+        quote = text.indexOf('"', quote + 1);
+        if (quote < 0) return false;
+        let backslashes = 0;
+        for (let j = quote - 1; text.charCodeAt(j) === 0x5c; j--) backslashes++;
+        if (backslashes % 2 === 0) break;
+      }
+      i = quote;
+    } else if (code === 0x7b || code === 0x5b) {
+      if (++depth > maxDepth) return true;
+    } else if (code === 0x7d || code === 0x5d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** The field of a log event's message, built when an item needs it only: messages are the hot path. */
+function messageField(events: string, index: number): string {
+  return `${events}[${index}].message`;
+}
+
+/**
+ * A log event message that looks like JSON. Top-level input reaches here through the segmenter,
+ * which bounds depth and splits arrays; a message does not, so its depth is checked before
+ * JSON.parse, and an array message is one item unless it is a short array of objects.
+ */
+function classifyMessageJson(text: string, events: string, index: number, source: SourceRef, context: Context, out: DecodedItem[]): void {
+  if (textNestsDeeperThan(text, context.maxDepth)) {
+    out.push(
+      invalid(messageField(events, index), `log event message nests JSON more than ${context.maxDepth} levels deep, the limit (maxDepth)`, text, source),
+    );
+    return;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    out.push(invalid("json", `not valid JSON: ${(error as Error).message}`, text, source));
+    return;
+  }
+  if (Array.isArray(value)) {
+    if (value.length > context.maxMessageArrayElements) {
+      out.push(
+        invalid(
+          messageField(events, index),
+          `log event message is a JSON array of ${value.length} elements, more than the ${context.maxMessageArrayElements} allowed (maxMessageArrayElements)`,
+          text,
+          source,
+        ),
+      );
+      return;
+    }
+    const other = value.findIndex((element) => !isObject(element));
+    if (other >= 0) {
+      out.push(
+        invalid(
+          messageField(events, index),
+          `log event message is a JSON array whose element ${other} is ${describe(value[other])}, expected log records (objects)`,
+          text,
+          source,
+        ),
+      );
+      return;
+    }
+  }
+  classifyValue(value, text, source, context, out);
 }

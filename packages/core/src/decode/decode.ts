@@ -3,8 +3,9 @@
  * buffer (a Kinesis or Firehose record). Format is detected by content: gzip by its magic number,
  * then JSON Lines, documents, arrays, envelopes and base64 by the segmenter and the classifier.
  */
-import { createGunzip, gunzipSync } from "node:zlib";
+import { createGunzip } from "node:zlib";
 import { type ClassifyOptions, classifyParsedSegment, classifySegment } from "./classify";
+import { type InflationBudget, inflateWithin, inflationBudget } from "./inflate";
 import type { DecodedItem, SourceRef } from "./items";
 import { DEFAULT_MAX_DEPTH, JsonSegmenter, type Segment, type SegmenterOptions } from "./segmenter";
 
@@ -12,6 +13,29 @@ import { DEFAULT_MAX_DEPTH, JsonSegmenter, type Segment, type SegmenterOptions }
 export interface DecodeOptions extends SegmenterOptions, ClassifyOptions {
   /** Label of the input used in every `SourceRef` (a file path). */
   file?: string;
+  /**
+   * Most bytes `decodeStream` inflates a gzip stream (a `.gz` file) to. Default
+   * `DEFAULT_MAX_STREAM_INFLATED_BYTES` (64 GiB). Past it the stream stops with one `invalid`
+   * item (field `gzip`). The gzip payloads inside such a file are bounded by `maxInflatedBytes`
+   * and `maxTotalInflatedBytes`, per top-level value or line.
+   */
+  maxStreamInflatedBytes?: number;
+}
+
+/**
+ * Default `maxStreamInflatedBytes`: 64 GiB. A gzip stream is inflated chunk by chunk and
+ * segmented in flat memory, so its size costs time, not memory; the limit stops a file that would
+ * inflate for minutes on end (1 KB of gzip can inflate to 1 MB), far above any log file: a month
+ * of a busy account's invocation logs is a few GB.
+ */
+export const DEFAULT_MAX_STREAM_INFLATED_BYTES = 64 * 1024 * 1024 * 1024;
+
+/** The inflated gzip stream passed `maxStreamInflatedBytes`. */
+class StreamInflationLimitError extends Error {
+  constructor(readonly limit: number) {
+    super(`gzip stream inflates to more than ${limit} bytes, the limit on one stream (maxStreamInflatedBytes)`);
+    this.name = "StreamInflationLimitError";
+  }
 }
 
 function isGzip(bytes: Uint8Array): boolean {
@@ -34,16 +58,18 @@ export async function* decodeStream(source: AsyncIterable<Uint8Array>, options: 
   let inflated = 0;
   const all = remaining(first.value, iterator);
   const gzipped = isGzip(first.value);
+  const limit = Math.max(1, Math.floor(options.maxStreamInflatedBytes ?? DEFAULT_MAX_STREAM_INFLATED_BYTES));
   const chunks = gzipped
     ? inflate(all, (bytes) => {
         inflated += bytes;
+        if (inflated > limit) throw new StreamInflationLimitError(limit);
       })
     : all;
 
   try {
     for await (const chunk of chunks) {
       const text = decoder.decode(chunk, { stream: true });
-      for (const segment of segmenter.push(text)) yield* classifySegment(segment, file, options);
+      for (const segment of segmenter.push(text)) yield* classifySegment(segment, file, options, inflationBudget(options));
     }
   } catch (error) {
     const pending = segmenter.abort();
@@ -54,7 +80,10 @@ export async function* decodeStream(source: AsyncIterable<Uint8Array>, options: 
     yield {
       kind: "invalid",
       field: gzipped ? "gzip" : "input",
-      reason: `${what} stream is truncated or corrupt after ${inflated} decompressed bytes: ${(error as Error).message}`,
+      reason:
+        error instanceof StreamInflationLimitError
+          ? `${error.message}; decoding stopped there`
+          : `${what} stream is truncated or corrupt after ${inflated} decompressed bytes: ${(error as Error).message}`,
       raw: pending?.text ?? "",
       source,
     };
@@ -62,7 +91,7 @@ export async function* decodeStream(source: AsyncIterable<Uint8Array>, options: 
   }
   const tail = decoder.decode();
   const segments = tail.length > 0 ? [...segmenter.push(tail), ...segmenter.end()] : segmenter.end();
-  for (const segment of segments) yield* classifySegment(segment, file, options);
+  for (const segment of segments) yield* classifySegment(segment, file, options, inflationBudget(options));
 }
 
 async function* remaining(first: Uint8Array, iterator: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -74,24 +103,43 @@ async function* remaining(first: Uint8Array, iterator: AsyncIterator<Uint8Array>
   }
 }
 
-/** Streams gzip inflation; multi-member gzip files (concatenated .gz) inflate whole. */
+/**
+ * Streams gzip inflation; multi-member gzip files (concatenated .gz) inflate whole. `onBytes` may
+ * throw to stop: the inflation is destroyed and the source closed.
+ */
 async function* inflate(source: AsyncIterable<Uint8Array>, onBytes: (bytes: number) => void): AsyncGenerator<Uint8Array> {
   const gunzip = createGunzip();
   const feeding = (async () => {
     try {
       for await (const chunk of source) {
-        if (!gunzip.write(chunk)) await new Promise<void>((resolve) => gunzip.once("drain", () => resolve()));
+        if (gunzip.destroyed) break;
+        if (!gunzip.write(chunk)) {
+          // A destroyed stream never drains: its close ends the wait too.
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              gunzip.off("drain", done);
+              gunzip.off("close", done);
+              resolve();
+            };
+            gunzip.on("drain", done);
+            gunzip.on("close", done);
+          });
+        }
       }
-      gunzip.end();
+      if (!gunzip.destroyed) gunzip.end();
     } catch (error) {
       gunzip.destroy(error as Error);
     }
   })();
-  for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-    onBytes(chunk.length);
-    yield chunk;
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      onBytes(chunk.length);
+      yield chunk;
+    }
+  } finally {
+    if (!gunzip.readableEnded) gunzip.destroy();
+    await feeding;
   }
-  await feeding;
 }
 
 /**
@@ -100,36 +148,35 @@ async function* inflate(source: AsyncIterable<Uint8Array>, onBytes: (bytes: numb
  */
 export function decodeBytes(bytes: Uint8Array, options: DecodeOptions = {}): DecodedItem[] {
   const file = options.file;
-  const items: DecodedItem[] = [];
+  const budget = inflationBudget(options);
   let text: string;
   if (isGzip(bytes)) {
-    try {
-      text = gunzipSync(bytes).toString("utf8");
-    } catch (error) {
+    const inflation = inflateWithin(bytes, budget, "gzip data");
+    if (!inflation.ok) {
       const source: SourceRef = {};
       if (file !== undefined) source.file = file;
-      items.push({
-        kind: "invalid",
-        field: "gzip",
-        reason: `gzip data does not inflate: ${(error as Error).message}`,
-        raw: Buffer.from(bytes).toString("base64"),
-        source,
-      });
-      return items;
+      const reason = inflation.limit ? inflation.reason : `gzip data does not inflate: ${inflation.message}`;
+      return [{ kind: "invalid", field: "gzip", reason, raw: Buffer.from(bytes).toString("base64"), source }];
     }
+    text = inflation.bytes.toString("utf8");
   } else {
     text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
   }
-  return decodeText(text, options);
+  return decodeWithin(text, options, budget);
 }
 
 /** Decodes a whole text (already inflated). */
 export function decodeText(text: string, options: DecodeOptions = {}): DecodedItem[] {
+  return decodeWithin(text, options, inflationBudget(options));
+}
+
+/** `decodeText` within an input's budget of inflated bytes, part of it possibly spent on the text itself. */
+function decodeWithin(text: string, options: DecodeOptions, budget: InflationBudget): DecodedItem[] {
   const single = singleObject(text, options);
-  if (single) return classifyParsedSegment(single.segment, single.value, options.file, options);
+  if (single) return classifyParsedSegment(single.segment, single.value, options.file, options, budget);
   const segmenter = new JsonSegmenter(options);
   const items: DecodedItem[] = [];
-  for (const segment of [...segmenter.push(text), ...segmenter.end()]) items.push(...classifySegment(segment, options.file, options));
+  for (const segment of [...segmenter.push(text), ...segmenter.end()]) items.push(...classifySegment(segment, options.file, options, budget));
   return items;
 }
 

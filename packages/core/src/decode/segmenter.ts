@@ -117,11 +117,29 @@ export class JsonSegmenter {
   push(chunk: string): Segment[] {
     const out: Segment[] = [];
     if (chunk.length === 0) return out;
+    if (this.cannotEndPending(chunk)) {
+      // Searching the pending text again would flatten the concatenation on every chunk: quadratic
+      // in the length of a long line or string (a gzip bomb of one line took minutes).
+      this.buf += chunk;
+      this.pos = this.buf.length;
+      this.compact();
+      return out;
+    }
     this.buf = this.pos === 0 && this.buf.length === 0 ? chunk : this.buf + chunk;
     this.nextNewline = -1;
     this.scan(out);
     this.compact();
     return out;
+  }
+
+  /**
+   * Whether `chunk` leaves the scan where it is: the pending text line has no newline in it, or
+   * the pending string no quote (nor, in JSON Lines, a newline), and everything before was scanned.
+   */
+  private cannotEndPending(chunk: string): boolean {
+    if (this.pos !== this.buf.length) return false;
+    if (this.mode === "text") return !chunk.includes("\n");
+    return this.mode === "value" && this.inString && !chunk.includes('"') && !(this.linesMode && chunk.includes("\n"));
   }
 
   /** Signals the end of input and returns the last segments, including a truncated value. */
