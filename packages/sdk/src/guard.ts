@@ -7,6 +7,7 @@
  * own `parseUsd` (`@bedrock-spend/core/money`, inlined into the published build).
  */
 import { parseUsd } from "@bedrock-spend/core/money";
+import { normalizeId } from "@bedrock-spend/core/text";
 import type { CallPriority } from "./context";
 import { BudgetExceededError, type BudgetLimit, BudgetLookupError, InvalidOptionsError } from "./errors";
 
@@ -142,9 +143,11 @@ export class BudgetGuard {
    * Decides on a call of `tenantId` now. Resolves with the decision when the call may go; throws
    * `BudgetExceededError` when a limit is reached (the hard one for every call, the soft one for
    * calls that are not `essential`), or `BudgetLookupError` when the status cannot be read and
-   * the policy is `fail-closed`. A limit is reached when spend >= budget x percent / 100.
+   * the policy is `fail-closed`. A limit is reached when spend >= budget x percent / 100. The id
+   * is normalized as the pipeline normalizes metadata values (` acme ` is checked as `acme`).
    */
-  async check(tenantId: string, options: { priority?: CallPriority } = {}): Promise<BudgetDecision> {
+  async check(rawTenantId: string, options: { priority?: CallPriority } = {}): Promise<BudgetDecision> {
+    const tenantId = normalizeId(rawTenantId);
     const month = monthOf(this.now());
     let status: MonthStatus;
     let budgetPico: bigint | undefined;

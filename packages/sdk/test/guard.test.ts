@@ -161,6 +161,17 @@ describe.each(sources)("Class: BudgetGuard with %s", (_name, source) => {
     expect(prefix).toMatchObject({ outcome: "no-budget", spendUsd: "0.000000" });
   });
 
+  it("checks an id with surrounding whitespace as the tenant the pipeline counts it under", async () => {
+    // Prepare
+    const guard = new BudgetGuard({ source: source(), now: () => NOW });
+
+    // Act
+    const error = await guard.check(` ${SPECIAL}\t`).catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toMatchObject({ name: "BudgetExceededError", tenantId: SPECIAL, spendUsd: "2.000000", limit: "hard" });
+  });
+
   it("uses the configured limits", async () => {
     // Prepare
     const client = guardedClient({ source: source(), now: () => NOW, softLimitPercent: 120, hardLimitPercent: 131 });
