@@ -6,13 +6,14 @@
  * the budget alerts, the lake and the audit trail; a dry run writes nothing; a second run is a
  * no-op; going back down un-fires nothing; the replaced lake files stay readable.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatUsd, parseUsd, type RepriceReport } from "@bedrock-spend/core";
 import { afterAll, describe, expect, it } from "vitest";
+import { spawnTracked } from "../../../test/helpers/spawned";
 import { type CliResult, runCli } from "./helpers/run-cli";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -85,7 +86,7 @@ describe("bedrock-spend reprice", () => {
   };
 
   it("corrects aggregates, budgets and the lake exactly once, and records it", async () => {
-    const start: ChildProcess = spawn(process.execPath, [TSX, MAIN, "start", "--port", "0", "--no-traffic", "--data-dir", dataDir, "--json"], {
+    const start: ChildProcess = spawnTracked(process.execPath, [TSX, MAIN, "start", "--port", "0", "--no-traffic", "--data-dir", dataDir, "--json"], {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, BEDROCK_SPEND_NOW: NOW },
