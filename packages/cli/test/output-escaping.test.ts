@@ -3,7 +3,7 @@
  * (Bedrock's metadata alphabet allows them), and every line that shows one escapes it. `--tenant`
  * is normalized as the pipeline normalizes metadata values.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emptyCounters, spendOf } from "@bedrock-spend/core";
@@ -111,6 +111,19 @@ describe("CLI: --tenant as users type it", () => {
     expect(spend.stderr).toContain(`no usage or budget is recorded for tenant "${FORGED_SHOWN}"`);
     expect(budgets.stdout).toMatch(new RegExp(`^no budgets set for ${FORGED_SHOWN.replace(/[\\[\]$.^|?*+()]/g, "\\$&")} in `));
     for (const output of [spend.stdout, spend.stderr, budgets.stdout]) expect(output).not.toMatch(/[\r\v\f\t\x1b]|\nalert:/);
+  });
+
+  it("escapes the warnings of price about invalid records (a file name, a reason)", async () => {
+    // Prepare
+    const file = join(emptyDataDir(), "logs\x1b[2K\rforged.jsonl");
+    writeFileSync(file, "hello world\n");
+
+    // Act
+    const result = await runCli(["price", file], "2026-11-27T12:00:00Z");
+
+    // Assess
+    expect(result.stderr).toContain("logs\\x1b[2K\\rforged.jsonl:1: invalid record");
+    expect(result.stderr).not.toMatch(/[\r\x1b]/);
   });
 
   it("normalizes --tenant as the pipeline does, and refuses one of whitespace only", async () => {

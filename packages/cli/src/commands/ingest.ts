@@ -13,7 +13,7 @@
  * counts it), a "duplicate" when it was counted before or repeated in the input.
  */
 import { stat } from "node:fs/promises";
-import { type DecodedItem, decodeStream, formatSource, formatUsd, type Pricer, preparedPriceItems, utcMonthOf } from "@bedrock-spend/core";
+import { type DecodedItem, decodeStream, escapeControlChars, formatSource, formatUsd, type Pricer, preparedPriceItems, utcMonthOf } from "@bedrock-spend/core";
 import { countedRequestIds } from "@bedrock-spend/store";
 import { parseCommandArgs, priceFileOf } from "../args";
 import { clockFromEnv } from "../clock";
@@ -188,7 +188,7 @@ async function run(files: readonly string[], pricer: Pricer, sink: PipelineSink,
     state.dropped += priced.skipped;
     state.quarantined += priced.invalid.length;
     for (const outcome of priced.invalid) {
-      if (warned++ < maxWarnings) progress.line(`warning: ${formatSource(outcome.source)}: invalid record, quarantined: ${outcome.reason}`);
+      if (warned++ < maxWarnings) progress.line(escapeControlChars(`warning: ${formatSource(outcome.source)}: invalid record, quarantined: ${outcome.reason}`));
     }
     const chunkCosts = new Map<string, bigint | null>();
     for (const { usage } of priced.usage) {

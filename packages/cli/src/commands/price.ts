@@ -2,7 +2,16 @@
  * `bedrock-spend price <path>...`: prices invocation logs and prints one JSON line per invocation,
  * in input order, with a summary on stderr.
  */
-import { type DecodedItem, decodeStream, formatSource, formatUsd, type InvalidOutcome, preparedPriceItems, toPriceLine } from "@bedrock-spend/core";
+import {
+  type DecodedItem,
+  decodeStream,
+  escapeControlChars,
+  formatSource,
+  formatUsd,
+  type InvalidOutcome,
+  preparedPriceItems,
+  toPriceLine,
+} from "@bedrock-spend/core";
 import { parseCommandArgs, priceFileOf } from "../args";
 import { loadPricer } from "../config";
 import { UsageError } from "../errors";
@@ -90,7 +99,7 @@ export async function priceCommand(argv: string[]): Promise<number> {
   let totalPico = 0n;
   let warned = 0;
   const warn = (outcome: InvalidOutcome) => {
-    if (warned++ < maxWarnings) process.stderr.write(`warning: ${formatSource(outcome.source)}: invalid record: ${outcome.reason}\n`);
+    if (warned++ < maxWarnings) process.stderr.write(`${escapeControlChars(`warning: ${formatSource(outcome.source)}: invalid record: ${outcome.reason}`)}\n`);
   };
 
   // Items are priced a chunk at a time: flat memory on any input, lines in input order.
