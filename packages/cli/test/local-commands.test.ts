@@ -9,13 +9,14 @@
  * Every process runs on a pinned clock (BEDROCK_SPEND_NOW): the samples' day, 2026-11-27, unless a
  * test sets another instant (the edges of months).
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatUsd, parseUsd, type Spend } from "@bedrock-spend/core";
 import { afterAll, describe, expect, it } from "vitest";
+import { killTree, spawnTracked } from "../../../test/helpers/spawned";
 import { runCli } from "./helpers/run-cli";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -419,8 +420,9 @@ interface Started {
   exit: Promise<number | null>;
 }
 
+/** Spawns `start` in a process group of its own, killed with its JVM when the test finishes, failed or not. */
 function spawnStart(args: string[], now: string = SAMPLES_NOW): Started {
-  const child = spawn(process.execPath, [TSX, MAIN, "start", ...args], {
+  const child = spawnTracked(process.execPath, [TSX, MAIN, "start", ...args], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, BEDROCK_SPEND_NOW: now },
@@ -509,7 +511,7 @@ describe("bedrock-spend start", () => {
       expect(javaOf(dataDir)).toEqual([]);
       expect(existsSync(join(dataDir, ".lock"))).toBe(false);
     } finally {
-      started.child.kill("SIGKILL");
+      killTree(started.child.pid as number);
     }
   }, 240_000);
 
@@ -553,7 +555,7 @@ describe("bedrock-spend start", () => {
       expect(started.stdout()).toMatch(/stopped after 0:\d\d: counted \d/);
       expect(javaOf(dataDir)).toEqual([]);
     } finally {
-      started.child.kill("SIGKILL");
+      killTree(started.child.pid as number);
     }
   }, 120_000);
 });

@@ -2,9 +2,10 @@
  * The CLI as users run it, for the tests that spawn it: `node tsx packages/cli/src/main.ts <args>`
  * from the repository root, on a pinned clock (BEDROCK_SPEND_NOW), to completion.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { spawnTracked } from "../../../../test/helpers/spawned";
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -26,13 +27,22 @@ export interface StartedCli {
   done: Promise<CliResult>;
 }
 
-/** Starts the CLI, its clock at `now`, with `env` added to the environment. */
-export function startCli(args: string[], now: string, env: Record<string, string> = {}): StartedCli {
-  const child = spawn(process.execPath, [TSX, MAIN, ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, BEDROCK_SPEND_NOW: now, ...env },
-  });
+/**
+ * Starts the CLI, its clock at `now`, with `env` added to the environment. It runs in a process
+ * group of its own, killed with its whole tree when the calling test finishes, failed or not (or,
+ * with `scope: "file"` or outside a test, when the test file ends: test/helpers/spawned.ts).
+ */
+export function startCli(args: string[], now: string, env: Record<string, string> = {}, scope: "test" | "file" = "test"): StartedCli {
+  const child = spawnTracked(
+    process.execPath,
+    [TSX, MAIN, ...args],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, BEDROCK_SPEND_NOW: now, ...env },
+    },
+    scope,
+  );
   const output = { stdout: "", stderr: "" };
   child.stdout?.on("data", (chunk) => {
     output.stdout += chunk;
@@ -49,5 +59,6 @@ export function startCli(args: string[], now: string, env: Record<string, string
 
 /** Runs the CLI to completion (asynchronously, so that independent commands can run side by side), its clock at `now`, with `env` added to the environment. */
 export function runCli(args: string[], now: string, env: Record<string, string> = {}): Promise<CliResult> {
-  return startCli(args, now, env).done;
+  // A run awaited to completion may be shared by later tests (a file's truth computed once).
+  return startCli(args, now, env, "file").done;
 }
