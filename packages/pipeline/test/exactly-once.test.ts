@@ -300,5 +300,6 @@ describe("Exactly once (invariant 1) and nothing lost (invariant 2)", () => {
       }),
       { numRuns: 25 },
     );
-  });
+    // 25 random histories against DynamoDB Local: 30 s to over a minute, by the histories drawn and the machine's load.
+  }, 240_000);
 });
