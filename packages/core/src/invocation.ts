@@ -106,11 +106,11 @@ function tokenCount(value: unknown, required: boolean, path: ReadonlyArray<Prope
     // Some pipelines (the AWS sample's Glue DDL among them) carry counts as strings.
     count = Number(value.trim());
   } else {
-    issues.push({ path, message: `must be a non-negative integer, got ${JSON.stringify(value)?.slice(0, 40) ?? String(value)}` });
+    issues.push({ path, message: `must be a non-negative integer, got ${describe(value)}` });
     return 0;
   }
   if (!Number.isInteger(count) || count < 0) {
-    issues.push({ path, message: `must be a non-negative integer, got ${JSON.stringify(value)}` });
+    issues.push({ path, message: `must be a non-negative integer, got ${count}` });
     return 0;
   }
   if (count > MAX_TOKENS_PER_CLASS) {
@@ -175,10 +175,18 @@ function optionalString(
   if (value !== undefined) boundedString(value, max, pattern, patternMessage, path, issues);
 }
 
+/** One short word (or none): an enum value or an id, quoted in messages because it is what a reader needs ("got \"batch\""). */
+const QUOTABLE_WORD = /^[A-Za-z0-9_.:-]{0,24}$/;
+
+/**
+ * A value's kind for an issue message. Messages reach logs, and a field may hold what a caller
+ * typed: a string is quoted only when it is one short word, and otherwise described by its length
+ * (the record, in the quarantine, keeps the content). Numbers and booleans carry no text.
+ */
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return JSON.stringify(value.slice(0, 40));
+  if (typeof value === "string") return QUOTABLE_WORD.test(value) ? JSON.stringify(value) : `a string of ${value.length} characters`;
   return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }
 
@@ -220,7 +228,7 @@ function requestMetadata(value: unknown, issues: Issue[]): Record<string, string
   const result: Record<string, string> = {};
   for (const [key, entry] of entries) {
     if (metadataKeyProblem(key)) {
-      issues.push({ path, message: `key ${JSON.stringify(key.slice(0, 60))} must be 1-${MAX_METADATA_LENGTH} characters of [a-zA-Z0-9 :_@$#=/+,-.]` });
+      issues.push({ path, message: `a key (${key.length} characters) is not 1-${MAX_METADATA_LENGTH} characters of [a-zA-Z0-9 :_@$#=/+,-.]` });
       continue;
     }
     if (typeof entry !== "string") {
@@ -233,7 +241,10 @@ function requestMetadata(value: unknown, issues: Issue[]): Record<string, string
       continue;
     }
     if (problem) {
-      issues.push({ path: [...path, key], message: `has characters outside [a-zA-Z0-9 :_@$#=/+,-.]: ${JSON.stringify(entry.slice(0, 60))}` });
+      issues.push({
+        path: [...path, key],
+        message: `has characters outside [a-zA-Z0-9 :_@$#=/+,-.], the first at position ${problem.reason === "disallowed-character" ? problem.index : 0}`,
+      });
       continue;
     }
     // defineProperty, not assignment: a key named "__proto__" (allowed by Bedrock) must be kept.

@@ -311,3 +311,78 @@ describe("Nesting and fan-out inside log event messages", () => {
     expect(decodeText(payloadWith(message), { maxMessageArrayElements: 1 }).map((item) => item.kind)).toEqual(["invalid", "record"]);
   });
 });
+
+function invalidOf(items: DecodedItem[]): Extract<DecodedItem, { kind: "invalid" }>[] {
+  return items.filter((item): item is Extract<DecodedItem, { kind: "invalid" }> => item.kind === "invalid");
+}
+
+describe("Fan-out inside one input", () => {
+  it.each([
+    [
+      "a Kinesis record whose data is a root array of 100,000 numbers",
+      () => decodeBytes(gzipSync(JSON.stringify(Array.from({ length: 100_000 }, (_, i) => i)))),
+    ],
+    [
+      "a subscription payload whose 100,000 log events are numbers",
+      () => decodeBytes(gzipSync(JSON.stringify({ ...subscriptionPayload([]), logEvents: Array.from({ length: 100_000 }, (_, i) => i) }))),
+    ],
+  ])("gives %s at most 100 invalid items, the last counting and keeping the rest", (_, decode) => {
+    // Act
+    const items = decode();
+
+    // Assess
+    const invalid = invalidOf(items);
+    expect(invalid).toHaveLength(100);
+    const last = invalid[99];
+    expect(last?.reason).toMatch(
+      /^99901 invalid items of one input kept as one \(fields (record|logEvents); the first: .*\): more than the 100 allowed per input \(maxInvalidItems\)/,
+    );
+    // Nothing is lost: the collapsed item's raw begins with the raw texts of the items it replaced, one per line.
+    expect(last?.raw.startsWith("99\n100\n101\n")).toBe(true);
+    expect(last?.raw.length).toBeLessThan(RAW_KEEP_BYTES + 100);
+  });
+
+  it("keeps the records between invalid items, in order, and takes maxInvalidItems", () => {
+    // Arrange: record, 5 numbers, record
+    const text = JSON.stringify([invocationLog({ requestId: "a" }), 1, 2, 3, 4, 5, invocationLog({ requestId: "b" })]);
+
+    // Act
+    const items = decodeText(text, { maxInvalidItems: 2 });
+
+    // Assess
+    expect(items.map((item) => item.kind)).toEqual(["record", "invalid", "invalid", "record"]);
+    expect(items[2]).toMatchObject({ field: "record", raw: "2\n3\n4\n5" });
+    expect((items[2] as { reason: string }).reason).toMatch(/^4 invalid items of one input/);
+    expect(decodeText(text).map((item) => item.kind)).toEqual(["record", "invalid", "invalid", "invalid", "invalid", "invalid", "record"]);
+  });
+
+  it("never yields more invalid items per input than the limit, and never loses a record (property)", () => {
+    const element = fc.oneof(fc.integer(), fc.constant("x"), fc.constant(null), fc.constant("record"));
+    fc.assert(
+      fc.property(fc.array(element, { maxLength: 60 }), fc.integer({ min: 1, max: 10 }), (elements, limit) => {
+        const values = elements.map((value, i) => (value === "record" ? invocationLog({ requestId: `r${i}` }) : value));
+        const items = decodeText(JSON.stringify(values), { maxInvalidItems: limit });
+        const records = values.filter((value) => typeof value === "object" && value !== null).length;
+        expect(items.filter((item) => item.kind === "record")).toHaveLength(records);
+        expect(invalidOf(items).length).toBe(Math.min(limit, values.length - records));
+      }),
+    );
+  });
+});
+
+describe("Reasons never quote content", () => {
+  const secret = "my secret prompt";
+
+  it.each([
+    ["a text line", secret],
+    ["broken JSON", `{"prompt": "${secret}", oops}`],
+    ["a broken JSON message", undefined],
+  ])("names %s by position or length only", (_, line) => {
+    const items = line === undefined ? decodeText(payloadWith(`{"prompt": "${secret}" oops}`)) : decodeText(line);
+    const reasons = invalidOf(items).map((item) => item.reason);
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).not.toContain("secret");
+    expect(reasons[0]).not.toContain("prompt");
+    expect(reasons[0]).toMatch(/position \d+|\d+ characters/);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { decodeCanonicalBase64, hasOnlyBase64Characters } from "../base64";
 import { CONTROL_MESSAGE_PREFIX, isSubscriptionPayload, readSubscriptionPayload } from "../subscription";
+import { jsonErrorPosition } from "../text";
 import { clipUtf8 } from "./clip";
 import { type InflationBudget, type InflationLimits, inflateWithin, inflationBudget } from "./inflate";
 import type { DecodedItem, RawClipping, SourceRef } from "./items";
@@ -29,10 +30,17 @@ export interface ClassifyOptions extends InflationLimits, Pick<SegmenterOptions,
    * item for the whole message rather than one per element (one dead-letter message, not 100,000).
    */
   maxMessageArrayElements?: number;
+  /**
+   * Most `invalid` items one input yields (a Kinesis or Firehose record, one top-level JSON value
+   * of a file). Default 100. Past it, the rest are one item that counts them and keeps their raw
+   * text, one per line: an envelope holding 100,000 non-records costs one dead-letter message.
+   */
+  maxInvalidItems?: number;
 }
 
 const DEFAULT_MAX_RECORD_CHARS = 4 * 1024 * 1024;
 const DEFAULT_MAX_MESSAGE_ARRAY_ELEMENTS = 10_000;
+const DEFAULT_MAX_INVALID_ITEMS = 100;
 /** Envelopes inside base64 inside envelopes: deeper than this is not something AWS produces. */
 const MAX_NESTING = 3;
 /**
@@ -101,7 +109,7 @@ export function classifySegment(
       classifyTextLine(segment.text, source, context, out);
       break;
   }
-  return out;
+  return collapseInvalidItems(out, options);
 }
 
 /**
@@ -118,7 +126,39 @@ export function classifyParsedSegment(
   const { context, source } = startOf(segment, file, options, budget);
   const out: DecodedItem[] = [];
   classifyValue(value, segment.text, source, context, out);
-  return out;
+  return collapseInvalidItems(out, options);
+}
+
+/**
+ * The items of one input with at most `maxInvalidItems` invalid ones: the invalid items past the
+ * limit are replaced, where the first of them stood, by one that counts them, names their fields
+ * and keeps their raw text one per line (clipped as any raw is). Records and skipped items stay.
+ */
+export function collapseInvalidItems(items: DecodedItem[], options: Pick<ClassifyOptions, "maxInvalidItems"> = {}): DecodedItem[] {
+  const limit = Math.max(1, Math.floor(options.maxInvalidItems ?? DEFAULT_MAX_INVALID_ITEMS));
+  let invalidCount = 0;
+  for (const item of items) if (item.kind === "invalid") invalidCount++;
+  if (invalidCount <= limit) return items;
+  const kept: DecodedItem[] = [];
+  const collapsed: Extract<DecodedItem, { kind: "invalid" }>[] = [];
+  let seen = 0;
+  let at = -1;
+  for (const item of items) {
+    if (item.kind === "invalid" && ++seen >= limit) {
+      if (at < 0) at = kept.length;
+      collapsed.push(item);
+    } else {
+      kept.push(item);
+    }
+  }
+  const first = collapsed[0] as Extract<DecodedItem, { kind: "invalid" }>;
+  const fields = [...new Set(collapsed.map((item) => item.field))];
+  const named = fields.length <= 5 ? fields.join(", ") : `${fields.slice(0, 5).join(", ")} and ${fields.length - 5} more`;
+  const reason =
+    `${collapsed.length} invalid items of one input kept as one (fields ${named}; the first: ${first.reason}): ` +
+    `more than the ${limit} allowed per input (maxInvalidItems); their raw texts follow one per line`;
+  kept.splice(at, 0, invalid(fields.length === 1 ? first.field : "input", reason, collapsed.map((item) => item.raw).join("\n"), first.source));
+  return kept;
 }
 
 /** The context and the location of a segment's top level. */
@@ -142,10 +182,16 @@ function classifyJsonText(text: string, source: SourceRef, context: Context, out
   try {
     value = JSON.parse(text);
   } catch (error) {
-    out.push(invalid("json", `not valid JSON: ${(error as Error).message}`, text, source));
+    out.push(invalid("json", notValidJson(error), text, source));
     return;
   }
   classifyValue(value, text, source, context, out);
+}
+
+/** Why a text is not JSON, by position: V8's message quotes the text around the error, which may be a prompt. */
+function notValidJson(error: unknown): string {
+  const position = jsonErrorPosition(error);
+  return position === undefined ? "not valid JSON" : `not valid JSON at position ${position}`;
 }
 
 function classifyTextLine(line: string, source: SourceRef, context: Context, out: DecodedItem[]): void {
@@ -178,7 +224,7 @@ function classifyTextLine(line: string, source: SourceRef, context: Context, out
     out.push(invalid("base64", `line looks like base64 but has characters outside the base64 alphabet`, text, source));
     return;
   }
-  out.push(invalid("json", `not JSON, base64 or a known log message: ${JSON.stringify(text.slice(0, 80))}`, text, source));
+  out.push(invalid("json", `line of ${text.length} characters is not JSON, base64 or a known log message`, text, source));
 }
 
 /** Starts with a long run of base64 alphabet: a damaged Kinesis payload rather than a log line. */
@@ -384,7 +430,7 @@ function classifyMessageJson(text: string, events: string, index: number, source
   try {
     value = JSON.parse(text);
   } catch (error) {
-    out.push(invalid("json", `not valid JSON: ${(error as Error).message}`, text, source));
+    out.push(invalid("json", notValidJson(error), text, source));
     return;
   }
   if (Array.isArray(value)) {

@@ -4,7 +4,7 @@
  * then JSON Lines, documents, arrays, envelopes and base64 by the segmenter and the classifier.
  */
 import { createGunzip } from "node:zlib";
-import { type ClassifyOptions, classifyParsedSegment, classifySegment } from "./classify";
+import { type ClassifyOptions, classifyParsedSegment, classifySegment, collapseInvalidItems } from "./classify";
 import { type InflationBudget, inflateWithin, inflationBudget } from "./inflate";
 import type { DecodedItem, SourceRef } from "./items";
 import { DEFAULT_MAX_DEPTH, JsonSegmenter, type Segment, type SegmenterOptions } from "./segmenter";
@@ -177,7 +177,8 @@ function decodeWithin(text: string, options: DecodeOptions, budget: InflationBud
   const segmenter = new JsonSegmenter(options);
   const items: DecodedItem[] = [];
   for (const segment of [...segmenter.push(text), ...segmenter.end()]) items.push(...classifySegment(segment, options.file, options, budget));
-  return items;
+  // One buffer is one input (a Kinesis or Firehose record): its top-level values share one limit.
+  return collapseInvalidItems(items, options);
 }
 
 function isJsonWhitespace(code: number): boolean {

@@ -29,7 +29,8 @@ const absent = (value: unknown) => value === undefined || value === null;
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return JSON.stringify(value.slice(0, 40));
+  // Quoted only when one short word: anything longer may be what a caller typed.
+  if (typeof value === "string") return /^[A-Za-z0-9_.:-]{0,24}$/.test(value) ? JSON.stringify(value) : `a string of ${value.length} characters`;
   return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }
 
@@ -60,8 +61,8 @@ function countProblem(value: unknown): string | undefined {
   let count: number;
   if (typeof value === "number") count = value;
   else if (typeof value === "string" && /^\d+$/.test(value.trim())) count = Number(value.trim());
-  else return `must be a non-negative integer, got ${JSON.stringify(value)?.slice(0, 40) ?? String(value)}`;
-  if (!Number.isInteger(count) || count < 0) return `must be a non-negative integer, got ${JSON.stringify(value)}`;
+  else return `must be a non-negative integer, got ${describe(value)}`;
+  if (!Number.isInteger(count) || count < 0) return `must be a non-negative integer, got ${count}`;
   if (count > MAX_TOKENS_PER_CLASS) return `is ${JSON.stringify(value)}, more than the ${MAX_TOKENS_PER_CLASS} plausible for one invocation`;
   return undefined;
 }

@@ -25,14 +25,14 @@ function tokenCount(required: boolean) {
       } else {
         context.addIssue({
           code: "custom",
-          message: `must be a non-negative integer, got ${JSON.stringify(value)?.slice(0, 40) ?? String(value)}`,
+          message: `must be a non-negative integer, got ${describe(value)}`,
         });
         return 0;
       }
       if (!Number.isInteger(count) || count < 0) {
         context.addIssue({
           code: "custom",
-          message: `must be a non-negative integer, got ${JSON.stringify(value)}`,
+          message: `must be a non-negative integer, got ${count}`,
         });
         return 0;
       }
@@ -64,7 +64,8 @@ function boundedString(max: number, pattern?: RegExp, patternMessage?: string) {
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return JSON.stringify(value.slice(0, 40));
+  // Quoted only when one short word: anything longer may be what a caller typed.
+  if (typeof value === "string") return /^[A-Za-z0-9_.:-]{0,24}$/.test(value) ? JSON.stringify(value) : `a string of ${value.length} characters`;
   return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }
 
@@ -109,7 +110,7 @@ const metadataSchema = z
       if (metadataKeyProblem(key)) {
         context.addIssue({
           code: "custom",
-          message: `key ${JSON.stringify(key.slice(0, 60))} must be 1-${MAX_METADATA_LENGTH} characters of [a-zA-Z0-9 :_@$#=/+,-.]`,
+          message: `a key (${key.length} characters) is not 1-${MAX_METADATA_LENGTH} characters of [a-zA-Z0-9 :_@$#=/+,-.]`,
         });
         continue;
       }
@@ -134,7 +135,7 @@ const metadataSchema = z
         context.addIssue({
           code: "custom",
           path: [key],
-          message: `has characters outside [a-zA-Z0-9 :_@$#=/+,-.]: ${JSON.stringify(entry.slice(0, 60))}`,
+          message: `has characters outside [a-zA-Z0-9 :_@$#=/+,-.], the first at position ${problem.reason === "disallowed-character" ? problem.index : 0}`,
         });
         continue;
       }
