@@ -3,12 +3,13 @@
  * every descendant, a grandchild that outlived its parent included), and the run's registry names
  * any recorded process still alive, as the global teardown checks at the end of the run.
  */
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { procAvailable, processStat } from "@bedrock-spend/emulators";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { register, survivors } from "./helpers/process-registry";
+import { REGISTRY_ENV, register, survivors } from "./helpers/process-registry";
 import { killTree, spawnTracked } from "./helpers/spawned";
 
 /**
@@ -102,5 +103,33 @@ describe.runIf(procAvailable())("spawned test processes", () => {
     // Assess: onTestFinished (registered by spawnTracked) killed it when the failed test ended
     expect(failedTestChild).toBeGreaterThan(0);
     expect(await gone(failedTestChild)).toBe(true);
+  });
+});
+
+describe.runIf(procAvailable())("processes started under the run, recorded or not", () => {
+  it("the registry names a process that inherited the run's registry directory and nothing recorded it", async () => {
+    // Prepare: a child started with plain spawn (as a library starts a JVM), its environment naming a registry of this test's own
+    const directory = mkdtempSync(join(tmpdir(), "bedrock-spend-registry-test-"));
+    onTestFinished(() => rmSync(directory, { recursive: true, force: true }));
+    const child = spawn("sleep", ["300"], { stdio: "ignore", env: { ...process.env, [REGISTRY_ENV]: directory } });
+    onTestFinished(() => {
+      child.kill("SIGKILL");
+    });
+    const other = spawn("sleep", ["300"], { stdio: "ignore", env: { ...process.env, [REGISTRY_ENV]: `${directory}-another-run` } });
+    onTestFinished(() => {
+      other.kill("SIGKILL");
+    });
+    await Promise.all([child, other].map((started) => new Promise((resolve) => started.once("spawn", resolve))));
+
+    // Act
+    const whileAlive = survivors(directory);
+    child.kill("SIGKILL");
+    await gone(child.pid as number);
+    const afterKill = survivors(directory);
+
+    // Assess: named with its command line; another run's process is not this run's
+    expect(whileAlive.map((entry) => entry.pid)).toEqual([child.pid]);
+    expect(whileAlive[0]?.command).toBe("sleep 300 (started under this test run)");
+    expect(afterKill).toEqual([]);
   });
 });

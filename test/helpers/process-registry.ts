@@ -55,5 +55,39 @@ export function survivors(directory: string): RegisteredProcess[] {
       alive.set(pid, { pid, startTime: stat.startTime, command: `in the process group of ${leader.pid} (${leader.command})` });
     }
   }
+  for (const pid of inheritors(directory)) {
+    const stat = processStat(pid);
+    if (stat && !alive.has(pid)) alive.set(pid, { pid, startTime: stat.startTime, command: `${commandLine(pid)} (started under this test run)` });
+  }
   return [...alive.values()];
+}
+
+/**
+ * The live processes whose environment names `directory` as the registry, other than this process
+ * and vitest's own workers: every process a test worker started, by whatever means (a DynamoDB
+ * Local JVM started in-process, a child of a child), inherits the workers' environment. This finds
+ * those that no helper recorded; the run's registry directory is unique, so another run's
+ * processes are never counted.
+ */
+export function inheritors(directory: string): number[] {
+  const marker = `\0${REGISTRY_ENV}=${directory}\0`;
+  return livePids().filter((pid) => {
+    if (pid === process.pid) return false;
+    let environ: string;
+    try {
+      environ = `\0${readFileSync(`/proc/${pid}/environ`, "latin1")}`;
+    } catch {
+      return false;
+    }
+    return environ.includes(marker) && !/\bvitest\b/.test(commandLine(pid));
+  });
+}
+
+/** The command line of a live process, arguments separated by spaces ("" when unreadable). */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").filter(Boolean).join(" ");
+  } catch {
+    return "";
+  }
 }

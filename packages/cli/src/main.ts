@@ -2,6 +2,8 @@
  * The `bedrock-spend` command line: dispatches to a command and maps errors to exit codes
  * (2 for usage errors and unreadable inputs, 1 for bugs).
  */
+
+import { escapeControlChars } from "@bedrock-spend/core";
 import { alertsCommand } from "./commands/alerts";
 import { backfillCommand } from "./commands/backfill";
 import { budgetsCommand } from "./commands/budgets";
@@ -79,12 +81,12 @@ export async function run(argv: string[]): Promise<number> {
   } catch (caught) {
     const error = asCliError(caught);
     if (error instanceof UsageError) {
-      process.stderr.write(`bedrock-spend: error: ${error.message}\n`);
+      process.stderr.write(`bedrock-spend: error: ${printable(error.message)}\n`);
       if (error.help) process.stderr.write(`\n${error.help}\n`);
       return EXIT_USAGE;
     }
     if (error instanceof CommandFailure) {
-      process.stderr.write(`bedrock-spend: error: ${error.message}\n`);
+      process.stderr.write(`bedrock-spend: error: ${printable(error.message)}\n`);
       return EXIT_FAILURE;
     }
     if ((error as NodeJS.ErrnoException).code === "EPIPE") return 0;
@@ -102,4 +104,13 @@ if (isMain || process.env.BEDROCK_SPEND_CLI === "1") {
   run(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
+}
+
+/**
+ * An error message for the console: its lines kept, every other control character escaped. A
+ * message quotes arguments and data (a tenant id, a file's field), which must not move the cursor
+ * or colour the terminal.
+ */
+function printable(message: string): string {
+  return message.split("\n").map(escapeControlChars).join("\n");
 }

@@ -188,6 +188,8 @@ describe("bedrock-spend price", () => {
     [["price", "x.jsonl", "--prices"], "--prices"],
     [["price", "x.jsonl", "--max-warnings", "many"], "--max-warnings must be a non-negative integer"],
     [["nope"], 'unknown command "nope"'],
+    // A forged argument cannot colour the terminal or rewrite the line: its control characters are escaped
+    [["no\u001b[31mpe\rX"], 'unknown command "no\\x1b[31mpe\\rX"'],
   ])("exits 2 for %j and says what was wrong", async (args, message) => {
     const { code, stderr } = await cli(args);
     expect(code).toBe(2);

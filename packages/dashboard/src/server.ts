@@ -400,7 +400,8 @@ export function createDashboardServer(deps: DashboardServerDeps): DashboardServe
       throw new HttpError(403, "Forbidden", "this server answers only requests addressed to its loopback address");
     }
     const origin = request.headers.origin;
-    if (origin !== undefined && origin !== "null" && !allowedHosts.has(origin.replace(/^http:\/\//, "").toLowerCase())) {
+    // `Origin: null` is what a sandboxed iframe or a file:// page sends: an opaque origin, so not this one.
+    if (origin !== undefined && !allowedHosts.has(origin.replace(/^http:\/\//, "").toLowerCase())) {
       throw new HttpError(403, "Forbidden", "cross-origin requests are not served");
     }
     const target = request.url ?? "/";

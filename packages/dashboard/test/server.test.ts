@@ -404,10 +404,10 @@ describe("routing and protection", () => {
     expect(response.status).toBe(200);
   });
 
-  it("refuses cross-origin writes", async () => {
+  it.each(["https://evil.example", "null", `http://127.0.0.2:1`])("refuses cross-origin writes (Origin: %s)", async (origin) => {
     const response = await raw(base, "/v1/tenants/acme/budget", {
       method: "DELETE",
-      headers: { origin: "https://evil.example" },
+      headers: { origin },
     });
     expect(response.status).toBe(403);
     const budget = await getJson<{ budget: unknown }>(base, "/v1/tenants/acme/budget");
