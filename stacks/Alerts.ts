@@ -19,6 +19,7 @@ import { ENV } from "../functions/src/lib/contracts";
 import { BUDGET_SK, monthSk, tenantPk } from "../packages/store/src/keys";
 import { SK, UNDELIVERED_ALERTS_INDEX } from "../packages/store/src/layout";
 import { config } from "./config";
+import { alertsSuppressions } from "./nag-suppressions";
 import { Processing } from "./Processing";
 import { removalPolicyOf } from "./storage";
 
@@ -136,5 +137,12 @@ export function Alerts({ stack, app }: StackContext) {
   sweepSchedule.addTarget(new targets.LambdaFunction(alertSweep, { retryAttempts: 2 }));
 
   stack.addOutputs({ AlertTopic: topic.topicArn, AlertBus: bus.eventBusName, AlertFailureQueue: failures.queueUrl });
+  alertsSuppressions(stack, {
+    failures,
+    budgetAlert,
+    alertSweep,
+    sweepSchedule,
+    emailSubscription: settings.alertEmail ? topic.node.findChild(settings.alertEmail) : undefined,
+  });
   return { topic, bus, budgetAlert, failures, alertSweep, sweepSchedule };
 }

@@ -32,6 +32,7 @@ import { dependsOn, type StackContext, use } from "sst/constructs";
 import { createViewStatement, DASHBOARD_VIEWS, dashboardView, USAGE_TABLE, type ViewColumnType } from "../packages/core/src/views";
 import { config } from "./config";
 import { Lake, USAGE_PREFIX } from "./Lake";
+import { analyticsSuppressions } from "./nag-suppressions";
 import { privateBucket, removalPolicyOf } from "./storage";
 
 /** Days Athena query results are kept. */
@@ -438,6 +439,7 @@ export function Analytics({ stack, app }: StackContext) {
   stack.addOutputs({ AthenaWorkGroup: workGroupName, AthenaResultsBucket: results.bucketName });
 
   const principal = settings.quickSightPrincipalArn;
+  analyticsSuppressions(stack, { results });
   if (!principal) return { workGroup, results, namedQueries };
 
   const workGroupArn = stack.formatArn({ service: "athena", resource: "workgroup", resourceName: workGroupName });
@@ -563,5 +565,6 @@ export function Analytics({ stack, app }: StackContext) {
   });
 
   stack.addOutputs({ QuickSightDashboardId: dashboard.dashboardId });
+  analyticsSuppressions(stack, { results, quickSightRole });
   return { workGroup, results, namedQueries, quickSightRole, dataSource, dataSet, performanceDataSet, analysis, dashboard };
 }

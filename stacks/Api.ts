@@ -7,10 +7,12 @@
  * checks it again (a tenant's token only reads).
  */
 import * as iam from "aws-cdk-lib/aws-iam";
+import type { IConstruct } from "constructs";
 import { Api as HttpApi, Function as SstFunction, type StackContext, use } from "sst/constructs";
 // By path, not by package name: see Lake.ts.
 import { ENV } from "../functions/src/lib/contracts";
 import { config } from "./config";
+import { apiSuppressions } from "./nag-suppressions";
 import { Processing } from "./Processing";
 
 /**
@@ -61,6 +63,7 @@ export function Api({ stack }: StackContext) {
 
   let spendApiJwt: SstFunction | undefined;
   let jwtApiUrl: string | undefined;
+  let httpApiStage: IConstruct | undefined;
   if (settings.jwtIssuer) {
     if (!settings.jwtAudience || settings.jwtAudience.length === 0) {
       throw new Error("BEDROCK_SPEND_JWT_AUDIENCE: required with BEDROCK_SPEND_JWT_ISSUER (the JWT authorizer checks the token's audience)");
@@ -90,10 +93,12 @@ export function Api({ stack }: StackContext) {
       routes: Object.fromEntries(SPEND_API_ROUTES.map((route) => [route, { function: handler, ...scopesOf(route) }])),
     });
     spendApiJwt = handler;
+    httpApiStage = jwtApi.cdk.httpApi.defaultStage;
     jwtApiUrl = jwtApi.url;
     outputs.SpendHttpApiUrl = jwtApi.url;
   }
 
   stack.addOutputs(outputs);
+  apiSuppressions(stack, { spendApi, spendApiJwt, httpApiStage: httpApiStage });
   return { spendApi, spendApiJwt, jwtApiUrl };
 }

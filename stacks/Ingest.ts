@@ -12,6 +12,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as cr from "aws-cdk-lib/custom-resources";
 import { Function as SstFunction, type StackContext } from "sst/constructs";
 import { config } from "./config";
+import { ingestSuppressions } from "./nag-suppressions";
 import { removalPolicyOf } from "./storage";
 
 /** The log stream Bedrock writes every invocation record to (one stream for the whole log group). */
@@ -52,6 +53,7 @@ export function Ingest({ stack, app }: StackContext) {
   // key only CloudWatch Logs can use, and only for this log group.
   let logGroup: logs.ILogGroup;
   let logGroupName: string;
+  let bedrockLogging: Parameters<typeof ingestSuppressions>[1]["bedrockLogging"];
   if (settings.existingLogGroupName) {
     logGroupName = settings.existingLogGroupName;
     logGroup = logs.LogGroup.fromLogGroupName(stack, "InvocationLogs", logGroupName);
@@ -160,7 +162,7 @@ export function Ingest({ stack, app }: StackContext) {
     // delete call stacks deployed before recorded with it (DeleteModelInvocationLoggingConfiguration),
     // after the new resource has set logging up. Same id, type and physical id: an update in place,
     // whose call (and create's, on a new stack) only reads the setting, and no call on delete.
-    new cr.AwsCustomResource(stack, "BedrockInvocationLogging", {
+    const keptCustomResource = new cr.AwsCustomResource(stack, "BedrockInvocationLogging", {
       resourceType: "Custom::BedrockModelInvocationLogging",
       onUpdate: {
         service: "bedrock",
@@ -173,6 +175,11 @@ export function Ingest({ stack, app }: StackContext) {
         new iam.PolicyStatement({ actions: ["bedrock:GetModelInvocationLoggingConfiguration"], resources: ["*"] }),
       ]),
     });
+    bedrockLogging = {
+      fn: loggingFunction,
+      provider: loggingProvider,
+      awsCustomResource: keptCustomResource,
+    };
   }
 
   // The subscription: every event (empty pattern) to the stream, spread at random over the shards
@@ -202,6 +209,7 @@ export function Ingest({ stack, app }: StackContext) {
   });
 
   stack.addOutputs({ InvocationLogGroup: logGroup.logGroupName, InvocationStream: stream.streamName, InvocationStreamKey: streamKey.keyArn });
+  ingestSuppressions(stack, { stream, bedrockLogging });
   return { stream, streamKey, logGroup };
 }
 

@@ -38,6 +38,7 @@ import { dataColumns, glueType, partitionColumns } from "../packages/core/src/us
 import { USAGE_TABLE } from "../packages/core/src/views";
 import { config } from "./config";
 import { Ingest, serviceOnlyKey } from "./Ingest";
+import { lakeSuppressions } from "./nag-suppressions";
 import { Processing } from "./Processing";
 import { registryRead } from "./pricing-registry";
 import { grantProfileResolution } from "./profile-resolution";
@@ -287,6 +288,8 @@ export function Lake({ stack, app }: StackContext) {
   // through the same transform into the same lake, and never through the aggregate path.
   const redriveStream = new firehose.CfnDeliveryStream(stack, "RedriveDeliveryStream", {
     deliveryStreamType: "DirectPut",
+    // A Direct PUT stream keeps records at rest until it delivers them: encrypted (cdk-nag AwsSolutions-KDF1).
+    deliveryStreamEncryptionConfigurationInput: { keyType: "AWS_OWNED_CMK" },
     extendedS3DestinationConfiguration: destination,
   });
   redriveStream.addDependency(table);
@@ -320,6 +323,7 @@ export function Lake({ stack, app }: StackContext) {
   );
   lakeRedrive.addToRolePolicy(new iam.PolicyStatement({ actions: ["firehose:PutRecordBatch"], resources: [redriveStream.attrArn] }));
 
+  lakeSuppressions(stack, { bucket, rawFailures, deliveryStream, deliveryRole, transform, lakeRedrive });
   stack.addOutputs({
     LakeBucket: bucket.bucketName,
     DeliveryStream: deliveryStream.ref,

@@ -33,6 +33,7 @@ import { Api } from "./Api";
 import { config } from "./config";
 import { Ingest } from "./Ingest";
 import { Lake } from "./Lake";
+import { monitoringSuppressions } from "./nag-suppressions";
 import { Processing } from "./Processing";
 import { Reconcile } from "./Reconcile";
 import { Reprice } from "./Reprice";
@@ -349,5 +350,6 @@ export function Monitoring({ stack, app }: StackContext) {
     );
 
   stack.addOutputs({ OpsTopic: topic.topicArn, Dashboard: dashboard.dashboardName });
+  monitoringSuppressions(stack, { emailSubscription: opsEmail ? topic.node.findChild(opsEmail) : undefined });
   return { topic, alarms, dashboard };
 }

@@ -14,6 +14,7 @@ import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
 import { PK, SK, TTL_ATTRIBUTE, UNDELIVERED_ALERTS_INDEX } from "../packages/store/src/layout";
 import { config } from "./config";
 import { Ingest, STREAM_RETENTION } from "./Ingest";
+import { processingSuppressions } from "./nag-suppressions";
 import { registryRead } from "./pricing-registry";
 import { grantProfileResolution } from "./profile-resolution";
 import { removalPolicyOf } from "./storage";
@@ -109,5 +110,6 @@ export function Processing({ stack, app }: StackContext) {
   stream.grantRead(redrive);
 
   stack.addOutputs({ AggregatesTable: table.tableName, DeadLetterQueue: deadLetters.queueUrl });
+  processingSuppressions(stack, { deadLetters, aggregate, redrive });
   return { table, deadLetters, aggregate, redrive };
 }

@@ -33,6 +33,7 @@ import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
 import { Analytics, resultsAccess, workGroupAccess } from "./Analytics";
 import { type Config, config } from "./config";
 import { Lake, USAGE_PREFIX } from "./Lake";
+import { reconcileSuppressions } from "./nag-suppressions";
 import { Processing } from "./Processing";
 import { registryRead } from "./pricing-registry";
 
@@ -199,5 +200,6 @@ export function Reconcile({ stack, app }: StackContext) {
   schedule.addTarget(new targets.LambdaFunction(fn, { retryAttempts: 2 }));
 
   stack.addOutputs({ ReconcileFunction: fn.functionName, CurTable: `${databaseName}.${CUR_TABLE}` });
+  reconcileSuppressions(stack, { fn, schedule, curBucket: settings.curBucket });
   return { fn, curTable, schedule };
 }

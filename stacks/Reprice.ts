@@ -25,6 +25,7 @@
  */
 import { Duration } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
+import * as logs from "aws-cdk-lib/aws-logs";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
@@ -34,9 +35,11 @@ import { dedupKey, tenantPk } from "../packages/store/src/keys";
 import { Analytics, resultsAccess, workGroupAccess } from "./Analytics";
 import { config } from "./config";
 import { Lake, USAGE_PREFIX } from "./Lake";
+import { repriceSuppressions } from "./nag-suppressions";
 import { Processing } from "./Processing";
 import { PRICING_PARTITION, REPRICE_PARTITION } from "./pricing-registry";
 import { grantProfileResolution } from "./profile-resolution";
+import { removalPolicyOf } from "./storage";
 
 /** Where replaced lake objects are kept, by reprice id (`history/<id>/year=/month=/day=/`). */
 export const HISTORY_PREFIX = "history/";
@@ -165,9 +168,23 @@ export function Reprice({ stack, app }: StackContext) {
     definitionBody: sfn.DefinitionBody.fromChainable(definition),
     timeout: Duration.days(7),
     comment: "bedrock-spend reprice: runs the reprice step until the audit record says applied",
+    // Every state transition in CloudWatch Logs (cdk-nag AwsSolutions-SF1), without the states'
+    // input and output, which the execution history keeps; traced with X-Ray, like the step (SF2).
+    logs: {
+      destination: new logs.LogGroup(stack, "RepriceJobLogs", {
+        // Under /aws/vendedlogs/: Step Functions then needs no resource policy of CloudWatch Logs per log group.
+        logGroupName: `/aws/vendedlogs/states/${app.name}-${app.stage}-reprice`,
+        retention: logs.RetentionDays.THREE_MONTHS,
+        removalPolicy: removalPolicyOf(app.stage),
+      }),
+      level: sfn.LogLevel.ALL,
+      includeExecutionData: false,
+    },
+    tracingEnabled: true,
   });
 
   // Its failures are alarmed with every function's errors (stacks/Monitoring.ts): a failed execution is a failed step.
   stack.addOutputs({ RepriceStateMachine: stateMachine.stateMachineArn, RepriceFunction: fn.functionName });
+  repriceSuppressions(stack, { fn, role });
   return { stateMachine, fn };
 }
