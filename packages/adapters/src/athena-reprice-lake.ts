@@ -105,9 +105,6 @@ export class LakeReplacementError extends BedrockSpendError {
   }
 }
 
-const TIMESTAMP_COLUMN = "event_time";
-const DECIMAL_COLUMN = "cost_usd";
-
 /** The usage lake on S3, read with Athena, one day partition at a time. */
 export class AthenaRepriceLake {
   private readonly usagePrefix: string;
@@ -409,7 +406,7 @@ export function usageRecordOf(row: Record<string, string | null>, year: string, 
 
 /** Column types of the staged JSON: the table's, but the timestamp and the decimal as the text written. */
 function stagedType(column: UsageColumn): string {
-  return column.name === TIMESTAMP_COLUMN || column.name === DECIMAL_COLUMN ? "string" : glueType(column);
+  return column.type === "timestamp" || column.type === "decimal" ? "string" : glueType(column);
 }
 
 /** The CTAS select of one column: the staged value in the usage table's type. */

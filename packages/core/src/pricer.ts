@@ -220,6 +220,10 @@ export class Pricer {
       performance_tier: log.latency,
       stop_reason: log.stopReason,
       profile_tags: (resolution.ok ? resolution.applicationProfile?.tags : undefined) ?? NO_TAGS,
+      input_cost_usd: null,
+      output_cost_usd: null,
+      cache_read_cost_usd: null,
+      cache_write_cost_usd: null,
       year: eventTime.slice(0, 4),
       month: eventTime.slice(5, 7),
       day: eventTime.slice(8, 10),
@@ -261,6 +265,11 @@ export class Pricer {
     }
     record.status = "priced";
     record.cost_usd = formatUsd(cost.costPico);
+    // Each class by the same computation: the four sum to cost_usd exactly.
+    record.input_cost_usd = formatUsd(cost.byClass.input);
+    record.output_cost_usd = formatUsd(cost.byClass.output);
+    record.cache_read_cost_usd = formatUsd(cost.byClass.cacheRead);
+    record.cache_write_cost_usd = formatUsd(cost.byClass.cacheWrite);
     return {
       record,
       costPico: cost.costPico,

@@ -52,7 +52,16 @@ export function invocationLogOfRecord(record: UsageRecord): InvocationLog {
 }
 
 /** The usage columns a reprice changes; every other column of a row stays as delivered. */
-export const REPRICED_COLUMNS = ["cost_usd", "status", "reason", "price_version"] as const;
+export const REPRICED_COLUMNS = [
+  "cost_usd",
+  "status",
+  "reason",
+  "price_version",
+  "input_cost_usd",
+  "output_cost_usd",
+  "cache_read_cost_usd",
+  "cache_write_cost_usd",
+] as const;
 
 /** What a reprice writes of a row: its request id and the repriced columns. */
 export type RepricedColumns = Pick<UsageRecord, "request_id" | (typeof REPRICED_COLUMNS)[number]>;
@@ -76,6 +85,10 @@ export function repriceRecord(record: UsageRecord, pricer: Pricer): RepricedReco
     status: priced.record.status,
     reason: priced.record.reason,
     price_version: priced.record.price_version,
+    input_cost_usd: priced.record.input_cost_usd,
+    output_cost_usd: priced.record.output_cost_usd,
+    cache_read_cost_usd: priced.record.cache_read_cost_usd,
+    cache_write_cost_usd: priced.record.cache_write_cost_usd,
   };
   const before = recordCostPico(record);
   const changed = before !== priced.costPico || record.status !== next.status || record.reason !== next.reason || record.price_version !== next.price_version;

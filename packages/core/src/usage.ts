@@ -21,7 +21,7 @@ export interface UsageColumn {
   readonly doc: string;
 }
 
-/** Precision and scale of `cost_usd`: pico-dollar exact, up to 10^26 USD. */
+/** Precision and scale of `cost_usd` (and the per-class costs): pico-dollar exact, up to 10^26 USD. */
 export const COST_DECIMAL = { precision: 38, scale: 12 } as const;
 
 /** The usage record columns, in lake order. */
@@ -219,6 +219,30 @@ export const USAGE_COLUMNS = [
     doc: "Tags of the application inference profile the call went through; empty otherwise (null in files written before the column)",
   },
   {
+    name: "input_cost_usd",
+    type: "decimal",
+    nullable: true,
+    doc: "Cost in USD of the input tokens, exact; with the other class costs it sums to cost_usd; null when unpriced (and in files written before the column)",
+  },
+  {
+    name: "output_cost_usd",
+    type: "decimal",
+    nullable: true,
+    doc: "Cost in USD of the output tokens, exact; null when unpriced",
+  },
+  {
+    name: "cache_read_cost_usd",
+    type: "decimal",
+    nullable: true,
+    doc: "Cost in USD of the cache-read tokens, exact; null when unpriced",
+  },
+  {
+    name: "cache_write_cost_usd",
+    type: "decimal",
+    nullable: true,
+    doc: "Cost in USD of the cache-write tokens (5-minute and 1-hour writes), exact; null when unpriced",
+  },
+  {
     name: "year",
     type: "string",
     nullable: false,
@@ -263,6 +287,14 @@ export type UsageStatus = "priced" | "unpriced";
 
 /** Prefix of the model key of an invocation whose model did not resolve: `unresolved:<model id as logged>`. */
 export const UNRESOLVED_MODEL_PREFIX = "unresolved:";
+
+/** The per-class cost columns, by token class: exact decimals that sum to `cost_usd` (null when unpriced). */
+export const CLASS_COST_COLUMNS = {
+  input: "input_cost_usd",
+  output: "output_cost_usd",
+  cacheRead: "cache_read_cost_usd",
+  cacheWrite: "cache_write_cost_usd",
+} as const;
 
 /**
  * The key an invocation's model is counted under, in the aggregates, reports and the dashboard:

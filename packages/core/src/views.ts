@@ -18,13 +18,10 @@
  * Unpriced invocations count in `invocations`, `unpriced_invocations` and the token columns, never
  * in `cost_usd` (their `cost_usd` is null, which `SUM` skips): never silently free.
  *
- * Cost by token class is not a view. The lake stores one exact `cost_usd` per invocation; the price
- * of each class is not stored, and re-deriving it in SQL (tokens x rate) would need the catalog
- * entry that priced the row (model, profile, source Region, effective date, long-context tier),
- * i.e. a second implementation of the `Pricer` in SQL that could disagree with the one that priced
- * the aggregates. So the views give tokens by class (`tokens_by_class`) and cost by model
- * (`cost_by_model`); cost by class needs per-class cost columns written at ingest by the same
- * `Pricer` (a change to the usage record), or a join with the catalog by `price_version`.
+ * Cost by token class is not a view yet: the pricer writes it per invocation (`input_cost_usd`,
+ * `output_cost_usd`, `cache_read_cost_usd`, `cache_write_cost_usd`, summing to `cost_usd`), and
+ * the local dashboard sums those columns; files written before them hold nulls there, which is why
+ * the views keep giving tokens by class (`tokens_by_class`) and cost by model (`cost_by_model`).
  */
 
 /** Name of the usage-record table the views read (the Glue table, and the local DuckDB table). */

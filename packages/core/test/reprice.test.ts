@@ -82,6 +82,10 @@ describe("repriceRecord", () => {
           status: direct.record.status,
           reason: direct.record.reason,
           price_version: direct.record.price_version,
+          input_cost_usd: direct.record.input_cost_usd,
+          output_cost_usd: direct.record.output_cost_usd,
+          cache_read_cost_usd: direct.record.cache_read_cost_usd,
+          cache_write_cost_usd: direct.record.cache_write_cost_usd,
         });
         expect(repriced.changed).toBe(true);
         expect(recordCostPico(repriced.record)).toBe(direct.costPico);

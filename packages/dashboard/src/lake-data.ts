@@ -4,8 +4,8 @@
  * implementation over usage records (test/reference/memory-data.ts): periods are the UTC calendar
  * periods of `event_time`, a record without a tenant group or department is keyed `(none)`, a
  * record whose model did not resolve `unresolved:<model_id>`, unpriced invocations count in tokens
- * and invocations but not in cost, and cost is not split by token class (the lake stores one exact
- * cost per invocation), so the class costs are null as soon as the selection holds a priced one.
+ * and invocations but not in cost, and cost by token class is the sum of the per-class cost columns
+ * the pricer wrote (null when a priced invocation of the selection has none: files written before them).
  *
  * One statement per answer: a `GROUPING SETS` query gives the totals and the five breakdowns at
  * once; the top-N cut is the dashboard package's, shared by every source.
@@ -22,7 +22,7 @@ import {
   type UsageCounters,
 } from "@bedrock-spend/core";
 import { type JsonValue, type LocalAthena, sqlString } from "@bedrock-spend/local-lake";
-import { alertsSince, breakdownRows, byPerformanceOrder, costOverTimeOf, tokenClassRows, totalsOf } from "./summary";
+import { alertsSince, breakdownRows, byPerformanceOrder, type ClassCosts, costOverTimeOf, tokenClassRows, totalsOf } from "./summary";
 import {
   type AlertItem,
   type DashboardData,
@@ -66,6 +66,11 @@ export function dashboardSql(filters: DashboardFilters): string {
     strftime(event_time, '%Y-%m-%d') AS k_day,
     CASE WHEN status = 'priced' AND cost_usd IS NOT NULL THEN 0 ELSE 1 END AS unpriced_flag,
     CASE WHEN status = 'priced' THEN cost_usd END AS priced_cost,
+    CASE WHEN status = 'priced' THEN input_cost_usd END AS priced_input_cost,
+    CASE WHEN status = 'priced' THEN output_cost_usd END AS priced_output_cost,
+    CASE WHEN status = 'priced' THEN cache_read_cost_usd END AS priced_cache_read_cost,
+    CASE WHEN status = 'priced' THEN cache_write_cost_usd END AS priced_cache_write_cost,
+    CASE WHEN status = 'priced' AND cost_usd IS NOT NULL AND (input_cost_usd IS NULL OR output_cost_usd IS NULL OR cache_read_cost_usd IS NULL OR cache_write_cost_usd IS NULL) THEN 1 ELSE 0 END AS unsplit_flag,
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens
   FROM invocations
   WHERE ${whereOf(filters)}
@@ -81,6 +86,11 @@ SELECT
   CAST(COALESCE(SUM(cache_read_tokens), 0) AS BIGINT) AS cache_read_tokens,
   CAST(COALESCE(SUM(cache_write_tokens), 0) AS BIGINT) AS cache_write_tokens,
   SUM(priced_cost) AS cost_usd,
+  SUM(priced_input_cost) AS input_cost_usd,
+  SUM(priced_output_cost) AS output_cost_usd,
+  SUM(priced_cache_read_cost) AS cache_read_cost_usd,
+  SUM(priced_cache_write_cost) AS cache_write_cost_usd,
+  CAST(COALESCE(SUM(unsplit_flag), 0) AS BIGINT) AS unsplit_invocations,
   (SELECT max(event_time) FROM invocations) AS latest_event_time
 FROM selection
 GROUP BY GROUPING SETS ((k_group), (k_tenant), (k_department), (k_model), (k_day), ())`;
@@ -143,6 +153,7 @@ export function createLocalDashboardData(options: LocalDashboardDataOptions): Da
       };
       const days = new Map<string, UsageCounters>();
       let latest: string | null = null;
+      let classCosts: ClassCosts = null;
       for (const row of rows) {
         const counters: UsageCounters = {
           invocations: integer(row.invocations, "invocations"),
@@ -158,6 +169,16 @@ export function createLocalDashboardData(options: LocalDashboardDataOptions): Da
         switch (row.dimension) {
           case "all":
             addCounters(total, counters);
+            // Split by class only when every priced invocation of the selection carries its class costs (files written before the columns do not).
+            classCosts =
+              integer(row.unsplit_invocations, "unsplit_invocations") > 0
+                ? null
+                : {
+                    input: pico(row.input_cost_usd),
+                    output: pico(row.output_cost_usd),
+                    cacheRead: pico(row.cache_read_cost_usd),
+                    cacheWrite: pico(row.cache_write_cost_usd),
+                  };
             break;
           case "day":
             days.set(key, counters);
@@ -182,7 +203,7 @@ export function createLocalDashboardData(options: LocalDashboardDataOptions): Da
         byDepartment: breakdownRows(maps.department),
         byModel: breakdownRows(maps.model),
         costOverTime: costOverTimeOf(days),
-        byTokenClass: tokenClassRows(total, anyPriced ? null : { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n }),
+        byTokenClass: tokenClassRows(total, anyPriced ? classCosts : { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n }),
       };
     },
 

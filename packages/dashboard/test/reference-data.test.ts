@@ -57,8 +57,18 @@ describe("in-memory dashboard data", () => {
     const split = createMemoryDashboardData({ classCosts });
     split.add(usage("a", { tenant: "acme", time: "2026-11-01T00:00:00.000Z", input: 1000, output: 100 }));
     expect((await split.dashboard(ALL)).byTokenClass.map((row) => row.costUsd)).toEqual(["0.001000", "0.000500", "0.000000", "0.000000"]);
+    // The per-class cost columns by default; a record written before them has none.
+    const columns = createMemoryDashboardData();
+    columns.add(usage("a", { tenant: "acme", time: "2026-11-01T00:00:00.000Z", input: 1000, output: 100 }));
+    expect((await columns.dashboard(ALL)).byTokenClass.map((row) => row.costUsd)).toEqual(["0.001000", "0.000500", "0.000000", "0.000000"]);
     const none = createMemoryDashboardData();
-    none.add(usage("a", { tenant: "acme", time: "2026-11-01T00:00:00.000Z", input: 1000, output: 100 }));
+    none.add({
+      ...usage("a", { tenant: "acme", time: "2026-11-01T00:00:00.000Z", input: 1000, output: 100 }),
+      input_cost_usd: null,
+      output_cost_usd: null,
+      cache_read_cost_usd: null,
+      cache_write_cost_usd: null,
+    });
     expect((await none.dashboard(ALL)).byTokenClass).toEqual([
       { tokenClass: "input", tokens: 1000, costUsd: null },
       { tokenClass: "output", tokens: 100, costUsd: null },
@@ -84,8 +94,8 @@ describe("in-memory dashboard data", () => {
       usage("b", { tenant: "acme", time: "2026-11-02T10:00:00.000Z", input: 1000, output: 100 }),
       usage("c", { tenant: "acme", time: "2026-12-01T10:00:00.000Z", input: 1000, output: 100 }),
     );
-    expect(await data.spendStore.monthTotal("acme", "2026-11")).toMatchObject({ invocations: 2, costPico: 3_000_000_000n });
-    expect(await data.spendStore.monthTotal("acme", "2026-10")).toBeUndefined();
+    expect((await data.spendStore.monthTotalTimed("acme", "2026-11"))?.counters).toMatchObject({ invocations: 2, costPico: 3_000_000_000n });
+    expect(await data.spendStore.monthTotalTimed("acme", "2026-10")).toBeUndefined();
     expect((await data.spendStore.dayModelRows("acme", { day: "2026-11-02" })).map((row) => row.day)).toEqual(["2026-11-02"]);
     expect(await data.spendStore.tenantExists("acme")).toBe(true);
     expect(await data.spendStore.tenantExists("globex")).toBe(false);

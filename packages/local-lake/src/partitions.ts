@@ -76,8 +76,16 @@ export class LocalLakePartitions {
     const list = files.map((file) => sqlString(file)).join(", ");
     const source = `read_parquet([${list}], hive_partitioning = false, union_by_name = true)`;
     const [year, month, dayOfMonth] = day.split("-") as [string, string, string];
+    // Decimals as their exact text (a JSON number would go through a float); files written before a
+    // per-class cost column lack it, and REPLACE names only the columns the files have.
+    const described = await this.athena.query(`DESCRIBE SELECT * FROM ${source}`);
+    const present = new Set(described.rows.map((row) => String(row.column_name)));
+    const decimals = dataColumns()
+      .filter((column) => column.type === "decimal" && present.has(column.name))
+      .map((column) => `, CAST(${column.name} AS VARCHAR) AS ${column.name}`)
+      .join("");
     const { rows } = await this.athena.query(
-      `SELECT to_json(t) AS "row" FROM (SELECT * REPLACE (epoch_us(event_time) AS event_time, CAST(cost_usd AS VARCHAR) AS cost_usd) FROM ${source}) t`,
+      `SELECT to_json(t) AS "row" FROM (SELECT * REPLACE (epoch_us(event_time) AS event_time${decimals}) FROM ${source}) t`,
     );
     const parsed: Record<string, JsonValue>[] = new Array(rows.length);
     for (let index = 0; index < rows.length; index++) {
@@ -134,6 +142,10 @@ export class LocalLakePartitions {
           status: row.status,
           reason: row.reason,
           price_version: row.price_version,
+          input_cost_usd: row.input_cost_usd,
+          output_cost_usd: row.output_cost_usd,
+          cache_read_cost_usd: row.cache_read_cost_usd,
+          cache_write_cost_usd: row.cache_write_cost_usd,
         });
     }
     const file = join(this.historyDir, STAGED_DIR, repriceId, day, `part-${randomUUID()}.parquet`);
@@ -184,7 +196,7 @@ export function usageRecordOfRow(row: Record<string, JsonValue>, year: string, m
     if (column.type === "map") record[column.name] = value !== null && typeof value === "object" && !Array.isArray(value) ? value : {};
     else record[column.name] = value === undefined ? null : value;
   }
-  if (record.cost_usd !== null) record.cost_usd = String(record.cost_usd);
+  for (const column of dataColumns()) if (column.type === "decimal" && record[column.name] !== null) record[column.name] = String(record[column.name]);
   Object.assign(record, { year, month, day });
   return record as UsageRecord;
 }

@@ -23,12 +23,21 @@ function repriced(record: UsageRecord, index: number): UsageRecord {
     status: index % 7 === 0 ? "unpriced" : "priced",
     reason: index % 7 === 0 ? "no price for this model in 2026-12-01" : null,
     price_version: "repriced-v2",
+    input_cost_usd: index % 7 === 0 ? null : `0.${String(index).padStart(12, "0")}`,
+    output_cost_usd: index % 7 === 0 ? null : "0",
+    cache_read_cost_usd: index % 7 === 0 ? null : "0",
+    cache_write_cost_usd: index % 7 === 0 ? null : "0",
   };
 }
 
 /** A record as values, whatever their text: the cost in pico-dollars, the time in epoch ms. */
 function normalized(record: UsageRecord): Record<string, unknown> {
-  return { ...record, cost_usd: record.cost_usd === null ? null : parseUsd(record.cost_usd), event_time: Date.parse(record.event_time) };
+  const values: Record<string, unknown> = { ...record, event_time: Date.parse(record.event_time) };
+  for (const column of dataColumns().filter((candidate) => candidate.type === "decimal")) {
+    const value = values[column.name] as string | null;
+    values[column.name] = value === null ? null : parseUsd(value);
+  }
+  return values;
 }
 
 /** The columns a reprice does not change, of each record by request id. */
@@ -115,6 +124,9 @@ describe("LocalLakePartitions", () => {
       const read = byId.get(row.request_id) as UsageRecord;
       const want = next[index] as UsageRecord;
       expect([read.cost_usd, read.status, read.reason, read.price_version]).toStrictEqual([want.cost_usd, want.status, want.reason, want.price_version]);
+      expect([read.input_cost_usd, read.output_cost_usd].map((cost) => (cost === null ? null : parseUsd(cost)))).toStrictEqual(
+        [want.input_cost_usd, want.output_cost_usd].map((cost) => (cost === null ? null : parseUsd(cost))),
+      );
     }
     expect(unchangedColumns(after.rows.filter((row) => row.request_id !== "late-1"))).toStrictEqual(unchangedColumns(rows));
     const files = await listFiles(lake.dir);

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
-import { dataColumns, duckDbType, LakeEncodingError, type UsageRecord } from "@bedrock-spend/core";
+import { dataColumns, duckDbType, LakeEncodingError, USAGE_COLUMNS, type UsageRecord } from "@bedrock-spend/core";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DuckDbLakeWriter, LocalAthena } from "../src/index";
@@ -81,7 +81,12 @@ describe("DuckDbLakeWriter", () => {
       for (const record of records) {
         const row = byId.get(record.request_id);
         expect(row, record.request_id).toBeDefined();
-        const expected: Record<string, unknown> = { ...record, cost_usd: record.cost_usd === null ? null : decimal12(picoOf(record.cost_usd) as bigint) };
+        const expected: Record<string, unknown> = { ...record };
+        // Every decimal (cost_usd and the per-class costs) reads back with the column's 12 digits.
+        for (const column of USAGE_COLUMNS.filter((candidate) => candidate.type === "decimal")) {
+          const value = expected[column.name] as string | null;
+          expected[column.name] = value === null ? null : decimal12(picoOf(value) as bigint);
+        }
         expect(row).toEqual(expected);
       }
       const total = await athena.query("SELECT sum(cost_usd) AS total, count(cost_usd) AS priced FROM invocations");

@@ -41,7 +41,8 @@ export interface MemoryDashboardOptions {
   now?: Clock;
   /**
    * Cost of each token class of a priced record, decimal USD; null (or absent) when unknown. When
-   * any priced record of a selection has no split, the selection's class costs are null.
+   * any priced record of a selection has no split, the selection's class costs are null. Default:
+   * the record's per-class cost columns (null when one is null).
    */
   classCosts?: (record: UsageRecord) => Partial<Record<TokenClass, string>> | null;
   /** Most recent alerts answered when `since` is absent. Default 50. */
@@ -79,7 +80,12 @@ function costPicoOf(record: UsageRecord): bigint | null {
 
 function classCostsOf(record: UsageRecord, split: MemoryDashboardOptions["classCosts"]): ClassCosts {
   if (record.status !== "priced") return { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n };
-  const given = split?.(record);
+  // By default the record's own per-class cost columns, as the pricer wrote them.
+  const given = split
+    ? split(record)
+    : record.input_cost_usd === null || record.output_cost_usd === null || record.cache_read_cost_usd === null || record.cache_write_cost_usd === null
+      ? null
+      : { input: record.input_cost_usd, output: record.output_cost_usd, cacheRead: record.cache_read_cost_usd, cacheWrite: record.cache_write_cost_usd };
   if (!given) return null;
   const costs = { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n };
   for (const tokenClass of TOKEN_CLASSES) {
@@ -159,12 +165,21 @@ export function createMemoryDashboardData(options: MemoryDashboardOptions = {}):
   }
 
   const spendStore: SpendApiStore = {
-    async monthTotal(tenantId, month) {
+    async monthTotalTimed(tenantId, month) {
       const rows = rowsOf(tenantId, { month });
       if (rows.length === 0) return undefined;
       const total = emptyCounters();
       for (const row of rows) addCounters(total, row.counters);
-      return { ...total };
+      return { counters: { ...total }, updatedAt: undefined };
+    },
+    async breakdownRows() {
+      return [];
+    },
+    async periodItems() {
+      return [];
+    },
+    async alerts() {
+      return [];
     },
     async dayModelRows(tenantId, period) {
       return rowsOf(tenantId, period);
