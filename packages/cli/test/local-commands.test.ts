@@ -519,7 +519,7 @@ describe("bedrock-spend start", () => {
     // Prepare
     const dataDir = tempDir();
     expect(javaOf(dataDir)).toEqual([]);
-    const started = spawnStart(["--duration", "8", "--port", "0", "--data-dir", dataDir, "--rate", "20", "--tenants", "5"]);
+    const started = spawnStart(["--duration", "8", "--port", "0", "--data-dir", dataDir, "--rate", "20", "--tenants", "5", "--no-history"]);
     try {
       // Act: wait for the URL, then for the first generated traffic to show
       const url = await waitFor("the dashboard URL", () => /dashboard\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(started.stdout())?.[1], 60_000, started);

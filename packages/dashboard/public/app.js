@@ -1145,6 +1145,30 @@ async function loadReconcile() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Sample data: local mode's first start generates history; the badge says so while its marker exists
+
+async function loadSample() {
+  try {
+    const answer = await getJson("/api/sample");
+    const badge = $("sample-badge");
+    badge.hidden = !answer.sample;
+    if (answer.sample) {
+      const budgets = answer.budgets.map((budget) => `${budget.tenantId} (${budget.monthlyUsd} USD)`).join(", ");
+      badge.textContent = answer.complete ? "Sample data" : "Sample data · loading";
+      badge.title = [
+        `${count(answer.records)} generated invocations over the ${answer.days} days before ${answer.to.slice(0, 10)}, counted by the real pipeline.`,
+        budgets ? `Sample budgets: ${budgets}.` : "",
+        `This is ${answer.hint}.`,
+      ]
+        .filter(Boolean)
+        .join("\n");
+    }
+  } catch {
+    // The badge is informative only: the live status reports an unreachable server.
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Model performance
 
 /** Milliseconds as the table shows them: "812 ms", "1.53 s" from a second up; "–" when the log says none. */
@@ -1210,7 +1234,7 @@ async function tick() {
   state.ticks += 1;
   try {
     const tasks = [loadDashboard(seq), loadPerformance(seq), loadAlerts(), loadLookup(seq)];
-    if (state.ticks % FILTERS_EVERY === 0) tasks.push(loadFilters(), loadReconcile());
+    if (state.ticks % FILTERS_EVERY === 0) tasks.push(loadFilters(), loadReconcile(), loadSample());
     await Promise.all(tasks);
     renderLive(true);
   } catch (error) {
@@ -1229,12 +1253,14 @@ async function start() {
   for (const element of document.querySelectorAll("[data-chart]")) charts[element.dataset.chart] = makeChart(element.id);
   const explicitPeriod = readUrl();
   const reconcile = loadReconcile();
+  const sample = loadSample();
   try {
     await loadFilters();
   } catch {
     // The first poll retries; the selects fill once the server answers.
   }
   await reconcile;
+  await sample;
   if (!explicitPeriod) Object.assign(state.filters, defaultPeriod());
   writeUrl();
   renderFilters();

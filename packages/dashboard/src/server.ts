@@ -16,13 +16,15 @@
  * - `GET /api/reconcile` -> `ReconcileResponse` (the last reconciliation of the bill with the logs)
  * - `* /v1/...` -> the spend API
  */
+
+import { randomUUID } from "node:crypto";
 import { readFile, realpath, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ApiRequest, type ApiResponse, MAX_REQUEST_BODY_BYTES } from "@bedrock-spend/api";
+import { type ApiRequest, type ApiResponse, errorResponse, instanceOf, MAX_REQUEST_BODY_BYTES, payloadTooLarge } from "@bedrock-spend/api";
 import {
   BedrockSpendError,
   budgetPico,
@@ -46,6 +48,8 @@ import type {
   ReconcileNotLoaded,
   ReconcileResponse,
   ReconciliationSource,
+  SampleDataInfo,
+  SampleDataResponse,
   SpendApiHandler,
   TenantLookup,
   ThresholdState,
@@ -61,6 +65,11 @@ export interface DashboardServerDeps {
    * Without it, `GET /api/reconcile` answers that no bill is loaded.
    */
   reconciliation?: ReconciliationSource;
+  /**
+   * Whether the data shown is generated sample data (local mode's first start): its marker, or
+   * null. `GET /api/sample` answers it; the page shows a "sample data" badge while it is not null.
+   */
+  sampleData?: () => Promise<SampleDataInfo | null>;
   /** Clock of the tenant lookup (default month, forecast). */
   now?: Clock;
   /** Directory of the page's files. Default: the package's public/. */
@@ -331,8 +340,11 @@ export function createDashboardServer(deps: DashboardServerDeps): DashboardServe
       auth: { mode: "none" },
     };
     const response = await deps.spendApi(request);
-    // The spend API's own errors (unknown tenant, invalid id) reach the page as they are.
-    if (response.statusCode !== 200) return response;
+    // The spend API's own errors (an invalid id or month) reach the page in the dashboard's error shape.
+    if (response.statusCode !== 200) {
+      const problem = JSON.parse(response.body) as { code?: string; detail?: string; field?: string };
+      throw new HttpError(response.statusCode, problem.code ?? "Error", problem.detail ?? "the spend API refused the lookup", problem.field);
+    }
     return json(200, tenantLookupOf(JSON.parse(response.body) as Spend, month, now()));
   }
 
@@ -355,7 +367,7 @@ export function createDashboardServer(deps: DashboardServerDeps): DashboardServe
 
   async function api(path: string, rawQuery: string, method: string): Promise<Reply> {
     const tenantMatch = /^\/api\/tenants\/([^/]+)$/.exec(path);
-    const known = tenantMatch !== null || ["/api/dashboard", "/api/performance", "/api/filters", "/api/alerts", "/api/reconcile"].includes(path);
+    const known = tenantMatch !== null || ["/api/dashboard", "/api/performance", "/api/filters", "/api/alerts", "/api/reconcile", "/api/sample"].includes(path);
     if (!known) throw notFound("route");
     if (method !== "GET" && method !== "HEAD")
       throw new HttpError(405, "MethodNotAllowed", `${method} is not allowed on ${path}`, undefined, { allow: "GET, HEAD" });
@@ -373,6 +385,24 @@ export function createDashboardServer(deps: DashboardServerDeps): DashboardServe
       case "/api/reconcile":
         readQuery(rawQuery, []);
         return json(200, await reconciliation());
+      case "/api/sample": {
+        readQuery(rawQuery, []);
+        const marker = (await deps.sampleData?.()) ?? null;
+        const answer: SampleDataResponse =
+          marker === null
+            ? { sample: false }
+            : {
+                sample: true,
+                complete: marker.complete,
+                from: marker.from,
+                to: marker.to,
+                days: marker.days,
+                records: marker.records,
+                budgets: marker.budgets,
+                hint: marker.hint,
+              };
+        return json(200, answer);
+      }
       default: {
         const { since } = readQuery(rawQuery, ["since"]);
         let sinceIso: string | undefined;
@@ -387,10 +417,19 @@ export function createDashboardServer(deps: DashboardServerDeps): DashboardServe
   }
 
   async function spendApi(request: IncomingMessage, path: string, rawQuery: string, method: string): Promise<ApiResponse> {
-    const body = await readBody(request);
+    const requestId = randomUUID();
+    let body: string | null;
+    try {
+      body = await readBody(request);
+    } catch (error) {
+      // The API's errors are problem details here too, the 413 of a body refused before the API sees it included.
+      if (!(error instanceof HttpError) || error.statusCode !== 413) throw error;
+      const problem = errorResponse(payloadTooLarge(), { requestId, instance: instanceOf(requestId) });
+      return { ...problem, headers: { ...problem.headers, ...error.headers, "x-request-id": requestId } };
+    }
     const query: Record<string, string | undefined> = {};
     for (const [name, value] of new URLSearchParams(rawQuery)) query[name] ??= value;
-    return deps.spendApi({ method, path, query, body, auth: { mode: "none" } });
+    return deps.spendApi({ method, path, query, body, auth: { mode: "none" }, requestId });
   }
 
   async function answer(request: IncomingMessage): Promise<Reply> {

@@ -319,3 +319,20 @@ export interface ReconcileNotLoaded {
 
 /** `GET /api/reconcile`. */
 export type ReconcileResponse = ReconcileSummary | ReconcileNotLoaded;
+
+/** Local mode's marker of generated sample data (its first start's history). */
+export interface SampleDataInfo {
+  sample: true;
+  /** False while (or if interrupted while) the history is being put through the pipeline. */
+  complete: boolean;
+  from: string;
+  to: string;
+  days: number;
+  records: number;
+  budgets: { tenantId: string; monthlyUsd: string; thresholds: number[] }[];
+  /** How to start without sample data. */
+  hint: string;
+}
+
+/** `GET /api/sample`: whether the data shown is generated sample data. */
+export type SampleDataResponse = { sample: false } | SampleDataInfo;

@@ -18,5 +18,6 @@ export * from "./lake-errors";
 export * from "./local-stack";
 export * from "./local-table";
 export * from "./lock";
+export * from "./sample-history";
 export * from "./shutdown";
 export * from "./tenant-profiles";

@@ -17,8 +17,21 @@ import { CLOCK_ENV, clockFromEnv } from "../clock";
 import { loadPricer } from "../config";
 import { UsageError } from "../errors";
 import { alertText, dataDirOf, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf } from "../local";
-import { acquireLock, DataDirBusyError, type DataDirLock, ensureTenantProfiles, LocalStack, onShutdownSignal, type StackLog } from "../local-mode";
+import {
+  acquireLock,
+  DataDirBusyError,
+  type DataDirLock,
+  ensureTenantProfiles,
+  isFreshDataDir,
+  LocalStack,
+  onShutdownSignal,
+  readSampleMarker,
+  SAMPLE_HISTORY_DAYS,
+  SAMPLE_RECORDS_PER_DAY,
+  type StackLog,
+} from "../local-mode";
 import { formatDuration } from "../progress";
+import { seedStartHistory } from "../sample-history";
 
 export const START_HELP = `Usage: bedrock-spend start [options]
 
@@ -34,7 +47,10 @@ Options:
   --tenants N         tenants of the generated traffic (default 50)
   --seed S            seed of the generated traffic (default: random). The same seed generates the
                       same invocations: run again, they are duplicates and count once
-  --no-traffic        no generated traffic (ingest your own logs)
+  --no-traffic        no generated traffic (ingest your own logs); no sample history either
+  --no-history        on an empty data dir, no sample history: by default a first start puts
+                      ${SAMPLE_HISTORY_DAYS} days of generated invocations (${SAMPLE_RECORDS_PER_DAY} a day) through the
+                      pipeline and sets budgets for a few sample tenants, marked as sample data
   --duration SECONDS  stop after this long (default: until Ctrl-C)
   --chaos RATE        inject faults at RATE (0-1) on the aggregate path and the deliveries
   --prices FILE       price file laid over the shipped catalog (wins at the dates it covers)
@@ -162,6 +178,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       tenants: { type: "string" },
       seed: { type: "string" },
       "no-traffic": { type: "boolean" },
+      "no-history": { type: "boolean" },
       duration: { type: "string" },
       chaos: { type: "string" },
       profiles: { type: "string" },
@@ -199,6 +216,8 @@ export async function startCommand(argv: string[]): Promise<number> {
 
   return localCommand(async () => {
     const lock = await lockForStart(dataDir, pricing);
+    // Sample history only on an empty data dir (checked before the stack creates its files).
+    const history = traffic && !values["no-history"] && (await isFreshDataDir(dataDir));
     const stack = await LocalStack.start({
       dataDir,
       pricer,
@@ -236,6 +255,7 @@ export async function startCommand(argv: string[]): Promise<number> {
             now: clock,
           }),
         reconciliation: reconcileFileSource(reconcileFileOf(dataDir)),
+        sampleData: () => readSampleMarker(dataDir),
         now: clock,
         onError: (error, request) => log({ level: "error", message: `dashboard ${request.method} ${request.path}: ${(error as Error).message}` }),
       });
@@ -248,10 +268,29 @@ export async function startCommand(argv: string[]): Promise<number> {
         throw error;
       }
       await lock.update({ endpoints: { ...stack.endpoints, dashboard: url } });
+      // A few tenants call through their own tagged application inference profile, created on the stand-in.
+      const tenantProfiles = traffic ? await ensureTenantProfiles(stack.bedrock, tenantProfileSpecs({ tenants })) : {};
+      if (history) {
+        const seeded = await seedStartHistory(stack, {
+          dataDir,
+          tenants,
+          seed,
+          tenantProfiles,
+          onProgress: ({ records, total, seconds }) => {
+            if (!json)
+              process.stderr.write(`bedrock-spend: sample history: ${grouped(records)}/${grouped(total)} invocations through the pipeline (${seconds} s)\n`);
+          },
+        });
+        const budgets = seeded.budgets.map((budget) => `${budget.tenantId} ${budget.monthlyUsd} USD`).join(", ");
+        if (json) event({ event: "sample-history", days: seeded.days, records: seeded.records, seconds: seeded.seconds, budgets: seeded.budgets });
+        else {
+          say(`bedrock-spend: sample data: ${seeded.days} days of generated history (${grouped(seeded.records)} invocations) in ${seeded.seconds} s`);
+          if (budgets) say(`  budgets    sample budgets for ${budgets}`);
+          say(`  start clean with --no-history on an empty --data-dir (the dashboard marks this data as sample data)`);
+        }
+      }
       stack.loop(200);
       if (traffic) {
-        // A few tenants call through their own tagged application inference profile, created on the stand-in.
-        const tenantProfiles = await ensureTenantProfiles(stack.bedrock, tenantProfileSpecs({ tenants }));
         feeder = new TrafficFeeder(stack, { rate, tenants, seed, tenantProfiles }, (error) =>
           log({ level: "error", message: `traffic generator: ${(error as Error).message}` }),
         );
