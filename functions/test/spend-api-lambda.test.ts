@@ -16,6 +16,7 @@ import {
   invocation,
   invocationOf,
   lambdaContext,
+  problem,
   recordingLogger,
   recordingMetrics,
   request,
@@ -64,7 +65,7 @@ describe("Function: createSpendApiHandler()", () => {
 
       // Assess
       expect(result.statusCode).toBe(400);
-      expect(JSON.parse(result.body as string)).toMatchObject({ error: { code: "BadRequest", field: "tenantId" } });
+      expect(JSON.parse(result.body as string)).toMatchObject({ code: "BadRequest", status: 400, field: "tenantId" });
     });
 
     it("cannot address a tenant id holding / through the HTTP API, and gives nothing of it", async () => {
@@ -101,9 +102,8 @@ describe("Function: createSpendApiHandler()", () => {
 
       // Assess
       expect(tenant.statusCode).toBe(403);
-      expect(JSON.parse(tenant.body as string)).toStrictEqual({
-        error: { code: "Forbidden", message: "budget writes need IAM or the admin scope spend:admin" },
-      });
+      expect(JSON.parse(tenant.body as string)).toStrictEqual(problem("Forbidden", "budget writes need IAM or the admin scope spend:admin"));
+      expect(tenant.headers?.["content-type"]).toBe("application/problem+json");
       expect(tenantDelete.statusCode).toBe(403);
       expect(unchanged).toStrictEqual({ monthlyUsd: "10.00", thresholds: [100] });
       expect(scope.statusCode).toBe(200);
@@ -124,7 +124,7 @@ describe("Function: createSpendApiHandler()", () => {
 
       // Assess
       expect(result.statusCode).toBe(403);
-      expect(JSON.parse(result.body as string)).toMatchObject({ error: { code: "Forbidden" } });
+      expect(JSON.parse(result.body as string)).toMatchObject({ code: "Forbidden", status: 403 });
     });
 
     it("strips a named stage from the path", async () => {
@@ -167,7 +167,7 @@ describe("Function: createSpendApiHandler()", () => {
 
       // Assess
       expect(result.statusCode).toBe(403);
-      expect(JSON.parse(result.body as string)).toMatchObject({ error: { code: "Forbidden" } });
+      expect(JSON.parse(result.body as string)).toMatchObject({ code: "Forbidden", status: 403 });
     });
 
     it("reads a base64 body", async () => {
@@ -188,7 +188,7 @@ describe("Function: createSpendApiHandler()", () => {
 
       // Assess
       expect(result.statusCode).toBe(400);
-      expect(JSON.parse(result.body as string)).toMatchObject({ error: { field: "by" } });
+      expect(JSON.parse(result.body as string)).toMatchObject({ code: "BadRequest", field: "by" });
     });
   });
 });
@@ -229,8 +229,11 @@ describe("Function: spendApiObserver() (logging and metrics of each request)", (
     const metrics = recordingMetrics();
     const failure = new Error("ProvisionedThroughputExceededException: table aggregates-secret-name");
     const broken: SpendApiStore = {
-      monthTotal: () => Promise.reject(failure),
+      monthTotalTimed: () => Promise.reject(failure),
       dayModelRows: () => Promise.reject(failure),
+      breakdownRows: () => Promise.reject(failure),
+      periodItems: () => Promise.reject(failure),
+      alerts: () => Promise.reject(failure),
       tenantExists: () => Promise.reject(failure),
       getBudget: () => Promise.reject(failure),
       putBudget: () => Promise.reject(failure),
@@ -246,7 +249,7 @@ describe("Function: spendApiObserver() (logging and metrics of each request)", (
 
     // Assess
     expect(response.statusCode).toBe(500);
-    expect(JSON.parse(response.body)).toStrictEqual({ error: { code: "InternalError", message: "internal error; try again later" } });
+    expect(JSON.parse(response.body)).toStrictEqual(problem("InternalError", "internal error; try again later"));
     expect(response.body).not.toContain("secret");
     expect(logger.lines[0]).toMatchObject({ level: "error", attributes: { route: "GET /v1/tenants/{tenantId}/spend", tenantId: "acme", error: failure } });
     expect(metrics.counts).toStrictEqual({ SpendRequests: 1, ServerErrors: 1 });
@@ -260,7 +263,7 @@ describe("Function: spendApiObserver() (logging and metrics of each request)", (
     const lambda = createSpendApiHandler({ ...api.deps, authMode: "iam", logger, metrics });
 
     // Act
-    const result = await lambda(functionUrlIamEvent("GET", "/v1/tenants/nobody/spend", SERVICE_PRINCIPAL));
+    const result = await lambda(functionUrlIamEvent("GET", "/v1/tenants/nobody/budget", SERVICE_PRINCIPAL));
 
     // Assess
     expect(result.statusCode).toBe(404);
@@ -268,7 +271,7 @@ describe("Function: spendApiObserver() (logging and metrics of each request)", (
       {
         level: "info",
         message: "spend api request",
-        attributes: { route: "GET /v1/tenants/{tenantId}/spend", tenantId: "nobody", method: "GET", statusCode: 404 },
+        attributes: { route: "GET /v1/tenants/{tenantId}/budget", tenantId: "nobody", method: "GET", statusCode: 404 },
       },
     ]);
     expect(metrics.counts).toStrictEqual({ SpendRequests: 1, ClientErrors: 1 });
@@ -358,6 +361,9 @@ describe("Function: handler (middy, Powertools, configured from the environment)
       cacheWriteTokens: 0,
       costUsd: "0.001500",
       budget: { monthlyUsd: "75.00", thresholds: [50, 80, 100] },
+      asOf: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/),
+      // The machine's clock decides how much of the month is over: the projection is at least the spend.
+      forecast: { month: "2026-11", costUsd: expect.stringMatching(/^0\.\d{6,12}$/) },
     });
   });
 });

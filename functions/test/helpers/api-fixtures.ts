@@ -12,6 +12,7 @@ export {
   invocation,
   invocationOf,
   jwtRequest,
+  problem,
   request,
   SERVICE_PRINCIPAL,
   tenantPath,

@@ -25,6 +25,8 @@ export interface PayloadV2Event {
   body?: string | null;
   isBase64Encoded: boolean;
   requestContext: {
+    /** API Gateway's (or the Function URL's) id of the request, echoed in problem details and `x-request-id`. */
+    requestId?: string;
     domainName?: string;
     stage?: string;
     http: { method: string };
@@ -74,7 +76,14 @@ export function apiRequestOf(event: PayloadV2Event, options: EventAdapterOptions
     const principal = authorizer?.iam?.userArn || authorizer?.iam?.callerId;
     auth = { mode: "iam", ...(principal ? { iamPrincipal: principal } : {}) };
   }
-  return { method: context.http.method, path, query: { ...(event.queryStringParameters ?? {}) }, body, auth };
+  return {
+    method: context.http.method,
+    path,
+    query: { ...(event.queryStringParameters ?? {}) },
+    body,
+    auth,
+    ...(context.requestId ? { requestId: context.requestId } : {}),
+  };
 }
 
 /** The payload 2.0 result of a response. */

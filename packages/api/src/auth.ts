@@ -66,6 +66,20 @@ export function authorizeAdmin(auth: ApiAuth): void {
   if (auth.mode === "jwt") throw new ApiError("Forbidden", "this route is for administrators (IAM callers); a token is not accepted");
 }
 
+/**
+ * Checks that the caller may read across tenants (`CROSS_TENANT_OPERATIONS`): IAM, the local
+ * operator, or a token with the admin scope; a tenant's token never, whatever its claims.
+ */
+export function authorizeCrossTenant(auth: ApiAuth, policy: AuthPolicy): void {
+  if (auth.mode !== "jwt" || isAdminToken(auth, policy)) return;
+  throw new ApiError(
+    "Forbidden",
+    policy.adminScope === undefined
+      ? "spend across tenants is for IAM callers; this deployment configures no admin scope, so a token may only read its own tenant"
+      : `spend across tenants needs IAM or the admin scope ${policy.adminScope}`,
+  );
+}
+
 /** Checks that the caller may write budgets: IAM, the local operator, or a token with the admin scope. */
 export function authorizeWrite(auth: ApiAuth, policy: AuthPolicy): void {
   if (auth.mode !== "jwt" || isAdminToken(auth, policy)) return;

@@ -1,16 +1,19 @@
 /**
- * The spend API: `GET /v1/tenants/{tenantId}/spend` and `GET|PUT|DELETE /v1/tenants/{tenantId}/budget`
- * (docs/openapi.yaml). `handleSpendApi` answers one transport-independent request; the Lambda
+ * The spend API: `GET /v1/tenants/{tenantId}/spend`, `GET /v1/tenants/{tenantId}/alerts`,
+ * `GET|PUT|DELETE /v1/tenants/{tenantId}/budget`, `GET /v1/spend` (across tenants) and the
+ * reprice audit trail (docs/openapi.yaml). `handleSpendApi` answers one transport-independent request; the Lambda
  * handler (functions/src/spend-api.ts) and the local mode's HTTP server adapt their envelopes to it,
  * and log and measure what its observer tells them.
  */
-import { type Budget, type Clock, systemClock } from "@bedrock-spend/core";
+import { randomUUID } from "node:crypto";
+import { type AttributionDimension, type Budget, type Clock, systemClock } from "@bedrock-spend/core";
 import type { RepriceAudit } from "@bedrock-spend/store";
-import { type AuthPolicy, authenticate, authorizeAdmin, authorizeTenant, authorizeWrite } from "./auth";
+import { type AuthPolicy, authenticate, authorizeAdmin, authorizeCrossTenant, authorizeTenant, authorizeWrite } from "./auth";
 import { ApiError, type ApiRequest, type ApiResponse, errorResponse, isOversizedBody, jsonResponse, payloadTooLarge } from "./http";
-import { ADMIN_OPERATIONS, matchRoute, WRITE_OPERATIONS } from "./routes";
-import { readBudget, readSpend, removeBudget, type SpendApiStore, writeBudget } from "./service";
-import { parseBudgetBody, parseRepriceId, parseSpendQuery, parseTenantId, rejectUnknownParameters } from "./validation";
+import { readReport } from "./report";
+import { ADMIN_OPERATIONS, CROSS_TENANT_OPERATIONS, matchRoute, WRITE_OPERATIONS } from "./routes";
+import { readAlerts, readBudget, readSpend, removeBudget, type SpendApiStore, writeBudget } from "./service";
+import { parseAlertsQuery, parseBudgetBody, parseReportQuery, parseRepriceId, parseSpendQuery, parseTenantId, rejectUnknownParameters } from "./validation";
 
 /** What the API reports of a request it answered: enough for one log line and the request metrics. */
 export interface SpendApiRequestInfo {
@@ -53,6 +56,12 @@ export interface SpendApiDeps {
   adminScope?: string;
   /** Serve `auth.mode: "none"` requests: for the local server on 127.0.0.1 only. Default false. */
   allowUnauthenticated?: boolean;
+  /**
+   * The breakdown dimensions the aggregator writes (`AGGREGATE_BREAKDOWNS`), when known: a
+   * breakdown or report by another dimension is then a 400 naming the ones there are. Undefined:
+   * every dimension is served from whatever breakdown items exist (none: an empty answer).
+   */
+  breakdowns?: readonly AttributionDimension[];
   /** Clock: the default month is the current UTC month. Default the machine's. */
   now?: Clock;
   /** Told of every request; none by default. */
@@ -67,21 +76,25 @@ interface RequestKeys {
 
 /**
  * Answers one request. Never throws (unless the observer does): an `ApiError` becomes its status and
- * JSON error, anything else a generic 500 whose cause only the observer sees.
+ * RFC 9457 problem details, anything else a generic 500 whose cause only the observer sees. Every
+ * response carries the request id in `x-request-id` (the transport's, else a new UUID).
  */
 export async function handleSpendApi(request: ApiRequest, deps: SpendApiDeps): Promise<ApiResponse> {
   const keys: RequestKeys = {};
+  const requestId = request.requestId || randomUUID();
+  const context = { requestId, instance: instanceOf(requestId) };
   let response: ApiResponse;
   let failure: { error: unknown } | undefined;
   try {
     response = await route(request, deps, keys);
   } catch (error) {
-    if (error instanceof ApiError) response = errorResponse(error);
+    if (error instanceof ApiError && error.code !== "InternalError") response = errorResponse(error, context);
     else {
       failure = { error };
-      response = errorResponse(new ApiError("InternalError", "internal error; try again later", { cause: error }));
+      response = errorResponse(new ApiError("InternalError", "internal error; try again later", { cause: error }), context);
     }
   }
+  response.headers["x-request-id"] = requestId;
   deps.observer?.onRequest({ ...keys, method: request.method, statusCode: response.statusCode, ...failure });
   return response;
 }
@@ -102,19 +115,25 @@ async function route(request: ApiRequest, deps: SpendApiDeps, keys: RequestKeys)
     rejectUnknownParameters(request.query, match.route.query);
     return repriceResponse(match.route.operation, match.params.repriceId, deps);
   }
+  const now = new Date((deps.now ?? systemClock)());
+  if (CROSS_TENANT_OPERATIONS.has(match.route.operation)) {
+    authorizeCrossTenant(request.auth, policy);
+    rejectUnknownParameters(request.query, match.route.query);
+    return jsonResponse(200, await readReport(deps.store, parseReportQuery(request.query, now), deps.breakdowns));
+  }
   // Before any input is read: a tenant's write is refused whatever its path and body hold.
   if (WRITE_OPERATIONS.has(match.route.operation)) authorizeWrite(request.auth, policy);
   const tenantId = parseTenantId(match.rawTenantId);
   keys.tenantId = tenantId;
   authorizeTenant(request.auth, tenantId, policy);
   rejectUnknownParameters(request.query, match.route.query);
-  const now = new Date((deps.now ?? systemClock)());
   switch (match.route.operation) {
     case "getSpend": {
-      const spend = await readSpend(deps.store, tenantId, parseSpendQuery(request.query, now), deps.defaultBudget);
-      if (!spend) throw unknownTenant();
-      return jsonResponse(200, spend);
+      const options = { defaultBudget: deps.defaultBudget, now, ...(deps.breakdowns ? { breakdowns: deps.breakdowns } : {}) };
+      return jsonResponse(200, await readSpend(deps.store, tenantId, parseSpendQuery(request.query, now), options));
     }
+    case "getAlerts":
+      return jsonResponse(200, await readAlerts(deps.store, tenantId, parseAlertsQuery(request.query).month));
     case "getBudget": {
       const budget = await readBudget(deps.store, tenantId, deps.defaultBudget);
       if (!budget) throw unknownTenant();
@@ -141,6 +160,16 @@ async function repriceResponse(operation: string, rawId: string | undefined, dep
   const audit = audits.find((candidate) => candidate.id === id);
   if (!audit) throw new ApiError("NotFound", "no reprice with this id");
   return jsonResponse(200, audit);
+}
+
+/**
+ * The problem's `instance`: the request's own URN (`urn:uuid:...` for a UUID request id), which
+ * names the occurrence without echoing anything the caller sent in the path.
+ */
+export function instanceOf(requestId: string): string {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(requestId)
+    ? `urn:uuid:${requestId.toLowerCase()}`
+    : `urn:bedrock-spend:request:${encodeURIComponent(requestId)}`;
 }
 
 function unknownTenant(): ApiError {

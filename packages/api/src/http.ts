@@ -27,9 +27,11 @@ export interface ApiRequest {
   query: Record<string, string | undefined>;
   body: string | null;
   auth: ApiAuth;
+  /** The transport's id of the request (API Gateway's or Lambda's), echoed in `x-request-id` and problem details; one is made up when absent. */
+  requestId?: string;
 }
 
-/** One HTTP response; the body is always JSON. */
+/** One HTTP response; the body is always JSON (`application/json`, or `application/problem+json` for an error). */
 export interface ApiResponse {
   statusCode: number;
   headers: Record<string, string>;
@@ -37,7 +39,7 @@ export interface ApiResponse {
 }
 
 /** Machine-readable error codes of the API. */
-export type ApiErrorCode = "BadRequest" | "Forbidden" | "NotFound" | "MethodNotAllowed" | "PayloadTooLarge" | "InternalError";
+export type ApiErrorCode = "BadRequest" | "Forbidden" | "NotFound" | "MethodNotAllowed" | "PayloadTooLarge" | "InternalError" | "ServiceUnavailable";
 
 const STATUS_OF: Record<ApiErrorCode, number> = {
   BadRequest: 400,
@@ -46,12 +48,26 @@ const STATUS_OF: Record<ApiErrorCode, number> = {
   MethodNotAllowed: 405,
   PayloadTooLarge: 413,
   InternalError: 500,
+  ServiceUnavailable: 503,
+};
+
+/** The problem type of each error code (RFC 9457 `type`, a tag URI: an identifier, not a page) and its `title`. */
+export const PROBLEM_TYPES: Readonly<Record<ApiErrorCode, { type: string; title: string }>> = {
+  BadRequest: { type: "tag:bedrock-spend.dev,2026:problems/bad-request", title: "The request is not valid" },
+  Forbidden: { type: "tag:bedrock-spend.dev,2026:problems/forbidden", title: "The caller may not do this" },
+  NotFound: { type: "tag:bedrock-spend.dev,2026:problems/not-found", title: "Not found" },
+  MethodNotAllowed: { type: "tag:bedrock-spend.dev,2026:problems/method-not-allowed", title: "The method is not allowed on this path" },
+  PayloadTooLarge: { type: "tag:bedrock-spend.dev,2026:problems/payload-too-large", title: "The request body is too large" },
+  InternalError: { type: "tag:bedrock-spend.dev,2026:problems/internal-error", title: "Internal error" },
+  ServiceUnavailable: { type: "tag:bedrock-spend.dev,2026:problems/service-unavailable", title: "The service cannot answer this now" },
 };
 
 /**
- * The API's one user-visible error: whatever it says is sent to the caller as
- * `{"error":{"code","message","field"?}}`. Every other error is a bug or an outage and is answered
- * with a generic 500 (and logged), so that no internal detail leaks.
+ * The API's one user-visible error: whatever it says is sent to the caller as RFC 9457 problem
+ * details (`application/problem+json`: `type`, `title`, `status`, `detail` (the message),
+ * `instance`, and the extension members `code`, `requestId`, `field`, `allowed`). Every other
+ * error is a bug or an outage and is answered with a generic 500 (and logged), so that no internal
+ * detail leaks.
  */
 export class ApiError extends BedrockSpendError {
   readonly code: ApiErrorCode;
@@ -60,14 +76,21 @@ export class ApiError extends BedrockSpendError {
   readonly field: string | undefined;
   /** Extra response headers (`Allow` for 405). */
   readonly headers: Readonly<Record<string, string>>;
+  /** The values the offending input may take (`groupBy`, `by`, a method's `Allow`), when they are few. */
+  readonly allowed: readonly string[] | undefined;
 
-  constructor(code: ApiErrorCode, message: string, options: { field?: string; headers?: Record<string, string>; cause?: unknown } = {}) {
+  constructor(
+    code: ApiErrorCode,
+    message: string,
+    options: { field?: string; headers?: Record<string, string>; allowed?: readonly string[]; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ApiError";
     this.code = code;
     this.statusCode = STATUS_OF[code];
     this.field = options.field;
     this.headers = options.headers ?? {};
+    this.allowed = options.allowed;
   }
 }
 
@@ -88,9 +111,9 @@ export function isOversizedBody(body: string | null): boolean {
   return Buffer.byteLength(body, "utf8") > MAX_REQUEST_BODY_BYTES;
 }
 
-/** A 400 naming the offending input. */
-export function badRequest(field: string, message: string): ApiError {
-  return new ApiError("BadRequest", message, { field });
+/** A 400 naming the offending input (and the values it may take, when they are few). */
+export function badRequest(field: string, message: string, allowed?: readonly string[]): ApiError {
+  return new ApiError("BadRequest", message, { field, ...(allowed ? { allowed } : {}) });
 }
 
 /** Headers of every response: JSON, and never cached by a shared cache (the data is per tenant). */
@@ -101,10 +124,39 @@ export function jsonResponse(statusCode: number, body: unknown, headers: Record<
   return { statusCode, headers: { ...BASE_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
-/** The JSON response of an `ApiError`. */
-export function errorResponse(error: ApiError): ApiResponse {
-  const body = { error: { code: error.code, message: error.message, ...(error.field === undefined ? {} : { field: error.field }) } };
-  return jsonResponse(error.statusCode, body, { ...error.headers });
+/** RFC 9457 problem details, as the API sends them. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  /** The occurrence of the problem: the request's URN (`urn:uuid:<request id>`). */
+  instance: string;
+  /** The machine-readable code (`BadRequest`, `NotFound`...), one per `type`. */
+  code: ApiErrorCode;
+  /** The request's id, as in the `x-request-id` header: quote it when reporting a problem. */
+  requestId: string;
+  /** The offending input (`month`, `groupBy`, `tenantId`, `body`, `monthlyUsd`...). */
+  field?: string;
+  /** The values the offending input may take. */
+  allowed?: string[];
+}
+
+/** The problem details response (`application/problem+json`) of an `ApiError`. */
+export function errorResponse(error: ApiError, context: { requestId: string; instance: string }): ApiResponse {
+  const { type, title } = PROBLEM_TYPES[error.code];
+  const body: ProblemDetails = {
+    type,
+    title,
+    status: error.statusCode,
+    detail: error.message,
+    instance: context.instance,
+    code: error.code,
+    requestId: context.requestId,
+    ...(error.field === undefined ? {} : { field: error.field }),
+    ...(error.allowed === undefined ? {} : { allowed: [...error.allowed] }),
+  };
+  return jsonResponse(error.statusCode, body, { ...error.headers, "content-type": "application/problem+json" });
 }
 
 /** Quotes user input for an error message, shortened so that a 256-character id stays readable. */

@@ -12,7 +12,7 @@ export {
   type PayloadV2Event,
   type PayloadV2Result,
 } from "./apigw";
-export { handleSpendApi, type RepriceAuditSource, type SpendApiDeps, type SpendApiObserver, type SpendApiRequestInfo } from "./handler";
+export { handleSpendApi, instanceOf, type RepriceAuditSource, type SpendApiDeps, type SpendApiObserver, type SpendApiRequestInfo } from "./handler";
 export {
   type ApiAuth,
   ApiError,
@@ -23,8 +23,13 @@ export {
   isOversizedBody,
   jsonResponse,
   MAX_REQUEST_BODY_BYTES,
+  PROBLEM_TYPES,
+  type ProblemDetails,
   payloadTooLarge,
 } from "./http";
-export { ADMIN_OPERATIONS, SPEND_API_ROUTES, type SpendApiOperation, type SpendApiRoute, WRITE_OPERATIONS } from "./routes";
+export { openApiDocument, openApiYaml } from "./openapi";
+export { decodeCursor, encodeCursor, type Report, type ReportGroup } from "./report";
+export { ADMIN_OPERATIONS, CROSS_TENANT_OPERATIONS, SPEND_API_ROUTES, type SpendApiOperation, type SpendApiRoute, WRITE_OPERATIONS } from "./routes";
+export { REPORT_GROUP_BY, type ReportGroupBy, SPEND_BY, type SpendBy } from "./schemas";
 export { isScopeToken, SCOPE_CLAIMS, SCOPE_TOKEN, scopesOf } from "./scopes";
-export type { BudgetResource, SpendApiStore } from "./service";
+export type { BudgetResource, SpendAnswer, SpendApiStore } from "./service";

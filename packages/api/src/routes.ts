@@ -4,9 +4,10 @@
  * serve is a 405 with `Allow`, a path no template matches is a 404.
  */
 import { ApiError, quote } from "./http";
+import { AlertsQuerySchema, ReportQuerySchema, SpendQuerySchema } from "./schemas";
 
 /** The operations of the spend API. */
-export type SpendApiOperation = "getSpend" | "getBudget" | "putBudget" | "deleteBudget" | "listReprices" | "getReprice";
+export type SpendApiOperation = "getSpend" | "getAlerts" | "getBudget" | "putBudget" | "deleteBudget" | "getReport" | "listReprices" | "getReprice";
 
 /** One route: method, path template (OpenAPI syntax) and the query parameters it accepts. */
 export interface SpendApiRoute {
@@ -18,14 +19,21 @@ export interface SpendApiRoute {
 
 /** Every route the spend API serves. */
 export const SPEND_API_ROUTES: readonly SpendApiRoute[] = [
-  { method: "GET", path: "/v1/tenants/{tenantId}/spend", operation: "getSpend", query: ["month", "day", "by"] },
+  // Query parameters: the keys of the zod schemas that validate them (schemas.ts).
+  { method: "GET", path: "/v1/tenants/{tenantId}/spend", operation: "getSpend", query: Object.keys(SpendQuerySchema.shape) },
+  { method: "GET", path: "/v1/tenants/{tenantId}/alerts", operation: "getAlerts", query: Object.keys(AlertsQuerySchema.shape) },
   { method: "GET", path: "/v1/tenants/{tenantId}/budget", operation: "getBudget", query: [] },
   { method: "PUT", path: "/v1/tenants/{tenantId}/budget", operation: "putBudget", query: [] },
   { method: "DELETE", path: "/v1/tenants/{tenantId}/budget", operation: "deleteBudget", query: [] },
+  // Service callers only (IAM, a token with the admin scope, the local operator): spend across tenants.
+  { method: "GET", path: "/v1/spend", operation: "getReport", query: Object.keys(ReportQuerySchema.shape) },
   // Administrators only (IAM callers): the reprice audit trail.
   { method: "GET", path: "/v1/reprices", operation: "listReprices", query: [] },
   { method: "GET", path: "/v1/reprices/{repriceId}", operation: "getReprice", query: [] },
 ];
+
+/** Operations across tenants: IAM callers, tokens with the admin scope and the local operator; never a tenant's token. */
+export const CROSS_TENANT_OPERATIONS: ReadonlySet<SpendApiOperation> = new Set(["getReport"]);
 
 /** Operations only administrators (IAM callers, never a token) may call. */
 export const ADMIN_OPERATIONS: ReadonlySet<SpendApiOperation> = new Set(["listReprices", "getReprice"]);

@@ -5,7 +5,8 @@
 import { formatUsd, normalizeId } from "@bedrock-spend/core";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type ApiFixture, freshApi, invocation, invocationOf, request } from "./helpers/fixtures";
+import { handleSpendApi } from "../src/index";
+import { type ApiFixture, freshApi, invocation, invocationOf, jwtRequest, request } from "./helpers/fixtures";
 
 const ACME_BUDGET = { monthlyUsd: "100.00", thresholds: [50, 80, 100] };
 
@@ -41,6 +42,9 @@ const LOOKALIKES = [
   "acme*",
 ];
 
+/** The members every problem details body starts with. */
+const PROBLEM_KEYS = ["type", "title", "status", "detail", "instance", "code", "requestId"];
+
 describe("Invariant: tenant isolation of the spend API", () => {
   let api: ApiFixture;
 
@@ -60,14 +64,24 @@ describe("Invariant: tenant isolation of the spend API", () => {
       api.call(request("GET", `/v1/tenants/${segment}/spend`, { query: { month: "2026-11", by: "day" } })),
       api.call(request("GET", `/v1/tenants/${segment}/spend`, { query: { day: "2026-11-27", by: "model" } })),
       api.call(request("GET", `/v1/tenants/${segment}/budget`)),
+      api.call(request("GET", `/v1/tenants/${segment}/alerts`)),
     ]);
 
-    // Assess
+    // Assess: refused (400, or 404 for a path a literal / makes unknown), or a tenant of its own with nothing counted.
     for (const response of responses) {
-      expect([400, 404]).toContain(response.statusCode);
-      expect(Object.keys(response.json)).toStrictEqual(["error"]);
-      expect(response.body).not.toMatch(/4321|5321|100\.00/);
+      expect(response.body).not.toMatch(/4321|5321|100\.00|acme#2026/);
+      if (response.statusCode === 200) {
+        if ("alerts" in response.json) expect(response.json.alerts).toStrictEqual([]);
+        else expect(response.json).toMatchObject({ invocations: 0, inputTokens: 0, costUsd: "0.000000", budget: null, asOf: null });
+        if ("breakdown" in response.json) expect(response.json.breakdown).toStrictEqual([]);
+        expect(response.json.tenantId).not.toBe("acme");
+      } else {
+        expect([400, 404]).toContain(response.statusCode);
+        expect(Object.keys(response.json).slice(0, 7)).toStrictEqual(PROBLEM_KEYS);
+      }
     }
+    // The budget route still says 404 for a tenant with no item, where the id is valid.
+    expect([400, 404]).toContain(responses[3]?.statusCode);
   });
 
   it.each(LOOKALIKES)("never changes or deletes acme's budget through the tenant id %j", async (segment) => {
@@ -138,7 +152,10 @@ const VALID_TENANT_ID = /^[a-zA-Z0-9 \t\n\v\f\r:_@$#=/+,\-.]{1,256}$/;
 const ALPHABET = ["a", "c", "e", "m", "A", "M", "T", "D", "B", "0", "2", "3", "5", "#", "#", "%", "%", "/", ":", "-", " ", "+", "=", "\t", "?", "é"];
 
 /** What the API must answer for a raw path segment, given the data written per tenant id. */
-function expectedFor(segment: string, model: ReadonlyMap<string, TenantData>): { status: 200; tenantId: string; data: TenantData } | { status: 400 | 404 } {
+function expectedFor(
+  segment: string,
+  model: ReadonlyMap<string, TenantData>,
+): { status: 200; tenantId: string; data: TenantData } | { status: 400 } | { status: 404; tenantId: string } {
   let tenantId: string;
   try {
     tenantId = decodeURIComponent(segment);
@@ -148,7 +165,7 @@ function expectedFor(segment: string, model: ReadonlyMap<string, TenantData>): {
   tenantId = normalizeId(tenantId);
   if (!VALID_TENANT_ID.test(tenantId)) return { status: 400 };
   const data = model.get(tenantId);
-  return data ? { status: 200, tenantId, data } : { status: 404 };
+  return data ? { status: 200, tenantId, data } : { status: 404, tenantId };
 }
 
 interface TenantData {
@@ -192,7 +209,8 @@ describe("Property: the spend API returns only data written for exactly the tena
 
           // Assess
           const expected = expectedFor(segment, model);
-          expect(spend.statusCode, segment).toBe(expected.status);
+          // A valid id with nothing written has zero spend (200), and no budget (404).
+          expect(spend.statusCode, segment).toBe(expected.status === 404 ? 200 : expected.status);
           expect(budget.statusCode, segment).toBe(expected.status);
           if (expected.status === 200) {
             const { tenantId: id, data } = expected;
@@ -201,8 +219,11 @@ describe("Property: the spend API returns only data written for exactly the tena
             expect(spend.json.breakdown).toHaveLength(1);
             expect(spend.json.breakdown[0].invocations).toBe(data.invocations);
             expect(budget.json).toStrictEqual({ tenantId: id, budget: data.budget, source: "tenant" });
+          } else if (expected.status === 404) {
+            expect(spend.json).toMatchObject({ tenantId: expected.tenantId, invocations: 0, inputTokens: 0, budget: null, asOf: null, breakdown: [] });
+            expect(Object.keys(budget.json).slice(0, 7)).toStrictEqual(PROBLEM_KEYS);
           } else {
-            expect(Object.keys(spend.json)).toStrictEqual(["error"]);
+            expect(Object.keys(spend.json).slice(0, 7)).toStrictEqual(PROBLEM_KEYS);
           }
         }
 
@@ -223,5 +244,81 @@ describe("Property: the spend API returns only data written for exactly the tena
       }),
       { numRuns: 25 },
     );
+  });
+});
+
+describe("Invariant: a tenant's token never sees another tenant, across tenants included", () => {
+  let api: ApiFixture;
+  let admin: ApiFixture;
+
+  beforeAll(async () => {
+    api = await freshApi();
+    await api.write([
+      invocation("x1", { tenant: "acme", timestamp: "2026-11-27T10:00:00Z", input: 4321, output: 123 }),
+      invocation("x2", { tenant: "globex", timestamp: "2026-11-03T10:00:00Z", input: 7777, output: 10 }),
+    ]);
+    await api.store.markAlertFired({
+      kind: "threshold",
+      threshold: 80,
+      tenantId: "globex",
+      month: "2026-11",
+      spendUsd: "8.000000",
+      budgetUsd: "10.00",
+      forecastUsd: "16.000000",
+    });
+    admin = {
+      ...api,
+      call: (request) => handleSpendApi(request, { ...api.deps, adminScope: "spend:admin" }).then((r) => ({ ...r, json: JSON.parse(r.body) })),
+    };
+  });
+
+  const REPORT_QUERIES: Record<string, string>[] = [
+    {},
+    { month: "2026-11" },
+    { groupBy: "model" },
+    { groupBy: "tenant", limit: "1" },
+    { from: "2026-11-01", to: "2026-11-30" },
+    { groupBy: "department" },
+    { groupBy: "nonsense" },
+    { cursor: "not-a-cursor" },
+  ];
+
+  it.each(REPORT_QUERIES)("refuses a tenant's token on GET /v1/spend with %j, before reading any input", async (query) => {
+    // Act
+    const own = await api.call(jwtRequest("GET", "/v1/spend", { tenant_id: "acme" }, query));
+    const scoped = await api.call(jwtRequest("GET", "/v1/spend", { tenant_id: "acme", scope: "openid spend:admin" }, query));
+
+    // Assess: no admin scope is configured for `api`, so even a token claiming one is a tenant's.
+    for (const response of [own, scoped]) {
+      expect(response.statusCode).toBe(403);
+      expect(response.json.code).toBe("Forbidden");
+      expect(response.body).not.toMatch(/globex|7777|acme"/);
+    }
+  });
+
+  it("refuses a token without the admin scope when one is configured, and serves one with it", async () => {
+    // Act
+    const tenant = await admin.call(jwtRequest("GET", "/v1/spend", { tenant_id: "acme", scope: "openid" }, { month: "2026-11" }));
+    const operator = await admin.call(jwtRequest("GET", "/v1/spend", { sub: "ops", scp: "[openid spend:admin]" }, { month: "2026-11" }));
+
+    // Assess
+    expect(tenant.statusCode).toBe(403);
+    expect(tenant.json.detail).toBe("spend across tenants needs IAM or the admin scope spend:admin");
+    expect(operator.statusCode).toBe(200);
+    expect(operator.json.groups.map((group: { key: string }) => group.key)).toStrictEqual(["globex", "acme"]);
+  });
+
+  it("gives a tenant's token its own alerts only", async () => {
+    // Act
+    const own = await api.call(jwtRequest("GET", "/v1/tenants/globex/alerts", { tenant_id: "globex" }));
+    const other = await api.call(jwtRequest("GET", "/v1/tenants/globex/alerts", { tenant_id: "acme" }));
+    const acme = await api.call(jwtRequest("GET", "/v1/tenants/acme/alerts", { tenant_id: "acme" }));
+
+    // Assess
+    expect(own.statusCode).toBe(200);
+    expect(own.json.alerts).toHaveLength(1);
+    expect(other.statusCode).toBe(403);
+    expect(other.body).not.toContain("080");
+    expect(acme.json).toStrictEqual({ tenantId: "acme", alerts: [] });
   });
 });

@@ -1,11 +1,25 @@
 /**
- * docs/openapi.yaml against the handler: the same routes and query parameters both ways, schemas
- * that the handler's real responses satisfy, and examples that satisfy the schemas.
+ * docs/openapi.yaml against the handler: the committed file is the document generated from the zod
+ * schemas, the same routes and query parameters both ways, schemas that the handler's real
+ * responses satisfy, and examples that satisfy the schemas.
  */
+import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { SPEND_API_ROUTES } from "../src/index";
+import { openApiYaml, SPEND_API_ROUTES } from "../src/index";
 import { type ApiFixture, freshApi, invocation, jwtRequest, repriceAudit, request } from "./helpers/fixtures";
-import { type DocumentedOperation, type Json, loadOpenApi, operationsOf, referencesOf, resolve, responseSchema, validate } from "./helpers/openapi";
+import {
+  type DocumentedOperation,
+  type Json,
+  loadOpenApi,
+  OPENAPI_PATH,
+  operationsOf,
+  referencesOf,
+  resolve,
+  responseMediaType,
+  responseSchema,
+  validate,
+} from "./helpers/openapi";
+import { parseYamlSubset } from "./helpers/yaml";
 
 const doc = loadOpenApi();
 const operations = operationsOf(doc);
@@ -16,6 +30,14 @@ const AUDIT = repriceAudit("20261202T100000123Z-1c2d3e4f5a6b");
 /** A concrete path of a template. */
 function pathOf(template: string, tenantId = "acme"): string {
   return template.replace("{tenantId}", encodeURIComponent(tenantId)).replace("{repriceId}", AUDIT.id);
+}
+
+/** The schema of a response, checked against the media type the handler sent. */
+function documentedSchema(doc: Json, operation: Json, response: { statusCode: number; headers: Record<string, string> }): Json {
+  expect(response.headers["content-type"], `${operation.operationId} ${response.statusCode}`).toBe(
+    responseMediaType(doc, operation, String(response.statusCode)),
+  );
+  return responseSchema(doc, operation, String(response.statusCode));
 }
 
 describe("Document: docs/openapi.yaml", () => {
@@ -30,6 +52,15 @@ describe("Document: docs/openapi.yaml", () => {
     ]);
   });
 
+  it("is the document generated from the zod schemas, byte for byte (run scripts/generate-openapi.ts after changing them)", () => {
+    // Act
+    const generated = openApiYaml();
+
+    // Assess
+    expect(readFileSync(OPENAPI_PATH, "utf8")).toBe(generated);
+    expect(parseYamlSubset(generated)).toStrictEqual(doc);
+  });
+
   it("is OpenAPI 3.1 with SigV4 and JWT security schemes", () => {
     // Assess
     expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
@@ -37,7 +68,9 @@ describe("Document: docs/openapi.yaml", () => {
     expect(schemes.sigv4).toMatchObject({ type: "apiKey", in: "header", name: "Authorization", "x-amazon-apigateway-authtype": "awsSigv4" });
     expect(schemes.jwt).toMatchObject({ type: "http", scheme: "bearer", bearerFormat: "JWT" });
     expect(doc.security).toStrictEqual([{ sigv4: [] }, { jwt: [] }]);
-    expect(Object.keys((doc.components as Json).schemas as Json)).toEqual(expect.arrayContaining(["Spend", "SpendBreakdownRow", "Budget", "Error"]));
+    expect(Object.keys((doc.components as Json).schemas as Json)).toEqual(
+      expect.arrayContaining(["Spend", "SpendBreakdownRow", "Budget", "Problem", "Report", "ReportGroup", "AlertList", "Forecast"]),
+    );
   });
 
   it("resolves every $ref", () => {
@@ -126,16 +159,25 @@ describe("Document: docs/openapi.yaml", () => {
     cases.push({ response: await api.call(request("GET", "/v1/reprices/no%20such")), operation: operation("getReprice") });
     cases.push({ response: await api.call(jwtRequest("GET", "/v1/reprices", { tenant_id: "acme" })), operation: operation("listReprices") });
     cases.push({ response: await api.call(request("GET", "/v1/reprices/20260101T000000000Z-none")), operation: operation("getReprice") });
+    cases.push({ response: await api.call(request("GET", "/v1/tenants/acme/alerts")), operation: operation("getAlerts") });
+    cases.push({ response: await api.call(request("GET", "/v1/spend", { query: { month: "2026-11" } })), operation: operation("getReport") });
+    cases.push({
+      response: await api.call(request("GET", "/v1/spend", { query: { from: "2026-11-03", to: "2026-11-20", groupBy: "model", limit: "1" } })),
+      operation: operation("getReport"),
+    });
+    cases.push({ response: await api.call(request("GET", "/v1/spend", { query: { groupBy: "team" } })), operation: operation("getReport") });
+    cases.push({ response: await api.call(jwtRequest("GET", "/v1/spend", { tenant_id: "acme" })), operation: operation("getReport") });
+    cases.push({ response: await api.call(request("GET", "/v1/tenants/acme/spend", { query: { by: "department" } })), operation: operation("getSpend") });
 
     for (const { response, operation: documented } of cases) {
       // Act
-      const errors = validate(doc, responseSchema(doc, documented, String(response.statusCode)), response.json);
+      const errors = validate(doc, documentedSchema(doc, documented, response), response.json);
 
       // Assess
       expect(errors, `${documented.operationId} ${response.statusCode}: ${response.body}`).toStrictEqual([]);
     }
     expect(cases.map((entry) => entry.response.statusCode)).toStrictEqual([
-      200, 200, 200, 200, 200, 200, 200, 200, 200, 400, 403, 404, 404, 200, 200, 400, 403, 404,
+      200, 200, 200, 200, 200, 200, 200, 200, 200, 400, 403, 200, 404, 200, 200, 400, 403, 404, 200, 200, 200, 400, 403, 200,
     ]);
   });
 
@@ -143,7 +185,7 @@ describe("Document: docs/openapi.yaml", () => {
     // Prepare
     const examples: { at: string; schema: Json; value: unknown }[] = [];
     const collect = (content: Json | undefined, at: string) => {
-      const media = content?.["application/json"] as Json | undefined;
+      const media = (content?.["application/json"] ?? content?.["application/problem+json"]) as Json | undefined;
       if (!media) return;
       const schema = media.schema as Json;
       if ("example" in media) examples.push({ at, schema, value: media.example });
@@ -173,11 +215,13 @@ describe("Document: docs/openapi.yaml", () => {
     const floatCost = validate(doc, spend.Spend as Json, { ...baseSpend(), costUsd: 0.5 });
     const { budget: _budget, ...withoutBudget } = baseSpend();
     const missingBudget = validate(doc, spend.Spend as Json, withoutBudget);
+    const floatGroup = validate(doc, spend.ReportGroup as Json, { key: "acme", ...totalsOf(baseSpend()), costUsd: 0.5 });
 
     // Assess
     expect(extra).toStrictEqual(["$: secret is not a documented property"]);
     expect(floatCost.length).toBeGreaterThan(0);
     expect(missingBudget).toStrictEqual(["$: budget is required"]);
+    expect(floatGroup.length).toBeGreaterThan(0);
   });
 });
 
@@ -193,5 +237,12 @@ function baseSpend() {
     cacheWriteTokens: 0,
     costUsd: "0.000001",
     budget: null,
+    asOf: null,
+    forecast: null,
   };
+}
+
+function totalsOf(spend: ReturnType<typeof baseSpend>) {
+  const { tenantId: _tenantId, period: _period, budget: _budget, asOf: _asOf, forecast: _forecast, ...totals } = spend;
+  return totals;
 }

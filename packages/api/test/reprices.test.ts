@@ -38,7 +38,7 @@ describe("Function: handleSpendApi() reprice audit trail", () => {
     expect(found.statusCode).toBe(200);
     expect(found.json).toStrictEqual(OLDER);
     expect(missing.statusCode).toBe(404);
-    expect(missing.json.error.code).toBe("NotFound");
+    expect(missing.json.code).toBe("NotFound");
   });
 
   it.each([
@@ -53,7 +53,7 @@ describe("Function: handleSpendApi() reprice audit trail", () => {
     // Assess
     for (const response of [list, one]) {
       expect(response.statusCode).toBe(403);
-      expect(response.json.error.code).toBe("Forbidden");
+      expect(response.json.code).toBe("Forbidden");
       expect(response.body).not.toContain(NEWER.id);
     }
   });
@@ -73,7 +73,7 @@ describe("Function: handleSpendApi() reprice audit trail", () => {
     const post = await api.call(request("POST", "/v1/reprices"));
 
     // Assess
-    expect([badId.statusCode, badId.json.error.field]).toStrictEqual([400, "repriceId"]);
+    expect([badId.statusCode, badId.json.field]).toStrictEqual([400, "repriceId"]);
     expect(badQuery.statusCode).toBe(400);
     expect([post.statusCode, post.headers.allow]).toStrictEqual([405, "GET"]);
   });

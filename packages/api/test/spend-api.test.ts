@@ -1,7 +1,19 @@
 import { Attributor } from "@bedrock-spend/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { handleSpendApi, type SpendApiStore } from "../src/index";
-import { type ApiFixture, freshApi, invocation, invocationOf, jwtRequest, recordingObserver, request, SERVICE_PRINCIPAL, tenantPath } from "./helpers/fixtures";
+import { handleSpendApi, SPEND_BY, type SpendApiStore } from "../src/index";
+import {
+  type ApiFixture,
+  AS_OF,
+  freshApi,
+  invocation,
+  invocationOf,
+  jwtRequest,
+  problem,
+  recordingObserver,
+  request,
+  SERVICE_PRINCIPAL,
+  tenantPath,
+} from "./helpers/fixtures";
 
 const HAIKU = "global.anthropic.claude-haiku-4-5-20251001-v1:0";
 const NOVA = "us.amazon.nova-lite-v1:0";
@@ -69,10 +81,13 @@ const ACME_NOV = {
   cacheWriteTokens: 200,
   costUsd: "0.002142",
   budget: null,
+  asOf: AS_OF,
+  // Linear month-end projection at 2026-11-15T12:00Z: 2142 micro-USD x 30 days / 14.5 days, truncated to the pico-dollar.
+  forecast: { month: "2026-11", costUsd: "0.004431724137" },
 };
 
 function totalsOf(spend: Record<string, unknown>) {
-  const { tenantId: _tenantId, period: _period, budget: _budget, breakdown: _breakdown, key: _key, ...totals } = spend;
+  const { tenantId: _tenantId, period: _period, budget: _budget, breakdown: _breakdown, key: _key, asOf: _asOf, forecast: _forecast, ...totals } = spend;
   return totals;
 }
 
@@ -190,6 +205,9 @@ describe("Function: handleSpendApi() spend on DynamoDB Local", () => {
       cacheWriteTokens: 200,
       costUsd: "0.000400",
       budget: null,
+      // The day's month item: when acme's November last changed. No forecast for a day.
+      asOf: AS_OF,
+      forecast: null,
     };
     expect(day.json).toStrictEqual(expected);
     expect(dayByModel.json).toStrictEqual({
@@ -217,20 +235,40 @@ describe("Function: handleSpendApi() spend on DynamoDB Local", () => {
 
     // Assess
     const zero = { invocations: 0, unpricedInvocations: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: "0.000000" };
-    expect(response.json).toStrictEqual({ tenantId: "acme", period: "2026-09", ...zero, budget: null, breakdown: [] });
-    expect(day.json).toStrictEqual({ tenantId: "acme", period: "2026-11-04", ...zero, budget: null });
+    // A month over: its forecast is the spend itself.
+    expect(response.json).toStrictEqual({
+      tenantId: "acme",
+      period: "2026-09",
+      ...zero,
+      budget: null,
+      asOf: null,
+      forecast: { month: "2026-09", costUsd: "0.000000" },
+      breakdown: [],
+    });
+    expect(day.json).toStrictEqual({ tenantId: "acme", period: "2026-11-04", ...zero, budget: null, asOf: AS_OF, forecast: null });
   });
 
-  it("answers 404 for a tenant with no item at all", async () => {
+  it("answers 200 with zeros for a tenant with no item at all (not spending yet is not unknown); its budget is 404", async () => {
     // Act
     const spend = await api.call(request("GET", tenantPath("initech", "spend"), { query: { month: "2026-11" } }));
     const budget = await api.call(request("GET", tenantPath("initech", "budget")));
 
     // Assess
-    expect(spend.statusCode).toBe(404);
-    expect(spend.json).toStrictEqual({ error: { code: "NotFound", message: "no usage or budget is recorded for this tenant" } });
-    expect(budget.statusCode).toBe(404);
+    const zero = { invocations: 0, unpricedInvocations: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: "0.000000" };
+    expect(spend.statusCode).toBe(200);
+    expect(spend.json).toStrictEqual({
+      tenantId: "initech",
+      period: "2026-11",
+      ...zero,
+      budget: null,
+      asOf: null,
+      forecast: { month: "2026-11", costUsd: "0.000000" },
+    });
     expect(spend.headers["content-type"]).toBe("application/json");
+    expect(budget.statusCode).toBe(404);
+    expect(budget.json).toStrictEqual(problem("NotFound", "no usage or budget is recorded for this tenant"));
+    expect(budget.headers["content-type"]).toBe("application/problem+json");
+    expect(budget.headers["x-request-id"]).toBe(budget.json.requestId);
   });
 
   it("reads another tenant's usage only under that tenant", async () => {
@@ -279,7 +317,7 @@ describe("Function: handleSpendApi() budgets on DynamoDB Local", () => {
     expect(deleted.statusCode).toBe(200);
     expect(deleted.json).toStrictEqual({ tenantId: "acme", budget: null, source: "none" });
     expect(deletedAgain.statusCode).toBe(404);
-    expect(deletedAgain.json.error.code).toBe("NotFound");
+    expect(deletedAgain.json.code).toBe("NotFound");
     expect(after.json).toStrictEqual({ tenantId: "acme", budget: null, source: "none" });
     expect(await api.store.getBudget("acme")).toBeUndefined();
   });
@@ -329,7 +367,7 @@ describe("Function: handleSpendApi() budgets on DynamoDB Local", () => {
 
     // Assess
     expect(response.statusCode).toBe(404);
-    expect(response.json).toStrictEqual({ error: { code: "NotFound", message: "the tenant has no budget of its own to delete" } });
+    expect(response.json).toStrictEqual(problem("NotFound", "the tenant has no budget of its own to delete"));
   });
 });
 
@@ -417,9 +455,9 @@ describe("Function: handleSpendApi() input validation", () => {
 
     // Assess
     expect(response.statusCode).toBe(400);
-    expect(response.headers["content-type"]).toBe("application/json");
-    expect(response.json).toStrictEqual({ error: { code: "BadRequest", message: expect.any(String), field } });
-    expect(response.json.error.message.length).toBeGreaterThan(10);
+    expect(response.headers["content-type"]).toBe("application/problem+json");
+    expect(response.json).toStrictEqual(problem("BadRequest", expect.any(String), { field, ...(field === "by" ? { allowed: [...SPEND_BY] } : {}) }));
+    expect(response.json.detail.length).toBeGreaterThan(10);
   });
 
   it("names the bound of monthlyUsd when an amount is over it, in value or in length", async () => {
@@ -428,10 +466,8 @@ describe("Function: handleSpendApi() input validation", () => {
     const long = await api.call(put(`{"monthlyUsd":"${"9".repeat(60_000)}"}`));
 
     // Assess
-    expect(over.json.error.message).toBe(
-      "monthlyUsd must be a positive decimal amount in USD of at most 1000000000000, with at most 12 decimals, got 10000000000000",
-    );
-    expect(long.json.error.message).toBe(
+    expect(over.json.detail).toBe("monthlyUsd must be a positive decimal amount in USD of at most 1000000000000, with at most 12 decimals, got 10000000000000");
+    expect(long.json.detail).toBe(
       "monthlyUsd must be a positive decimal amount in USD of at most 1000000000000, with at most 12 decimals; got 60000 characters, over the 40 allowed",
     );
   });
@@ -448,7 +484,7 @@ describe("Function: handleSpendApi() input validation", () => {
     // Assess
     for (const response of responses) {
       expect(response.statusCode).toBe(413);
-      expect(response.json).toStrictEqual({ error: { code: "PayloadTooLarge", message: "the request body is larger than 65536 bytes", field: "body" } });
+      expect(response.json).toStrictEqual(problem("PayloadTooLarge", "the request body is larger than 65536 bytes", { field: "body" }));
     }
     expect(await api.store.getBudget("acme")).toStrictEqual({ monthlyUsd: "100.00", thresholds: [50, 80, 100] });
   });
@@ -466,7 +502,7 @@ describe("Function: handleSpendApi() input validation", () => {
     const response = await api.call(spend({ month: "2026-13" }));
 
     // Assess
-    expect(response.json.error.message).toBe('month must be YYYY-MM (UTC), got "2026-13"');
+    expect(response.json.detail).toBe('month must be YYYY-MM (UTC), got "2026-13"');
   });
 
   it("accepts a tenant id of exactly 256 characters and any metadata character", async () => {
@@ -474,9 +510,11 @@ describe("Function: handleSpendApi() input validation", () => {
     const long = await api.call(request("GET", tenantPath("a".repeat(256), "spend")));
     const symbols = await api.call(request("GET", tenantPath(" \t\n\v\f\r:_@$#=/+,-.", "spend")));
 
-    // Assess
-    expect(long.statusCode).toBe(404);
-    expect(symbols.statusCode).toBe(404);
+    // Assess: valid ids of tenants with no usage: zeros, under the normalized id.
+    expect(long.statusCode).toBe(200);
+    expect(long.json.tenantId).toBe("a".repeat(256));
+    expect(symbols.statusCode).toBe(200);
+    expect(symbols.json.tenantId).toBe(":_@$#=/+,-.");
   });
 
   it("ignores query parameters whose value is undefined", async () => {
@@ -501,8 +539,8 @@ describe("Function: handleSpendApi() input validation", () => {
     // Assess
     expect(response.statusCode).toBe(405);
     expect(response.headers.allow).toBe(allow);
-    expect(response.headers["content-type"]).toBe("application/json");
-    expect(response.json.error.code).toBe("MethodNotAllowed");
+    expect(response.headers["content-type"]).toBe("application/problem+json");
+    expect(response.json.code).toBe("MethodNotAllowed");
   });
 
   it.each([
@@ -520,8 +558,8 @@ describe("Function: handleSpendApi() input validation", () => {
 
     // Assess
     expect(response.statusCode).toBe(404);
-    expect(response.json.error.code).toBe("NotFound");
-    expect(response.headers["content-type"]).toBe("application/json");
+    expect(response.json.code).toBe("NotFound");
+    expect(response.headers["content-type"]).toBe("application/problem+json");
   });
 });
 
@@ -563,7 +601,7 @@ describe("Function: handleSpendApi() authorization", () => {
     // Assess
     for (const response of responses) {
       expect(response.statusCode).toBe(403);
-      expect(response.json.error.code).toBe("Forbidden");
+      expect(response.json.code).toBe("Forbidden");
       expect(response.body).not.toContain("invocations");
     }
     expect(await api.store.getBudget("acme")).toStrictEqual({ monthlyUsd: "100.00", thresholds: [50, 80, 100] });
@@ -622,7 +660,7 @@ describe("Function: handleSpendApi() authorization", () => {
 
     // Assess
     expect(spend.statusCode).toBe(403);
-    expect(spend.json.error.code).toBe("Forbidden");
+    expect(spend.json.code).toBe("Forbidden");
     expect(put.statusCode).toBe(403);
     expect(await api.store.getBudget("acme")).toStrictEqual({ monthlyUsd: "100.00", thresholds: [50, 80, 100] });
   });
@@ -665,8 +703,11 @@ describe("Function: handleSpendApi() observer and failures", () => {
     const observer = recordingObserver();
     const failure = new Error("ProvisionedThroughputExceededException: table aggregates-secret-name");
     const broken: SpendApiStore = {
-      monthTotal: () => Promise.reject(failure),
+      monthTotalTimed: () => Promise.reject(failure),
       dayModelRows: () => Promise.reject(failure),
+      breakdownRows: () => Promise.reject(failure),
+      periodItems: () => Promise.reject(failure),
+      alerts: () => Promise.reject(failure),
       tenantExists: () => Promise.reject(failure),
       getBudget: () => Promise.reject(failure),
       putBudget: () => Promise.reject(failure),
@@ -678,8 +719,8 @@ describe("Function: handleSpendApi() observer and failures", () => {
 
     // Assess
     expect(response.statusCode).toBe(500);
-    expect(response.headers["content-type"]).toBe("application/json");
-    expect(JSON.parse(response.body)).toStrictEqual({ error: { code: "InternalError", message: "internal error; try again later" } });
+    expect(response.headers["content-type"]).toBe("application/problem+json");
+    expect(JSON.parse(response.body)).toStrictEqual(problem("InternalError", "internal error; try again later"));
     expect(response.body).not.toContain("secret");
     expect(observer.requests).toStrictEqual([{ route: "GET /v1/tenants/{tenantId}/spend", tenantId: "acme", method: "GET", statusCode: 500, error: failure }]);
   });
@@ -689,7 +730,7 @@ describe("Function: handleSpendApi() observer and failures", () => {
     const api = await freshApi();
 
     // Act
-    const response = await api.call(request("GET", "/v1/tenants/nobody/spend"));
+    const response = await api.call(request("GET", "/v1/tenants/nobody/budget"));
 
     // Assess
     expect(response.statusCode).toBe(404);

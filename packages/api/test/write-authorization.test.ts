@@ -6,7 +6,7 @@
 import type { Budget } from "@bedrock-spend/core";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type ApiRequest, handleSpendApi, isScopeToken, SPEND_API_ROUTES, scopesOf, WRITE_OPERATIONS } from "../src/index";
-import { type ApiFixture, freshApi, invocation, request } from "./helpers/fixtures";
+import { type ApiFixture, freshApi, invocation, problem, request } from "./helpers/fixtures";
 
 const ADMIN_SCOPE = "spend:admin";
 const ACME_BUDGET: Budget = { monthlyUsd: "100.00", thresholds: [50, 80, 100] };
@@ -59,7 +59,7 @@ describe("Function: handleSpendApi() budget writes by caller", () => {
     // Assess
     if (route.write) {
       expect(response.statusCode).toBe(403);
-      expect(response.json).toStrictEqual({ error: { code: "Forbidden", message: REFUSED_WRITE } });
+      expect(response.json).toStrictEqual(problem("Forbidden", REFUSED_WRITE));
     } else {
       expect(response.statusCode).toBe(200);
       expect(response.json.tenantId).toBe("acme");
@@ -73,7 +73,7 @@ describe("Function: handleSpendApi() budget writes by caller", () => {
 
     // Assess
     expect(response.statusCode).toBe(403);
-    expect(response.json.error.code).toBe("Forbidden");
+    expect(response.json.code).toBe("Forbidden");
     expect(response.body).not.toContain("invocations");
     expect(await api.store.getBudget("acme")).toStrictEqual(ACME_BUDGET);
   });
@@ -130,7 +130,7 @@ describe("Function: handleSpendApi() budget writes by caller", () => {
 
     // Assess
     expect(put.statusCode).toBe(403);
-    expect(put.json.error.message).toBe(REFUSED_WRITE);
+    expect(put.json.detail).toBe(REFUSED_WRITE);
     expect(deleted.statusCode).toBe(403);
     expect(await api.store.getBudget("acme")).toStrictEqual(ACME_BUDGET);
   });
@@ -185,7 +185,7 @@ describe("Function: handleSpendApi() without an admin scope configured", () => {
     // Assess
     if (route.write) {
       expect(own.statusCode).toBe(403);
-      expect(own.json.error.message).toBe("budget writes need IAM; this deployment configures no admin scope, so a token may only read");
+      expect(own.json.detail).toBe("budget writes need IAM; this deployment configures no admin scope, so a token may only read");
     } else expect(own.statusCode).toBe(200);
     expect(noTenant.statusCode).toBe(403);
     expect(await api.store.getBudget("acme")).toStrictEqual(ACME_BUDGET);

@@ -365,10 +365,10 @@ describe("tenant lookup and the spend API", () => {
     expect(json.spend.costUsd).toBe("0.011662");
   });
 
-  it("passes the spend API's errors through", async () => {
-    const unknown = await getJson<{ error: { code: string } }>(base, "/api/tenants/nobody");
-    expect(unknown.status).toBe(404);
-    expect(unknown.json.error.code).toBe("NotFound");
+  it("passes the spend API's errors through, in the dashboard's error shape; a tenant with no usage is zeros, not unknown", async () => {
+    const unknown = await getJson<TenantLookup>(base, "/api/tenants/nobody");
+    expect(unknown.status).toBe(200);
+    expect(unknown.json.spend).toMatchObject({ tenantId: "nobody", invocations: 0, costUsd: "0.000000" });
     const invalid = await getJson<{ error: { field: string } }>(base, "/api/tenants/%E2%82%AC");
     expect(invalid.status).toBe(400);
     expect(invalid.json.error.field).toBe("tenantId");
@@ -450,8 +450,18 @@ describe("routing and protection", () => {
     // Assess
     expect(outcome).toEqual({
       status: 413,
-      body: JSON.stringify({ error: { code: "PayloadTooLarge", message: "the request body is larger than 65536 bytes", field: "body" } }),
+      body: expect.any(String),
       connection: "close",
+    });
+    expect(JSON.parse((outcome as { body: string }).body)).toStrictEqual({
+      type: "tag:bedrock-spend.dev,2026:problems/payload-too-large",
+      title: "The request body is too large",
+      status: 413,
+      detail: "the request body is larger than 65536 bytes",
+      instance: expect.stringMatching(/^urn:uuid:[0-9a-f-]{36}$/),
+      code: "PayloadTooLarge",
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      field: "body",
     });
   });
 

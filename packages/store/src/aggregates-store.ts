@@ -25,14 +25,16 @@ import {
   alertMonthPrefix,
   alertSk,
   BUDGET_SK,
+  breakdownSk,
   dayModelDayPrefix,
   dayModelMonthPrefix,
   monthSk,
   parseDayModelSk,
   tenantFromPk,
   tenantPk,
+  unescapeKeyComponent,
 } from "./keys";
-import { ALERT_ATTRIBUTES, BUDGET_ATTRIBUTES, KIND_ATTRIBUTE, PK, SK, UNDELIVERED_ALERTS_INDEX } from "./layout";
+import { ALERT_ATTRIBUTES, BUDGET_ATTRIBUTES, KIND_ATTRIBUTE, PERIOD_INDEX, PK, SK, UNDELIVERED_ALERTS_INDEX } from "./layout";
 import { allPages } from "./pages";
 
 /** How long a claim on an alert's delivery holds by default: the longest a Lambda invocation can run. */
@@ -56,6 +58,27 @@ export interface UndeliveredAlertRef {
   firedAt: string;
   /** The lease the index saw (epoch ms, as stored); undefined while the firer's own claim stands. */
   leaseUntil: string | undefined;
+}
+
+/** Counters of one aggregate item with when they last changed (epoch seconds; undefined when the item does not say). */
+export interface TimedCounters {
+  counters: UsageCounters;
+  updatedAt: number | undefined;
+}
+
+/** One row of a tenant's monthly breakdown (`B#<month>#<dimension>#<value>` items). */
+export interface BreakdownRow extends TimedCounters {
+  value: string;
+}
+
+/** Which aggregate items of a period the by-period index is asked for. */
+export type PeriodSelector = { kind: "month" } | { kind: "day-model" } | { kind: "breakdown"; dimension: string };
+
+/** One aggregate item of a period, from the by-period index, with the attributes a report groups by. */
+export interface PeriodItem extends TimedCounters {
+  tenantId: string;
+  /** The model of a day x model item, the value of a breakdown item; undefined for a month total. */
+  key: string | undefined;
 }
 
 /** Options of an `AggregatesStore`. */
@@ -82,6 +105,63 @@ export class AggregatesStore {
       new GetItemCommand({ TableName: this.tableName, Key: this.key(tenantPk(tenantId), monthSk(month)), ConsistentRead: true }),
     );
     return result.Item ? countersFromItem(result.Item) : undefined;
+  }
+
+  /** A tenant's month total with when it last changed, or undefined when nothing was counted that month. */
+  async monthTotalTimed(tenantId: string, month: string): Promise<TimedCounters | undefined> {
+    const result = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: this.key(tenantPk(tenantId), monthSk(month)), ConsistentRead: true }),
+    );
+    return result.Item ? { counters: countersFromItem(result.Item), updatedAt: updatedAtOf(result.Item) } : undefined;
+  }
+
+  /** A tenant's breakdown rows of one month by one dimension (written when the aggregator is configured with it). */
+  async breakdownRows(tenantId: string, month: string, dimension: string): Promise<BreakdownRow[]> {
+    const prefix = breakdownSk(month, dimension, "");
+    return (await this.queryPrefix(tenantPk(tenantId), prefix)).map((item) => ({
+      value: unescapeKeyComponent((item[SK]?.S ?? "").slice(prefix.length)),
+      counters: countersFromItem(item),
+      updatedAt: updatedAtOf(item),
+    }));
+  }
+
+  /**
+   * Every tenant's aggregate items of one period (`YYYY-MM` for month totals and breakdowns,
+   * `YYYY-MM-DD` for day x model items), from the by-period index: one Query of the period's
+   * index partition, paged, eventually consistent (an index cannot be read otherwise), filtered to
+   * the selected kind (and dimension). Costs half a read unit per 4 KB of the period's items.
+   */
+  async periodItems(period: string, selector: PeriodSelector): Promise<PeriodItem[]> {
+    const names: Record<string, string> = { "#period": PERIOD_INDEX.partitionKey, "#kind": KIND_ATTRIBUTE };
+    const values: Record<string, AttributeValue> = { ":period": { S: period }, ":kind": { S: selector.kind } };
+    let filter = "#kind = :kind";
+    if (selector.kind === "breakdown") {
+      names["#dimension"] = "dimension";
+      values[":dimension"] = { S: selector.dimension };
+      filter += " AND #dimension = :dimension";
+    }
+    const items = await allPages((start) =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: PERIOD_INDEX.name,
+          KeyConditionExpression: "#period = :period",
+          FilterExpression: filter,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ExclusiveStartKey: start,
+        }),
+      ),
+    );
+    const rows: PeriodItem[] = [];
+    for (const item of items) {
+      const tenantId = tenantFromPk(item[PK]?.S ?? "");
+      if (tenantId === undefined) continue;
+      const key = selector.kind === "day-model" ? item.model?.S : selector.kind === "breakdown" ? item.value?.S : undefined;
+      if (selector.kind !== "month" && key === undefined) continue;
+      rows.push({ tenantId, key, counters: countersFromItem(item), updatedAt: updatedAtOf(item) });
+    }
+    return rows;
   }
 
   /** A tenant's day x model rows of one month (or of one day). */
@@ -393,6 +473,12 @@ export class AggregatesStore {
       ),
     );
   }
+}
+
+/** `updatedAt` of an aggregate item (epoch seconds), or undefined. */
+function updatedAtOf(item: Record<string, AttributeValue>): number | undefined {
+  const value = Number(item.updatedAt?.N);
+  return Number.isFinite(value) ? value : undefined;
 }
 
 function isConditionalCheckFailure(error: unknown): boolean {

@@ -72,3 +72,33 @@ export const MARKER_ATTRIBUTES = {
 
 /** Attribute of an aggregate item listing the reprices applied to it (a string set of reprice ids). */
 export const REPRICES_ATTRIBUTE = "reprices";
+
+/**
+ * The sparse global secondary index of the aggregate items by period, which the cross-tenant
+ * report (`GET /v1/spend`) reads instead of scanning the table. Its partition key is the `period`
+ * attribute the writer already sets on every aggregate item (`YYYY-MM` on month totals and
+ * breakdowns, `YYYY-MM-DD` on day x model items) and on nothing else (no dedup marker, budget or
+ * alert carries it), so a Query of one period reads that period's aggregates of every tenant and
+ * nothing more. The sort key is the tenant partition (`pk`): high cardinality, so that DynamoDB can
+ * split a busy period's index partition by key range. It projects what a report sums.
+ */
+export const PERIOD_INDEX = {
+  name: "by-period",
+  partitionKey: "period",
+  sortKey: PK,
+  projected: [
+    "tenantId",
+    KIND_ATTRIBUTE,
+    "dimension",
+    "value",
+    "model",
+    "updatedAt",
+    COUNTER_ATTRIBUTES.invocations,
+    COUNTER_ATTRIBUTES.unpricedInvocations,
+    COUNTER_ATTRIBUTES.inputTokens,
+    COUNTER_ATTRIBUTES.outputTokens,
+    COUNTER_ATTRIBUTES.cacheReadTokens,
+    COUNTER_ATTRIBUTES.cacheWriteTokens,
+    COUNTER_ATTRIBUTES.costPico,
+  ],
+} as const;

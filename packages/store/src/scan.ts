@@ -10,7 +10,7 @@ import { alertIdOf, budgetFromItem, countersFromItem, MalformedBudgetError, type
 import { dedupKey } from "./keys";
 import { BUDGET_ATTRIBUTES, KIND_ATTRIBUTE, PK, SK } from "./layout";
 import { allPages, batchGetAll } from "./pages";
-import { createAggregatesTable, ensureUndeliveredAlertsIndex } from "./table";
+import { createAggregatesTable, ensurePeriodIndex, ensureUndeliveredAlertsIndex } from "./table";
 
 /** A fired alert with its id and firing time (the dashboard's `AlertItem`). */
 export interface FiredAlert extends StoredAlert {
@@ -84,11 +84,12 @@ export async function tableExists(client: DynamoDBClient, tableName: string): Pr
 
 /**
  * Creates the aggregates table unless it exists; a table of an earlier version gets the
- * undelivered-alerts index it lacks (`ensureUndeliveredAlertsIndex`). Returns whether it was created.
+ * undelivered-alerts and by-period indexes it lacks (`ensureUndeliveredAlertsIndex`, `ensurePeriodIndex`). Returns whether it was created.
  */
 export async function ensureAggregatesTable(client: DynamoDBClient, tableName: string): Promise<boolean> {
   if (await tableExists(client, tableName)) {
     await ensureUndeliveredAlertsIndex(client, tableName);
+    await ensurePeriodIndex(client, tableName);
     return false;
   }
   try {

@@ -14,7 +14,7 @@ import {
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
-import { ALERT_ATTRIBUTES, KIND_ATTRIBUTE, PK, SK, TTL_ATTRIBUTE, UNDELIVERED_ALERTS_INDEX } from "./layout";
+import { ALERT_ATTRIBUTES, KIND_ATTRIBUTE, PERIOD_INDEX, PK, SK, TTL_ATTRIBUTE, UNDELIVERED_ALERTS_INDEX } from "./layout";
 import { allPages } from "./pages";
 
 /** The key attributes of the undelivered-alerts index, as a table declares them. */
@@ -33,22 +33,37 @@ const UNDELIVERED_INDEX: GlobalSecondaryIndex = {
   Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [...UNDELIVERED_ALERTS_INDEX.projected] },
 };
 
+/** The by-period index (`PERIOD_INDEX`) of the cross-tenant report, on-demand like its table. */
+const PERIOD_GSI: GlobalSecondaryIndex = {
+  IndexName: PERIOD_INDEX.name,
+  KeySchema: [
+    { AttributeName: PERIOD_INDEX.partitionKey, KeyType: "HASH" },
+    { AttributeName: PERIOD_INDEX.sortKey, KeyType: "RANGE" },
+  ],
+  Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [...PERIOD_INDEX.projected] },
+};
+
 /**
  * Creates the table (on-demand, stream with new and old images, TTL on dedup items, the
- * undelivered-alerts index), as the CDK stack does on AWS. For DynamoDB Local and tests.
+ * undelivered-alerts and by-period indexes), as the CDK stack does on AWS. For DynamoDB Local and tests.
  */
 export async function createAggregatesTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: PK, AttributeType: "S" }, { AttributeName: SK, AttributeType: "S" }, ...INDEX_ATTRIBUTES],
+      AttributeDefinitions: [
+        { AttributeName: PK, AttributeType: "S" },
+        { AttributeName: SK, AttributeType: "S" },
+        ...INDEX_ATTRIBUTES,
+        { AttributeName: PERIOD_INDEX.partitionKey, AttributeType: "S" },
+      ],
       KeySchema: [
         { AttributeName: PK, KeyType: "HASH" },
         { AttributeName: SK, KeyType: "RANGE" },
       ],
       BillingMode: "PAY_PER_REQUEST",
       StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" },
-      GlobalSecondaryIndexes: [UNDELIVERED_INDEX],
+      GlobalSecondaryIndexes: [UNDELIVERED_INDEX, PERIOD_GSI],
     }),
   );
   await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } }));
@@ -119,4 +134,35 @@ export async function ensureUndeliveredAlertsIndex(client: DynamoDBClient, table
     }
   }
   return true;
+}
+
+/**
+ * Adds the by-period index to a table created without it (a local data dir of an earlier
+ * version) and waits until it is active (60 s at most): DynamoDB fills a new index from the items
+ * the table holds. Returns whether the index was added.
+ */
+export async function ensurePeriodIndex(client: DynamoDBClient, tableName: string, pollMs = 100): Promise<boolean> {
+  const indexes = async () => (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.GlobalSecondaryIndexes ?? [];
+  if ((await indexes()).some((index) => index.IndexName === PERIOD_INDEX.name)) return false;
+  try {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [
+          { AttributeName: PERIOD_INDEX.partitionKey, AttributeType: "S" },
+          { AttributeName: PK, AttributeType: "S" },
+        ],
+        GlobalSecondaryIndexUpdates: [{ Create: PERIOD_GSI }],
+      }),
+    );
+  } catch (error) {
+    // Another process is adding it: wait for it below.
+    if ((error as Error).name !== "ResourceInUseException") throw error;
+  }
+  for (let attempt = 1; ; attempt++) {
+    const index = (await indexes()).find((candidate) => candidate.IndexName === PERIOD_INDEX.name);
+    if (index?.IndexStatus === "ACTIVE") return true;
+    if (attempt * pollMs >= 60_000) throw new Error(`${tableName}: the index ${PERIOD_INDEX.name} is still ${index?.IndexStatus ?? "missing"}`);
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
 }

@@ -5,6 +5,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Budget } from "@bedrock-spend/core";
 import { AggregatesStore, type InvocationToCount, type RepriceAudit, UsageWriter } from "@bedrock-spend/store";
+import { expect } from "vitest";
 import { freshTable, invocation } from "../../../store/test/helpers";
 import { type ApiRequest, type ApiResponse, handleSpendApi, type SpendApiDeps, type SpendApiObserver, type SpendApiRequestInfo } from "../../src/index";
 
@@ -79,7 +80,7 @@ export function jwtRequest(method: string, path: string, claims: Record<string, 
 }
 
 /** The path of a tenant route, the tenant id percent-encoded once. */
-export function tenantPath(tenantId: string, resource: "spend" | "budget"): string {
+export function tenantPath(tenantId: string, resource: "spend" | "budget" | "alerts"): string {
   return `/v1/tenants/${encodeURIComponent(tenantId)}/${resource}`;
 }
 
@@ -113,3 +114,30 @@ export function recordingObserver(): SpendApiObserver & { requests: SpendApiRequ
   const requests: SpendApiRequestInfo[] = [];
   return { requests, onRequest: (info) => requests.push(info) };
 }
+
+const STATUS_OF_CODE: Record<string, number> = {
+  BadRequest: 400,
+  Forbidden: 403,
+  NotFound: 404,
+  MethodNotAllowed: 405,
+  PayloadTooLarge: 413,
+  InternalError: 500,
+  ServiceUnavailable: 503,
+};
+
+/** The RFC 9457 problem details the API answers an error with (`detail` may be a matcher). */
+export function problem(code: string, detail: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: `tag:bedrock-spend.dev,2026:problems/${code.replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase()}`,
+    title: expect.any(String),
+    status: STATUS_OF_CODE[code],
+    detail,
+    instance: expect.stringMatching(/^urn:/),
+    code,
+    requestId: expect.stringMatching(/^\S+$/),
+    ...extra,
+  };
+}
+
+/** An `asOf` time: ISO 8601 UTC, whole seconds. */
+export const AS_OF = expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);

@@ -1,5 +1,5 @@
 /**
- * docs/openapi.yaml for tests: its operations, and a checker for the JSON Schema keywords the
+ * docs/openapi.yaml for tests (generated from the zod schemas: packages/api/src/openapi.ts): its operations, and a checker for the JSON Schema keywords the
  * document uses, so that real responses and the document's examples can be validated against it.
  * An unsupported keyword is reported as an error rather than ignored.
  */
@@ -85,6 +85,10 @@ export function validate(doc: Json, schema: Json, value: unknown, at = "$"): str
         if (matches !== 1) errors.push(`${at}: matches ${matches} of the oneOf schemas, expected exactly 1`);
         break;
       }
+      case "anyOf": {
+        if (!(argument as Json[]).some((option) => validate(doc, option, value, at).length === 0)) errors.push(`${at}: matches none of the anyOf schemas`);
+        break;
+      }
       case "enum":
         if (!(argument as YamlValue[]).includes(value as YamlValue)) errors.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(argument)}`);
         break;
@@ -160,8 +164,15 @@ function hasType(value: unknown, type: string): boolean {
   }
 }
 
-/** The schema of an operation's JSON response for a status. */
+/** The schema of an operation's JSON response for a status (`application/json`, or `application/problem+json` for an error). */
 export function responseSchema(doc: Json, operation: Json, status: string): Json {
   const response = resolve(doc, (operation.responses as Json)[status] as Json);
-  return ((response.content as Json)["application/json"] as Json).schema as Json;
+  const content = response.content as Json;
+  return ((content["application/json"] ?? content["application/problem+json"]) as Json).schema as Json;
+}
+
+/** The media type an operation documents for a status. */
+export function responseMediaType(doc: Json, operation: Json, status: string): string {
+  const response = resolve(doc, (operation.responses as Json)[status] as Json);
+  return Object.keys(response.content as Json)[0] as string;
 }

@@ -1,0 +1,199 @@
+/**
+ * Spend across tenants (`GET /v1/spend`): the period's aggregate items of every tenant, read from
+ * the table's by-period index (docs/aggregates-table.md), summed per group exactly (bigint
+ * pico-dollars), ranked by cost (highest first, ties by key in code-unit order) and paged with an
+ * opaque cursor.
+ *
+ * The cursor is base64url of a versioned JSON object naming the query (groupBy, period) and the
+ * last group sent (its cost and key). The next page is the groups strictly after that position in
+ * the (cost desc, key asc) order, a total order, so a page neither repeats nor skips a group while
+ * the period's aggregates do not change. Each page reads the whole period again: the index has no
+ * order by cost, and keeping none means the API holds no state between pages.
+ */
+import { type AttributionDimension, addCounters, byCodeUnit, emptyCounters, spendTotals, type UsageCounters } from "@bedrock-spend/core";
+import type { PeriodItem, PeriodSelector } from "@bedrock-spend/store";
+import { z } from "zod";
+import { ApiError, badRequest } from "./http";
+import { REPORT_GROUP_BY, type ReportGroupBy } from "./schemas";
+import type { SpendApiStore } from "./service";
+import type { ReportQuery } from "./validation";
+
+/** The breakdown dimension each groupBy (and `by`) reads. */
+export const DIMENSION_OF: Readonly<Record<"tenantGroup" | "department" | "application" | "user", AttributionDimension>> = {
+  tenantGroup: "tenantGroup",
+  department: "departmentId",
+  application: "applicationId",
+  user: "userId",
+};
+
+/** One group of the report. */
+export interface ReportGroup extends ReturnType<typeof spendTotals> {
+  key: string;
+}
+
+/** A page of the report. */
+export interface Report {
+  period: string;
+  groupBy: ReportGroupBy;
+  groups: ReportGroup[];
+  nextCursor: string | null;
+  asOf: string | null;
+}
+
+const CURSOR_VERSION = 1;
+
+const CursorSchema = z.strictObject({
+  v: z.literal(CURSOR_VERSION),
+  g: z.enum(REPORT_GROUP_BY),
+  p: z.string().max(32),
+  c: z.string().regex(/^(0|[1-9][0-9]{0,39})$/),
+  k: z.string().max(1024),
+});
+type Cursor = z.infer<typeof CursorSchema>;
+
+/** The opaque cursor after a group. */
+export function encodeCursor(cursor: Omit<Cursor, "v">): string {
+  return Buffer.from(JSON.stringify({ v: CURSOR_VERSION, ...cursor }), "utf8").toString("base64url");
+}
+
+/** Reads a cursor back; a 400 for anything this API did not issue for this query. */
+export function decodeCursor(raw: string, query: Pick<ReportQuery, "groupBy" | "period">): { costPico: bigint; key: string } {
+  const invalid = () => badRequest("cursor", "the cursor is not one this API issued: pass nextCursor as it was");
+  if (!/^[A-Za-z0-9_-]+$/.test(raw)) throw invalid();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
+  } catch {
+    throw invalid();
+  }
+  const result = CursorSchema.safeParse(parsed);
+  // base64url has one encoding per byte string only without padding bits: re-encoding must give the same text.
+  if (!result.success || encodeCursor({ g: result.data.g, p: result.data.p, c: result.data.c, k: result.data.k }) !== raw) throw invalid();
+  if (result.data.g !== query.groupBy || result.data.p !== query.period) {
+    throw badRequest("cursor", `the cursor belongs to groupBy=${result.data.g} over ${result.data.p}, not groupBy=${query.groupBy} over ${query.period}`);
+  }
+  return { costPico: BigInt(result.data.c), key: result.data.k };
+}
+
+/** The months of [from, to] it covers whole, and its remaining days. */
+export function segmentsOf(from: string, to: string): { months: string[]; days: string[] } {
+  const months: string[] = [];
+  const days: string[] = [];
+  let month = from.slice(0, 7);
+  while (month <= to.slice(0, 7)) {
+    const [year, monthNumber] = month.split("-").map(Number) as [number, number];
+    const first = `${month}-01`;
+    const last = lastDay(month);
+    if (from <= first && last <= to) months.push(month);
+    else for (const day of daysOf(first > from ? first : from, last < to ? last : to)) days.push(day);
+    month = new Date(Date.UTC(year, monthNumber, 1)).toISOString().slice(0, 7);
+  }
+  return { months, days };
+}
+
+/** Every day from `first` to `last`, inclusive. */
+function daysOf(first: string, last: string): string[] {
+  const days: string[] = [];
+  for (let at = Date.parse(`${first}T00:00:00Z`); at <= Date.parse(`${last}T00:00:00Z`); at += 86_400_000) days.push(new Date(at).toISOString().slice(0, 10));
+  return days;
+}
+
+/** The index partitions (period and selector) a report reads, and what names a group in each item. */
+function readsOf(query: ReportQuery, breakdowns: readonly AttributionDimension[] | undefined): { period: string; selector: PeriodSelector }[] {
+  const { months, days } = segmentsOf(query.from, query.to);
+  switch (query.groupBy) {
+    case "tenant":
+      return [
+        ...months.map((period) => ({ period, selector: { kind: "month" } as const })),
+        ...days.map((period) => ({ period, selector: { kind: "day-model" } as const })),
+      ];
+    case "model": {
+      // Model totals live on the day x model items only: a whole month is its days.
+      const all = [...months.flatMap((month) => daysOf(`${month}-01`, lastDay(month))), ...days];
+      return all.map((period) => ({ period, selector: { kind: "day-model" } as const }));
+    }
+    default: {
+      const dimension = DIMENSION_OF[query.groupBy];
+      if (breakdowns !== undefined && !breakdowns.includes(dimension)) {
+        throw badRequest("groupBy", `this deployment keeps no breakdown by ${dimension} (AGGREGATE_BREAKDOWNS lists ${breakdowns.join(", ") || "none"})`, [
+          "tenant",
+          "model",
+          ...REPORT_GROUP_BY.filter((group) => group !== "tenant" && group !== "model" && breakdowns.includes(DIMENSION_OF[group])),
+        ]);
+      }
+      if (days.length > 0) {
+        throw badRequest(
+          query.from === `${query.to.slice(0, 7)}-01` ? "to" : "from",
+          `groupBy=${query.groupBy} reads the monthly breakdowns: give whole months (month=YYYY-MM, or from=YYYY-MM&to=YYYY-MM)`,
+        );
+      }
+      return months.map((period) => ({ period, selector: { kind: "breakdown", dimension } as const }));
+    }
+  }
+}
+
+function lastDay(month: string): string {
+  const [year, monthNumber] = month.split("-").map(Number) as [number, number];
+  return `${month}-${String(new Date(Date.UTC(year, monthNumber, 0)).getUTCDate()).padStart(2, "0")}`;
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function eachLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Whether an error says the table lacks the by-period index (a table deployed before it). */
+function isMissingIndex(error: unknown): boolean {
+  return (error as Error)?.name === "ValidationException" && /index/i.test((error as Error).message ?? "");
+}
+
+/** A page of the cross-tenant report. */
+export async function readReport(store: SpendApiStore, query: ReportQuery, breakdowns?: readonly AttributionDimension[]): Promise<Report> {
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query);
+  const reads = readsOf(query, breakdowns);
+  let pages: PeriodItem[][];
+  try {
+    pages = await eachLimited(reads, 8, ({ period, selector }) => store.periodItems(period, selector));
+  } catch (error) {
+    if (isMissingIndex(error))
+      throw new ApiError("ServiceUnavailable", "the aggregates table has no by-period index yet; deploy the current stack", { cause: error });
+    throw error;
+  }
+  const sums = new Map<string, UsageCounters>();
+  let newest: number | undefined;
+  for (const item of pages.flat()) {
+    const key = query.groupBy === "tenant" ? item.tenantId : item.key;
+    if (key === undefined) continue;
+    const sum = sums.get(key) ?? emptyCounters();
+    sums.set(key, addCounters(sum, item.counters));
+    if (item.updatedAt !== undefined && (newest === undefined || item.updatedAt > newest)) newest = item.updatedAt;
+  }
+  const ranked = [...sums.entries()].sort(([keyA, a], [keyB, b]) => (a.costPico === b.costPico ? byCodeUnit(keyA, keyB) : a.costPico > b.costPico ? -1 : 1));
+  const rest =
+    after === undefined
+      ? ranked
+      : ranked.filter(([key, sum]) => sum.costPico < after.costPico || (sum.costPico === after.costPico && byCodeUnit(key, after.key) > 0));
+  const page = rest.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    period: query.period,
+    groupBy: query.groupBy,
+    groups: page.map(([key, sum]) => ({ key, ...spendTotals(sum) })),
+    nextCursor: rest.length > query.limit && last ? encodeCursor({ g: query.groupBy, p: query.period, c: last[1].costPico.toString(), k: last[0] }) : null,
+    asOf: newest === undefined ? null : isoSeconds(newest),
+  };
+}
+
+/** Epoch seconds as ISO 8601 UTC without fractional seconds. */
+export function isoSeconds(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
