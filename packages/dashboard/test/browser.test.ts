@@ -17,7 +17,15 @@ import { fileURLToPath } from "node:url";
 import { type Clock, fixedClock, utcMonthOf } from "@bedrock-spend/core";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDashboardServer, type DashboardFilters, type DashboardServer, reconcileFileOf, reconcileFileSource, type TenantLookup } from "../src/index";
+import {
+  createDashboardServer,
+  type DashboardFilters,
+  type DashboardServer,
+  reconcileFileOf,
+  reconcileFileSource,
+  type SampleDataInfo,
+  type TenantLookup,
+} from "../src/index";
 import { memoryStack, usage, workload } from "./helpers/fixtures";
 import { getJson } from "./helpers/http";
 import { KNOWN_SNAPSHOT, NOVA, SONNET, writeReconcileFile } from "./helpers/reconcile";
@@ -590,5 +598,115 @@ describe("the Bill vs logs panel in headless Chromium", () => {
 
   it("made no failed or erroring requests and logged no errors", () => {
     expect(panelProblems).toEqual([]);
+  });
+});
+
+/**
+ * The first run of local mode: 30 days of generated history marked as sample data, a sample
+ * budget the month has crossed 80% of, and its alerts. The page shows the "sample data" badge, every
+ * chart with data, cost by token class in USD, and the alerts (test-output/dashboard-first-run.png).
+ */
+describe("the first-run dashboard (sample data) in headless Chromium", () => {
+  const DAY_MS = 86_400_000;
+  const history = workload({ now: new Date(NOW - 60_000), from: new Date(NOW - 30 * DAY_MS), count: 1800, seed: 3, prefix: "sample" });
+  const firstRun = memoryStack({ now: clock, records: history });
+  const marker: SampleDataInfo = {
+    sample: true,
+    complete: true,
+    from: new Date(NOW - 30 * DAY_MS).toISOString(),
+    to: new Date(NOW).toISOString(),
+    days: 30,
+    records: history.length,
+    budgets: [],
+    hint: "sample data generated on the first start; start clean with bedrock-spend start --no-history on a new --data-dir",
+  };
+  const firstProblems: string[] = [];
+  let firstServer: DashboardServer;
+  let firstPage: Page;
+
+  beforeAll(async () => {
+    // A sample budget as `start` sets it: the month to date is 90% of it, so 50% and 80% have fired.
+    const acme = await firstRun.data.dashboard({ ...SELECTED, tenant: "acme" });
+    const spentCents = BigInt(Math.ceil(Number(acme.kpis.costUsd) * 100));
+    const monthlyUsd = `${(spentCents * 10n) / 9n / 100n}.${String(((spentCents * 10n) / 9n) % 100n).padStart(2, "0")}`;
+    await firstRun.data.spendStore.putBudget("acme", { monthlyUsd, thresholds: [50, 80, 100] });
+    marker.budgets = [{ tenantId: "acme", monthlyUsd, thresholds: [50, 80, 100] }];
+    for (const threshold of [50, 80])
+      firstRun.data.addAlert(
+        { kind: "threshold", threshold, tenantId: "acme", month: MONTH, spendUsd: acme.kpis.costUsd, budgetUsd: monthlyUsd, forecastUsd: acme.kpis.costUsd },
+        new Date(NOW - 120_000 + threshold),
+      );
+    firstServer = createDashboardServer({
+      data: firstRun.data,
+      spendApi: firstRun.spendApi,
+      sampleData: async () => marker,
+      now: clock,
+      onError: (error) => firstProblems.push(`server error: ${String(error)}`),
+    });
+    const { url } = await firstServer.listen(0);
+    firstPage = await context.newPage();
+    firstPage.on("console", (message) => {
+      if (message.type() === "error") firstProblems.push(`console error: ${message.text()}`);
+    });
+    firstPage.on("pageerror", (error) => firstProblems.push(`page error: ${error.message}`));
+    firstPage.on("response", (response) => {
+      if (response.status() >= 400) firstProblems.push(`HTTP ${response.status()}: ${response.url()}`);
+    });
+    await firstPage.goto(url);
+    await firstPage.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 15_000 });
+  });
+
+  afterAll(async () => {
+    await firstPage?.close();
+    await firstServer?.close();
+  });
+
+  it("shows the sample-data badge, saying what the data is and how to start clean", async () => {
+    const badge = firstPage.locator("#sample-badge");
+    expect(await badge.isVisible()).toBe(true);
+    expect(await badge.textContent()).toBe("Sample data");
+    const title = (await badge.getAttribute("title")) ?? "";
+    expect(title).toContain("1,800 generated invocations over the 30 days before 2026-11-20");
+    expect(title).toContain("--no-history");
+    expect(title).toContain(`acme (${marker.budgets[0]?.monthlyUsd} USD)`);
+  });
+
+  it("draws every chart with data, and the cost by token class in USD", async () => {
+    const states = (await firstPage.evaluate(`[...document.querySelectorAll("[data-chart]")].map((element) => {
+      const chart = echarts.getInstanceByDom(element);
+      const series = chart.getOption().series[0];
+      const values = series.data.map((item) => (item !== null && typeof item === "object" ? item.value : item));
+      return { name: element.dataset.chart, seriesName: series.name, points: values.length, nonZero: values.filter((v) => Number(v) > 0).length, values };
+    })`)) as { name: string; seriesName: string; points: number; nonZero: number; values: number[] }[];
+    expect(states.map((state) => state.name).sort()).toEqual(["byDepartment", "byModel", "byTenant", "byTenantGroup", "byTokenClass", "costOverTime"]);
+    for (const state of states) {
+      expect(state.points, `${state.name} has data`).toBeGreaterThan(0);
+      expect(state.nonZero, `${state.name} has non-zero values`).toBeGreaterThan(0);
+    }
+    const expected = await firstRun.data.dashboard(SELECTED);
+    // The month so far: a point for each day from the 1st to the 20th.
+    expect(states.find((state) => state.name === "costOverTime")?.points).toBe(expected.costOverTime.length);
+    expect(expected.costOverTime.length).toBe(20);
+    const classes = states.find((state) => state.name === "byTokenClass");
+    expect(classes?.seriesName).toBe("Cost");
+    expect(expected.byTokenClass.every((row) => row.costUsd !== null)).toBe(true);
+    expect(classes?.values).toEqual(expected.byTokenClass.map((row) => Number(row.costUsd)));
+    expect(await firstPage.locator("#hint-token-class").textContent()).toBe("USD, cache tokens priced separately");
+  });
+
+  it("shows the sample budget's alerts in the feed", async () => {
+    await firstPage.waitForSelector("#alerts-feed li", { timeout: 5000 });
+    expect(await firstPage.locator("#alerts-feed li").count()).toBe(2);
+    expect(await firstPage.locator("#alerts-feed li").first().textContent()).toContain("acme reached 80% of its budget");
+  });
+
+  it("writes test-output/dashboard-first-run.png, and made no failed or erroring requests", async () => {
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    await firstPage.mouse.move(0, 0);
+    await firstPage.waitForTimeout(300);
+    const shot = join(OUTPUT_DIR, "dashboard-first-run.png");
+    await firstPage.screenshot({ path: shot, fullPage: true });
+    expect(existsSync(shot)).toBe(true);
+    expect(firstProblems).toEqual([]);
   });
 });
