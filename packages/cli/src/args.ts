@@ -1,9 +1,13 @@
 /**
- * Argument parsing on `node:util` parseArgs, failing closed: unknown options, missing values and
- * stray positionals are usage errors that name the argument.
+ * Argument parsing on commander, failing closed: unknown options (with the closest known one
+ * suggested), missing values and option values that look like options are usage errors that name
+ * the argument, in this CLI's words (commander's own messages and output never reach the user).
+ * A command declares its options as `node:util` parseArgs options and reads `{ values, positionals }`
+ * as parseArgs would return them.
  */
-import { type ParseArgsConfig, parseArgs } from "node:util";
+import type { ParseArgsConfig, parseArgs } from "node:util";
 import { normalizeId } from "@bedrock-spend/core";
+import { Command, CommanderError, Option } from "commander";
 import { UsageError } from "./errors";
 
 /** Options every command accepts. */
@@ -40,17 +44,97 @@ export function tenantOptionOf(value: string | undefined, help?: string): string
   return tenantId;
 }
 
-/** Parses `argv` for one command; throws `UsageError` carrying the command's help. */
-export function parseCommandArgs<const T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T, help: string) {
+type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
+
+/** What `parseCommandArgs` returns: exactly the shape of `node:util` parseArgs for the same options. */
+export type ParsedCommandArgs<T extends OptionsConfig> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: typeof COMMON_OPTIONS & T; allowPositionals: true; strict: true }>
+>;
+
+/** A negative number is a value (`--chaos -1` is then refused by the option's own check), not an option. */
+const NEGATIVE_NUMBER = /^-(\d+|\d*\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * Parses `argv` for the command `name` (its options and the common ones). A parser error throws a
+ * one-line `UsageError` (no help dump: the user typed a wrong word, the message names it and the
+ * closest known option); `help` names the command when `name` is not given. Options may come before, between or after the positionals; `--`
+ * ends the options; a repeated option keeps its last value unless it is `multiple`.
+ */
+export function parseCommandArgs<const T extends OptionsConfig>(argv: string[], options: T, help: string, name = commandNameOf(help)): ParsedCommandArgs<T> {
+  const all: OptionsConfig = { ...COMMON_OPTIONS, ...options };
+  refuseMissingValues(argv, all, name);
+  const command = new Command(name)
+    .exitOverride()
+    .configureOutput({ writeOut: () => {}, writeErr: () => {}, outputError: () => {} })
+    .helpOption(false)
+    .showSuggestionAfterError(true)
+    .argument("[args...]")
+    .action(() => {});
+  // commander names values in camelCase and reads "--no-x" as the negation of "--x": keep the declared names.
+  const attributes = new Map<string, string>();
+  for (const [key, spec] of Object.entries(all)) {
+    const flags = `${spec.short ? `-${spec.short}, ` : ""}--${key}${spec.type === "string" ? " <value>" : ""}`;
+    const option = new Option(flags);
+    if (spec.type === "string" && spec.multiple) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+    if (key.startsWith("no-") && spec.type === "boolean") option.default(undefined);
+    command.addOption(option);
+    attributes.set(key, option.attributeName());
+  }
   try {
-    return parseArgs({
-      args: argv,
-      options: { ...COMMON_OPTIONS, ...options },
-      allowPositionals: true,
-      strict: true,
-    });
+    command.parse(argv, { from: "user" });
   } catch (error) {
-    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, "");
-    throw new UsageError(message, { cause: error, help });
+    if (error instanceof CommanderError) throw new UsageError(`${name}: ${usageMessage(error)}`, { cause: error });
+    throw error;
+  }
+  const parsed = command.opts();
+  const values: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(all)) {
+    const value = parsed[attributes.get(key) as string];
+    if (key.startsWith("no-") && spec.type === "boolean") {
+      if (value === false) values[key] = true;
+    } else if (value !== undefined) values[key] = value;
+  }
+  return { values, positionals: [...command.args] } as unknown as ParsedCommandArgs<T>;
+}
+
+/** The command a help text is about: "Usage: bedrock-spend NAME ...". */
+function commandNameOf(help: string): string {
+  return /^Usage: bedrock-spend (\S+)/.exec(help)?.[1] ?? "bedrock-spend";
+}
+
+/**
+ * `--prices --json` (a value forgotten, the next option taken as it): a usage error, as with
+ * parseArgs; a value that starts with "-" is given as `--prices=-file`.
+ */
+function refuseMissingValues(argv: readonly string[], options: OptionsConfig, name: string): void {
+  for (let index = 0; index < argv.length - 1; index++) {
+    const arg = argv[index] as string;
+    if (arg === "--") return;
+    const spec = arg.startsWith("--") ? options[arg.slice(2)] : undefined;
+    const next = argv[index + 1] as string;
+    if (spec?.type !== "string") continue;
+    if (next.length > 1 && next.startsWith("-") && !NEGATIVE_NUMBER.test(next))
+      throw new UsageError(`${name}: ${arg} needs a value, got the option "${next}" (a value that starts with "-" is given as ${arg}=${next})`);
+    index++;
+  }
+}
+
+/** A commander error in this CLI's words: one line, "did you mean" kept. */
+export function usageMessage(error: CommanderError): string {
+  const text = error.message.replace(/^error: /, "");
+  const [first = "", ...rest] = text.split("\n");
+  const suggestion = /\(Did you mean (.+)\?\)/.exec(rest.join(" "))?.[1];
+  const hint = suggestion === undefined ? "" : ` (did you mean ${suggestion}?)`;
+  switch (error.code) {
+    case "commander.unknownOption":
+      return `unknown option ${/'(.*)'/.exec(first)?.[1] ?? first}${hint}`;
+    case "commander.unknownCommand":
+      return `unknown command "${/'(.*)'/.exec(first)?.[1] ?? first}"${hint}`;
+    case "commander.optionMissingArgument": {
+      const flag = /'(?:-\w, )?(--[\w-]+)/.exec(first)?.[1] ?? first;
+      return `${flag} needs a value`;
+    }
+    default:
+      return `${first}${hint}`;
   }
 }

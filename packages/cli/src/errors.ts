@@ -29,3 +29,29 @@ export class CommandFailure extends BedrockSpendError {
     this.name = "CommandFailure";
   }
 }
+
+/**
+ * Exit code of `--strict` (price, ingest, backfill) when the input was processed but some records
+ * were invalid (quarantined) or unpriced: 3, after the output and the summary printed as always.
+ */
+export const EXIT_STRICT = 3;
+
+/** What kind of error the JSON error object (`--json`) reports; README: The CLI. */
+export type ErrorCode = "usage" | "failure" | "strict" | "internal";
+
+/** The one JSON object written on stderr for an error under `--json`: `{"error":{"code","exitCode","message"}}`. */
+export function errorJson(code: ErrorCode, message: string): string {
+  const exitCode = code === "usage" ? EXIT_USAGE : code === "strict" ? EXIT_STRICT : EXIT_FAILURE;
+  return JSON.stringify({ error: { code, exitCode, message } });
+}
+
+/**
+ * The `--strict` verdict of a run: EXIT_STRICT (with one line on stderr, or the JSON error object
+ * under `--json`) when `invalid` or `unpriced` records were read, else 0.
+ */
+export function strictVerdict(counts: { invalid: number; unpriced: number }, json: boolean, stderr: NodeJS.WritableStream = process.stderr): number {
+  if (counts.invalid === 0 && counts.unpriced === 0) return 0;
+  const message = `--strict: records were invalid or unpriced: ${counts.invalid} invalid, ${counts.unpriced} unpriced`;
+  stderr.write(json ? `${errorJson("strict", message)}\n` : `bedrock-spend: error: ${message}\n`);
+  return EXIT_STRICT;
+}

@@ -184,7 +184,7 @@ describe("bedrock-spend price", () => {
   it.each([
     [["price"], "price: no input paths given"],
     [["price", "/nonexistent/logs"], "cannot read /nonexistent/logs: no such file or directory"],
-    [["price", "x.jsonl", "--bogus"], "Unknown option '--bogus'"],
+    [["price", "x.jsonl", "--bogus"], "price: unknown option --bogus"],
     [["price", "x.jsonl", "--prices"], "--prices"],
     [["price", "x.jsonl", "--max-warnings", "many"], "--max-warnings must be a non-negative integer"],
     [["nope"], 'unknown command "nope"'],
@@ -227,6 +227,96 @@ describe("bedrock-spend price", () => {
     const { code, stdout } = await cli(["price", "--help"]);
     expect(code).toBe(0);
     expect(stdout).toContain("Usage: bedrock-spend price <path>...");
+  });
+  it("--strict exits 3 when records were invalid or unpriced, after printing every line and the summary", async () => {
+    const logs = tempFile("mixed.jsonl", `${record("ok")}\n{ not json\n`);
+    const clean = tempFile("clean.jsonl", `${record("ok")}\n`);
+
+    const strict = await cli(["price", logs, "--strict"]);
+    const strictJson = await cli(["price", logs, "--strict", "--json"]);
+    const lenient = await cli(["price", logs]);
+    const cleanStrict = await cli(["price", clean, "--strict"]);
+
+    expect(strict.code).toBe(3);
+    expect(strict.stdout).toBe(lenient.stdout);
+    expect(strict.stdout.trim().split("\n")).toHaveLength(2);
+    expect(strict.stderr).toContain("read 2 records from 1 file: 1 priced, 0 unpriced, 1 invalid");
+    expect(strict.stderr.trimEnd().split("\n").at(-1)).toBe("bedrock-spend: error: --strict: records were invalid or unpriced: 1 invalid, 0 unpriced");
+    expect(lenient.code).toBe(0);
+    expect(strictJson.code).toBe(3);
+    const [summary, error] = strictJson.stderr
+      .trimEnd()
+      .split("\n")
+      .slice(-2)
+      .map((line) => JSON.parse(line));
+    expect(summary).toMatchObject({ read: 2, priced: 1, invalid: 1 });
+    expect(error).toEqual({ error: { code: "strict", exitCode: 3, message: "--strict: records were invalid or unpriced: 1 invalid, 0 unpriced" } });
+    expect(cleanStrict).toMatchObject({ code: 0 });
+  });
+});
+
+describe("bedrock-spend: the parser", () => {
+  it("refuses an unknown option or command in one line, suggesting the closest one", async () => {
+    const option = await cli(["price", "x.jsonl", "--price", "p.json"]);
+    const command = await cli(["pric", "x.jsonl"]);
+    const global = await cli(["--jsn"]);
+
+    expect(option).toEqual({ code: 2, stdout: "", stderr: "bedrock-spend: error: price: unknown option --price (did you mean --prices?)\n" });
+    expect(command.code).toBe(2);
+    expect(command.stderr.split("\n")[0]).toBe('bedrock-spend: error: unknown command "pric" (did you mean price?)');
+    expect(global).toMatchObject({ code: 2, stderr: "bedrock-spend: error: unknown option --jsn (did you mean --json?)\n" });
+  });
+
+  it("refuses an option whose value is missing or is the next option", async () => {
+    const missing = await cli(["price", "x.jsonl", "--prices"]);
+    const swallowed = await cli(["price", "x.jsonl", "--prices", "--max-warnings", "3"]);
+
+    expect(missing).toMatchObject({ code: 2, stderr: "bedrock-spend: error: price: --prices needs a value\n" });
+    expect(swallowed.code).toBe(2);
+    expect(swallowed.stderr).toContain('price: --prices needs a value, got the option "--max-warnings"');
+  });
+
+  it("writes errors as one JSON object on stderr under --json, with the same exit codes", async () => {
+    const usage = await cli(["price", "--json", "x.jsonl", "--bogus"]);
+    const unreadable = await cli(["price", "/nonexistent/logs", "--json"]);
+    const command = await cli(["--json", "pric"]);
+
+    expect(usage).toMatchObject({ code: 2, stdout: "" });
+    expect(JSON.parse(usage.stderr)).toEqual({ error: { code: "usage", exitCode: 2, message: "price: unknown option --bogus" } });
+    expect(unreadable.code).toBe(2);
+    expect(JSON.parse(unreadable.stderr)).toMatchObject({
+      error: { code: "usage", exitCode: 2, message: expect.stringContaining("cannot read /nonexistent/logs") },
+    });
+    expect(JSON.parse(command.stderr)).toEqual({ error: { code: "usage", exitCode: 2, message: 'unknown command "pric" (did you mean price?)' } });
+  });
+
+  it("prints the version, the generated main help, and a command's help through help <command>", async () => {
+    const version = JSON.parse(readFileSync(join(root, "packages/cli/package.json"), "utf8")).version;
+
+    const [printed, short, help, viaHelp] = await Promise.all([cli(["--version"]), cli(["-V"]), cli(["--help"]), cli(["help", "price"])]);
+
+    expect(printed).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+    expect(short.stdout).toBe(`${version}\n`);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: bedrock-spend <command> \[options\]/);
+    for (const option of ["--json", "--strict", "--version", "--help"]) expect(help.stdout).toContain(option);
+    for (const command of [
+      "start",
+      "ingest",
+      "spend",
+      "query",
+      "budgets",
+      "alerts",
+      "price",
+      "prices",
+      "reprice",
+      "reconcile",
+      "replay",
+      "backfill",
+      "redrive",
+    ])
+      expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
+    expect(viaHelp).toMatchObject({ code: 0, stdout: expect.stringContaining("Usage: bedrock-spend price <path>...") });
   });
 });
 

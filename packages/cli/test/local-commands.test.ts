@@ -249,7 +249,8 @@ describe("bedrock-spend ingest (its own pipeline)", () => {
     // Act
     const first = await cliJson(["ingest", SAMPLES, "--profiles", PROFILES, "--data-dir", dataDir]);
     const spendOnce = await cliJson<Spend>(["spend", "--tenant", top.tenantId, "--month", top.period, "--data-dir", dataDir]);
-    const second = await cliJson(["ingest", SAMPLES, "--profiles", PROFILES, "--data-dir", dataDir]);
+    // --strict: the samples hold invalid and unpriced records, counted before or not: exit 3 after the same summary
+    const second = await cliJson(["ingest", SAMPLES, "--profiles", PROFILES, "--data-dir", dataDir, "--strict"], 3);
     const [spendTwice, lake] = await Promise.all([
       cliJson<Spend>(["spend", "--tenant", top.tenantId, "--month", top.period, "--data-dir", dataDir]),
       cliJson<{ rows: { n: number; distinct_ids: number }[] }>([

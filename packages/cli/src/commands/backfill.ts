@@ -29,7 +29,7 @@ import { parseCommandArgs, priceFileOf } from "../args";
 import { clockFromEnv } from "../clock";
 import { loadPricer } from "../config";
 import { awsCallFailure, STAGE_OPTIONS, stageOf } from "../deployment";
-import { UsageError } from "../errors";
+import { strictVerdict, UsageError } from "../errors";
 import { asCliError, dataDirOf, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf } from "../local";
 import { dataDirLayout, LOCAL_TABLE_NAME, LocalBackfillLake, type PackStats, subscriptionPayloadsOf } from "../local-mode";
 import { openLocalPipeline } from "../pipeline-sink";
@@ -67,6 +67,8 @@ Options:
   --max-hours N     read at most N hours in this run, then stop with everything checkpointed (a
                     long backfill in bounded runs: run it again to go on)
   --max-warnings N  invalid records described on stderr (default 20)
+  --strict          exit 3 when records this run read were invalid (quarantined) or counted
+                    unpriced (after the summary)
 ${LOCAL_OPTIONS_HELP}
 
 S3 access uses the AWS SDK's credentials and Region (AWS_PROFILE, AWS_REGION, ...; AWS_ENDPOINT_URL_S3
@@ -232,6 +234,7 @@ export async function backfillCommand(argv: string[]): Promise<number> {
       aliases: { type: "string" },
       "max-warnings": { type: "string" },
       "max-hours": { type: "string" },
+      strict: { type: "boolean" },
       ...STAGE_OPTIONS,
     },
     BACKFILL_HELP,
@@ -297,7 +300,8 @@ export async function backfillCommand(argv: string[]): Promise<number> {
         process.stderr.write(`bedrock-spend: ${summary.notCounted} invocations were not counted; their batches are in ${quarantine}\n`);
         return 1;
       }
-      return summary.interrupted ? 1 : 0;
+      if (summary.interrupted) return 1;
+      return values.strict ? strictVerdict({ invalid: summary.quarantined, unpriced: summary.unpriced }, values.json === true) : 0;
     } finally {
       process.off("SIGINT", interrupt);
       process.off("SIGTERM", interrupt);

@@ -18,7 +18,7 @@ import { countedRequestIds } from "@bedrock-spend/store";
 import { parseCommandArgs, priceFileOf } from "../args";
 import { clockFromEnv } from "../clock";
 import { loadPricer } from "../config";
-import { UsageError } from "../errors";
+import { strictVerdict, UsageError } from "../errors";
 import { expandInputPaths, openInput, STDIN_PATH } from "../io";
 import { dataDirOf, grouped, LOCAL_OPTIONS_HELP, localCommand, pricingOf } from "../local";
 import { dataDirLayout, LOCAL_TABLE_NAME, type PackStats, type StackStats, subscriptionPayloadsOf } from "../local-mode";
@@ -45,12 +45,15 @@ Options:
   --chaos RATE      inject faults at RATE (0-1): DynamoDB throttling, handler crashes right after
                     a committed write, duplicate deliveries; the counts stay exact
   --max-warnings N  invalid records described on stderr (default 20)
+  --strict          exit 3 when any record read was invalid (quarantined) or unpriced, counted
+                    now or before (after counting everything and printing the summary)
 ${LOCAL_OPTIONS_HELP}
 
 Shows a progress bar on a terminal (records/s, ETA), plain lines otherwise. The summary adds up:
 read = counted + duplicates + quarantined + dropped. Exit status: 0 when the input was processed
 (even with quarantined records), 2 for usage errors and unreadable inputs, 1 if the pipeline
-could not count everything (the batches are kept in quarantine/).`;
+could not count everything (the batches are kept in quarantine/), 3 with --strict when records
+were invalid or unpriced.`;
 
 /** What an ingest did. `read = counted + duplicates + quarantined + dropped + notCounted`. */
 export interface IngestSummary {
@@ -100,6 +103,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
       "profile-tags": { type: "string" },
       chaos: { type: "string" },
       "max-warnings": { type: "string" },
+      strict: { type: "boolean" },
     },
     INGEST_HELP,
   );
@@ -165,7 +169,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
         process.stderr.write(`bedrock-spend: ${result.notCounted} invocations were not counted; their batches are in ${dataDirLayout(dataDir).quarantine}\n`);
         return 1;
       }
-      return 0;
+      return values.strict ? strictVerdict({ invalid: summary.quarantined, unpriced: summary.unpricedRead }, values.json === true) : 0;
     } finally {
       progress.finish();
       await sink.close();
@@ -175,7 +179,17 @@ export async function ingestCommand(argv: string[]): Promise<number> {
 
 /** Reads, classifies and puts every input; returns the counts and the request ids not counted before (with their cost). */
 async function run(files: readonly string[], pricer: Pricer, sink: PipelineSink, progress: Progress, maxWarnings: number) {
-  const state = { read: 0, bytes: 0, duplicates: 0, quarantined: 0, dropped: 0, fresh: new Map<string, bigint | null>(), months: new Set<string>() };
+  const state = {
+    read: 0,
+    bytes: 0,
+    duplicates: 0,
+    quarantined: 0,
+    dropped: 0,
+    /** Unpriced invocations read (each request id once), counted now or before: what --strict looks at. */
+    unpricedRead: 0,
+    fresh: new Map<string, bigint | null>(),
+    months: new Set<string>(),
+  };
   const seen = new Set<string>();
   const packStats: PackStats = { items: 0, events: 0, payloads: 0, controlMessages: 0 };
   let warned = 0;
@@ -198,6 +212,7 @@ async function run(files: readonly string[], pricer: Pricer, sink: PipelineSink,
       else {
         seen.add(requestId);
         chunkCosts.set(requestId, usage.costPico);
+        if (usage.costPico === null) state.unpricedRead++;
       }
     }
     const before = await countedRequestIds(sink.client, LOCAL_TABLE_NAME, chunkCosts.keys());

@@ -14,7 +14,7 @@ import {
 } from "@bedrock-spend/core";
 import { parseCommandArgs, priceFileOf } from "../args";
 import { loadPricer } from "../config";
-import { UsageError } from "../errors";
+import { strictVerdict, UsageError } from "../errors";
 import { expandInputPaths, LineWriter, openInput } from "../io";
 
 export const PRICE_HELP = `Usage: bedrock-spend price <path>... [options]
@@ -35,11 +35,12 @@ Options:
   --profile-tags FILE  tag keys of application inference profiles (the map's "tags") per
                     dimension: {"tenantId": ["tenant", "customer"], "departmentId": ["cost-center"]}
   --max-warnings N  invalid records described on stderr (default 20)
+  --strict          exit 3 when any record was invalid or unpriced (after printing everything)
   --json            print the summary on stderr as one JSON object
   -h, --help        show this help
 
 Exit status: 0 when the input was processed (even with invalid records), 2 for usage errors and
-unreadable inputs.`;
+unreadable inputs, 3 with --strict when records were invalid or unpriced.`;
 
 /** Items priced at a time, at most, and their raw characters, at most. */
 const CHUNK_ITEMS = 512;
@@ -66,6 +67,7 @@ export async function priceCommand(argv: string[]): Promise<number> {
       aliases: { type: "string" },
       "profile-tags": { type: "string" },
       "max-warnings": { type: "string" },
+      strict: { type: "boolean" },
     },
     PRICE_HELP,
   );
@@ -136,7 +138,7 @@ export async function priceCommand(argv: string[]): Promise<number> {
   summary.costUsd = formatUsd(totalPico);
   if (warned > maxWarnings) process.stderr.write(`warning: ... ${warned - maxWarnings} more invalid records not described\n`);
   process.stderr.write(values.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
-  return 0;
+  return values.strict ? strictVerdict(summary, values.json === true) : 0;
 }
 
 /** The human summary: the four outcomes add up to the records read. */
