@@ -321,6 +321,17 @@ describe("Function: spendApiDepsFromEnv()", () => {
     expect(unset.adminScope).toBeUndefined();
     expect(blank.adminScope).toBeUndefined();
   });
+
+  it("reads the breakdown dimensions the aggregator writes, and none when AGGREGATE_BREAKDOWNS is unset", () => {
+    // Act
+    const set = spendApiDepsFromEnv({ TABLE_NAME: "t", API_AUTH_MODE: "iam", AGGREGATE_BREAKDOWNS: "departmentId,applicationId" });
+    const unset = spendApiDepsFromEnv({ TABLE_NAME: "t", API_AUTH_MODE: "iam" });
+
+    // Assess
+    expect(set.breakdowns).toStrictEqual(["departmentId", "applicationId"]);
+    expect(unset.breakdowns).toBeUndefined();
+    expect(() => spendApiDepsFromEnv({ TABLE_NAME: "t", API_AUTH_MODE: "iam", AGGREGATE_BREAKDOWNS: "team" })).toThrow(/AGGREGATE_BREAKDOWNS/);
+  });
 });
 
 describe("Function: handler (middy, Powertools, configured from the environment)", () => {

@@ -8,13 +8,14 @@ import { ConfigurationError } from "@bedrock-spend/core";
 import type { SpendApiHandlerDeps } from "../spend-api";
 import { aggregatesStoreFromEnv, repriceAuditsFromEnv } from "./adapters";
 import { ENV } from "./contracts";
-import { defaultBudgetFromEnv, type Environment, optionalEnv, requireEnv } from "./env";
+import { breakdownsFromEnv, defaultBudgetFromEnv, type Environment, optionalEnv, requireEnv } from "./env";
 import { logger, metrics } from "./powertools";
 
 /**
  * From the environment: `TABLE_NAME`, `API_AUTH_MODE` (`iam` or `jwt`, required: never guessed),
  * `JWT_TENANT_CLAIM` (default `tenant_id`), `JWT_ADMIN_SCOPE` (one scope token; unset, tokens only
- * read), the default budget.
+ * read), the default budget, and `AGGREGATE_BREAKDOWNS` when set (the dimensions the aggregator
+ * writes: a breakdown or report by another is then a 400 naming them, not an empty answer).
  */
 export function spendApiDepsFromEnv(env: Environment = process.env, client: DynamoDBClient = new DynamoDBClient({})): SpendApiHandlerDeps {
   const authMode = requireEnv(ENV.apiAuthMode, env).trim();
@@ -27,6 +28,7 @@ export function spendApiDepsFromEnv(env: Environment = process.env, client: Dyna
     defaultBudget: defaultBudgetFromEnv(env),
     tenantClaim: optionalEnv(ENV.jwtTenantClaim, env) ?? "tenant_id",
     ...adminScopeFromEnv(env),
+    ...(optionalEnv(ENV.aggregateBreakdowns, env) === undefined ? {} : { breakdowns: breakdownsFromEnv(env) }),
     logger,
     metrics,
   };

@@ -1,0 +1,75 @@
+/**
+ * The by-period index of the cross-tenant report: the table has it from creation, an older table
+ * gets it (filled from the items it holds), and it lists one period's aggregates of every tenant.
+ */
+import { randomUUID } from "node:crypto";
+import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
+import { localDynamoDbClient } from "@bedrock-spend/emulators";
+import { describe, expect, inject, it } from "vitest";
+import { AggregatesStore } from "../src/aggregates-store";
+import { PERIOD_INDEX, PK, SK } from "../src/layout";
+import { ensureAggregatesTable } from "../src/scan";
+import { UsageWriter } from "../src/usage-writer";
+import { freshTable, invocation } from "./helpers";
+
+describe("Index: by-period", () => {
+  it("lists a period's month totals, day x model items and breakdowns of every tenant, and nothing else", async () => {
+    // Prepare
+    const { client, tableName } = await freshTable();
+    const writer = new UsageWriter({ client, tableName });
+    await writer.write([
+      invocation("p1", { tenant: "acme", timestamp: "2026-11-03T10:00:00Z", input: 1000, output: 0 }),
+      invocation("p2", { tenant: "globex#x", timestamp: "2026-11-03T11:00:00Z", input: 2000, output: 0 }),
+      invocation("p3", { tenant: "acme", timestamp: "2026-12-01T00:00:00Z", input: 10, output: 0 }),
+    ]);
+    const store = new AggregatesStore(client, tableName);
+    await store.putBudget("acme", { monthlyUsd: "5.00", thresholds: [80] });
+
+    // Act
+    const months = await store.periodItems("2026-11", { kind: "month" });
+    const days = await store.periodItems("2026-11-03", { kind: "day-model" });
+    const breakdowns = await store.periodItems("2026-11", { kind: "breakdown", dimension: "departmentId" });
+
+    // Assess
+    expect(months.map((item) => [item.tenantId, item.counters.costPico]).sort()).toStrictEqual([
+      ["acme", 1_000_000_000n],
+      ["globex#x", 2_000_000_000n],
+    ]);
+    expect(months.every((item) => typeof item.updatedAt === "number")).toBe(true);
+    expect(days.map((item) => [item.tenantId, item.key]).sort()).toStrictEqual([
+      ["acme", "anthropic.claude-haiku-4-5-20251001-v1:0"],
+      ["globex#x", "anthropic.claude-haiku-4-5-20251001-v1:0"],
+    ]);
+    expect(breakdowns).toStrictEqual([]);
+  });
+
+  it("is added to a table created without it, filled from the items it already holds", { timeout: 120_000 }, async () => {
+    // Prepare: a table of an earlier version (no by-period index), with usage.
+    const client = localDynamoDbClient(inject("dynamoDbEndpoint"));
+    const tableName = `aggregates-old-${randomUUID()}`;
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [
+          { AttributeName: PK, AttributeType: "S" },
+          { AttributeName: SK, AttributeType: "S" },
+        ],
+        KeySchema: [
+          { AttributeName: PK, KeyType: "HASH" },
+          { AttributeName: SK, KeyType: "RANGE" },
+        ],
+        BillingMode: "PAY_PER_REQUEST",
+      }),
+    );
+    await new UsageWriter({ client, tableName }).write([invocation("o1", { tenant: "acme", timestamp: "2026-11-03T10:00:00Z", input: 1000, output: 0 })]);
+
+    // Act
+    await ensureAggregatesTable(client, tableName);
+    const items = await new AggregatesStore(client, tableName).periodItems("2026-11", { kind: "month" });
+
+    // Assess
+    const indexes = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.GlobalSecondaryIndexes ?? [];
+    expect(indexes.map((index) => index.IndexName).sort()).toStrictEqual([PERIOD_INDEX.name, "undelivered-alerts"]);
+    expect(items.map((item) => [item.tenantId, item.counters.invocations])).toStrictEqual([["acme", 1]]);
+  });
+});
