@@ -20,6 +20,24 @@ const STAR_RESOURCE_ALLOWED: Record<string, string> = {
   "bedrock:PutModelInvocationLoggingConfiguration": "an account-and-Region setting with no resource type in IAM (Ingest's custom resource)",
   "bedrock:DeleteModelInvocationLoggingConfiguration": "an account-and-Region setting with no resource type in IAM (Ingest's custom resource)",
   "dynamodb:ListStreams": "no resource type in IAM; part of the DynamoDB-stream event source mapping's permissions (budget-alert)",
+  "logs:CreateLogDelivery":
+    "the reprice state machine's CloudWatch Logs delivery (vended logs): no resource type in IAM (Step Functions developer guide, cw-logs)",
+  "logs:GetLogDelivery":
+    "the reprice state machine's CloudWatch Logs delivery (vended logs): no resource type in IAM (Step Functions developer guide, cw-logs)",
+  "logs:UpdateLogDelivery":
+    "the reprice state machine's CloudWatch Logs delivery (vended logs): no resource type in IAM (Step Functions developer guide, cw-logs)",
+  "logs:DeleteLogDelivery":
+    "the reprice state machine's CloudWatch Logs delivery (vended logs): no resource type in IAM (Step Functions developer guide, cw-logs)",
+  "logs:ListLogDeliveries":
+    "the reprice state machine's CloudWatch Logs delivery (vended logs): no resource type in IAM (Step Functions developer guide, cw-logs)",
+  "logs:PutResourcePolicy":
+    "the reprice state machine's CloudWatch Logs delivery (vended logs): no resource type in IAM (Step Functions developer guide, cw-logs)",
+  "logs:DescribeResourcePolicies":
+    "the reprice state machine's CloudWatch Logs delivery (vended logs): no resource type in IAM (Step Functions developer guide, cw-logs)",
+  "logs:DescribeLogGroups":
+    "the reprice state machine's CloudWatch Logs delivery (vended logs): no resource type in IAM (Step Functions developer guide, cw-logs)",
+  "xray:GetSamplingRules": "X-Ray has no resource-level permissions; the reprice state machine is traced",
+  "xray:GetSamplingTargets": "X-Ray has no resource-level permissions; the reprice state machine is traced",
 };
 
 /**

@@ -82,7 +82,7 @@ describe("Stack: Reprice — the job", () => {
     expect(definition.States.Failed).toStrictEqual({ Type: "Fail", ErrorPath: "$.error.Error", CausePath: "$.error.Cause" });
   });
 
-  it("lets Step Functions assume its role for this account only, and invoke the step function and nothing else", () => {
+  it("lets Step Functions assume its role for this account only, invoke the step function, and deliver its logs and traces", () => {
     // Prepare
     const [, machine] = only(template, "AWS::StepFunctions::StateMachine");
     const role = (machine.Properties.RoleArn as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
@@ -99,6 +99,22 @@ describe("Stack: Reprice — the job", () => {
     ]);
     expect(roleStatements(template, role).map(readable)).toStrictEqual([
       { Sid: undefined, Action: "lambda:InvokeFunction", Resource: [`\${${stepFunction}.Arn}`, `\${${stepFunction}.Arn}:*`] },
+      // The execution log (level ALL) and X-Ray tracing: these actions have no resource type.
+      {
+        Sid: undefined,
+        Action: [
+          "logs:CreateLogDelivery",
+          "logs:GetLogDelivery",
+          "logs:UpdateLogDelivery",
+          "logs:DeleteLogDelivery",
+          "logs:ListLogDeliveries",
+          "logs:PutResourcePolicy",
+          "logs:DescribeResourcePolicies",
+          "logs:DescribeLogGroups",
+        ],
+        Resource: ["*"],
+      },
+      { Sid: undefined, Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"], Resource: ["*"] },
     ]);
   });
 
