@@ -114,8 +114,10 @@ export function spendApiSource(options: SpendApiSourceOptions): SpendSource {
       }
       if (response.status === 404 && isUnknownTenant(body)) return { spendUsd: formatUsd(0n), budget: null };
       if (response.status !== 200) {
-        const error = (body as { error?: { code?: string; message?: string } })?.error;
-        throw new Error(`GET ${path} answered ${response.status}${error?.code ? ` ${error.code}` : ""}${error?.message ? `: ${error.message}` : ""}`);
+        const error = problemOf(body);
+        throw new Error(
+          `GET ${path} answered ${response.status}${error.code ? ` ${error.code}` : ""}${error.message ? `: ${error.message}` : ""}${error.requestId ? ` (request id ${error.requestId})` : ""}`,
+        );
       }
       return statusOf(body, path);
     },
@@ -123,14 +125,29 @@ export function spendApiSource(options: SpendApiSourceOptions): SpendSource {
 }
 
 /**
- * The API answers 404 NotFound both for a tenant it has no item of (no usage, no budget: nothing
- * to guard) and for a path it has no route for; a wrong base URL may also reach some other 404.
- * Only the first is "nothing to guard": it is recognized by the API's message for it
- * (packages/api/src/handler.ts, `unknownTenant`), so that a misconfigured URL fails the lookup.
+ * An error body: RFC 9457 problem details (`code`, `detail`, `requestId`), or the
+ * `{"error":{"code","message"}}` of an API deployed before them.
+ */
+function problemOf(body: unknown): { code?: string; message?: string; requestId?: string } {
+  const problem = body as { code?: unknown; detail?: unknown; requestId?: unknown; error?: { code?: unknown; message?: unknown } } | null;
+  const text = (value: unknown) => (typeof value === "string" ? value : undefined);
+  const legacy = problem?.error;
+  const code = text(problem?.code) ?? text(legacy?.code);
+  const message = text(problem?.detail) ?? text(legacy?.message);
+  const requestId = text(problem?.requestId);
+  return { ...(code ? { code } : {}), ...(message ? { message } : {}), ...(requestId ? { requestId } : {}) };
+}
+
+/**
+ * The API answers a tenant with nothing counted with zeros (200). An API deployed before that
+ * answered 404 NotFound for a tenant it had no item of (nothing to guard), as it does for a path
+ * it has no route for; a wrong base URL may also reach some other 404. Only the first is "nothing
+ * to guard": it is recognized by the API's message for it, so that a misconfigured URL fails the
+ * lookup.
  */
 function isUnknownTenant(body: unknown): boolean {
-  const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-  return error?.code === "NotFound" && typeof error.message === "string" && error.message.startsWith("no usage or budget is recorded");
+  const error = problemOf(body);
+  return error.code === "NotFound" && error.message !== undefined && error.message.startsWith("no usage or budget is recorded");
 }
 
 function statusOf(body: unknown, path: string): MonthStatus {
