@@ -159,11 +159,17 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
-async function dispatch(argv: string[]): Promise<number> {
+async function dispatch(given: string[]): Promise<number> {
+  // pnpm passes a "--" given after the script name on to the script: `pnpm bedrock-spend -- price x`
+  // is `price x` (no command name starts with "-").
+  const argv = given[0] === "--" ? given.slice(1) : given;
   // Global options before the command go to the command: `bedrock-spend --json price x` = `price x --json`.
   let leading = 0;
   while (argv[leading] === "--json" || argv[leading] === "--strict") leading++;
   const [name, ...rest] = [...argv.slice(leading), ...argv.slice(0, leading)];
+  // Likewise `pnpm start -- --rate 50` runs `start -- --rate 50`: start takes no arguments, so a "--"
+  // right after it is pnpm's, not the end of its options.
+  if (name === "start" && rest[0] === "--") rest.shift();
   if (name === undefined) {
     process.stdout.write(`${MAIN_HELP}\n`);
     return EXIT_USAGE;
@@ -183,8 +189,8 @@ async function dispatch(argv: string[]): Promise<number> {
     try {
       program().parse([name], { from: "user" });
     } catch (error) {
-      if (error instanceof CommanderError) throw new UsageError(usageMessage(error), { cause: error });
-      throw error;
+      if (error instanceof CommanderError && error.code !== "commander.help") throw new UsageError(usageMessage(error), { cause: error });
+      if (!(error instanceof CommanderError)) throw error;
     }
     throw new UsageError(name.startsWith("-") ? `no command given (${name} goes with a command)` : `unknown command "${name}"`, { help: MAIN_HELP });
   }

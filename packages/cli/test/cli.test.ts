@@ -276,6 +276,13 @@ describe("bedrock-spend: the parser", () => {
     expect(swallowed.stderr).toContain('price: --prices needs a value, got the option "--max-warnings"');
   });
 
+  it('drops the "--" pnpm 12 passes on: before the command, and right after start (which takes no arguments)', async () => {
+    const [version, start] = await Promise.all([cli(["--", "--version"]), cli(["start", "--", "--rate-x", "50"])]);
+
+    expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
+    expect(start).toMatchObject({ code: 2, stderr: "bedrock-spend: error: start: unknown option --rate-x (did you mean --rate?)\n" });
+  });
+
   it("writes errors as one JSON object on stderr under --json, with the same exit codes", async () => {
     const usage = await cli(["price", "--json", "x.jsonl", "--bogus"]);
     const unreadable = await cli(["price", "/nonexistent/logs", "--json"]);

@@ -1,0 +1,108 @@
+/**
+ * The bundled CLI (scripts/build-cli.mjs, `pnpm build:cli`): built here from the sources, into a
+ * directory of its own under packages/cli/dist (so that it resolves DuckDB from the repository's
+ * node_modules as packages/cli/dist/bedrock-spend.mjs does), it is one file that needs only Node's
+ * built-in modules to start, and behaves as the sources do.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAIN_HELP } from "../src/main";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const SAMPLE = join(root, "samples/logs/kinesis/records.b64");
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs node with `args` from the repository root, asynchronously (the worker keeps answering vitest). */
+function node(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let dir: string;
+let bundle: string;
+const bundled = (args: string[]) => node([bundle, ...args]);
+const fromSource = (args: string[]) => node([join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "packages/cli/src/main.ts"), ...args]);
+
+beforeAll(async () => {
+  mkdirSync(join(root, "packages/cli/dist"), { recursive: true });
+  dir = mkdtempSync(join(root, "packages/cli/dist/test-"));
+  bundle = join(dir, "bedrock-spend.mjs");
+  const built = await node([join(root, "scripts/build-cli.mjs"), bundle]);
+  expect(built, built.stderr).toMatchObject({ code: 0 });
+}, 180_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the bundled CLI", () => {
+  it("is one file that imports nothing but Node's built-in modules when it starts", () => {
+    const text = readFileSync(bundle, "utf8");
+    expect(readdirSync(dir)).toEqual(["bedrock-spend.mjs"]);
+    expect(text.slice(0, 20)).toBe("#!/usr/bin/env node\n");
+    // Static import statements, at the start of a line or after a ";" (minified), not words in messages
+    const imported = [...text.matchAll(/(?:^|;)\s*import\s*(?:[\w$]*\s*,?\s*(?:\{[^}]*\}|\*\s*as\s+[\w$]+)?\s*from\s*)?["']([^"']+)["']/gm)].map(
+      (match) => match[1],
+    );
+    expect(imported.length).toBeGreaterThan(0);
+    expect(imported.filter((specifier) => !specifier?.startsWith("node:"))).toEqual([]);
+    // DuckDB (a native addon) stays outside, required only by the commands that use it
+    expect(/\brequire\("@duckdb\/node-api"\)|\b[\w$]+\("@duckdb\/node-api"\)/.test(text)).toBe(true);
+  });
+
+  it("prints the version and the main help, and refuses an unknown command with a suggestion", async () => {
+    const version = JSON.parse(readFileSync(join(root, "packages/cli/package.json"), "utf8")).version;
+
+    const [printed, help, unknown] = await Promise.all([bundled(["--version"]), bundled(["--help"]), bundled(["pric", "x"])]);
+
+    expect(printed).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+    expect(help).toEqual({ code: 0, stdout: `${MAIN_HELP}\n`, stderr: "" });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.split("\n")[0]).toBe('bedrock-spend: error: unknown command "pric" (did you mean price?)');
+  });
+
+  it("prices a sample exactly as the sources do, and --strict exits 3 on its unpriced records", async () => {
+    const [fromBundle, fromSources, strict] = await Promise.all([
+      bundled(["price", SAMPLE, "--json"]),
+      fromSource(["price", SAMPLE, "--json"]),
+      bundled(["price", SAMPLE, "--strict"]),
+    ]);
+
+    expect(fromBundle.code).toBe(0);
+    expect(fromBundle.stdout.split("\n").length).toBeGreaterThan(100);
+    expect(fromBundle).toEqual(fromSources);
+    expect(strict.code).toBe(3);
+    expect(strict.stdout).toBe(fromBundle.stdout);
+  });
+
+  it("loads DuckDB from the repository when a command queries the lake", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "bedrock-spend-bundle-"));
+    try {
+      const result = await bundled(["query", "SELECT 1 + 1 AS two", "--data-dir", dataDir, "--json"]);
+      expect(result, result.stderr).toMatchObject({ code: 0 });
+      expect(JSON.parse(result.stdout)).toMatchObject({ rows: [{ two: 2 }] });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
