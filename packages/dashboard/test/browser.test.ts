@@ -608,7 +608,7 @@ describe("the Bill vs logs panel in headless Chromium", () => {
  */
 describe("the first-run dashboard (sample data) in headless Chromium", () => {
   const DAY_MS = 86_400_000;
-  const history = workload({ now: new Date(NOW - 60_000), from: new Date(NOW - 30 * DAY_MS), count: 1800, seed: 3, prefix: "sample" });
+  const history = workload({ now: new Date(NOW - 60_000), from: new Date(NOW - 30 * DAY_MS), count: 1200, seed: 3, prefix: "sample" });
   const firstRun = memoryStack({ now: clock, records: history });
   const marker: SampleDataInfo = {
     sample: true,
@@ -666,7 +666,7 @@ describe("the first-run dashboard (sample data) in headless Chromium", () => {
     expect(await badge.isVisible()).toBe(true);
     expect(await badge.textContent()).toBe("Sample data");
     const title = (await badge.getAttribute("title")) ?? "";
-    expect(title).toContain("1,800 generated invocations over the 30 days before 2026-11-20");
+    expect(title).toContain("1,200 generated invocations over the 30 days before 2026-11-20");
     expect(title).toContain("--no-history");
     expect(title).toContain(`acme (${marker.budgets[0]?.monthlyUsd} USD)`);
   });

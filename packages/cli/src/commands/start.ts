@@ -270,20 +270,29 @@ export async function startCommand(argv: string[]): Promise<number> {
       await lock.update({ endpoints: { ...stack.endpoints, dashboard: url } });
       // A few tenants call through their own tagged application inference profile, created on the stand-in.
       const tenantProfiles = traffic ? await ensureTenantProfiles(stack.bedrock, tenantProfileSpecs({ tenants })) : {};
+      let sampleHistory: { days: number; records: number; seconds: number; budgets: { tenantId: string; monthlyUsd: string }[] } | null = null;
       if (history) {
+        if (!json)
+          process.stderr.write(
+            `bedrock-spend: empty data dir: putting ${SAMPLE_HISTORY_DAYS} days of sample history through the pipeline (--no-history skips it) ...\n`,
+          );
+        let shownQuarter = 0;
         const seeded = await seedStartHistory(stack, {
           dataDir,
           tenants,
           seed,
           tenantProfiles,
+          // A line at each quarter: the empty data dir's first start takes a while longer than the next ones.
           onProgress: ({ records, total, seconds }) => {
-            if (!json)
-              process.stderr.write(`bedrock-spend: sample history: ${grouped(records)}/${grouped(total)} invocations through the pipeline (${seconds} s)\n`);
+            const quarter = Math.floor((records * 4) / Math.max(1, total));
+            if (json || quarter === shownQuarter) return;
+            shownQuarter = quarter;
+            process.stderr.write(`bedrock-spend: sample history: ${grouped(records)}/${grouped(total)} invocations through the pipeline (${seconds} s)\n`);
           },
         });
         const budgets = seeded.budgets.map((budget) => `${budget.tenantId} ${budget.monthlyUsd} USD`).join(", ");
-        if (json) event({ event: "sample-history", days: seeded.days, records: seeded.records, seconds: seeded.seconds, budgets: seeded.budgets });
-        else {
+        sampleHistory = { days: seeded.days, records: seeded.records, seconds: seeded.seconds, budgets: seeded.budgets };
+        if (!json) {
           say(`bedrock-spend: sample data: ${seeded.days} days of generated history (${grouped(seeded.records)} invocations) in ${seeded.seconds} s`);
           if (budgets) say(`  budgets    sample budgets for ${budgets}`);
           say(`  start clean with --no-history on an empty --data-dir (the dashboard marks this data as sample data)`);
@@ -307,6 +316,7 @@ export async function startCommand(argv: string[]): Promise<number> {
           pid: process.pid,
           seconds: readySeconds,
           traffic: traffic ? { rate, tenants, seed } : null,
+          sampleHistory,
         });
       else {
         say(`bedrock-spend: local stack ready in ${readySeconds} s, data in ${dataDir}/`);
