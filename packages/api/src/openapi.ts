@@ -435,10 +435,15 @@ function yamlKey(key: string): string {
   return /^[A-Za-z_$/][A-Za-z0-9_$/{}.-]*$/.test(key) && !["null", "true", "false"].includes(key) ? key : JSON.stringify(key);
 }
 
-/** A scalar: strings double-quoted (JSON escapes are YAML escapes), the rest as JSON writes them. */
+/**
+ * A scalar: strings double-quoted (JSON escapes are YAML escapes), or single-quoted when they hold a
+ * `"` and nothing a single-quoted scalar would need to escape (as Biome formats YAML); the rest as
+ * JSON writes them.
+ */
 function yamlScalar(value: Json): string {
   if (Array.isArray(value)) return "[]";
   if (value !== null && typeof value === "object") return "{}";
+  if (typeof value === "string" && value.includes('"') && !/['\\\u0000-\u001f\u007f]/.test(value)) return `'${value}'`;
   return JSON.stringify(value);
 }
 
