@@ -6,7 +6,7 @@
  * as parseArgs would return them.
  */
 import type { ParseArgsConfig, parseArgs } from "node:util";
-import { normalizeId } from "@bedrock-spend/core";
+import { normalizeId } from "@bedrock-spend/core/text";
 import { Command, CommanderError, Option } from "commander";
 import { UsageError } from "./errors";
 

@@ -2,7 +2,7 @@
  * Errors the CLI turns into exit codes: a `UsageError` (bad arguments, unreadable or unusable
  * input) exits 2 with its message; anything else is a bug and exits 1 with its stack.
  */
-import { BedrockSpendError } from "@bedrock-spend/core";
+import { BedrockSpendError } from "@bedrock-spend/core/errors";
 
 /** Exit code for usage errors and unreadable inputs (the CLI contract, README: The CLI). */
 export const EXIT_USAGE = 2;

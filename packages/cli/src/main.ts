@@ -8,7 +8,7 @@
  */
 
 import { readFileSync } from "node:fs";
-import { escapeControlChars } from "@bedrock-spend/core";
+import { escapeControlChars } from "@bedrock-spend/core/text";
 import { Command, CommanderError } from "commander";
 import { usageMessage } from "./args";
 import { CommandFailure, type ErrorCode, EXIT_FAILURE, EXIT_USAGE, errorJson, UsageError } from "./errors";
