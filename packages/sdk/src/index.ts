@@ -48,4 +48,14 @@ export {
   tenantMetadata,
 } from "./plugin";
 export { type AggregatesTableSourceOptions, aggregatesTableSource, type DynamoDbClientLike } from "./sources/aggregates-table";
-export { type AwsCredentials, type SpendApiSourceOptions, spendApiSource } from "./sources/spend-api";
+export {
+  type AwsCredentials,
+  type SpendApiClient,
+  SpendApiError,
+  type SpendApiSourceOptions,
+  type SpendReportGroup,
+  type SpendReportPage,
+  type SpendReportQuery,
+  spendApiClient,
+  spendApiSource,
+} from "./sources/spend-api";

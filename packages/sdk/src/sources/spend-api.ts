@@ -40,30 +40,38 @@ interface SignerLike {
   sign(request: unknown): Promise<{ headers: Record<string, string> }>;
 }
 
-/** A `SpendSource` reading the spend API. The SigV4 signer is loaded only when `signing` is set. */
-export function spendApiSource(options: SpendApiSourceOptions): SpendSource {
-  if (typeof options !== "object" || options === null) throw new InvalidOptionsError("spendApiSource", "must be an object with a baseUrl");
+/** What one GET of the API answered: its status and parsed JSON body. */
+interface ApiAnswer {
+  status: number;
+  body: unknown;
+  path: string;
+}
+
+type Getter = (route: string, query: Record<string, string | undefined>, signal?: AbortSignal) => Promise<ApiAnswer>;
+
+/** A GET of the API, signed and/or with the hook's headers, as `options` say; `name` names the options in errors. */
+function apiGetter(options: SpendApiSourceOptions, name: string): Getter {
+  if (typeof options !== "object" || options === null) throw new InvalidOptionsError(name, "must be an object with a baseUrl");
   let base: URL;
   try {
     base = new URL(String(options.baseUrl));
   } catch (error) {
-    throw new InvalidOptionsError("spendApiSource.baseUrl", `must be an absolute http(s) URL, got ${JSON.stringify(String(options.baseUrl))}`, {
+    throw new InvalidOptionsError(`${name}.baseUrl`, `must be an absolute http(s) URL, got ${JSON.stringify(String(options.baseUrl))}`, {
       cause: error,
     });
   }
-  if (base.protocol !== "https:" && base.protocol !== "http:")
-    throw new InvalidOptionsError("spendApiSource.baseUrl", `must be http or https, got ${base.protocol}`);
-  if (base.search !== "" || base.hash !== "") throw new InvalidOptionsError("spendApiSource.baseUrl", "must not have a query or a fragment");
+  if (base.protocol !== "https:" && base.protocol !== "http:") throw new InvalidOptionsError(`${name}.baseUrl`, `must be http or https, got ${base.protocol}`);
+  if (base.search !== "" || base.hash !== "") throw new InvalidOptionsError(`${name}.baseUrl`, "must not have a query or a fragment");
   const timeoutMs = options.timeoutMs ?? 2_000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
-    throw new InvalidOptionsError("spendApiSource.timeoutMs", `must be a positive integer, got ${JSON.stringify(timeoutMs)}`);
+    throw new InvalidOptionsError(`${name}.timeoutMs`, `must be a positive integer, got ${JSON.stringify(timeoutMs)}`);
   const signing = options.signing;
   if (signing !== undefined && (typeof signing.region !== "string" || signing.region.length === 0 || signing.credentials === undefined)) {
-    throw new InvalidOptionsError("spendApiSource.signing", "needs a region and credentials");
+    throw new InvalidOptionsError(`${name}.signing`, "needs a region and credentials");
   }
-  if (options.headers !== undefined && typeof options.headers !== "function") throw new InvalidOptionsError("spendApiSource.headers", "must be a function");
+  if (options.headers !== undefined && typeof options.headers !== "function") throw new InvalidOptionsError(`${name}.headers`, "must be a function");
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  if (typeof fetchImpl !== "function") throw new InvalidOptionsError("spendApiSource.fetch", "no fetch implementation (Node.js 18+ has one)");
+  if (typeof fetchImpl !== "function") throw new InvalidOptionsError(`${name}.fetch`, "no fetch implementation (Node.js 18+ has one)");
   const prefix = base.pathname.replace(/\/+$/, "");
   let signer: Promise<SignerLike> | undefined;
 
@@ -81,45 +89,152 @@ export function spendApiSource(options: SpendApiSourceOptions): SpendSource {
     return signer;
   };
 
+  return async (route, rawQuery, signal) => {
+    const path = `${prefix}${route}`;
+    const query = Object.fromEntries(Object.entries(rawQuery).filter((entry): entry is [string, string] => entry[1] !== undefined));
+    const url = new URL(base.href);
+    url.pathname = path;
+    const search = Object.entries(query)
+      .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`)
+      .join("&");
+    url.search = search === "" ? "" : `?${search}`;
+    let headers: Record<string, string> = { accept: "application/json", ...(await options.headers?.()) };
+    if (signing) {
+      const signed = await (await getSigner()).sign({
+        method: "GET",
+        protocol: base.protocol,
+        hostname: base.hostname,
+        ...(base.port ? { port: Number(base.port) } : {}),
+        path,
+        query,
+        headers: { ...headers, host: base.host },
+      });
+      // fetch sets Host itself, to the same value.
+      const { host: _host, ...rest } = signed.headers;
+      headers = rest;
+    }
+    const signals = [AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])];
+    const response = await fetchImpl(url, { method: "GET", headers, signal: AbortSignal.any(signals), redirect: "error" });
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new Error(`GET ${path} answered ${response.status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`);
+    }
+    return { status: response.status, body, path };
+  };
+}
+
+/** A `SpendSource` reading the spend API. The SigV4 signer is loaded only when `signing` is set. */
+export function spendApiSource(options: SpendApiSourceOptions): SpendSource {
+  const get = apiGetter(options, "spendApiSource");
   return {
     async monthStatus(tenantId, month, lookup = {}) {
       // Encoded exactly once: the API decodes the segment once (a `#` or `/` in a tenant id stays in the id).
-      const path = `${prefix}/v1/tenants/${encodeURIComponent(tenantId)}/spend`;
-      const url = new URL(base.href);
-      url.pathname = path;
-      url.search = `?month=${encodeURIComponent(month)}`;
-      let headers: Record<string, string> = { accept: "application/json", ...(await options.headers?.()) };
-      if (signing) {
-        const signed = await (await getSigner()).sign({
-          method: "GET",
-          protocol: base.protocol,
-          hostname: base.hostname,
-          ...(base.port ? { port: Number(base.port) } : {}),
-          path,
-          query: { month },
-          headers: { ...headers, host: base.host },
-        });
-        // fetch sets Host itself, to the same value.
-        const { host: _host, ...rest } = signed.headers;
-        headers = rest;
-      }
-      const signals = [AbortSignal.timeout(timeoutMs), ...(lookup.signal ? [lookup.signal] : [])];
-      const response = await fetchImpl(url, { method: "GET", headers, signal: AbortSignal.any(signals), redirect: "error" });
-      const text = await response.text();
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new Error(`GET ${path} answered ${response.status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`);
-      }
-      if (response.status === 404 && isUnknownTenant(body)) return { spendUsd: formatUsd(0n), budget: null };
-      if (response.status !== 200) {
+      const { status, body, path } = await get(`/v1/tenants/${encodeURIComponent(tenantId)}/spend`, { month }, lookup.signal);
+      if (status === 404 && isUnknownTenant(body)) return { spendUsd: formatUsd(0n), budget: null };
+      if (status !== 200) {
         const error = problemOf(body);
         throw new Error(
-          `GET ${path} answered ${response.status}${error.code ? ` ${error.code}` : ""}${error.message ? `: ${error.message}` : ""}${error.requestId ? ` (request id ${error.requestId})` : ""}`,
+          `GET ${path} answered ${status}${error.code ? ` ${error.code}` : ""}${error.message ? `: ${error.message}` : ""}${error.requestId ? ` (request id ${error.requestId})` : ""}`,
         );
       }
       return statusOf(body, path);
+    },
+  };
+}
+
+/** An error answer of the spend API, from its RFC 9457 problem details. */
+export class SpendApiError extends Error {
+  /** The HTTP status. */
+  readonly status: number;
+  /** `BadRequest`, `Forbidden`, `NotFound`, ... (undefined when the body was not problem details). */
+  readonly code: string | undefined;
+  /** The request id to quote when reporting the problem. */
+  readonly requestId: string | undefined;
+  /** The input at fault. */
+  readonly field: string | undefined;
+  /** The values that input may take. */
+  readonly allowed: readonly string[] | undefined;
+
+  constructor(path: string, status: number, body: unknown) {
+    const problem = problemOf(body);
+    super(`GET ${path} answered ${status}${problem.code ? ` ${problem.code}` : ""}${problem.message ? `: ${problem.message}` : ""}`);
+    this.name = "SpendApiError";
+    this.status = status;
+    this.code = problem.code;
+    this.requestId = problem.requestId;
+    const details = body as { field?: unknown; allowed?: unknown } | null;
+    this.field = typeof details?.field === "string" ? details.field : undefined;
+    this.allowed = Array.isArray(details?.allowed) ? details.allowed.filter((value): value is string => typeof value === "string") : undefined;
+  }
+}
+
+/** One group of `GET /v1/spend`. */
+export interface SpendReportGroup {
+  key: string;
+  invocations: number;
+  unpricedInvocations: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  /** Exact decimal USD. */
+  costUsd: string;
+}
+
+/** A page of `GET /v1/spend`. */
+export interface SpendReportPage {
+  period: string;
+  groupBy: string;
+  groups: SpendReportGroup[];
+  nextCursor: string | null;
+  asOf: string | null;
+}
+
+/** The query of `GET /v1/spend`: a month, or from/to (days or months, inclusive). */
+export interface SpendReportQuery {
+  month?: string;
+  from?: string;
+  to?: string;
+  groupBy?: "tenant" | "tenantGroup" | "department" | "application" | "user" | "model";
+  limit?: number;
+  cursor?: string;
+}
+
+/** A client of the spend API's read routes (same options as `spendApiSource`). Bodies are returned as the API sends them. */
+export interface SpendApiClient {
+  /** `GET /v1/tenants/{tenantId}/spend`: the tenant's spend (zeros when nothing is counted), with asOf and forecast. */
+  spend(tenantId: string, query?: { month?: string; day?: string; by?: string }): Promise<Record<string, unknown>>;
+  /** `GET /v1/tenants/{tenantId}/alerts`: the alerts fired for the tenant, newest first. */
+  alerts(tenantId: string, query?: { month?: string }): Promise<{ tenantId: string; alerts: Record<string, unknown>[] }>;
+  /** `GET /v1/spend`: one page of spend across tenants (IAM callers, or a token with the admin scope). */
+  report(query?: SpendReportQuery): Promise<SpendReportPage>;
+  /** Every group of a report, page after page (following `nextCursor`), in the API's order. */
+  reportGroups(query?: Omit<SpendReportQuery, "cursor">): AsyncGenerator<SpendReportGroup>;
+}
+
+/** A client of the spend API's read routes. Errors are `SpendApiError`s. */
+export function spendApiClient(options: SpendApiSourceOptions): SpendApiClient {
+  const get = apiGetter(options, "spendApiClient");
+  const read = async <T>(route: string, query: Record<string, string | undefined>): Promise<T> => {
+    const { status, body, path } = await get(route, query);
+    if (status !== 200) throw new SpendApiError(path, status, body);
+    return body as T;
+  };
+  const reportQuery = (query: SpendReportQuery) => ({ ...query, limit: query.limit === undefined ? undefined : String(query.limit) });
+  return {
+    spend: (tenantId, query = {}) => read(`/v1/tenants/${encodeURIComponent(tenantId)}/spend`, query),
+    alerts: (tenantId, query = {}) => read(`/v1/tenants/${encodeURIComponent(tenantId)}/alerts`, query),
+    report: (query = {}) => read("/v1/spend", reportQuery(query)),
+    async *reportGroups(query = {}) {
+      let cursor: string | undefined;
+      do {
+        const page: SpendReportPage = await read("/v1/spend", reportQuery({ ...query, ...(cursor === undefined ? {} : { cursor }) }));
+        yield* page.groups;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
     },
   };
 }
