@@ -6,7 +6,7 @@
  * as parseArgs would return them.
  */
 import type { ParseArgsConfig, parseArgs } from "node:util";
-import { normalizeId } from "@bedrock-spend/core/text";
+import { escapeControlChars, normalizeId } from "@bedrock-spend/core/text";
 import { Command, CommanderError, Option } from "commander";
 import { UsageError } from "./errors";
 
@@ -119,22 +119,27 @@ function refuseMissingValues(argv: readonly string[], options: OptionsConfig, na
   }
 }
 
-/** A commander error in this CLI's words: one line, "did you mean" kept. */
+/**
+ * A commander error in this CLI's words: one line, "did you mean" kept. The word quoted (an
+ * argument as typed) may hold any character, line breaks included: it is read whole, and its
+ * control characters are escaped (a message stays one line).
+ */
 export function usageMessage(error: CommanderError): string {
   const text = error.message.replace(/^error: /, "");
-  const [first = "", ...rest] = text.split("\n");
-  const suggestion = /\(Did you mean (.+)\?\)/.exec(rest.join(" "))?.[1];
+  const word = /^[^']*'([\s\S]*)'/.exec(text.replace(/\n\(Did you mean .+\?\)$/, ""))?.[1];
+  const quoted = word === undefined ? undefined : escapeControlChars(word);
+  const suggestion = /\n\(Did you mean (.+)\?\)$/.exec(text)?.[1];
   const hint = suggestion === undefined ? "" : ` (did you mean ${suggestion}?)`;
   switch (error.code) {
     case "commander.unknownOption":
-      return `unknown option ${/'(.*)'/.exec(first)?.[1] ?? first}${hint}`;
+      return `unknown option ${quoted ?? text}${hint}`;
     case "commander.unknownCommand":
-      return `unknown command "${/'(.*)'/.exec(first)?.[1] ?? first}"${hint}`;
+      return `unknown command "${quoted ?? text}"${hint}`;
     case "commander.optionMissingArgument": {
-      const flag = /'(?:-\w, )?(--[\w-]+)/.exec(first)?.[1] ?? first;
+      const flag = /'(?:-\w, )?(--[\w-]+)/.exec(text)?.[1] ?? text;
       return `${flag} needs a value`;
     }
     default:
-      return `${first}${hint}`;
+      return `${text.split("\n")[0]}${hint}`;
   }
 }

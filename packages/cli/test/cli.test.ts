@@ -190,6 +190,7 @@ describe("bedrock-spend price", () => {
     [["nope"], 'unknown command "nope"'],
     // A forged argument cannot colour the terminal or rewrite the line: its control characters are escaped
     [["no\u001b[31mpe\rX"], 'unknown command "no\\x1b[31mpe\\rX"'],
+    [["price", "x.jsonl", "--a\nb\u001b[2J"], "price: unknown option --a\\nb\\x1b[2J\n"],
   ])("exits 2 for %j and says what was wrong", async (args, message) => {
     const { code, stderr } = await cli(args);
     expect(code).toBe(2);
