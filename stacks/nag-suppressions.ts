@@ -166,7 +166,7 @@ export function lakeSuppressions(
 ): void {
   sstCustomResourceHandler(stack);
   const accessLogs =
-    "Object-level access is audited with CloudTrail data events, which the S3 documentation recommends over server access logs (best effort, delivered hours late: docs.aws.amazon.com/AmazonS3/latest/userguide/logging-with-S3.html); the bucket is private, TLS-only and written and read by this app's roles only.";
+    "Object-level access is left to the account's CloudTrail data events (an organization or account trail, as the README's deploy section says), which the S3 documentation recommends over server access logs (best effort, delivered hours late: docs.aws.amazon.com/AmazonS3/latest/userguide/logging-with-S3.html); a log bucket per stage would duplicate them. The bucket is private, TLS-only and written and read by this app's roles only.";
   suppress(bucket, "AwsSolutions-S1", accessLogs);
   suppress(rawFailures, "AwsSolutions-S1", accessLogs);
   suppress(
@@ -211,7 +211,7 @@ export function analyticsSuppressions(stack: Stack, { results, quickSightRole }:
   suppress(
     results,
     "AwsSolutions-S1",
-    "Athena query results and the reprice job's staging and reports, expired by lifecycle; object-level access is audited with CloudTrail data events, which the S3 documentation recommends over server access logs (docs.aws.amazon.com/AmazonS3/latest/userguide/logging-with-S3.html).",
+    "Athena query results and the reprice job's staging and reports, expired by lifecycle; object-level access is left to the account's CloudTrail data events (as the README's deploy section says), which the S3 documentation recommends over server access logs (docs.aws.amazon.com/AmazonS3/latest/userguide/logging-with-S3.html).",
   );
   if (!quickSightRole) return;
   suppress(
