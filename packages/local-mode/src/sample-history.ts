@@ -162,10 +162,11 @@ export async function setSampleBudgets(
   spent.sort((a, b) => (a.pico === b.pico ? (a.tenantId < b.tenantId ? -1 : 1) : a.pico > b.pico ? -1 : 1));
   const budgets: SampleDataMarker["budgets"] = [];
   for (const { tenantId, pico } of spent.slice(0, options.count ?? 3)) {
-    // Spend / 0.9, rounded up to the cent (at least one): 80% reached, 100% not yet.
-    const cent = 10_000_000_000n;
-    const cents = ((pico * 10n) / 9n + cent - 1n) / cent;
-    const monthlyUsd = formatUsd((cents < 1n ? 1n : cents) * cent, 2);
+    // Spend / 0.9, rounded up to the cent (to the micro-dollar below 10 cents of spend, where a
+    // cent would be over 10% of it): 80% reached, 100% not yet.
+    const unit = pico >= 100_000_000_000n ? 10_000_000_000n : 1_000_000n;
+    const units = ((pico * 10n) / 9n + unit - 1n) / unit;
+    const monthlyUsd = formatUsd(units * unit, 2);
     const valid = validateBudget({ monthlyUsd, thresholds: options.thresholds ?? [50, 80, 100] });
     if (!valid.ok) continue;
     await stack.store.putBudget(tenantId, valid.budget, new Date(stack.clock()));
