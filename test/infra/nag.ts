@@ -64,3 +64,41 @@ export function nagFindings(synthesized: SynthesizedApp): NagFinding[] {
 export function formatFindings(findings: NagFinding[]): string {
   return findings.map((f) => `${f.level.toUpperCase()} ${f.rule}  ${f.path}\n    ${f.message}`).join("\n");
 }
+
+/** A suppression's reason must name what it rests on: the AWS documentation, or a design decision of the stacks. */
+const SOURCED_REASON = /docs\.aws\.amazon\.com|Service Authorization Reference|Design decision|stacks\/|SST|CDK/;
+
+/** Suppressions of a synthesized app whose reason names no source, as `stack/logicalId rule: reason`. */
+export function unsourcedSuppressions(synthesized: Pick<SynthesizedApp, "stacks">): string[] {
+  const unsourced: string[] = [];
+  for (const { name, template } of synthesized.stacks) {
+    for (const [id, resource] of Object.entries(template.toJSON().Resources as Record<string, { Metadata?: Record<string, unknown> }>)) {
+      const rules = (resource.Metadata?.cdk_nag as { rules_to_suppress?: Array<{ id: string; reason: string }> } | undefined)?.rules_to_suppress ?? [];
+      for (const rule of rules) if (!SOURCED_REASON.test(rule.reason)) unsourced.push(`${name}/${id} ${rule.id}: ${rule.reason}`);
+    }
+  }
+  return unsourced;
+}
+
+/** An app that cdk-nag's packs do not pass: the findings, and the suppressions without a sourced reason. */
+export class NagFindingsError extends Error {
+  override readonly name = "NagFindingsError";
+  constructor(
+    readonly variant: string,
+    readonly findings: NagFinding[],
+    readonly unsourced: string[],
+  ) {
+    super(
+      `cdk-nag over the app synthesized with ${variant}: ${findings.length} unsuppressed finding(s), ${unsourced.length} suppression(s) without a sourced reason` +
+        (findings.length > 0 ? `\n${formatFindings(findings)}` : "") +
+        (unsourced.length > 0 ? `\n${unsourced.join("\n")}` : ""),
+    );
+  }
+}
+
+/** Throws `NagFindingsError` unless every stack of `synthesized` passes both packs and every suppression names its source. */
+export function assertNagClean(synthesized: SynthesizedApp, variant: string): void {
+  const findings = nagFindings(synthesized);
+  const unsourced = unsourcedSuppressions(synthesized);
+  if (findings.length > 0 || unsourced.length > 0) throw new NagFindingsError(variant, findings, unsourced);
+}

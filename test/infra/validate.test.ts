@@ -40,14 +40,24 @@ function validate(name: string, template: unknown): Diagnostic[] {
 
 const format = (diagnostics: Diagnostic[]) => diagnostics.map((d) => `[${d.severity}] ${d.ruleId}: ${d.message}`).join("\n");
 
-/** Every configuration whose templates differ in kind: the defaults, and every option on. */
+/**
+ * Every configuration whose templates differ in kind: the defaults, and every option on.
+ * (`synthesize` also holds each to cdk-nag's packs, as it does every configuration a test synthesizes.)
+ */
 const VARIANTS: Record<string, Partial<Config>> = {
   defaults: {},
-  "all options (JWT API, e-mail, default budget)": {
+  "every option (JWT API with admin scope, e-mail on both topics, default budget, breakdowns, usage types)": {
     jwtIssuer: "https://login.example.com/",
-    jwtAudience: ["spend-api"],
+    jwtAudience: ["spend-api", "dashboard"],
+    jwtTenantClaim: "org_id",
+    jwtAdminScope: "spend:admin",
     alertEmail: "finance@example.com",
+    opsEmail: "oncall@example.com",
     defaultBudgetUsd: "100",
+    defaultBudgetThresholds: "80,100",
+    breakdowns: ["departmentId"],
+    usageTypes: '{"models":{"AcmeModel":"acme.model-v1"}}',
+    rawFailureRetentionDays: 3,
   },
   "existing log group, Bedrock logging off": { existingLogGroupName: "/aws/bedrock/shared-invocations", configureBedrockLogging: false },
   "reconciliation with a gzip CSV CUR export under a KMS key": {
