@@ -11,6 +11,7 @@ import type { IConstruct } from "constructs";
 import { Api as HttpApi, Function as SstFunction, type StackContext, use } from "sst/constructs";
 // By path, not by package name: see Lake.ts.
 import { ENV } from "../functions/src/lib/contracts";
+import { PERIOD_INDEX } from "../packages/store/src/layout";
 import { config } from "./config";
 import { apiSuppressions } from "./nag-suppressions";
 import { Processing } from "./Processing";
@@ -21,7 +22,9 @@ import { Processing } from "./Processing";
  * token on them anyway, and the tenants' API does not route them at all.
  */
 export const SPEND_API_ROUTES = [
+  "GET /v1/spend",
   "GET /v1/tenants/{tenantId}/spend",
+  "GET /v1/tenants/{tenantId}/alerts",
   "GET /v1/tenants/{tenantId}/budget",
   "PUT /v1/tenants/{tenantId}/budget",
   "DELETE /v1/tenants/{tenantId}/budget",
@@ -29,6 +32,15 @@ export const SPEND_API_ROUTES = [
 
 /** One route of the JWT HTTP API. */
 export type SpendApiRoute = (typeof SPEND_API_ROUTES)[number];
+
+/**
+ * The routes a token needs the admin scope for: the writes, and the report across tenants (a
+ * tenant's token must never rank other tenants; the handler refuses it too).
+ */
+export const ADMIN_SCOPED_ROUTES: ReadonlySet<SpendApiRoute> = new Set<SpendApiRoute>([
+  "GET /v1/spend",
+  ...SPEND_API_ROUTES.filter((route) => !route.startsWith("GET ")),
+]);
 
 export function Api({ stack }: StackContext) {
   const { table } = use(Processing);
@@ -38,16 +50,21 @@ export function Api({ stack }: StackContext) {
     [ENV.tableName]: table.tableName,
     ...(settings.defaultBudgetUsd ? { [ENV.defaultBudgetUsd]: settings.defaultBudgetUsd } : {}),
     [ENV.defaultBudgetThresholds]: settings.defaultBudgetThresholds,
+    // The dimensions the aggregator writes: a breakdown or report by another is a 400 naming them.
+    [ENV.aggregateBreakdowns]: settings.breakdowns.join(","),
   };
   // Reads of spend, budgets and alerts; the only writes are PutItem/DeleteItem of a budget (the
   // handler addresses nothing else; IAM cannot constrain a sort key, so the code holds that line).
-  const tableAccess = (fn: SstFunction) =>
+  // The report across tenants queries the by-period index, and only that one.
+  const tableAccess = (fn: SstFunction) => {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"],
         resources: [table.tableArn],
       }),
     );
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["dynamodb:Query"], resources: [`${table.tableArn}/index/${PERIOD_INDEX.name}`] }));
+  };
 
   const spendApi = new SstFunction(stack, "SpendApi", {
     handler: "functions/src/spend-api.handler",
@@ -79,10 +96,11 @@ export function Api({ stack }: StackContext) {
         ...(settings.jwtAdminScope ? { [ENV.jwtAdminScope]: settings.jwtAdminScope } : {}),
       },
     });
-    // Reads stay open to every valid token (the handler checks the tenant claim); a write without the
-    // admin scope is refused before it reaches the function. Without an admin scope, writes stay routed
-    // so that the handler answers why they are refused.
-    const scopesOf = (route: SpendApiRoute) => (settings.jwtAdminScope && !route.startsWith("GET ") ? { authorizationScopes: [settings.jwtAdminScope] } : {});
+    // A tenant's reads stay open to every valid token (the handler checks the tenant claim); a write or
+    // the cross-tenant report without the admin scope is refused before it reaches the function.
+    // Without an admin scope, they stay routed so that the handler answers why they are refused.
+    const scopesOf = (route: SpendApiRoute) =>
+      settings.jwtAdminScope && ADMIN_SCOPED_ROUTES.has(route) ? { authorizationScopes: [settings.jwtAdminScope] } : {};
     tableAccess(handler);
     const jwtApi = new HttpApi(stack, "SpendHttpApi", {
       authorizers: { jwt: { type: "jwt", jwt: { issuer: settings.jwtIssuer, audience: settings.jwtAudience } } },

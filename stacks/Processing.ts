@@ -11,7 +11,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
 // By path, not by package name: see Lake.ts.
 import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
-import { PK, SK, TTL_ATTRIBUTE, UNDELIVERED_ALERTS_INDEX } from "../packages/store/src/layout";
+import { PERIOD_INDEX, PK, SK, TTL_ATTRIBUTE, UNDELIVERED_ALERTS_INDEX } from "../packages/store/src/layout";
 import { config } from "./config";
 import { Ingest, STREAM_RETENTION } from "./Ingest";
 import { processingSuppressions } from "./nag-suppressions";
@@ -43,6 +43,16 @@ export function Processing({ stack, app }: StackContext) {
     sortKey: { name: UNDELIVERED_ALERTS_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
     projectionType: dynamodb.ProjectionType.INCLUDE,
     nonKeyAttributes: [...UNDELIVERED_ALERTS_INDEX.projected],
+  });
+  // Sparse: only aggregate items carry `period`; the cross-tenant report (GET /v1/spend) queries a
+  // period here instead of scanning the table. CloudFormation adds one index per update to an
+  // existing table: this is the one this release adds, filled by DynamoDB from the items.
+  table.addGlobalSecondaryIndex({
+    indexName: PERIOD_INDEX.name,
+    partitionKey: { name: PERIOD_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+    sortKey: { name: PERIOD_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
+    projectionType: dynamodb.ProjectionType.INCLUDE,
+    nonKeyAttributes: [...PERIOD_INDEX.projected],
   });
   // The writers' actions on the table alone: `table.grant` would add its indexes (`index/*`) now that it has one.
   const tableWrites = () =>

@@ -11,7 +11,12 @@ const TABLE = { "Fn::ImportValue": expect.stringMatching(/Processing:.*Aggregate
 function expectTableAccess(template: Template, functionId: string): void {
   const statements = roleStatements(template, roleOfFunction(template, functionId));
   const dynamodb = statements.filter((statement) => JSON.stringify(statement.Action).includes("dynamodb:"));
-  expect(dynamodb).toEqual([{ Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"], Resource: TABLE }]);
+  // The CDK may merge the two statements' Allow into one policy document: compare by content.
+  expect(dynamodb).toHaveLength(2);
+  expect(dynamodb[0]).toEqual({ Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"], Resource: TABLE });
+  // The report across tenants: Query on the by-period index only, not on index/*.
+  expect(dynamodb[1]?.Action).toBe("dynamodb:Query");
+  expect(dynamodb[1]?.Resource).toEqual({ "Fn::Join": ["", [TABLE, "/index/by-period"]] });
 }
 
 describe("Stack: Api (IAM only: no JWT issuer configured)", () => {
@@ -77,12 +82,14 @@ describe("Stack: Api with a JWT issuer and an admin scope", () => {
     expect(environmentOf(template, functionWithHandler(template, HANDLER, { API_AUTH_MODE: "iam" }))).not.toHaveProperty("JWT_ADMIN_SCOPE");
   });
 
-  it("requires the admin scope on the budget write routes, and no scope on the tenants' read routes", () => {
+  it("requires the admin scope on the budget write routes and the report across tenants, and no scope on a tenant's read routes", () => {
     const scopes = Object.fromEntries(
       Object.values(resources(template, "AWS::ApiGatewayV2::Route")).map((route) => [route.Properties.RouteKey, route.Properties.AuthorizationScopes]),
     );
     expect(scopes).toStrictEqual({
+      "GET /v1/spend": ["spend:admin"],
       "GET /v1/tenants/{tenantId}/spend": undefined,
+      "GET /v1/tenants/{tenantId}/alerts": undefined,
       "GET /v1/tenants/{tenantId}/budget": undefined,
       "PUT /v1/tenants/{tenantId}/budget": ["spend:admin"],
       "DELETE /v1/tenants/{tenantId}/budget": ["spend:admin"],
@@ -98,20 +105,22 @@ describe("Stack: Api with a JWT issuer and an admin scope", () => {
     });
   });
 
-  it("routes GET spend and GET|PUT|DELETE budget, each through the JWT authorizer to the JWT function", () => {
+  it("routes the report, a tenant's spend and alerts, and GET|PUT|DELETE budget, each through the JWT authorizer to the JWT function", () => {
     const functionId = functionWithHandler(template, HANDLER, { API_AUTH_MODE: "jwt" });
     const [authorizerId] = only(template, "AWS::ApiGatewayV2::Authorizer");
     const routes = Object.values(resources(template, "AWS::ApiGatewayV2::Route")).map((route) => route.Properties);
     expect(routes.map((route) => route.RouteKey).sort()).toEqual([...SPEND_API_ROUTES].sort());
     expect(SPEND_API_ROUTES).toEqual([
+      "GET /v1/spend",
       "GET /v1/tenants/{tenantId}/spend",
+      "GET /v1/tenants/{tenantId}/alerts",
       "GET /v1/tenants/{tenantId}/budget",
       "PUT /v1/tenants/{tenantId}/budget",
       "DELETE /v1/tenants/{tenantId}/budget",
     ]);
     for (const route of routes) expect(route).toMatchObject({ AuthorizationType: "JWT", AuthorizerId: { Ref: authorizerId } });
     const integrations = Object.values(resources(template, "AWS::ApiGatewayV2::Integration"));
-    expect(integrations).toHaveLength(4);
+    expect(integrations).toHaveLength(6);
     for (const integration of integrations) {
       expect(integration.Properties).toMatchObject({
         IntegrationType: "AWS_PROXY",

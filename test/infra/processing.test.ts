@@ -1,6 +1,7 @@
 import { Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SQS_DEFAULT_MESSAGE_BYTES } from "../../packages/adapters/src/sqs-dead-letter";
+import { PERIOD_INDEX } from "../../packages/store/src/layout";
 import { Processing } from "../../stacks/Processing";
 import { functionWithHandler, list, resources, roleOfFunction, roleStatements } from "./helpers";
 import { type SynthesizedApp, synthesize } from "./synth";
@@ -25,7 +26,7 @@ describe("Stack: Processing", () => {
     });
   });
 
-  it("indexes the alert markers fired and not yet published in a sparse GSI: undelivered, by firedAt, with leaseUntil", () => {
+  it("indexes the alert markers fired and not yet published in a sparse GSI (undelivered, by firedAt, with leaseUntil), and the aggregate items by period for the report across tenants", () => {
     const template = synthesized.template(Processing);
     template.hasResourceProperties("AWS::DynamoDB::Table", {
       AttributeDefinitions: Match.arrayWith([
@@ -40,6 +41,14 @@ describe("Stack: Processing", () => {
             { AttributeName: "firedAt", KeyType: "RANGE" },
           ],
           Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: ["leaseUntil"] },
+        },
+        {
+          IndexName: "by-period",
+          KeySchema: [
+            { AttributeName: "period", KeyType: "HASH" },
+            { AttributeName: "pk", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [...PERIOD_INDEX.projected] },
         },
       ],
     });

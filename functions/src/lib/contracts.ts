@@ -204,7 +204,7 @@ export enum ENV {
   deadLetterQueueUrl = "DEAD_LETTER_QUEUE_URL",
   /** ARN of the invocation stream, for on-failure records that do not name it (redrive). */
   streamArn = "STREAM_ARN",
-  /** Extra per-month breakdowns, comma-separated attribution dimensions (aggregate, redrive). */
+  /** Extra per-month breakdowns, comma-separated attribution dimensions (aggregate, redrive; the spend API refuses the others). */
   aggregateBreakdowns = "AGGREGATE_BREAKDOWNS",
   /** Days a dedup marker lives, optional (aggregate, redrive). */
   dedupRetentionDays = "DEDUP_RETENTION_DAYS",
