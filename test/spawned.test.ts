@@ -107,28 +107,50 @@ describe.runIf(procAvailable())("spawned test processes", () => {
 });
 
 describe.runIf(procAvailable())("processes started under the run, recorded or not", () => {
-  it("the registry names a process that inherited the run's registry directory and nothing recorded it", async () => {
-    // Prepare: a child started with plain spawn (as a library starts a JVM), its environment naming a registry of this test's own
+  /** Starts `sleep 300` through a shell that exits at once: the sleep is an orphan; resolves its pid. */
+  function orphanedSleep(registry: string): Promise<number> {
+    const shell = spawn("sh", ["-c", "sleep 300 >/dev/null 2>&1 & echo $!"], {
+      stdio: ["ignore", "pipe", "ignore"],
+      env: { ...process.env, [REGISTRY_ENV]: registry },
+    });
+    return new Promise((resolve) => {
+      let out = "";
+      shell.stdout?.on("data", (chunk) => {
+        out += chunk;
+      });
+      shell.once("exit", () => resolve(Number(out.trim())));
+    });
+  }
+
+  it("the registry names an orphan that inherited the run's registry directory and nothing recorded, not a child still owned", async () => {
+    // Prepare: an orphan of this run (its shell exited), an orphan of another run, and a child this process still owns
     const directory = mkdtempSync(join(tmpdir(), "bedrock-spend-registry-test-"));
     onTestFinished(() => rmSync(directory, { recursive: true, force: true }));
-    const child = spawn("sleep", ["300"], { stdio: "ignore", env: { ...process.env, [REGISTRY_ENV]: directory } });
+    const orphan = await orphanedSleep(directory);
+    const otherRun = await orphanedSleep(`${directory}-another-run`);
     onTestFinished(() => {
-      child.kill("SIGKILL");
+      for (const pid of [orphan, otherRun]) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // Gone already.
+        }
+      }
     });
-    const other = spawn("sleep", ["300"], { stdio: "ignore", env: { ...process.env, [REGISTRY_ENV]: `${directory}-another-run` } });
+    const owned = spawn("sleep", ["300"], { stdio: "ignore", env: { ...process.env, [REGISTRY_ENV]: directory } });
     onTestFinished(() => {
-      other.kill("SIGKILL");
+      owned.kill("SIGKILL");
     });
-    await Promise.all([child, other].map((started) => new Promise((resolve) => started.once("spawn", resolve))));
+    await new Promise((resolve) => owned.once("spawn", resolve));
 
     // Act
     const whileAlive = survivors(directory);
-    child.kill("SIGKILL");
-    await gone(child.pid as number);
+    process.kill(orphan, "SIGKILL");
+    await gone(orphan);
     const afterKill = survivors(directory);
 
-    // Assess: named with its command line; another run's process is not this run's
-    expect(whileAlive.map((entry) => entry.pid)).toEqual([child.pid]);
+    // Assess: named with its command line; another run's orphan and a child with a live owner are not this run's leaks
+    expect(whileAlive.map((entry) => entry.pid)).toEqual([orphan]);
     expect(whileAlive[0]?.command).toBe("sleep 300 (started under this test run)");
     expect(afterKill).toEqual([]);
   });

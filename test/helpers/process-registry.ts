@@ -5,7 +5,7 @@
  */
 import { appendFileSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { livePids, processStat } from "@bedrock-spend/emulators";
+import { descendants, livePids, processStat } from "@bedrock-spend/emulators";
 
 /** The environment variable naming the run's registry directory. */
 export const REGISTRY_ENV = "BEDROCK_SPEND_TEST_PROCESSES";
@@ -63,24 +63,30 @@ export function survivors(directory: string): RegisteredProcess[] {
 }
 
 /**
- * The live processes whose environment names `directory` as the registry, other than this process
- * and vitest's own workers: every process a test worker started, by whatever means (a DynamoDB
- * Local JVM started in-process, a child of a child), inherits the workers' environment. This finds
- * those that no helper recorded; the run's registry directory is unique, so another run's
- * processes are never counted.
+ * The live processes that inherited the run's registry and were left behind: every process a test
+ * worker starts, by whatever means (a DynamoDB Local JVM started in-process, a child of a child),
+ * inherits the workers' environment, which names `directory`; of those, the ones whose parent is
+ * not itself such a process (nor this one) are orphans. A process still owned by a live worker (an
+ * esbuild service, say) is the worker's to end. The registry directory is unique to the run, so
+ * another run's processes are never counted. Each orphan's live descendants are listed too.
  */
 export function inheritors(directory: string): number[] {
   const marker = `\0${REGISTRY_ENV}=${directory}\0`;
-  return livePids().filter((pid) => {
-    if (pid === process.pid) return false;
-    let environ: string;
-    try {
-      environ = `\0${readFileSync(`/proc/${pid}/environ`, "latin1")}`;
-    } catch {
-      return false;
-    }
-    return environ.includes(marker) && !/\bvitest\b/.test(commandLine(pid));
+  const inherited = new Set(
+    livePids().filter((pid) => {
+      if (pid === process.pid) return false;
+      try {
+        return `\0${readFileSync(`/proc/${pid}/environ`, "latin1")}`.includes(marker);
+      } catch {
+        return false;
+      }
+    }),
+  );
+  const orphans = [...inherited].filter((pid) => {
+    const parent = processStat(pid)?.ppid;
+    return parent !== undefined && parent !== process.pid && !inherited.has(parent) && !/\bvitest\b/.test(commandLine(pid));
   });
+  return [...new Set(orphans.flatMap((pid) => [pid, ...descendants(pid)]))];
 }
 
 /** The command line of a live process, arguments separated by spaces ("" when unreadable). */

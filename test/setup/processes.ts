@@ -8,12 +8,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REGISTRY_ENV, survivors } from "../helpers/process-registry";
 
+/** How long a process found alive at the end may take to exit on its own. */
+const GRACE_MS = 5_000;
+
 /** Makes the registry for the run's workers; its teardown fails the run if a registered process is alive. */
-export default function setup(): () => void {
+export default function setup(): () => Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), "bedrock-spend-test-processes-"));
   process.env[REGISTRY_ENV] = directory;
-  return () => {
-    const left = survivors(directory);
+  return async () => {
+    // An orphan may be on its way out (an esbuild service notices its worker's end on its next
+    // ping): what is still alive after a grace period is left running.
+    let left = survivors(directory);
+    for (let waited = 0; left.length > 0 && waited < GRACE_MS; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      left = survivors(directory);
+    }
     for (const entry of left) {
       try {
         process.kill(entry.pid, "SIGKILL");
