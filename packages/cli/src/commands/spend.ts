@@ -13,7 +13,9 @@ import { dataDirOf, formatTable, grouped, LOCAL_OPTIONS_HELP, localCommand, wait
 import { type LocalTable, openLocalTable } from "../local-mode";
 import { type SpendApiCaller, type SpendApiRequest, stageSpendApi } from "../stage-api";
 
-export const SPEND_HELP = `Usage: bedrock-spend spend --tenant T [--month YYYY-MM | --day YYYY-MM-DD] [--by model|day] [options]
+export const SPEND_HELP = `Usage: bedrock-spend spend --tenant T [--month YYYY-MM | --day YYYY-MM-DD] [--by B] [options]
+       bedrock-spend spend --group-by tenant|tenantGroup|department|application|user|model
+                           [--month YYYY-MM | --from DATE --to DATE] [--limit N] [--cursor C] [options]
 
 A tenant's spend from the aggregates (what ingest and start counted): invocations, tokens by class
 and the exact cost, for a calendar month (default: the current UTC month) or a day, with the
@@ -25,7 +27,14 @@ Options:
   --tenant T        the tenant id (required)
   --month YYYY-MM   a UTC calendar month (default: the current one)
   --day YYYY-MM-DD  a UTC calendar day instead of a month
-  --by model|day    add a breakdown
+  --by B            add a breakdown: model or day, or (months only) tenantGroup, department,
+                    application or user when the aggregator writes it (BEDROCK_SPEND_BREAKDOWNS)
+
+A report across tenants (GET /v1/spend), ranked by cost, highest first:
+  --group-by D      tenant, tenantGroup, department, application, user or model
+  --from, --to      a range of days (YYYY-MM-DD) or months (YYYY-MM), inclusive, instead of --month
+  --limit N         groups per page, 1-1000 (default 100)
+  --cursor C        the next page, as the previous one named it
   --stage NAME      ask the deployed stage NAME instead: its spend API (IAM Function URL), signed
                     with your AWS credentials (needs lambda:InvokeFunctionUrl on it)
   --region R        the stage's Region (default: the AWS SDK's)
@@ -37,8 +46,21 @@ A tenant with no usage and no budget prints zero spend and a note. The current m
 clock's (${CLOCK_ENV}=2026-11-27T12:00:00Z runs as of that instant). Exit status: 0, or 2 for
 usage errors.`;
 
+/** The breakdowns of a tenant's spend: by model or day, and by the dimensions the aggregator writes (BEDROCK_SPEND_BREAKDOWNS). */
+const BREAKDOWNS: readonly string[] = ["model", "day", "tenantGroup", "department", "application", "user"];
+
 /** Maps the API's field names to this command's options. */
-const OPTION_OF: Readonly<Record<string, string>> = { tenantId: "--tenant", month: "--month", day: "--day", by: "--by" };
+const OPTION_OF: Readonly<Record<string, string>> = {
+  tenantId: "--tenant",
+  month: "--month",
+  day: "--day",
+  by: "--by",
+  groupBy: "--group-by",
+  from: "--from",
+  to: "--to",
+  limit: "--limit",
+  cursor: "--cursor",
+};
 
 /** The spend API over the data dir's table: the handler itself, in process. */
 export function localSpendApi(table: LocalTable, clock: Clock): SpendApiCaller {
@@ -56,19 +78,21 @@ export function localSpendApi(table: LocalTable, clock: Clock): SpendApiCaller {
 /** Answers a spend API request (the data dir's, or a stage's); a 400 becomes a usage error naming the option. */
 export async function callSpendApi(api: SpendApiCaller, request: SpendApiRequest, help: string) {
   const response = await api(request);
-  let body: { error?: { code: string; message: string; field?: string } };
+  // Problem details (RFC 9457: `detail`, `field`); `{error: {message, field}}` from a stage deployed before them.
+  let body: { detail?: string; field?: string; error?: { code: string; message: string; field?: string } };
   try {
     body = JSON.parse(response.body);
   } catch {
     throw new Error(`the spend API answered ${response.statusCode} with a body that is not JSON: ${response.body.slice(0, 200)}`);
   }
+  const field = body.field ?? body.error?.field ?? "";
+  const message = body.detail ?? body.error?.message;
   if (response.statusCode === 400) {
-    const option =
-      OPTION_OF[body.error?.field ?? ""] ??
-      (body.error?.field === "monthlyUsd" ? "--monthly-usd" : body.error?.field === "thresholds" ? "--thresholds" : undefined);
-    throw new UsageError(`${option ? `${option}: ` : ""}${body.error?.message ?? "bad request"}`, { help });
+    const option = OPTION_OF[field] ?? (field === "monthlyUsd" ? "--monthly-usd" : field === "thresholds" ? "--thresholds" : undefined);
+    throw new UsageError(`${option ? `${option}: ` : ""}${message ?? "bad request"}`, { help });
   }
-  if (response.statusCode === 403) throw new CommandFailure(`the spend API refused: ${body.error?.message ?? response.body}`);
+  if (response.statusCode === 403) throw new CommandFailure(`the spend API refused: ${message ?? response.body}`);
+  if (response.statusCode === 503) throw new CommandFailure(`the spend API cannot answer this now: ${message ?? response.body}`);
   if (response.statusCode >= 500) throw new Error(`the spend API failed: ${response.body}`);
   return { statusCode: response.statusCode, body };
 }
@@ -81,6 +105,11 @@ export async function spendCommand(argv: string[]): Promise<number> {
       month: { type: "string" },
       day: { type: "string" },
       by: { type: "string" },
+      "group-by": { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      limit: { type: "string" },
+      cursor: { type: "string" },
       ...STAGE_OPTIONS,
     },
     SPEND_HELP,
@@ -90,6 +119,10 @@ export async function spendCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`spend: unexpected argument "${positionals[0]}"`, { help: SPEND_HELP });
+  if (values["group-by"] !== undefined) return reportCommand(values);
+  for (const option of ["from", "to", "limit", "cursor"] as const) {
+    if (values[option] !== undefined) throw new UsageError(`spend: --${option} goes with --group-by (a report across tenants)`, { help: SPEND_HELP });
+  }
   const tenant = tenantOptionOf(values.tenant, SPEND_HELP);
   if (tenant === undefined) throw new UsageError("spend: --tenant is required", { help: SPEND_HELP });
   if (values.month !== undefined && values.day !== undefined) throw new UsageError("spend: give either --month or --day, not both", { help: SPEND_HELP });
@@ -97,8 +130,8 @@ export async function spendCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--month must be a UTC calendar month YYYY-MM, got "${values.month}"`, { help: SPEND_HELP });
   if (values.day !== undefined && !isDayKey(values.day))
     throw new UsageError(`--day must be a UTC calendar day YYYY-MM-DD, got "${values.day}"`, { help: SPEND_HELP });
-  if (values.by !== undefined && values.by !== "model" && values.by !== "day")
-    throw new UsageError(`--by must be model or day, got "${values.by}"`, { help: SPEND_HELP });
+  if (values.by !== undefined && !BREAKDOWNS.includes(values.by))
+    throw new UsageError(`--by must be one of ${BREAKDOWNS.join(", ")}, got "${values.by}"`, { help: SPEND_HELP });
   const target = stageOf(values, SPEND_HELP);
   const dataDir = dataDirOf(values["data-dir"]);
   const clock = clockFromEnv();
@@ -113,7 +146,7 @@ export async function spendCommand(argv: string[]): Promise<number> {
       const { statusCode, body } = await callSpendApi(await stageSpendApi(target), request, SPEND_HELP);
       return statusCode === 404
         ? { spend: undefined, known: false, latestMonth: undefined }
-        : { spend: body as unknown as Spend, known: true, latestMonth: undefined };
+        : { spend: body as unknown as Spend, known: hasUsageOrBudget(body as unknown as Spend), latestMonth: undefined };
     }
     const table = await openLocalTable({ dataDir, role: "spend", create: false, onWait: waitNotice });
     if (!table) return { spend: undefined, known: false, latestMonth: undefined };
@@ -124,7 +157,9 @@ export async function spendCommand(argv: string[]): Promise<number> {
       // The default month is the current one: say where the usage is when it has none (logs of an
       // earlier month, such as the shipped samples).
       const defaulted = values.month === undefined && values.day === undefined && found.invocations === 0;
-      return { spend: found, known: true, latestMonth: defaulted ? await table.store.latestMonthWithUsage(tenant) : undefined };
+      const latest = defaulted ? await table.store.latestMonthWithUsage(tenant) : undefined;
+      // The API answers zeros for a tenant it has never seen: "known" is what the table holds of it.
+      return { spend: found, known: hasUsageOrBudget(found) || latest !== undefined, latestMonth: latest };
     } finally {
       await table.close();
     }
@@ -139,6 +174,11 @@ export async function spendCommand(argv: string[]): Promise<number> {
     );
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatSpend(result));
   return 0;
+}
+
+/** Whether the spend answer shows the tenant in the table at all: usage in the period, or a budget. */
+function hasUsageOrBudget(spend: Spend): boolean {
+  return spend.invocations > 0 || spend.budget !== null;
 }
 
 /** The readable form of a spend object; the tenant id and the breakdown's keys escaped (they come from metadata and logs). */
@@ -172,4 +212,95 @@ export function formatSpend(spend: Spend): string {
     )}`;
   }
   return text;
+}
+
+/** One group of a report across tenants (`GET /v1/spend`). */
+interface ReportGroup {
+  key: string;
+  invocations: number;
+  unpricedInvocations: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: string;
+}
+
+/** The answer of `GET /v1/spend`. */
+interface Report {
+  period: string;
+  groupBy: string;
+  groups: ReportGroup[];
+  nextCursor: string | null;
+  asOf: string | null;
+}
+
+/**
+ * `spend --group-by D [--month M | --from A --to B] [--limit N] [--cursor C]`: the report across
+ * tenants, ranked by cost. The API validates the values (a 400 names the option); the data dir's
+ * table answers locally, the stage's API with --stage.
+ */
+async function reportCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
+  if (values.tenant !== undefined || values.day !== undefined || values.by !== undefined) {
+    throw new UsageError("spend: --group-by ranks every tenant: it does not take --tenant, --day or --by", { help: SPEND_HELP });
+  }
+  const target = stageOf(values, SPEND_HELP);
+  const dataDir = dataDirOf(values["data-dir"] as string | undefined);
+  const clock = clockFromEnv();
+  const query: Record<string, string | undefined> = {
+    groupBy: values["group-by"] as string,
+    month: values.month as string | undefined,
+    from: values.from as string | undefined,
+    to: values.to as string | undefined,
+    limit: values.limit as string | undefined,
+    cursor: values.cursor as string | undefined,
+  };
+  // Without a period the API reads the current month of its own clock: here, the CLI's clock.
+  if (query.month === undefined && query.from === undefined && query.to === undefined) query.month = utcMonthOf(clock());
+  const request: SpendApiRequest = { method: "GET", path: "/v1/spend", query, body: null };
+  const report = await localCommand(async () => {
+    if (target) return (await callSpendApi(await stageSpendApi(target), request, SPEND_HELP)).body as unknown as Report;
+    const table = await openLocalTable({ dataDir, role: "spend", create: false, onWait: waitNotice });
+    if (!table)
+      return {
+        period: query.month ?? `${query.from}..${query.to}`,
+        groupBy: query.groupBy as string,
+        groups: [],
+        nextCursor: null,
+        asOf: null,
+      } satisfies Report;
+    try {
+      return (await callSpendApi(localSpendApi(table, clock), request, SPEND_HELP)).body as unknown as Report;
+    } finally {
+      await table.close();
+    }
+  });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return 0;
+  }
+  process.stdout.write(formatReport(report));
+  if (report.nextCursor) process.stderr.write(`bedrock-spend: more groups follow: add --cursor ${report.nextCursor}\n`);
+  return 0;
+}
+
+/** The readable form of a report: a ranked table, keys escaped (they come from metadata and logs). */
+export function formatReport(report: Report): string {
+  const header = `${report.period}, by ${report.groupBy}${report.asOf ? ` (aggregates as of ${report.asOf})` : ""}\n`;
+  if (report.groups.length === 0) return `${header}no usage\n`;
+  return `${header}\n${formatTable(
+    ["#", report.groupBy, "invocations", "unpriced", "input", "output", "cache read", "cache write", "cost USD"],
+    report.groups.map((group, index) => [
+      String(index + 1),
+      group.key,
+      grouped(group.invocations),
+      grouped(group.unpricedInvocations),
+      grouped(group.inputTokens),
+      grouped(group.outputTokens),
+      grouped(group.cacheReadTokens),
+      grouped(group.cacheWriteTokens),
+      group.costUsd,
+    ]),
+    [true, false, true, true, true, true, true, true, true],
+  )}`;
 }
