@@ -70,6 +70,13 @@ export async function createAggregatesTable(client: DynamoDBClient, tableName: s
 }
 
 /**
+ * How long an index being added may stay CREATING before giving up, in polling time. DynamoDB
+ * Local fills a new index from the table's items before it is ACTIVE: seconds on a quiet machine,
+ * more than 30 on a loaded one (measured), with two indexes to add to an older table.
+ */
+const INDEX_WAIT_MS = 120_000;
+
+/**
  * Adds the undelivered-alerts index to a table created without it (a local data dir of an earlier
  * version), lists in it the alerts that table holds fired and not yet published (a scan of the
  * table, once: fine locally, not how a deployed table is migrated), and waits until the index is
@@ -94,7 +101,8 @@ export async function ensureUndeliveredAlertsIndex(client: DynamoDBClient, table
   for (let attempt = 1; ; attempt++) {
     const index = (await indexes()).find((candidate) => candidate.IndexName === UNDELIVERED_ALERTS_INDEX.name);
     if (index?.IndexStatus === "ACTIVE") break;
-    if (attempt * pollMs >= 30_000) throw new Error(`${tableName}: the index ${UNDELIVERED_ALERTS_INDEX.name} is still ${index?.IndexStatus ?? "missing"}`);
+    if (attempt * pollMs >= INDEX_WAIT_MS)
+      throw new Error(`${tableName}: the index ${UNDELIVERED_ALERTS_INDEX.name} is still ${index?.IndexStatus ?? "missing"}`);
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
   const undelivered = await allPages((start) =>
@@ -162,7 +170,7 @@ export async function ensurePeriodIndex(client: DynamoDBClient, tableName: strin
   for (let attempt = 1; ; attempt++) {
     const index = (await indexes()).find((candidate) => candidate.IndexName === PERIOD_INDEX.name);
     if (index?.IndexStatus === "ACTIVE") return true;
-    if (attempt * pollMs >= 60_000) throw new Error(`${tableName}: the index ${PERIOD_INDEX.name} is still ${index?.IndexStatus ?? "missing"}`);
+    if (attempt * pollMs >= INDEX_WAIT_MS) throw new Error(`${tableName}: the index ${PERIOD_INDEX.name} is still ${index?.IndexStatus ?? "missing"}`);
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }

@@ -173,7 +173,7 @@ describe("Class: AggregatesStore, the undelivered-alerts index", () => {
     ]);
   });
 
-  it("is added to a data dir's table created without it, listing the alerts that table holds fired and not published", async () => {
+  it("is added to a data dir's table created without it, listing the alerts that table holds fired and not published", { timeout: 300_000 }, async () => {
     // Prepare: a data dir's DynamoDB Local (the run's shared one, busy with many streams, reports an
     // index added by UpdateTable CREATING for good), its table as an earlier version created it,
     // with a published and an unpublished marker

@@ -43,7 +43,7 @@ describe("Index: by-period", () => {
     expect(breakdowns).toStrictEqual([]);
   });
 
-  it("is added to a table created without it, filled from the items it already holds", { timeout: 120_000 }, async () => {
+  it("is added to a table created without it, filled from the items it already holds", { timeout: 300_000 }, async () => {
     // Prepare: a table of an earlier version (no by-period index), with usage.
     const client = localDynamoDbClient(inject("dynamoDbEndpoint"));
     const tableName = `aggregates-old-${randomUUID()}`;
