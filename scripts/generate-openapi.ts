@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { openApiYaml } from "../packages/api/src/openapi";
+import { openApiYaml } from "@bedrock-spend/api/openapi";
 
 const target = fileURLToPath(new URL("../docs/openapi.yaml", import.meta.url));
 writeFileSync(target, openApiYaml());

@@ -3,6 +3,9 @@
  * request and response shapes, the route table (the one docs/openapi.yaml is checked against) and
  * the adapter of Lambda payload 2.0 events. Logging, metrics and configuration belong to the
  * transport (functions/src/spend-api.ts on AWS, the local server on 127.0.0.1).
+ *
+ * The OpenAPI document generator is `@bedrock-spend/api/openapi` (openapi.ts), not exported here:
+ * what imports the handler (the spend API Lambda) does not carry it.
  */
 export {
   apiGatewayResultOf,
@@ -27,7 +30,6 @@ export {
   type ProblemDetails,
   payloadTooLarge,
 } from "./http";
-export { openApiDocument, openApiYaml } from "./openapi";
 export { decodeCursor, encodeCursor, type Report, type ReportGroup } from "./report";
 export { ADMIN_OPERATIONS, CROSS_TENANT_OPERATIONS, SPEND_API_ROUTES, type SpendApiOperation, type SpendApiRoute, WRITE_OPERATIONS } from "./routes";
 export { REPORT_GROUP_BY, type ReportGroupBy, SPEND_BY, type SpendBy } from "./schemas";

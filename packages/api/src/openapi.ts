@@ -4,7 +4,7 @@
  * output (`pnpm exec tsx scripts/generate-openapi.ts` writes it; packages/api/test/openapi.test.ts
  * checks that the committed file equals it).
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { MAX_REQUEST_BODY_BYTES } from "./http";
 import { SPEND_API_ROUTES, type SpendApiOperation } from "./routes";
 import {
@@ -29,14 +29,14 @@ type JsonObject = { [key: string]: Json };
 const ref = (name: string): JsonObject => ({ $ref: `#/components/schemas/${name}` });
 
 /** The component name of a schema (its `id` meta). */
-function idOf(schema: z.ZodType): string {
+function idOf(schema: z.ZodMiniType): string {
   const id = z.globalRegistry.get(schema)?.id;
   if (typeof id !== "string") throw new Error("a component schema has no id");
   return id;
 }
 
 /** JSON Schema of one schema, components referenced, without `$schema`. */
-function jsonSchemaOf(schema: z.ZodType): JsonObject {
+function jsonSchemaOf(schema: z.ZodMiniType): JsonObject {
   const { $schema: _schema, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as unknown as JsonObject;
   return rest;
 }
@@ -57,9 +57,9 @@ function componentSchemas(): JsonObject {
 }
 
 /** The query parameters of a strict object schema. */
-function queryParameters(schema: z.ZodObject): JsonObject[] {
+function queryParameters(schema: z.ZodMiniObject): JsonObject[] {
   return Object.entries(schema.shape).map(([name, field]) => {
-    const { description, ...json } = jsonSchemaOf(field as z.ZodType);
+    const { description, ...json } = jsonSchemaOf(field as z.ZodMiniType);
     return { name, in: "query", required: false, ...(description === undefined ? {} : { description }), schema: json };
   });
 }
@@ -147,7 +147,7 @@ const errors = (...names: string[]): JsonObject =>
     ]),
   );
 
-const ok = (description: string, schema: z.ZodType, examples: Record<string, JsonObject>): JsonObject => ({
+const ok = (description: string, schema: z.ZodMiniType, examples: Record<string, JsonObject>): JsonObject => ({
   "200": {
     description,
     content: {
@@ -325,7 +325,7 @@ const OPERATIONS: Record<SpendApiOperation, JsonObject> = {
 };
 
 /** The query schema of each operation that takes a query. */
-const QUERIES: Partial<Record<SpendApiOperation, z.ZodObject>> = { getSpend: SpendQuerySchema, getAlerts: AlertsQuerySchema, getReport: ReportQuerySchema };
+const QUERIES: Partial<Record<SpendApiOperation, z.ZodMiniObject>> = { getSpend: SpendQuerySchema, getAlerts: AlertsQuerySchema, getReport: ReportQuerySchema };
 
 const PATH_PARAMETERS: Record<string, JsonObject> = {
   tenantId: { $ref: "#/components/parameters/TenantId" },

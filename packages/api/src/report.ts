@@ -12,7 +12,7 @@
  */
 import { type AttributionDimension, addCounters, byCodeUnit, emptyCounters, spendTotals, type UsageCounters } from "@bedrock-spend/core";
 import type { PeriodItem, PeriodSelector } from "@bedrock-spend/store";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ApiError, badRequest } from "./http";
 import { REPORT_GROUP_BY, type ReportGroupBy } from "./schemas";
 import type { SpendApiStore } from "./service";
@@ -45,9 +45,9 @@ const CURSOR_VERSION = 1;
 const CursorSchema = z.strictObject({
   v: z.literal(CURSOR_VERSION),
   g: z.enum(REPORT_GROUP_BY),
-  p: z.string().max(32),
-  c: z.string().regex(/^(0|[1-9][0-9]{0,39})$/),
-  k: z.string().max(1024),
+  p: z.string().check(z.maxLength(32)),
+  c: z.string().check(z.regex(/^(0|[1-9][0-9]{0,39})$/)),
+  k: z.string().check(z.maxLength(1024)),
 });
 type Cursor = z.infer<typeof CursorSchema>;
 

@@ -4,7 +4,7 @@
  * failure is a 400 that names the offending input.
  */
 import { type Budget, isMetadataText, normalizeId, utcMonthOf, validateBudget } from "@bedrock-spend/core";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { badRequest, quote } from "./http";
 import {
   AlertsQuerySchema,
@@ -69,16 +69,16 @@ export function rejectUnknownParameters(query: Record<string, string | undefined
 }
 
 /** Checks one query value with its zod schema (schemas.ts); a failure is a 400 naming the parameter. */
-function checked<T>(schema: z.ZodType<T>, name: string, value: unknown, message: string, allowed?: readonly string[]): T {
-  const result = schema.safeParse(value);
+function checked<T>(schema: z.core.$ZodType<T>, name: string, value: unknown, message: string, allowed?: readonly string[]): T {
+  const result = z.safeParse(schema, value);
   if (!result.success) throw badRequest(name, message, allowed);
   return result.data;
 }
 
 /** The schema of one parameter of a query schema, without its `optional` wrapper. */
-function parameter(schema: z.ZodObject, name: string): z.ZodType {
-  const field = schema.shape[name] as z.ZodType;
-  return field instanceof z.ZodOptional ? (field.unwrap() as z.ZodType) : field;
+function parameter(schema: z.ZodMiniObject, name: string): z.core.$ZodType {
+  const field = schema.shape[name] as z.core.$ZodType;
+  return field instanceof z.ZodMiniOptional ? field._zod.def.innerType : field;
 }
 
 const monthMessage = (name: string, value: string) => `${name} must be YYYY-MM (UTC), got ${quote(value)}`;

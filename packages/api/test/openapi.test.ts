@@ -5,7 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { openApiYaml, SPEND_API_ROUTES } from "../src/index";
+import { SPEND_API_ROUTES } from "../src/index";
+import { openApiYaml } from "../src/openapi";
 import { type ApiFixture, freshApi, invocation, jwtRequest, repriceAudit, request } from "./helpers/fixtures";
 import {
   type DocumentedOperation,
