@@ -1,26 +1,23 @@
 /**
  * The OpenAPI 3.1 document of the spend API, generated from the zod schemas that validate the
- * requests (schemas.ts) and the route table (routes.ts): docs/openapi.yaml is this function's
+ * requests (schemas.ts), of its bodies (response-schemas.ts) and the route table (routes.ts): docs/openapi.yaml is this function's
  * output (`pnpm exec tsx scripts/generate-openapi.ts` writes it; packages/api/test/openapi.test.ts
  * checks that the committed file equals it).
  */
 import * as z from "zod/mini";
 import { MAX_REQUEST_BODY_BYTES } from "./http";
-import { SPEND_API_ROUTES, type SpendApiOperation } from "./routes";
 import {
   AlertListSchema,
-  AlertsQuerySchema,
   BudgetInputSchema,
   BudgetResourceSchema,
   COMPONENT_SCHEMAS,
-  REPORT_GROUP_BY,
-  ReportQuerySchema,
   ReportSchema,
   RepriceAuditSchema,
   RepriceListSchema,
-  SpendQuerySchema,
   SpendSchema,
-} from "./schemas";
+} from "./response-schemas";
+import { SPEND_API_ROUTES, type SpendApiOperation } from "./routes";
+import { AlertsQuerySchema, REPORT_GROUP_BY, ReportQuerySchema, SpendQuerySchema } from "./schemas";
 
 /** A JSON value of the document. */
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
