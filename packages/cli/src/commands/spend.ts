@@ -3,7 +3,7 @@
  * tenant's spend from the aggregates of the data dir. The object is the spend API's own answer
  * (`GET /v1/tenants/{tenantId}/spend`, the same handler), so `spend --json` and the API never differ.
  */
-import { type ApiRequest, handleSpendApi } from "@bedrock-spend/api";
+import { type ApiRequest, handleSpendApi, type Report } from "@bedrock-spend/api";
 import { type Clock, emptyCounters, escapeControlChars, isDayKey, isMonthKey, type Spend, spendOf, utcMonthOf } from "@bedrock-spend/core";
 import { parseCommandArgs, tenantOptionOf } from "../args";
 import { CLOCK_ENV, clockFromEnv } from "../clock";
@@ -214,27 +214,6 @@ export function formatSpend(spend: Spend): string {
   return text;
 }
 
-/** One group of a report across tenants (`GET /v1/spend`). */
-interface ReportGroup {
-  key: string;
-  invocations: number;
-  unpricedInvocations: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  costUsd: string;
-}
-
-/** The answer of `GET /v1/spend`. */
-interface Report {
-  period: string;
-  groupBy: string;
-  groups: ReportGroup[];
-  nextCursor: string | null;
-  asOf: string | null;
-}
-
 /**
  * `spend --group-by D [--month M | --from A --to B] [--limit N] [--cursor C]`: the report across
  * tenants, ranked by cost. The API validates the values (a 400 names the option); the data dir's
@@ -264,7 +243,7 @@ async function reportCommand(values: Record<string, string | boolean | undefined
     if (!table)
       return {
         period: query.month ?? `${query.from}..${query.to}`,
-        groupBy: query.groupBy as string,
+        groupBy: query.groupBy as Report["groupBy"],
         groups: [],
         nextCursor: null,
         asOf: null,
