@@ -10,9 +10,13 @@
 //
 // The infrastructure tests run in a vitest run of their own: synthesizing the SST app bundles
 // every function with blocking child processes, which on two busy cores can starve the RPC
-// between vitest's workers and its main process.
+// between vitest's workers and its main process. Its syntheses share one directory of bundles for
+// the run (BEDROCK_SPEND_SYNTH_BUNDLE_CACHE, stacks/synth.ts): a function is bundled once per set of
+// build inputs, not once per synthesis. The directory is removed at the end.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const vitest = (name, args, report) => [
   name,
@@ -45,11 +49,13 @@ const fakeClock = (name, args, report) => {
   return [name, "faketime", [FAKE_TIME, "pnpm", ...vitestArgs], report, { TZ: "UTC" }];
 };
 
+const bundleCache = mkdtempSync(join(tmpdir(), "bedrock-spend-synth-bundles-"));
+
 const steps = [
   ["lint and format", "pnpm", ["exec", "biome", "ci", "."]],
   ["type check", "pnpm", ["exec", "tsc", "--noEmit", "-p", "tsconfig.json"]],
   vitest("tests", ["--exclude", "test/infra/**", "--exclude", "**/node_modules/**"], "vitest.json"),
-  vitest("infrastructure tests", ["test/infra"], "vitest-infra.json"),
+  [...vitest("infrastructure tests", ["test/infra"], "vitest-infra.json"), { BEDROCK_SPEND_SYNTH_BUNDLE_CACHE: bundleCache }],
   fakeClock(`date-sensitive tests with the machine's clock at ${FAKE_TIME} UTC (faketime)`, DATE_SENSITIVE, "vitest-faketime.json"),
   // Benchmarks are not tests: CI only checks that each one runs and reports its figures.
   ["benchmark smoke run", "pnpm", ["bench", "--quick"]],
@@ -100,6 +106,7 @@ for (const [name, command, args, report, env] of steps) {
     // No report: the run did not start.
   }
 }
+rmSync(bundleCache, { recursive: true, force: true });
 if (failedStep && failed === 0) failed = 1;
 for (const failure of failures) process.stdout.write(`\nFAILED ${failure}`);
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);

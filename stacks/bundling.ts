@@ -9,17 +9,26 @@
  * (node:zlib, a fraction of a millisecond), to the same object the JSON import gives everywhere
  * else (tests, the CLI, local mode).
  */
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import type { Plugin } from "esbuild";
 import type { DeployedPricing } from "../functions/src/lib/deployed-pricing";
+
+/** What a plugin embeds in a bundle beyond its code: a synthesis reusing bundles keys on it. */
+const PLUGIN_INPUTS = new WeakMap<Plugin, string>();
+
+/** What `plugin` embeds in a bundle besides the sources (a digest), when it embeds anything. */
+export function pluginInputs(plugin: Plugin): string | undefined {
+  return PLUGIN_INPUTS.get(plugin);
+}
 
 /** The JSON modules that travel gzipped: the shipped price catalog. */
 export const GZIPPED_JSON = /[\\/]packages[\\/]core[\\/]src[\\/]catalog[\\/]defaults\.json$/;
 
 /** An esbuild plugin that turns the JSON modules matching `filter` into a gzipped, base64 string inflated at load. */
 export function gzippedJson(filter: RegExp = GZIPPED_JSON): Plugin {
-  return {
+  const plugin: Plugin = {
     name: "bedrock-spend-gzipped-json",
     setup(build) {
       build.onLoad({ filter }, (args) => {
@@ -33,6 +42,8 @@ export function gzippedJson(filter: RegExp = GZIPPED_JSON): Plugin {
       });
     },
   };
+  PLUGIN_INPUTS.set(plugin, filter.toString());
+  return plugin;
 }
 
 /** The module the deployment's pricing replaces in every bundle (functions/src/lib/deployed-pricing.ts). */
@@ -45,7 +56,7 @@ export const DEPLOYED_PRICING_MODULE = /[\\/]functions[\\/]src[\\/]lib[\\/]deplo
  * as it is (null: the functions read their environment).
  */
 export function deployedPricing(pricing: DeployedPricing | null): Plugin {
-  return {
+  const plugin: Plugin = {
     name: "bedrock-spend-deployed-pricing",
     setup(build) {
       if (pricing === null) return;
@@ -56,6 +67,8 @@ export function deployedPricing(pricing: DeployedPricing | null): Plugin {
       }));
     },
   };
+  PLUGIN_INPUTS.set(plugin, createHash("sha256").update(JSON.stringify(pricing)).digest("hex"));
+  return plugin;
 }
 
 /** The built-ins the AWS SDK imports as ES modules, with the names it (and anything else bundled) may import. */
