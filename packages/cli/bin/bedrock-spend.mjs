@@ -2,7 +2,10 @@
 // Runs the bundled CLI (packages/cli/dist/bedrock-spend.mjs, built by `pnpm build:cli`) when it
 // exists; otherwise the TypeScript sources through tsx, so that the workspace needs no build step.
 // BEDROCK_SPEND_FROM_SOURCE=1 runs the sources even when a bundle exists.
-import { spawnSync } from "node:child_process";
+//
+// The sources run in this process, tsx registered as a module hook: tsx's own command runs the
+// script in a child and relays Ctrl-C by waiting 30 ms for the child to acknowledge it, then kills
+// it, which on a busy machine stopped a backfill or reprice in the middle of a checkpoint.
 import { existsSync } from "node:fs";
 import { createRequire, enableCompileCache } from "node:module";
 import { dirname, join } from "node:path";
@@ -18,7 +21,11 @@ if (existsSync(bundle) && process.env.BEDROCK_SPEND_FROM_SOURCE !== "1") {
   await import(pathToFileURL(bundle).href);
 } else {
   const require = createRequire(import.meta.url);
-  const tsx = join(dirname(require.resolve("tsx/package.json")), "dist", "cli.mjs");
-  const result = spawnSync(process.execPath, [tsx, join(here, "..", "src", "main.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
-  process.exit(result.status ?? 1);
+  const { register } = await import(pathToFileURL(join(dirname(require.resolve("tsx/package.json")), "dist", "esm", "api", "index.mjs")).href);
+  register();
+  // main.ts runs the CLI when imported with this set (its own path is not process.argv[1] here).
+  process.env.BEDROCK_SPEND_CLI = "1";
+  await import(pathToFileURL(join(here, "..", "src", "main.ts")).href);
+  // Not inherited by what the CLI starts.
+  delete process.env.BEDROCK_SPEND_CLI;
 }

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAIN_HELP } from "../src/main";
+import { CLI_FROM_SOURCE } from "./helpers/run-cli";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const SAMPLE = join(root, "samples/logs/kinesis/records.b64");
@@ -41,7 +42,7 @@ function node(args: string[], env: Record<string, string> = {}): Promise<Run> {
 let dir: string;
 let bundle: string;
 const bundled = (args: string[]) => node([bundle, ...args]);
-const fromSource = (args: string[]) => node([join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "packages/cli/src/main.ts"), ...args]);
+const fromSource = (args: string[]) => node([...CLI_FROM_SOURCE, ...args]);
 
 beforeAll(async () => {
   mkdirSync(join(root, "packages/cli/dist"), { recursive: true });
@@ -103,6 +104,44 @@ describe("the bundled CLI", () => {
       expect(JSON.parse(result.stdout)).toMatchObject({ rows: [{ two: 2 }] });
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("is left for the sources, run in the bin's own process, with BEDROCK_SPEND_FROM_SOURCE=1", async () => {
+    // The bin with the sources: no child process (tsx's command would run the CLI in one, and kill
+    // it 30 ms after relaying a Ctrl-C it did not see acknowledged).
+    const child = spawn(process.execPath, [join(root, "packages/cli/bin/bedrock-spend.mjs"), "price", "-"], {
+      cwd: root,
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, BEDROCK_SPEND_FROM_SOURCE: "1" },
+    });
+    try {
+      let stdout = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        stdout += chunk;
+      });
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+        stderr += chunk;
+      });
+      const closed = new Promise<number | null>((resolve) => child.once("close", resolve));
+      // Idle (its CPU time still over 250 ms), waiting for its standard input: loaded by then.
+      const cpu = () => readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]?.split(" ").slice(11, 13).join(" ");
+      for (let attempt = 0, last = ""; attempt < 240; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        const now = cpu() ?? "";
+        if (attempt > 1 && now === last) break;
+        last = now;
+      }
+      const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim();
+      child.stdin.end(readFileSync(SAMPLE));
+      const code = await closed;
+
+      expect(children).toBe("");
+      expect(code, stderr).toBe(0);
+      expect(stdout.split("\n").length).toBeGreaterThan(100);
+    } finally {
+      child.kill("SIGKILL");
     }
   });
 });

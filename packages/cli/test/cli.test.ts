@@ -11,6 +11,7 @@ import { writeCurFiles } from "@bedrock-spend/bill";
 import { defaultCatalog, Pricer, parseInvocationLog, StaticProfileMap, type UsageRecord } from "@bedrock-spend/core";
 import { APPLICATION_PROFILES, generateBill, generateTraffic } from "@bedrock-spend/traffic";
 import { describe, expect, it } from "vitest";
+import { CLI_FROM_SOURCE } from "./helpers/run-cli";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const fixtures = join(root, "packages/core/test/fixtures");
@@ -21,7 +22,7 @@ const fixtures = join(root, "packages/core/test/fixtures");
  */
 function cli(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "packages/cli/src/main.ts"), ...args], {
+    const child = spawn(process.execPath, [...CLI_FROM_SOURCE, ...args], {
       cwd: root,
       stdio: ["pipe", "pipe", "pipe"],
     });

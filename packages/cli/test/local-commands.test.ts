@@ -17,13 +17,11 @@ import { fileURLToPath } from "node:url";
 import { formatUsd, parseUsd, type Spend } from "@bedrock-spend/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { killTree, spawnTracked } from "../../../test/helpers/spawned";
-import { runCli } from "./helpers/run-cli";
+import { CLI_FROM_SOURCE, runCli } from "./helpers/run-cli";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const SAMPLES = join(root, "samples/logs");
 const PROFILES = join(root, "samples/profiles.json");
-const TSX = join(root, "node_modules/tsx/dist/cli.mjs");
-const MAIN = join(root, "packages/cli/src/main.ts");
 /** The clock of the spawned commands: the day the shipped samples were logged. */
 const SAMPLES_NOW = "2026-11-27T12:00:00Z";
 
@@ -458,7 +456,7 @@ interface Started {
 
 /** Spawns `start` in a process group of its own, killed with its JVM when the test finishes, failed or not. */
 function spawnStart(args: string[], now: string = SAMPLES_NOW): Started {
-  const child = spawnTracked(process.execPath, [TSX, MAIN, "start", ...args], {
+  const child = spawnTracked(process.execPath, [...CLI_FROM_SOURCE, "start", ...args], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, BEDROCK_SPEND_NOW: now },

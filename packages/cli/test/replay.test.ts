@@ -7,7 +7,6 @@
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
@@ -48,6 +47,7 @@ import {
 } from "../src/commands/replay";
 import { CommandFailure, UsageError } from "../src/errors";
 import { MAIN_HELP } from "../src/main";
+import { CLI_FROM_SOURCE } from "./helpers/run-cli";
 import { onlyTheOpsProfile, PROFILE, runStageCli, signingOf } from "./helpers/stage-cli";
 
 const logsMock = mockClient(CloudWatchLogsClient);
@@ -629,7 +629,7 @@ describe("bedrock-spend replay (usage)", () => {
 
   it("exits 2 as a process too, and is listed in the main help", async () => {
     const root = fileURLToPath(new URL("../../../", import.meta.url));
-    const child = spawn(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "packages/cli/src/main.ts"), "replay", "--from", "x"], {
+    const child = spawn(process.execPath, [...CLI_FROM_SOURCE, "replay", "--from", "x"], {
       cwd: root,
       stdio: ["ignore", "ignore", "pipe"],
     });

@@ -14,11 +14,9 @@ import { fileURLToPath } from "node:url";
 import { formatUsd, parseUsd, type RepriceReport } from "@bedrock-spend/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnTracked } from "../../../test/helpers/spawned";
-import { type CliResult, runCli } from "./helpers/run-cli";
+import { CLI_FROM_SOURCE, type CliResult, runCli } from "./helpers/run-cli";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
-const TSX = join(root, "node_modules/tsx/dist/cli.mjs");
-const MAIN = join(root, "packages/cli/src/main.ts");
 const NOW = "2027-02-15T00:00:00Z";
 const TENANT = "polar-health-0grnhia";
 
@@ -86,7 +84,7 @@ describe("bedrock-spend reprice", () => {
   };
 
   it("corrects aggregates, budgets and the lake exactly once, and records it", async () => {
-    const start: ChildProcess = spawnTracked(process.execPath, [TSX, MAIN, "start", "--port", "0", "--no-traffic", "--data-dir", dataDir, "--json"], {
+    const start: ChildProcess = spawnTracked(process.execPath, [...CLI_FROM_SOURCE, "start", "--port", "0", "--no-traffic", "--data-dir", dataDir, "--json"], {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, BEDROCK_SPEND_NOW: NOW },

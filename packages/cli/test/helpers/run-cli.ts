@@ -1,16 +1,26 @@
 /**
- * The CLI as users run it, for the tests that spawn it: `node tsx packages/cli/src/main.ts <args>`
- * from the repository root, on a pinned clock (BEDROCK_SPEND_NOW), to completion.
+ * The CLI as users run it, for the tests that spawn it: `node --import tsx packages/cli/src/main.ts
+ * <args>` from the repository root, on a pinned clock (BEDROCK_SPEND_NOW), to completion.
  */
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { spawnTracked } from "../../../../test/helpers/spawned";
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-const TSX = join(ROOT, "node_modules/tsx/dist/cli.mjs");
-const MAIN = join(ROOT, "packages/cli/src/main.ts");
+
+/**
+ * `node` arguments that run the CLI's sources in one process, tsx loaded as a module hook. Not
+ * tsx's own `cli.mjs`: that runs the script in a child and relays a signal by waiting 30 ms for
+ * the child to acknowledge it, then kills the child and exits 130, so a SIGINT on a loaded
+ * machine killed a command mid-checkpoint instead of letting it stop cleanly.
+ */
+export const CLI_FROM_SOURCE: readonly string[] = [
+  "--import",
+  pathToFileURL(join(ROOT, "node_modules/tsx/dist/loader.mjs")).href,
+  join(ROOT, "packages/cli/src/main.ts"),
+];
 
 /** What a CLI process did. */
 export interface CliResult {
@@ -35,7 +45,7 @@ export interface StartedCli {
 export function startCli(args: string[], now: string, env: Record<string, string> = {}, scope: "test" | "file" = "test"): StartedCli {
   const child = spawnTracked(
     process.execPath,
-    [TSX, MAIN, ...args],
+    [...CLI_FROM_SOURCE, ...args],
     {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
