@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["packages/*/test/**/*.test.ts", "functions/test/**/*.test.ts", "test/**/*.test.ts"],
-    globalSetup: ["test/setup/dynamodb.ts", "test/setup/processes.ts"],
+    globalSetup: ["test/setup/dynamodb.ts", "test/setup/processes.ts", "test/setup/cli-bundle.ts"],
     // Spawned processes die with their whole tree when their test or file ends (test/helpers/spawned.ts).
     setupFiles: ["test/setup/spawned.ts"],
     testTimeout: 60_000,

@@ -11,7 +11,7 @@ import { writeCurFiles } from "@bedrock-spend/bill";
 import { defaultCatalog, Pricer, parseInvocationLog, StaticProfileMap, type UsageRecord } from "@bedrock-spend/core";
 import { APPLICATION_PROFILES, generateBill, generateTraffic } from "@bedrock-spend/traffic";
 import { describe, expect, it } from "vitest";
-import { CLI_FROM_SOURCE } from "./helpers/run-cli";
+import { cliCommand } from "./helpers/run-cli";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const fixtures = join(root, "packages/core/test/fixtures");
@@ -22,9 +22,10 @@ const fixtures = join(root, "packages/core/test/fixtures");
  */
 function cli(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI_FROM_SOURCE, ...args], {
+    const child = spawn(process.execPath, [...cliCommand().args, ...args], {
       cwd: root,
       stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, ...cliCommand().env },
     });
     let stdout = "";
     let stderr = "";

@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { formatUsd, parseUsd, type Spend } from "@bedrock-spend/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { killTree, spawnTracked } from "../../../test/helpers/spawned";
-import { CLI_FROM_SOURCE, runCli } from "./helpers/run-cli";
+import { cliCommand, runCli } from "./helpers/run-cli";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const SAMPLES = join(root, "samples/logs");
@@ -456,10 +456,10 @@ interface Started {
 
 /** Spawns `start` in a process group of its own, killed with its JVM when the test finishes, failed or not. */
 function spawnStart(args: string[], now: string = SAMPLES_NOW): Started {
-  const child = spawnTracked(process.execPath, [...CLI_FROM_SOURCE, "start", ...args], {
+  const child = spawnTracked(process.execPath, [...cliCommand().args, "start", ...args], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, BEDROCK_SPEND_NOW: now },
+    env: { ...process.env, ...cliCommand().env, BEDROCK_SPEND_NOW: now },
   });
   let stdout = "";
   let stderr = "";

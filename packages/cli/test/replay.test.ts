@@ -47,7 +47,7 @@ import {
 } from "../src/commands/replay";
 import { CommandFailure, UsageError } from "../src/errors";
 import { MAIN_HELP } from "../src/main";
-import { CLI_FROM_SOURCE } from "./helpers/run-cli";
+import { cliCommand } from "./helpers/run-cli";
 import { onlyTheOpsProfile, PROFILE, runStageCli, signingOf } from "./helpers/stage-cli";
 
 const logsMock = mockClient(CloudWatchLogsClient);
@@ -629,9 +629,10 @@ describe("bedrock-spend replay (usage)", () => {
 
   it("exits 2 as a process too, and is listed in the main help", async () => {
     const root = fileURLToPath(new URL("../../../", import.meta.url));
-    const child = spawn(process.execPath, [...CLI_FROM_SOURCE, "replay", "--from", "x"], {
+    const child = spawn(process.execPath, [...cliCommand().args, "replay", "--from", "x"], {
       cwd: root,
       stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, ...cliCommand().env },
     });
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {

@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { formatUsd, parseUsd, type RepriceReport } from "@bedrock-spend/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnTracked } from "../../../test/helpers/spawned";
-import { CLI_FROM_SOURCE, type CliResult, runCli } from "./helpers/run-cli";
+import { type CliResult, cliCommand, runCli } from "./helpers/run-cli";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const NOW = "2027-02-15T00:00:00Z";
@@ -84,11 +84,15 @@ describe("bedrock-spend reprice", () => {
   };
 
   it("corrects aggregates, budgets and the lake exactly once, and records it", async () => {
-    const start: ChildProcess = spawnTracked(process.execPath, [...CLI_FROM_SOURCE, "start", "--port", "0", "--no-traffic", "--data-dir", dataDir, "--json"], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, BEDROCK_SPEND_NOW: NOW },
-    });
+    const start: ChildProcess = spawnTracked(
+      process.execPath,
+      [...cliCommand().args, "start", "--port", "0", "--no-traffic", "--data-dir", dataDir, "--json"],
+      {
+        cwd: root,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, ...cliCommand().env, BEDROCK_SPEND_NOW: NOW },
+      },
+    );
     let startOut = "";
     start.stdout?.on("data", (chunk) => {
       startOut += chunk;

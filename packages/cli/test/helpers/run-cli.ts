@@ -1,10 +1,12 @@
 /**
- * The CLI as users run it, for the tests that spawn it: `node --import tsx packages/cli/src/main.ts
- * <args>` from the repository root, on a pinned clock (BEDROCK_SPEND_NOW), to completion.
+ * The CLI as users run it, for the tests that spawn it: the run's bundle (test/setup/cli-bundle.ts,
+ * what the bin runs once `pnpm build:cli` has built it), or the sources through tsx, from the
+ * repository root, on a pinned clock (BEDROCK_SPEND_NOW), to completion.
  */
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { inject } from "vitest";
 import { spawnTracked } from "../../../../test/helpers/spawned";
 
 /** The repository root. */
@@ -21,6 +23,13 @@ export const CLI_FROM_SOURCE: readonly string[] = [
   pathToFileURL(join(ROOT, "node_modules/tsx/dist/loader.mjs")).href,
   join(ROOT, "packages/cli/src/main.ts"),
 ];
+
+/** `node` arguments and environment that run the CLI: the run's bundle, or the sources when it has none. */
+export function cliCommand(): { args: readonly string[]; env: Record<string, string> } {
+  const bundle = inject("cliBundle");
+  if (!bundle) return { args: CLI_FROM_SOURCE, env: {} };
+  return { args: [bundle], env: { NODE_COMPILE_CACHE: inject("cliCompileCache") } };
+}
 
 /** What a CLI process did. */
 export interface CliResult {
@@ -43,13 +52,14 @@ export interface StartedCli {
  * with `scope: "file"` or outside a test, when the test file ends: test/helpers/spawned.ts).
  */
 export function startCli(args: string[], now: string, env: Record<string, string> = {}, scope: "test" | "file" = "test"): StartedCli {
+  const cli = cliCommand();
   const child = spawnTracked(
     process.execPath,
-    [...CLI_FROM_SOURCE, ...args],
+    [...cli.args, ...args],
     {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, BEDROCK_SPEND_NOW: now, ...env },
+      env: { ...process.env, ...cli.env, BEDROCK_SPEND_NOW: now, ...env },
     },
     scope,
   );
