@@ -1,6 +1,6 @@
 /**
  * A running `bedrock-spend start` listens on loopback only: every TCP socket that its process tree
- * (the CLI, tsx's node, DynamoDB Local's JVM) listens on, read from /proc/net/tcp and tcp6, is on
+ * (the CLI run from its sources, DynamoDB Local's JVM) listens on, read from /proc/net/tcp and tcp6, is on
  * 127.0.0.1 (or ::1); DynamoDB Local, the dashboard with the spend API and kinesalite are among
  * them; and no service of it answers a cross-origin request with CORS headers. The whole tree is
  * killed at the end (test/helpers/spawned.ts), leaving nothing running.
@@ -20,7 +20,8 @@ describe.runIf(procAvailable())("bedrock-spend start on loopback only", () => {
     // Prepare: a start without traffic on a fresh data dir
     const dataDir = mkdtempSync(join(tmpdir(), "bedrock-spend-listeners-"));
     onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }));
-    const started = startCli(["start", "--port", "0", "--no-traffic", "--data-dir", dataDir, "--json"], NOW);
+    // From the sources, as `pnpm start` runs (the other tests run the bundle).
+    const started = startCli(["start", "--port", "0", "--no-traffic", "--data-dir", dataDir, "--json"], NOW, {}, { from: "source" });
     const deadline = performance.now() + 120_000;
     let ready: { url: string; pid: number } | undefined;
     while (!ready) {

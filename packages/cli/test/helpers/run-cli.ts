@@ -25,9 +25,9 @@ export const CLI_FROM_SOURCE: readonly string[] = [
 ];
 
 /** `node` arguments and environment that run the CLI: the run's bundle, or the sources when it has none. */
-export function cliCommand(): { args: readonly string[]; env: Record<string, string> } {
+export function cliCommand(from: "bundle" | "source" = "bundle"): { args: readonly string[]; env: Record<string, string> } {
   const bundle = inject("cliBundle");
-  if (!bundle) return { args: CLI_FROM_SOURCE, env: {} };
+  if (!bundle || from === "source") return { args: CLI_FROM_SOURCE, env: {} };
   return { args: [bundle], env: { NODE_COMPILE_CACHE: inject("cliCompileCache") } };
 }
 
@@ -49,10 +49,16 @@ export interface StartedCli {
 /**
  * Starts the CLI, its clock at `now`, with `env` added to the environment. It runs in a process
  * group of its own, killed with its whole tree when the calling test finishes, failed or not (or,
- * with `scope: "file"` or outside a test, when the test file ends: test/helpers/spawned.ts).
+ * with `scope: "file"` or outside a test, when the test file ends: test/helpers/spawned.ts). It runs
+ * the run's bundle, or the sources with `from: "source"`.
  */
-export function startCli(args: string[], now: string, env: Record<string, string> = {}, scope: "test" | "file" = "test"): StartedCli {
-  const cli = cliCommand();
+export function startCli(
+  args: string[],
+  now: string,
+  env: Record<string, string> = {},
+  { scope = "test", from = "bundle" }: { scope?: "test" | "file"; from?: "bundle" | "source" } = {},
+): StartedCli {
+  const cli = cliCommand(from);
   const child = spawnTracked(
     process.execPath,
     [...cli.args, ...args],
@@ -80,5 +86,5 @@ export function startCli(args: string[], now: string, env: Record<string, string
 /** Runs the CLI to completion (asynchronously, so that independent commands can run side by side), its clock at `now`, with `env` added to the environment. */
 export function runCli(args: string[], now: string, env: Record<string, string> = {}): Promise<CliResult> {
   // A run awaited to completion may be shared by later tests (a file's truth computed once).
-  return startCli(args, now, env, "file").done;
+  return startCli(args, now, env, { scope: "file" }).done;
 }
