@@ -38,6 +38,11 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "a tenant's spend from the aggregates (--month, --day, --by model|day)",
     load: async () => (await import("./commands/spend")).spendCommand,
   },
+  report: {
+    term: "report --group-by D",
+    summary: "tenants, departments, applications, users or models ranked by cost for a month (--top N)",
+    load: async () => (await import("./commands/report")).reportCommand,
+  },
   query: {
     term: 'query "<SQL>"',
     summary: "Athena-dialect SQL over the local lake (invocations and the views)",

@@ -258,6 +258,37 @@ describe("bedrock-spend price", () => {
   });
 });
 
+describe("bedrock-spend report (usage; the ranking itself is tested in local-commands.test.ts)", () => {
+  it("answers an empty data dir with an empty ranking in the API's form, and names a bad option's value", async () => {
+    // Prepare
+    const dataDir = mkdtempSync(join(tmpdir(), "bedrock-spend-report-"));
+
+    // Act
+    const [empty, range, top, groupBy, stray, help] = await Promise.all([
+      cli(["report", "--month", "2026-11", "--data-dir", dataDir, "--json"]),
+      cli(["report", "--from", "2026-11-01", "--to", "2026-11-05", "--group-by", "model", "--data-dir", dataDir, "--json"]),
+      cli(["report", "--month", "2026-11", "--top", "0", "--data-dir", dataDir]),
+      cli(["report", "--month", "2026-11", "--group-by", "colour", "--data-dir", dataDir, "--json"]),
+      cli(["report", "tenant", "--data-dir", dataDir]),
+      cli(["report", "--help"]),
+    ]);
+
+    // Assess
+    expect(empty.code, empty.stderr).toBe(0);
+    expect(JSON.parse(empty.stdout)).toStrictEqual({ period: "2026-11", groupBy: "tenant", groups: [], nextCursor: null, asOf: null });
+    expect(JSON.parse(range.stdout)).toStrictEqual({ period: "2026-11-01/2026-11-05", groupBy: "model", groups: [], nextCursor: null, asOf: null });
+    expect(top.code).toBe(2);
+    expect(top.stderr.split("\n")[0]).toBe('bedrock-spend: error: --top: must be an integer from 1 to 1000, got "0"');
+    expect(groupBy.code).toBe(2);
+    expect(JSON.parse(groupBy.stderr).error).toMatchObject({ code: "usage", exitCode: 2 });
+    expect(JSON.parse(groupBy.stderr).error.message).toMatch(/^--group-by: .*tenant, tenantGroup, department, application, user, model/);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain('report: unexpected argument "tenant"');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("--top N           the N groups of highest cost, 1-1000 (default 100)");
+  });
+});
+
 describe("bedrock-spend: the parser", () => {
   it("refuses an unknown option or command in one line, suggesting the closest one", async () => {
     const option = await cli(["price", "x.jsonl", "--price", "p.json"]);

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatUsd, parseUsd, type Spend } from "@bedrock-spend/core";
 import { afterAll, describe, expect, it } from "vitest";
+import { shellLines, shellWords } from "../../../test/helpers/shell-words";
 import { killTree, spawnTracked } from "../../../test/helpers/spawned";
 import { cliCommand, runCli } from "./helpers/run-cli";
 
@@ -248,6 +249,31 @@ describe("bedrock-spend local commands: arguments, unreadable inputs, an empty d
   });
 });
 
+describe("the README's Local mode commands", () => {
+  it("run as written, in order, on a fresh data dir: each exits 0", async () => {
+    // Prepare: the block's lines but `pnpm start` (its own tests run it), <id> the samples' costliest tenant.
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("\n## Local mode"), readme.indexOf("\n## ", readme.indexOf("\n## Local mode") + 1));
+    const { spends } = await truthPromise;
+    const [top] = topTenants(spends, 1) as [Spend];
+    const commands = shellLines(section)
+      .map((line) => shellWords(line))
+      .filter((words) => words[0] === "pnpm" && words[1] === "bedrock-spend")
+      .map((words) => words.slice(2).map((word) => word.replace("<id>", top.tenantId)));
+    expect(commands.map((argv) => argv[0])).toStrictEqual(["ingest", "spend", "report", "query", "budgets", "alerts"]);
+    const dataDir = tempDir();
+
+    // Act
+    const results: Result[] = [];
+    for (const argv of commands) results.push(await cli([...argv, "--data-dir", dataDir]));
+
+    // Assess
+    for (const [index, result] of results.entries()) expect(result.code, `${commands[index]?.join(" ")}\n${result.stderr}`).toBe(0);
+    expect(JSON.parse(results[1]?.stdout ?? "")).toMatchObject({ tenantId: top.tenantId, costUsd: top.costUsd });
+    expect(results[2]?.stdout).toContain(top.tenantId);
+  }, 300_000);
+});
+
 describe("bedrock-spend ingest (its own pipeline)", () => {
   it("ingests the samples exactly once: a second ingest changes nothing, spend matches price", async () => {
     // Prepare
@@ -306,6 +332,17 @@ describe("bedrock-spend ingest (its own pipeline)", () => {
     expect(page.code, page.stderr).toBe(0);
     expect(page.stdout).toContain(top.tenantId);
     expect(page.stderr).toMatch(/more groups follow: add --cursor \S+/);
+    // `report` prints the same ranking: --top N is the first N groups, the next page named on stderr.
+    const [topOne, table] = await Promise.all([
+      cliJson<typeof report>(["report", "--month", top.period, "--group-by", "tenant", "--top", "1", "--data-dir", dataDir]),
+      cli(["report", "--month", top.period, "--top", "2", "--data-dir", dataDir]),
+    ]);
+    expect(topOne.groups).toStrictEqual(report.groups.slice(0, 1));
+    expect(topOne.nextCursor).not.toBeNull();
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout.split("\n")[0]).toMatch(new RegExp(`^${top.period}, by tenant \\(aggregates as of \\S+Z\\)$`));
+    expect(table.stdout).toMatch(new RegExp(`\\n1 +${top.tenantId} .* ${top.costUsd.replace(".", "\\.")}\\n`));
+    expect(table.stderr).toMatch(/more groups follow: add --cursor \S+/);
     const unknown = await cli(["spend", "--group-by", "colour", "--month", top.period, "--data-dir", dataDir]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/--group-by: .*tenant/);

@@ -78,7 +78,7 @@ export async function budgetsCommand(argv: string[]): Promise<number> {
         return missing;
       }
       try {
-        return await call(localSpendApi(table, clock));
+        return await call(localSpendApi(table.store, clock));
       } finally {
         await table.close();
       }

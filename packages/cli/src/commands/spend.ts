@@ -62,11 +62,16 @@ const OPTION_OF: Readonly<Record<string, string>> = {
   cursor: "--cursor",
 };
 
-/** The spend API over the data dir's table: the handler itself, in process. */
-export function localSpendApi(table: LocalTable, clock: Clock): SpendApiCaller {
+/** The aggregates of a data dir that has none: every period is empty (the report's only read). */
+const NO_ITEMS = {
+  periodItems: async () => [],
+} as unknown as LocalTable["store"];
+
+/** The spend API over the data dir's aggregates: the handler itself, in process. */
+export function localSpendApi(store: LocalTable["store"], clock: Clock): SpendApiCaller {
   return async (request) => {
     const response = await handleSpendApi({ query: {}, ...request, auth: { mode: "none" } } as ApiRequest, {
-      store: table.store,
+      store,
       defaultBudget: null,
       allowUnauthenticated: true,
       now: clock,
@@ -75,8 +80,11 @@ export function localSpendApi(table: LocalTable, clock: Clock): SpendApiCaller {
   };
 }
 
-/** Answers a spend API request (the data dir's, or a stage's); a 400 becomes a usage error naming the option. */
-export async function callSpendApi(api: SpendApiCaller, request: SpendApiRequest, help: string) {
+/**
+ * Answers a spend API request (the data dir's, or a stage's); a 400 becomes a usage error naming
+ * the option (`renamed` maps an API field to the calling command's option where it differs).
+ */
+export async function callSpendApi(api: SpendApiCaller, request: SpendApiRequest, help: string, renamed: Readonly<Record<string, string>> = {}) {
   const response = await api(request);
   // Problem details (RFC 9457: `detail`, `field`); `{error: {message, field}}` from a stage deployed before them.
   let body: { detail?: string; field?: string; error?: { code: string; message: string; field?: string } };
@@ -88,8 +96,10 @@ export async function callSpendApi(api: SpendApiCaller, request: SpendApiRequest
   const field = body.field ?? body.error?.field ?? "";
   const message = body.detail ?? body.error?.message;
   if (response.statusCode === 400) {
-    const option = OPTION_OF[field] ?? (field === "monthlyUsd" ? "--monthly-usd" : field === "thresholds" ? "--thresholds" : undefined);
-    throw new UsageError(`${option ? `${option}: ` : ""}${message ?? "bad request"}`, { help });
+    const option = renamed[field] ?? OPTION_OF[field] ?? (field === "monthlyUsd" ? "--monthly-usd" : field === "thresholds" ? "--thresholds" : undefined);
+    // The API words a message with its field's name ("limit must be..."): a renamed option says its own.
+    const text = renamed[field] && message?.startsWith(`${field} `) ? message.slice(field.length + 1) : message;
+    throw new UsageError(`${option ? `${option}: ` : ""}${text ?? "bad request"}`, { help });
   }
   if (response.statusCode === 403) throw new CommandFailure(`the spend API refused: ${message ?? response.body}`);
   if (response.statusCode === 503) throw new CommandFailure(`the spend API cannot answer this now: ${message ?? response.body}`);
@@ -151,7 +161,7 @@ export async function spendCommand(argv: string[]): Promise<number> {
     const table = await openLocalTable({ dataDir, role: "spend", create: false, onWait: waitNotice });
     if (!table) return { spend: undefined, known: false, latestMonth: undefined };
     try {
-      const { statusCode, body } = await callSpendApi(localSpendApi(table, clock), request, SPEND_HELP);
+      const { statusCode, body } = await callSpendApi(localSpendApi(table.store, clock), request, SPEND_HELP);
       if (statusCode === 404) return { spend: undefined, known: false, latestMonth: undefined };
       const found = body as unknown as Spend;
       // The default month is the current one: say where the usage is when it has none (logs of an
@@ -216,17 +226,13 @@ export function formatSpend(spend: Spend): string {
 
 /**
  * `spend --group-by D [--month M | --from A --to B] [--limit N] [--cursor C]`: the report across
- * tenants, ranked by cost. The API validates the values (a 400 names the option); the data dir's
- * table answers locally, the stage's API with --stage.
+ * tenants, as `report` prints it.
  */
 async function reportCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
   if (values.tenant !== undefined || values.day !== undefined || values.by !== undefined) {
     throw new UsageError("spend: --group-by ranks every tenant: it does not take --tenant, --day or --by", { help: SPEND_HELP });
   }
-  const target = stageOf(values, SPEND_HELP);
-  const dataDir = dataDirOf(values["data-dir"] as string | undefined);
-  const clock = clockFromEnv();
-  const query: Record<string, string | undefined> = {
+  const options: ReportOptions = {
     groupBy: values["group-by"] as string,
     month: values.month as string | undefined,
     from: values.from as string | undefined,
@@ -234,22 +240,44 @@ async function reportCommand(values: Record<string, string | boolean | undefined
     limit: values.limit as string | undefined,
     cursor: values.cursor as string | undefined,
   };
+  return runReport(options, values, SPEND_HELP);
+}
+
+/** The query of a report across tenants (`GET /v1/spend`), as the command line gave it: the API validates it. */
+export interface ReportOptions {
+  groupBy: string;
+  month?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  limit?: string | undefined;
+  cursor?: string | undefined;
+}
+
+/**
+ * Prints the report across tenants: from the data dir's table, or the stage's API with --stage
+ * (`values` holds the stage and local options). A 400 names the option (`options`' names by
+ * default, `renamed` where the command calls it otherwise, as `report --top` for `limit`).
+ */
+export async function runReport(
+  options: ReportOptions,
+  values: Record<string, string | boolean | undefined>,
+  help: string,
+  renamed: Readonly<Record<string, string>> = {},
+): Promise<number> {
+  const target = stageOf(values, help);
+  const dataDir = dataDirOf(values["data-dir"] as string | undefined);
+  const clock = clockFromEnv();
+  const query: Record<string, string | undefined> = { ...options };
   // Without a period the API reads the current month of its own clock: here, the CLI's clock.
   if (query.month === undefined && query.from === undefined && query.to === undefined) query.month = utcMonthOf(clock());
   const request: SpendApiRequest = { method: "GET", path: "/v1/spend", query, body: null };
   const report = await localCommand(async () => {
-    if (target) return (await callSpendApi(await stageSpendApi(target), request, SPEND_HELP)).body as unknown as Report;
+    if (target) return (await callSpendApi(await stageSpendApi(target), request, help, renamed)).body as unknown as Report;
     const table = await openLocalTable({ dataDir, role: "spend", create: false, onWait: waitNotice });
-    if (!table)
-      return {
-        period: query.month ?? `${query.from}..${query.to}`,
-        groupBy: query.groupBy as Report["groupBy"],
-        groups: [],
-        nextCursor: null,
-        asOf: null,
-      } satisfies Report;
+    // A data dir with nothing counted: the same handler over no items (it still validates the query).
+    if (!table) return (await callSpendApi(localSpendApi(NO_ITEMS, clock), request, help, renamed)).body as unknown as Report;
     try {
-      return (await callSpendApi(localSpendApi(table, clock), request, SPEND_HELP)).body as unknown as Report;
+      return (await callSpendApi(localSpendApi(table.store, clock), request, help, renamed)).body as unknown as Report;
     } finally {
       await table.close();
     }
