@@ -33,7 +33,7 @@ export default function setup(project: TestProject): () => void {
   mkdirSync(join(ROOT, "packages/cli/dist"), { recursive: true });
   const dir = mkdtempSync(join(ROOT, "packages/cli/dist/test-run-"));
   const bundle = join(dir, "bedrock-spend.mjs");
-  const built = spawnSync(process.execPath, [join(ROOT, "scripts/build-cli.mjs"), bundle], { cwd: ROOT, encoding: "utf8" });
+  const built = spawnSync(process.execPath, [join(ROOT, "scripts/build-cli.mjs"), bundle, "--no-help-index"], { cwd: ROOT, encoding: "utf8" });
   if (built.status !== 0) throw new Error(`building the CLI for the tests failed (exit ${built.status}): ${built.stderr}`);
   project.provide("cliBundle", bundle);
   project.provide("cliCompileCache", join(dir, "compile-cache"));

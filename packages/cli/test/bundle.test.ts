@@ -5,7 +5,7 @@
  * built-in modules to start, and behaves as the sources do.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,7 +59,8 @@ afterAll(() => {
 describe("the bundled CLI", () => {
   it("is one file that imports nothing but Node's built-in modules when it starts", () => {
     const text = readFileSync(bundle, "utf8");
-    expect(readdirSync(dir)).toEqual(["bedrock-spend.mjs"]);
+    // The bundle and its help index (what --help and --version print, for the bin).
+    expect(readdirSync(dir).sort()).toEqual(["bedrock-spend.help.json", "bedrock-spend.mjs"]);
     expect(text.slice(0, 20)).toBe("#!/usr/bin/env node\n");
     // Static import statements, at the start of a line or after a ";" (minified), not words in messages
     const imported = [...text.matchAll(/(?:^|;)\s*import\s*(?:[\w$]*\s*,?\s*(?:\{[^}]*\}|\*\s*as\s+[\w$]+)?\s*from\s*)?["']([^"']+)["']/gm)].map(
@@ -143,5 +144,68 @@ describe("the bundled CLI", () => {
     } finally {
       child.kill("SIGKILL");
     }
+  });
+});
+
+describe("the bin with a bundle (a checkout's layout: bin, dist, the sources)", () => {
+  let checkout: string;
+  let bin: (args: string[]) => Promise<Run>;
+  let copy: string;
+
+  beforeAll(() => {
+    checkout = join(dir, "checkout");
+    mkdirSync(join(checkout, "packages/cli/bin"), { recursive: true });
+    mkdirSync(join(checkout, "packages/cli/dist"), { recursive: true });
+    cpSync(join(root, "packages/cli/bin/bedrock-spend.mjs"), join(checkout, "packages/cli/bin/bedrock-spend.mjs"));
+    copy = join(checkout, "packages/cli/dist/bedrock-spend.mjs");
+    // The index names the bundle's size and time: the copy keeps both.
+    cpSync(bundle, copy, { preserveTimestamps: true });
+    cpSync(bundle.replace(/\.mjs$/, ".help.json"), copy.replace(/\.mjs$/, ".help.json"));
+    symlinkSync(join(root, "packages/cli/src"), join(checkout, "packages/cli/src"));
+    symlinkSync(join(root, "node_modules"), join(checkout, "node_modules"));
+    bin = (args) => node([join(checkout, "packages/cli/bin/bedrock-spend.mjs"), ...args]);
+  });
+
+  it("prints help and the version from the help index, exactly as the bundle prints them", async () => {
+    const cases = [["--help"], ["--version"], ["report", "--help"], ["help", "price"], ["-h"]];
+    const [fromBin, fromBundle] = await Promise.all([Promise.all(cases.map(bin)), Promise.all(cases.map(bundled))]);
+    for (const [index, args] of cases.entries()) expect(fromBin[index], args.join(" ")).toStrictEqual(fromBundle[index]);
+    expect(fromBin[2]?.stdout).toContain("--top N");
+  });
+
+  it("answers from the index only while it matches the bundle", async () => {
+    // Prepare: an index whose --version says where it came from.
+    const indexPath = copy.replace(/\.mjs$/, ".help.json");
+    const index = JSON.parse(readFileSync(indexPath, "utf8")) as { outputs: Record<string, string> };
+    index.outputs["--version"] = "from the index\n";
+    writeFileSync(indexPath, JSON.stringify(index));
+
+    // Act
+    const indexed = await bin(["--version"]);
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(copy, later, later);
+    const changed = await bin(["--version"]);
+
+    // Assess
+    expect(indexed.stdout).toBe("from the index\n");
+    expect(changed.stdout).toBe(`${JSON.parse(readFileSync(join(root, "packages/cli/package.json"), "utf8")).version}\n`);
+  });
+
+  it("runs the sources, and says so, when a source file is newer than the bundle", async () => {
+    // Prepare
+    const past = new Date(Date.now() - 3_600_000);
+    utimesSync(copy, past, past);
+    mkdirSync(join(checkout, "packages/edited/src"), { recursive: true });
+    writeFileSync(join(checkout, "packages/edited/src/new.ts"), "export {};\n");
+
+    // Act
+    const result = await bin(["--version"]);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      "bedrock-spend: packages/cli/dist/bedrock-spend.mjs is older than the sources: running the sources (pnpm build:cli rebuilds it)\n",
+    );
+    expect(result.stdout).toBe(`${JSON.parse(readFileSync(join(root, "packages/cli/package.json"), "utf8")).version}\n`);
   });
 });
