@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path";
 import { InvalidLogSourceError, LogSourceError } from "@bedrock-spend/adapters";
-import { escapeControlChars } from "@bedrock-spend/core";
+import { ConfigurationError, escapeControlChars } from "@bedrock-spend/core";
 import { LocalServiceError } from "@bedrock-spend/emulators";
 import { QueryError } from "@bedrock-spend/local-lake";
 import type { FiredAlert } from "@bedrock-spend/store";
@@ -59,6 +59,8 @@ export function asCliError(error: unknown): unknown {
   // A log source that cannot be listed or read is an unreadable input.
   if (error instanceof InvalidLogSourceError || error instanceof LogSourceError) return new UsageError(error.message, { cause: error });
   if (error instanceof LocalServiceError) return new CommandFailure(error.message, { cause: error });
+  // A setting of the environment the command cannot use (BEDROCK_SPEND_BREAKDOWNS): the message names it.
+  if (error instanceof ConfigurationError) return new UsageError(error.message, { cause: error });
   if (error instanceof MappingStoppedError)
     return new CommandFailure("interrupted: what was not counted yet stays in the stream and is counted by the next command on this data dir", {
       cause: error,

@@ -20,12 +20,12 @@ const fixtures = join(root, "packages/core/test/fixtures");
  * Runs the CLI. Asynchronous (not spawnSync), so that the test worker keeps answering vitest while
  * the command runs: a blocked worker misses vitest's RPC deadline on a loaded machine.
  */
-function cli(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(args: string[], input?: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...cliCommand().args, ...args], {
       cwd: root,
       stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, ...cliCommand().env },
+      env: { ...process.env, ...cliCommand().env, ...env },
     });
     let stdout = "";
     let stderr = "";
@@ -272,6 +272,10 @@ describe("bedrock-spend report (usage; the ranking itself is tested in local-com
       cli(["report", "tenant", "--data-dir", dataDir]),
       cli(["report", "--help"]),
     ]);
+    const [notKept, badSetting] = await Promise.all([
+      cli(["report", "--month", "2026-11", "--group-by", "department", "--data-dir", dataDir]),
+      cli(["report", "--month", "2026-11", "--group-by", "department", "--data-dir", dataDir], undefined, { BEDROCK_SPEND_BREAKDOWNS: "departmentId,dept" }),
+    ]);
 
     // Assess
     expect(empty.code, empty.stderr).toBe(0);
@@ -286,6 +290,15 @@ describe("bedrock-spend report (usage; the ranking itself is tested in local-com
     expect(stray.stderr).toContain('report: unexpected argument "tenant"');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("--top N           the N groups of highest cost, 1-1000 (default 100)");
+    // Local mode keeps the breakdowns BEDROCK_SPEND_BREAKDOWNS names (none by default), as a deployment does.
+    expect(notKept.code).toBe(2);
+    expect(notKept.stderr.split("\n")[0]).toBe(
+      "bedrock-spend: error: --group-by: this deployment keeps no breakdown by departmentId (AGGREGATE_BREAKDOWNS lists none)",
+    );
+    expect(badSetting.code).toBe(2);
+    expect(badSetting.stderr.split("\n")[0]).toBe(
+      'bedrock-spend: error: BEDROCK_SPEND_BREAKDOWNS: unknown dimension "dept"; expected tenantId, tenantGroup, departmentId, userId, applicationId',
+    );
   });
 });
 

@@ -33,8 +33,8 @@ interface Result {
 }
 
 /** Runs the CLI to completion (asynchronously, so that independent commands can run side by side), its clock at `now`. */
-function cli(args: string[], now: string = SAMPLES_NOW): Promise<Result> {
-  return runCli(args, now);
+function cli(args: string[], now: string = SAMPLES_NOW, env: Record<string, string> = {}): Promise<Result> {
+  return runCli(args, now, env);
 }
 
 /** Runs `tasks` at most `limit` at a time (each CLI process compiles the CLI: a burst of them starves a 2-core machine). */
@@ -263,14 +263,26 @@ describe("the README's Local mode commands", () => {
     expect(commands.map((argv) => argv[0])).toStrictEqual(["ingest", "spend", "report", "query", "budgets", "alerts"]);
     const dataDir = tempDir();
 
+    // The monthly departments too (as BEDROCK_SPEND_BREAKDOWNS deploys them), for a ranking by department.
+    const env = { BEDROCK_SPEND_BREAKDOWNS: "departmentId" };
+
     // Act
     const results: Result[] = [];
-    for (const argv of commands) results.push(await cli([...argv, "--data-dir", dataDir]));
+    for (const argv of commands) results.push(await cli([...argv, "--data-dir", dataDir], SAMPLES_NOW, env));
+    const departments = await cli(["report", "--month", top.period, "--group-by", "department", "--data-dir", dataDir, "--json"], SAMPLES_NOW, env);
 
     // Assess
     for (const [index, result] of results.entries()) expect(result.code, `${commands[index]?.join(" ")}\n${result.stderr}`).toBe(0);
     expect(JSON.parse(results[1]?.stdout ?? "")).toMatchObject({ tenantId: top.tenantId, costUsd: top.costUsd });
     expect(results[2]?.stdout).toContain(top.tenantId);
+    expect(departments.code, departments.stderr).toBe(0);
+    const groups = (JSON.parse(departments.stdout) as { groups: { key: string; invocations: number }[] }).groups;
+    expect(groups.length).toBeGreaterThan(1);
+    const { invocations } = await truthPromise;
+    // Every invocation that names a department (one sample record names none).
+    const byDepartment = groups.reduce((sum, group) => sum + group.invocations, 0);
+    expect(byDepartment).toBeLessThanOrEqual(invocations);
+    expect(byDepartment).toBeGreaterThanOrEqual(invocations - 1);
   }, 300_000);
 });
 

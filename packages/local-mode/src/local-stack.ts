@@ -31,9 +31,12 @@ import { BedrockProfileSource, type DeadLetterQueue, FileDeadLetterQueue, type Q
 import {
   type AliasMap,
   type ApplicationProfileLookup,
+  ATTRIBUTION_DIMENSIONS,
+  type AttributionDimension,
   type BudgetAlert,
   CachingProfileResolver,
   type Clock,
+  ConfigurationError,
   defaultCatalog,
   type PriceCatalog,
   Pricer,
@@ -85,8 +88,33 @@ export interface StackLog {
 }
 
 /** Options of `LocalStack.start`. */
+/**
+ * The monthly breakdowns local mode keeps: `BEDROCK_SPEND_BREAKDOWNS` (a comma list of
+ * tenantGroupId, departmentId, applicationId, userId), the setting a deployment takes for
+ * `AGGREGATE_BREAKDOWNS`; none by default, as on AWS. A name outside the list throws a
+ * `ConfigurationError` naming the variable.
+ */
+export function localBreakdowns(env: NodeJS.ProcessEnv = process.env): AttributionDimension[] {
+  const value = env[LOCAL_BREAKDOWNS_VARIABLE]?.trim();
+  if (!value) return [];
+  return value.split(",").map((name) => {
+    const dimension = name.trim();
+    if (!(ATTRIBUTION_DIMENSIONS as readonly string[]).includes(dimension))
+      throw new ConfigurationError(LOCAL_BREAKDOWNS_VARIABLE, `unknown dimension "${dimension}"; expected ${ATTRIBUTION_DIMENSIONS.join(", ")}`);
+    return dimension as AttributionDimension;
+  });
+}
+
+/** The variable that sets local mode's breakdowns, as it sets a deployment's. */
+export const LOCAL_BREAKDOWNS_VARIABLE = "BEDROCK_SPEND_BREAKDOWNS";
+
 export interface LocalStackOptions {
   dataDir: string;
+  /**
+   * The monthly breakdowns the aggregate consumer writes, as `AGGREGATE_BREAKDOWNS` on AWS
+   * (default: `localBreakdowns()`, from `BEDROCK_SPEND_BREAKDOWNS`, the deploy setting).
+   */
+  breakdowns?: readonly AttributionDimension[];
   /** The pricer of both stream consumers (else one is built from `prices`, `profiles`, `aliases`). */
   pricer?: Pricer;
   /** The price catalog (default: the shipped one). */
@@ -237,6 +265,8 @@ export class LocalStack {
   readonly streamName = LOCAL_STREAM_NAME;
   readonly endpoints: { dynamodb: string; kinesis: string; bedrock: string };
   readonly pricer: Pricer;
+  /** The monthly breakdowns the aggregate consumer writes: what the local spend API serves. */
+  readonly breakdowns: readonly AttributionDimension[];
   /** The Bedrock control-plane stand-in (GetInferenceProfile, ListTagsForResource, CreateInferenceProfile...). */
   readonly bedrock: BedrockControlPlaneServer;
   readonly stats: StackStats;
@@ -276,6 +306,7 @@ export class LocalStack {
   ) {
     const { dynamo, kinesalite, handlers } = services;
     this.clock = options.clock ?? systemClock;
+    this.breakdowns = options.breakdowns ?? localBreakdowns();
     this.layout = dataDirLayout(options.dataDir);
     this.lock = services.lock;
     this.athena = services.athena;
@@ -355,7 +386,7 @@ export class LocalStack {
       base: this.pricer,
       ttlMs: options.registryTtlMs ?? REGISTRY_TTL_MS,
     });
-    const writer = new ObservedUsageWriter({ client: writerClient, tableName: this.tableName }, (outcome) => {
+    const writer = new ObservedUsageWriter({ client: writerClient, tableName: this.tableName, breakdowns: [...this.breakdowns] }, (outcome) => {
       this.stats.counted += outcome.counted.length;
       this.stats.duplicates += outcome.duplicates.length;
       this.stats.transactions += outcome.transactions;

@@ -10,7 +10,7 @@ import { CLOCK_ENV, clockFromEnv } from "../clock";
 import { STAGE_OPTIONS, stageOf } from "../deployment";
 import { CommandFailure, UsageError } from "../errors";
 import { dataDirOf, formatTable, grouped, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
-import { type LocalTable, openLocalTable } from "../local-mode";
+import { type LocalTable, localBreakdowns, openLocalTable } from "../local-mode";
 import { type SpendApiCaller, type SpendApiRequest, stageSpendApi } from "../stage-api";
 
 export const SPEND_HELP = `Usage: bedrock-spend spend --tenant T [--month YYYY-MM | --day YYYY-MM-DD] [--by B] [options]
@@ -72,6 +72,8 @@ export function localSpendApi(store: LocalTable["store"], clock: Clock): SpendAp
   return async (request) => {
     const response = await handleSpendApi({ query: {}, ...request, auth: { mode: "none" } } as ApiRequest, {
       store,
+      // What local mode's aggregate consumer writes (BEDROCK_SPEND_BREAKDOWNS): another dimension is a 400 naming these.
+      breakdowns: localBreakdowns(),
       defaultBudget: null,
       allowUnauthenticated: true,
       now: clock,

@@ -249,6 +249,7 @@ export async function startCommand(argv: string[]): Promise<number> {
         spendApi: (request) =>
           handleSpendApi(request, {
             store: stack.store,
+            breakdowns: stack.breakdowns,
             reprices: { list: () => listRepriceAudits(stack.dynamoDb, stack.tableName) },
             defaultBudget: null,
             allowUnauthenticated: true,
