@@ -26,7 +26,7 @@ import {
 import { type Clock, DEFAULT_SETTLE_DAYS, monthBounds, systemClock, type UsageRecord } from "@bedrock-spend/core";
 import { type AggregateDelta, type AggregationOptions, aggregateKeysOf, type CountableInvocation, preAggregate } from "./aggregation";
 import { dedupKey } from "./keys";
-import { COUNTER_ATTRIBUTES, MARKER_ATTRIBUTES, PK, SK, TTL_ATTRIBUTE } from "./layout";
+import { COUNTER_ATTRIBUTES, MARKER_ATTRIBUTES, PERIOD_INDEX, PK, SK, TTL_ATTRIBUTE } from "./layout";
 
 /** DynamoDB's limit of actions per transaction. */
 export const MAX_TRANSACTION_ACTIONS = 100;
@@ -87,6 +87,12 @@ export interface WriteOutcome<Origin = string> {
   transactions: number;
   /** Write units of the committed transactions, by DynamoDB's rule: 2 per item per started KB. */
   writeUnits: number;
+  /**
+   * Write units the by-period index adds to them: DynamoDB writes an item's index entry whenever
+   * a projected attribute changes (every counter update does), a standard write of 1 unit per
+   * started KB; every entry here is under 1 KB.
+   */
+  indexWriteUnits: number;
   /** DynamoDB calls made, including those that failed. */
   calls: number;
 }
@@ -96,6 +102,7 @@ interface PreparedTransaction {
   token: string;
   items: TransactWriteItem[];
   size: number;
+  indexUnits: number;
 }
 
 interface Group<Origin> {
@@ -127,7 +134,7 @@ export class UsageWriter {
    * can report a partial batch failure and let the event source retry them.
    */
   async write<Origin>(invocations: readonly InvocationToCount<Origin>[]): Promise<WriteOutcome<Origin>> {
-    const outcome: WriteOutcome<Origin> = { counted: [], duplicates: [], failed: [], transactions: 0, writeUnits: 0, calls: 0 };
+    const outcome: WriteOutcome<Origin> = { counted: [], duplicates: [], failed: [], transactions: 0, writeUnits: 0, indexWriteUnits: 0, calls: 0 };
     const unique: InvocationToCount<Origin>[] = [];
     const seen = new Set<string>();
     for (const invocation of invocations) {
@@ -217,6 +224,7 @@ export class UsageWriter {
         // Computed by DynamoDB's rule rather than read from ConsumedCapacity: DynamoDB Local reports
         // 2 units for a whole transaction, whatever its size, which would make local figures lie.
         outcome.writeUnits += prepared.size;
+        outcome.indexWriteUnits += prepared.indexUnits;
         outcome.counted.push(...pending);
         return;
       } catch (error) {
@@ -293,10 +301,11 @@ export class UsageWriter {
   }
 
   /** Builds the transaction for a group: dedup puts first (their index is the invocation's), then updates. */
-  private transaction(invocations: readonly CountableInvocation[]): { items: TransactWriteItem[]; size: number } {
+  private transaction(invocations: readonly CountableInvocation[]): { items: TransactWriteItem[]; size: number; indexUnits: number } {
     const nowSeconds = Math.floor(this.now() / 1000);
     const items: TransactWriteItem[] = [];
     let size = 0;
+    let indexUnits = 0;
     for (const invocation of invocations) {
       const { pk, sk } = dedupKey(invocation.record.request_id);
       const item: Record<string, AttributeValue> = {
@@ -318,8 +327,9 @@ export class UsageWriter {
       const update = this.update(delta, nowSeconds);
       items.push({ Update: update.update });
       size += update.units;
+      if (PERIOD_INDEX.partitionKey in delta.attributes) indexUnits++;
     }
-    return { items, size };
+    return { items, size, indexUnits };
   }
 
   private update(delta: AggregateDelta, nowSeconds: number): { update: NonNullable<TransactWriteItem["Update"]>; units: number } {
