@@ -124,6 +124,7 @@ const state = {
   renders: 0,
   reconcileText: "",
   performanceText: "",
+  rankingText: "",
 };
 
 function readUrl() {
@@ -173,7 +174,8 @@ class RequestError extends Error {
 async function getJson(url) {
   const response = await fetch(url, { headers: { accept: "application/json" }, cache: "no-store" });
   const body = await response.json().catch(() => null);
-  if (!response.ok) throw new RequestError(response.status, body?.error?.message ?? `${response.status} ${response.statusText}`);
+  // The dashboard's routes answer {error: {message}}, the spend API problem details ({detail}).
+  if (!response.ok) throw new RequestError(response.status, body?.detail ?? body?.error?.message ?? `${response.status} ${response.statusText}`);
   return body;
 }
 
@@ -1226,6 +1228,73 @@ async function loadPerformance(seq) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Ranking by cost: the spend API's report across tenants (GET /v1/spend) for the selected month
+
+/** Rows of the ranking. */
+const RANK_TOP = 10;
+
+const RANK_HEADINGS = { tenant: "Tenant", model: "Model", department: "Department", tenantGroup: "Tenant group", application: "Application", user: "User" };
+
+function renderRanking(report) {
+  const groups = report.groups;
+  $("rank").dataset.state = groups.length === 0 ? "empty" : "loaded";
+  $("rank-empty").hidden = groups.length > 0;
+  $("rank-empty").textContent = `No usage in ${monthLabel(report.period)}.`;
+  $("rank-hint").textContent = `All tenants, ${monthLabel(report.period)}${report.asOf ? `, as of ${formatTime(report.asOf)}` : ""} (GET /v1/spend)`;
+  const labels = report.groupBy === "model" ? modelLabels(groups.map((group) => group.key)) : null;
+  const rows = groups.map((group, index) => {
+    const tokens = group.inputTokens + group.outputTokens + group.cacheReadTokens + group.cacheWriteTokens;
+    const label = labels ? (labels[index] ?? group.key) : keyLabel(group.key);
+    return h(
+      "tr",
+      { dataset: { key: group.key } },
+      h("td", { class: "rank-n" }, String(index + 1)),
+      h("td", { class: "rank-key", title: group.key }, truncate(label, 48)),
+      h("td", {}, count(group.invocations)),
+      h("td", {}, count(tokens)),
+      moneyCell(group.costUsd),
+    );
+  });
+  $("rank-body").replaceChildren(reconTable("rank-table", ["#", RANK_HEADINGS[report.groupBy] ?? report.groupBy, "Invocations", "Tokens", "Cost"], rows));
+}
+
+function renderRankingError(message) {
+  $("rank").dataset.state = "error";
+  $("rank-body").replaceChildren();
+  $("rank-empty").hidden = false;
+  $("rank-empty").textContent = message;
+}
+
+async function loadRanking(seq) {
+  const groupBy = $("rank-by").value;
+  const url = `/v1/spend?month=${encodeURIComponent(lookupMonth())}&groupBy=${encodeURIComponent(groupBy)}&limit=${RANK_TOP}`;
+  let report;
+  try {
+    report = await getJson(url);
+  } catch (error) {
+    // A dimension the aggregator does not break down by: the API says which it keeps.
+    if (seq === state.seq && error instanceof RequestError && error.status === 400) {
+      state.rankingText = "";
+      renderRankingError(error.message);
+      return;
+    }
+    throw error;
+  }
+  if (seq !== state.seq) return;
+  const text = JSON.stringify(report);
+  if (text === state.rankingText) return;
+  state.rankingText = text;
+  renderRanking(report);
+}
+
+function bindRanking() {
+  $("rank-by").addEventListener("change", () => {
+    state.rankingText = "";
+    refreshNow();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // The loop: one poll at a time; a filter change starts a new one at once
 
 async function tick() {
@@ -1233,7 +1302,7 @@ async function tick() {
   const seq = ++state.seq;
   state.ticks += 1;
   try {
-    const tasks = [loadDashboard(seq), loadPerformance(seq), loadAlerts(), loadLookup(seq)];
+    const tasks = [loadDashboard(seq), loadPerformance(seq), loadRanking(seq), loadAlerts(), loadLookup(seq)];
     if (state.ticks % FILTERS_EVERY === 0) tasks.push(loadFilters(), loadReconcile(), loadSample());
     await Promise.all(tasks);
     renderLive(true);
@@ -1266,6 +1335,7 @@ async function start() {
   renderFilters();
   bindFilters();
   bindLookup();
+  bindRanking();
   if (state.lookup) {
     $("lookup-input").value = state.lookup;
     state.lookupLive = true;

@@ -206,6 +206,42 @@ describe("dashboard in headless Chromium", () => {
     expect(byName.get("byTokenClass")?.points).toBe(4);
   });
 
+  it("ranks the month's tenants, then models, by cost as the spend API does (GET /v1/spend), ten at most", async () => {
+    // Prepare: the API's own report, over HTTP.
+    const report = async (groupBy: string) =>
+      (await (await fetch(`${origin}/v1/spend?month=${MONTH}&groupBy=${groupBy}&limit=10`)).json()) as { groups: { key: string; costUsd: string }[] };
+    const rankRows = () =>
+      page
+        .locator("#rank-table tbody tr")
+        .evaluateAll((rows) => rows.map((row) => [row.getAttribute("data-key"), row.querySelectorAll("td")[4]?.textContent ?? ""]));
+    const tenants = await report("tenant");
+    expect(tenants.groups).toHaveLength(10);
+    await page.waitForSelector("#rank[data-state=loaded]", { timeout: 5000 });
+
+    // Act
+    const shownTenants = await rankRows();
+    const heading = await page.locator("#rank-table thead th").allTextContents();
+    await page.selectOption("#rank-by", "model");
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector(
+          "#rank-table thead th:nth-child(2)",
+        )?.textContent === "Model",
+      undefined,
+      { timeout: 5000 },
+    );
+    const shownModels = await rankRows();
+    const models = await report("model");
+    await page.selectOption("#rank-by", "tenant");
+
+    // Assess: the API's order (cost, highest first), its keys, its costs as the page formats money.
+    expect(heading).toEqual(["#", "Tenant", "Invocations", "Tokens", "Cost"]);
+    expect(shownTenants).toEqual(tenants.groups.map((group) => [group.key, usdText(group.costUsd)]));
+    expect(shownModels).toEqual(models.groups.map((group) => [group.key, usdText(group.costUsd)]));
+    const costs = tenants.groups.map((group) => Number(group.costUsd));
+    expect(costs).toEqual([...costs].sort((a, b) => b - a));
+  });
+
   it("shows the Model performance panel: per model, invocations, error and throttle rates, p50/p90/p99 and tokens/s", async () => {
     // Prepare: the page's formats, written independently of it.
     const rate = (value: number) => `${(value * 100).toFixed(2)}%`;

@@ -23,6 +23,7 @@ import {
   type UsageCounters,
   type UsageRecord,
 } from "@bedrock-spend/core";
+import type { PeriodItem } from "@bedrock-spend/store";
 import { alertIdOf } from "@bedrock-spend/store/items";
 import { alertsSince, breakdownRows, byPerformanceOrder, type ClassCosts, costOverTimeOf, tokenClassRows, totalsOf } from "../../src/summary";
 import {
@@ -175,8 +176,20 @@ export function createMemoryDashboardData(options: MemoryDashboardOptions = {}):
     async breakdownRows() {
       return [];
     },
-    async periodItems() {
-      return [];
+    // The by-period index as the report reads it: a month's totals or a day's day x model items of
+    // every tenant (no breakdowns: this source writes none).
+    async periodItems(period, selector) {
+      if (selector.kind === "breakdown") return [];
+      const items = new Map<string, PeriodItem>();
+      for (const entry of held) {
+        if (selector.kind === "month" ? !entry.day.startsWith(`${period}-`) : entry.day !== period) continue;
+        const key = selector.kind === "month" ? undefined : entry.model;
+        const id = `${entry.record.tenant_id}\u0000${key ?? ""}`;
+        const item = items.get(id) ?? { tenantId: entry.record.tenant_id, key, counters: emptyCounters(), updatedAt: undefined };
+        addCounters(item.counters, entry.counters);
+        items.set(id, item);
+      }
+      return [...items.values()];
     },
     async alerts() {
       return [];
