@@ -183,7 +183,8 @@ function reuseBundles(): void {
   handlers.build = async (functionID, mode) => {
     const cacheDir = process.env[BUNDLE_CACHE_VARIABLE];
     const func = useFunctions().fromID(functionID);
-    if (!cacheDir || !func || mode !== "deploy") return build(functionID, mode);
+    // A function with build hooks runs them on every build: never copied.
+    if (!cacheDir || !func || mode !== "deploy" || func.hooks) return build(functionID, mode);
     const entry = join(cacheDir, bundleKey(functionID, func));
     const out = join(useProject().paths.artifacts, functionID);
     if (existsSync(join(entry, "result.json"))) {
@@ -209,6 +210,7 @@ function reuseBundles(): void {
   };
 }
 
+/** Whether a value of the function's options is an esbuild plugin (an object with a `setup` function). */
 function isPlugin(value: unknown): value is Plugin {
   return value !== null && typeof value === "object" && "setup" in value && typeof value.setup === "function";
 }
@@ -216,7 +218,7 @@ function isPlugin(value: unknown): value is Plugin {
 /**
  * What a bundle is built from, other than the sources: the function's address, handler, runtime,
  * architecture and Node.js options. An esbuild plugin is a closure: its `setup` source and
- * `bundleInputs` (what `stacks/bundling.ts` records of what it embeds) stand for it.
+ * `pluginInputs` (what `stacks/bundling.ts` records of what it embeds) stand for it.
  */
 function bundleKey(functionID: string, func: NonNullable<ReturnType<ReturnType<typeof useFunctions>["fromID"]>>): string {
   const inputs = { functionID, handler: func.handler, runtime: func.runtime, architecture: func.architecture, nodejs: func.nodejs, copyFiles: func.copyFiles };
