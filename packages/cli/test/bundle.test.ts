@@ -182,8 +182,9 @@ describe("the bin with a bundle (a checkout's layout: bin, dist, the sources)", 
 
     // Act
     const indexed = await bin(["--version"]);
-    const later = new Date(Date.now() + 60_000);
-    utimesSync(copy, later, later);
+    // Another modification time than the one the index names (a fixed one: no test reads the clock).
+    const other = new Date("2031-01-01T00:00:00Z");
+    utimesSync(copy, other, other);
     const changed = await bin(["--version"]);
 
     // Assess
@@ -192,16 +193,21 @@ describe("the bin with a bundle (a checkout's layout: bin, dist, the sources)", 
   });
 
   it("runs the sources, and says so, when a source file is newer than the bundle", async () => {
-    // Prepare
-    const past = new Date(Date.now() - 3_600_000);
-    utimesSync(copy, past, past);
+    // Prepare: a bundle newer than every source, then one source file newer than the bundle
+    // (fixed times, far ahead of any real file's).
+    const built = new Date("2100-01-01T00:00:00Z");
+    const edited = new Date("2100-01-02T00:00:00Z");
+    utimesSync(copy, built, built);
+    const fresh = await bin(["--version"]);
     mkdirSync(join(checkout, "packages/edited/src"), { recursive: true });
     writeFileSync(join(checkout, "packages/edited/src/new.ts"), "export {};\n");
+    utimesSync(join(checkout, "packages/edited/src/new.ts"), edited, edited);
 
     // Act
     const result = await bin(["--version"]);
 
     // Assess
+    expect(fresh.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stderr).toBe(
       "bedrock-spend: packages/cli/dist/bedrock-spend.mjs is older than the sources: running the sources (pnpm build:cli rebuilds it)\n",
