@@ -1,11 +1,14 @@
 /**
- * Budget alerts: the Lambda on the aggregates table's DynamoDB stream. The logic (which records
- * count, evaluation, firing once, delivery at least once) is `processBudgetStream` in
- * `@bedrock-spend/pipeline`, which local mode runs too; this handler builds its dependencies from
- * the environment, logs and measures what it reports, and answers with the record to retry from.
+ * Budget alerts and rank entries: the Lambda on the aggregates table's DynamoDB stream. The logic
+ * (which records count, evaluation, firing once, delivery at least once) is `processBudgetStream`
+ * in `@bedrock-spend/pipeline`, and the month totals' rank entries are `maintainRankEntries`, both
+ * of which local mode runs through this handler; it builds their dependencies from the
+ * environment, logs and measures what they report, and answers with the record to retry from.
  */
 
-import { type BudgetStreamDependencies, processBudgetStream } from "@bedrock-spend/pipeline";
+import { compareSequenceNumbers } from "@bedrock-spend/core";
+import { type BudgetStreamDependencies, maintainRankEntries, processBudgetStream } from "@bedrock-spend/pipeline";
+import type { AggregatesStore } from "@bedrock-spend/store";
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { aggregatesStoreFromEnv, alertPublisherFromEnv } from "./lib/adapters";
 import { partialBatchResponse } from "./lib/batch";
@@ -13,17 +16,23 @@ import { BUDGET_ALERT_METRICS } from "./lib/contracts";
 import { defaultBudgetFromEnv, type Environment } from "./lib/env";
 import { lambdaHandler } from "./lib/handler";
 import { emitMetrics } from "./lib/metrics";
-import { logBudgetStreamEvent } from "./observers/budget-alert";
+import { logBudgetStreamEvent, logRankFailures } from "./observers/budget-alert";
 
-/** What the handler needs: the store (alert markers and their delivery state), a publisher, the default budget, a clock. */
-export type BudgetAlertDependencies = Omit<BudgetStreamDependencies, "onEvent">;
+/** What the handler needs: the store (alert markers and their delivery state, rank entries), a publisher, the default budget, a clock. */
+export type BudgetAlertDependencies = Omit<BudgetStreamDependencies, "onEvent" | "store"> & {
+  store: BudgetStreamDependencies["store"] & Pick<AggregatesStore, "moveRank">;
+};
 
 /** The handler's logic, with its dependencies injected. */
 export function createBudgetAlertHandler(deps: BudgetAlertDependencies): (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse> {
   return async (event) => {
-    const { retryFrom, stats } = await processBudgetStream(event.Records ?? [], { ...deps, onEvent: logBudgetStreamEvent });
-    emitMetrics(BUDGET_ALERT_METRICS, stats, { skipZeros: true });
-    return partialBatchResponse(retryFrom);
+    const records = event.Records ?? [];
+    const { retryFrom, stats } = await processBudgetStream(records, { ...deps, onEvent: logBudgetStreamEvent });
+    const ranks = await maintainRankEntries(records, deps.store);
+    logRankFailures(ranks.errors);
+    emitMetrics(BUDGET_ALERT_METRICS, { ...stats, rankMoves: ranks.stats.moved, rankFailures: ranks.stats.failed }, { skipZeros: true });
+    // Both paths are idempotent: retrying from the lowest record either failed redoes nothing twice.
+    return partialBatchResponse([retryFrom, ranks.retryFrom].filter((sequence) => sequence !== undefined).sort(compareSequenceNumbers)[0]);
   };
 }
 

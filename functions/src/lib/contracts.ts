@@ -133,6 +133,10 @@ export const BUDGET_ALERT_METRICS = {
   publishFailures: { name: "AlertPublishFailures" },
   /** Stored budgets that do not validate. */
   invalidBudgets: { name: "InvalidBudgets" },
+  /** Month totals' rank entries moved to another cost bucket. */
+  rankMoves: { name: "RankEntriesMoved" },
+  /** Rank entries that could not be moved (their records are retried). */
+  rankFailures: { name: "RankEntryFailures" },
 } as const satisfies MetricContracts;
 
 /** The alert sweep's metrics, one of each per run (a zero too: a data point says the sweep ran), by alert sweep stats field. */

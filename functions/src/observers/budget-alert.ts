@@ -18,3 +18,8 @@ export function logBudgetStreamEvent(event: BudgetStreamEvent): void {
   if (event.type === "invalid-budget") logger.error("stored budget is invalid; no alerts evaluated", { ...keys, field: event.field, reason: event.reason });
   if (event.type === "evaluation-failed") logger.error("budget evaluation failed; its records will be retried", { ...keys, error: event.error });
 }
+
+/** Logs the rank entries that could not be moved (their records are retried). */
+export function logRankFailures(errors: readonly Error[]): void {
+  for (const error of errors) logger.error("rank entry not moved; its record will be retried", { error });
+}

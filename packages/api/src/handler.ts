@@ -11,6 +11,7 @@ import type { RepriceAudit } from "@bedrock-spend/store";
 import { type AuthPolicy, authenticate, authorizeAdmin, authorizeCrossTenant, authorizeTenant, authorizeWrite } from "./auth";
 import { ApiError, type ApiRequest, type ApiResponse, errorResponse, isOversizedBody, jsonResponse, payloadTooLarge } from "./http";
 import { readReport } from "./report";
+import type { ReportLake } from "./report-lake";
 import { ADMIN_OPERATIONS, CROSS_TENANT_OPERATIONS, matchRoute, WRITE_OPERATIONS } from "./routes";
 import { readAlerts, readBudget, readSpend, removeBudget, type SpendApiStore, writeBudget } from "./service";
 import { parseAlertsQuery, parseBudgetBody, parseReportQuery, parseRepriceId, parseSpendQuery, parseTenantId, rejectUnknownParameters } from "./validation";
@@ -62,6 +63,11 @@ export interface SpendApiDeps {
    * every dimension is served from whatever breakdown items exist (none: an empty answer).
    */
   breakdowns?: readonly AttributionDimension[];
+  /**
+   * The lake, for the reports the aggregates do not rank (spend by model across tenants, a tenant
+   * ranking over days or several months): Athena on AWS, DuckDB locally. Without it those are a 503.
+   */
+  lake?: ReportLake;
   /** Clock: the default month is the current UTC month. Default the machine's. */
   now?: Clock;
   /** Told of every request; none by default. */
@@ -119,7 +125,7 @@ async function route(request: ApiRequest, deps: SpendApiDeps, keys: RequestKeys)
   if (CROSS_TENANT_OPERATIONS.has(match.route.operation)) {
     authorizeCrossTenant(request.auth, policy);
     rejectUnknownParameters(request.query, match.route.query);
-    return jsonResponse(200, await readReport(deps.store, parseReportQuery(request.query, now), deps.breakdowns));
+    return jsonResponse(200, await readReport(deps.store, parseReportQuery(request.query, now), { breakdowns: deps.breakdowns, lake: deps.lake }));
   }
   // Before any input is read: a tenant's write is refused whatever its path and body hold.
   if (WRITE_OPERATIONS.has(match.route.operation)) authorizeWrite(request.auth, policy);

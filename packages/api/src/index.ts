@@ -30,7 +30,8 @@ export {
   type ProblemDetails,
   payloadTooLarge,
 } from "./http";
-export { decodeCursor, encodeCursor, type Report, type ReportGroup } from "./report";
+export { decodeCursor, encodeCursor, type Report, type ReportGroup, type ReportSources } from "./report";
+export { type LakeGroups, type LakeQuery, LakeReportError, lakeGroupsOf, lakeReportSql, type ReportLake, sqlReportLake } from "./report-lake";
 export { ADMIN_OPERATIONS, CROSS_TENANT_OPERATIONS, SPEND_API_ROUTES, type SpendApiOperation, type SpendApiRoute, WRITE_OPERATIONS } from "./routes";
 export { REPORT_GROUP_BY, type ReportGroupBy, SPEND_BY, type SpendBy } from "./schemas";
 export { isScopeToken, SCOPE_CLAIMS, SCOPE_TOKEN, scopesOf } from "./scopes";

@@ -1,19 +1,18 @@
 /**
- * Spend across tenants (`GET /v1/spend`): the period's aggregate items of every tenant, read from
- * the table's by-period index (docs/aggregates-table.md), summed per group exactly (bigint
- * pico-dollars), ranked by cost (highest first, ties by key in code-unit order) and paged with an
- * opaque cursor.
+ * Spend across tenants (`GET /v1/spend`): groups summed exactly (bigint pico-dollars), ranked by
+ * cost (highest first, ties by key in code-unit order) and paged with an opaque cursor. Where each
+ * report reads from, and how fresh that is, is `readReport`'s to say (docs/aggregates-table.md).
  *
  * The cursor is base64url of a versioned JSON object naming the query (groupBy, period) and the
  * last group sent (its cost and key). The next page is the groups strictly after that position in
  * the (cost desc, key asc) order, a total order, so a page neither repeats nor skips a group while
- * the period's aggregates do not change. Each page reads the whole period again: the index has no
- * order by cost, and keeping none means the API holds no state between pages.
+ * the period's spend does not change. The API holds no state between pages.
  */
 import { type AttributionDimension, addCounters, byCodeUnit, emptyCounters, spendTotals, type UsageCounters } from "@bedrock-spend/core";
-import type { PeriodItem, PeriodSelector } from "@bedrock-spend/store";
+import { type PeriodItem, type PeriodSelector, rankBucket } from "@bedrock-spend/store";
 import * as z from "zod/mini";
 import { ApiError, badRequest } from "./http";
+import type { ReportLake } from "./report-lake";
 import { REPORT_GROUP_BY, type ReportGroupBy } from "./schemas";
 import type { SpendApiStore } from "./service";
 import type { ReportQuery } from "./validation";
@@ -98,38 +97,24 @@ function daysOf(first: string, last: string): string[] {
   return days;
 }
 
-/** The index partitions (period and selector) a report reads, and what names a group in each item. */
+/** The index partitions (period and selector) a report by a breakdown dimension reads. */
 function readsOf(query: ReportQuery, breakdowns: readonly AttributionDimension[] | undefined): { period: string; selector: PeriodSelector }[] {
   const { months, days } = segmentsOf(query.from, query.to);
-  switch (query.groupBy) {
-    case "tenant":
-      return [
-        ...months.map((period) => ({ period, selector: { kind: "month" } as const })),
-        ...days.map((period) => ({ period, selector: { kind: "day-model" } as const })),
-      ];
-    case "model": {
-      // Model totals live on the day x model items only: a whole month is its days.
-      const all = [...months.flatMap((month) => daysOf(`${month}-01`, lastDay(month))), ...days];
-      return all.map((period) => ({ period, selector: { kind: "day-model" } as const }));
-    }
-    default: {
-      const dimension = DIMENSION_OF[query.groupBy];
-      if (breakdowns !== undefined && !breakdowns.includes(dimension)) {
-        throw badRequest("groupBy", `this deployment keeps no breakdown by ${dimension} (AGGREGATE_BREAKDOWNS lists ${breakdowns.join(", ") || "none"})`, [
-          "tenant",
-          "model",
-          ...REPORT_GROUP_BY.filter((group) => group !== "tenant" && group !== "model" && breakdowns.includes(DIMENSION_OF[group])),
-        ]);
-      }
-      if (days.length > 0) {
-        throw badRequest(
-          query.from === `${query.to.slice(0, 7)}-01` ? "to" : "from",
-          `groupBy=${query.groupBy} reads the monthly breakdowns: give whole months (month=YYYY-MM, or from=YYYY-MM&to=YYYY-MM)`,
-        );
-      }
-      return months.map((period) => ({ period, selector: { kind: "breakdown", dimension } as const }));
-    }
+  const dimension = DIMENSION_OF[query.groupBy as keyof typeof DIMENSION_OF];
+  if (breakdowns !== undefined && !breakdowns.includes(dimension)) {
+    throw badRequest("groupBy", `this deployment keeps no breakdown by ${dimension} (AGGREGATE_BREAKDOWNS lists ${breakdowns.join(", ") || "none"})`, [
+      "tenant",
+      "model",
+      ...REPORT_GROUP_BY.filter((group) => group !== "tenant" && group !== "model" && breakdowns.includes(DIMENSION_OF[group])),
+    ]);
   }
+  if (days.length > 0) {
+    throw badRequest(
+      query.from === `${query.to.slice(0, 7)}-01` ? "to" : "from",
+      `groupBy=${query.groupBy} reads the monthly breakdowns: give whole months (month=YYYY-MM, or from=YYYY-MM&to=YYYY-MM)`,
+    );
+  }
+  return months.map((period) => ({ period, selector: { kind: "breakdown", dimension } as const }));
 }
 
 function lastDay(month: string): string {
@@ -156,9 +141,80 @@ function isMissingIndex(error: unknown): boolean {
   return (error as Error)?.name === "ValidationException" && /index/i.test((error as Error).message ?? "");
 }
 
-/** A page of the cross-tenant report. */
-export async function readReport(store: SpendApiStore, query: ReportQuery, breakdowns?: readonly AttributionDimension[]): Promise<Report> {
+/** Where a report reads what it ranks, besides the aggregates. */
+export interface ReportSources {
+  /** The breakdown dimensions the aggregator writes, when known (see `SpendApiDeps.breakdowns`). */
+  breakdowns?: readonly AttributionDimension[] | undefined;
+  /** The lake, for spend by model and a tenant ranking over days or several months. */
+  lake?: ReportLake | undefined;
+}
+
+/** Sums by group and the newest update among them. */
+interface Sums {
+  sums: Map<string, UsageCounters>;
+  asOf: string | null;
+}
+
+/**
+ * A page of the cross-tenant report. Three sources, by what is asked:
+ * - a tenant ranking of one month: the month's rank entries and the exact totals of the buckets
+ *   the page needs (store/src/rank.ts), so a page reads about `limit` totals, not every tenant;
+ * - tenant groups, departments, applications or users over whole months: their breakdown items,
+ *   from the by-period index;
+ * - spend by model, and a tenant ranking over days or several months: the lake (report-lake.ts),
+ *   and so is a month whose totals have no rank entries yet (counted before they existed).
+ */
+export async function readReport(store: SpendApiStore, query: ReportQuery, sources: ReportSources = {}): Promise<Report> {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query);
+  const { months, days } = segmentsOf(query.from, query.to);
+  let read: Sums;
+  const month = months[0];
+  if (query.groupBy === "tenant" && months.length === 1 && days.length === 0 && month !== undefined && (await store.hasRankEntries(month))) {
+    read = await rankedSums(store, month, query.limit + 1, after);
+  } else if (query.groupBy === "tenant" || query.groupBy === "model") {
+    read = await lakeSums(query, sources);
+  } else {
+    read = await indexSums(store, query, sources.breakdowns);
+  }
+  const ranked = [...read.sums.entries()].sort(([keyA, a], [keyB, b]) =>
+    a.costPico === b.costPico ? byCodeUnit(keyA, keyB) : a.costPico > b.costPico ? -1 : 1,
+  );
+  const rest =
+    after === undefined
+      ? ranked
+      : ranked.filter(([key, sum]) => sum.costPico < after.costPico || (sum.costPico === after.costPico && byCodeUnit(key, after.key) > 0));
+  const page = rest.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    period: query.period,
+    groupBy: query.groupBy,
+    groups: page.map(([key, sum]) => ({ key, ...spendTotals(sum) })),
+    nextCursor: rest.length > query.limit && last ? encodeCursor({ g: query.groupBy, p: query.period, c: last[1].costPico.toString(), k: last[0] }) : null,
+    asOf: read.asOf,
+  };
+}
+
+/** The month totals of the rank buckets that hold the `enough` costliest tenants after the cursor. */
+async function rankedSums(store: SpendApiStore, month: string, enough: number, after: { costPico: bigint } | undefined): Promise<Sums> {
+  const { tenantIds } = await store.rankCandidates(month, enough, after === undefined ? undefined : rankBucket(after.costPico));
+  const sums = new Map<string, UsageCounters>();
+  let newest: number | undefined;
+  for (const total of await store.rankedTotals(month, tenantIds)) {
+    sums.set(total.tenantId, total.counters);
+    if (total.updatedAt !== undefined && (newest === undefined || total.updatedAt > newest)) newest = total.updatedAt;
+  }
+  return { sums, asOf: newest === undefined ? null : isoSeconds(newest) };
+}
+
+/** The lake's sums of the period by group. */
+async function lakeSums(query: ReportQuery, sources: ReportSources): Promise<Sums> {
+  if (!sources.lake) throw new ApiError("ServiceUnavailable", `groupBy=${query.groupBy} over ${query.period} reads the lake, and this API has none configured`);
+  const { groups, asOf } = await sources.lake(query.groupBy, query.from, query.to);
+  return { sums: groups, asOf };
+}
+
+/** The breakdown items of whole months, from the by-period index. */
+async function indexSums(store: SpendApiStore, query: ReportQuery, breakdowns: readonly AttributionDimension[] | undefined): Promise<Sums> {
   const reads = readsOf(query, breakdowns);
   let pages: PeriodItem[][];
   try {
@@ -171,26 +227,11 @@ export async function readReport(store: SpendApiStore, query: ReportQuery, break
   const sums = new Map<string, UsageCounters>();
   let newest: number | undefined;
   for (const item of pages.flat()) {
-    const key = query.groupBy === "tenant" ? item.tenantId : item.key;
-    if (key === undefined) continue;
-    const sum = sums.get(key) ?? emptyCounters();
-    sums.set(key, addCounters(sum, item.counters));
+    if (item.key === undefined) continue;
+    sums.set(item.key, addCounters(sums.get(item.key) ?? emptyCounters(), item.counters));
     if (item.updatedAt !== undefined && (newest === undefined || item.updatedAt > newest)) newest = item.updatedAt;
   }
-  const ranked = [...sums.entries()].sort(([keyA, a], [keyB, b]) => (a.costPico === b.costPico ? byCodeUnit(keyA, keyB) : a.costPico > b.costPico ? -1 : 1));
-  const rest =
-    after === undefined
-      ? ranked
-      : ranked.filter(([key, sum]) => sum.costPico < after.costPico || (sum.costPico === after.costPico && byCodeUnit(key, after.key) > 0));
-  const page = rest.slice(0, query.limit);
-  const last = page.at(-1);
-  return {
-    period: query.period,
-    groupBy: query.groupBy,
-    groups: page.map(([key, sum]) => ({ key, ...spendTotals(sum) })),
-    nextCursor: rest.length > query.limit && last ? encodeCursor({ g: query.groupBy, p: query.period, c: last[1].costPico.toString(), k: last[0] }) : null,
-    asOf: newest === undefined ? null : isoSeconds(newest),
-  };
+  return { sums, asOf: newest === undefined ? null : isoSeconds(newest) };
 }
 
 /** Epoch seconds as ISO 8601 UTC without fractional seconds. */

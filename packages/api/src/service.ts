@@ -27,7 +27,18 @@ import type { SpendQuery } from "./validation";
 /** The part of the aggregates store the API uses. */
 export type SpendApiStore = Pick<
   AggregatesStore,
-  "monthTotalTimed" | "dayModelRows" | "breakdownRows" | "periodItems" | "alerts" | "tenantExists" | "getBudget" | "putBudget" | "deleteBudget"
+  | "monthTotalTimed"
+  | "dayModelRows"
+  | "breakdownRows"
+  | "periodItems"
+  | "rankCandidates"
+  | "rankedTotals"
+  | "hasRankEntries"
+  | "alerts"
+  | "tenantExists"
+  | "getBudget"
+  | "putBudget"
+  | "deleteBudget"
 >;
 
 /** A tenant's budget as the API shows it: its own, else the deployment default, else none. */

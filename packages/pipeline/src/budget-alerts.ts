@@ -44,7 +44,7 @@ import {
   utcMonthOf,
   validateBudget,
 } from "@bedrock-spend/core";
-import { type AggregatesStore, type Item, MalformedBudgetError, type TableChange, tableChangeOf } from "@bedrock-spend/store";
+import { type AggregatesStore, COUNTER_ATTRIBUTES, type Item, MalformedBudgetError, type TableChange, tableChangeOf } from "@bedrock-spend/store";
 import { type AlertDeliveryEvent, deliverAlert } from "./alert-delivery";
 
 /**
@@ -59,6 +59,7 @@ export interface TableStreamRecord {
     | {
         Keys?: Item | undefined;
         NewImage?: Item | undefined;
+        OldImage?: Item | undefined;
         SequenceNumber?: string | undefined;
         /** Epoch seconds. */
         ApproximateCreationDateTime?: number | undefined;
@@ -268,7 +269,16 @@ function relevantChange(record: TableStreamRecord): TableChange | undefined {
   const identity = record.userIdentity as { type?: string; principalId?: string } | undefined;
   if (identity?.type === "Service" && identity.principalId === "dynamodb.amazonaws.com") return undefined;
   // Without a new image (a KEYS_ONLY stream) a month total is read from the table.
-  return tableChangeOf(record.dynamodb?.Keys, record.dynamodb?.NewImage);
+  const change = tableChangeOf(record.dynamodb?.Keys, record.dynamodb?.NewImage);
+  // A month total whose counters did not change (its rank entry was moved) calls for nothing.
+  const { OldImage: before, NewImage: after } = record.dynamodb ?? {};
+  if (change?.kind === "month" && before && after && sameCounters(before, after)) return undefined;
+  return change;
+}
+
+/** Whether two images of an aggregate item hold the same counters. */
+function sameCounters(a: Item, b: Item): boolean {
+  return Object.values(COUNTER_ATTRIBUTES).every((name) => a[name]?.N === b[name]?.N);
 }
 
 /** Groups a batch's relevant records by (tenant, month), keeping the newest spend of each. */

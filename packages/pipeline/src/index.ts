@@ -7,6 +7,7 @@ export * from "./alert-sweep";
 export * from "./backfill";
 export * from "./budget-alerts";
 export * from "./lake-failures";
+export * from "./rank-entries";
 export * from "./reconcile-job";
 export * from "./redrive";
 export * from "./reprice";

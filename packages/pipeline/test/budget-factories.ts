@@ -111,7 +111,9 @@ export async function budgetScenario(options: ScenarioOptions = {}) {
    * Dependencies of the alert path: on the scenario's store, or (`ownClient`) as another instance
    * (Lambda or poller) would have them: its own client, the same table.
    */
-  const dependencies = (choice: { publisher?: AlertPublisher | undefined; ownClient?: boolean } = {}): BudgetStreamDependencies => ({
+  const dependencies = (
+    choice: { publisher?: AlertPublisher | undefined; ownClient?: boolean } = {},
+  ): BudgetStreamDependencies & { store: AggregatesStore } => ({
     store: choice.ownClient ? new AggregatesStore(localDynamoDbClient(endpoint), tableName) : store,
     publisher: choice.publisher ?? options.publisher ?? published,
     defaultBudget,

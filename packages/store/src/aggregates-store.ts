@@ -36,6 +36,7 @@ import {
 } from "./keys";
 import { ALERT_ATTRIBUTES, BUDGET_ATTRIBUTES, KIND_ATTRIBUTE, PERIOD_INDEX, PK, SK, UNDELIVERED_ALERTS_INDEX } from "./layout";
 import { allPages } from "./pages";
+import { type RankChange, type RankedTotal, TenantRanking } from "./rank";
 
 /** How long a claim on an alert's delivery holds by default: the longest a Lambda invocation can run. */
 export const DEFAULT_DELIVERY_LEASE_MS = 15 * 60 * 1000;
@@ -90,6 +91,7 @@ export interface AggregatesStoreOptions {
 /** Reads and small writes of the aggregates table. */
 export class AggregatesStore {
   private readonly alertLeaseMs: number;
+  private readonly ranking: TenantRanking;
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -97,6 +99,32 @@ export class AggregatesStore {
     options: AggregatesStoreOptions = {},
   ) {
     this.alertLeaseMs = options.alertLeaseMs ?? DEFAULT_DELIVERY_LEASE_MS;
+    this.ranking = new TenantRanking(client, tableName);
+  }
+
+  /** Moves a month total's rank entry (`TenantRanking.move`); false when a newer move came first. */
+  moveRank(change: RankChange): Promise<boolean> {
+    return this.ranking.move(change);
+  }
+
+  /** Puts a month total's rank entry where its cost calls for, reading the total (`TenantRanking.sync`). */
+  syncRank(tenantId: string, month: string): Promise<boolean> {
+    return this.ranking.sync(tenantId, month);
+  }
+
+  /** The tenants of a month's top rank buckets (`TenantRanking.candidates`). */
+  rankCandidates(month: string, enough: number, startBucket?: number): Promise<{ tenantIds: string[]; buckets: number }> {
+    return this.ranking.candidates(month, enough, startBucket);
+  }
+
+  /** These tenants' month totals (`TenantRanking.totals`). */
+  rankedTotals(month: string, tenantIds: readonly string[]): Promise<RankedTotal[]> {
+    return this.ranking.totals(month, tenantIds);
+  }
+
+  /** Whether a month has rank entries (`TenantRanking.hasEntries`). */
+  hasRankEntries(month: string): Promise<boolean> {
+    return this.ranking.hasEntries(month);
   }
 
   /** A tenant's month total, or undefined when nothing was counted that month. */

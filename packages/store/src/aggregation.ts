@@ -44,8 +44,10 @@ export function aggregateKeysOf(record: UsageRecord, options: AggregationOptions
   const day = `${month}-${record.day}`;
   const model = modelKeyOf(record);
   const keys: AggregateKey[] = [
-    { pk, sk: monthSk(month), attributes: { tenantId: record.tenant_id, period: month, kind: "month" } },
-    { pk, sk: dayModelSk(day, model), attributes: { tenantId: record.tenant_id, period: day, model, kind: "day-model" } },
+    // No `period` on these two: it is the by-period index's key, and an indexed item costs an index
+    // write at every counter update. Month totals are ranked by rank entries instead (rank.ts).
+    { pk, sk: monthSk(month), attributes: { tenantId: record.tenant_id, month, kind: "month" } },
+    { pk, sk: dayModelSk(day, model), attributes: { tenantId: record.tenant_id, day, model, kind: "day-model" } },
   ];
   for (const dimension of options.breakdowns ?? []) {
     const value = record[RECORD_FIELD[dimension]];

@@ -8,6 +8,7 @@ export * from "./backfill-store";
 export * from "./items";
 export * from "./keys";
 export * from "./layout";
+export * from "./rank";
 export * from "./reprice-store";
 export * from "./scan";
 export * from "./table";

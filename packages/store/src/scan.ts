@@ -67,7 +67,7 @@ export async function scanBudgets(client: DynamoDBClient, tableName: string): Pr
 /** Every tenant's month totals, keyed `<tenant>|<YYYY-MM>`: what a backfill or a reprice is checked against. */
 export async function scanMonthTotals(client: DynamoDBClient, tableName: string): Promise<Map<string, UsageCounters>> {
   const totals = new Map<string, UsageCounters>();
-  for (const item of await scanKind(client, tableName, "month")) totals.set(`${item.tenantId?.S}|${item.period?.S}`, countersFromItem(item));
+  for (const item of await scanKind(client, tableName, "month")) totals.set(`${item.tenantId?.S}|${item.month?.S ?? item.period?.S}`, countersFromItem(item));
   return totals;
 }
 

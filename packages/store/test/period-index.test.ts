@@ -1,6 +1,7 @@
 /**
- * The by-period index of the cross-tenant report: the table has it from creation, an older table
- * gets it (filled from the items it holds), and it lists one period's aggregates of every tenant.
+ * The by-period index of the cross-tenant report by breakdown: the table has it from creation, an
+ * older table gets it (filled from the items it holds), and it lists one period's breakdown items of
+ * every tenant and nothing else.
  */
 import { randomUUID } from "node:crypto";
 import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
@@ -13,15 +14,17 @@ import { UsageWriter } from "../src/usage-writer";
 import { freshTable, invocation } from "./helpers";
 
 describe("Index: by-period", () => {
-  it("lists a period's month totals, day x model items and breakdowns of every tenant, and nothing else", async () => {
+  it("lists a period's breakdowns of every tenant, and no month total or day x model item (no index write per counter update)", async () => {
     // Prepare
     const { client, tableName } = await freshTable();
-    const writer = new UsageWriter({ client, tableName });
-    await writer.write([
-      invocation("p1", { tenant: "acme", timestamp: "2026-11-03T10:00:00Z", input: 1000, output: 0 }),
-      invocation("p2", { tenant: "globex#x", timestamp: "2026-11-03T11:00:00Z", input: 2000, output: 0 }),
-      invocation("p3", { tenant: "acme", timestamp: "2026-12-01T00:00:00Z", input: 10, output: 0 }),
-    ]);
+    const writer = new UsageWriter({ client, tableName, breakdowns: ["departmentId"] });
+    const outcome = await writer.write(
+      [
+        invocation("p1", { tenant: "acme", timestamp: "2026-11-03T10:00:00Z", input: 1000, output: 0 }),
+        invocation("p2", { tenant: "globex#x", timestamp: "2026-11-03T11:00:00Z", input: 2000, output: 0 }),
+        invocation("p3", { tenant: "acme", timestamp: "2026-12-01T00:00:00Z", input: 10, output: 0 }),
+      ].map((counted, index) => ({ ...counted, record: { ...counted.record, department_id: index === 1 ? "sales" : "support" } })),
+    );
     const store = new AggregatesStore(client, tableName);
     await store.putBudget("acme", { monthlyUsd: "5.00", thresholds: [80] });
 
@@ -31,16 +34,15 @@ describe("Index: by-period", () => {
     const breakdowns = await store.periodItems("2026-11", { kind: "breakdown", dimension: "departmentId" });
 
     // Assess
-    expect(months.map((item) => [item.tenantId, item.counters.costPico]).sort()).toStrictEqual([
-      ["acme", 1_000_000_000n],
-      ["globex#x", 2_000_000_000n],
+    expect(breakdowns.map((item) => [item.tenantId, item.key, item.counters.costPico]).sort()).toStrictEqual([
+      ["acme", "support", 1_000_000_000n],
+      ["globex#x", "sales", 2_000_000_000n],
     ]);
-    expect(months.every((item) => typeof item.updatedAt === "number")).toBe(true);
-    expect(days.map((item) => [item.tenantId, item.key]).sort()).toStrictEqual([
-      ["acme", "anthropic.claude-haiku-4-5-20251001-v1:0"],
-      ["globex#x", "anthropic.claude-haiku-4-5-20251001-v1:0"],
-    ]);
-    expect(breakdowns).toStrictEqual([]);
+    expect(breakdowns.every((item) => typeof item.updatedAt === "number")).toBe(true);
+    expect(months).toStrictEqual([]);
+    expect(days).toStrictEqual([]);
+    // Only breakdown items count an index write.
+    expect(outcome.indexWriteUnits).toBe(3);
   });
 
   it("is added to a table created without it, filled from the items it already holds", { timeout: 300_000 }, async () => {
@@ -66,11 +68,12 @@ describe("Index: by-period", () => {
         BillingMode: "PAY_PER_REQUEST",
       }),
     );
-    await new UsageWriter({ client, tableName }).write([invocation("o1", { tenant: "acme", timestamp: "2026-11-03T10:00:00Z", input: 1000, output: 0 })]);
+    const counted = invocation("o1", { tenant: "acme", timestamp: "2026-11-03T10:00:00Z", input: 1000, output: 0 });
+    await new UsageWriter({ client, tableName, breakdowns: ["departmentId"] }).write([{ ...counted, record: { ...counted.record, department_id: "sales" } }]);
 
     // Act
     await ensureAggregatesTable(client, tableName);
-    const items = await new AggregatesStore(client, tableName).periodItems("2026-11", { kind: "month" });
+    const items = await new AggregatesStore(client, tableName).periodItems("2026-11", { kind: "breakdown", dimension: "departmentId" });
 
     // Assess
     const indexes = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.GlobalSecondaryIndexes ?? [];

@@ -228,6 +228,12 @@ export function memoryStack(options: { now?: Clock; records?: UsageRecord[] } = 
   const data = createMemoryDashboardData({ classCosts, ...(options.now ? { now: options.now } : {}) });
   if (options.records) data.add(...options.records);
   const spendApi: SpendApiHandler = (request) =>
-    handleSpendApi(request, { store: data.spendStore, defaultBudget: null, allowUnauthenticated: true, ...(options.now ? { now: options.now } : {}) });
+    handleSpendApi(request, {
+      store: data.spendStore,
+      lake: data.reportLake,
+      defaultBudget: null,
+      allowUnauthenticated: true,
+      ...(options.now ? { now: options.now } : {}),
+    });
   return { data, spendApi };
 }

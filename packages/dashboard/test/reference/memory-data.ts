@@ -5,7 +5,7 @@
  * against it; and a `SpendApiStore` over the same records and budgets, so that the real spend API
  * handler can answer from it (the browser tests, the SDK's guard tests, the lookup benchmark).
  */
-import type { SpendApiStore } from "@bedrock-spend/api";
+import type { ReportLake, SpendApiStore } from "@bedrock-spend/api";
 import {
   addCounters,
   type Budget,
@@ -58,6 +58,8 @@ export interface MemoryDashboardData extends DashboardData {
   addAlert(alert: BudgetAlert, firedAt?: Date): AlertItem;
   /** The spend API's view of the same records, plus budgets. */
   readonly spendStore: SpendApiStore;
+  /** The spend API's lake over the same records (spend by model, tenant rankings over days). */
+  readonly reportLake: ReportLake;
   /** Number of records held. */
   readonly size: number;
 }
@@ -165,7 +167,44 @@ export function createMemoryDashboardData(options: MemoryDashboardOptions = {}):
     return [...sums.values()].map(({ day, model, counters }) => ({ day, model, counters: { ...counters } }));
   }
 
+  /** Every tenant's month total: what the rank entries point at, all in one bucket (a superset of any page's candidates). */
+  function monthTotals(month: string): Map<string, UsageCounters> {
+    const totals = new Map<string, UsageCounters>();
+    for (const entry of held) if (entry.day.startsWith(`${month}-`)) bump(totals, entry.record.tenant_id, entry.counters);
+    return totals;
+  }
+
+  /** The lake's sums by group of days `from`..`to`, plainly over the records: the oracle of the SQL report. */
+  const reportLake: ReportLake = async (groupBy, from, to) => {
+    const groups = new Map<string, UsageCounters>();
+    let asOf: string | null = null;
+    const field = { tenant: "tenant_id", tenantGroup: "tenant_group", department: "department_id", application: "application_id", user: "user_id" } as const;
+    for (const entry of held) {
+      if (entry.day < from || entry.day > to) continue;
+      const key = groupBy === "model" ? entry.model : entry.record[field[groupBy]];
+      if (typeof key !== "string") continue;
+      bump(groups, key, entry.counters);
+      const time = `${entry.record.event_time.slice(0, 19)}Z`;
+      if (asOf === null || time > asOf) asOf = time;
+    }
+    return { groups, asOf };
+  };
+
   const spendStore: SpendApiStore = {
+    async hasRankEntries(month) {
+      return monthTotals(month).size > 0;
+    },
+    async rankCandidates(month) {
+      const tenantIds = [...monthTotals(month).keys()];
+      return { tenantIds, buckets: tenantIds.length > 0 ? 1 : 0 };
+    },
+    async rankedTotals(month, tenantIds) {
+      const totals = monthTotals(month);
+      return tenantIds.flatMap((tenantId) => {
+        const counters = totals.get(tenantId);
+        return counters ? [{ tenantId, counters, updatedAt: undefined }] : [];
+      });
+    },
     async monthTotalTimed(tenantId, month) {
       const rows = rowsOf(tenantId, { month });
       if (rows.length === 0) return undefined;
@@ -214,6 +253,7 @@ export function createMemoryDashboardData(options: MemoryDashboardOptions = {}):
 
   return {
     spendStore,
+    reportLake,
     get size() {
       return held.length;
     },

@@ -1,0 +1,65 @@
+/**
+ * Rank entries from the aggregates table's change stream: each month total whose cost moved it to
+ * another rank bucket has its entry moved (store/src/rank.ts). Shared by the budget-alert Lambda
+ * (the table's stream consumer) and local mode, which runs that handler.
+ *
+ * Only the newest record of each total in a batch counts: it carries the total's latest cost and
+ * the entry it records, so a batch moves an entry at most once. A move that lost its condition (a
+ * retried batch, or a later record came first) is skipped: the total's next record moves it from
+ * wherever it is. A move that failed otherwise reports its record, to be retried.
+ */
+import { compareSequenceNumbers } from "@bedrock-spend/core";
+import { type AggregatesStore, type Item, type RankChange, rankChangeOf } from "@bedrock-spend/store";
+
+/** One record of the table's stream, as far as ranking reads it (Lambda's `DynamoDBRecord` is one). */
+export interface RankStreamRecord {
+  eventName?: string | undefined;
+  dynamodb?: { Keys?: Item | undefined; NewImage?: Item | undefined; OldImage?: Item | undefined; SequenceNumber?: string | undefined } | undefined;
+}
+
+/** Counts of one batch. */
+export interface RankStreamStats {
+  /** Entries moved. */
+  moved: number;
+  /** Moves skipped because another came first. */
+  superseded: number;
+  /** Moves that failed: their records are to be retried. */
+  failed: number;
+}
+
+/** What the batch asks of its event source, and its counts. */
+export interface RankStreamResult {
+  /** Sequence number of the lowest failed record, to retry from; undefined when all succeeded. */
+  retryFrom: string | undefined;
+  stats: RankStreamStats;
+  /** The failures, for the caller to log. */
+  errors: Error[];
+}
+
+/** Moves the rank entries a batch of stream records calls for. Never throws. */
+export async function maintainRankEntries(records: readonly RankStreamRecord[], store: Pick<AggregatesStore, "moveRank">): Promise<RankStreamResult> {
+  const newest = new Map<string, { change: RankChange | undefined; sequenceNumber: string }>();
+  for (const record of records) {
+    const sequenceNumber = record.dynamodb?.SequenceNumber;
+    const keys = record.dynamodb?.Keys;
+    if (!sequenceNumber || !keys) continue;
+    const id = `${keys.pk?.S ?? ""}\u0000${keys.sk?.S ?? ""}`;
+    // A later record of the same item supersedes an earlier one, also when it calls for no move.
+    newest.set(id, { change: rankChangeOf(record.eventName, keys, record.dynamodb?.NewImage, record.dynamodb?.OldImage), sequenceNumber });
+  }
+  const stats: RankStreamStats = { moved: 0, superseded: 0, failed: 0 };
+  const failed: string[] = [];
+  const errors: Error[] = [];
+  for (const { change, sequenceNumber } of newest.values()) {
+    if (!change) continue;
+    try {
+      if (await store.moveRank(change)) stats.moved++;
+      else stats.superseded++;
+    } catch (error) {
+      stats.failed++;
+      failed.push(sequenceNumber);
+      errors.push(error as Error);
+    }
+  }
+  return { retryFrom: failed.sort(compareSequenceNumbers)[0], stats, errors };
+}

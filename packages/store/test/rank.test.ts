@@ -1,0 +1,213 @@
+/**
+ * Rank entries of month totals: the bucket function, the moves a change stream calls for, and the
+ * candidates a report reads, on DynamoDB Local with the table's real stream.
+ */
+import { BatchWriteItemCommand, DeleteItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDbStreamReader, localDynamoDbStreamsClient } from "@bedrock-spend/emulators";
+import fc from "fast-check";
+import { describe, expect, inject, it } from "vitest";
+import { maintainRankEntries } from "../../pipeline/src/rank-entries";
+import { AggregatesStore } from "../src/aggregates-store";
+import { monthSk, tenantPk } from "../src/keys";
+import { PK, SK } from "../src/layout";
+import { bucketOfRankSk, RANK_ATTRIBUTE, rankBucket, rankChangeOf, rankPk, rankSk } from "../src/rank";
+import { UsageWriter } from "../src/usage-writer";
+import { freshTable, invocation } from "./helpers";
+
+/** The month's rank entries as (tenant, bucket), in the partition's order. */
+async function entriesOf(store: { client: import("@aws-sdk/client-dynamodb").DynamoDBClient; tableName: string }, month: string) {
+  const result = await store.client.send(
+    new QueryCommand({
+      TableName: store.tableName,
+      KeyConditionExpression: "#pk = :pk",
+      ExpressionAttributeNames: { "#pk": PK },
+      ExpressionAttributeValues: { ":pk": { S: rankPk(month) } },
+      ConsistentRead: true,
+    }),
+  );
+  return (result.Items ?? []).map((item) => [item.tenantId?.S, bucketOfRankSk(item[SK]?.S ?? "")] as const);
+}
+
+describe("Rank: buckets", () => {
+  it("puts nothing in bucket 0, and four buckets in each doubling of the cost", () => {
+    expect([0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n].map(rankBucket)).toStrictEqual([0, 1, 5, 7, 9, 10, 11, 12, 13]);
+    expect(rankBucket(-5n)).toBe(0);
+  });
+
+  it("never gives a larger cost a smaller bucket, and sort keys order as buckets do", () => {
+    const cost = fc.bigInt({ min: 0n, max: 10n ** 30n });
+    fc.assert(
+      fc.property(cost, cost, (a, b) => {
+        const [low, high] = a <= b ? [a, b] : [b, a];
+        expect(rankBucket(low)).toBeLessThanOrEqual(rankBucket(high));
+        const [skLow, skHigh] = [rankSk(rankBucket(low), "T#z"), rankSk(rankBucket(high), "T#a")];
+        if (rankBucket(low) < rankBucket(high)) expect(skLow < skHigh).toBe(true);
+        expect(bucketOfRankSk(skHigh)).toBe(rankBucket(high));
+      }),
+    );
+  });
+
+  it("buckets within a factor 1.25 of each other: a page reads few totals", () => {
+    for (const cost of [1_000n, 123_456_789n, 10n ** 18n]) {
+      const bucket = rankBucket(cost);
+      // The smallest cost of the bucket above is at most 1.25 times this one's.
+      // Binary search for it: the bucket doubles at most, so it lies in (cost, 2 cost].
+      let [low, high] = [cost, cost * 2n];
+      while (high - low > 1n) {
+        const middle = (low + high) / 2n;
+        if (rankBucket(middle) === bucket) low = middle;
+        else high = middle;
+      }
+      expect(rankBucket(high)).toBe(bucket + 1);
+      expect(high * 4n <= cost * 5n + 4n).toBe(true);
+    }
+  });
+});
+
+describe("Rank: entries from the table's stream on DynamoDB Local", () => {
+  async function scenario() {
+    const { client, tableName } = await freshTable();
+    const store = new AggregatesStore(client, tableName);
+    const writer = new UsageWriter({ client, tableName });
+    const reader = new DynamoDbStreamReader({ dynamoDb: client, streams: localDynamoDbStreamsClient(inject("dynamoDbEndpoint")), tableName });
+    const consume = async () => maintainRankEntries(await reader.poll(), store);
+    return { client, tableName, store, writer, consume };
+  }
+
+  it("lists each month total once, in its cost's bucket, as the total grows, and nothing else", async () => {
+    // Prepare
+    const { client, tableName, store, writer, consume } = await scenario();
+    await writer.write([
+      invocation("g1", { tenant: "acme", timestamp: "2026-11-03T10:00:00Z", input: 1000, output: 0 }),
+      invocation("g2", { tenant: "globex#x", timestamp: "2026-11-03T11:00:00Z", input: 3000, output: 0 }),
+      invocation("g3", { tenant: "acme", timestamp: "2026-12-01T00:00:00Z", input: 10, output: 0 }),
+    ]);
+    await store.putBudget("acme", { monthlyUsd: "5.00", thresholds: [80] });
+
+    // Act
+    const first = await consume();
+    await writer.write([invocation("g4", { tenant: "acme", timestamp: "2026-11-04T10:00:00Z", input: 9000, output: 0 })]);
+    const second = await consume();
+    // The move's own write comes back on the stream and calls for nothing.
+    const third = await consume();
+
+    // Assess
+    expect(first.stats).toStrictEqual({ moved: 3, superseded: 0, failed: 0 });
+    expect(second.stats).toStrictEqual({ moved: 1, superseded: 0, failed: 0 });
+    expect(third.stats).toStrictEqual({ moved: 0, superseded: 0, failed: 0 });
+    expect(await entriesOf({ client, tableName }, "2026-11")).toStrictEqual([
+      ["globex#x", rankBucket(3_000_000_000n)],
+      ["acme", rankBucket(10_000_000_000n)],
+    ]);
+    expect(await entriesOf({ client, tableName }, "2026-12")).toStrictEqual([["acme", rankBucket(10_000_000n)]]);
+  });
+
+  it("skips a move another came before, and converges on the total's last record", async () => {
+    // Prepare: two records of the same total; the older one arrives again after the newer (a retried batch).
+    const { client, tableName, store, writer, consume } = await scenario();
+    await writer.write([invocation("s1", { tenant: "acme", timestamp: "2026-11-03T10:00:00Z", input: 1000, output: 0 })]);
+    const stale = rankChangeOf("MODIFY", { [PK]: { S: tenantPk("acme") }, [SK]: { S: monthSk("2026-11") } }, { costPico: { N: "1000000000" } }, undefined);
+    await consume();
+    await writer.write([invocation("s2", { tenant: "acme", timestamp: "2026-11-03T11:00:00Z", input: 100_000, output: 0 })]);
+    await consume();
+
+    // Act
+    const replayed = stale ? await store.moveRank(stale) : undefined;
+
+    // Assess
+    expect(replayed).toBe(false);
+    expect(await entriesOf({ client, tableName }, "2026-11")).toStrictEqual([["acme", rankBucket(101_000_000_000n)]]);
+  });
+
+  it("removes the entry of a removed total, and answers a retry of a failed move", async () => {
+    // Prepare
+    const { client, tableName, writer, consume } = await scenario();
+    await writer.write([invocation("d1", { tenant: "acme", timestamp: "2026-11-03T10:00:00Z", input: 1000, output: 0 })]);
+    await consume();
+
+    // Act
+    await client.send(new DeleteItemCommand({ TableName: tableName, Key: { [PK]: { S: tenantPk("acme") }, [SK]: { S: monthSk("2026-11") } } }));
+    const removed = await consume();
+
+    // Assess
+    expect(removed.stats.moved).toBe(1);
+    expect(await entriesOf({ client, tableName }, "2026-11")).toStrictEqual([]);
+  });
+
+  it("reports the record of a move that failed, to be retried from", async () => {
+    // Prepare: a store whose moves fail.
+    const { client, tableName, writer } = await scenario();
+    await writer.write([invocation("f1", { tenant: "acme", timestamp: "2026-11-03T10:00:00Z", input: 1000, output: 0 })]);
+    const reader = new DynamoDbStreamReader({ dynamoDb: client, streams: localDynamoDbStreamsClient(inject("dynamoDbEndpoint")), tableName });
+    const records = await reader.poll();
+    const failing = { moveRank: () => Promise.reject(new Error("ThrottlingException")) };
+
+    // Act
+    const result = await maintainRankEntries(records, failing);
+
+    // Assess
+    expect(result.stats).toStrictEqual({ moved: 0, superseded: 0, failed: 1 });
+    expect(result.retryFrom).toBe(records.find((record) => record.dynamodb?.Keys?.[SK]?.S === monthSk("2026-11"))?.dynamodb?.SequenceNumber);
+    expect(result.errors.map((error) => error.message)).toStrictEqual(["ThrottlingException"]);
+  });
+
+  it("gives the candidates of the costliest tenants: every tenant left out costs less than every one given", async () => {
+    // Prepare: 300 tenants with spread costs, ranked from the stream.
+    const { store, writer, consume } = await scenario();
+    const costs = new Map<string, number>();
+    const invocations = [];
+    for (let index = 0; index < 300; index++) {
+      const tenant = `t${String(index).padStart(3, "0")}`;
+      const input = 1 + ((index * 7919) % 100_000);
+      costs.set(tenant, input);
+      invocations.push(invocation(`c${index}`, { tenant, timestamp: "2026-11-03T10:00:00Z", input, output: 0 }));
+    }
+    await writer.write(invocations);
+    await consume();
+
+    // Act
+    const top = await store.rankCandidates("2026-11", 20);
+    const afterBucket = rankBucket(BigInt(costs.get("t001") ?? 0) * 1_000_000n);
+    const next = await store.rankCandidates("2026-11", 20, afterBucket);
+
+    // Assess
+    const given = new Set(top.tenantIds);
+    expect(given.size).toBeGreaterThanOrEqual(20);
+    expect(given.size).toBeLessThan(100);
+    const minGiven = Math.min(...[...given].map((tenant) => costs.get(tenant) ?? 0));
+    for (const [tenant, cost] of costs) if (!given.has(tenant)) expect(cost).toBeLessThan(minGiven);
+    // From a cursor's bucket: that bucket whole, then at least 20 more below it.
+    expect(next.tenantIds.filter((tenant) => rankBucket(BigInt(costs.get(tenant) ?? 0) * 1_000_000n) < afterBucket).length).toBeGreaterThanOrEqual(20);
+    expect(next.tenantIds.every((tenant) => rankBucket(BigInt(costs.get(tenant) ?? 0) * 1_000_000n) <= afterBucket)).toBe(true);
+    const totals = await store.rankedTotals("2026-11", top.tenantIds);
+    expect(totals.map((total) => [total.tenantId, total.counters.inputTokens]).sort()).toStrictEqual(
+      top.tenantIds.map((tenant) => [tenant, costs.get(tenant)]).sort(),
+    );
+  });
+
+  it("puts a total written before rank entries existed in place when asked (sync)", async () => {
+    // Prepare: a month total without `rank`, and no stream consumer.
+    const { client, tableName, store } = await scenario();
+    await client.send(
+      new BatchWriteItemCommand({
+        RequestItems: {
+          [tableName]: [
+            { PutRequest: { Item: { [PK]: { S: tenantPk("old") }, [SK]: { S: monthSk("2026-10") }, costPico: { N: "7000000" }, invocations: { N: "3" } } } },
+          ],
+        },
+      }),
+    );
+
+    // Act
+    const moved = await store.syncRank("old", "2026-10");
+    const again = await store.syncRank("old", "2026-10");
+    const missing = await store.syncRank("nobody", "2026-10");
+
+    // Assess
+    expect([moved, again, missing]).toStrictEqual([true, false, false]);
+    expect(await entriesOf({ client, tableName }, "2026-10")).toStrictEqual([["old", rankBucket(7_000_000n)]]);
+    expect(await store.hasRankEntries("2026-10")).toBe(true);
+    expect(await store.hasRankEntries("2026-09")).toBe(false);
+    expect(RANK_ATTRIBUTE).toBe("rank");
+  });
+});
