@@ -121,7 +121,7 @@ const RESPONSES: JsonObject = {
     problemExample("NotFound", 404, "Not found", "the tenant has no budget of its own to delete", "/v1/tenants/acme/budget"),
   ),
   ServiceUnavailable: problem(
-    "The table has no by-period index yet (a stack deployed before the cross-tenant report): deploy the current stack.",
+    "The report's source is missing: the table has no by-period index yet (a stack deployed before the cross-tenant report: deploy the current stack), or a report that reads the lake (groupBy=model, a tenant ranking over days or several months) from an API with no lake configured.",
     problemExample(
       "ServiceUnavailable",
       503,
@@ -277,7 +277,7 @@ const OPERATIONS: Record<SpendApiOperation, JsonObject> = {
     tags: ["report"],
     summary: "Spend across tenants, grouped and ranked by cost",
     description:
-      "For service callers: IAM, or a token with the admin scope; a tenant's token gets 403. Groups are sorted by cost, highest first, ties by key, and paged with an opaque cursor that neither loses nor repeats a group while the period's aggregates do not change (a closed month); groups whose cost changes between two pages may move. Read from the table's by-period index: each page reads the period's aggregate items of every tenant (see docs/aggregates-table.md for the cost). Totals are exact: a from/to range sums the whole months' month (or breakdown) items and the remaining days' day x model items.",
+      "For service callers: IAM, or a token with the admin scope; a tenant's token gets 403. Groups are sorted by cost, highest first, ties by key, and paged with an opaque cursor that neither loses nor repeats a group while the period's aggregates do not change (a closed month); groups whose cost changes between two pages may move. Sources, by what is asked (docs/aggregates-table.md): a tenant ranking of one month reads the month totals' rank entries, kept from the table's stream (seconds behind the totals), and the exact totals of about `limit` tenants per page; tenantGroup, department, application and user read the monthly breakdown items (whole months only) from the table's by-period index, as fresh as the totals; groupBy=model, and a tenant ranking over days or several months, read the lake through Athena (as fresh as Firehose's buffer, 1 to 15 minutes; each request id counted once). `asOf` is the newest update among what was read. Totals are exact (decimal sums, never floats).",
     responses: {
       ...ok("One page of groups.", ReportSchema, {
         tenants: {

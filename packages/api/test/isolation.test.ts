@@ -6,7 +6,7 @@ import { formatUsd, normalizeId } from "@bedrock-spend/core";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { handleSpendApi } from "../src/index";
-import { type ApiFixture, freshApi, invocation, invocationOf, jwtRequest, request } from "./helpers/fixtures";
+import { type ApiFixture, freshApi, invocation, invocationOf, jwtRequest, request, withReportSources } from "./helpers/fixtures";
 
 const ACME_BUDGET = { monthlyUsd: "100.00", thresholds: [50, 80, 100] };
 
@@ -255,7 +255,7 @@ describe("Invariant: a tenant's token never sees another tenant, across tenants 
   let admin: ApiFixture;
 
   beforeAll(async () => {
-    api = await freshApi();
+    api = await withReportSources(await freshApi());
     await api.write([
       invocation("x1", { tenant: "acme", timestamp: "2026-11-27T10:00:00Z", input: 4321, output: 123 }),
       invocation("x2", { tenant: "globex", timestamp: "2026-11-03T10:00:00Z", input: 7777, output: 10 }),

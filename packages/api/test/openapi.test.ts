@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SPEND_API_ROUTES } from "../src/index";
 import { openApiYaml } from "../src/openapi";
-import { type ApiFixture, freshApi, invocation, jwtRequest, repriceAudit, request } from "./helpers/fixtures";
+import { type ApiFixture, freshApi, invocation, jwtRequest, repriceAudit, request, withReportSources } from "./helpers/fixtures";
 import {
   type DocumentedOperation,
   type Json,
@@ -45,7 +45,9 @@ describe("Document: docs/openapi.yaml", () => {
   let api: ApiFixture;
 
   beforeAll(async () => {
-    api = await freshApi({ defaultBudget: { monthlyUsd: "250.00", thresholds: [80, 100] }, deps: { reprices: { list: async () => [AUDIT] } } });
+    api = await withReportSources(
+      await freshApi({ defaultBudget: { monthlyUsd: "250.00", thresholds: [80, 100] }, deps: { reprices: { list: async () => [AUDIT] } } }),
+    );
     await api.write([
       invocation("o1", { tenant: "acme", input: 1000, output: 100, cacheRead: 10 }),
       invocation("o2", { tenant: "acme", model: "us.amazon.nova-lite-v1:0", timestamp: "2026-11-03T00:00:00Z" }),

@@ -1,15 +1,16 @@
 /**
  * `GET /v1/spend` (spend across tenants) and the tenant spend's breakdowns by dimension, on
- * DynamoDB Local: the by-period index read, exact sums, the (cost desc, key asc) order, and the
- * opaque cursor, property-tested to neither lose nor repeat a group.
+ * DynamoDB Local and a DuckDB lake: each source a report reads (the month totals' rank entries,
+ * the breakdowns' by-period index, the lake), exact sums, the (cost desc, key asc) order, and the
+ * opaque cursor, property-tested to neither lose nor repeat a group on the ranked and lake paths.
  */
 import { addCounters, emptyCounters, formatUsd, type UsageCounters } from "@bedrock-spend/core";
 import type { InvocationToCount } from "@bedrock-spend/store";
 import { UsageWriter } from "@bedrock-spend/store";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { decodeCursor, encodeCursor, handleSpendApi, REPORT_GROUP_BY, type SpendApiStore } from "../src/index";
-import { type ApiFixture, AS_OF, freshApi, invocationOf, problem, request } from "./helpers/fixtures";
+import { decodeCursor, encodeCursor, handleSpendApi, LakeReportError, lakeGroupsOf, lakeReportSql, REPORT_GROUP_BY, type SpendApiStore } from "../src/index";
+import { type ApiFixture, AS_OF, freshApi, invocationOf, problem, request, withReportSources } from "./helpers/fixtures";
 
 const HAIKU = "global.anthropic.claude-haiku-4-5-20251001-v1:0";
 const NOVA = "us.amazon.nova-lite-v1:0";
@@ -45,18 +46,21 @@ describe("Function: GET /v1/spend across tenants on DynamoDB Local", () => {
   let api: ApiFixture;
 
   beforeAll(async () => {
-    api = await freshApi();
+    const sourced = await withReportSources(await freshApi());
+    api = sourced;
     const writer = new UsageWriter({ client: api.client, tableName: api.tableName, breakdowns: ["departmentId", "applicationId"] });
     // Haiku 4.5 global: 1 input token = 1 micro-USD. globex and initech tie at 3000 micro-USD.
-    const outcome = await writer.write([
+    const invocations = [
       attributed("acme", "r1", { model: HAIKU, timestamp: "2026-11-03T08:00:00Z", input: 5000, output: 0, department: "sales", application: "chat" }),
       attributed("acme", "r2", { model: NOVA, timestamp: "2026-11-27T08:00:00Z", input: 1000, output: 100, department: "support" }),
       attributed("globex", "r3", { model: HAIKU, timestamp: "2026-11-03T09:00:00Z", input: 3000, output: 0, department: "sales" }),
       attributed("initech", "r4", { model: HAIKU, timestamp: "2026-11-30T23:59:59Z", input: 3000, output: 0, application: "chat" }),
       attributed("umbrella", "r5", { model: HAIKU, timestamp: "2026-10-31T23:59:59Z", input: 9000, output: 0, department: "sales" }),
       attributed("umbrella", "r6", { model: "us.acme.unknown-v1:0", timestamp: "2026-11-04T00:00:00Z", input: 50, output: 5 }),
-    ]);
+    ];
+    const outcome = await writer.write(invocations);
     expect(outcome.failed).toStrictEqual([]);
+    await sourced.record(invocations);
   });
 
   it("ranks the tenants of a month by cost, highest first, ties by key, exact to the pico-dollar", async () => {
@@ -272,14 +276,56 @@ describe("Function: GET /v1/spend across tenants on DynamoDB Local", () => {
     expect(kept.statusCode).toBe(200);
   });
 
+  it("reads the asOf of a ranked month from its totals, and of a lake report from the newest invocation the lake holds", async () => {
+    // Act
+    const ranked = await api.call(request("GET", "/v1/spend", { query: { month: "2026-11" } }));
+    const lake = await api.call(request("GET", "/v1/spend", { query: { month: "2026-11", groupBy: "model" } }));
+    const days = await api.call(request("GET", "/v1/spend", { query: { from: "2026-11-03", to: "2026-11-04" } }));
+
+    // Assess
+    const own = await Promise.all(
+      ranked.json.groups.map((group: Group) => api.call(request("GET", `/v1/tenants/${group.key}/spend`, { query: { month: "2026-11" } }))),
+    );
+    expect(ranked.json.asOf).toStrictEqual(AS_OF);
+    expect(ranked.json.asOf).toBe(
+      own
+        .map((response) => response.json.asOf as string)
+        .sort()
+        .at(-1),
+    );
+    expect(lake.json.asOf).toBe("2026-11-30T23:59:59Z");
+    expect(days.json.asOf).toBe("2026-11-04T00:00:00Z");
+  });
+
+  it("reads a month whose totals have no rank entries (counted before they existed) from the lake, and answers 503 when there is no lake", async () => {
+    // Prepare: a store whose month totals have no rank entries yet.
+    const unranked: SpendApiStore = Object.assign(Object.create(api.store) as SpendApiStore, { hasRankEntries: async () => false });
+
+    // Act
+    const fromLake = await handleSpendApi(request("GET", "/v1/spend", { query: { month: "2026-11" } }), { ...api.deps, store: unranked });
+    const noLake = await handleSpendApi(request("GET", "/v1/spend", { query: { month: "2026-11" } }), { ...api.deps, store: unranked, lake: undefined });
+    const modelNoLake = await handleSpendApi(request("GET", "/v1/spend", { query: { month: "2026-11", groupBy: "model" } }), { ...api.deps, lake: undefined });
+    const rankedNoLake = await handleSpendApi(request("GET", "/v1/spend", { query: { month: "2026-11" } }), { ...api.deps, lake: undefined });
+
+    // Assess: the same groups either way.
+    const ranked = await api.call(request("GET", "/v1/spend", { query: { month: "2026-11" } }));
+    expect(JSON.parse(fromLake.body).groups).toStrictEqual(ranked.json.groups);
+    for (const unavailable of [noLake, modelNoLake]) {
+      expect(unavailable.statusCode).toBe(503);
+      expect(JSON.parse(unavailable.body).detail).toContain("reads the lake, and this API has none configured");
+    }
+    expect(rankedNoLake.statusCode).toBe(200);
+  });
+
   it("answers 503 when the table has no by-period index yet, and 500 for any other failure", async () => {
     // Prepare
     const missing = Object.assign(new Error("The table does not have the specified index: by-period"), { name: "ValidationException" });
     const store = (error: Error): SpendApiStore => ({ ...api.store, periodItems: () => Promise.reject(error) }) as unknown as SpendApiStore;
+    const departments = request("GET", "/v1/spend", { query: { groupBy: "department" } });
 
     // Act
-    const unavailable = await handleSpendApi(request("GET", "/v1/spend"), { ...api.deps, store: store(missing) });
-    const broken = await handleSpendApi(request("GET", "/v1/spend"), { ...api.deps, store: store(new Error("secret")) });
+    const unavailable = await handleSpendApi(departments, { ...api.deps, store: store(missing) });
+    const broken = await handleSpendApi(departments, { ...api.deps, store: store(new Error("secret")) });
 
     // Assess
     expect(unavailable.statusCode).toBe(503);
@@ -291,9 +337,74 @@ describe("Function: GET /v1/spend across tenants on DynamoDB Local", () => {
   });
 });
 
+describe("The lake report (DuckDB, the SQL Athena runs)", () => {
+  it("counts a request id the lake holds twice once, keys an unpriced model by its resolved id, and sums exactly over a partial month", async () => {
+    // Prepare: the lake on AWS is at least once; a Firehose retry delivers r1 again.
+    const api = await withReportSources(await freshApi());
+    const first = attributed("acme", "l1", { model: HAIKU, timestamp: "2026-11-03T08:00:00Z", input: 1234, output: 56 });
+    const unknown = attributed("acme", "l2", { model: "us.acme.unknown-v1:0", timestamp: "2026-11-03T09:00:00Z", input: 7, output: 0 });
+    await api.write([first, unknown]);
+    await api.record([first]);
+
+    // Act
+    const models = await api.call(request("GET", "/v1/spend", { query: { from: "2026-11-03", to: "2026-11-03", groupBy: "model" } }));
+    const tenants = await api.call(request("GET", "/v1/spend", { query: { from: "2026-11-02", to: "2026-11-29" } }));
+
+    // Assess: 1234 x 1 + 56 x 5 micro-USD.
+    expect(models.json.groups.map((group: Group) => [group.key, group.invocations, group.inputTokens, group.costUsd])).toStrictEqual([
+      ["anthropic.claude-haiku-4-5-20251001-v1:0", 1, 1234, "0.001514"],
+      ["acme.unknown-v1:0", 1, 7, "0.000000"],
+    ]);
+    expect(tenants.json.groups).toStrictEqual([expect.objectContaining({ key: "acme", invocations: 2, unpricedInvocations: 1, costUsd: "0.001514" })]);
+  });
+
+  it("names each month whole by its partition and other days by theirs", () => {
+    // Act
+    const sql = lakeReportSql("invocations", "tenant", "2026-10-30", "2026-12-01");
+
+    // Assess
+    expect(sql).toContain("(year = '2026' AND month = '10' AND day IN ('30', '31'))");
+    expect(sql).toContain("(year = '2026' AND month = '11')");
+    expect(sql).toContain("(year = '2026' AND month = '12' AND day IN ('01'))");
+    expect(() => lakeReportSql("invocations", "tenant", "2026-10", "2026-11-01")).toThrow(LakeReportError);
+  });
+
+  it("reads Athena's text exactly, and refuses a row it cannot read naming the column", () => {
+    // Prepare: GetQueryResults gives every value as text; Trino writes a decimal with its scale.
+    const row = {
+      group_key: "acme",
+      invocations: "3",
+      unpriced_invocations: "1",
+      input_tokens: "9007199254740991",
+      output_tokens: "0",
+      cache_read_tokens: "0",
+      cache_write_tokens: "0",
+      cost_usd: "12345.000000000001",
+      newest: "2026-11-03 08:00:00.000",
+    };
+
+    // Act
+    const read = lakeGroupsOf([row, { ...row, group_key: null }]);
+
+    // Assess
+    expect(read.asOf).toBe("2026-11-03T08:00:00Z");
+    expect([...read.groups.keys()]).toStrictEqual(["acme"]);
+    expect(read.groups.get("acme")).toMatchObject({ invocations: 3, inputTokens: 9007199254740991, costPico: 12_345_000_000_000_001n });
+    for (const [column, value] of [
+      ["invocations", "1.5"],
+      ["input_tokens", "9007199254740993"],
+      ["cost_usd", "1e3"],
+      ["newest", "yesterday"],
+    ] as const) {
+      expect(() => lakeGroupsOf([{ ...row, [column]: value }])).toThrow(expect.objectContaining({ name: "LakeReportError", column }));
+    }
+  });
+});
+
 describe("Property: the report's cursor neither loses nor repeats a group (DynamoDB Local)", () => {
   it("pages every group exactly once, in (cost desc, key asc) order, for any data and page size", { timeout: 240_000 }, async () => {
-    const api = await freshApi();
+    // Tenants ranked from the month totals' rank entries, models from the lake.
+    const api = await withReportSources(await freshApi());
     let run = 0;
     await fc.assert(
       fc.asyncProperty(

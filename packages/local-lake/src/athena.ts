@@ -137,6 +137,19 @@ export class LocalAthena {
     return run;
   }
 
+  /**
+   * Runs one read-only statement as `query` does, every value as text (`null` for SQL NULL): the
+   * shape Athena's GetQueryResults gives, for callers written against both.
+   */
+  async queryText(sql: string): Promise<Record<string, string | null>[]> {
+    const { rows } = await this.query(sql);
+    return rows.map((row) =>
+      Object.fromEntries(
+        Object.entries(row).map(([name, value]) => [name, value === null ? null : typeof value === "object" ? JSON.stringify(value) : String(value)]),
+      ),
+    );
+  }
+
   private async runQuery(sql: string): Promise<QueryResult> {
     if (this.closed) throw new QueryError("refused", sql, "the local Athena is closed");
     if (isBlank(sql)) throw new QueryError("refused", sql, "empty query: give one SELECT statement");

@@ -2,12 +2,25 @@
  * Fixtures of the spend API tests: a fresh aggregates table on DynamoDB Local with usage written
  * by the real `UsageWriter`, request factories, and a recording observer.
  */
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Budget } from "@bedrock-spend/core";
+import { DuckDbLakeWriter, LocalAthena } from "@bedrock-spend/local-lake";
 import { AggregatesStore, type InvocationToCount, type RepriceAudit, UsageWriter } from "@bedrock-spend/store";
-import { expect } from "vitest";
+import { afterAll, expect } from "vitest";
 import { freshTable, invocation } from "../../../store/test/helpers";
-import { type ApiRequest, type ApiResponse, handleSpendApi, type SpendApiDeps, type SpendApiObserver, type SpendApiRequestInfo } from "../../src/index";
+import {
+  type ApiRequest,
+  type ApiResponse,
+  handleSpendApi,
+  type SpendApiDeps,
+  type SpendApiObserver,
+  type SpendApiRequestInfo,
+  sqlReportLake,
+} from "../../src/index";
 
 export { invocation };
 
@@ -57,6 +70,42 @@ export async function freshApi(options: { defaultBudget?: Budget | null; now?: D
       return { ...response, json: JSON.parse(response.body) };
     },
   };
+}
+
+/**
+ * Gives the API what its reports read besides the table, as a deployment has them: the lake (a
+ * DuckDB lake in a temporary directory, queried by the local Athena, as `start` serves it) and the
+ * month totals' rank entries (kept on AWS by the table stream's consumer; here put in place by
+ * `syncRank` after each write). From then on `write` (and `record`) feed all three; closed after
+ * the file's tests.
+ */
+export async function withReportSources(api: ApiFixture): Promise<ApiFixture & { record(invocations: readonly InvocationToCount[]): Promise<void> }> {
+  const lakeDir = await mkdtemp(join(tmpdir(), "bedrock-spend-report-lake-"));
+  const lakeWriter = await DuckDbLakeWriter.open({ lakeDir, threads: 1 });
+  const athena = await LocalAthena.open({ lakeDir, threads: 1 });
+  afterAll(async () => {
+    await athena.close();
+    await lakeWriter.close();
+    await rm(lakeDir, { recursive: true, force: true });
+  });
+  api.deps.lake = sqlReportLake((sql) => athena.queryText(sql));
+  const write = api.write.bind(api);
+  /** Puts invocations already counted in the table into the lake and the rank entries. */
+  const record = async (invocations: readonly InvocationToCount[]) => {
+    await lakeWriter.write(invocations.map((counted) => counted.record));
+    const totals = new Set(invocations.map((counted) => JSON.stringify([counted.record.tenant_id, counted.record.event_time.slice(0, 7)])));
+    for (const total of totals) {
+      const [tenantId, month] = JSON.parse(total) as [string, string];
+      await api.store.syncRank(tenantId, month);
+    }
+  };
+  return Object.assign(api, {
+    async write(invocations: readonly InvocationToCount[]) {
+      await write(invocations);
+      await record(invocations);
+    },
+    record,
+  });
 }
 
 /** An invocation of `tenantId` taken as-is: the id bypasses attribution (which trims and validates). */
