@@ -12,7 +12,9 @@ import { Api as HttpApi, Function as SstFunction, type StackContext, use } from 
 // By path, not by package name: see Lake.ts.
 import { ENV } from "../functions/src/lib/contracts";
 import { PERIOD_INDEX } from "../packages/store/src/layout";
+import { Analytics, resultsAccess, workGroupAccess } from "./Analytics";
 import { config } from "./config";
+import { Lake, USAGE_PREFIX } from "./Lake";
 import { apiSuppressions } from "./nag-suppressions";
 import { Processing } from "./Processing";
 
@@ -44,10 +46,16 @@ export const ADMIN_SCOPED_ROUTES: ReadonlySet<SpendApiRoute> = new Set<SpendApiR
 
 export function Api({ stack }: StackContext) {
   const { table } = use(Processing);
+  const { bucket, databaseName, tableName } = use(Lake);
+  const { workGroup, results } = use(Analytics);
   const settings = config();
 
   const environment = {
     [ENV.tableName]: table.tableName,
+    // The lake, for the reports by model and over days (through Athena).
+    [ENV.athenaWorkGroup]: workGroup.name,
+    [ENV.glueDatabase]: databaseName,
+    [ENV.glueTable]: tableName,
     ...(settings.defaultBudgetUsd ? { [ENV.defaultBudgetUsd]: settings.defaultBudgetUsd } : {}),
     [ENV.defaultBudgetThresholds]: settings.defaultBudgetThresholds,
     // The dimensions the aggregator writes: a breakdown or report by another is a 400 naming them.
@@ -64,11 +72,34 @@ export function Api({ stack }: StackContext) {
       }),
     );
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["dynamodb:Query"], resources: [`${table.tableArn}/index/${PERIOD_INDEX.name}`] }));
+    // A tenant ranking reads the exact totals of its candidates, 100 keys a call.
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["dynamodb:BatchGetItem"], resources: [table.tableArn] }));
+    // The lake reports: run statements in the workgroup, read the lake's table and objects, and the results.
+    const glueArn = (resource: string, resourceName?: string) => stack.formatArn({ service: "glue", resource, ...(resourceName ? { resourceName } : {}) });
+    for (const statement of [
+      workGroupAccess(stack, workGroup.name),
+      new iam.PolicyStatement({
+        sid: "GlueTables",
+        actions: ["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"],
+        resources: [glueArn("catalog"), glueArn("database", databaseName), glueArn("table", `${databaseName}/${tableName}`)],
+      }),
+      new iam.PolicyStatement({ sid: "LakeBucket", actions: ["s3:GetBucketLocation"], resources: [bucket.bucketArn] }),
+      new iam.PolicyStatement({
+        sid: "LakeList",
+        actions: ["s3:ListBucket"],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { "s3:prefix": [`${USAGE_PREFIX}*`] } },
+      }),
+      new iam.PolicyStatement({ sid: "LakeObjects", actions: ["s3:GetObject"], resources: [bucket.arnForObjects(`${USAGE_PREFIX}*`)] }),
+      ...resultsAccess(results),
+    ])
+      fn.addToRolePolicy(statement);
   };
 
   const spendApi = new SstFunction(stack, "SpendApi", {
     handler: "functions/src/spend-api.handler",
-    timeout: 10,
+    // A lake report waits for its Athena statement (functions/src/lib/spend-api.ts); 30 s is the HTTP API's limit.
+    timeout: 30,
     memorySize: 512,
     environment: { ...environment, [ENV.apiAuthMode]: "iam" },
     // Callers sign with SigV4; their IAM policy needs lambda:InvokeFunctionUrl and (for URLs created
@@ -87,7 +118,7 @@ export function Api({ stack }: StackContext) {
     }
     const handler = new SstFunction(stack, "SpendApiJwt", {
       handler: "functions/src/spend-api.handler",
-      timeout: 10,
+      timeout: 30,
       memorySize: 512,
       environment: {
         ...environment,

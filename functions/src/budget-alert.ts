@@ -28,8 +28,7 @@ export function createBudgetAlertHandler(deps: BudgetAlertDependencies): (event:
   return async (event) => {
     const records = event.Records ?? [];
     const { retryFrom, stats } = await processBudgetStream(records, { ...deps, onEvent: logBudgetStreamEvent });
-    const ranks = await maintainRankEntries(records, deps.store);
-    logRankFailures(ranks.errors);
+    const ranks = logRankFailures(await maintainRankEntries(records, deps.store));
     emitMetrics(BUDGET_ALERT_METRICS, { ...stats, rankMoves: ranks.stats.moved, rankFailures: ranks.stats.failed }, { skipZeros: true });
     // Both paths are idempotent: retrying from the lowest record either failed redoes nothing twice.
     return partialBatchResponse([retryFrom, ranks.retryFrom].filter((sequence) => sequence !== undefined).sort(compareSequenceNumbers)[0]);

@@ -10,6 +10,7 @@ import { defaultCatalog, Pricer } from "@bedrock-spend/core";
 import {
   type BatchStats,
   type BudgetStreamStats,
+  maintainRankEntries,
   processBatch,
   processBudgetStream,
   redrive,
@@ -38,6 +39,7 @@ vi.mock("@bedrock-spend/pipeline", async (importOriginal) => ({
   ...(await importOriginal<typeof import("@bedrock-spend/pipeline")>()),
   processBatch: vi.fn(),
   processBudgetStream: vi.fn(),
+  maintainRankEntries: vi.fn(),
   redrive: vi.fn(),
   runRepriceStep: vi.fn(),
   runReconciliation: vi.fn(),
@@ -124,6 +126,7 @@ const INVOKE: Record<MetricEmitter["handler"], () => Promise<unknown>> = {
     ];
     const stats = Object.fromEntries(counts.map((count) => [count, 1])) as unknown as BudgetStreamStats;
     vi.mocked(processBudgetStream).mockResolvedValue({ retryFrom: undefined, stats });
+    vi.mocked(maintainRankEntries).mockResolvedValue({ retryFrom: undefined, stats: { moved: 1, superseded: 1, failed: 1 }, errors: [] });
     return createBudgetAlertHandler({} as never)({ Records: [] });
   },
   "alert-sweep": async () => {

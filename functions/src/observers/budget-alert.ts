@@ -20,6 +20,7 @@ export function logBudgetStreamEvent(event: BudgetStreamEvent): void {
 }
 
 /** Logs the rank entries that could not be moved (their records are retried). */
-export function logRankFailures(errors: readonly Error[]): void {
-  for (const error of errors) logger.error("rank entry not moved; its record will be retried", { error });
+export function logRankFailures<Result extends { errors: readonly Error[] }>(result: Result): Result {
+  for (const error of result.errors) logger.error("rank entry not moved; its record will be retried", { error });
+  return result;
 }

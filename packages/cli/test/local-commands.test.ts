@@ -352,7 +352,7 @@ describe("bedrock-spend ingest (its own pipeline)", () => {
     expect(topOne.groups).toStrictEqual(report.groups.slice(0, 1));
     expect(topOne.nextCursor).not.toBeNull();
     expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout.split("\n")[0]).toMatch(new RegExp(`^${top.period}, by tenant \\(aggregates as of \\S+Z\\)$`));
+    expect(table.stdout.split("\n")[0]).toMatch(new RegExp(`^${top.period}, by tenant \\(as of \\S+Z\\)$`));
     expect(table.stdout).toMatch(new RegExp(`\\n1 +${top.tenantId} .* ${top.costUsd.replace(".", "\\.")}\\n`));
     expect(table.stderr).toMatch(/more groups follow: add --cursor \S+/);
     const unknown = await cli(["spend", "--group-by", "colour", "--month", top.period, "--data-dir", dataDir]);

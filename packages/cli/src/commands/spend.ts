@@ -3,14 +3,15 @@
  * tenant's spend from the aggregates of the data dir. The object is the spend API's own answer
  * (`GET /v1/tenants/{tenantId}/spend`, the same handler), so `spend --json` and the API never differ.
  */
-import { type ApiRequest, handleSpendApi, type Report } from "@bedrock-spend/api";
+import { type ApiRequest, handleSpendApi, type Report, type ReportLake, sqlReportLake } from "@bedrock-spend/api";
 import { type Clock, emptyCounters, escapeControlChars, isDayKey, isMonthKey, type Spend, spendOf, utcMonthOf } from "@bedrock-spend/core";
+import { LocalAthena } from "@bedrock-spend/local-lake";
 import { parseCommandArgs, tenantOptionOf } from "../args";
 import { CLOCK_ENV, clockFromEnv } from "../clock";
 import { STAGE_OPTIONS, stageOf } from "../deployment";
 import { CommandFailure, UsageError } from "../errors";
 import { dataDirOf, formatTable, grouped, LOCAL_OPTIONS_HELP, localCommand, waitNotice } from "../local";
-import { type LocalTable, localBreakdowns, openLocalTable } from "../local-mode";
+import { dataDirLayout, type LocalTable, localBreakdowns, openLocalTable } from "../local-mode";
 import { type SpendApiCaller, type SpendApiRequest, stageSpendApi } from "../stage-api";
 
 export const SPEND_HELP = `Usage: bedrock-spend spend --tenant T [--month YYYY-MM | --day YYYY-MM-DD] [--by B] [options]
@@ -62,16 +63,35 @@ const OPTION_OF: Readonly<Record<string, string>> = {
   cursor: "--cursor",
 };
 
-/** The aggregates of a data dir that has none: every period is empty (the report's only read). */
+/** The aggregates of a data dir that has none: no breakdowns, no rank entries (the report's reads). */
 const NO_ITEMS = {
   periodItems: async () => [],
+  hasRankEntries: async () => false,
 } as unknown as LocalTable["store"];
 
-/** The spend API over the data dir's aggregates: the handler itself, in process. */
-export function localSpendApi(store: LocalTable["store"], clock: Clock): SpendApiCaller {
+/**
+ * The data dir's lake as reports read it (spend by model, tenants over days): DuckDB opened on the
+ * first such report only, so that the other reports start no engine; `close` closes it if opened.
+ */
+export function localReportLake(lakeDir: string): { lake: ReportLake; close(): Promise<void> } {
+  let athena: Promise<LocalAthena> | undefined;
+  return {
+    lake: sqlReportLake(async (sql) => {
+      athena ??= LocalAthena.open({ lakeDir, views: [], threads: 1 });
+      return (await athena).queryText(sql);
+    }),
+    close: async () => {
+      if (athena) await (await athena).close();
+    },
+  };
+}
+
+/** The spend API over the data dir's aggregates (and its lake, for the reports that read it): the handler itself, in process. */
+export function localSpendApi(store: LocalTable["store"], clock: Clock, lake?: ReportLake): SpendApiCaller {
   return async (request) => {
     const response = await handleSpendApi({ query: {}, ...request, auth: { mode: "none" } } as ApiRequest, {
       store,
+      lake,
       // What local mode's aggregate consumer writes (BEDROCK_SPEND_BREAKDOWNS): another dimension is a 400 naming these.
       breakdowns: localBreakdowns(),
       defaultBudget: null,
@@ -276,12 +296,12 @@ export async function runReport(
   const report = await localCommand(async () => {
     if (target) return (await callSpendApi(await stageSpendApi(target), request, help, renamed)).body as unknown as Report;
     const table = await openLocalTable({ dataDir, role: "spend", create: false, onWait: waitNotice });
+    const lake = localReportLake(dataDirLayout(dataDir).lake);
     // A data dir with nothing counted: the same handler over no items (it still validates the query).
-    if (!table) return (await callSpendApi(localSpendApi(NO_ITEMS, clock), request, help, renamed)).body as unknown as Report;
     try {
-      return (await callSpendApi(localSpendApi(table.store, clock), request, help, renamed)).body as unknown as Report;
+      return (await callSpendApi(localSpendApi(table?.store ?? NO_ITEMS, clock, lake.lake), request, help, renamed)).body as unknown as Report;
     } finally {
-      await table.close();
+      await Promise.all([table?.close(), lake.close()]);
     }
   });
   if (values.json) {
@@ -295,7 +315,7 @@ export async function runReport(
 
 /** The readable form of a report: a ranked table, keys escaped (they come from metadata and logs). */
 export function formatReport(report: Report): string {
-  const header = `${report.period}, by ${report.groupBy}${report.asOf ? ` (aggregates as of ${report.asOf})` : ""}\n`;
+  const header = `${report.period}, by ${report.groupBy}${report.asOf ? ` (as of ${report.asOf})` : ""}\n`;
   if (report.groups.length === 0) return `${header}no usage\n`;
   return `${header}\n${formatTable(
     ["#", report.groupBy, "invocations", "unpriced", "input", "output", "cache read", "cache write", "cost USD"],

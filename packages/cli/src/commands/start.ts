@@ -7,7 +7,7 @@
  * its services: the data-dir lock names its endpoints.
  */
 import { randomInt } from "node:crypto";
-import { handleSpendApi } from "@bedrock-spend/api";
+import { handleSpendApi, sqlReportLake } from "@bedrock-spend/api";
 import { formatUsd } from "@bedrock-spend/core";
 import { createDashboardServer, type DashboardServer, reconcileFileOf, reconcileFileSource } from "@bedrock-spend/dashboard";
 import { listRepriceAudits } from "@bedrock-spend/store";
@@ -243,6 +243,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       await server?.close().catch(() => undefined);
       await stack.stop();
     };
+    const reportLake = sqlReportLake((sql) => stack.athena.queryText(sql));
     try {
       server = createDashboardServer({
         data: stack.dashboardData(),
@@ -250,6 +251,8 @@ export async function startCommand(argv: string[]): Promise<number> {
           handleSpendApi(request, {
             store: stack.store,
             breakdowns: stack.breakdowns,
+            // Spend by model and tenants over days read the lake (the dashboard's DuckDB).
+            lake: reportLake,
             reprices: { list: () => listRepriceAudits(stack.dynamoDb, stack.tableName) },
             defaultBudget: null,
             allowUnauthenticated: true,
