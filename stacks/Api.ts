@@ -14,7 +14,7 @@ import { ENV } from "../functions/src/lib/contracts";
 import { PERIOD_INDEX } from "../packages/store/src/layout";
 import { Analytics, resultsAccess, workGroupAccess } from "./Analytics";
 import { config } from "./config";
-import { Lake, USAGE_PREFIX } from "./Lake";
+import { Lake, lakeReadStatements } from "./Lake";
 import { apiSuppressions } from "./nag-suppressions";
 import { Processing } from "./Processing";
 
@@ -63,7 +63,7 @@ export function Api({ stack }: StackContext) {
   };
   // Reads of spend, budgets and alerts; the only writes are PutItem/DeleteItem of a budget (the
   // handler addresses nothing else; IAM cannot constrain a sort key, so the code holds that line).
-  // The report across tenants queries the by-period index, and only that one.
+  // Reports by a breakdown dimension query the by-period index, and only that one.
   const tableAccess = (fn: SstFunction) => {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
@@ -75,22 +75,9 @@ export function Api({ stack }: StackContext) {
     // A tenant ranking reads the exact totals of its candidates, 100 keys a call.
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["dynamodb:BatchGetItem"], resources: [table.tableArn] }));
     // The lake reports: run statements in the workgroup, read the lake's table and objects, and the results.
-    const glueArn = (resource: string, resourceName?: string) => stack.formatArn({ service: "glue", resource, ...(resourceName ? { resourceName } : {}) });
     for (const statement of [
       workGroupAccess(stack, workGroup.name),
-      new iam.PolicyStatement({
-        sid: "GlueTables",
-        actions: ["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"],
-        resources: [glueArn("catalog"), glueArn("database", databaseName), glueArn("table", `${databaseName}/${tableName}`)],
-      }),
-      new iam.PolicyStatement({ sid: "LakeBucket", actions: ["s3:GetBucketLocation"], resources: [bucket.bucketArn] }),
-      new iam.PolicyStatement({
-        sid: "LakeList",
-        actions: ["s3:ListBucket"],
-        resources: [bucket.bucketArn],
-        conditions: { StringLike: { "s3:prefix": [`${USAGE_PREFIX}*`] } },
-      }),
-      new iam.PolicyStatement({ sid: "LakeObjects", actions: ["s3:GetObject"], resources: [bucket.arnForObjects(`${USAGE_PREFIX}*`)] }),
+      ...lakeReadStatements(stack, bucket, databaseName, [tableName]),
       ...resultsAccess(results),
     ])
       fn.addToRolePolicy(statement);

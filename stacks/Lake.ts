@@ -111,6 +111,30 @@ export function usageLifecycleRule(lakeRetentionDays: number): s3.LifecycleRule 
   };
 }
 
+/**
+ * Read access to the lake for a function that queries it through Athena: the Glue catalog, database
+ * and these tables (the usage table, and any other the function reads), the bucket's location, the
+ * listing of `usage/` and its objects (GetObject only).
+ */
+export function lakeReadStatements(stack: Stack, bucket: s3.IBucket, databaseName: string, tableNames: readonly string[]): iam.PolicyStatement[] {
+  const glueArn = (resource: string, resourceName?: string) => stack.formatArn({ service: "glue", resource, ...(resourceName ? { resourceName } : {}) });
+  return [
+    new iam.PolicyStatement({
+      sid: "GlueTables",
+      actions: ["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"],
+      resources: [glueArn("catalog"), glueArn("database", databaseName), ...tableNames.map((name) => glueArn("table", `${databaseName}/${name}`))],
+    }),
+    new iam.PolicyStatement({ sid: "LakeBucket", actions: ["s3:GetBucketLocation"], resources: [bucket.bucketArn] }),
+    new iam.PolicyStatement({
+      sid: "LakeList",
+      actions: ["s3:ListBucket"],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { "s3:prefix": [`${USAGE_PREFIX}*`] } },
+    }),
+    new iam.PolicyStatement({ sid: "LakeObjects", actions: ["s3:GetObject"], resources: [bucket.arnForObjects(`${USAGE_PREFIX}*`)] }),
+  ];
+}
+
 export function Lake({ stack, app }: StackContext) {
   const { stream } = use(Ingest);
   const { table: aggregates } = use(Processing);

@@ -32,7 +32,7 @@ import { Function as SstFunction, type StackContext, use } from "sst/constructs"
 import { ENV, METRICS_NAMESPACE } from "../functions/src/lib/contracts";
 import { Analytics, resultsAccess, workGroupAccess } from "./Analytics";
 import { type Config, config } from "./config";
-import { Lake, USAGE_PREFIX } from "./Lake";
+import { Lake, lakeReadStatements } from "./Lake";
 import { reconcileSuppressions } from "./nag-suppressions";
 import { Processing } from "./Processing";
 import { registryRead } from "./pricing-registry";
@@ -144,29 +144,11 @@ export function Reconcile({ stack, app }: StackContext) {
     },
   });
 
-  const glueArn = (resource: string, resourceName?: string) => stack.formatArn({ service: "glue", resource, ...(resourceName ? { resourceName } : {}) });
   const curBucketArn = `arn:${stack.partition}:s3:::${settings.curBucket}`;
   const statements = [
     registryRead(table.tableArn),
     workGroupAccess(stack, workGroupName),
-    new iam.PolicyStatement({
-      sid: "GlueTables",
-      actions: ["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"],
-      resources: [
-        glueArn("catalog"),
-        glueArn("database", databaseName),
-        glueArn("table", `${databaseName}/${tableName}`),
-        glueArn("table", `${databaseName}/${CUR_TABLE}`),
-      ],
-    }),
-    new iam.PolicyStatement({ sid: "LakeBucket", actions: ["s3:GetBucketLocation"], resources: [bucket.bucketArn] }),
-    new iam.PolicyStatement({
-      sid: "LakeList",
-      actions: ["s3:ListBucket"],
-      resources: [bucket.bucketArn],
-      conditions: { StringLike: { "s3:prefix": [`${USAGE_PREFIX}*`] } },
-    }),
-    new iam.PolicyStatement({ sid: "LakeObjects", actions: ["s3:GetObject"], resources: [bucket.arnForObjects(`${USAGE_PREFIX}*`)] }),
+    ...lakeReadStatements(stack, bucket, databaseName, [tableName, CUR_TABLE]),
     new iam.PolicyStatement({ sid: "CurBucket", actions: ["s3:GetBucketLocation"], resources: [curBucketArn] }),
     new iam.PolicyStatement({
       sid: "CurList",
