@@ -78,8 +78,8 @@ describe("Class: UsageWriter on DynamoDB Local", () => {
     expect(outcome.counted).toHaveLength(batch.length);
     // 2 transactional units per dedup item and per aggregate item (all under 1 KB): the minimum.
     expect(outcome.writeUnits).toBe(2 * (batch.length + distinctKeys.size));
-    // The by-period index: one standard unit per aggregate item write (the dedup items are not in it).
-    expect(outcome.indexWriteUnits).toBe(distinctKeys.size);
+    // The by-period index holds breakdown items only: without breakdowns, no index write at all.
+    expect(outcome.indexWriteUnits).toBe(0);
     expect(outcome.transactions).toBe(Math.ceil((batch.length + distinctKeys.size) / 100));
     const store = new AggregatesStore(client, tableName);
     for (const t of [0, 8, 59]) expect((await store.monthTotal(`p${t}`, "2026-11"))?.invocations).toBe(1 + (t % 9));
@@ -116,7 +116,7 @@ describe("Class: UsageWriter on DynamoDB Local", () => {
     // writes. Cut in arrival order, each chunk would touch all three items: 9.
     expect(outcome.transactions).toBe(3);
     expect(outcome.writeUnits).toBe(2 * (250 + 7));
-    expect(outcome.indexWriteUnits).toBe(7);
+    expect(outcome.indexWriteUnits).toBe(0);
     expect((await new AggregatesStore(client, tableName).monthTotal("mix", "2026-11"))?.invocations).toBe(250);
   });
 });
