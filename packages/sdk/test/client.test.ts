@@ -6,7 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleSpendApi } from "../../api/src/index";
-import { type ApiFixture, freshApi, invocation, SERVICE_PRINCIPAL } from "../../api/test/helpers/fixtures";
+import { type ApiFixture, freshApi, invocation, SERVICE_PRINCIPAL, withReportSources } from "../../api/test/helpers/fixtures";
 import { SpendApiError, spendApiClient } from "../src/index";
 
 describe("Function: spendApiClient() against the spend API", () => {
@@ -15,7 +15,7 @@ describe("Function: spendApiClient() against the spend API", () => {
   let baseUrl: string;
 
   beforeAll(async () => {
-    api = await freshApi();
+    api = await withReportSources(await freshApi());
     await api.write([
       invocation("c1", { tenant: "acme", timestamp: "2026-11-03T10:00:00Z", input: 5000, output: 0 }),
       invocation("c2", { tenant: "globex", timestamp: "2026-11-04T10:00:00Z", input: 3000, output: 0 }),
