@@ -7,16 +7,23 @@ import { synthesize } from "./synth";
 const HANDLER = "functions/src/spend-api.handler";
 const TABLE = { "Fn::ImportValue": expect.stringMatching(/Processing:.*AggregatesDCEBC1D6Arn/) };
 
-/** The spend API's table access: reads, and put/delete of budgets; no update, batch or transaction. */
+/** The spend API's table access: reads (BatchGetItem of ranked totals included), and put/delete of budgets; no update, batch write or transaction. */
 function expectTableAccess(template: Template, functionId: string): void {
   const statements = roleStatements(template, roleOfFunction(template, functionId));
   const dynamodb = statements.filter((statement) => JSON.stringify(statement.Action).includes("dynamodb:"));
   // The CDK may merge the two statements' Allow into one policy document: compare by content.
-  expect(dynamodb).toHaveLength(2);
+  expect(dynamodb).toHaveLength(3);
   expect(dynamodb[0]).toEqual({ Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"], Resource: TABLE });
   // The report across tenants: Query on the by-period index only, not on index/*.
   expect(dynamodb[1]?.Action).toBe("dynamodb:Query");
   expect(dynamodb[1]?.Resource).toEqual({ "Fn::Join": ["", [TABLE, "/index/by-period"]] });
+  // A tenant ranking reads the exact totals of its candidates: BatchGetItem on the table, nothing else.
+  expect(dynamodb[2]).toEqual({ Effect: "Allow", Action: "dynamodb:BatchGetItem", Resource: TABLE });
+  // The lake reports: Athena in the stage's workgroup, GetObject on the lake's usage/ only.
+  expect(JSON.stringify(statements)).toContain('"athena:StartQueryExecution"');
+  const lakeObjects = statements.find((statement) => statement.Sid === "LakeObjects");
+  expect(lakeObjects?.Action).toBe("s3:GetObject");
+  expect(JSON.stringify(lakeObjects?.Resource)).toContain("/usage/*");
 }
 
 describe("Stack: Api (IAM only: no JWT issuer configured)", () => {
