@@ -8,7 +8,7 @@
  * the (cost desc, key asc) order, a total order, so a page neither repeats nor skips a group while
  * the period's spend does not change. The API holds no state between pages.
  */
-import { type AttributionDimension, addCounters, byCodeUnit, emptyCounters, spendTotals, type UsageCounters } from "@bedrock-spend/core";
+import { type AttributionDimension, addCounters, byCodeUnit, daysFromTo, emptyCounters, spendTotals, type UsageCounters } from "@bedrock-spend/core";
 import { type PeriodItem, type PeriodSelector, rankBucket } from "@bedrock-spend/store";
 import * as z from "zod/mini";
 import { ApiError, badRequest } from "./http";
@@ -84,17 +84,10 @@ export function segmentsOf(from: string, to: string): { months: string[]; days: 
     const first = `${month}-01`;
     const last = lastDay(month);
     if (from <= first && last <= to) months.push(month);
-    else for (const day of daysOf(first > from ? first : from, last < to ? last : to)) days.push(day);
+    else for (const day of daysFromTo(first > from ? first : from, last < to ? last : to)) days.push(day);
     month = new Date(Date.UTC(year, monthNumber, 1)).toISOString().slice(0, 7);
   }
   return { months, days };
-}
-
-/** Every day from `first` to `last`, inclusive. */
-function daysOf(first: string, last: string): string[] {
-  const days: string[] = [];
-  for (let at = Date.parse(`${first}T00:00:00Z`); at <= Date.parse(`${last}T00:00:00Z`); at += 86_400_000) days.push(new Date(at).toISOString().slice(0, 10));
-  return days;
 }
 
 /** The index partitions (period and selector) a report by a breakdown dimension reads. */
