@@ -78,10 +78,15 @@ export function Alerts({ stack, app }: StackContext) {
       [ENV.defaultBudgetThresholds]: settings.defaultBudgetThresholds,
     },
   });
-  // Reads (budget, month total, alert markers) and the conditional writes of alert markers, on the
-  // table alone (`table.grant` would add its indexes).
+  // Reads (budget, month total, alert markers) and the conditional writes of alert markers; the
+  // rank entries' moves (a TransactWriteItems of Put, Delete and Update, each authorized as its own
+  // action) and the rank marker's first write, which reads the table's item count (DescribeTable).
+  // On the table alone (`table.grant` would add its indexes).
   budgetAlert.addToRolePolicy(
-    new iam.PolicyStatement({ actions: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [table.tableArn] }),
+    new iam.PolicyStatement({
+      actions: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"],
+      resources: [table.tableArn],
+    }),
   );
   const grantPublishing = (fn: SstFunction) => {
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["sns:Publish"], resources: [topic.topicArn] }));

@@ -7,8 +7,7 @@
  */
 
 import { compareSequenceNumbers } from "@bedrock-spend/core";
-import { type BudgetStreamDependencies, maintainRankEntries, processBudgetStream } from "@bedrock-spend/pipeline";
-import type { AggregatesStore } from "@bedrock-spend/store";
+import { type BudgetStreamDependencies, maintainRankEntries, processBudgetStream, type RankStore } from "@bedrock-spend/pipeline";
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { aggregatesStoreFromEnv, alertPublisherFromEnv } from "./lib/adapters";
 import { partialBatchResponse } from "./lib/batch";
@@ -20,7 +19,7 @@ import { logBudgetStreamEvent, logRankFailures } from "./observers/budget-alert"
 
 /** What the handler needs: the store (alert markers and their delivery state, rank entries), a publisher, the default budget, a clock. */
 export type BudgetAlertDependencies = Omit<BudgetStreamDependencies, "onEvent" | "store"> & {
-  store: BudgetStreamDependencies["store"] & Pick<AggregatesStore, "moveRank">;
+  store: BudgetStreamDependencies["store"] & RankStore;
 };
 
 /** The handler's logic, with its dependencies injected. */
@@ -28,7 +27,7 @@ export function createBudgetAlertHandler(deps: BudgetAlertDependencies): (event:
   return async (event) => {
     const records = event.Records ?? [];
     const { retryFrom, stats } = await processBudgetStream(records, { ...deps, onEvent: logBudgetStreamEvent });
-    const ranks = logRankFailures(await maintainRankEntries(records, deps.store));
+    const ranks = logRankFailures(await maintainRankEntries(records, deps.store, (deps.now ?? Date.now)()));
     emitMetrics(BUDGET_ALERT_METRICS, { ...stats, rankMoves: ranks.stats.moved, rankFailures: ranks.stats.failed }, { skipZeros: true });
     // Both paths are idempotent: retrying from the lowest record either failed redoes nothing twice.
     return partialBatchResponse([retryFrom, ranks.retryFrom].filter((sequence) => sequence !== undefined).sort(compareSequenceNumbers)[0]);

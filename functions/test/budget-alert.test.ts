@@ -218,6 +218,8 @@ describe("Function: budget-alert handler", () => {
           "budget alert published",
           { tenantId: "acme", month: "2026-11", alertId: "acme#2026-11#100", kind: "threshold", threshold: 100, spendUsd: "100.000000" },
         ],
+        // The first batch of a consumer on a table counted in before it ran: ranked from its clock's now on.
+        ["rank marker written: months from then on are ranked from their entries", { since: "2026-11-02T00:00:00.000Z" }],
       ]);
       expect(error.mock.calls).toHaveLength(1);
       expect(error.mock.calls[0]?.[0]).toBe("budget evaluation failed; its records will be retried");
@@ -225,6 +227,32 @@ describe("Function: budget-alert handler", () => {
       expect(metric("AlertPublishFailures")).toBe(1);
       info.mockRestore();
       error.mockRestore();
+    });
+
+    it("warns when the rank marker cannot be written, retries nothing for it, and writes it on the next batch", async () => {
+      // Prepare: the first batch's marker write is denied.
+      const scenario = await budgetScenario();
+      await scenario.spend("acme", "1");
+      const { store, ...rest } = scenario.dependencies();
+      let denied = 1;
+      const denying = Object.assign(Object.create(store) as AggregatesStore, {
+        markRankSince: (seconds: number) =>
+          denied-- > 0 ? Promise.reject(new Error("AccessDeniedException: dynamodb:PutItem")) : store.markRankSince(seconds),
+      });
+      const handle = createBudgetAlertHandler({ ...rest, store: denying });
+      const warn = vi.spyOn(logger, "warn");
+
+      // Act
+      const first = await handle(await scenario.nextEvent());
+      await scenario.spend("acme", "1");
+      const second = await handle(await scenario.nextEvent());
+
+      // Assess
+      expect(first.batchItemFailures).toEqual([]);
+      expect(warn.mock.calls.map(([message]) => message)).toEqual(["rank marker not written; the next batch writes it"]);
+      expect(second.batchItemFailures).toEqual([]);
+      expect(await store.rankSince()).toBe(Date.UTC(2026, 10, 2) / 1000);
+      warn.mockRestore();
     });
   });
 });

@@ -235,7 +235,7 @@ describe("Function: spendApiObserver() (logging and metrics of each request)", (
       periodItems: () => Promise.reject(failure),
       rankCandidates: () => Promise.reject(failure),
       rankedTotals: () => Promise.reject(failure),
-      hasRankEntries: () => Promise.reject(failure),
+      rankComplete: () => Promise.reject(failure),
       alerts: () => Promise.reject(failure),
       tenantExists: () => Promise.reject(failure),
       getBudget: () => Promise.reject(failure),

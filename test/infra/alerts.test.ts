@@ -104,7 +104,7 @@ describe("Stack: Alerts (defaults: no e-mail, no default budget)", () => {
     expect(environment).not.toHaveProperty("DEFAULT_BUDGET_USD");
   });
 
-  it("grants table reads and alert-marker writes, publish on the topic (with its key) and PutEvents on the bus: nothing more", () => {
+  it("grants table reads, alert-marker writes and rank moves, publish on the topic (with its key) and PutEvents on the bus: nothing more", () => {
     const functionId = functionWithHandler(template, HANDLER);
     const [topicId] = only(template, "AWS::SNS::Topic");
     const [keyId] = only(template, "AWS::KMS::Key");
@@ -115,7 +115,8 @@ describe("Stack: Alerts (defaults: no e-mail, no default budget)", () => {
       expect.arrayContaining([
         {
           Effect: "Allow",
-          Action: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          // A rank move's transaction needs Put, Delete and Update; the rank marker reads the item count.
+          Action: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"],
           // The table alone, not its index.
           Resource: { "Fn::ImportValue": expect.stringMatching(/Processing:.*AggregatesDCEBC1D6Arn/) },
         },
@@ -128,7 +129,9 @@ describe("Stack: Alerts (defaults: no e-mail, no default budget)", () => {
     const actions = statements.flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]));
     expect(actions.filter((action) => String(action).startsWith("dynamodb:")).sort()).toEqual(
       [
+        "dynamodb:DeleteItem",
         "dynamodb:DescribeStream",
+        "dynamodb:DescribeTable",
         "dynamodb:GetItem",
         "dynamodb:GetRecords",
         "dynamodb:GetShardIterator",

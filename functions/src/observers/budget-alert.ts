@@ -3,7 +3,7 @@
  * batch's counts, emitted by the handler).
  */
 
-import type { BudgetStreamEvent } from "@bedrock-spend/pipeline";
+import { type BudgetStreamEvent, RankMarkerError } from "@bedrock-spend/pipeline";
 import { alertIdOf } from "@bedrock-spend/store";
 import { logger } from "../lib/powertools";
 
@@ -19,8 +19,12 @@ export function logBudgetStreamEvent(event: BudgetStreamEvent): void {
   if (event.type === "evaluation-failed") logger.error("budget evaluation failed; its records will be retried", { ...keys, error: event.error });
 }
 
-/** Logs the rank entries that could not be moved (their records are retried). */
-export function logRankFailures<Result extends { errors: readonly Error[] }>(result: Result): Result {
-  for (const error of result.errors) logger.error("rank entry not moved; its record will be retried", { error });
+/** Logs the rank entries that could not be moved (their records are retried), and the rank marker's writing. */
+export function logRankFailures<Result extends { errors: readonly Error[]; markedSince?: number | undefined }>(result: Result): Result {
+  for (const error of result.errors)
+    if (error instanceof RankMarkerError) logger.warn("rank marker not written; the next batch writes it", { error });
+    else logger.error("rank entry not moved; its record will be retried", { error });
+  if (result.markedSince !== undefined)
+    logger.info("rank marker written: months from then on are ranked from their entries", { since: new Date(result.markedSince * 1000).toISOString() });
   return result;
 }

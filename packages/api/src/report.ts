@@ -162,7 +162,7 @@ export async function readReport(store: SpendApiStore, query: ReportQuery, sourc
   const { months, days } = segmentsOf(query.from, query.to);
   let read: Sums;
   const month = months[0];
-  if (query.groupBy === "tenant" && months.length === 1 && days.length === 0 && month !== undefined && (await store.hasRankEntries(month))) {
+  if (query.groupBy === "tenant" && months.length === 1 && days.length === 0 && month !== undefined && (await store.rankComplete(month))) {
     read = await rankedSums(store, month, query.limit + 1, after);
   } else if (query.groupBy === "tenant" || query.groupBy === "model") {
     read = await lakeSums(query, sources);

@@ -33,7 +33,7 @@ export type SpendApiStore = Pick<
   | "periodItems"
   | "rankCandidates"
   | "rankedTotals"
-  | "hasRankEntries"
+  | "rankComplete"
   | "alerts"
   | "tenantExists"
   | "getBudget"

@@ -297,9 +297,9 @@ describe("Function: GET /v1/spend across tenants on DynamoDB Local", () => {
     expect(days.json.asOf).toBe("2026-11-04T00:00:00Z");
   });
 
-  it("reads a month whose totals have no rank entries (counted before they existed) from the lake, and answers 503 when there is no lake", async () => {
-    // Prepare: a store whose month totals have no rank entries yet.
-    const unranked: SpendApiStore = Object.assign(Object.create(api.store) as SpendApiStore, { hasRankEntries: async () => false });
+  it("reads a month whose rank entries may be incomplete (it began before the rank marker) from the lake, and answers 503 when there is no lake", async () => {
+    // Prepare: a store whose month began before the stream consumer followed every change.
+    const unranked: SpendApiStore = Object.assign(Object.create(api.store) as SpendApiStore, { rankComplete: async () => false });
 
     // Act
     const fromLake = await handleSpendApi(request("GET", "/v1/spend", { query: { month: "2026-11" } }), { ...api.deps, store: unranked });

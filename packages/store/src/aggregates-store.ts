@@ -122,9 +122,24 @@ export class AggregatesStore {
     return this.ranking.totals(month, tenantIds);
   }
 
-  /** Whether a month has rank entries (`TenantRanking.hasEntries`). */
-  hasRankEntries(month: string): Promise<boolean> {
-    return this.ranking.hasEntries(month);
+  /** Whether a month's rank entries list all its totals (`TenantRanking.complete`). */
+  rankComplete(month: string): Promise<boolean> {
+    return this.ranking.complete(month);
+  }
+
+  /** Since when the rank entries follow every change, epoch seconds (`TenantRanking.since`). */
+  rankSince(): Promise<number | undefined> {
+    return this.ranking.since();
+  }
+
+  /** Writes the rank marker unless it exists; returns its value (`TenantRanking.markSince`). */
+  markRankSince(seconds: number): Promise<number> {
+    return this.ranking.markSince(seconds);
+  }
+
+  /** The table's item count, refreshed by AWS about every six hours (`TenantRanking.approximateItemCount`). */
+  approximateItemCount(): Promise<number> {
+    return this.ranking.approximateItemCount();
   }
 
   /** A tenant's month total, or undefined when nothing was counted that month. */

@@ -21,14 +21,17 @@ import {
   type AttributeValue,
   BatchGetItemCommand,
   type BatchGetItemCommandOutput,
+  ConditionalCheckFailedException,
+  DescribeTableCommand,
   type DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   QueryCommand,
   TransactionCanceledException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
-import { BedrockSpendError, isMonthKey, type UsageCounters } from "@bedrock-spend/core";
+import { BedrockSpendError, isMonthKey, monthBounds, type UsageCounters } from "@bedrock-spend/core";
 import { costPicoOfItem, countersFromItem, type Item } from "./items";
 import { monthSk, tenantFromPk, tenantPk } from "./keys";
 import { KIND_ATTRIBUTE, PK, SK } from "./layout";
@@ -38,6 +41,15 @@ export const RANK_ATTRIBUTE = "rank";
 
 /** `kind` of a rank entry. */
 export const RANK_KIND = "rank";
+
+/** `kind` of the marker saying since when the rank entries follow every change of the month totals. */
+export const RANK_SINCE_KIND = "rank-since";
+
+/**
+ * Key of that marker. `K#since` cannot be a month's rank partition (a month is `YYYY-MM`); the
+ * stream consumer writes it once, if absent, and nothing ever changes it.
+ */
+export const RANK_SINCE_KEY = { pk: "K#since", sk: "since" } as const;
 
 /** Buckets per doubling of the cost: finer buckets mean more moves a month, fewer totals read per report. */
 const BUCKETS_PER_DOUBLING = 4;
@@ -64,6 +76,11 @@ export function rankBucket(costPico: bigint): number {
 /** Sort key of a tenant's rank entry in its month's partition. */
 export function rankSk(bucket: number, pk: string): string {
   return `${String(bucket).padStart(BUCKET_DIGITS, "0")}#${pk}`;
+}
+
+/** The key of the rank marker, as a DynamoDB key. */
+function sinceKey(): Record<string, AttributeValue> {
+  return { [PK]: { S: RANK_SINCE_KEY.pk }, [SK]: { S: RANK_SINCE_KEY.sk } };
 }
 
 /** The bucket a rank entry's sort key names. */
@@ -130,6 +147,9 @@ export class RankMoveError extends BedrockSpendError {
 
 /** The rank entries of a month, and the reads of the totals they point at. */
 export class TenantRanking {
+  /** The marker's value once read (it never changes). */
+  private knownSince: number | undefined;
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
@@ -256,18 +276,55 @@ export class TenantRanking {
     return totals;
   }
 
-  /** Whether a month has any rank entry (a month counted before entries existed has none). */
-  async hasEntries(month: string): Promise<boolean> {
-    const page = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: "#pk = :pk",
-        ExpressionAttributeNames: { "#pk": PK },
-        ExpressionAttributeValues: { ":pk": { S: rankPk(month) } },
-        Limit: 1,
-      }),
-    );
-    return (page.Items?.length ?? 0) > 0;
+  /**
+   * Since when (epoch seconds) the table's stream consumer has moved the entry of every month
+   * total that changed, from its marker; undefined until the consumer has run. Once read it is
+   * kept: the marker never changes.
+   */
+  async since(): Promise<number | undefined> {
+    if (this.knownSince !== undefined) return this.knownSince;
+    const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: sinceKey(), ConsistentRead: true }));
+    const since = Number(result.Item?.since?.N);
+    if (result.Item && Number.isSafeInteger(since)) this.knownSince = since;
+    return this.knownSince;
+  }
+
+  /**
+   * Writes the marker unless it exists (the first consumer to run wins; a concurrent one reads the
+   * winner's), and returns the marker's value.
+   */
+  async markSince(seconds: number): Promise<number> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: { ...sinceKey(), since: { N: String(seconds) }, [KIND_ATTRIBUTE]: { S: RANK_SINCE_KIND } },
+          ConditionExpression: "attribute_not_exists(#pk)",
+          ExpressionAttributeNames: { "#pk": PK },
+        }),
+      );
+      this.knownSince = seconds;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === "ConditionalCheckFailedException")) throw error;
+    }
+    const since = await this.since();
+    if (since === undefined) throw new Error(`the rank marker of ${this.tableName} is neither absent nor readable`);
+    return since;
+  }
+
+  /**
+   * Whether a month's entries list every total of the month: the consumer followed every change
+   * since before the month began. A month that began earlier (counted, at least in part, before
+   * this version ran) has entries only for the totals that changed since.
+   */
+  async complete(month: string): Promise<boolean> {
+    const since = await this.since();
+    return since !== undefined && since * 1000 <= monthBounds(month).start;
+  }
+
+  /** The table's item count as DescribeTable gives it: AWS refreshes it about every six hours. */
+  async approximateItemCount(): Promise<number> {
+    return (await this.client.send(new DescribeTableCommand({ TableName: this.tableName }))).Table?.ItemCount ?? 0;
   }
 
   private async batchGet(keys: Record<string, AttributeValue>[]): Promise<Record<string, AttributeValue>[]> {

@@ -10,6 +10,7 @@ import { alertIdOf, budgetFromItem, countersFromItem, MalformedBudgetError, type
 import { dedupKey } from "./keys";
 import { BUDGET_ATTRIBUTES, KIND_ATTRIBUTE, PK, SK } from "./layout";
 import { allPages, batchGetAll } from "./pages";
+import { TenantRanking } from "./rank";
 import { createAggregatesTable, ensurePeriodIndex, ensureUndeliveredAlertsIndex } from "./table";
 
 /** A fired alert with its id and firing time (the dashboard's `AlertItem`). */
@@ -84,7 +85,8 @@ export async function tableExists(client: DynamoDBClient, tableName: string): Pr
 
 /**
  * Creates the aggregates table unless it exists; a table of an earlier version gets the
- * undelivered-alerts and by-period indexes it lacks (`ensureUndeliveredAlertsIndex`, `ensurePeriodIndex`). Returns whether it was created.
+ * undelivered-alerts and by-period indexes it lacks (`ensureUndeliveredAlertsIndex`, `ensurePeriodIndex`). A table it creates
+ * gets its rank marker at 0 (`TenantRanking.markSince`). Returns whether it was created.
  */
 export async function ensureAggregatesTable(client: DynamoDBClient, tableName: string): Promise<boolean> {
   if (await tableExists(client, tableName)) {
@@ -94,6 +96,9 @@ export async function ensureAggregatesTable(client: DynamoDBClient, tableName: s
   }
   try {
     await createAggregatesTable(client, tableName);
+    // A table created here is consumed from its first change on (local mode's stream mapping
+    // starts at the trim horizon): its rank entries are complete from the start.
+    await new TenantRanking(client, tableName).markSince(0);
     return true;
   } catch (error) {
     if ((error as Error).name === "ResourceInUseException") return false;

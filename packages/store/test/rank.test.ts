@@ -6,13 +6,17 @@ import { BatchWriteItemCommand, DeleteItemCommand, QueryCommand } from "@aws-sdk
 import { DynamoDbStreamReader, localDynamoDbStreamsClient } from "@bedrock-spend/emulators";
 import fc from "fast-check";
 import { describe, expect, inject, it } from "vitest";
-import { maintainRankEntries } from "../../pipeline/src/rank-entries";
+import { ensureRankMarker, maintainRankEntries, RankMarkerError } from "../../pipeline/src/rank-entries";
 import { AggregatesStore } from "../src/aggregates-store";
 import { monthSk, tenantPk } from "../src/keys";
 import { PK, SK } from "../src/layout";
-import { bucketOfRankSk, RANK_ATTRIBUTE, rankBucket, rankChangeOf, rankPk, rankSk } from "../src/rank";
+import { bucketOfRankSk, RANK_ATTRIBUTE, RANK_SINCE_KEY, rankBucket, rankChangeOf, rankPk, rankSk } from "../src/rank";
+import { ensureAggregatesTable } from "../src/scan";
 import { UsageWriter } from "../src/usage-writer";
 import { freshTable, invocation } from "./helpers";
+
+/** When the consumer runs in these tests: 2026-12-03T10:00:00Z. */
+const NOW = Date.UTC(2026, 11, 3, 10);
 
 /** The month's rank entries as (tenant, bucket), in the partition's order. */
 async function entriesOf(store: { client: import("@aws-sdk/client-dynamodb").DynamoDBClient; tableName: string }, month: string) {
@@ -70,7 +74,7 @@ describe("Rank: entries from the table's stream on DynamoDB Local", () => {
     const store = new AggregatesStore(client, tableName);
     const writer = new UsageWriter({ client, tableName });
     const reader = new DynamoDbStreamReader({ dynamoDb: client, streams: localDynamoDbStreamsClient(inject("dynamoDbEndpoint")), tableName });
-    const consume = async () => maintainRankEntries(await reader.poll(), store);
+    const consume = async () => maintainRankEntries(await reader.poll(), store, NOW);
     return { client, tableName, store, writer, consume };
   }
 
@@ -140,10 +144,11 @@ describe("Rank: entries from the table's stream on DynamoDB Local", () => {
     await writer.write([invocation("f1", { tenant: "acme", timestamp: "2026-11-03T10:00:00Z", input: 1000, output: 0 })]);
     const reader = new DynamoDbStreamReader({ dynamoDb: client, streams: localDynamoDbStreamsClient(inject("dynamoDbEndpoint")), tableName });
     const records = await reader.poll();
-    const failing = { moveRank: () => Promise.reject(new Error("ThrottlingException")) };
+    const store = new AggregatesStore(client, tableName);
+    const failing = Object.assign(Object.create(store) as AggregatesStore, { moveRank: () => Promise.reject(new Error("ThrottlingException")) });
 
     // Act
-    const result = await maintainRankEntries(records, failing);
+    const result = await maintainRankEntries(records, failing, NOW);
 
     // Assess
     expect(result.stats).toStrictEqual({ moved: 0, superseded: 0, failed: 1 });
@@ -206,8 +211,84 @@ describe("Rank: entries from the table's stream on DynamoDB Local", () => {
     // Assess
     expect([moved, again, missing]).toStrictEqual([true, false, false]);
     expect(await entriesOf({ client, tableName }, "2026-10")).toStrictEqual([["old", rankBucket(7_000_000n)]]);
-    expect(await store.hasRankEntries("2026-10")).toBe(true);
-    expect(await store.hasRankEntries("2026-09")).toBe(false);
     expect(RANK_ATTRIBUTE).toBe("rank");
+  });
+});
+
+describe("Rank: the marker of since when the entries are complete", () => {
+  it("is written by the first batch, from now on, on a table an earlier version counted in: months that began before it are not complete", async () => {
+    // Prepare: totals counted with no consumer of this version (an upgraded stage).
+    const { client, tableName } = await freshTable();
+    const store = new AggregatesStore(client, tableName);
+    await new UsageWriter({ client, tableName }).write([invocation("u1", { tenant: "idle", timestamp: "2026-12-01T08:00:00Z", input: 1000, output: 0 })]);
+    const reader = new DynamoDbStreamReader({ dynamoDb: client, streams: localDynamoDbStreamsClient(inject("dynamoDbEndpoint")), tableName });
+    const before = [await store.rankSince(), await store.rankComplete("2027-01")];
+
+    // Act
+    const first = await maintainRankEntries(await reader.poll(), store, NOW);
+    const second = await maintainRankEntries(await reader.poll(), store, NOW + 86_400_000);
+
+    // Assess: December began before the marker, January after it.
+    expect(before).toStrictEqual([undefined, false]);
+    expect(first.markedSince).toBe(NOW / 1000);
+    expect(second.markedSince).toBeUndefined();
+    expect(await store.rankSince()).toBe(NOW / 1000);
+    expect([await store.rankComplete("2026-11"), await store.rankComplete("2026-12"), await store.rankComplete("2027-01")]).toStrictEqual([false, false, true]);
+  });
+
+  it("is 0 on a table nothing was counted in before the consumer ran, and 0 on a table created locally: every month is complete", async () => {
+    // Prepare
+    const { client, tableName } = await freshTable();
+    const store = new AggregatesStore(client, tableName);
+    const local = `${tableName}-local`;
+
+    // Act
+    const marked = await ensureRankMarker(new AggregatesStore(client, tableName), NOW);
+    const created = await ensureAggregatesTable(client, local);
+
+    // Assess
+    expect(marked).toBe(0);
+    expect(await store.rankComplete("2020-01")).toBe(true);
+    expect(created).toBe(true);
+    expect(await new AggregatesStore(client, local).rankSince()).toBe(0);
+    expect(await new AggregatesStore(client, local).rankComplete("1999-12")).toBe(true);
+  });
+
+  it("is written once: a second writer, concurrent or later, gets the first one's value, and the marker is no month's partition", async () => {
+    // Prepare
+    const { client, tableName } = await freshTable();
+    const [one, two] = [new AggregatesStore(client, tableName), new AggregatesStore(client, tableName)];
+
+    // Act
+    const concurrent = await Promise.all([one.markRankSince(1_700_000_000), two.markRankSince(1_800_000_000)]);
+    const later = await new AggregatesStore(client, tableName).markRankSince(5);
+
+    // Assess
+    expect(concurrent[0]).toBe(concurrent[1]);
+    expect(later).toBe(concurrent[0]);
+    expect(RANK_SINCE_KEY.pk.startsWith("K#")).toBe(true);
+    expect(await entriesOf({ client, tableName }, "since")).toHaveLength(1);
+    expect(await one.rankCandidates("2026-12", 10)).toStrictEqual({ tenantIds: [], buckets: 0 });
+  });
+
+  it("moves the entries when the marker cannot be written, and leaves it to the next batch without a retry", async () => {
+    // Prepare
+    const { client, tableName } = await freshTable();
+    const store = new AggregatesStore(client, tableName);
+    await new UsageWriter({ client, tableName }).write([invocation("m1", { tenant: "acme", timestamp: "2026-12-02T08:00:00Z", input: 1000, output: 0 })]);
+    const records = await new DynamoDbStreamReader({ dynamoDb: client, streams: localDynamoDbStreamsClient(inject("dynamoDbEndpoint")), tableName }).poll();
+    const unmarkable = Object.assign(Object.create(store) as AggregatesStore, { markRankSince: () => Promise.reject(new Error("AccessDeniedException")) });
+
+    // Act
+    const result = await maintainRankEntries(records, unmarkable, NOW);
+    const next = await maintainRankEntries(records, store, NOW + 1000);
+
+    // Assess
+    expect(result.stats).toStrictEqual({ moved: 1, superseded: 0, failed: 0 });
+    expect(result.retryFrom).toBeUndefined();
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toBeInstanceOf(RankMarkerError);
+    expect(result.errors[0]?.message).toContain("AccessDeniedException");
+    expect(next.markedSince).toBe(NOW / 1000 + 1);
   });
 });

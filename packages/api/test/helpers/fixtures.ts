@@ -89,6 +89,8 @@ export async function withReportSources(api: ApiFixture): Promise<ApiFixture & {
     await rm(lakeDir, { recursive: true, force: true });
   });
   api.deps.lake = sqlReportLake((sql) => athena.queryText(sql));
+  // Every total this fixture writes is synced below: the entries are complete from the start.
+  await api.store.markRankSince(0);
   const write = api.write.bind(api);
   /** Puts invocations already counted in the table into the lake and the rank entries. */
   const record = async (invocations: readonly InvocationToCount[]) => {

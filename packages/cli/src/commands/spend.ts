@@ -66,7 +66,7 @@ const OPTION_OF: Readonly<Record<string, string>> = {
 /** The aggregates of a data dir that has none: no breakdowns, no rank entries (the report's reads). */
 const NO_ITEMS = {
   periodItems: async () => [],
-  hasRankEntries: async () => false,
+  rankComplete: async () => false,
 } as unknown as LocalTable["store"];
 
 /**
