@@ -43,6 +43,11 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "tenants, departments, applications, users or models ranked by cost for a month (--top N)",
     load: async () => (await import("./commands/report")).reportCommand,
   },
+  ranks: {
+    term: "ranks status|sync",
+    summary: "the rank entries of the tenant report: since when they are complete; sync a month a stage was upgraded in",
+    load: async () => (await import("./commands/ranks")).ranksCommand,
+  },
   query: {
     term: 'query "<SQL>"',
     summary: "Athena-dialect SQL over the local lake (invocations and the views)",

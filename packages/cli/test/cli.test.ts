@@ -368,6 +368,7 @@ describe("bedrock-spend: the parser", () => {
       "replay",
       "backfill",
       "redrive",
+      "ranks",
     ])
       expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
     expect(viaHelp).toMatchObject({ code: 0, stdout: expect.stringContaining("Usage: bedrock-spend price <path>...") });

@@ -190,14 +190,15 @@ describe("bedrock-spend local commands: arguments, unreadable inputs, an empty d
     const dataDir = join(tempDir(), "empty");
 
     // Act
-    const [spend, spendText, alerts, query, budgets, ...helps] = (await limited(3, [
+    const [spend, spendText, alerts, query, budgets, ranks, ...helps] = (await limited(3, [
       () => cli(["spend", "--tenant", "acme", "--month", "2026-11", "--data-dir", dataDir, "--json"]),
       () => cli(["spend", "--tenant", "acme", "--data-dir", dataDir]),
       () => cli(["alerts", "--data-dir", dataDir, "--json"]),
       () => cli(["query", "SELECT count(*) AS invocations FROM invocations", "--data-dir", dataDir]),
       () => cli(["budgets", "list", "--data-dir", dataDir]),
-      ...["start", "ingest", "spend", "query", "budgets", "alerts"].map((command) => () => cli([command, "--help"])),
-    ])) as [Result, Result, Result, Result, Result, ...Result[]];
+      () => cli(["ranks", "status", "--data-dir", dataDir, "--json"]),
+      ...["start", "ingest", "spend", "query", "budgets", "alerts", "ranks"].map((command) => () => cli([command, "--help"])),
+    ])) as [Result, Result, Result, Result, Result, Result, ...Result[]];
 
     // Assess
     expect(spend.code).toBe(0);
@@ -219,6 +220,7 @@ describe("bedrock-spend local commands: arguments, unreadable inputs, an empty d
     expect(query).toMatchObject({ code: 0, stdout: "invocations\n          0\n(1 row)\n" });
     expect(query.stderr).toMatch(/the lake of .* is empty/);
     expect(budgets).toMatchObject({ code: 0, stdout: expect.stringMatching(/^no budgets set in /) });
+    expect(ranks).toMatchObject({ code: 0, stdout: `${JSON.stringify({ since: null, month: "2026-11", complete: false })}\n` });
     for (const help of helps) expect(help).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: bedrock-spend \w+/) });
     expect(existsSync(dataDir)).toBe(false);
   });
@@ -355,6 +357,12 @@ describe("bedrock-spend ingest (its own pipeline)", () => {
     expect(table.stdout.split("\n")[0]).toMatch(new RegExp(`^${top.period}, by tenant \\(as of \\S+Z\\)$`));
     expect(table.stdout).toMatch(new RegExp(`\\n1 +${top.tenantId} .* ${top.costUsd.replace(".", "\\.")}\\n`));
     expect(table.stderr).toMatch(/more groups follow: add --cursor \S+/);
+    // The data dir's table was created with its rank marker at 0: every month ranks from its entries.
+    expect(await cliJson(["ranks", "status", "--month", top.period, "--data-dir", dataDir])).toStrictEqual({
+      since: "1970-01-01T00:00:00.000Z",
+      month: top.period,
+      complete: true,
+    });
     const unknown = await cli(["spend", "--group-by", "colour", "--month", top.period, "--data-dir", dataDir]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/--group-by: .*tenant/);

@@ -127,6 +127,11 @@ export class AggregatesStore {
     return this.ranking.complete(month);
   }
 
+  /** Puts every total of a month in its rank entry and records the month complete (`TenantRanking.syncMonth`). */
+  syncRankMonth(month: string, nowSeconds: number, segments?: number): Promise<{ totals: number; moved: number }> {
+    return this.ranking.syncMonth(month, nowSeconds, segments);
+  }
+
   /** Since when the rank entries follow every change, epoch seconds (`TenantRanking.since`). */
   rankSince(): Promise<number | undefined> {
     return this.ranking.since();

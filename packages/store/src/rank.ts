@@ -27,6 +27,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   TransactionCanceledException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
@@ -47,7 +48,8 @@ export const RANK_SINCE_KIND = "rank-since";
 
 /**
  * Key of that marker. `K#since` cannot be a month's rank partition (a month is `YYYY-MM`); the
- * stream consumer writes it once, if absent, and nothing ever changes it.
+ * stream consumer writes it once, if absent, and nothing ever changes it. The same partition
+ * holds one item per month made complete by `syncMonth` (sort key `M#<month>`).
  */
 export const RANK_SINCE_KEY = { pk: "K#since", sk: "since" } as const;
 
@@ -81,6 +83,11 @@ export function rankSk(bucket: number, pk: string): string {
 /** The key of the rank marker, as a DynamoDB key. */
 function sinceKey(): Record<string, AttributeValue> {
   return { [PK]: { S: RANK_SINCE_KEY.pk }, [SK]: { S: RANK_SINCE_KEY.sk } };
+}
+
+/** The key of the item recording that a month's entries were synced. */
+function syncedMonthKey(month: string): Record<string, AttributeValue> {
+  return { [PK]: { S: RANK_SINCE_KEY.pk }, [SK]: { S: monthSk(month) } };
 }
 
 /** The bucket a rank entry's sort key names. */
@@ -145,10 +152,23 @@ export class RankMoveError extends BedrockSpendError {
   }
 }
 
+/** A month's rank entries could not be synced. */
+export class RankSyncError extends BedrockSpendError {
+  readonly month: string;
+
+  constructor(month: string, reason: string, options?: ErrorOptions) {
+    super(`rank entries of ${month} not synced: ${reason}`, options);
+    this.name = "RankSyncError";
+    this.month = month;
+  }
+}
+
 /** The rank entries of a month, and the reads of the totals they point at. */
 export class TenantRanking {
   /** The marker's value once read (it never changes). */
   private knownSince: number | undefined;
+  /** Months found synced (`syncMonth`): that never changes either. */
+  private readonly syncedMonths = new Set<string>();
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -314,12 +334,64 @@ export class TenantRanking {
 
   /**
    * Whether a month's entries list every total of the month: the consumer followed every change
-   * since before the month began. A month that began earlier (counted, at least in part, before
-   * this version ran) has entries only for the totals that changed since.
+   * since before the month began, or `syncMonth` put all its totals in place. A month that began
+   * earlier (counted, at least in part, before this version ran) has entries only for the totals
+   * that changed since, until it is synced.
    */
   async complete(month: string): Promise<boolean> {
     const since = await this.since();
-    return since !== undefined && since * 1000 <= monthBounds(month).start;
+    if (since !== undefined && since * 1000 <= monthBounds(month).start) return true;
+    if (this.syncedMonths.has(month)) return true;
+    const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: syncedMonthKey(month), ConsistentRead: true }));
+    if (result.Item) this.syncedMonths.add(month);
+    return result.Item !== undefined;
+  }
+
+  /**
+   * Puts the entry of every total of a month where its cost calls for, then records the month as
+   * complete (`syncedAt`: epoch seconds). For a month that began before the rank marker: once the
+   * marker exists, every later change reaches the entries through the stream, so a scan started
+   * after it finds every total the stream will not move. A total that changes during the scan is
+   * safe too: each move rewrites the total's `rank`, whose stream record carries the latest cost
+   * and moves the entry again if it has to. A parallel Scan of the whole table (its read units are
+   * the table's size, whatever the filter keeps), `segments` at once.
+   * @throws RankSyncError when the stream consumer has not written the marker yet
+   */
+  async syncMonth(month: string, nowSeconds: number, segments = 4): Promise<{ totals: number; moved: number }> {
+    if ((await this.since()) === undefined)
+      throw new RankSyncError(month, "the table's stream consumer (the budget-alert function) has not run since this version was deployed: no rank marker yet");
+    const counts = { totals: 0, moved: 0 };
+    const scanSegment = async (segment: number) => {
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await this.client.send(
+          new ScanCommand({
+            TableName: this.tableName,
+            FilterExpression: "#sk = :sk AND begins_with(#pk, :tenant)",
+            ExpressionAttributeNames: { "#pk": PK, "#sk": SK },
+            ExpressionAttributeValues: { ":sk": { S: monthSk(month) }, ":tenant": { S: tenantPk("") } },
+            Segment: segment,
+            TotalSegments: segments,
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          counts.totals++;
+          const change = rankChangeOf("MODIFY", item, item, undefined);
+          if (change && (await this.move(change))) counts.moved++;
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+    };
+    await Promise.all(Array.from({ length: segments }, (_, segment) => scanSegment(segment)));
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: { ...syncedMonthKey(month), syncedAt: { N: String(nowSeconds) }, totals: { N: String(counts.totals) }, [KIND_ATTRIBUTE]: { S: RANK_SINCE_KIND } },
+      }),
+    );
+    this.syncedMonths.add(month);
+    return counts;
   }
 
   /** The table's item count as DescribeTable gives it: AWS refreshes it about every six hours. */

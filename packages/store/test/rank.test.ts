@@ -10,7 +10,7 @@ import { ensureRankMarker, maintainRankEntries, RankMarkerError } from "../../pi
 import { AggregatesStore } from "../src/aggregates-store";
 import { monthSk, tenantPk } from "../src/keys";
 import { PK, SK } from "../src/layout";
-import { bucketOfRankSk, RANK_ATTRIBUTE, RANK_SINCE_KEY, rankBucket, rankChangeOf, rankPk, rankSk } from "../src/rank";
+import { bucketOfRankSk, RANK_ATTRIBUTE, RANK_SINCE_KEY, RankSyncError, rankBucket, rankChangeOf, rankPk, rankSk } from "../src/rank";
 import { ensureAggregatesTable } from "../src/scan";
 import { UsageWriter } from "../src/usage-writer";
 import { freshTable, invocation } from "./helpers";
@@ -290,5 +290,42 @@ describe("Rank: the marker of since when the entries are complete", () => {
     expect(result.errors[0]).toBeInstanceOf(RankMarkerError);
     expect(result.errors[0]?.message).toContain("AccessDeniedException");
     expect(next.markedSince).toBe(NOW / 1000 + 1);
+  });
+
+  it("syncs a month begun before the marker: every total of the month gets its entry, and the month is complete for every reader", async () => {
+    // Prepare: an upgraded stage. Three tenants counted in December before this version; the
+    // consumer's first batch comes on 3 December and sees only globex's new usage.
+    const { client, tableName } = await freshTable();
+    const store = new AggregatesStore(client, tableName);
+    const writer = new UsageWriter({ client, tableName });
+    const reader = new DynamoDbStreamReader({ dynamoDb: client, streams: localDynamoDbStreamsClient(inject("dynamoDbEndpoint")), tableName });
+    await writer.write([
+      invocation("p1", { tenant: "idle", timestamp: "2026-12-01T08:00:00Z", input: 5000, output: 0 }),
+      invocation("p2", { tenant: "globex", timestamp: "2026-12-01T09:00:00Z", input: 100, output: 0 }),
+      invocation("p3", { tenant: "november-only", timestamp: "2026-11-20T09:00:00Z", input: 100, output: 0 }),
+    ]);
+    await reader.poll(); // consumed by the earlier version, which kept no entries
+    const refused = await store.syncRankMonth("2026-12", NOW / 1000).catch((error: unknown) => error);
+    await writer.write([invocation("p4", { tenant: "globex", timestamp: "2026-12-03T09:00:00Z", input: 100, output: 0 })]);
+    await maintainRankEntries(await reader.poll(), store, NOW);
+    const before = [await store.rankComplete("2026-12"), (await store.rankCandidates("2026-12", 10)).tenantIds];
+
+    // Act
+    const synced = await store.syncRankMonth("2026-12", NOW / 1000 + 60, 3);
+    const again = await store.syncRankMonth("2026-12", NOW / 1000 + 120, 3);
+
+    // Assess
+    expect(refused).toBeInstanceOf(RankSyncError);
+    expect((refused as RankSyncError).message).toMatch(/2026-12 not synced: the table's stream consumer .* has not run/);
+    expect(before).toStrictEqual([false, ["globex"]]);
+    expect(synced).toStrictEqual({ totals: 2, moved: 1 });
+    expect(again).toStrictEqual({ totals: 2, moved: 0 });
+    expect(await entriesOf({ client, tableName }, "2026-12")).toStrictEqual([
+      ["globex", rankBucket(200_000_000n)],
+      ["idle", rankBucket(5_000_000_000n)],
+    ]);
+    // Another instance (its own cache) reads the month's sync item; November stays incomplete.
+    const other = new AggregatesStore(client, tableName);
+    expect([await other.rankComplete("2026-12"), await other.rankComplete("2026-11")]).toStrictEqual([true, false]);
   });
 });
