@@ -1,5 +1,5 @@
 /**
- * A deployed stage's aggregates table, for the commands that read it directly (`budgets list`,
+ * A deployed stage's aggregates table, for the commands that read it directly (`budgets list`, `ranks`,
  * `alerts`): its name from the Processing stack's `AggregatesTable` output, read with the SDK's
  * credentials. The errors say what the caller lacks.
  */
