@@ -36,7 +36,11 @@ const COMMANDS = shellLines(readme)
   .map((words) => ({ line: words.join(" "), argv: words[1] === "start" ? words.slice(1) : words.slice(2) }));
 
 /** The actions of the commands that take one, which each checks after parsing its options. */
-const ACTIONS: Readonly<Record<string, readonly string[]>> = { budgets: ["set", "list", "rm"], prices: ["list", "check", "suggest"] };
+const ACTIONS: Readonly<Record<string, readonly string[]>> = {
+  budgets: ["set", "list", "rm"],
+  prices: ["list", "check", "suggest"],
+  ranks: ["status", "sync"],
+};
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -155,7 +155,8 @@ interface Sums {
  * - tenant groups, departments, applications or users over whole months: their breakdown items,
  *   from the by-period index;
  * - spend by model, and a tenant ranking over days or several months: the lake (report-lake.ts),
- *   and so is a month whose totals have no rank entries yet (counted before they existed).
+ *   and so is a month whose entries may be incomplete (it began before the stream consumer's rank
+ *   marker, and was not synced: `TenantRanking.complete`).
  */
 export async function readReport(store: SpendApiStore, query: ReportQuery, sources: ReportSources = {}): Promise<Report> {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query);

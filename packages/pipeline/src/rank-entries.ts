@@ -57,8 +57,8 @@ export class RankMarkerError extends BedrockSpendError {
  * Writes the rank marker on the consumer's first batch; returns the value written, undefined when
  * the marker was there. A table AWS counts no item in (the count is refreshed about every six
  * hours, and the stream keeps 24 hours of changes, which a new event source mapping reads from the
- * start) has had all its changes seen by this consumer: 0. Otherwise this version came to a table
- * an earlier one counted in: from now on. Writing it late is never wrong, only cautious: every
+ * start) has had all its changes seen by this consumer: 0. Otherwise (a count, or none given)
+ * this version came to a table an earlier one counted in: from now on. Writing it late is never wrong, only cautious: every
  * change after any instant this consumer runs at is seen, so a failed write is left to the next batch.
  */
 export async function ensureRankMarker(store: RankStore, now: number): Promise<number | undefined> {

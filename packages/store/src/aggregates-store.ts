@@ -143,7 +143,7 @@ export class AggregatesStore {
   }
 
   /** The table's item count, refreshed by AWS about every six hours (`TenantRanking.approximateItemCount`). */
-  approximateItemCount(): Promise<number> {
+  approximateItemCount(): Promise<number | undefined> {
     return this.ranking.approximateItemCount();
   }
 

@@ -394,9 +394,9 @@ export class TenantRanking {
     return counts;
   }
 
-  /** The table's item count as DescribeTable gives it: AWS refreshes it about every six hours. */
-  async approximateItemCount(): Promise<number> {
-    return (await this.client.send(new DescribeTableCommand({ TableName: this.tableName }))).Table?.ItemCount ?? 0;
+  /** The table's item count as DescribeTable gives it (AWS refreshes it about every six hours); undefined when it gives none. */
+  async approximateItemCount(): Promise<number | undefined> {
+    return (await this.client.send(new DescribeTableCommand({ TableName: this.tableName }))).Table?.ItemCount;
   }
 
   private async batchGet(keys: Record<string, AttributeValue>[]): Promise<Record<string, AttributeValue>[]> {

@@ -254,6 +254,21 @@ describe("Rank: the marker of since when the entries are complete", () => {
     expect(await new AggregatesStore(client, local).rankComplete("1999-12")).toBe(true);
   });
 
+  it("is from now on when DescribeTable gives no item count, and 0 when its count (refreshed every six hours) is still 0", async () => {
+    // Prepare: AWS's ItemCount lags the table; DynamoDB Local's does not, so the count is set here.
+    const countOf = async (count: number | undefined) => {
+      const { client, tableName } = await freshTable();
+      const store = new AggregatesStore(client, tableName);
+      return ensureRankMarker(Object.assign(Object.create(store) as AggregatesStore, { approximateItemCount: async () => count }), NOW);
+    };
+
+    // Act
+    const [none, stale, counted] = [await countOf(undefined), await countOf(0), await countOf(12)];
+
+    // Assess
+    expect([none, stale, counted]).toStrictEqual([NOW / 1000, 0, NOW / 1000]);
+  });
+
   it("is written once: a second writer, concurrent or later, gets the first one's value, and the marker is no month's partition", async () => {
     // Prepare
     const { client, tableName } = await freshTable();
