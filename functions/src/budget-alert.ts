@@ -28,7 +28,8 @@ export function createBudgetAlertHandler(deps: BudgetAlertDependencies): (event:
     const records = event.Records ?? [];
     const { retryFrom, stats } = await processBudgetStream(records, { ...deps, onEvent: logBudgetStreamEvent });
     const ranks = logRankFailures(await maintainRankEntries(records, deps.store, (deps.now ?? Date.now)()));
-    emitMetrics(BUDGET_ALERT_METRICS, { ...stats, rankMoves: ranks.stats.moved, rankFailures: ranks.stats.failed }, { skipZeros: true });
+    const rankCounts = { rankMoves: ranks.stats.moved, rankFailures: ranks.stats.failed, rankMarkerFailures: ranks.markerFailures };
+    emitMetrics(BUDGET_ALERT_METRICS, { ...stats, ...rankCounts }, { skipZeros: true });
     // Both paths are idempotent: retrying from the lowest record either failed redoes nothing twice.
     return partialBatchResponse([retryFrom, ranks.retryFrom].filter((sequence) => sequence !== undefined).sort(compareSequenceNumbers)[0]);
   };

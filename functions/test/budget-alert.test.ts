@@ -250,6 +250,7 @@ describe("Function: budget-alert handler", () => {
       // Assess
       expect(first.batchItemFailures).toEqual([]);
       expect(warn.mock.calls.map(([message]) => message)).toEqual(["rank marker not written; the next batch writes it"]);
+      expect(metric("RankMarkerFailures")).toBe(1);
       expect(second.batchItemFailures).toEqual([]);
       expect(await store.rankSince()).toBe(Date.UTC(2026, 10, 2) / 1000);
       warn.mockRestore();

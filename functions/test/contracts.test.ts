@@ -126,7 +126,7 @@ const INVOKE: Record<MetricEmitter["handler"], () => Promise<unknown>> = {
     ];
     const stats = Object.fromEntries(counts.map((count) => [count, 1])) as unknown as BudgetStreamStats;
     vi.mocked(processBudgetStream).mockResolvedValue({ retryFrom: undefined, stats });
-    vi.mocked(maintainRankEntries).mockResolvedValue({ retryFrom: undefined, stats: { moved: 1, superseded: 1, failed: 1 }, errors: [] });
+    vi.mocked(maintainRankEntries).mockResolvedValue({ retryFrom: undefined, stats: { moved: 1, superseded: 1, failed: 1 }, errors: [], markerFailures: 1 });
     return createBudgetAlertHandler({} as never)({ Records: [] });
   },
   "alert-sweep": async () => {

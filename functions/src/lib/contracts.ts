@@ -137,6 +137,8 @@ export const BUDGET_ALERT_METRICS = {
   rankMoves: { name: "RankEntriesMoved" },
   /** Rank entries that could not be moved (their records are retried). */
   rankFailures: { name: "RankEntryFailures" },
+  /** The rank marker was absent and could not be written (the next batch writes it). */
+  rankMarkerFailures: { name: "RankMarkerFailures" },
 } as const satisfies MetricContracts;
 
 /** The alert sweep's metrics, one of each per run (a zero too: a data point says the sweep ran), by alert sweep stats field. */

@@ -40,6 +40,8 @@ export interface RankStreamResult {
   errors: Error[];
   /** The rank marker's value, when this batch wrote it (epoch seconds). */
   markedSince?: number | undefined;
+  /** 1 when the marker was absent and could not be written (the next batch tries again), else 0. */
+  markerFailures: number;
 }
 
 /** What ranking needs of the store. */
@@ -70,12 +72,14 @@ export async function ensureRankMarker(store: RankStore, now: number): Promise<n
 /** Moves the rank entries a batch of stream records calls for (`now`: epoch ms, for the marker). Never throws. */
 export async function maintainRankEntries(records: readonly RankStreamRecord[], store: RankStore, now: number): Promise<RankStreamResult> {
   const errors: Error[] = [];
-  if (records.length === 0) return { retryFrom: undefined, stats: { moved: 0, superseded: 0, failed: 0 }, errors };
+  if (records.length === 0) return { retryFrom: undefined, stats: { moved: 0, superseded: 0, failed: 0 }, errors, markerFailures: 0 };
   let markedSince: number | undefined;
+  let markerFailures = 0;
   try {
     markedSince = await ensureRankMarker(store, now);
   } catch (error) {
     errors.push(new RankMarkerError(error));
+    markerFailures = 1;
   }
   const newest = new Map<string, { change: RankChange | undefined; sequenceNumber: string }>();
   for (const record of records) {
@@ -99,5 +103,5 @@ export async function maintainRankEntries(records: readonly RankStreamRecord[], 
       errors.push(error as Error);
     }
   }
-  return { retryFrom: failed.sort(compareSequenceNumbers)[0], stats, errors, markedSince };
+  return { retryFrom: failed.sort(compareSequenceNumbers)[0], stats, errors, markedSince, markerFailures };
 }
