@@ -60,6 +60,7 @@ describe("bedrock-spend ranks --stage", () => {
     // Prepare
     const { client, tableName, store } = await upgradedStage();
     const early = await runStageCli(["ranks", "sync", "--month", "2026-12", ...STAGE, "--json"]);
+    const unmarked = await runStageCli(["ranks", "status", ...STAGE]);
     // The consumer of this version first ran on 5 December.
     await store.markRankSince(Date.parse("2026-12-05T00:00:00Z") / 1000);
 
@@ -72,6 +73,13 @@ describe("bedrock-spend ranks --stage", () => {
     // Assess
     expect(early.code).toBe(1);
     expect(early.stderr).toMatch(/rank entries of 2026-12 not synced: the table's stream consumer \(the budget-alert function\) has not run/);
+    expect(early.stderr).toContain("(the stage's budget-alert function runs on its next counted invocation)");
+    expect(unmarked).toMatchObject({
+      code: 0,
+      stdout:
+        "no rank marker yet: the table's stream consumer has not run since this version was deployed\n" +
+        "2026-12: incomplete, ranked from the lake (sync it once the marker is written)\n",
+    });
     expect(JSON.parse(before.stdout)).toStrictEqual({ since: "2026-12-05T00:00:00.000Z", month: "2026-12", complete: false });
     expect(synced.code, synced.stderr).toBe(0);
     expect(JSON.parse(synced.stdout)).toStrictEqual({ month: "2026-12", totals: 2, moved: 2, complete: true });

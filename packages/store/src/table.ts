@@ -98,13 +98,7 @@ export async function ensureUndeliveredAlertsIndex(client: DynamoDBClient, table
     if ((error as Error).name !== "ResourceInUseException") throw error;
   }
   // DynamoDB Local reports the index CREATING for a second or two, and fails writes to the table meanwhile.
-  for (let attempt = 1; ; attempt++) {
-    const index = (await indexes()).find((candidate) => candidate.IndexName === UNDELIVERED_ALERTS_INDEX.name);
-    if (index?.IndexStatus === "ACTIVE") break;
-    if (attempt * pollMs >= INDEX_WAIT_MS)
-      throw new Error(`${tableName}: the index ${UNDELIVERED_ALERTS_INDEX.name} is still ${index?.IndexStatus ?? "missing"}`);
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
+  await waitForActiveIndex(client, tableName, UNDELIVERED_ALERTS_INDEX.name, pollMs);
   const undelivered = await allPages((start) =>
     client.send(
       new ScanCommand({
@@ -167,10 +161,27 @@ export async function ensurePeriodIndex(client: DynamoDBClient, tableName: strin
     // Another process is adding it: wait for it below.
     if ((error as Error).name !== "ResourceInUseException") throw error;
   }
+  await waitForActiveIndex(client, tableName, PERIOD_INDEX.name, pollMs);
+  return true;
+}
+
+/**
+ * Polls DescribeTable until the index is ACTIVE (INDEX_WAIT_MS at most). A 500 on a poll is taken
+ * as "not yet": DynamoDB Local answers DescribeTable InternalFailure now and then while it fills a
+ * new index, after the SDK's own retries.
+ */
+async function waitForActiveIndex(client: DynamoDBClient, tableName: string, indexName: string, pollMs: number): Promise<void> {
+  let status = "missing";
   for (let attempt = 1; ; attempt++) {
-    const index = (await indexes()).find((candidate) => candidate.IndexName === PERIOD_INDEX.name);
-    if (index?.IndexStatus === "ACTIVE") return true;
-    if (attempt * pollMs >= INDEX_WAIT_MS) throw new Error(`${tableName}: the index ${PERIOD_INDEX.name} is still ${index?.IndexStatus ?? "missing"}`);
+    try {
+      const table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+      status = table?.GlobalSecondaryIndexes?.find((candidate) => candidate.IndexName === indexName)?.IndexStatus ?? "missing";
+      if (status === "ACTIVE") return;
+    } catch (error) {
+      if (((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0) < 500) throw error;
+      status = `unknown (DescribeTable answered ${(error as Error).name})`;
+    }
+    if (attempt * pollMs >= INDEX_WAIT_MS) throw new Error(`${tableName}: the index ${indexName} is still ${status}`);
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }

@@ -204,6 +204,20 @@ describe("Class: AggregatesStore, the undelivered-alerts index", () => {
       new PutItemCommand({ TableName: tableName, Item: { ...legacyMarker(forecast, NOV_1), publishedAt: { S: new Date(NOV_1 + 1_000).toISOString() } } }),
     );
     const store = new AggregatesStore(client, tableName);
+    // The first poll of the new index fails as DynamoDB Local's DescribeTable sometimes does while
+    // it fills an index (InternalFailure, after the SDK's retries): the wait goes on.
+    let describes = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "DescribeTableCommand" && ++describes === 3)
+          throw Object.assign(new Error("The request processing has failed because of an unknown error, exception or failure."), {
+            name: "InternalFailure",
+            $metadata: { httpStatusCode: 500 },
+          });
+        return next(args);
+      },
+      { step: "initialize", name: "describeTableFault" },
+    );
 
     // Act
     const created = await ensureAggregatesTable(client, tableName);
@@ -212,6 +226,7 @@ describe("Class: AggregatesStore, the undelivered-alerts index", () => {
     // Assess
     expect(created).toBe(false);
     expect(again).toBe(false);
+    expect(describes).toBeGreaterThan(3);
     expect(await store.undeliveredAlerts({ firedFrom: NOV_1, firedUntil: NOV_1 + DAY, limit: 10 })).toEqual([
       { tenantId: "acme", sk: alertSk("2026-11", 80), firedAt: new Date(NOV_1).toISOString(), leaseUntil: undefined },
     ]);

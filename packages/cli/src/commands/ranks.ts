@@ -72,7 +72,9 @@ export async function ranksCommand(argv: string[]): Promise<number> {
   const month = values.month ?? new Date(now).toISOString().slice(0, 7);
   const target = stageOf(values, RANKS_HELP);
   const dataDir = dataDirOf(values["data-dir"]);
-  const run = (store: AggregatesStore): Promise<RanksStatus | RanksSync> => (action === "sync" ? sync(store, month, now) : status(store, month));
+  // What runs the stream consumer that writes the marker, for the refusal of a sync before it has run.
+  const consumer = target ? `the stage's budget-alert function runs on its next counted invocation` : `"bedrock-spend start" or "ingest" on ${dataDir} runs it`;
+  const run = (store: AggregatesStore): Promise<RanksStatus | RanksSync> => (action === "sync" ? sync(store, month, now, consumer) : status(store, month));
   const result = await localCommand(async (): Promise<RanksStatus | RanksSync> => {
     if (target) {
       const actions = action === "sync" ? "dynamodb:Scan, GetItem, PutItem, UpdateItem and DeleteItem" : "dynamodb:GetItem";
@@ -97,7 +99,7 @@ export async function ranksCommand(argv: string[]): Promise<number> {
   else
     process.stdout.write(
       `${result.since === null ? "no rank marker yet: the table's stream consumer has not run since this version was deployed" : `entries follow every change since ${result.since}`}\n` +
-        `${result.month}: ${result.complete ? "complete, ranked from its entries" : `incomplete, ranked from the lake (run "bedrock-spend ranks sync --month ${result.month}")`}\n`,
+        `${result.month}: ${result.complete ? "complete, ranked from its entries" : `incomplete, ranked from the lake (${result.since === null ? "sync it once the marker is written" : `run "bedrock-spend ranks sync --month ${result.month}"`})`}\n`,
     );
   return 0;
 }
@@ -107,12 +109,12 @@ async function status(store: AggregatesStore, month: string): Promise<RanksStatu
   return { since: since === undefined ? null : new Date(since * 1000).toISOString(), month, complete: await store.rankComplete(month) };
 }
 
-async function sync(store: AggregatesStore, month: string, now: number): Promise<RanksSync> {
+async function sync(store: AggregatesStore, month: string, now: number, consumer: string): Promise<RanksSync> {
   try {
     const { totals, moved } = await store.syncRankMonth(month, Math.floor(now / 1000));
     return { month, totals, moved, complete: true };
   } catch (error) {
-    if (error instanceof RankSyncError) throw new CommandFailure(error.message, { cause: error });
+    if (error instanceof RankSyncError) throw new CommandFailure(`${error.message} (${consumer})`, { cause: error });
     throw error;
   }
 }
