@@ -13,7 +13,7 @@
  * Freshness: the lake holds an invocation once Firehose delivered its buffer (1 to 15 minutes on
  * AWS, a few seconds locally); `asOf` is the newest `event_time` of the period the lake holds.
  */
-import { BedrockSpendError, daysFromTo, emptyCounters, parseUsd, UNRESOLVED_MODEL_PREFIX, type UsageCounters } from "@bedrock-spend/core";
+import { BedrockSpendError, emptyCounters, parseUsd, UNRESOLVED_MODEL_PREFIX, type UsageCounters, utcDaysBetween } from "@bedrock-spend/core";
 import type { ReportGroupBy } from "./schemas";
 
 /** Runs one statement on the lake and gives its rows, every value as text (null for SQL NULL). */
@@ -53,7 +53,7 @@ export function lakeReportSql(table: string, groupBy: ReportGroupBy, from: strin
   if (!/^\d{4}-\d{2}-\d{2}$/.test(from) || !/^\d{4}-\d{2}-\d{2}$/.test(to)) throw new LakeReportError("period", `must be days, got ${from}..${to}`);
   // Whole months by month partition, other days by day partition: a year is 12 terms, not 365.
   const terms: string[] = [];
-  const days = daysFromTo(from, to);
+  const days = utcDaysBetween(from, to);
   const byMonth = new Map<string, string[]>();
   for (const day of days) byMonth.set(day.slice(0, 7), [...(byMonth.get(day.slice(0, 7)) ?? []), day]);
   for (const [month, monthDays] of byMonth) {

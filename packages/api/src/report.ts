@@ -8,7 +8,16 @@
  * the (cost desc, key asc) order, a total order, so a page neither repeats nor skips a group while
  * the period's spend does not change. The API holds no state between pages.
  */
-import { type AttributionDimension, addCounters, byCodeUnit, daysFromTo, emptyCounters, spendTotals, type UsageCounters } from "@bedrock-spend/core";
+import {
+  type AttributionDimension,
+  addCounters,
+  byCodeUnit,
+  emptyCounters,
+  mapLimited,
+  spendTotals,
+  type UsageCounters,
+  utcDaysBetween,
+} from "@bedrock-spend/core";
 import { type PeriodItem, type PeriodSelector, rankBucket } from "@bedrock-spend/store";
 import * as z from "zod/mini";
 import { ApiError, badRequest } from "./http";
@@ -84,15 +93,18 @@ export function segmentsOf(from: string, to: string): { months: string[]; days: 
     const first = `${month}-01`;
     const last = lastDay(month);
     if (from <= first && last <= to) months.push(month);
-    else for (const day of daysFromTo(first > from ? first : from, last < to ? last : to)) days.push(day);
+    else for (const day of utcDaysBetween(first > from ? first : from, last < to ? last : to)) days.push(day);
     month = new Date(Date.UTC(year, monthNumber, 1)).toISOString().slice(0, 7);
   }
   return { months, days };
 }
 
 /** The index partitions (period and selector) a report by a breakdown dimension reads. */
-function readsOf(query: ReportQuery, breakdowns: readonly AttributionDimension[] | undefined): { period: string; selector: PeriodSelector }[] {
-  const { months, days } = segmentsOf(query.from, query.to);
+function readsOf(
+  query: ReportQuery,
+  { months, days }: { months: string[]; days: string[] },
+  breakdowns: readonly AttributionDimension[] | undefined,
+): { period: string; selector: PeriodSelector }[] {
   const dimension = DIMENSION_OF[query.groupBy as keyof typeof DIMENSION_OF];
   if (breakdowns !== undefined && !breakdowns.includes(dimension)) {
     throw badRequest("groupBy", `this deployment keeps no breakdown by ${dimension} (AGGREGATE_BREAKDOWNS lists ${breakdowns.join(", ") || "none"})`, [
@@ -113,20 +125,6 @@ function readsOf(query: ReportQuery, breakdowns: readonly AttributionDimension[]
 function lastDay(month: string): string {
   const [year, monthNumber] = month.split("-").map(Number) as [number, number];
   return `${month}-${String(new Date(Date.UTC(year, monthNumber, 0)).getUTCDate()).padStart(2, "0")}`;
-}
-
-/** Runs `work` over `items`, at most `limit` at a time. */
-async function eachLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** Whether an error says the table lacks the by-period index (a table deployed before it). */
@@ -168,7 +166,7 @@ export async function readReport(store: SpendApiStore, query: ReportQuery, sourc
   } else if (query.groupBy === "tenant" || query.groupBy === "model") {
     read = await lakeSums(query, sources);
   } else {
-    read = await indexSums(store, query, sources.breakdowns);
+    read = await indexSums(store, readsOf(query, { months, days }, sources.breakdowns));
   }
   const ranked = [...read.sums.entries()].sort(([keyA, a], [keyB, b]) =>
     a.costPico === b.costPico ? byCodeUnit(keyA, keyB) : a.costPico > b.costPico ? -1 : 1,
@@ -208,11 +206,10 @@ async function lakeSums(query: ReportQuery, sources: ReportSources): Promise<Sum
 }
 
 /** The breakdown items of whole months, from the by-period index. */
-async function indexSums(store: SpendApiStore, query: ReportQuery, breakdowns: readonly AttributionDimension[] | undefined): Promise<Sums> {
-  const reads = readsOf(query, breakdowns);
+async function indexSums(store: SpendApiStore, reads: readonly { period: string; selector: PeriodSelector }[]): Promise<Sums> {
   let pages: PeriodItem[][];
   try {
-    pages = await eachLimited(reads, 8, ({ period, selector }) => store.periodItems(period, selector));
+    pages = await mapLimited(reads, 8, ({ period, selector }) => store.periodItems(period, selector));
   } catch (error) {
     if (isMissingIndex(error))
       throw new ApiError("ServiceUnavailable", "the aggregates table has no by-period index yet; deploy the current stack", { cause: error });

@@ -11,6 +11,7 @@ export * from "./bill/usage-types";
 export * from "./budget";
 export * from "./catalog";
 export * from "./clock";
+export * from "./concurrency";
 export * from "./cost";
 export * from "./counters";
 export * from "./decode/classify";

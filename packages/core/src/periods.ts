@@ -39,13 +39,6 @@ export function monthBounds(month: MonthKey): { start: number; end: number } {
   return { start: Date.UTC(year, monthNumber - 1, 1), end: Date.UTC(year, monthNumber, 1) };
 }
 
-/** Every day from `first` to `last` (YYYY-MM-DD, inclusive); none when `last` is before `first`. */
-export function daysFromTo(first: string, last: string): string[] {
-  const days: string[] = [];
-  for (let at = Date.parse(`${first}T00:00:00Z`); at <= Date.parse(`${last}T00:00:00Z`); at += 86_400_000) days.push(new Date(at).toISOString().slice(0, 10));
-  return days;
-}
-
 /** The UTC day after `day`. */
 export function nextUtcDay(day: DayKey): DayKey {
   return utcDayOf(Date.parse(`${day}T00:00:00Z`) + 86_400_000);

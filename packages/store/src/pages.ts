@@ -16,14 +16,16 @@ export async function allPages(fetch: (start: Key | undefined) => Promise<{ Item
 }
 
 /**
- * Every item of `keys` that exists (strongly consistent), by BatchGetItem in chunks of 100, the
- * unprocessed keys of each chunk asked again with a growing pause (10 attempts).
+ * Every item of `keys` that exists (strongly consistent unless `consistentRead` is false: half the
+ * read units), by BatchGetItem in chunks of 100, the unprocessed keys of each chunk asked again
+ * with a growing pause (10 attempts).
  */
 export async function batchGetAll(
   client: DynamoDBClient,
   tableName: string,
   keys: readonly Key[],
   projection?: { expression: string; names: Record<string, string> },
+  { consistentRead = true }: { consistentRead?: boolean } = {},
 ): Promise<Key[]> {
   const items: Key[] = [];
   for (let start = 0; start < keys.length; start += 100) {
@@ -34,7 +36,7 @@ export async function batchGetAll(
           RequestItems: {
             [tableName]: {
               Keys: batch,
-              ConsistentRead: true,
+              ConsistentRead: consistentRead,
               ...(projection ? { ProjectionExpression: projection.expression, ExpressionAttributeNames: projection.names } : {}),
             },
           },

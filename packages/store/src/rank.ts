@@ -19,8 +19,6 @@
  */
 import {
   type AttributeValue,
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
   ConditionalCheckFailedException,
   DescribeTableCommand,
   type DynamoDBClient,
@@ -32,10 +30,11 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
-import { BedrockSpendError, isMonthKey, monthBounds, type UsageCounters } from "@bedrock-spend/core";
+import { BedrockSpendError, isMonthKey, mapLimited, monthBounds, type UsageCounters } from "@bedrock-spend/core";
 import { costPicoOfItem, countersFromItem, type Item } from "./items";
 import { monthSk, tenantFromPk, tenantPk } from "./keys";
 import { KIND_ATTRIBUTE, PK, SK } from "./layout";
+import { batchGetAll } from "./pages";
 
 /** Attribute of a month total holding the sort key of its rank entry. */
 export const RANK_ATTRIBUTE = "rank";
@@ -280,19 +279,14 @@ export class TenantRanking {
     const chunks: Record<string, AttributeValue>[][] = [];
     for (let index = 0; index < tenantIds.length; index += 100)
       chunks.push(tenantIds.slice(index, index + 100).map((tenantId) => ({ [PK]: { S: tenantPk(tenantId) }, [SK]: { S: monthSk(month) } })));
+    const pages = await mapLimited(chunks, 8, (keys) => batchGetAll(this.client, this.tableName, keys, undefined, { consistentRead: false }));
     const totals: RankedTotal[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < chunks.length) {
-        for (const item of await this.batchGet(chunks[next++] as Record<string, AttributeValue>[])) {
-          const tenantId = tenantFromPk(item[PK]?.S ?? "");
-          if (tenantId === undefined) continue;
-          const updatedAt = Number(item.updatedAt?.N);
-          totals.push({ tenantId, counters: countersFromItem(item), updatedAt: Number.isFinite(updatedAt) ? updatedAt : undefined });
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(8, chunks.length) }, worker));
+    for (const item of pages.flat()) {
+      const tenantId = tenantFromPk(item[PK]?.S ?? "");
+      if (tenantId === undefined) continue;
+      const updatedAt = Number(item.updatedAt?.N);
+      totals.push({ tenantId, counters: countersFromItem(item), updatedAt: Number.isFinite(updatedAt) ? updatedAt : undefined });
+    }
     return totals;
   }
 
@@ -397,21 +391,6 @@ export class TenantRanking {
   /** The table's item count as DescribeTable gives it (AWS refreshes it about every six hours); undefined when it gives none. */
   async approximateItemCount(): Promise<number | undefined> {
     return (await this.client.send(new DescribeTableCommand({ TableName: this.tableName }))).Table?.ItemCount;
-  }
-
-  private async batchGet(keys: Record<string, AttributeValue>[]): Promise<Record<string, AttributeValue>[]> {
-    const items: Record<string, AttributeValue>[] = [];
-    let pending: Record<string, AttributeValue>[] | undefined = keys;
-    for (let attempt = 1; pending && pending.length > 0; attempt++) {
-      const result: BatchGetItemCommandOutput = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }));
-      items.push(...(result.Responses?.[this.tableName] ?? []));
-      pending = result.UnprocessedKeys?.[this.tableName]?.Keys;
-      if (pending && pending.length > 0) {
-        if (attempt >= 10) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
-        await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
-      }
-    }
-    return items;
   }
 
   private async send(items: TransactWriteItem[], change: RankChange): Promise<boolean> {

@@ -83,8 +83,8 @@ const INDEX_WAIT_MS = 120_000;
  * active (30 s at most). Returns whether the index was added.
  */
 export async function ensureUndeliveredAlertsIndex(client: DynamoDBClient, tableName: string, pollMs = 100): Promise<boolean> {
-  const indexes = async () => (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.GlobalSecondaryIndexes ?? [];
-  if ((await indexes()).some((index) => index.IndexName === UNDELIVERED_ALERTS_INDEX.name)) return false;
+  const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  if ((table?.GlobalSecondaryIndexes ?? []).some((index) => index.IndexName === UNDELIVERED_ALERTS_INDEX.name)) return false;
   try {
     await client.send(
       new UpdateTableCommand({
@@ -144,8 +144,8 @@ export async function ensureUndeliveredAlertsIndex(client: DynamoDBClient, table
  * the table holds. Returns whether the index was added.
  */
 export async function ensurePeriodIndex(client: DynamoDBClient, tableName: string, pollMs = 100): Promise<boolean> {
-  const indexes = async () => (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.GlobalSecondaryIndexes ?? [];
-  if ((await indexes()).some((index) => index.IndexName === PERIOD_INDEX.name)) return false;
+  const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  if ((table?.GlobalSecondaryIndexes ?? []).some((index) => index.IndexName === PERIOD_INDEX.name)) return false;
   try {
     await client.send(
       new UpdateTableCommand({
